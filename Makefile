@@ -1,0 +1,40 @@
+# Every target creates or reuses the project's virtual environment first: on a fresh machine,
+# `make demo` and `make test` are all the set-up there is.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT ?= results/scan
+REPO ?=
+TREE ?=
+
+.PHONY: install test lint scan bench demo clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install mlflow-miner with its dev tools.
+
+test: $(STAMP) ## Lint, then run the whole test suite.
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+scan: $(STAMP) ## make scan REPO=PATH [OUT=results/scan]: scan one local repository or directory.
+	@test -n "$(REPO)" || { echo "usage: make scan REPO=PATH [OUT=DIR]" >&2; exit 2; }
+	$(BIN)/mlflow-miner scan "$(REPO)" --out "$(OUT)"
+
+bench: $(STAMP) ## make bench [TREE=PATH]: time the scan beside grep and Semgrep, cold and warm.
+	$(BIN)/python benchmarks/bench_scan.py $(if $(TREE),--tree "$(TREE)")
+
+demo: $(STAMP) ## Scan the shipped demo corpus offline into results/demo.
+	$(BIN)/mlflow-miner scan tests/fixtures/corpus --out results/demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Find MLflow calls in Python scripts and notebooks by resolving names."""

@@ -1,0 +1,178 @@
+"""Analyse one file's bytes: decode, pre-filter, parse safely, resolve MLflow calls.
+
+Everything here is a pure function of (bytes, kind, settings, catalog), which is what makes the
+content cache sound. Repository code is parsed, never imported or run.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import io
+import re
+import sys
+import tokenize
+import unicodedata
+import warnings
+
+import libcst as cst
+
+from analyzers.catalog import Catalog, load_catalog
+from analyzers.notebooks import NotebookError, code_cells, neutralise_magics
+from analyzers.records import CallSite, FileAnalysis, FileKind, FileStatus
+from analyzers.resolver import resolve_calls
+
+# Python 2 only syntax, checked after a file failed to parse, to say why.
+_PYTHON2 = re.compile(
+    rb"^[ \t]*print[ \t]+[\"'\w]|^[ \t]*exec[ \t]+[\"']|except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:"
+    rb"|^[ \t]*raise[ \t]+\w+[ \t]*,|\bur[\"']|[^\w.]0[0-7]+[lL]?\b|<>|\d[lL]\b",
+    re.MULTILINE,
+)
+_DEEP_SYNTAX = ("too many nested parentheses", "too many levels of indentation",
+                "too many statically nested blocks")
+# libcst's visitors recurse once per nesting level; ast has already bounded the depth.
+_RECURSION_LIMIT = 20_000
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Unparsable(Exception):
+    pass
+
+
+def may_use_mlflow(data: bytes) -> bool:
+    """Cheap pre-filter: can this file import MLflow at all?
+
+    Any resolvable MLflow call needs an import naming `mlflow`. Identifiers are NFKC-normalised
+    by Python, so non-ASCII files are normalised before looking.
+    """
+    if b"mlflow" in data:
+        return True
+    if data.isascii():
+        return False
+    text = data.decode("utf-8", errors="ignore")
+    return "mlflow" in unicodedata.normalize("NFKC", text)
+
+
+def decode_source(data: bytes) -> str:
+    """Decode Python source as the interpreter does (BOM, PEP 263 cookie, else UTF-8)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise UnicodeDecodeError("utf-8", data, 0, 1, str(error)) from None
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UnicodeDecodeError("utf-8", data, 0, 1, f"unknown encoding {encoding}") from None
+    text = data.decode(encoding)
+    return text.removeprefix("\ufeff")
+
+
+def _parse(text: str) -> cst.Module:
+    """Parse with libcst after `ast` has bounded the nesting depth.
+
+    libcst's native parser can overflow the C stack (a crash, not an exception) on expressions
+    nested a few thousand deep; CPython's parser refuses those cleanly, so it goes first.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+        ast_error = None
+    except (RecursionError, MemoryError) as error:
+        raise _TooDeep(f"nested too deeply to parse ({type(error).__name__})") from None
+    except SyntaxError as error:
+        if any(reason in str(error.msg) for reason in _DEEP_SYNTAX):
+            raise _TooDeep(f"line {error.lineno}: {error.msg}") from None
+        ast_error = f"line {error.lineno}: {error.msg}"
+    except ValueError as error:  # null bytes
+        raise _Unparsable(str(error)) from None
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
+        raise _Unparsable(ast_error or f"line {error.raw_line}: {error.message}") from None
+    except RecursionError:
+        raise _TooDeep("nested too deeply to parse") from None
+
+
+def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -> FileAnalysis:
+    """The analysis of one `.py` or `.ipynb` file's content."""
+    catalog = catalog or load_catalog()
+    if not may_use_mlflow(data):
+        return FileAnalysis(FileStatus.NO_MLFLOW)
+    if kind is FileKind.NOTEBOOK:
+        return _analyze_notebook(data, catalog)
+    return _analyze_script(data, catalog)
+
+
+def _resolve(modules: list[tuple[int | None, cst.Module]], catalog: Catalog) -> tuple[CallSite, ...]:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+    try:
+        return tuple(resolve_calls(modules, catalog))
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
+    if b"\x00" in data:
+        return FileAnalysis(FileStatus.BINARY, "contains NUL bytes: not a text file")
+    try:
+        text = decode_source(data)
+    except UnicodeDecodeError as error:
+        return FileAnalysis(FileStatus.DECODE_ERROR, _decode_detail(error))
+    try:
+        module = _parse(text)
+    except _TooDeep as error:
+        return FileAnalysis(FileStatus.TOO_DEEP, str(error))
+    except _Unparsable as error:
+        if _PYTHON2.search(data):
+            return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({error})")
+        return FileAnalysis(FileStatus.SYNTAX_ERROR, str(error))
+    try:
+        return FileAnalysis(FileStatus.ANALYZED, "", _resolve([(None, module)], catalog))
+    except RecursionError:
+        return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+
+
+def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
+    try:
+        cells, language = code_cells(data)
+    except NotebookError as error:
+        return FileAnalysis(FileStatus.BAD_NOTEBOOK, str(error))
+    if language and language not in ("python", "python3", "ipython", "ipython3"):
+        return FileAnalysis(FileStatus.NOT_PYTHON, f"kernel language is {language}")
+    modules: list[tuple[int | None, cst.Module]] = []
+    skipped = []
+    for cell in cells:
+        try:
+            modules.append((cell.index, _parse_cell(cell.source)))
+        except (_TooDeep, _Unparsable) as error:
+            skipped.append(f"cell {cell.index} {error}")
+    detail = ""
+    if skipped:
+        detail = f"{len(skipped)} of {len(cells)} code cells skipped: " + "; ".join(skipped[:3])
+    try:
+        calls = _resolve(modules, catalog)
+    except RecursionError:
+        return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+    return FileAnalysis(FileStatus.ANALYZED, detail, calls)
+
+
+def _parse_cell(source: str) -> cst.Module:
+    try:
+        return _parse(source)
+    except _Unparsable:
+        neutral = neutralise_magics(source)
+        if neutral == source:
+            raise
+        return _parse(neutral)
+
+
+def _decode_detail(error: UnicodeDecodeError) -> str:
+    if error.reason.startswith(("unknown encoding", "invalid or missing encoding")):
+        return error.reason
+    return f"not valid {error.encoding} at byte {error.start}: {error.reason}"

@@ -1,0 +1,90 @@
+"""A content-addressed cache of file analyses, shared by every scan on this machine.
+
+The key is the file's git blob SHA (so a file shared by forks, template copies and reruns is
+analysed once, and history walks can look blobs up without reading them), its kind, and the
+versions of the analyzer and the catalog: changing either invalidates every entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+from analyzers.records import CallSite, FileAnalysis, FileStatus
+
+ANALYZER_VERSION = "1"
+
+
+def blob_sha(data: bytes) -> str:
+    """The SHA git gives these bytes as a blob."""
+    digest = hashlib.sha1(b"blob %d\x00" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def encode(analysis: FileAnalysis) -> str:
+    return json.dumps([analysis.status.value, analysis.detail,
+                       [[c.cell, c.line, c.column, c.api, c.dimension, list(c.keys)]
+                        for c in analysis.calls]], separators=(",", ":"))
+
+
+def decode(text: str) -> FileAnalysis:
+    status, detail, calls = json.loads(text)
+    return FileAnalysis(FileStatus(status), detail, tuple(
+        CallSite(cell=cell, line=line, column=column, api=api, dimension=dimension,
+                 keys=tuple(keys))
+        for cell, line, column, api, dimension, keys in calls))
+
+
+class AnalysisCache:
+    """SQLite-backed; one writer process (the scanner's), many readers are fine."""
+
+    def __init__(self, path: Path, catalog_version: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._salt = f"{ANALYZER_VERSION}:{catalog_version}"
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS analysis (key TEXT PRIMARY KEY, value TEXT)")
+        self._pending: list[tuple[str, str]] = []
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, blob: str, kind: str) -> str:
+        return f"{blob}:{kind}:{self._salt}"
+
+    def get(self, key: str) -> FileAnalysis | None:
+        row = self._db.execute("SELECT value FROM analysis WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return decode(row[0])
+
+    def put(self, key: str, analysis: FileAnalysis) -> None:
+        if analysis.status is FileStatus.CRASH:
+            return  # a crash may be the machine's fault: try again next time
+        self._pending.append((key, encode(analysis)))
+        if len(self._pending) >= 200:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO analysis VALUES (?, ?)",
+                                     self._pending)
+            self._pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+
+def default_cache_path() -> Path:
+    from mining.paths import cache_root
+
+    return cache_root() / f"analysis-v{ANALYZER_VERSION}.sqlite"
+

@@ -1,0 +1,185 @@
+"""The catalog of known MLflow APIs: data in `catalog.toml`, loaded into immutable lookups.
+
+Adding an API means adding one line (with its example) to `catalog.toml`; tests are generated
+from those examples, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import libcst as cst
+
+OTHER = "other"
+ROOT_MODULE = "mlflow"
+CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class KeysRule:
+    """Where a call names the parameters, metrics or tags it logs.
+
+    Written in the catalog as `NAME@POS` (a string literal passed as keyword NAME or positional
+    POS) or `{NAME}@POS` (the literal keys of a dict passed there).
+    """
+
+    keyword: str
+    position: int
+    from_dict: bool
+
+    @classmethod
+    def parse(cls, text: str) -> KeysRule:
+        name, _, position = text.partition("@")
+        from_dict = name.startswith("{") and name.endswith("}")
+        return cls(keyword=name.strip("{}"), position=int(position), from_dict=from_dict)
+
+    def extract(self, call: cst.Call) -> tuple[str, ...]:
+        argument = _argument(call, self.keyword, self.position)
+        if argument is None:
+            return ()
+        if self.from_dict:
+            return tuple(sorted(set(literal_dict_keys(argument))))
+        key = literal_string(argument)
+        return (key,) if key is not None else ()
+
+
+def _argument(call: cst.Call, keyword: str, position: int) -> cst.BaseExpression | None:
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None  # *args or **kwargs: positions after it are unknowable
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+            continue
+        if positional == position:
+            return arg.value
+        positional += 1
+    return None
+
+
+def literal_string(node: cst.BaseExpression) -> str | None:
+    """The value of a string literal (plain or implicitly concatenated), else None."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = literal_string(node.left), literal_string(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def literal_dict_keys(node: cst.BaseExpression) -> Iterator[str]:
+    """String keys of a `{...}` literal or a `dict(k=...)` call; other keys are skipped."""
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = literal_string(element.key)
+                if key is not None:
+                    yield key
+    elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+          and node.func.value == "dict"):
+        for arg in node.args:
+            if arg.keyword is not None:
+                yield arg.keyword.value
+            elif not arg.star:
+                yield from literal_dict_keys(arg.value)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiEntry:
+    """One known API: its canonical name, dimension and the example its tests are made from."""
+
+    name: str
+    dimension: str
+    keys: KeysRule | None
+    example: str
+    expect: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: str
+    dimensions: dict[str, str]
+    entries: dict[str, ApiEntry]
+    normalise: tuple[tuple[str, str], ...]
+    instance_classes: frozenset[str]
+    flavors: frozenset[str]
+    flavor_functions: dict[str, str]
+
+    def canonical(self, qualified_name: str) -> str:
+        """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`)."""
+        for prefix, replacement in self.normalise:
+            if qualified_name == prefix or qualified_name.startswith(prefix + "."):
+                return replacement + qualified_name[len(prefix):]
+        return qualified_name
+
+    def lookup(self, canonical_name: str) -> ApiEntry | None:
+        entry = self.entries.get(canonical_name)
+        if entry is not None:
+            return entry
+        module, _, function = canonical_name.rpartition(".")
+        flavor = module.removeprefix(ROOT_MODULE + ".")
+        if module.startswith(ROOT_MODULE + ".") and flavor in self.flavors:
+            dimension = self.flavor_functions.get(function)
+            if dimension is not None:
+                return ApiEntry(canonical_name, dimension, None,
+                                f"mlflow.{flavor}.{function}()", ())
+        return None
+
+    def dimension(self, canonical_name: str) -> str:
+        entry = self.lookup(canonical_name)
+        return entry.dimension if entry else OTHER
+
+    def exported_by(self, module: str, name: str) -> bool:
+        """Whether `from <module> import *` binds `name` to a known API or class."""
+        qualified = self.canonical(f"{module}.{name}")
+        return qualified in self.entries or qualified in self.instance_classes or (
+            self.lookup(qualified) is not None)
+
+    def flavor_entries(self) -> Iterator[ApiEntry]:
+        for flavor in sorted(self.flavors):
+            for function in sorted(self.flavor_functions):
+                entry = self.lookup(f"{ROOT_MODULE}.{flavor}.{function}")
+                assert entry is not None
+                yield entry
+
+
+def _load(data: bytes) -> Catalog:
+    table = tomllib.loads(data.decode("utf-8"))
+    dimensions: dict[str, str] = table["dimensions"]
+    entries: dict[str, ApiEntry] = {}
+    for dimension, apis in table["api"].items():
+        if dimension not in dimensions:
+            raise ValueError(f"catalog: dimension {dimension!r} is not declared in [dimensions]")
+        for name, spec in apis.items():
+            if name in entries:
+                raise ValueError(f"catalog: {name} is listed twice")
+            keys = KeysRule.parse(spec["keys"]) if "keys" in spec else None
+            entries[name] = ApiEntry(name, dimension, keys, spec["example"],
+                                     tuple(spec.get("expect", ())))
+    flavors = table["flavors"]
+    for dimension in flavors["functions"].values():
+        if dimension not in dimensions:
+            raise ValueError(f"catalog: flavor dimension {dimension!r} is not declared")
+    normalise = sorted(table["normalise"].items(), key=lambda item: -len(item[0]))
+    return Catalog(
+        version=hashlib.sha256(data).hexdigest()[:16],
+        dimensions=dimensions,
+        entries=entries,
+        normalise=tuple(normalise),
+        instance_classes=frozenset(table["instances"]["classes"]),
+        flavors=frozenset(flavors["modules"]),
+        flavor_functions=dict(flavors["functions"]),
+    )
+
+
+@cache
+def load_catalog() -> Catalog:
+    """The catalog shipped with the package (parsed once per process)."""
+    return _load(CATALOG_PATH.read_bytes())

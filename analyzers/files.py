@@ -1,0 +1,104 @@
+"""Walk a repository for the files the analyzer reads, never leaving it.
+
+Symbolic links are reported, never followed, so nothing outside the scanned root is read.
+Vendored trees are reported once and skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from analyzers.records import FileKind, FileStatus
+
+SUFFIX_KINDS = {".py": FileKind.SCRIPT, ".ipynb": FileKind.NOTEBOOK}
+# Directory names that hold other people's code or build output, not the project's own.
+VENDORED_DIRS = frozenset({"venv", ".venv", "site-packages", "node_modules", "build", "dist",
+                           ".tox", ".nox", ".eggs", "__pypackages__"})
+ALWAYS_SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".ipynb_checkpoints"})
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A file to analyse (status None) or something seen and not analysed (status set)."""
+
+    path: str  # relative to the root, "/"-separated
+    kind: FileKind
+    status: FileStatus | None = None
+    detail: str = ""
+    size: int = 0
+
+
+def walk(root: str, include_vendored: bool = False) -> Iterator[Entry]:
+    """Entries under `root` in a stable order (sorted by path)."""
+    root = os.path.abspath(root)
+    if os.path.isfile(root):
+        name = os.path.basename(root)
+        kind = SUFFIX_KINDS.get(os.path.splitext(name)[1])
+        if kind is not None:
+            yield Entry(name, kind, size=os.stat(root).st_size)
+        return
+    yield from _walk_dir(root, "", include_vendored)
+
+
+def _walk_dir(root: str, relative: str, include_vendored: bool) -> Iterator[Entry]:
+    directory = os.path.join(root, relative) if relative else root
+    try:
+        with os.scandir(directory) as it:
+            children = sorted(it, key=lambda e: e.name)
+    except OSError as error:
+        yield Entry(relative or ".", FileKind.DIRECTORY, FileStatus.UNREADABLE,
+                    f"cannot list directory: {error.strerror}")
+        return
+    for child in children:
+        path = f"{relative}/{child.name}" if relative else child.name
+        try:
+            info = child.stat(follow_symlinks=False)
+        except OSError as error:
+            yield Entry(path, _kind_of(child.name), FileStatus.UNREADABLE,
+                        f"cannot stat: {error.strerror}")
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            kind = _kind_of(child.name)
+            if kind is not FileKind.DIRECTORY or _points_to_dir(child.path):
+                yield Entry(path, kind, FileStatus.SYMLINK, _describe_link(root, child.path))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            if child.name in ALWAYS_SKIPPED:
+                continue
+            if not include_vendored and (child.name in VENDORED_DIRS or os.path.exists(
+                    os.path.join(child.path, "pyvenv.cfg"))):
+                yield Entry(path, FileKind.DIRECTORY, FileStatus.VENDORED,
+                            "vendored or generated tree skipped (--include-vendored scans it)")
+                continue
+            yield from _walk_dir(root, path, include_vendored)
+        elif stat.S_ISREG(info.st_mode):
+            kind = SUFFIX_KINDS.get(os.path.splitext(child.name)[1])
+            if kind is not None:
+                yield Entry(path, kind, size=info.st_size)
+
+
+def _kind_of(name: str) -> FileKind:
+    return SUFFIX_KINDS.get(os.path.splitext(name)[1], FileKind.DIRECTORY)
+
+
+def _points_to_dir(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _describe_link(root: str, link: str) -> str:
+    """Where a link points, without ever reading what it points to."""
+    try:
+        target = os.readlink(link)
+    except OSError as error:
+        return f"symlink not followed (unreadable: {error.strerror})"
+    resolved = os.path.realpath(os.path.join(os.path.dirname(link), target))
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([resolved, real_root]) != real_root:
+        return "symlink not followed: points outside the scanned root"
+    return f"symlink not followed: points to {os.path.relpath(resolved, real_root)}"

@@ -1,0 +1,113 @@
+"""Jupyter notebooks (nbformat 3 and 4) as a sequence of Python code cells."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+# Cell magics whose body is Python; any other cell magic (%%bash, %%sql, ...) is not.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "python", "python3",
+                                "debug", "memit", "mprun", "skip"})
+_ASSIGNED_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", ]+?\s*=\s*)[!%].*$")
+_HELP = re.compile(r"^\s*[\w.]+\?\??\s*$|^\s*\?")
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook this tool can read; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeCell:
+    index: int  # among ALL cells of the notebook, markdown included
+    source: str
+
+
+def code_cells(data: bytes) -> tuple[list[CodeCell], str]:
+    """The notebook's code cells in order, and its kernel language ("" when not stated)."""
+    try:
+        notebook = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotebookError(f"not JSON: {error}") from None
+    except RecursionError:
+        raise NotebookError("not JSON: nested too deeply") from None
+    if not isinstance(notebook, dict):
+        raise NotebookError("not a notebook: top level is not an object")
+    if "cells" in notebook:
+        cells, source_key = notebook["cells"], "source"
+    elif "worksheets" in notebook:  # nbformat 3
+        worksheets = notebook["worksheets"]
+        if not isinstance(worksheets, list):
+            raise NotebookError("not a notebook: worksheets is not a list")
+        cells = [cell for sheet in worksheets if isinstance(sheet, dict)
+                 for cell in sheet.get("cells", []) or []]
+        source_key = "input"
+    else:
+        raise NotebookError("not a notebook: no cells")
+    if not isinstance(cells, list):
+        raise NotebookError("not a notebook: cells is not a list")
+    result = []
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get(source_key, cell.get("source", ""))
+        if isinstance(source, list):
+            if not all(isinstance(part, str) for part in source):
+                raise NotebookError(f"cell {index}: source is not text")
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise NotebookError(f"cell {index}: source is not text")
+        result.append(CodeCell(index, source))
+    return result, _language(notebook)
+
+
+def _language(notebook: dict) -> str:
+    metadata = notebook.get("metadata")
+    if not isinstance(metadata, dict):
+        return ""
+    for section, key in (("kernelspec", "language"), ("language_info", "name")):
+        value = metadata.get(section)
+        if isinstance(value, dict) and isinstance(value.get(key), str):
+            return value[key].lower()
+    return ""
+
+
+def neutralise_magics(source: str) -> str:
+    """IPython-only lines replaced by Python with the same line count and indentation.
+
+    `%pip install mlflow` and `!mlflow ui` become `pass`, `x = !ls` becomes `x = None`, a
+    non-Python cell magic (`%%bash`) turns the whole cell into `pass` lines, and `obj?` help
+    lines are dropped, so the rest of the cell parses and its line numbers stay true.
+    """
+    lines = source.splitlines(keepends=True)
+    if not lines:
+        return source
+    first = lines[0].lstrip()
+    if first.startswith("%%"):
+        magic = first[2:].split(None, 1)[0] if first[2:].split() else ""
+        if magic not in PYTHON_CELL_MAGICS:
+            return "".join(_blank(line) for line in lines)
+        lines[0] = _blank(lines[0])
+    out = []
+    for line in lines:
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")) or _HELP.match(line):
+            out.append(_blank(line))
+            continue
+        assigned = _ASSIGNED_MAGIC.match(line.rstrip("\r\n"))
+        if assigned and not _is_comparison(assigned.group(1)):
+            out.append(assigned.group(1) + "None" + line[len(line.rstrip("\r\n")):])
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def _is_comparison(prefix: str) -> bool:
+    return prefix.rstrip().endswith(("!=", "==", "<=", ">="))
+
+
+def _blank(line: str) -> str:
+    """`pass` at the line's own indentation, keeping its line ending."""
+    body = line.rstrip("\r\n")
+    indent = body[: len(body) - len(body.lstrip())]
+    return indent + "pass" + line[len(body):]

@@ -1,0 +1,86 @@
+"""Typed, immutable records that one stage of the pipeline hands to the next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class FileKind(StrEnum):
+    SCRIPT = "script"
+    NOTEBOOK = "notebook"
+    DIRECTORY = "directory"
+
+
+class FileStatus(StrEnum):
+    """Why a file produced the calls it did (or none). Documented in the data dictionary."""
+
+    ANALYZED = "analyzed"
+    NO_MLFLOW = "no-mlflow"
+    SYNTAX_ERROR = "syntax-error"
+    PYTHON2 = "python2"
+    DECODE_ERROR = "decode-error"
+    BINARY = "binary"
+    TOO_LARGE = "too-large"
+    TOO_DEEP = "too-deep"
+    BAD_NOTEBOOK = "bad-notebook"
+    NOT_PYTHON = "not-python"
+    UNREADABLE = "unreadable"
+    VENDORED = "vendored"
+    SYMLINK = "symlink"
+    EMPTY = "empty"
+    CRASH = "crash"
+
+    @property
+    def is_error(self) -> bool:
+        return self not in _NOT_ERRORS
+
+
+_NOT_ERRORS = frozenset({FileStatus.ANALYZED, FileStatus.NO_MLFLOW, FileStatus.VENDORED,
+                         FileStatus.SYMLINK, FileStatus.EMPTY})
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """One MLflow call in one file. `cell` is None for scripts; `line` is 1-based, `column` 0-based."""
+
+    line: int
+    column: int
+    api: str
+    dimension: str
+    keys: tuple[str, ...] = ()
+    cell: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileAnalysis:
+    """What the analyzer found in one file's bytes, independent of where the file lives.
+
+    This is the unit the content cache stores: the same bytes always give the same analysis.
+    """
+
+    status: FileStatus
+    detail: str = ""
+    calls: tuple[CallSite, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RepoRef:
+    """A repository or directory to scan: where it is on disk and how to name it in results."""
+
+    root: str
+    name: str
+    commit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One `.py`/`.ipynb` file (or skipped directory) seen while scanning a repository."""
+
+    repo: str
+    commit: str
+    path: str
+    kind: FileKind
+    status: FileStatus
+    detail: str = ""
+    calls: tuple[CallSite, ...] = field(default=())

@@ -1,0 +1,617 @@
+"""Name resolution for MLflow calls: which call sites, after Python's own binding rules, call
+into the `mlflow` package.
+
+The resolver tracks only what it needs (imports, aliases, MlflowClient instances, `self`
+attributes) instead of a full scope analysis, which is about 5x slower in libcst:
+
+* straight-line code rebinds names (`def log_param` after `from mlflow import log_param`
+  shadows the import);
+* where control flow joins (if/else, try/except, loops) a name keeps an MLflow meaning if any
+  branch gave it one, so `try: import mlflow / except ImportError: mlflow = None` still resolves;
+* function bodies run after the module has been read, as they do when a script's functions are
+  called from its `__main__` block, so they see the module's final bindings;
+* `self.<attr>` bindings are collected over all methods of a class before its methods are
+  resolved, so `self.client = MlflowClient()` in `__init__` resolves `self.client.log_metric`
+  in any other method.
+
+A notebook is resolved as one module whose statements come cell after cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from analyzers.catalog import ROOT_MODULE, Catalog
+from analyzers.records import CallSite
+
+# Calls that import a module by its name at run time: `pytest.importorskip("mlflow")`.
+_DYNAMIC_IMPORTERS = frozenset({"import_module", "importorskip", "__import__"})
+_MAX_CLASS_PASSES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class QName:
+    """A module, function or class reached from `mlflow` (a raw, not yet canonical, path)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """An object of one of the catalog's followed classes, such as `mlflow.MlflowClient`."""
+
+    cls: str
+
+
+@dataclass(eq=False, slots=True)
+class ClassInfo:
+    """What `self.<attr>` holds in the methods of one class (and its in-module bases)."""
+
+    attrs: dict[str, Value] = field(default_factory=dict)
+    bases: list[ClassInfo] = field(default_factory=list)
+
+    def lookup(self, attr: str, _seen: frozenset[int] = frozenset()) -> Value | None:
+        if attr in self.attrs:
+            return self.attrs[attr]
+        for base in self.bases:
+            if id(base) not in _seen:
+                found = base.lookup(attr, _seen | {id(self)})
+                if found is not None:
+                    return found
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SelfRef:
+    """The first parameter of a method: attributes on it are looked up in its class."""
+
+    owner: ClassInfo
+
+
+class _Unknown:
+    """Bound to something that is not MLflow: it shadows any MLflow meaning from outer scopes."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+Value = QName | Instance | SelfRef
+Binding = Value | _Unknown
+
+
+def _join(states: Sequence[dict[str, Binding]]) -> dict[str, Binding]:
+    """Bindings after control flow joins: a name keeps an MLflow meaning if any path gave one."""
+    joined: dict[str, Binding] = {}
+    for name in {name for state in states for name in state}:
+        values = [state.get(name) for state in states]
+        chosen: Binding | None = next((v for v in values if v is not None and v is not UNKNOWN),
+                                      None)
+        if chosen is None and all(v is UNKNOWN for v in values):
+            chosen = UNKNOWN
+        if chosen is not None:
+            joined[name] = chosen
+    return joined
+
+
+@dataclass(eq=False, slots=True)
+class Scope:
+    kind: str  # "module", "function", "class" or "comprehension"
+    parent: Scope | None
+    names: dict[str, Binding] = field(default_factory=dict)
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+    owner: ClassInfo | None = None  # for class scopes
+
+
+@dataclass(slots=True)
+class _Deferred:
+    function: cst.FunctionDef
+    scope: Scope  # the scope the function was defined in
+    self_owner: ClassInfo | None  # set for methods: their first parameter is `self`
+    cell: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    node: cst.CSTNode
+    cell: int | None
+    api: str
+    keys: tuple[str, ...]
+
+
+class _Resolver(cst.CSTVisitor):
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.module_scope = Scope("module", None)
+        self.scope = self.module_scope
+        self.cell: int | None = None
+        self.found: list[_Found] = []
+        self.deferred: list[_Deferred] = []
+        self.classes_by_name: dict[str, ClassInfo] = {}
+
+    # ----------------------------------------------------------------- lookups and evaluation
+    def lookup(self, name: str) -> Binding | None:
+        scope: Scope | None = self.scope
+        first = True
+        while scope is not None:
+            if name in scope.globals:
+                scope = self.module_scope
+            # A class body's names are invisible to the functions nested in it.
+            if first or scope.kind != "class":
+                binding = scope.names.get(name)
+                if binding is not None:
+                    return binding
+            first = False
+            scope = scope.parent
+        return None
+
+    def evaluate(self, node: cst.BaseExpression) -> Value | None:
+        if isinstance(node, cst.Name):
+            binding = self.lookup(node.value)
+            return None if binding is None or binding is UNKNOWN else binding  # type: ignore[return-value]
+        if isinstance(node, cst.Attribute):
+            base = self.evaluate(node.value)
+            attr = node.attr.value
+            if isinstance(base, QName):
+                return QName(f"{base.name}.{attr}")
+            if isinstance(base, Instance):
+                return QName(f"{base.cls}.{attr}")
+            if isinstance(base, SelfRef):
+                return base.owner.lookup(attr)
+            return None
+        if isinstance(node, cst.Call):
+            return self._evaluate_call(node)
+        if isinstance(node, cst.IfExp):
+            return self.evaluate(node.body) or self.evaluate(node.orelse)
+        if isinstance(node, cst.BooleanOperation):
+            return self.evaluate(node.left) or self.evaluate(node.right)
+        if isinstance(node, cst.NamedExpr):
+            return self.evaluate(node.value)
+        return None
+
+    def _evaluate_call(self, node: cst.Call) -> Value | None:
+        func = self.evaluate(node.func)
+        if isinstance(func, QName):
+            canonical = self.catalog.canonical(func.name)
+            if canonical in self.catalog.instance_classes:
+                return Instance(canonical)
+            return None
+        called = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
+        if isinstance(called, cst.Name) and called.value in _DYNAMIC_IMPORTERS and node.args:
+            module = node.args[0].value
+            if isinstance(module, cst.SimpleString):
+                text = module.evaluated_value
+                if isinstance(text, str) and _is_mlflow(text):
+                    return QName(text)
+        return None
+
+    def _annotation_value(self, annotation: cst.Annotation | None) -> Value | None:
+        """`client: MlflowClient` makes `client` an MlflowClient instance."""
+        if annotation is None:
+            return None
+        hinted = self.evaluate(annotation.annotation)
+        if isinstance(hinted, QName):
+            canonical = self.catalog.canonical(hinted.name)
+            if canonical in self.catalog.instance_classes:
+                return Instance(canonical)
+        return None
+
+    # ------------------------------------------------------------------------------ binding
+    def bind(self, name: str, value: Value | None, scope: Scope | None = None) -> None:
+        scope = scope or self.scope
+        if name in scope.globals and scope is not self.module_scope:
+            # Assigned from inside a function: may or may not have run, so never erase.
+            if value is not None:
+                self.module_scope.names[name] = value
+            return
+        if name in scope.nonlocals:
+            return
+        if value is not None:
+            scope.names[name] = value
+        elif name in scope.names or self.lookup(name) is not None:
+            scope.names[name] = UNKNOWN
+        if scope.kind == "class" and scope.owner is not None:
+            if value is not None:
+                scope.owner.attrs[name] = value
+
+    def bind_target(self, target: cst.BaseExpression, value: Value | None) -> None:
+        """Bind an assignment target; anything but a plain name or `self.x` gets no value."""
+        if isinstance(target, cst.Name):
+            self.bind(target.value, value)
+        elif isinstance(target, cst.Attribute):
+            target.value.visit(self)
+            owner = self.evaluate(target.value)
+            if isinstance(owner, SelfRef) and value is not None:
+                owner.owner.attrs[target.attr.value] = value
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self.bind_target(element.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, None)
+        else:
+            target.visit(self)
+
+    def _bind_import_alias(self, alias: cst.ImportAlias, qualified: str | None,
+                           bound_name: str) -> None:
+        self.bind(bound_name, QName(qualified) if qualified else None)
+
+    # ------------------------------------------------------------------------------ imports
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if alias.asname is not None:
+                bound = _as_name(alias)
+                self.bind(bound, QName(dotted) if _is_mlflow(dotted) else None)
+            else:
+                top = dotted.split(".", 1)[0]
+                self.bind(top, QName(top) if top == ROOT_MODULE else None)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = _dotted(node.module) if node.module is not None else ""
+        from_mlflow = not node.relative and _is_mlflow(module)
+        if isinstance(node.names, cst.ImportStar):
+            if from_mlflow:
+                for name in self._star_exports(module):
+                    self.bind(name, QName(f"{module}.{name}"))
+            return False
+        for alias in node.names:
+            name = _dotted(alias.name)
+            bound = _as_name(alias) if alias.asname is not None else name
+            self.bind(bound, QName(f"{module}.{name}") if from_mlflow else None)
+        return False
+
+    def _star_exports(self, module: str) -> list[str]:
+        canonical = self.catalog.canonical(module)
+        prefix = canonical + "."
+        names = {name[len(prefix):].split(".", 1)[0] for name in self.catalog.entries
+                 if name.startswith(prefix)}
+        names |= {cls[len(prefix):] for cls in self.catalog.instance_classes
+                  if cls.startswith(prefix) and "." not in cls[len(prefix):]}
+        if canonical.removeprefix(ROOT_MODULE + ".") in self.catalog.flavors:
+            names |= set(self.catalog.flavor_functions)
+        return sorted(name for name in names if not name.startswith("_"))
+
+    # -------------------------------------------------------------------------------- calls
+    def visit_Call(self, node: cst.Call) -> bool:
+        value = self.evaluate(node.func)
+        if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):
+            self._record(node, value.name, node)
+        return True
+
+    def visit_Decorator(self, node: cst.Decorator) -> bool:
+        # A bare `@mlflow.trace` is a call too: Python calls it with the function.
+        if not isinstance(node.decorator, cst.Call):
+            value = self.evaluate(node.decorator)
+            if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):
+                self._record(node.decorator, value.name, None)
+        return True
+
+    def _record(self, node: cst.CSTNode, qualified: str, call: cst.Call | None) -> None:
+        api = self.catalog.canonical(qualified)
+        entry = self.catalog.lookup(api)
+        keys = entry.keys.extract(call) if entry and entry.keys and call is not None else ()
+        self.found.append(_Found(node, self.cell, api, keys))
+
+    # ------------------------------------------------------------------ assignments and flow
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        node.value.visit(self)
+        value = self.evaluate(node.value)
+        for target in node.targets:
+            if isinstance(target.target, cst.Tuple | cst.List) and isinstance(
+                    node.value, cst.Tuple | cst.List) and len(target.target.elements) == len(
+                    node.value.elements):
+                for element, item in zip(target.target.elements, node.value.elements,
+                                         strict=True):
+                    self.bind_target(element.value, self.evaluate(item.value))
+            else:
+                self.bind_target(target.target, value)
+        return False
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        node.annotation.visit(self)
+        value = None
+        if node.value is not None:
+            node.value.visit(self)
+            value = self.evaluate(node.value)
+        value = value or self._annotation_value(node.annotation)
+        if value is not None or node.value is not None:
+            self.bind_target(node.target, value)
+        return False
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        node.value.visit(self)
+        self.bind_target(node.target, None)
+        return False
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        scope = self.scope
+        while scope.kind == "comprehension" and scope.parent is not None:
+            scope = scope.parent  # := binds in the enclosing function, not the comprehension
+        if isinstance(original_node.target, cst.Name):
+            self.bind(original_node.target.value, self.evaluate(original_node.value), scope)
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        self.scope.globals.update(item.name.value for item in node.names)
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        self.scope.nonlocals.update(item.name.value for item in node.names)
+        return False
+
+    def visit_Del(self, node: cst.Del) -> bool:
+        self.bind_target(node.target, None)
+        return False
+
+    def _branches(self, blocks: Iterable[cst.CSTNode | None]) -> None:
+        """Visit alternative blocks from the same starting state, then join their states."""
+        start = dict(self.scope.names)
+        states = []
+        for block in blocks:
+            self.scope.names = dict(start)
+            if block is not None:
+                block.visit(self)
+            states.append(self.scope.names)
+        self.scope.names = _join(states)
+
+    def visit_If(self, node: cst.If) -> bool:
+        node.test.visit(self)
+        self._branches([node.body, node.orelse])
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        node.test.visit(self)
+        self._branches([node.body, None])
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        return False
+
+    def visit_For(self, node: cst.For) -> bool:
+        node.iter.visit(self)
+        start = dict(self.scope.names)
+        self.bind_target(node.target, None)
+        node.body.visit(self)
+        self.scope.names = _join([start, self.scope.names])
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        return False
+
+    def visit_Try(self, node: cst.Try | cst.TryStar) -> bool:
+        start = dict(self.scope.names)
+        node.body.visit(self)
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        after_body = self.scope.names
+        # A handler may start anywhere in the body: from what was bound before or after it.
+        handler_start = _join([start, after_body])
+        states = [after_body]
+        for handler in node.handlers:
+            self.scope.names = dict(handler_start)
+            handler.visit(self)
+            states.append(self.scope.names)
+        self.scope.names = _join(states)
+        if node.finalbody is not None:
+            node.finalbody.visit(self)
+        return False
+
+    def visit_TryStar(self, node: cst.TryStar) -> bool:
+        return self.visit_Try(node)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> bool:
+        if node.type is not None:
+            node.type.visit(self)
+        if node.name is not None:
+            self.bind_target(node.name.name, None)
+        node.body.visit(self)
+        return False
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> bool:
+        node.type.visit(self)
+        if node.name is not None:
+            self.bind_target(node.name.name, None)
+        node.body.visit(self)
+        return False
+
+    def visit_Match(self, node: cst.Match) -> bool:
+        node.subject.visit(self)
+        self._branches([case for case in node.cases] + [None])
+        return False
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> bool:
+        if node.name is not None:
+            self.bind(node.name.value, None)
+        return True
+
+    def visit_WithItem(self, node: cst.WithItem) -> bool:
+        node.item.visit(self)
+        if node.asname is not None:
+            self.bind_target(node.asname.name, None)
+        return False
+
+    # ------------------------------------------------------------------------------ scopes
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for decorator in node.decorators:
+            decorator.visit(self)
+        node.params.visit(self)  # defaults and annotations run at definition time
+        if node.returns is not None:
+            node.returns.visit(self)
+        self_owner = None
+        if self.scope.kind == "class" and not any(
+                m.matches(d.decorator, m.Name("staticmethod")) for d in node.decorators):
+            self_owner = self.scope.owner
+        self.bind(node.name.value, None)
+        self.deferred.append(_Deferred(node, self.scope, self_owner, self.cell))
+        return False
+
+    def visit_Param(self, node: cst.Param) -> bool:
+        # Only defaults and annotations belong to the defining scope; names are bound later.
+        if node.annotation is not None:
+            node.annotation.visit(self)
+        if node.default is not None:
+            node.default.visit(self)
+        return False
+
+    def _resolve_function(self, item: _Deferred) -> None:
+        outer, outer_cell = self.scope, self.cell
+        self.scope = Scope("function", item.scope)
+        self.cell = item.cell
+        params = item.function.params
+        positional = [*params.posonly_params, *params.params]
+        for index, param in enumerate(
+                [*positional, *params.kwonly_params,
+                 *(p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))]):
+            value: Value | None = self._annotation_value(param.annotation)
+            if index == 0 and item.self_owner is not None and param in positional:
+                value = SelfRef(item.self_owner)
+            self.bind(param.name.value, value)
+        item.function.body.visit(self)
+        self.scope, self.cell = outer, outer_cell
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        node.params.visit(self)
+        outer = self.scope
+        self.scope = Scope("function", outer)
+        for param in _param_names(node.params):
+            self.bind(param, None)
+        node.body.visit(self)
+        self.scope = outer
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        for decorator in node.decorators:
+            decorator.visit(self)
+        info = ClassInfo()
+        for base in node.bases:
+            base.visit(self)
+            if isinstance(base.value, cst.Name) and base.value.value in self.classes_by_name:
+                info.bases.append(self.classes_by_name[base.value.value])
+        for keyword in node.keywords:
+            keyword.visit(self)
+        outer = self.scope
+        self.scope = Scope("class", outer, owner=info)
+        node.body.visit(self)
+        self.scope = outer
+        self.bind(node.name.value, None)
+        if outer is self.module_scope:
+            self.classes_by_name[node.name.value] = info
+        return False
+
+    def _comprehension(self, node: cst.BaseComp | cst.DictComp,
+                       results: Sequence[cst.BaseExpression]) -> bool:
+        outer = self.scope
+        node.for_in.iter.visit(self)  # the first iterable is evaluated in the enclosing scope
+        self.scope = Scope("comprehension", outer)
+        comp_for: cst.CompFor | None = node.for_in
+        first = True
+        while comp_for is not None:
+            if not first:
+                comp_for.iter.visit(self)
+            first = False
+            self.bind_target(comp_for.target, None)
+            for condition in comp_for.ifs:
+                condition.visit(self)
+            comp_for = comp_for.inner_for_in
+        for result in results:
+            result.visit(self)
+        self.scope = outer
+        return False
+
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._comprehension(node, [node.key, node.value])
+
+    # ------------------------------------------------------------------------ entry points
+    def resolve_deferred(self) -> None:
+        """Resolve all function bodies, iterating while methods reveal new `self` attributes."""
+        pending, found_before = self.deferred, self.found
+        self.deferred = []
+        module_state = dict(self.module_scope.names)
+        for _ in range(_MAX_CLASS_PASSES):
+            attrs_before = self._class_attrs_snapshot(pending)
+            self.found = list(found_before)
+            self.module_scope.names = dict(module_state)
+            queue = list(pending)
+            while queue:
+                item = queue.pop(0)
+                self.deferred = []
+                self._resolve_function(item)
+                queue[0:0] = self.deferred  # nested functions next, in source order
+            if self._class_attrs_snapshot(pending) == attrs_before:
+                break
+        self.deferred = []
+
+    @staticmethod
+    def _class_attrs_snapshot(items: Iterable[_Deferred]) -> list[tuple[int, tuple]]:
+        owners = {id(item.self_owner): item.self_owner for item in items if item.self_owner}
+        return sorted((key, tuple(sorted(owner.attrs.items(), key=lambda kv: kv[0])))
+                      for key, owner in owners.items())
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _as_name(alias: cst.ImportAlias) -> str:
+    assert alias.asname is not None
+    return _dotted(alias.asname.name)  # type: ignore[arg-type]
+
+
+def _is_mlflow(dotted: str) -> bool:
+    return dotted == ROOT_MODULE or dotted.startswith(ROOT_MODULE + ".")
+
+
+def _param_names(params: cst.Parameters) -> list[str]:
+    names = [p.name.value for p in (*params.posonly_params, *params.params,
+                                     *params.kwonly_params)]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.append(star.name.value)
+    return names
+
+
+def resolve_calls(modules: Sequence[tuple[int | None, cst.Module]],
+                  catalog: Catalog) -> list[CallSite]:
+    """All MLflow call sites in `modules`, resolved as one module in the order given.
+
+    Each item is `(cell, module)`: `cell` is a notebook cell's index, or None for a script.
+    Sites are ordered by cell, line and column; positions are 1-based lines, 0-based columns.
+    """
+    resolver = _Resolver(catalog)
+    wrappers = {}
+    for cell, module in modules:
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        wrappers[cell] = wrapper
+        resolver.cell = cell
+        module.visit(resolver)
+    resolver.cell = None
+    resolver.resolve_deferred()
+
+    positions: dict[int | None, dict[cst.CSTNode, CodeRange]] = {}
+    sites = []
+    for found in resolver.found:
+        if found.cell not in positions:
+            positions[found.cell] = wrappers[found.cell].resolve(PositionProvider)  # type: ignore[assignment]
+        start = positions[found.cell][found.node].start
+        sites.append(CallSite(line=start.line, column=start.column, api=found.api,
+                              dimension=catalog.dimension(found.api), keys=found.keys,
+                              cell=found.cell))
+    sites.sort(key=lambda s: (-1 if s.cell is None else s.cell, s.line, s.column, s.api))
+    return sites

@@ -1,0 +1,89 @@
+"""Tidy CSV output: fixed columns, atomic writes, and cells a spreadsheet cannot run."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+# A cell starting with one of these is evaluated as a formula by Excel, LibreOffice and Sheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(value: object) -> str:
+    """The cell text for `value`, prefixed with `'` when a spreadsheet would run it as a formula.
+
+    Numbers are written as they are: `-1` is data, not a formula.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; it replaces `path` only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@contextmanager
+def atomic_text(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """A text file that appears at `path` whole, or not at all."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+class CsvTable:
+    """Writes rows with a fixed header to a CSV file atomically, neutralising formula cells."""
+
+    def __init__(self, handle: IO[str], columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        self._writer = csv.writer(handle, lineterminator="\n")
+        self._writer.writerow(self.columns)
+        self.rows_written = 0
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        unknown = set(row) - set(self.columns)
+        if unknown:
+            raise KeyError(f"columns not in table: {sorted(unknown)}")
+        self._writer.writerow([neutralise(row.get(column)) for column in self.columns])
+        self.rows_written += 1
+
+    def write_all(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.write(row)
+
+
+@contextmanager
+def csv_table(path: str | os.PathLike[str], columns: Sequence[str]) -> Iterator[CsvTable]:
+    """Open a CSV table for writing; the file is replaced only when the block completes."""
+    with atomic_text(path) as handle:
+        yield CsvTable(handle, columns)
+
+
+def read_csv_rows(path: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
+    """Rows of a CSV file as dicts of strings (the inverse of `csv_table`, except neutralising)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle)
