@@ -70,11 +70,13 @@ def decode_source(data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _parse(text: str) -> cst.Module:
-    """Parse with libcst after `ast` has bounded the nesting depth.
+def _parse(text: str) -> tuple[cst.Module, str | None]:
+    """Parse with libcst after `ast` has bounded the nesting depth; also return ast's error.
 
     libcst's native parser can overflow the C stack (a crash, not an exception) on expressions
-    nested a few thousand deep; CPython's parser refuses those cleanly, so it goes first.
+    nested a few thousand deep; CPython's parser refuses those cleanly, so it goes first. When
+    only ast fails, the file may use newer grammar than this interpreter's, or be Python 2,
+    which libcst partly accepts: the caller decides.
     """
     try:
         with warnings.catch_warnings():
@@ -90,7 +92,7 @@ def _parse(text: str) -> cst.Module:
     except ValueError as error:  # null bytes
         raise _Unparsable(str(error)) from None
     try:
-        return cst.parse_module(text)
+        return cst.parse_module(text), ast_error
     except cst.ParserSyntaxError as error:
         # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
         raise _Unparsable(ast_error or f"line {error.raw_line}: {error.message}") from None
@@ -125,13 +127,15 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
     except UnicodeDecodeError as error:
         return FileAnalysis(FileStatus.DECODE_ERROR, _decode_detail(error))
     try:
-        module = _parse(text)
+        module, ast_error = _parse(text)
     except _TooDeep as error:
         return FileAnalysis(FileStatus.TOO_DEEP, str(error))
     except _Unparsable as error:
         if _PYTHON2.search(data):
             return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({error})")
         return FileAnalysis(FileStatus.SYNTAX_ERROR, str(error))
+    if ast_error is not None and _PYTHON2.search(data):
+        return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({ast_error})")
     try:
         return FileAnalysis(FileStatus.ANALYZED, "", _resolve([(None, module)], catalog))
     except RecursionError:
@@ -164,12 +168,16 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
 
 def _parse_cell(source: str) -> cst.Module:
     try:
-        return _parse(source)
+        module, ast_error = _parse(source)
+        if ast_error is None:
+            return module
     except _Unparsable:
-        neutral = neutralise_magics(source)
-        if neutral == source:
-            raise
-        return _parse(neutral)
+        pass
+    # IPython syntax fails both parsers (or, like `!ls`, fools libcst): neutralise and retry.
+    neutral = neutralise_magics(source)
+    if neutral == source:
+        return _parse(source)[0]
+    return _parse(neutral)[0]
 
 
 def _decode_detail(error: UnicodeDecodeError) -> str:

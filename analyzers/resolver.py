@@ -19,6 +19,7 @@ A notebook is resolved as one module whose statements come cell after cell.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -153,11 +154,11 @@ class _Resolver(cst.CSTVisitor):
 
     def evaluate(self, node: cst.BaseExpression) -> Value | None:
         if isinstance(node, cst.Name):
-            binding = self.lookup(node.value)
+            binding = self.lookup(_id(node))
             return None if binding is None or binding is UNKNOWN else binding  # type: ignore[return-value]
         if isinstance(node, cst.Attribute):
             base = self.evaluate(node.value)
-            attr = node.attr.value
+            attr = _id(node.attr)
             if isinstance(base, QName):
                 return QName(f"{base.name}.{attr}")
             if isinstance(base, Instance):
@@ -216,19 +217,18 @@ class _Resolver(cst.CSTVisitor):
             scope.names[name] = value
         elif name in scope.names or self.lookup(name) is not None:
             scope.names[name] = UNKNOWN
-        if scope.kind == "class" and scope.owner is not None:
-            if value is not None:
-                scope.owner.attrs[name] = value
+        if scope.kind == "class" and scope.owner is not None and value is not None:
+            scope.owner.attrs[name] = value
 
     def bind_target(self, target: cst.BaseExpression, value: Value | None) -> None:
         """Bind an assignment target; anything but a plain name or `self.x` gets no value."""
         if isinstance(target, cst.Name):
-            self.bind(target.value, value)
+            self.bind(_id(target), value)
         elif isinstance(target, cst.Attribute):
             target.value.visit(self)
             owner = self.evaluate(target.value)
             if isinstance(owner, SelfRef) and value is not None:
-                owner.owner.attrs[target.attr.value] = value
+                owner.owner.attrs[_id(target.attr)] = value
         elif isinstance(target, cst.Tuple | cst.List):
             for element in target.elements:
                 self.bind_target(element.value, None)
@@ -236,10 +236,6 @@ class _Resolver(cst.CSTVisitor):
             self.bind_target(target.value, None)
         else:
             target.visit(self)
-
-    def _bind_import_alias(self, alias: cst.ImportAlias, qualified: str | None,
-                           bound_name: str) -> None:
-        self.bind(bound_name, QName(qualified) if qualified else None)
 
     # ------------------------------------------------------------------------------ imports
     def visit_Import(self, node: cst.Import) -> bool:
@@ -335,14 +331,14 @@ class _Resolver(cst.CSTVisitor):
         while scope.kind == "comprehension" and scope.parent is not None:
             scope = scope.parent  # := binds in the enclosing function, not the comprehension
         if isinstance(original_node.target, cst.Name):
-            self.bind(original_node.target.value, self.evaluate(original_node.value), scope)
+            self.bind(_id(original_node.target), self.evaluate(original_node.value), scope)
 
     def visit_Global(self, node: cst.Global) -> bool:
-        self.scope.globals.update(item.name.value for item in node.names)
+        self.scope.globals.update(_id(item.name) for item in node.names)
         return False
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
-        self.scope.nonlocals.update(item.name.value for item in node.names)
+        self.scope.nonlocals.update(_id(item.name) for item in node.names)
         return False
 
     def visit_Del(self, node: cst.Del) -> bool:
@@ -425,7 +421,7 @@ class _Resolver(cst.CSTVisitor):
 
     def visit_MatchAs(self, node: cst.MatchAs) -> bool:
         if node.name is not None:
-            self.bind(node.name.value, None)
+            self.bind(_id(node.name), None)
         return True
 
     def visit_WithItem(self, node: cst.WithItem) -> bool:
@@ -445,7 +441,7 @@ class _Resolver(cst.CSTVisitor):
         if self.scope.kind == "class" and not any(
                 m.matches(d.decorator, m.Name("staticmethod")) for d in node.decorators):
             self_owner = self.scope.owner
-        self.bind(node.name.value, None)
+        self.bind(_id(node.name), None)
         self.deferred.append(_Deferred(node, self.scope, self_owner, self.cell))
         return False
 
@@ -469,7 +465,7 @@ class _Resolver(cst.CSTVisitor):
             value: Value | None = self._annotation_value(param.annotation)
             if index == 0 and item.self_owner is not None and param in positional:
                 value = SelfRef(item.self_owner)
-            self.bind(param.name.value, value)
+            self.bind(_id(param.name), value)
         item.function.body.visit(self)
         self.scope, self.cell = outer, outer_cell
 
@@ -489,17 +485,17 @@ class _Resolver(cst.CSTVisitor):
         info = ClassInfo()
         for base in node.bases:
             base.visit(self)
-            if isinstance(base.value, cst.Name) and base.value.value in self.classes_by_name:
-                info.bases.append(self.classes_by_name[base.value.value])
+            if isinstance(base.value, cst.Name) and _id(base.value) in self.classes_by_name:
+                info.bases.append(self.classes_by_name[_id(base.value)])
         for keyword in node.keywords:
             keyword.visit(self)
         outer = self.scope
         self.scope = Scope("class", outer, owner=info)
         node.body.visit(self)
         self.scope = outer
-        self.bind(node.name.value, None)
+        self.bind(_id(node.name), None)
         if outer is self.module_scope:
-            self.classes_by_name[node.name.value] = info
+            self.classes_by_name[_id(node.name)] = info
         return False
 
     def _comprehension(self, node: cst.BaseComp | cst.DictComp,
@@ -561,11 +557,17 @@ class _Resolver(cst.CSTVisitor):
                       for key, owner in owners.items())
 
 
+def _id(name: cst.Name) -> str:
+    """An identifier as Python sees it: NFKC-normalised, so fullwidth `mlflow` is `mlflow`."""
+    value = name.value
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
+
+
 def _dotted(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Name):
-        return node.value
+        return _id(node)
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{_dotted(node.value)}.{_id(node.attr)}"
     return ""
 
 
@@ -579,11 +581,11 @@ def _is_mlflow(dotted: str) -> bool:
 
 
 def _param_names(params: cst.Parameters) -> list[str]:
-    names = [p.name.value for p in (*params.posonly_params, *params.params,
+    names = [_id(p.name) for p in (*params.posonly_params, *params.params,
                                      *params.kwonly_params)]
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
-            names.append(star.name.value)
+            names.append(_id(star.name))
     return names
 
 

@@ -1,0 +1,78 @@
+"""Bad input: every kind of file gets a clear status and never crashes the analyzer."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzers.analyze import analyze_bytes, may_use_mlflow
+from analyzers.records import FileKind, FileStatus
+
+CALL = b"mlflow.log_param('a', 1)\n"
+FULLWIDTH = "".join(chr(0xFF00 + ord(c) - 0x20) for c in "mlflow")  # NFKC: "mlflow"
+
+BAD_INPUT = [
+    ("python2-print", b"import mlflow\nprint 'hello'\n" + CALL, FileStatus.PYTHON2, "line 2"),
+    ("python2-except", b"import mlflow\ntry:\n    x\nexcept Exception, e:\n    pass\n",
+     FileStatus.PYTHON2, "Python 2"),
+    ("syntax-error", b"import mlflow\ndef f(:\n    pass\n", FileStatus.SYNTAX_ERROR, "line 2"),
+    ("non-utf8", b"import mlflow\nname = '\xe9t\xe9'\n", FileStatus.DECODE_ERROR, "utf-8"),
+    ("bad-cookie", b"# -*- coding: klingon -*-\nimport mlflow\n", FileStatus.DECODE_ERROR,
+     "klingon"),
+    ("binary", b"\x7fELF\x00\x00mlflow\x00\x01", FileStatus.BINARY, "NUL"),
+    ("deep-parentheses", b"import mlflow\nx = " + b"(" * 300 + b"1" + b")" * 300 + b"\n",
+     FileStatus.TOO_DEEP, "nested"),
+    ("deep-chain", b"import mlflow\nx = " + b"+".join([b"a"] * 20000) + b"\n",
+     FileStatus.TOO_DEEP, "nested"),
+    ("deep-indentation", b"import mlflow\n" + b"".join(b" " * i + b"if x:\n" for i in range(120))
+     + b" " * 120 + b"pass\n", FileStatus.TOO_DEEP, "indentation"),
+]
+
+
+@pytest.mark.parametrize(("data", "status", "detail"), [case[1:] for case in BAD_INPUT],
+                         ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_gets_a_status_and_reason(data: bytes, status: FileStatus, detail: str) -> None:
+    analysis = analyze_bytes(data, FileKind.SCRIPT)
+    assert analysis.status is status
+    assert detail.lower() in analysis.detail.lower()
+    assert analysis.calls == ()
+
+
+GOOD_ENCODINGS = [
+    ("bom", b"\xef\xbb\xbfimport mlflow\n" + CALL, 2),
+    ("crlf", b"import mlflow\r\nx = 1\r\n" + CALL.replace(b"\n", b"\r\n"), 3),
+    ("latin1-cookie", b"# -*- coding: latin-1 -*-\nimport mlflow\nname = '\xe9'\n" + CALL, 4),
+    ("non-ascii-identifiers", "import mlflow\nnäme = 1\n".encode() + CALL, 3),
+    ("nfkc-identifier", f"import {FULLWIDTH}\n{FULLWIDTH}.log_param('a', 1)\n".encode(), 2),
+    ("moderately-deep-but-fine", b"import mlflow\nx = " + b"+".join([b"a"] * 600) + b"\n"
+     + CALL, 3),
+    ("python312-type-statement", b"import mlflow\ntype Vector = list[float]\n" + CALL, 3),
+]
+
+
+@pytest.mark.parametrize(("data", "line"), [case[1:] for case in GOOD_ENCODINGS],
+                         ids=[case[0] for case in GOOD_ENCODINGS])
+def test_unusual_but_valid_files_are_analysed(data: bytes, line: int) -> None:
+    analysis = analyze_bytes(data, FileKind.SCRIPT)
+    assert analysis.status is FileStatus.ANALYZED, analysis.detail
+    assert [(c.line, c.api) for c in analysis.calls] == [(line, "mlflow.log_param")]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"import mlflow", True),
+    (b"from mlflow.tracking import MlflowClient", True),
+    (b"import os\nprint('MLflow')", False),
+    (b"", False),
+    (f"import {FULLWIDTH}".encode(), True),
+    ("# ünïcode but no tracker".encode(), False),
+])
+def test_prefilter(data: bytes, expected: bool) -> None:
+    assert may_use_mlflow(data) is expected
+
+
+def test_prefilter_never_loses_a_resolvable_file() -> None:
+    """Every snippet of the accuracy table that yields calls passes the pre-filter."""
+    from tests.analyzers.test_resolution import CASES
+
+    for _, source, expected in CASES:
+        if expected:
+            assert may_use_mlflow(source.encode())

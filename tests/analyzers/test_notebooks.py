@@ -1,0 +1,103 @@
+"""Notebooks: code cells only, magics neutralised, cells resolved as one module."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analyzers.analyze import analyze_bytes
+from analyzers.notebooks import neutralise_magics
+from analyzers.records import FileKind, FileStatus
+
+
+def notebook_v4(*cells: tuple[str, str], language: str = "python") -> bytes:
+    return json.dumps({
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"language": language, "name": "k"}},
+        "cells": [{"cell_type": kind, "metadata": {}, "source": source.splitlines(True),
+                   **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+                  for kind, source in cells],
+    }).encode()
+
+
+def notebook_v3(*cells: tuple[str, str]) -> bytes:
+    return json.dumps({
+        "nbformat": 3, "nbformat_minor": 0, "metadata": {},
+        "worksheets": [{"cells": [
+            {"cell_type": kind, **({"input": source, "language": "python"} if kind == "code"
+                                   else {"source": source})}
+            for kind, source in cells]}],
+    }).encode()
+
+
+def found(data: bytes) -> set[tuple[int | None, int, str]]:
+    return {(c.cell, c.line, c.api) for c in analyze_bytes(data, FileKind.NOTEBOOK).calls}
+
+
+def test_import_in_first_cell_resolves_call_in_later_cell() -> None:
+    data = notebook_v4(("markdown", "# mlflow.log_param('no', 1)"), ("code", "import mlflow as mf"),
+                       ("markdown", "text"), ("code", "x = 1\nmf.log_param('lr', 0.1)"))
+    assert found(data) == {(3, 2, "mlflow.log_param")}
+
+
+def test_nbformat_v3_worksheets() -> None:
+    data = notebook_v3(("markdown", "intro"), ("code", "import mlflow"),
+                       ("code", "mlflow.autolog()"))
+    assert found(data) == {(2, 1, "mlflow.autolog")}
+
+
+@pytest.mark.parametrize(("cell", "line"), [
+    ("%pip install mlflow\nimport mlflow\nmlflow.autolog()", 3),
+    ("!pip install mlflow\nimport mlflow\nmlflow.autolog()", 3),
+    ("%%time\nimport mlflow\nmlflow.autolog()", 3),
+    ("import mlflow\nfiles = !ls\nmlflow.autolog()", 3),
+    ("import mlflow\nmlflow.autolog?\nmlflow.autolog()", 3),
+    ("import mlflow\nfor i in range(3):\n    !echo hi\n    mlflow.autolog()", 4),
+    ("%matplotlib inline\r\nimport mlflow\r\nmlflow.autolog()", 3),
+])
+def test_magics_are_neutralised_and_lines_stay_true(cell: str, line: int) -> None:
+    assert found(notebook_v4(("code", cell))) == {(0, line, "mlflow.autolog")}
+
+
+def test_non_python_cell_magic_body_is_not_analysed() -> None:
+    data = notebook_v4(("code", "import mlflow"), ("code", "%%bash\nmlflow.log_param x\n"),
+                       ("code", "mlflow.end_run()"))
+    assert found(data) == {(2, 1, "mlflow.end_run")}
+
+
+def test_modulo_continuation_lines_survive_when_cell_parses() -> None:
+    cell = 'import mlflow\nname = ("%s"\n    % run)\nmlflow.set_tag("name", name)'
+    assert found(notebook_v4(("code", cell))) == {(0, 4, "mlflow.set_tag")}
+
+
+def test_neutralise_keeps_line_count() -> None:
+    source = "%load_ext x\n!ls\nx = 1\n%%not-first\n"
+    assert neutralise_magics(source).count("\n") == source.count("\n")
+
+
+def test_broken_cell_is_skipped_and_said_so() -> None:
+    data = notebook_v4(("code", "import mlflow"), ("code", "def broken(:\n"),
+                       ("code", "mlflow.log_metric('m', 1)"))
+    analysis = analyze_bytes(data, FileKind.NOTEBOOK)
+    assert analysis.status is FileStatus.ANALYZED
+    assert "1 of 3 code cells skipped" in analysis.detail and "cell 1" in analysis.detail
+    assert {(c.cell, c.api) for c in analysis.calls} == {(2, "mlflow.log_metric")}
+
+
+@pytest.mark.parametrize(("data", "status", "detail"), [
+    (b"{not json mlflow", FileStatus.BAD_NOTEBOOK, "not JSON"),
+    (b'["mlflow"]', FileStatus.BAD_NOTEBOOK, "top level is not an object"),
+    (b'{"metadata": {}, "nbformat": 4, "x": "mlflow"}', FileStatus.BAD_NOTEBOOK, "no cells"),
+    (b'{"cells": "mlflow"}', FileStatus.BAD_NOTEBOOK, "cells is not a list"),
+    (b'{"cells": [{"cell_type": "code", "source": 5}], "m": "mlflow"}',
+     FileStatus.BAD_NOTEBOOK, "source is not text"),
+    (b'\xff\xfe{"cells": []} mlflow', FileStatus.BAD_NOTEBOOK, "not JSON"),
+    (notebook_v4(("code", "library(mlflow)\nmlflow_log_param('a', 1)"), language="R"),
+     FileStatus.NOT_PYTHON, "kernel language is r"),
+    (notebook_v4(("markdown", "just text")), FileStatus.NO_MLFLOW, ""),
+])
+def test_bad_notebooks_get_a_status(data: bytes, status: FileStatus, detail: str) -> None:
+    analysis = analyze_bytes(data, FileKind.NOTEBOOK)
+    assert analysis.status is status
+    assert detail in analysis.detail
