@@ -28,6 +28,9 @@ _PYTHON2 = re.compile(
     rb"|^[ \t]*raise[ \t]+\w+[ \t]*,|\bur[\"']|[^\w.]0[0-7]+[lL]?\b|<>|\d[lL]\b",
     re.MULTILINE,
 )
+# `%run other_notebook` runs another notebook in this one's namespace: a Jupyter line magic, or
+# in a Databricks notebook exported as .py, a `# MAGIC %run` comment.
+_RUN_MAGIC = re.compile(r"^[ \t]*(?:#[ \t]*MAGIC[ \t]+)?%run[ \t]", re.MULTILINE)
 _DEEP_SYNTAX = ("too many nested parentheses", "too many levels of indentation",
                 "too many statically nested blocks")
 # libcst's visitors recurse once per nesting level; ast has already bounded the depth.
@@ -110,11 +113,15 @@ def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -
     return _analyze_script(data, catalog)
 
 
-def _resolve(modules: list[tuple[int | None, cst.Module]], catalog: Catalog) -> tuple[CallSite, ...]:
+def _resolve(modules: list[tuple[int | None, cst.Module]], catalog: Catalog,
+             text: str) -> tuple[CallSite, ...]:
+    """Resolve calls; a file that `%run`s another notebook is assumed to get `mlflow` from it
+    (the usual Databricks layout), which only matters where it uses `mlflow` unbound."""
+    preimported = ["mlflow"] if _RUN_MAGIC.search(text) else []
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        return tuple(resolve_calls(modules, catalog))
+        return tuple(resolve_calls(modules, catalog, preimported))
     finally:
         sys.setrecursionlimit(limit)
 
@@ -126,6 +133,7 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
         text = decode_source(data)
     except UnicodeDecodeError as error:
         return FileAnalysis(FileStatus.DECODE_ERROR, _decode_detail(error))
+    detail = ""
     try:
         module, ast_error = _parse(text)
     except _TooDeep as error:
@@ -133,11 +141,19 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
     except _Unparsable as error:
         if _PYTHON2.search(data):
             return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({error})")
-        return FileAnalysis(FileStatus.SYNTAX_ERROR, str(error))
+        # Notebooks exported as scripts (Databricks, Colab) keep `!pip` and `%magic` lines.
+        neutral = neutralise_magics(text)
+        try:
+            module, ast_error = _parse(neutral) if neutral != text else (None, None)
+        except (_TooDeep, _Unparsable):
+            module = None
+        if module is None:
+            return FileAnalysis(FileStatus.SYNTAX_ERROR, str(error))
+        detail = "IPython magics and shell lines neutralised before parsing"
     if ast_error is not None and _PYTHON2.search(data):
         return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({ast_error})")
     try:
-        return FileAnalysis(FileStatus.ANALYZED, "", _resolve([(None, module)], catalog))
+        return FileAnalysis(FileStatus.ANALYZED, detail, _resolve([(None, module)], catalog, text))
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
 
@@ -160,7 +176,7 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
     if skipped:
         detail = f"{len(skipped)} of {len(cells)} code cells skipped: " + "; ".join(skipped[:3])
     try:
-        calls = _resolve(modules, catalog)
+        calls = _resolve(modules, catalog, "\n".join(cell.source for cell in cells))
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
     return FileAnalysis(FileStatus.ANALYZED, detail, calls)

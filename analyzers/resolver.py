@@ -116,6 +116,7 @@ class _Deferred:
     scope: Scope  # the scope the function was defined in
     self_owner: ClassInfo | None  # set for methods: their first parameter is `self`
     cell: int | None
+    defaults: dict[str, Value]  # `client=MlflowClient()`: evaluated where the def runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,8 +442,13 @@ class _Resolver(cst.CSTVisitor):
         if self.scope.kind == "class" and not any(
                 m.matches(d.decorator, m.Name("staticmethod")) for d in node.decorators):
             self_owner = self.scope.owner
+        defaults = {}
+        for param in _params(node.params):
+            value = self.evaluate(param.default) if param.default is not None else None
+            if value is not None:
+                defaults[_id(param.name)] = value
         self.bind(_id(node.name), None)
-        self.deferred.append(_Deferred(node, self.scope, self_owner, self.cell))
+        self.deferred.append(_Deferred(node, self.scope, self_owner, self.cell, defaults))
         return False
 
     def visit_Param(self, node: cst.Param) -> bool:
@@ -459,13 +465,12 @@ class _Resolver(cst.CSTVisitor):
         self.cell = item.cell
         params = item.function.params
         positional = [*params.posonly_params, *params.params]
-        for index, param in enumerate(
-                [*positional, *params.kwonly_params,
-                 *(p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))]):
-            value: Value | None = self._annotation_value(param.annotation)
+        for index, param in enumerate(_params(params)):
+            name = _id(param.name)
+            value = item.defaults.get(name) or self._annotation_value(param.annotation)
             if index == 0 and item.self_owner is not None and param in positional:
                 value = SelfRef(item.self_owner)
-            self.bind(_id(param.name), value)
+            self.bind(name, value)
         item.function.body.visit(self)
         self.scope, self.cell = outer, outer_cell
 
@@ -473,8 +478,8 @@ class _Resolver(cst.CSTVisitor):
         node.params.visit(self)
         outer = self.scope
         self.scope = Scope("function", outer)
-        for param in _param_names(node.params):
-            self.bind(param, None)
+        for param in _params(node.params):
+            self.bind(_id(param.name), None)
         node.body.visit(self)
         self.scope = outer
         return False
@@ -580,23 +585,25 @@ def _is_mlflow(dotted: str) -> bool:
     return dotted == ROOT_MODULE or dotted.startswith(ROOT_MODULE + ".")
 
 
-def _param_names(params: cst.Parameters) -> list[str]:
-    names = [_id(p.name) for p in (*params.posonly_params, *params.params,
-                                     *params.kwonly_params)]
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.append(_id(star.name))
-    return names
+def _params(params: cst.Parameters) -> list[cst.Param]:
+    """Every parameter, in order: positional-only, positional, *args, keyword-only, **kwargs."""
+    star = [params.star_arg] if isinstance(params.star_arg, cst.Param) else []
+    kwargs = [params.star_kwarg] if params.star_kwarg is not None else []
+    return [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kwargs]
 
 
-def resolve_calls(modules: Sequence[tuple[int | None, cst.Module]],
-                  catalog: Catalog) -> list[CallSite]:
+def resolve_calls(modules: Sequence[tuple[int | None, cst.Module]], catalog: Catalog,
+                  preimported: Iterable[str] = ()) -> list[CallSite]:
     """All MLflow call sites in `modules`, resolved as one module in the order given.
 
     Each item is `(cell, module)`: `cell` is a notebook cell's index, or None for a script.
-    Sites are ordered by cell, line and column; positions are 1-based lines, 0-based columns.
+    `preimported` modules are bound before the first statement, as when a notebook's `%run`
+    of another notebook imported them. Sites are ordered by cell, line and column; positions
+    are 1-based lines, 0-based columns.
     """
     resolver = _Resolver(catalog)
+    for module_name in preimported:
+        resolver.bind(module_name.split(".", 1)[0], QName(module_name.split(".", 1)[0]))
     wrappers = {}
     for cell, module in modules:
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)

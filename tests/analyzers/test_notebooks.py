@@ -101,3 +101,13 @@ def test_bad_notebooks_get_a_status(data: bytes, status: FileStatus, detail: str
     analysis = analyze_bytes(data, FileKind.NOTEBOOK)
     assert analysis.status is status
     assert detail in analysis.detail
+
+
+def test_run_magic_brings_mlflow_from_the_other_notebook() -> None:
+    data = notebook_v4(("code", "%run ./setup_mlflow"), ("code", "mlflow.log_metric('auc', 1)"))
+    assert found(data) == {(1, 1, "mlflow.log_metric")}
+
+
+def test_without_run_magic_an_unbound_mlflow_is_not_reported() -> None:
+    data = notebook_v4(("code", "%pip install mlflow"), ("code", "mlflow.log_metric('auc', 1)"))
+    assert found(data) == set()

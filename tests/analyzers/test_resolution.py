@@ -201,6 +201,29 @@ CASES: list[tuple[str, str, list[str]]] = [
         client = mlflow.MlflowClient() if remote else None
         client.log_param("r", "p", 1)
         """, ["2 mlflow.MlflowClient", "3 mlflow.MlflowClient.log_param p"]),
+    ("client-parameter-default", """
+        import mlflow
+        def dump(run_id, client=mlflow.tracking.MlflowClient()):
+            client.get_run(run_id)
+        """, ["2 mlflow.MlflowClient", "3 mlflow.MlflowClient.get_run"]),
+    # ---------------------------------------------------------------- notebooks saved as .py
+    ("databricks-run-magic-brings-mlflow", """
+        # Databricks notebook source
+        # MAGIC %run ./includes/Common
+        # COMMAND ----------
+        mlflow.log_param("max_depth", 3)
+        """, ["4 mlflow.log_param max_depth"]),
+    ("script-with-shell-lines", """
+        # Databricks notebook source
+        !pip install -U mlflow-skinny
+        import mlflow
+        mlflow.autolog()
+        """, ["4 mlflow.autolog"]),
+    ("neg-run-magic-does-not-override-local-binding", """
+        # MAGIC %run ./Common
+        mlflow = Tracker()
+        mlflow.log_param("x", 1)
+        """, []),
     # ---------------------------------------------------------------- calls in context
     ("with-start-run", """
         import mlflow
