@@ -66,18 +66,27 @@ def _walk_dir(root: str, relative: str, include_vendored: bool) -> Iterator[Entr
                 yield Entry(path, kind, FileStatus.SYMLINK, _describe_link(root, child.path))
             continue
         if stat.S_ISDIR(info.st_mode):
-            if child.name in ALWAYS_SKIPPED:
-                continue
-            if not include_vendored and (child.name in VENDORED_DIRS or os.path.exists(
-                    os.path.join(child.path, "pyvenv.cfg"))):
+            skip = skipped_directory(child, include_vendored)
+            if skip is FileStatus.VENDORED:
                 yield Entry(path, FileKind.DIRECTORY, FileStatus.VENDORED,
                             "vendored or generated tree skipped (--include-vendored scans it)")
-                continue
-            yield from _walk_dir(root, path, include_vendored)
+            elif skip is None:
+                yield from _walk_dir(root, path, include_vendored)
         elif stat.S_ISREG(info.st_mode):
             kind = SUFFIX_KINDS.get(os.path.splitext(child.name)[1])
             if kind is not None:
                 yield Entry(path, kind, size=info.st_size)
+
+
+def skipped_directory(directory: os.DirEntry[str], include_vendored: bool) -> FileStatus | None:
+    """Why a directory is not walked: VENDORED (reported), EMPTY (never reported: VCS
+    metadata and caches), or None when it is walked."""
+    if directory.name in ALWAYS_SKIPPED:
+        return FileStatus.EMPTY
+    if not include_vendored and (directory.name in VENDORED_DIRS or os.path.exists(
+            os.path.join(directory.path, "pyvenv.cfg"))):
+        return FileStatus.VENDORED
+    return None
 
 
 def _kind_of(name: str) -> FileKind:
