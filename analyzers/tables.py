@@ -26,9 +26,17 @@ def neutralise(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return "'" + text if _needs_quote(text) else text
+
+
+def _needs_quote(text: str) -> bool:
+    # A text that already looks neutralised is quoted again, so that `restore` is exact.
+    return text.startswith(FORMULA_PREFIXES) or (text.startswith("'") and _needs_quote(text[1:]))
+
+
+def restore(cell: str) -> str:
+    """The value `neutralise` was given: the inverse, for reading our own tables back."""
+    return cell[1:] if cell.startswith("'") and _needs_quote(cell[1:]) else cell
 
 
 @contextmanager
@@ -84,6 +92,8 @@ def csv_table(path: str | os.PathLike[str], columns: Sequence[str]) -> Iterator[
 
 
 def read_csv_rows(path: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
-    """Rows of a CSV file as dicts of strings (the inverse of `csv_table`, except neutralising)."""
+    """Rows of a CSV file as dicts of strings, neutralised cells restored: the inverse of
+    `csv_table`."""
     with open(path, encoding="utf-8", newline="") as handle:
-        yield from csv.DictReader(handle)
+        for row in csv.DictReader(handle):
+            yield {key: restore(value) if value else value for key, value in row.items()}
