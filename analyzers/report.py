@@ -1,0 +1,414 @@
+"""`mlflow-miner report`: one offline HTML page per study, with its charts, tables and provenance.
+
+The page is deterministic: the same study gives the same bytes (chart elements have fixed ids and
+the only dates shown are study.json's), so it can be golden-tested and diffed between runs.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+from plotly.offline import get_plotlyjs
+
+from analyzers.aggregate import (
+    ASPECT_LABELS,
+    ASPECTS,
+    HEADLINE,
+    Aggregates,
+    StudyError,
+    aggregate_study,
+)
+from analyzers.charts import (
+    STATIC_FORMATS,
+    Chart,
+    StaticExport,
+    build_charts,
+    chart_div,
+    write_html,
+    write_static,
+)
+from analyzers.tables import atomic_path
+
+MAX_FAILURES_SHOWN = 50
+MAX_APIS_SHOWN = 30
+MAX_KEYS_SHOWN = 10
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What `build_report` wrote."""
+
+    index: Path
+    charts: tuple[Path, ...]
+    static: StaticExport | None
+    warnings: tuple[str, ...]
+    seconds: float
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def _esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+DASH = "\u2013"
+
+
+def pct(share: float) -> str:
+    """`0.625` -> `62.5%`; a dash when undefined (no analysed repository)."""
+    return DASH if share is None or math.isnan(share) else f"{100 * share:.1f}%"
+
+
+def ci(low: float, high: float) -> str:
+    """An interval in percent with an en dash between the bounds; a dash when undefined."""
+    if low is None or math.isnan(low):
+        return DASH
+    return f"{100 * low:.1f}{DASH}{100 * high:.1f}%"
+
+
+def _share_cell(row: Mapping[str, Any], k: str = "n_using") -> str:
+    return (f"{row[k]}/{row['n_analysed']} ({pct(row['share'])}, "
+            f"CI {ci(row['ci_low'], row['ci_high'])})")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]],
+          numeric: Iterable[int] = (), caption: str = "") -> str:
+    """An HTML table; every cell is escaped, columns in `numeric` are right-aligned."""
+    right = set(numeric)
+    out = ["<table>"]
+    if caption:
+        out.append(f"<caption>{_esc(caption)}</caption>")
+    out.append("<thead><tr>" + "".join(
+        f'<th{" class=num" if i in right else ""}>{_esc(h)}</th>'
+        for i, h in enumerate(headers)) + "</tr></thead>")
+    out.append("<tbody>")
+    body = 0
+    for row in rows:
+        body += 1
+        out.append("<tr>" + "".join(
+            f'<td{" class=num" if i in right else ""}>{_esc(cell)}</td>'
+            for i, cell in enumerate(row)) + "</tr>")
+    if not body:
+        out.append(f'<tr><td colspan="{len(headers)}" class="empty">none</td></tr>')
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict("records")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+# study.json's fields in reading order; any others follow, sorted.
+PROVENANCE_ORDER = ("name", "tool_version", "analyzer", "dataset", "dataset_sha256",
+                    "crawled_at", "started_at", "finished_at")
+
+
+def _flatten(prefix: str, value: object) -> Iterable[tuple[str, object]]:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield from _flatten(f"{prefix}.{key}" if prefix else str(key), inner)
+    elif isinstance(value, list):
+        yield prefix, ", ".join(map(str, value))
+    else:
+        yield prefix, value
+
+
+def _provenance(aggregates: Aggregates) -> str:
+    study = aggregates.study
+    meta = study.provenance
+    keys = [key for key in PROVENANCE_ORDER if key in meta]
+    keys += sorted(key for key in meta if key not in PROVENANCE_ORDER)
+    rows: list[tuple[str, object]] = [row for key in keys for row in _flatten(key, meta[key])]
+    declared = str(meta.get("dataset_sha256", ""))
+    differs = bool(declared) and declared.lower() != study.dataset_sha256
+    if not declared:
+        check = "study.json records no sha256"
+    else:
+        check = "DIFFERS from study.json" if differs else "matches study.json"
+    used = study.dataset_path
+    shown = (used.name if used.parent == study.root else str(used))
+    rows.append(("dataset file read", shown))
+    rows.append(("sha256 of the file read", f"{study.dataset_sha256} ({check})"))
+    warning = ("" if not differs else
+               '<p class="warning">The dataset read is not the one study.json describes: '
+               "the numbers below may not be the pinned study's.</p>")
+    return warning + table(("field", "value"), rows)
+
+
+def _repositories(aggregates: Aggregates) -> str:
+    n_total, n_analysed, n_failed = aggregates.n_total, aggregates.n_analysed, aggregates.n_failed
+    failed = aggregates.failures
+    parts = [
+        f"<p>The study holds <strong>{n_total}</strong> repositories: <strong>{n_analysed}</strong>"
+        f" were cloned and analysed, <strong>{n_failed}</strong> were not. Every share in this "
+        f"report is of the {n_analysed} analysed repositories; the others are counted here, "
+        "never dropped silently.</p>",
+        table(("status", "repositories", "share of all"),
+              ((r["status"], r["n_repos"], pct(r["share"]))
+               for r in _records(aggregates.repo_status)), numeric=(1, 2)),
+    ]
+    shown = failed.head(MAX_FAILURES_SHOWN)
+    more = len(failed) - len(shown)
+    parts.append(table(("repository", "status", "detail"),
+                       ((r["repo"], r["status"], r["detail"]) for r in _records(shown)),
+                       caption="Repositories not analysed"))
+    if more > 0:
+        parts.append(f"<p>… and {more} more (mlflow-miner export writes failures.csv).</p>")
+    return "\n".join(parts)
+
+
+def _headline(aggregates: Aggregates) -> str:
+    return table(("measure", "counts", "repositories", "share", "95% CI"),
+                 ((r["measure"], r["definition"], f"{r['n_using']}/{r['n_analysed']}",
+                   pct(r["share"]), ci(r["ci_low"], r["ci_high"]))
+                  for r in _records(aggregates.headline)), numeric=(2, 3, 4))
+
+
+def _adoption_rows(aggregates: Aggregates, level: str) -> list[tuple[object, ...]]:
+    frame = aggregates.adoption[aggregates.adoption["level"] == level]
+    by_kind = {kind: part.set_index("name") for kind, part in frame.groupby("kind")}
+    rows = []
+    for r in _records(frame[frame["kind"] == "any"]):
+        script, notebook = by_kind["script"].loc[r["name"]], by_kind["notebook"].loc[r["name"]]
+        rows.append((r["name"], f"{r['n_using']}/{r['n_analysed']}", pct(r["share"]),
+                     ci(r["ci_low"], r["ci_high"]), pct(script["share"]), pct(notebook["share"]),
+                     r["calls"]))
+    return rows
+
+
+_ADOPTION_HEADERS = ("repositories", "share", "95% CI", "in scripts", "in notebooks", "calls")
+
+
+def _adoption(aggregates: Aggregates) -> str:
+    return table(("dimension", *_ADOPTION_HEADERS), _adoption_rows(aggregates, "dimension"),
+                 numeric=range(1, 7))
+
+
+def _apis(aggregates: Aggregates) -> str:
+    rows = _adoption_rows(aggregates, "api")
+    shown = rows[:MAX_APIS_SHOWN]
+    note = (f"<p>The {MAX_APIS_SHOWN} most used of {len(rows)} APIs; mlflow-miner export "
+            "writes them all (adoption.csv).</p>" if len(rows) > len(shown) else "")
+    return note + table(("API", *_ADOPTION_HEADERS), shown, numeric=range(1, 7))
+
+
+def _coverage(aggregates: Aggregates) -> str:
+    aspects = table(("aspect", "evidence", "repositories", "share", "95% CI"),
+                    ((ASPECT_LABELS[r["aspect"]], r["evidence"],
+                      f"{r['n_using']}/{r['n_analysed']}", pct(r["share"]),
+                      ci(r["ci_low"], r["ci_high"]))
+                     for r in _records(aggregates.traceability)), numeric=(2, 3, 4),
+                    caption="Repositories recording each aspect")
+    distribution = table(("aspects recorded", "repositories", "share", "95% CI"),
+                         ((f"{r['coverage']} of {len(ASPECTS)}", r["n_repos"], pct(r["share"]),
+                           ci(r["ci_low"], r["ci_high"]))
+                          for r in _records(aggregates.coverage_distribution)),
+                         numeric=(1, 2, 3), caption="Coverage distribution")
+    return aspects + "\n" + distribution
+
+
+def _keys(aggregates: Aggregates) -> str:
+    parts = []
+    for dimension in ("parameters", "metrics"):
+        keys = aggregates.top_keys
+        part = keys[(keys["dimension"] == dimension) & (keys["rank"] <= MAX_KEYS_SHOWN)]
+        parts.append(table(("rank", "name", "repositories", "calls"),
+                           ((r["rank"], r["key"], r["n_repos"], r["n_calls"])
+                            for r in _records(part)), numeric=(0, 2, 3),
+                           caption=f"Top {MAX_KEYS_SHOWN} {dimension}"))
+    return '<div class="side">' + "\n".join(parts) + "</div>"
+
+
+def _signals(aggregates: Aggregates) -> str:
+    signals = table(("signal", "value", "repositories", "share", "95% CI"),
+                    ((r["signal"], r["value"], f"{r['n_using']}/{r['n_analysed']}",
+                      pct(r["share"]), ci(r["ci_low"], r["ci_high"]))
+                     for r in _records(aggregates.signals)), numeric=(2, 3, 4),
+                    caption="Repository-level signals (files read, nothing run)")
+    versions = table(("mlflow version", "repositories", "share of pinning"),
+                     ((r["version"], r["n_repos"], pct(r["share"]))
+                      for r in _records(aggregates.mlflow_versions)), numeric=(1, 2),
+                     caption="Pinned mlflow versions (major.minor)")
+    return signals + "\n" + versions
+
+
+def _by_year(aggregates: Aggregates) -> str:
+    frame = aggregates.adoption_by_year
+    frame = frame[frame["level"] == "headline"]
+    rows = []
+    for year, part in frame.groupby("year", sort=True):
+        cells = part.set_index("name")
+        first = part.iloc[0]
+        rows.append((year, first["n_repos"], first["n_analysed"],
+                     *(f"{cells.loc[m, 'n_using']} ({pct(cells.loc[m, 'share'])})"
+                       for m in HEADLINE)))
+    return table(("year", "repositories", "analysed", *HEADLINE), rows,
+                 numeric=range(1, 3 + len(HEADLINE)))
+
+
+def _files(aggregates: Aggregates) -> str:
+    return table(("kind", "status", "files", "repositories"),
+                 ((r["kind"], r["status"], r["n_files"], r["n_repos"])
+                  for r in _records(aggregates.file_status)), numeric=(2, 3))
+
+
+def _figure(chart: Chart, static: Iterable[str]) -> str:
+    links = [f'<a href="charts/{_esc(chart.name)}.html">interactive</a>']
+    links += [f'<a href="charts/{_esc(chart.name)}.{fmt}">{fmt.upper()}</a>' for fmt in static]
+    return (f'<figure id="figure-{_esc(chart.name)}">\n{chart_div(chart)}\n'
+            f"<figcaption>{_esc(chart.caption)} ({' · '.join(links)})</figcaption>\n</figure>")
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1100px;padding:0 1.5em 3em;color:#222;line-height:1.45}
+h1{margin-top:1.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+nav a{margin-right:.8em}
+table{border-collapse:collapse;margin:1em 0;font-size:.92em}
+caption{text-align:left;font-weight:600;padding:.3em 0}
+th,td{border-bottom:1px solid #e4e4e4;padding:.25em .7em;text-align:left;vertical-align:top}
+th{background:#f6f6f6}.num{text-align:right;font-variant-numeric:tabular-nums}
+td.empty{color:#888;font-style:italic}
+figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}
+.side{display:flex;gap:2em;flex-wrap:wrap}.warning{color:#a40000;font-weight:600}
+"""
+
+
+def render_index(aggregates: Aggregates, charts: Sequence[Chart],
+                 static_formats: Mapping[str, Sequence[str]] | None = None,
+                 warnings: Sequence[str] = ()) -> str:
+    """The report page. `static_formats` maps a chart name to the image formats written for it
+    (linked under the chart); plotly.js is inlined once, in the head."""
+    static_formats = static_formats or {}
+    by_name = {chart.name: chart for chart in charts}
+    name = aggregates.study.name
+
+    def figure(chart_name: str) -> str:
+        chart = by_name.get(chart_name)
+        return _figure(chart, static_formats.get(chart_name, ())) if chart else ""
+
+    sections = [
+        ("provenance", "Provenance", _provenance(aggregates)),
+        ("repositories", "Repositories", _repositories(aggregates)),
+        ("headline", "Headline: logging and tracking", _headline(aggregates)),
+        ("adoption", "Adoption by traceability dimension",
+         figure("adoption") + _adoption(aggregates) + figure("adoption-by-kind")),
+        ("coverage", "Traceability coverage", figure("coverage") + _coverage(aggregates)),
+        ("cooccurrence", "Which dimensions go together", figure("cooccurrence")),
+        ("keys", "Logged parameter and metric names", figure("top-keys") + _keys(aggregates)),
+        ("signals", "Projects, environments and pinned versions", _signals(aggregates)),
+        ("years", "Adoption by creation year", figure("adoption-by-year") + _by_year(aggregates)),
+        ("apis", "MLflow APIs", _apis(aggregates)),
+        ("files", "Files", _files(aggregates)),
+    ]
+    if warnings:
+        sections.append(("notes", "Notes", "<ul>" + "".join(
+            f"<li>{_esc(warning)}</li>" for warning in warnings) + "</ul>"))
+    nav = " ".join(f'<a href="#{key}">{_esc(title)}</a>' for key, title, _ in sections)
+    body = "\n".join(f'<section id="{key}">\n<h2>{_esc(title)}</h2>\n{content}\n</section>'
+                     for key, title, content in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>MLflow traceability study: {_esc(name)}</title>
+<style>{_STYLE}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head>
+<body>
+<h1>MLflow traceability study: {_esc(name)}</h1>
+<p>How {aggregates.n_analysed} analysed repositories (of {aggregates.n_total}) use MLflow to
+make their experiments traceable. Shares come with 95% Wilson score intervals.</p>
+<nav>{nav}</nav>
+{body}
+</body>
+</html>
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+
+
+
+
+def build_report(study_dir: str | Path, out_dir: str | Path | None = None, static: bool = True,
+                 progress: Progress | None = None) -> Report:
+    """Aggregate a study and write `<out_dir>/index.html` (default `<study>/report/`) with
+    its charts under `charts/`: HTML always, PNG and SVG when `static` and a browser allow."""
+    started = time.monotonic()
+    say = progress or (lambda _message: None)
+    aggregates = aggregate_study(study_dir, progress=say)
+    out = Path(out_dir) if out_dir is not None else Path(study_dir) / "report"
+    charts_dir = out / "charts"
+    charts = build_charts(aggregates)
+    say(f"writing {len(charts)} interactive charts to {charts_dir}")
+    chart_files = write_html(charts, charts_dir)
+    for chart in charts:
+        for fmt in STATIC_FORMATS:
+            (charts_dir / f"{chart.name}.{fmt}").unlink(missing_ok=True)  # never a stale image
+    exported: StaticExport | None = None
+    warnings: list[str] = []
+    if static:
+        say(f"exporting {len(charts) * len(STATIC_FORMATS)} static images in one batch")
+        exported = write_static(charts, charts_dir)
+        warnings.extend(exported.warnings)
+        for warning in exported.warnings:
+            say(f"warning: {warning}")
+        say(f"static export: {len(exported.files)} images in {exported.seconds:.1f}s")
+    formats: dict[str, list[str]] = {}
+    for path in exported.files if exported else ():
+        formats.setdefault(path.stem, []).append(path.suffix.lstrip("."))
+    page = render_index(aggregates, charts, formats, warnings)
+    index = out / "index.html"
+    with atomic_path(index) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return Report(index, tuple(chart_files), exported, tuple(warnings),
+                  time.monotonic() - started)
+
+
+@click.command()
+@click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for index.html and charts/ (default: STUDY_DIR/report).")
+@click.option("--no-static", is_flag=True,
+              help="Skip the PNG and SVG images (they need Chromium; the HTML does not).")
+def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
+    """Write an offline HTML report of a study: charts, tables and provenance.
+
+    STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json.
+    Writes STUDY_DIR/report/index.html (plotly.js inline: no network needed to view it) and
+    charts/NAME.html, .png and .svg for each chart; prints the path of index.html. Static
+    images need Chromium (or set BROWSER_PATH); without it they are skipped with a warning.
+    """
+    def say(message: str) -> None:
+        click.echo(message, err=True)
+
+    try:
+        built = build_report(study_dir, out_dir, static=not no_static, progress=say)
+    except StudyError as error:
+        raise click.ClickException(str(error)) from error
+    say(f"report written in {built.seconds:.1f}s")
+    click.echo(str(built.index))
+    sys.stdout.flush()
+
+
+__all__ = ["Report", "build_report", "ci", "pct", "render_index", "report", "table"]
