@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed-stamp
 OUT ?= results/scan
 REPO ?=
 TREE ?=
+STUDY ?= datasets/mlflow-topics.toml
+STUDY_DIR ?= results/mlflow-topics
 
-.PHONY: install test lint scan bench demo clean
+.PHONY: install test lint scan bench demo study export clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +35,14 @@ scan: $(STAMP) ## make scan REPO=PATH [OUT=results/scan]: scan one local reposit
 bench: $(STAMP) ## make bench [TREE=PATH]: time the scan beside grep and Semgrep, cold and warm.
 	$(BIN)/python benchmarks/bench_scan.py $(if $(TREE),--tree "$(TREE)")
 
-demo: $(STAMP) ## Scan the shipped demo corpus offline into results/demo.
-	$(BIN)/mlflow-miner scan tests/fixtures/corpus --out results/demo
+demo: $(STAMP) ## The whole study, offline, on the shipped demo corpus: results/demo/report/index.html
+	$(BIN)/mlflow-miner demo --out results/demo
+
+study: $(STAMP) ## make study [STUDY=datasets/NAME.toml]: crawl, clone, scan, report, export (resumable).
+	$(BIN)/mlflow-miner study "$(STUDY)"
+
+export: $(STAMP) ## make export [STUDY_DIR=results/NAME]: tidy CSV, Parquet and LaTeX for papers.
+	$(BIN)/mlflow-miner export "$(STUDY_DIR)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -12,6 +12,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("analyzers.cli:scan", "Find MLflow calls in local directories or git checkouts."),
     "crawl": ("mining.crawl:crawl", "List the repositories of GitHub topics into a pinned dataset."),
     "clone": ("mining.clone:clone", "Fetch a dataset's repositories at their pinned commits."),
+    "study": ("mining.study_cli:study", "Run a whole study from its study file, resumably."),
+    "demo": ("mining.study_cli:demo", "Run the whole study offline on the shipped demo corpus."),
+    "report": ("analyzers.report:report", "Write a study's offline HTML report: charts, tables."),
+    "export": ("analyzers.export:export", "Export a study's tables as CSV, Parquet and LaTeX."),
 }
 
 

@@ -1,0 +1,96 @@
+"""The offline demo corpus: git repositories built from the project's own fixture files.
+
+Each directory of `tests/fixtures/corpus/` becomes a repository with a fixed author and date,
+so its commit SHA is the same on every machine; an empty repository and a deleted one are added
+so the demo shows failures too. The dataset CSV has the crawler's columns and `file://` URLs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from analyzers.tables import csv_table
+from mining.github_crawl import COLUMNS as DATASET_COLUMNS
+from mining.paths import cache_root
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "corpus"
+
+CRAWLED_AT = "2026-11-01T00:00:00Z"
+OWNER = "demo"
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "mlflow-miner demo", "GIT_AUTHOR_EMAIL": "demo@mlflow-miner.invalid",
+    "GIT_COMMITTER_NAME": "mlflow-miner demo", "GIT_COMMITTER_EMAIL": "demo@mlflow-miner.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+
+def default_demo_dir() -> Path:
+    return cache_root() / "demo"
+
+
+def _git(cwd: Path, *args: str, date: str = CRAWLED_AT) -> str:
+    env = {**os.environ, **_GIT_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    done = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _created_at(index: int) -> str:
+    """Spread the demo repositories over the years MLflow has existed (2018-2025)."""
+    return f"{2018 + index % 8}-{1 + index % 12:02d}-15T12:00:00Z"
+
+
+def _serve(repo: Path) -> None:
+    # What GitHub allows, so the cloner's blobless, pinned-SHA fetch works over file:// too.
+    _git(repo, "config", "uploadpack.allowFilter", "true")
+    _git(repo, "config", "uploadpack.allowAnySHA1InWant", "true")
+
+
+def build_demo(target: Path | None = None, fixtures: Path = FIXTURES,
+               dataset: Path | None = None) -> Path:
+    """Build the demo repositories under `target` (once; they never change) and write their
+    dataset CSV (default `target/dataset.csv`); return the dataset's path."""
+    target = (target or default_demo_dir()).resolve()
+    origins = target / "origins"
+    origins.mkdir(parents=True, exist_ok=True)
+    rows = []
+    projects = sorted(path for path in fixtures.iterdir() if path.is_dir())
+    for index, project in enumerate(projects):
+        repo = origins / project.name
+        if not (repo / ".git").exists():
+            repo.mkdir(parents=True, exist_ok=True)
+            _git(repo, "init", "-q", "-b", "main")
+            subprocess.run(["cp", "-a", f"{project}/.", str(repo)], check=True)
+            _git(repo, "add", "-A", "--force")
+            _git(repo, "commit", "-q", "-m", f"{project.name}: demo project",
+                 date=_created_at(index))
+            _serve(repo)
+        rows.append(_row(project.name, repo, _git(repo, "rev-parse", "HEAD"), index))
+    empty = origins / "empty-repo"
+    if not (empty / ".git").exists():
+        empty.mkdir(parents=True, exist_ok=True)
+        _git(empty, "init", "-q", "-b", "main")
+        _serve(empty)
+    rows.append({**_row("empty-repo", empty, "", len(rows)),
+                 "note": "409: Git Repository is empty."})
+    rows.append(_row("deleted-repo", origins / "deleted-repo", "0" * 40, len(rows)))
+    dataset = dataset or target / "dataset.csv"
+    with csv_table(dataset, DATASET_COLUMNS) as table:
+        table.write_all(sorted(rows, key=lambda row: row["full_name"]))
+    return dataset
+
+
+def _row(name: str, repo: Path, commit: str, index: int) -> dict[str, object]:
+    size_kb = sum(f.stat().st_size for f in repo.rglob("*") if f.is_file()
+                  and ".git" not in f.parts) // 1024 if repo.exists() else 0
+    return {
+        "full_name": f"{OWNER}/{name}", "html_url": "", "clone_url": repo.as_uri(),
+        "default_branch": "main", "commit": commit, "stars": (index * 7) % 40,
+        "forks": index % 5, "size_kb": size_kb, "language": "Python",
+        "topics": "mlflow;mlflow-project", "license": "mit", "created_at": _created_at(index),
+        "pushed_at": CRAWLED_AT, "archived": False, "fork": False,
+        "description": f"Demo project {name}", "crawled_at": CRAWLED_AT,
+        "matched_topics": "mlflow-project", "note": "",
+    }
