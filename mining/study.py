@@ -39,7 +39,25 @@ from mining.clone import CloneSettings, CloneStatus, cache_key, clone_all
 
 DEFAULT_TOPICS = ("mlflow-project", "mlflow-projects")
 REPO_COLUMNS = ("repo", "commit", "status", "detail", "files", "calls")
-TABLES = {"files.csv": FILE_COLUMNS, "calls.csv": CALL_COLUMNS, "signals.csv": SIGNAL_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
+class RepoTable:
+    """A per-repository table read from a checkout without running anything; `rows` gets the
+    repository (root, name, commit) and yields dicts with exactly `columns`."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: Callable[[RepoRef], Iterable[dict[str, Any]]]
+
+
+# Tables beside the scan's files.csv and calls.csv. Adding a repository-level analysis is one
+# line here: the study writes, resumes and merges it like the others.
+REPO_TABLES: tuple[RepoTable, ...] = (
+    RepoTable("signals.csv", SIGNAL_COLUMNS, signal_rows),
+)
+TABLES = {"files.csv": FILE_COLUMNS, "calls.csv": CALL_COLUMNS,
+          **{table.name: table.columns for table in REPO_TABLES}}
 MARKER = "done.json"
 UNPINNED = "unpinned"
 
@@ -114,7 +132,7 @@ class RepoOutcome:
 
 
 def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
-    """Scan one checkout and read its signals into `task.out_dir`; the marker goes last.
+    """Scan one checkout and write its tables into `task.out_dir`; the marker goes last.
 
     This is the unit of parallel work: a plain function of a picklable task, so a local
     process pool and a Dask cluster run the very same code. It parses in-process, unless
@@ -138,8 +156,9 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
                 for row in call_rows(result):
                     calls_table.write(row)
                     calls += 1
-        with csv_table(out / "signals.csv", SIGNAL_COLUMNS) as signals_table:
-            signals_table.write_all(signal_rows(ref))
+        for table in REPO_TABLES:
+            with csv_table(out / table.name, table.columns) as writer:
+                writer.write_all(table.rows(ref))
         outcome = RepoOutcome(task.repo, task.commit, "analyzed", "", files, calls)
     with atomic_text(out / MARKER) as handle:
         json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
