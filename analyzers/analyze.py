@@ -19,7 +19,7 @@ import libcst as cst
 
 from analyzers.catalog import Catalog, load_catalog
 from analyzers.notebooks import NotebookError, code_cells, neutralise_magics
-from analyzers.records import CallSite, FileAnalysis, FileKind, FileStatus
+from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
 from analyzers.resolver import resolve_calls
 
 # Python 2 only syntax, checked after a file failed to parse, to say why.
@@ -48,10 +48,11 @@ class _Unparsable(Exception):
 def may_use_mlflow(data: bytes) -> bool:
     """Cheap pre-filter: can this file import MLflow at all?
 
-    Any resolvable MLflow call needs an import naming `mlflow`. Identifiers are NFKC-normalised
-    by Python, so non-ASCII files are normalised before looking.
+    Any resolvable MLflow call needs an import naming `mlflow`, and setting where runs go
+    needs `MLFLOW_TRACKING_URI` or `MLFLOW_REGISTRY_URI`. Identifiers are NFKC-normalised by
+    Python, so non-ASCII files are normalised before looking.
     """
-    if b"mlflow" in data:
+    if b"mlflow" in data or b"MLFLOW_" in data:
         return True
     if data.isascii():
         return False
@@ -114,14 +115,15 @@ def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -
 
 
 def _resolve(modules: list[tuple[int | None, cst.Module]], catalog: Catalog,
-             text: str) -> tuple[CallSite, ...]:
+             text: str) -> tuple[tuple[CallSite, ...], tuple[Fact, ...]]:
     """Resolve calls; a file that `%run`s another notebook is assumed to get `mlflow` from it
     (the usual Databricks layout), which only matters where it uses `mlflow` unbound."""
     preimported = ["mlflow"] if _RUN_MAGIC.search(text) else []
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        return tuple(resolve_calls(modules, catalog, preimported))
+        calls, facts = resolve_calls(modules, catalog, preimported)
+        return tuple(calls), tuple(facts)
     finally:
         sys.setrecursionlimit(limit)
 
@@ -153,7 +155,8 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
     if ast_error is not None and _PYTHON2.search(data):
         return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({ast_error})")
     try:
-        return FileAnalysis(FileStatus.ANALYZED, detail, _resolve([(None, module)], catalog, text))
+        calls, facts = _resolve([(None, module)], catalog, text)
+        return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
 
@@ -176,10 +179,10 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
     if skipped:
         detail = f"{len(skipped)} of {len(cells)} code cells skipped: " + "; ".join(skipped[:3])
     try:
-        calls = _resolve(modules, catalog, "\n".join(cell.source for cell in cells))
+        calls, facts = _resolve(modules, catalog, "\n".join(cell.source for cell in cells))
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
-    return FileAnalysis(FileStatus.ANALYZED, detail, calls)
+    return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
 
 
 def _parse_cell(source: str) -> cst.Module:

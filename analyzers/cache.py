@@ -12,9 +12,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from analyzers.records import CallSite, FileAnalysis, FileStatus
+from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 
 
 def blob_sha(data: bytes) -> str:
@@ -27,15 +27,19 @@ def blob_sha(data: bytes) -> str:
 def encode(analysis: FileAnalysis) -> str:
     return json.dumps([analysis.status.value, analysis.detail,
                        [[c.cell, c.line, c.column, c.api, c.dimension, list(c.keys)]
-                        for c in analysis.calls]], separators=(",", ":"))
+                        for c in analysis.calls],
+                       [[f.cell, f.line, f.column, f.fact, f.value, f.source]
+                        for f in analysis.facts]], separators=(",", ":"))
 
 
 def decode(text: str) -> FileAnalysis:
-    status, detail, calls = json.loads(text)
+    status, detail, calls, facts = json.loads(text)
     return FileAnalysis(FileStatus(status), detail, tuple(
         CallSite(cell=cell, line=line, column=column, api=api, dimension=dimension,
                  keys=tuple(keys))
-        for cell, line, column, api, dimension, keys in calls))
+        for cell, line, column, api, dimension, keys in calls), tuple(
+        Fact(cell=cell, line=line, column=column, fact=fact, value=value, source=source)
+        for cell, line, column, fact, value, source in facts))
 
 
 class AnalysisCache:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -92,6 +92,38 @@ def literal_dict_keys(node: cst.BaseExpression) -> Iterator[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class FactRule:
+    """A fact read from a call's argument, written in the catalog as `fact = "RULE"`.
+
+    `NAME@POS` is the literal value of keyword NAME or positional POS (`NAME@-`: keyword
+    only); `NAME?` is the keyword's presence (the value is NAME). Alternatives are joined by
+    `|`, each present one giving a fact.
+    """
+
+    fact: str
+    keyword: str
+    position: int | None  # None: keyword only
+    presence: bool
+
+    @classmethod
+    def parse(cls, fact: str, text: str) -> tuple[FactRule, ...]:
+        rules = []
+        for part in text.split("|"):
+            if part.endswith("?"):
+                rules.append(cls(fact, part[:-1], None, True))
+            else:
+                name, _, position = part.partition("@")
+                rules.append(cls(fact, name, None if position == "-" else int(position), False))
+        return tuple(rules)
+
+    def argument(self, call: cst.Call) -> cst.BaseExpression | None:
+        if self.position is None:
+            return next((arg.value for arg in call.args
+                         if arg.keyword is not None and arg.keyword.value == self.keyword), None)
+        return _argument(call, self.keyword, self.position)
+
+
+@dataclass(frozen=True, slots=True)
 class ApiEntry:
     """One known API: its canonical name, dimension and the example its tests are made from."""
 
@@ -100,6 +132,7 @@ class ApiEntry:
     keys: KeysRule | None
     example: str
     expect: tuple[str, ...]
+    facts: tuple[FactRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +144,7 @@ class Catalog:
     instance_classes: frozenset[str]
     flavors: frozenset[str]
     flavor_functions: dict[str, str]
+    flavor_facts: dict[str, tuple[FactRule, ...]] = field(default_factory=dict)
 
     def canonical(self, qualified_name: str) -> str:
         """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`)."""
@@ -129,7 +163,8 @@ class Catalog:
             dimension = self.flavor_functions.get(function)
             if dimension is not None:
                 return ApiEntry(canonical_name, dimension, None,
-                                f"mlflow.{flavor}.{function}()", ())
+                                f"mlflow.{flavor}.{function}()", (),
+                                self.flavor_facts.get(function, ()))
         return None
 
     def dimension(self, canonical_name: str) -> str:
@@ -162,7 +197,7 @@ def _load(data: bytes) -> Catalog:
                 raise ValueError(f"catalog: {name} is listed twice")
             keys = KeysRule.parse(spec["keys"]) if "keys" in spec else None
             entries[name] = ApiEntry(name, dimension, keys, spec["example"],
-                                     tuple(spec.get("expect", ())))
+                                     tuple(spec.get("expect", ())), _fact_rules(spec))
     flavors = table["flavors"]
     for dimension in flavors["functions"].values():
         if dimension not in dimensions:
@@ -176,7 +211,14 @@ def _load(data: bytes) -> Catalog:
         instance_classes=frozenset(table["instances"]["classes"]),
         flavors=frozenset(flavors["modules"]),
         flavor_functions=dict(flavors["functions"]),
+        flavor_facts={function: _fact_rules({"facts": facts})
+                      for function, facts in flavors.get("facts", {}).items()},
     )
+
+
+def _fact_rules(spec: dict) -> tuple[FactRule, ...]:
+    return tuple(rule for fact, text in spec.get("facts", {}).items()
+                 for rule in FactRule.parse(fact, text))
 
 
 @cache

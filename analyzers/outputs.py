@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzers.records import FileResult, FileStatus
+from analyzers.records import FileKind, FileResult, FileStatus
 from analyzers.tables import csv_table
 
 CALL_COLUMNS = ("repo", "commit", "path", "cell", "line", "column", "api", "dimension", "keys")
 FILE_COLUMNS = ("repo", "commit", "path", "kind", "status", "detail")
+FACT_COLUMNS = ("repo", "commit", "path", "cell", "line", "column", "fact", "value", "source")
 
 DATA_DICTIONARY: dict[str, dict[str, str]] = {
     "calls.csv": {
@@ -45,6 +46,23 @@ DATA_DICTIONARY: dict[str, dict[str, str]] = {
         "detail": "One-line reason for any status other than analyzed/no-mlflow; for notebooks "
                   "with unparsable cells, which cells were skipped.",
     },
+    "facts.csv": {
+        "repo": "As in calls.csv.",
+        "commit": "As in calls.csv.",
+        "path": "As in calls.csv.",
+        "cell": "As in calls.csv.",
+        "line": "As in calls.csv: where the call, assignment or string literal starts.",
+        "column": "As in calls.csv.",
+        "fact": "tracking-uri | registry-uri | model-uri | registered-model-name | model-stage "
+                "| model-alias | log-model-environment | artifact-path.",
+        "value": "The value as written, credentials replaced by ***; computed parts of "
+                 "f-strings and concatenations as {…}; env:NAME when read from an environment "
+                 "variable; empty when the argument is not a literal; for "
+                 "log-model-environment, the keyword passed (conda_env, pip_requirements, "
+                 "extra_pip_requirements).",
+        "source": "The canonical API the value was passed to (e.g. mlflow.set_tracking_uri), "
+                  "os.environ for environment assignments, string-literal for model URIs.",
+    },
 }
 
 
@@ -53,6 +71,13 @@ def call_rows(result: FileResult) -> Iterator[dict[str, Any]]:
         yield {"repo": result.repo, "commit": result.commit, "path": result.path,
                "cell": call.cell, "line": call.line, "column": call.column, "api": call.api,
                "dimension": call.dimension, "keys": ";".join(call.keys)}
+
+
+def fact_rows(result: FileResult) -> Iterator[dict[str, Any]]:
+    for fact in result.facts:
+        yield {"repo": result.repo, "commit": result.commit, "path": result.path,
+               "cell": fact.cell, "line": fact.line, "column": fact.column, "fact": fact.fact,
+               "value": fact.value, "source": fact.source}
 
 
 def file_row(result: FileResult) -> dict[str, Any]:
@@ -65,12 +90,14 @@ class ScanSummary:
     """Counts for the terminal: what was seen, what was found, what went wrong."""
 
     repos: set[str] = field(default_factory=set)
+    scripts_and_notebooks: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     dimensions: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
     def add(self, result: FileResult) -> None:
         self.repos.add(result.repo)
+        self.scripts_and_notebooks += result.kind is not FileKind.DIRECTORY
         self.statuses[result.status.value] += 1
         self.dimensions.update(call.dimension for call in result.calls)
         if result.status.is_error:
@@ -80,6 +107,11 @@ class ScanSummary:
     @property
     def calls(self) -> int:
         return sum(self.dimensions.values())
+
+    @property
+    def files(self) -> int:
+        """Python files seen (rows for skipped directories and empty repositories aside)."""
+        return self.scripts_and_notebooks
 
     def render(self, max_errors: int = 10) -> str:
         files = sum(self.statuses.values())
@@ -99,18 +131,20 @@ class ScanSummary:
 
 
 def write_scan(results: Iterable[FileResult], out_dir: str | Path) -> ScanSummary:
-    """Stream results into `out_dir/calls.csv` and `out_dir/files.csv`; both appear only when
-    the scan completes."""
+    """Stream results into `calls.csv`, `files.csv` and `facts.csv` in `out_dir`; the files
+    appear only when the scan completes."""
     out = Path(out_dir)
     summary = ScanSummary()
     with csv_table(out / "calls.csv", CALL_COLUMNS) as calls, \
-            csv_table(out / "files.csv", FILE_COLUMNS) as files:
+            csv_table(out / "files.csv", FILE_COLUMNS) as files, \
+            csv_table(out / "facts.csv", FACT_COLUMNS) as facts:
         for result in results:
             summary.add(result)
             files.write(file_row(result))
             calls.write_all(call_rows(result))
+            facts.write_all(fact_rows(result))
     return summary
 
 
-__all__ = ["CALL_COLUMNS", "DATA_DICTIONARY", "FILE_COLUMNS", "FileStatus", "ScanSummary",
-           "call_rows", "file_row", "write_scan"]
+__all__ = ["CALL_COLUMNS", "DATA_DICTIONARY", "FACT_COLUMNS", "FILE_COLUMNS", "FileStatus",
+           "ScanSummary", "call_rows", "fact_rows", "file_row", "write_scan"]

@@ -53,6 +53,19 @@ class CallSite:
 
 
 @dataclass(frozen=True, slots=True)
+class Fact:
+    """A value the analyzer read from the code beside a call: a tracking URI, a registered
+    model's name, a model URI literal... `value` never holds a credential."""
+
+    line: int
+    column: int
+    fact: str
+    value: str
+    source: str  # the canonical API or construct it came from
+    cell: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FileAnalysis:
     """What the analyzer found in one file's bytes, independent of where the file lives.
 
@@ -62,6 +75,7 @@ class FileAnalysis:
     status: FileStatus
     detail: str = ""
     calls: tuple[CallSite, ...] = ()
+    facts: tuple[Fact, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +98,4 @@ class FileResult:
     status: FileStatus
     detail: str = ""
     calls: tuple[CallSite, ...] = field(default=())
+    facts: tuple[Fact, ...] = field(default=())

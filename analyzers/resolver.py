@@ -20,16 +20,25 @@ A notebook is resolved as one module whose statements come cell after cell.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from analyzers.catalog import ROOT_MODULE, Catalog
-from analyzers.records import CallSite
+from analyzers.catalog import ROOT_MODULE, Catalog, literal_string
+from analyzers.records import CallSite, Fact
+from analyzers.uris import redact_uri
 
+# Environment variables that set where runs are stored, and the fact each one gives.
+ENV_FACTS = {"MLFLOW_TRACKING_URI": "tracking-uri", "MLFLOW_REGISTRY_URI": "registry-uri"}
+MODEL_URI_PREFIXES = ("models:/", "runs:/")
+NOT_LITERAL = "{…}"  # stands for the parts of a string that are computed
+_ENVIRON = frozenset({"os.environ", "environ"})
+_ENV_READERS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get"})
+_ENV_SETTERS = frozenset({"os.environ.setdefault", "environ.setdefault", "os.putenv", "putenv"})
+_ENV_UPDATERS = frozenset({"os.environ.update", "environ.update"})
 # Calls that import a module by its name at run time: `pytest.importorskip("mlflow")`.
 _DYNAMIC_IMPORTERS = frozenset({"import_module", "importorskip", "__import__"})
 _MAX_CLASS_PASSES = 3
@@ -47,6 +56,13 @@ class Instance:
     """An object of one of the catalog's followed classes, such as `mlflow.MlflowClient`."""
 
     cls: str
+
+
+@dataclass(frozen=True, slots=True)
+class StrConst:
+    """A name bound to a string literal, so `set_tracking_uri(URI)` can be read."""
+
+    value: str
 
 
 @dataclass(eq=False, slots=True)
@@ -82,7 +98,7 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
-Value = QName | Instance | SelfRef
+Value = QName | Instance | SelfRef | StrConst
 Binding = Value | _Unknown
 
 
@@ -120,6 +136,15 @@ class _Deferred:
 
 
 @dataclass(frozen=True, slots=True)
+class _FoundFact:
+    node: cst.CSTNode
+    cell: int | None
+    fact: str
+    value: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Found:
     node: cst.CSTNode
     cell: int | None
@@ -134,6 +159,8 @@ class _Resolver(cst.CSTVisitor):
         self.scope = self.module_scope
         self.cell: int | None = None
         self.found: list[_Found] = []
+        self.facts: list[_FoundFact] = []
+        self._concatenation_depth = 0
         self.deferred: list[_Deferred] = []
         self.classes_by_name: dict[str, ClassInfo] = {}
 
@@ -175,9 +202,45 @@ class _Resolver(cst.CSTVisitor):
             return self.evaluate(node.left) or self.evaluate(node.right)
         if isinstance(node, cst.NamedExpr):
             return self.evaluate(node.value)
+        if isinstance(node, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString
+                      | cst.Subscript):
+            text = self.literal_text(node)
+            return StrConst(text) if text is not None else None
         return None
 
+    def literal_text(self, node: cst.BaseExpression) -> str | None:
+        """The text of a string expression, following names bound to literals; computed parts
+        of f-strings and concatenations become `{…}`, environment reads `env:NAME`."""
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            return value if isinstance(value, str) else None
+        if isinstance(node, cst.ConcatenatedString | cst.BinaryOperation):
+            if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, cst.Add):
+                return None
+            left, right = self.literal_text(node.left), self.literal_text(node.right)
+            if left is None and right is None:
+                return None
+            return (left if left is not None else NOT_LITERAL) + (
+                right if right is not None else NOT_LITERAL)
+        if isinstance(node, cst.FormattedString):
+            parts = []
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    parts.append(part.value)
+                else:
+                    inner = self.literal_text(part.expression)
+                    parts.append(inner if inner is not None else NOT_LITERAL)
+            return "".join(parts)
+        if isinstance(node, cst.Name):
+            value = self.evaluate(node)
+            return value.value if isinstance(value, StrConst) else None
+        variable = _environment_read(node)
+        return f"env:{variable}" if variable else None
+
     def _evaluate_call(self, node: cst.Call) -> Value | None:
+        variable = _environment_read(node)
+        if variable is not None:
+            return StrConst(f"env:{variable}")
         func = self.evaluate(node.func)
         if isinstance(func, QName):
             canonical = self.catalog.canonical(func.name)
@@ -280,7 +343,57 @@ class _Resolver(cst.CSTVisitor):
         value = self.evaluate(node.func)
         if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):
             self._record(node, value.name, node)
+        elif isinstance(node.func, cst.Name | cst.Attribute):
+            self._environment_call(node, _dotted(node.func))
         return True
+
+    def _environment_call(self, node: cst.Call, called: str) -> None:
+        """`os.environ.setdefault("MLFLOW_TRACKING_URI", uri)`, `os.putenv(...)`,
+        `os.environ.update({...})`."""
+        if called in _ENV_SETTERS and len(node.args) >= 2:
+            self._environment_fact(node, node.args[0].value, node.args[1].value)
+        elif called in _ENV_UPDATERS:
+            for arg in node.args:
+                if arg.keyword is not None:
+                    self._environment_fact(node, cst.SimpleString(repr(arg.keyword.value)),
+                                           arg.value)
+                elif isinstance(arg.value, cst.Dict):
+                    for element in arg.value.elements:
+                        if isinstance(element, cst.DictElement):
+                            self._environment_fact(node, element.key, element.value)
+
+    def _environment_fact(self, node: cst.CSTNode, key: cst.BaseExpression,
+                          value: cst.BaseExpression) -> None:
+        fact = ENV_FACTS.get(literal_string(key) or "")
+        if fact is not None:
+            self._fact(node, fact, self.literal_text(value), "os.environ")
+
+    def _fact(self, node: cst.CSTNode, fact: str, value: str | None, source: str) -> None:
+        self.facts.append(_FoundFact(node, self.cell, fact, redact_uri(value or ""), source))
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> bool:
+        if not self._concatenation_depth:
+            self._model_uri(node)
+        return False
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+        if not self._concatenation_depth:
+            self._model_uri(node)
+        return True
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
+        if not self._concatenation_depth:
+            self._model_uri(node)
+        self._concatenation_depth += 1
+        return True
+
+    def leave_ConcatenatedString(self, original_node: cst.ConcatenatedString) -> None:
+        self._concatenation_depth -= 1
+
+    def _model_uri(self, node: cst.BaseExpression) -> None:
+        text = self.literal_text(node)
+        if text is not None and text.startswith(MODEL_URI_PREFIXES):
+            self._fact(node, "model-uri", text, "string-literal")
 
     def visit_Decorator(self, node: cst.Decorator) -> bool:
         # A bare `@mlflow.trace` is a call too: Python calls it with the function.
@@ -295,11 +408,24 @@ class _Resolver(cst.CSTVisitor):
         entry = self.catalog.lookup(api)
         keys = entry.keys.extract(call) if entry and entry.keys and call is not None else ()
         self.found.append(_Found(node, self.cell, api, keys))
+        if entry is None or call is None:
+            return
+        for rule in entry.facts:
+            argument = rule.argument(call)
+            if argument is not None:
+                self._fact(node, rule.fact,
+                           rule.keyword if rule.presence else self.literal_text(argument), api)
 
     # ------------------------------------------------------------------ assignments and flow
     def visit_Assign(self, node: cst.Assign) -> bool:
         node.value.visit(self)
         value = self.evaluate(node.value)
+        for target in node.targets:  # os.environ["MLFLOW_TRACKING_URI"] = uri
+            subscript = target.target
+            if (isinstance(subscript, cst.Subscript) and _dotted(subscript.value) in _ENVIRON
+                    and len(subscript.slice) == 1
+                    and isinstance(subscript.slice[0].slice, cst.Index)):
+                self._environment_fact(node, subscript.slice[0].slice.value, node.value)
         for target in node.targets:
             if isinstance(target.target, cst.Tuple | cst.List) and isinstance(
                     node.value, cst.Tuple | cst.List) and len(target.target.elements) == len(
@@ -538,12 +664,13 @@ class _Resolver(cst.CSTVisitor):
     # ------------------------------------------------------------------------ entry points
     def resolve_deferred(self) -> None:
         """Resolve all function bodies, iterating while methods reveal new `self` attributes."""
-        pending, found_before = self.deferred, self.found
+        pending, found_before, facts_before = self.deferred, self.found, self.facts
         self.deferred = []
         module_state = dict(self.module_scope.names)
         for _ in range(_MAX_CLASS_PASSES):
             attrs_before = self._class_attrs_snapshot(pending)
             self.found = list(found_before)
+            self.facts = list(facts_before)
             self.module_scope.names = dict(module_state)
             queue = list(pending)
             while queue:
@@ -560,6 +687,16 @@ class _Resolver(cst.CSTVisitor):
         owners = {id(item.self_owner): item.self_owner for item in items if item.self_owner}
         return sorted((key, tuple(sorted(owner.attrs.items(), key=lambda kv: kv[0])))
                       for key, owner in owners.items())
+
+
+def _environment_read(node: cst.BaseExpression) -> str | None:
+    """NAME for `os.environ["NAME"]`, `os.getenv("NAME")` or `os.environ.get("NAME", ...)`."""
+    if isinstance(node, cst.Subscript) and _dotted(node.value) in _ENVIRON and len(
+            node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        return literal_string(node.slice[0].slice.value)
+    if isinstance(node, cst.Call) and _dotted(node.func) in _ENV_READERS and node.args:
+        return literal_string(node.args[0].value)
+    return None
 
 
 def _id(name: cst.Name) -> str:
@@ -593,34 +730,46 @@ def _params(params: cst.Parameters) -> list[cst.Param]:
 
 
 def resolve_calls(modules: Sequence[tuple[int | None, cst.Module]], catalog: Catalog,
-                  preimported: Iterable[str] = ()) -> list[CallSite]:
-    """All MLflow call sites in `modules`, resolved as one module in the order given.
+                  preimported: Iterable[str] = ()) -> tuple[list[CallSite], list[Fact]]:
+    """All MLflow call sites in `modules`, resolved as one module in the order given, and the
+    facts read beside them (tracking URIs, model names, model URI literals...).
 
     Each item is `(cell, module)`: `cell` is a notebook cell's index, or None for a script.
     `preimported` modules are bound before the first statement, as when a notebook's `%run`
-    of another notebook imported them. Sites are ordered by cell, line and column; positions
-    are 1-based lines, 0-based columns.
+    of another notebook imported them. Both lists are ordered by cell, line and column;
+    positions are 1-based lines, 0-based columns.
     """
     resolver = _Resolver(catalog)
     for module_name in preimported:
         resolver.bind(module_name.split(".", 1)[0], QName(module_name.split(".", 1)[0]))
     wrappers = {}
     for cell, module in modules:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        wrappers[cell] = wrapper
+        wrappers[cell] = MetadataWrapper(module, unsafe_skip_copy=True)
         resolver.cell = cell
         module.visit(resolver)
     resolver.cell = None
     resolver.resolve_deferred()
 
-    positions: dict[int | None, dict[cst.CSTNode, CodeRange]] = {}
+    positions: dict[int | None, Mapping[cst.CSTNode, CodeRange]] = {}
+
+    def start(cell: int | None, node: cst.CSTNode) -> tuple[int, int]:
+        if cell not in positions:
+            positions[cell] = wrappers[cell].resolve(PositionProvider)
+        position = positions[cell][node].start
+        return position.line, position.column
+
     sites = []
     for found in resolver.found:
-        if found.cell not in positions:
-            positions[found.cell] = wrappers[found.cell].resolve(PositionProvider)  # type: ignore[assignment]
-        start = positions[found.cell][found.node].start
-        sites.append(CallSite(line=start.line, column=start.column, api=found.api,
+        line, column = start(found.cell, found.node)
+        sites.append(CallSite(line=line, column=column, api=found.api,
                               dimension=catalog.dimension(found.api), keys=found.keys,
                               cell=found.cell))
+    facts = []
+    for fact in resolver.facts:
+        line, column = start(fact.cell, fact.node)
+        facts.append(Fact(line=line, column=column, fact=fact.fact, value=fact.value,
+                          source=fact.source, cell=fact.cell))
     sites.sort(key=lambda s: (-1 if s.cell is None else s.cell, s.line, s.column, s.api))
-    return sites
+    facts.sort(key=lambda f: (-1 if f.cell is None else f.cell, f.line, f.column, f.fact,
+                              f.value))
+    return sites, facts

@@ -104,7 +104,7 @@ def scan_repos(repos: Iterable[RepoRef], settings: ScanSettings | None = None,
             for done, (entry, analysis) in enumerate(
                     _analyze_entries(repo, entries, settings, cache, workers), start=1):
                 yield FileResult(repo.name, repo.commit, entry.path, entry.kind, analysis.status,
-                                 analysis.detail, analysis.calls)
+                                 analysis.detail, analysis.calls, analysis.facts)
                 if progress is not None:
                     progress(Progress(repo.name, index, len(repos), done, len(entries)))
     finally:

@@ -30,7 +30,7 @@ from typing import Any
 
 from analyzers.cache import ANALYZER_VERSION
 from analyzers.catalog import load_catalog
-from analyzers.outputs import CALL_COLUMNS, FILE_COLUMNS, call_rows, file_row
+from analyzers.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS, write_scan
 from analyzers.records import RepoRef
 from analyzers.scanner import ScanSettings, scan_repos
 from analyzers.signals import SIGNAL_COLUMNS, signal_rows
@@ -56,7 +56,7 @@ class RepoTable:
 REPO_TABLES: tuple[RepoTable, ...] = (
     RepoTable("signals.csv", SIGNAL_COLUMNS, signal_rows),
 )
-TABLES = {"files.csv": FILE_COLUMNS, "calls.csv": CALL_COLUMNS,
+TABLES = {"files.csv": FILE_COLUMNS, "calls.csv": CALL_COLUMNS, "facts.csv": FACT_COLUMNS,
           **{table.name: table.columns for table in REPO_TABLES}}
 MARKER = "done.json"
 UNPINNED = "unpinned"
@@ -147,19 +147,12 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
                                 use_cache=task.analysis_cache is not None,
                                 cache_path=Path(task.analysis_cache) if task.analysis_cache
                                 else None)
-        files = calls = 0
-        with csv_table(out / "files.csv", FILE_COLUMNS) as files_table, \
-                csv_table(out / "calls.csv", CALL_COLUMNS) as calls_table:
-            for result in scan_repos([ref], settings):
-                files += result.kind.value != "directory"
-                files_table.write(file_row(result))
-                for row in call_rows(result):
-                    calls_table.write(row)
-                    calls += 1
+        summary = write_scan(scan_repos([ref], settings), out)
         for table in REPO_TABLES:
             with csv_table(out / table.name, table.columns) as writer:
                 writer.write_all(table.rows(ref))
-        outcome = RepoOutcome(task.repo, task.commit, "analyzed", "", files, calls)
+        outcome = RepoOutcome(task.repo, task.commit, "analyzed", "", summary.files,
+                              summary.calls)
     with atomic_text(out / MARKER) as handle:
         json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
     return outcome

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analyzers.outputs import CALL_COLUMNS, FILE_COLUMNS
+from analyzers.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -63,6 +63,7 @@ def test_every_column_is_in_the_data_dictionary() -> None:
     from analyzers.outputs import DATA_DICTIONARY
 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    for table, columns in (("calls.csv", CALL_COLUMNS), ("files.csv", FILE_COLUMNS)):
+    for table, columns in (("calls.csv", CALL_COLUMNS), ("files.csv", FILE_COLUMNS),
+                           ("facts.csv", FACT_COLUMNS)):
         assert set(DATA_DICTIONARY[table]) == set(columns)
         assert all(f"`{column}`" in readme for column in columns)

@@ -32,7 +32,7 @@ def corpus(tmp_path: Path) -> list[Path]:
     return sorted(path for path in target.iterdir() if path.is_dir())
 
 
-@pytest.mark.parametrize("table", ["calls.csv", "files.csv"])
+@pytest.mark.parametrize("table", ["calls.csv", "files.csv", "facts.csv"])
 def test_corpus_scan_matches_golden_file(corpus: list[Path], tmp_path: Path, table: str) -> None:
     write_scan(scan(*corpus, settings=ScanSettings(jobs=2, use_cache=False)), tmp_path / "out")
     produced = (tmp_path / "out" / table).read_text(encoding="utf-8")
