@@ -44,7 +44,8 @@ CASES = [
     ("pyproject.toml", "this is [not toml\n'mlflow==1.0'\n",
      [("env-file", "pyproject"), ("mlflow-requirement", "==1.0")]),
     ("setup.py", 'setup(install_requires=["mlflow>=1.20", "scikit-learn"])\n',
-     [("env-file", "setup"), ("mlflow-requirement", ">=1.20")]),
+     [("env-file", "setup"), ("mlflow-requirement", ">=1.20"),
+      ("framework-requirement", "scikit-learn")]),
     ("setup.py", 'setup(name="mlflow-plugin", install_requires=["requests"])\n',
      [("env-file", "setup")]),
     ("setup.cfg", "[options]\ninstall_requires =\n    mlflow==2.3.1\n",
@@ -64,6 +65,28 @@ CASES = [
     ("poetry.lock", "", [("env-file", "poetry-lock")]),
     ("dvc.yaml", "stages: {}\n", [("dvc", "")]),
     ("data.csv.dvc", "outs:\n- md5: x\n", [("dvc", "")]),
+    ("requirements.txt", "torch==2.2.1\nscikit_learn>=1.3\nnumpy==1.26\n",
+     [("env-file", "requirements"), ("framework-requirement", "torch==2.2.1"),
+      ("framework-requirement", "scikit-learn>=1.3")]),
+    ("environment.yml", "dependencies:\n  - pytorch::torch=2.1\n  - xgboost\n",
+     [("env-file", "conda"), ("framework-requirement", "torch==2.1"),
+      ("framework-requirement", "xgboost")]),
+    (".env", "MLFLOW_TRACKING_URI=http://mlflow:5000\n# MLFLOW_REGISTRY_URI=x\n",
+     [("tracking-uri", "http://mlflow:5000")]),
+    (".env.prod", "export MLFLOW_TRACKING_URI='postgresql://u:pw@db/ml'\n",
+     [("tracking-uri", "postgresql://***:***@db/ml")]),
+    ("docker-compose.yml", "services:\n  app:\n    environment:\n"
+     "      - MLFLOW_TRACKING_URI=http://tracking:5000\n"
+     "      MLFLOW_REGISTRY_URI: ${REGISTRY_URI}\n",
+     [("tracking-uri", "http://tracking:5000"), ("registry-uri", "env:REGISTRY_URI")]),
+    (".github/workflows/train.yml", "env:\n  MLFLOW_TRACKING_URI: ${{ secrets.MLFLOW_URI }}\n",
+     [("tracking-uri", "env:MLFLOW_URI")]),
+    ("other.yml", "MLFLOW_TRACKING_URI: http://not-read\n", []),
+    ("MLproject", 'name: x\ndocker_env:\n  image: i\n  environment: [["MLFLOW_TRACKING_URI", '
+     '"sqlite:///m.db"]]\n',
+     [("mlproject", ""), ("mlproject-env", "docker"), ("tracking-uri", "sqlite:///m.db")]),
+    ("Dockerfile", "FROM python\nENV MLFLOW_TRACKING_URI http://mlflow:5000\n",
+     [("env-file", "dockerfile"), ("tracking-uri", "http://mlflow:5000")]),
     ("README.md", "mlflow==2.0\n", []),
     ("train.py", "import mlflow\n", []),
 ]
@@ -73,6 +96,7 @@ CASES = [
                          ids=[f"{i}-{case[0]}" for i, case in enumerate(CASES)])
 def test_signals_of_one_file(tmp_path: Path, name: str, content: str,
                              expected: list[tuple[str, str]]) -> None:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text(content, encoding="utf-8")
     signals = list(detect_signals(RepoRef(str(tmp_path), "r")))
     assert signals == [Signal(name, signal, value) for signal, value in expected]
