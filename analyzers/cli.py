@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from analyzers.outputs import write_scan
+from analyzers.records import RepoRef
 from analyzers.scanner import MIB, Progress, ScanSettings, describe_repo, scan_repos
 
 
@@ -41,9 +42,24 @@ class ProgressLine:
         self.stream.flush()
 
 
+def _repo(path: str, name: str | None) -> RepoRef:
+    """A local path as it is; `owner/name` that is not a local path, from GitHub."""
+    if Path(path).exists():
+        return describe_repo(path, name)
+    from mining.remote import RemoteError, checkout_github, looks_like_full_name
+
+    if not looks_like_full_name(path):
+        raise click.BadParameter(f"{path!r} does not exist (and is not a GitHub owner/name)",
+                                 param_hint="PATHS")
+    try:
+        repo = checkout_github(path)
+    except RemoteError as error:
+        raise click.ClickException(str(error)) from None
+    return RepoRef(repo.root, name or repo.name, repo.commit)
+
+
 @click.command()
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, file_okay=True, dir_okay=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results/scan"), show_default=True,
               help="Directory for calls.csv and files.csv.")
@@ -61,10 +77,11 @@ class ProgressLine:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache.")
 @click.option("--cache-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Analysis cache (default: $XDG_CACHE_HOME/mlflow-miner/analysis-v1.sqlite).")
-def scan(paths: tuple[Path, ...], out_dir: Path, names: tuple[str, ...], jobs: int | None,
+def scan(paths: tuple[str, ...], out_dir: Path, names: tuple[str, ...], jobs: int | None,
          max_file_size: float, max_notebook_size: float, include_vendored: bool,
          no_cache: bool, cache_file: Path | None) -> None:
-    """Find every MLflow call in PATHS (directories, git checkouts or single files).
+    """Find every MLflow call in PATHS (directories, git checkouts, single files, or GitHub
+    repositories given as owner/name, pinned to their default branch's head and cloned).
 
     Writes OUT/calls.csv (one row per call site) and OUT/files.csv (one row per .py/.ipynb file
     seen, with its status), each atomically when the scan completes, and prints a summary on
@@ -77,7 +94,7 @@ def scan(paths: tuple[Path, ...], out_dir: Path, names: tuple[str, ...], jobs: i
         max_notebook_bytes=int(max_notebook_size * MIB),
         include_vendored=include_vendored, use_cache=not no_cache, cache_path=cache_file,
         **({"jobs": jobs} if jobs is not None else {}))
-    repos = [describe_repo(path, name) for path, name
+    repos = [_repo(path, name) for path, name
              in zip(paths, names or [None] * len(paths), strict=True)]
     summary = write_scan(scan_repos(repos, settings, ProgressLine()), out_dir)
     click.echo(summary.render(), err=True)

@@ -46,10 +46,12 @@ class FakeRepo:
     archived: bool = False
     fork: bool = False
     state: str = "ok"  # ok | empty (no commits) | blocked (451) | gone (deleted after indexing)
+    clone_url: str = ""  # default: the github.com URL; tests may serve a real repo over file://
+    head_sha: str = ""  # default: derived from the name
 
     @property
     def head(self) -> str:
-        return hashlib.sha1(self.full_name.encode()).hexdigest()
+        return self.head_sha or hashlib.sha1(self.full_name.encode()).hexdigest()
 
     def api(self, base: str) -> dict[str, Any]:
         owner, name = self.full_name.split("/")
@@ -69,7 +71,7 @@ class FakeRepo:
                       "url": f"{base}/users/{owner}"},
             "html_url": f"https://github.com/{self.full_name}",
             "url": f"{base}/repos/{self.full_name}",
-            "clone_url": f"https://github.com/{self.full_name}.git",
+            "clone_url": self.clone_url or f"https://github.com/{self.full_name}.git",
             "description": self.description,
             "fork": self.fork,
             "created_at": _iso(self.created),
