@@ -19,14 +19,33 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analyzers.catalog import load_catalog
+from analyzers.locations import (
+    DEFAULT_LOCAL,
+    DEFAULT_LOCAL_DEFINITION,
+    LOCATION_CLASSES,
+    PLACEHOLDER,
+    classify_location,
+    config_source,
+    redact_uri,
+)
 from analyzers.tables import restore
+from analyzers.versioning import (
+    HF_NO_SEMVER_SHARE,
+    MODEL_URI_KINDS,
+    SEMVER_PATTERNS,
+    TOKEN_KINDS,
+    classify_model_uri,
+    name_tokens,
+    semantic_version,
+    token_kind,
+)
 
 Z95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
 
@@ -265,6 +284,10 @@ class Study:
     files: pd.DataFrame
     calls: pd.DataFrame
     signals: pd.DataFrame
+    # facts.csv (analysed repositories only, values redacted); empty, and has_facts False, for
+    # a study that predates it.
+    facts: pd.DataFrame = field(default_factory=lambda: _empty_facts())
+    has_facts: bool = False
 
     @property
     def analysed(self) -> list[str]:
@@ -384,10 +407,11 @@ def load_study(study_dir: str | Path) -> Study:
     calls = calls[calls["repo"].isin(analysed)].reset_index(drop=True)
     calls["kind"] = calls["path"].str.lower().str.endswith(".ipynb").map(
         {True: "notebook", False: "script"}).astype(str)
-    signals = signals[signals["repo"].isin(analysed)].reset_index(drop=True)
+    signals = _redact_signals(signals[signals["repo"].isin(analysed)].reset_index(drop=True))
+    facts, has_facts = _read_facts(root, analysed)
     return Study(root=root, provenance=provenance, dataset_path=dataset_path,
                  dataset_sha256=file_sha256(dataset_path), repos=table, files=files,
-                 calls=calls, signals=signals)
+                 calls=calls, signals=signals, facts=facts, has_facts=has_facts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -717,6 +741,715 @@ def adoption_by_year(study: Study) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
+# Findings beyond call counts: where runs are stored, a traceability profile per repository,
+# model versioning in the registry. Read from facts.csv (values the analyzer found in code:
+# URIs, model names, ...) beside calls.csv and signals.csv; a study without facts.csv (older
+# than the facts) gives these tables from calls and signals alone, and `Study.has_facts` says so.
+
+FACTS_COLUMNS = ("repo", "path", "cell", "line", "fact", "value", "source")
+LOCATION_SETTINGS = ("tracking-uri", "registry-uri")
+SET_URI_APIS = {"mlflow.set_tracking_uri": "tracking-uri",
+                "mlflow.set_registry_uri": "registry-uri"}
+ANY_LOCATION = "any-location"
+LOCATION_VIEWS = (("any", "classes"), ("tracking-uri", "tracking"), ("registry-uri", "registry"))
+
+PROFILE_ASPECTS: dict[str, str] = {
+    "code_version": "an MLproject file, a git tag set by hand (mlflow.source.git.*, or a tag key "
+                    "naming git, commit or revision), or a source file (.py, .ipynb) logged as "
+                    "an artifact",
+    "parameters_metrics": "a parameters or metrics call, or autolog",
+    "environment": "an MLproject environment (conda, python_env, docker), conda_env / "
+                   "pip_requirements / extra_pip_requirements given to a log_model or "
+                   "save_model, or an environment file (requirements, conda, pyproject, "
+                   "Dockerfile, lock file, ...)",
+    "dependencies": "mlflow pinned to an exact version (==), and every ML framework the "
+                    "repository declares (scikit-learn, torch, tensorflow, ...) pinned too",
+    "data": "log_input or mlflow.data (the datasets dimension), a data file logged as an "
+            "artifact (.csv, .parquet, .json, ...), or DVC",
+}
+PROFILE_LABELS: dict[str, str] = {
+    "code_version": "code version", "parameters_metrics": "parameters and metrics",
+    "environment": "environment", "dependencies": "dependencies", "data": "data",
+}
+FULLY_TRACEABLE = "fully-traceable"
+SOURCE_SUFFIXES = (".py", ".ipynb")
+DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".jsonl", ".ndjson", ".feather",
+                 ".arrow", ".h5", ".hdf5", ".npz", ".npy", ".avro", ".orc", ".xlsx", ".xls",
+                 ".tfrecord", ".tfrecords")
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")
+_GIT_TAG = re.compile(r"^mlflow\.source\.git|git|commit|revision", re.IGNORECASE)
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._\-]*)\s*(.*)")
+
+# Registered models and their versions (the registry dimension also holds webhooks, MCP
+# servers and skills, which are no model versioning).
+_MODEL_REGISTRY_API = re.compile(r"registered_model|model_version|register_model|"
+                                 r"latest_versions")
+TRANSITION_API = "mlflow.MlflowClient.transition_model_version_stage"
+SET_ALIAS_API = "mlflow.MlflowClient.set_registered_model_alias"
+ALIAS_APIS = frozenset({SET_ALIAS_API, "mlflow.MlflowClient.get_model_version_by_alias",
+                        "mlflow.MlflowClient.delete_registered_model_alias"})
+REGISTRY_MEASURES: dict[str, str] = {
+    "uses-registry": "any of register-model, log-model-registration, client-registry",
+    "register-model": "mlflow.register_model",
+    "log-model-registration": "registered_model_name= given to a log_model call",
+    "client-registry": "an MlflowClient method on registered models or model versions "
+                       "(create_registered_model, create_model_version, get_latest_versions, "
+                       "transition_model_version_stage, set_registered_model_alias, ...)",
+    "stage-transitions": "MlflowClient.transition_model_version_stage (deprecated since "
+                         "MLflow 2.9)",
+    "alias-assignments": "MlflowClient.set_registered_model_alias",
+    "stages": "the stage lifecycle: a stage transition, a stage literal or a stage model URI "
+              "(models:/NAME/Production)",
+    "aliases": "the alias lifecycle: an alias set, read or deleted, an alias literal or an alias "
+               "model URI (models:/NAME@champion)",
+    "stages-only": "stages and no aliases",
+    "aliases-only": "aliases and no stages",
+    "stages-and-aliases": "both stages and aliases",
+}
+NAMING_GROUPS = ("versioning", "pattern", "token")
+
+_PER_REPO_POSITION = {
+    "path": "File the value was found in, relative to the repository root.",
+    "cell": "Notebooks: 0-based cell index, as in calls.csv; empty for .py files and "
+            "configuration files.",
+    "line": "1-based line (inside the cell for notebooks); empty for configuration files.",
+}
+_PROFILE_FLAGS = {aspect: f"Whether the repository records its {PROFILE_LABELS[aspect]}: "
+                          f"{evidence}." for aspect, evidence in PROFILE_ASPECTS.items()}
+
+FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
+    "locations": {
+        "repo": "Analysed repository.",
+        **_PER_REPO_POSITION,
+        "setting": "tracking-uri or registry-uri.",
+        "origin": "code (facts.csv: a call, constructor keyword or environment assignment in a "
+                  ".py/.ipynb file) or configuration (signals.csv: .env, docker-compose, GitHub "
+                  "workflow, MLproject).",
+        "source": "The API or construct it came from (mlflow.set_tracking_uri, "
+                  "mlflow.MlflowClient, os.environ) or the kind of configuration file (.env, "
+                  "docker-compose, github-workflow, MLproject).",
+        "value": "The location with user, password and query values replaced by ***; env:NAME "
+                 "when read from an environment variable; {…} for non-literal parts; empty when "
+                 "not a literal (also for a set_tracking_uri/set_registry_uri call facts.csv "
+                 "has no value for).",
+        "location": "Its class: local-file, local-database, remote-database, server-localhost, "
+                    "server-remote, server-unknown-host, databricks, environment or unknown.",
+    },
+    "repo_locations": {
+        "repo": "Analysed repository.",
+        "uses_mlflow": "Whether it has at least one MLflow call.",
+        "n_locations": "Locations found (rows of locations).",
+        "tracking": "Classes of the tracking URIs it sets, ';'-separated, in class order.",
+        "registry": "Classes of the registry URIs it sets, ';'-separated, in class order.",
+        "classes": "Classes of every location it sets; default-local when it calls MLflow but "
+                   "sets none; empty when it neither calls MLflow nor sets a location.",
+    },
+    "location_shares": {
+        "setting": "any (tracking or registry URI), tracking-uri or registry-uri.",
+        "location": "any-location (at least one), a location class, or default-local (calls "
+                    "MLflow, sets no location of that setting; not for registry-uri, which "
+                    "defaults to the tracking URI).",
+        "definition": "What the class covers.",
+        "n_using": "Analysed repositories setting a location of that class.",
+        "n_analysed": _N_ANALYSED,
+        **_SHARE,
+    },
+    "profile": {
+        "repo": "Analysed repository.",
+        "aspect": "code_version, parameters_metrics, environment, dependencies or data.",
+        "recorded": "Whether the repository records the aspect.",
+        "evidence": "What was found, '; '-separated, with the file in brackets: MLproject, "
+                    "tags, logged files, APIs, environment files, requirements (for "
+                    "dependencies also when they fall short of pinning).",
+    },
+    "profile_matrix": {
+        "repo": "Analysed repository.",
+        **_PROFILE_FLAGS,
+        "n_aspects": "How many of the five aspects it records (0-5).",
+        "fully_traceable": "Whether it records all five.",
+        "missing": "The aspects it does not record, ';'-separated.",
+        "mlflow_pins": "Exact mlflow versions it pins (==), sorted, ';'-separated.",
+        "framework_requirements": "Every ML framework requirement found, as name plus "
+                                  "specifier (no specifier: unpinned), sorted, ';'-separated.",
+    },
+    "profile_shares": {
+        "aspect": "A profile aspect, or fully-traceable (all five).",
+        "definition": "What counts as recording it.",
+        "n_using": "Analysed repositories recording it.",
+        "n_missing": "Analysed repositories not recording it.",
+        "n_analysed": _N_ANALYSED,
+        **_SHARE,
+        "most_missing": "Whether it is the aspect missing most often (ties all true).",
+    },
+    "profile_combinations": {
+        "combination": "The aspects recorded, '+'-joined in aspect order; none for none.",
+        **{aspect: f"Whether the combination includes {PROFILE_LABELS[aspect]}."
+           for aspect in PROFILE_ASPECTS},
+        "n_aspects": "Number of aspects in the combination.",
+        "n_repos": "Analysed repositories recording exactly that combination.",
+        "n_analysed": _N_ANALYSED,
+        "share": "n_repos / n_analysed.",
+        "ci_low": _SHARE["ci_low"],
+        "ci_high": _SHARE["ci_high"],
+    },
+    "registry_use": {
+        "repo": "Analysed repository.",
+        "uses_registry": "register_model, registered_model_name= or a client registry method.",
+        "register_model": "Whether it calls mlflow.register_model.",
+        "log_model_registration": "Whether it gives registered_model_name= to a log_model.",
+        "client_registry": "Whether it calls an MlflowClient method on registered models or "
+                           "model versions.",
+        "stage_transitions": "Calls of MlflowClient.transition_model_version_stage.",
+        "alias_assignments": "Calls of MlflowClient.set_registered_model_alias.",
+        "uses_stages": "Stage lifecycle: a stage transition, stage literal or stage model URI.",
+        "uses_aliases": "Alias lifecycle: an alias call, alias literal or alias model URI.",
+        "stage_names": "Literal stages it transitions to, sorted, ';'-separated.",
+        "alias_names": "Literal aliases it sets or reads, sorted, ';'-separated.",
+        "model_uri_kinds": "Kinds of the model URI literals it holds, ';'-separated.",
+        "n_model_names": "Distinct registered model names found (literal or partly literal).",
+    },
+    "registry_summary": {
+        "measure": ", ".join(REGISTRY_MEASURES) + ".",
+        "definition": "What the measure counts.",
+        "n_using": "Analysed repositories it holds for.",
+        "n_analysed": _N_ANALYSED,
+        **_SHARE,
+    },
+    "model_uris": {
+        "repo": "Analysed repository.",
+        **_PER_REPO_POSITION,
+        "value": "The models:/ or runs:/ string literal, {…} for non-literal parts.",
+        "kind": "stage, alias, version, latest, logged-model, run or unknown.",
+    },
+    "model_uri_kinds": {
+        "kind": "A model URI kind.",
+        "definition": "What the kind covers.",
+        "n_uris": "Model URI literals of that kind.",
+        "uri_share": "n_uris / all model URI literals; empty when there is none.",
+        "n_using": "Analysed repositories holding at least one.",
+        "n_analysed": _N_ANALYSED,
+        **_SHARE,
+    },
+    "model_names": {
+        "repo": "Analysed repository.",
+        "name": "A registered model name as written ({…} for non-literal parts).",
+        "sources": "The APIs it was given to, sorted, ';'-separated.",
+        "literal": "Whether the whole name is a literal (only those count in model_naming).",
+        "semver": "Whether it holds a semantic version.",
+        "pattern": "The first version pattern found: vX, vX.Y, vX.Y.Z, vX-Y, X.Y, X.Y.Z or "
+                   "X-Y; empty when none.",
+        "version": "The version as written; empty when none.",
+        "tokens": "Its lowercase tokens (split on - _ . space / and camelCase), ';'-separated.",
+        "token_kinds": "The kind of each token, in the same order.",
+    },
+    "model_naming": {
+        "group": "versioning (semver or not), pattern (a version pattern) or token (a token "
+                 "kind).",
+        "name": "semver, no-semver, a pattern, or a token kind.",
+        "definition": "What it covers.",
+        "n_names": "Literal registered model names (one per repository and name) it holds "
+                   "for.",
+        "n_total": "Literal registered model names: the denominator.",
+        "share": "n_names / n_total; empty when n_total is 0.",
+        "ci_low": _SHARE["ci_low"],
+        "ci_high": _SHARE["ci_high"],
+        "reference": "The Hugging Face naming study's share for the same measure (79% of models "
+                     "follow no semantic versioning); empty where it has none.",
+    },
+    "name_tokens": {
+        "token": "A lowercase token of literal registered model names.",
+        "kind": "version, date, parameter-count, size-label, fine-tuned, number or word.",
+        "n_names": "Literal names holding it.",
+        "n_repos": "Analysed repositories with such a name.",
+    },
+}
+COLUMNS.update(FINDINGS_COLUMNS)
+
+
+def _empty_facts() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=str) for column in FACTS_COLUMNS})
+
+
+def _read_facts(root: Path, analysed: set[str]) -> tuple[pd.DataFrame, bool]:
+    """facts.csv of the analysed repositories and whether the study has one. Every value is
+    redacted again: a credential the analyzer missed never reaches an output."""
+    path = root / "facts.csv"
+    if not path.is_file():
+        return _empty_facts(), False
+    facts = _read_table(path, FACTS_COLUMNS)
+    facts = facts[facts["repo"].isin(analysed)].reset_index(drop=True)
+    facts["value"] = [redact_uri(value) for value in facts["value"]]
+    return facts, True
+
+
+def _redact_signals(signals: pd.DataFrame) -> pd.DataFrame:
+    signals = signals.copy()
+    signals["value"] = [redact_uri(value) for value in signals["value"]]
+    return signals
+
+
+def _number(text: object) -> int | None:
+    text = str(text or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _as_int(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.array(list(frame[column]), dtype="Int64")
+    return frame
+
+
+def _position(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (row["repo"], row["path"], -1 if row["cell"] is None else row["cell"],
+            -1 if row["line"] is None else row["line"])
+
+
+def _joined(values: Iterable[str], order: Sequence[str] | None = None) -> str:
+    distinct = {value for value in values if value}
+    if order is None:
+        return ";".join(sorted(distinct))
+    return ";".join(sorted(distinct, key=lambda v: (order.index(v) if v in order else len(order),
+                                                    v)))
+
+
+# --- Where runs are stored -------------------------------------------------------------------
+
+def locations(study: Study) -> pd.DataFrame:
+    """Every tracking and registry location an analysed repository sets, classified: from code
+    (facts.csv), from configuration files (signals.csv), and one of value unknown for each
+    set_tracking_uri / set_registry_uri call of a repository facts.csv has no such value for."""
+    rows: list[dict[str, Any]] = []
+
+    def add(repo: str, path: str, cell: object, line: object, setting: str, origin: str,
+            source: str, value: str) -> None:
+        value = redact_uri(value)
+        rows.append({"repo": repo, "path": path, "cell": _number(cell), "line": _number(line),
+                     "setting": setting, "origin": origin, "source": source, "value": value,
+                     "location": classify_location(value)})
+
+    facts = study.facts[study.facts["fact"].isin(LOCATION_SETTINGS)]
+    for fact in facts.to_dict("records"):
+        add(fact["repo"], fact["path"], fact["cell"], fact["line"], fact["fact"], "code",
+            fact["source"], fact["value"])
+    signals = study.signals[study.signals["signal"].isin(LOCATION_SETTINGS)]
+    for signal in signals.to_dict("records"):
+        add(signal["repo"], signal["path"], "", "", signal["signal"], "configuration",
+            config_source(signal["path"]), signal["value"])
+    covered = set(zip(facts["repo"], facts["source"], strict=True))
+    calls = study.calls[study.calls["api"].isin(list(SET_URI_APIS))]
+    for call in calls.to_dict("records"):
+        if (call["repo"], call["api"]) not in covered:
+            add(call["repo"], call["path"], "", "", SET_URI_APIS[call["api"]], "code",
+                call["api"], "")
+    rows.sort(key=lambda row: (*_position(row), row["setting"], row["origin"], row["source"],
+                               row["value"]))
+    return _as_int(_frame("locations", rows), "cell", "line")
+
+
+def repo_locations(study: Study, locations_table: pd.DataFrame) -> pd.DataFrame:
+    """Per analysed repository: the classes of the tracking and registry locations it sets."""
+    order = list(LOCATION_CLASSES)
+    found: dict[str, dict[str, set[str]]] = {}
+    counts: dict[str, int] = {}
+    for repo, setting, location in zip(locations_table["repo"], locations_table["setting"],
+                                       locations_table["location"], strict=True):
+        found.setdefault(repo, {}).setdefault(setting, set()).add(location)
+        counts[repo] = counts.get(repo, 0) + 1
+    users = set(study.calls["repo"])
+    rows = []
+    for repo in study.analysed:
+        settings = found.get(repo, {})
+        every = _joined(set().union(*settings.values()), order)
+        rows.append({"repo": repo, "uses_mlflow": repo in users, "n_locations": counts.get(repo, 0),
+                     "tracking": _joined(settings.get("tracking-uri", ()), order),
+                     "registry": _joined(settings.get("registry-uri", ()), order),
+                     "classes": every or (DEFAULT_LOCAL if repo in users else "")})
+    return _frame("repo_locations", rows)
+
+
+def location_shares(repo_table: pd.DataFrame) -> pd.DataFrame:
+    """Share of analysed repositories setting a location of each class: any setting, tracking
+    URIs, registry URIs; default-local for those that call MLflow and set none."""
+    n = len(repo_table)
+    rows = []
+    for setting, column in LOCATION_VIEWS:
+        sets = [set(value.split(";")) - {"", DEFAULT_LOCAL} for value in repo_table[column]]
+        entries = [(ANY_LOCATION, "at least one location, of any class",
+                    sum(1 for classes in sets if classes))]
+        entries += [(name, definition, sum(1 for classes in sets if name in classes))
+                    for name, definition in LOCATION_CLASSES.items()]
+        if setting != "registry-uri":
+            entries.append((DEFAULT_LOCAL, DEFAULT_LOCAL_DEFINITION, sum(
+                1 for classes, uses in zip(sets, repo_table["uses_mlflow"], strict=True)
+                if uses and not classes)))
+        rows += [_with_share({"setting": setting, "location": name, "definition": definition,
+                              "n_using": k, "n_analysed": n}) for name, definition, k in entries]
+    return _frame("location_shares", rows)
+
+
+# --- A traceability profile per repository ---------------------------------------------------
+
+def _data_file(path: str) -> bool:
+    lower = path.lower()
+    for suffix in COMPRESSION_SUFFIXES:
+        lower = lower.removesuffix(suffix)
+    return lower.endswith(DATA_SUFFIXES)
+
+
+def _split_requirement(value: str) -> tuple[str, str]:
+    """`scikit-learn==1.4.2` -> (scikit-learn, ==1.4.2); `torch` -> (torch, "")."""
+    match = _REQUIREMENT_NAME.fullmatch(value)
+    if match is None:
+        return value.strip(), ""
+    return match[1].lower(), re.sub(r"\s+", "", match[2])
+
+
+def _exact_versions(specifier: str) -> list[str]:
+    """The versions `==`/`===` clauses of a specifier pin exactly."""
+    clauses = [clause.strip() for clause in specifier.split(";", 1)[0].split(",")]
+    return [re.sub(r"^===?\s*v?", "", clause) for clause in clauses if _PIN.fullmatch(clause)]
+
+
+def _strictest(levels: Iterable[str]) -> str:
+    return min(levels, key=REQUIREMENT_LEVELS.index, default="none")
+
+
+@dataclass(frozen=True, slots=True)
+class _Dependencies:
+    recorded: bool
+    evidence: list[str]
+    mlflow_pins: list[str]
+    framework_requirements: list[str]
+
+
+def _dependencies(study: Study) -> dict[str, _Dependencies]:
+    """Per analysed repository: whether mlflow and every declared framework are pinned."""
+    signals = study.signals.sort_values(["repo", "path", "signal", "value"], kind="stable")
+    mlflow: dict[str, list[tuple[str, str]]] = {}
+    frameworks: dict[str, list[tuple[str, str, str]]] = {}
+    for row in signals.to_dict("records"):
+        if row["signal"] == "mlflow-requirement":
+            mlflow.setdefault(row["repo"], []).append((row["path"], row["value"]))
+        elif row["signal"] == "framework-requirement":
+            name, spec = _split_requirement(row["value"])
+            frameworks.setdefault(row["repo"], []).append((row["path"], name, spec))
+    result = {}
+    for repo in study.analysed:
+        specs = mlflow.get(repo, [])
+        declared = frameworks.get(repo, [])
+        level = _strictest(classify_requirement(spec)[0] for _, spec in specs)
+        per_framework: dict[str, list[str]] = {}
+        for _, name, spec in declared:
+            per_framework.setdefault(name, []).append(classify_requirement(spec)[0])
+        pinned = level == "pinned" and all(_strictest(levels) == "pinned"
+                                           for levels in per_framework.values())
+        evidence = [f"mlflow{spec or ' (unpinned)'} [{path}]" for path, spec in specs]
+        evidence = evidence or ["no mlflow requirement"]
+        evidence += [f"{name}{spec or ' (unpinned)'} [{path}]" for path, name, spec in declared]
+        pins = sorted({version for _, spec in specs for version in _exact_versions(spec)},
+                      key=_release_key)
+        result[repo] = _Dependencies(pinned, evidence, pins,
+                                     sorted({name + spec for _, name, spec in declared}))
+    return result
+
+
+def _release_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(part)) if part.isdigit() else (1, part)
+                 for part in re.split(r"[.+-]", version))
+
+
+def _profile_evidence(study: Study) -> dict[str, dict[str, tuple[bool, list[str]]]]:
+    """aspect -> repository -> (recorded, evidence items), for repositories with evidence."""
+    calls, signals, facts = study.calls, study.signals, study.facts
+    items: dict[str, dict[str, list[str]]] = {aspect: {} for aspect in PROFILE_ASPECTS}
+
+    def note(aspect: str, repo: str, item: str) -> None:
+        found = items[aspect].setdefault(repo, [])
+        if item not in found:
+            found.append(item)
+
+    def signalled(name: str) -> list[dict[str, Any]]:
+        rows = signals[signals["signal"] == name]
+        return rows.sort_values(["repo", "path", "value"], kind="stable").to_dict("records")
+
+    def apis(dimensions_: Sequence[str]) -> list[tuple[str, str]]:
+        subset = calls[calls["dimension"].isin(list(dimensions_))]
+        return sorted(set(zip(subset["repo"], subset["api"], strict=True)))
+
+    ordered_facts = facts.sort_values(["repo", "path", "fact", "value"], kind="stable")
+    artifacts = ordered_facts[ordered_facts["fact"] == "artifact-path"].to_dict("records")
+    environments = ordered_facts[ordered_facts["fact"] == "log-model-environment"]
+
+    for row in signalled("mlproject"):
+        note("code_version", row["repo"], f"MLproject [{row['path']}]")
+    tags = _split_keys(calls[calls["dimension"] == "tags"])
+    tags = tags.sort_values(["repo", "key", "path"], kind="stable")
+    for repo, key, path in zip(tags["repo"], tags["key"], tags["path"], strict=True):
+        if _GIT_TAG.search(key):
+            note("code_version", repo, f"tag {key} [{path}]")
+    for row in artifacts:
+        if row["value"].lower().endswith(SOURCE_SUFFIXES):
+            note("code_version", row["repo"], f"source artifact {row['value']} [{row['path']}]")
+
+    for repo, api in apis(("parameters", "metrics", "autolog")):
+        note("parameters_metrics", repo, api)
+
+    for row in signalled("mlproject-env"):
+        if row["value"] not in ("", "none"):
+            note("environment", row["repo"], f"MLproject {row['value']} [{row['path']}]")
+    for row in environments.to_dict("records"):
+        note("environment", row["repo"], f"{row['source']} {row['value']} [{row['path']}]")
+    for row in signalled("env-file"):
+        note("environment", row["repo"], f"env file {row['value']} [{row['path']}]")
+
+    for repo, api in apis(("datasets",)):
+        note("data", repo, api)
+    for row in artifacts:
+        if _data_file(row["value"]):
+            note("data", row["repo"], f"data artifact {row['value']} [{row['path']}]")
+    for row in signalled("dvc"):
+        note("data", row["repo"], f"DVC [{row['path']}]")
+
+    evidence = {aspect: {repo: (True, found) for repo, found in by_repo.items()}
+                for aspect, by_repo in items.items()}
+    evidence["dependencies"] = {repo: (deps.recorded, deps.evidence)
+                                for repo, deps in _dependencies(study).items()}
+    return evidence
+
+
+def profile(study: Study) -> pd.DataFrame:
+    """Tidy: per analysed repository and profile aspect, whether it is recorded and the
+    evidence found."""
+    evidence = _profile_evidence(study)
+    rows = []
+    for repo in study.analysed:
+        for aspect in PROFILE_ASPECTS:
+            recorded, found = evidence[aspect].get(repo, (False, []))
+            rows.append({"repo": repo, "aspect": aspect, "recorded": recorded,
+                         "evidence": "; ".join(found)})
+    return _frame("profile", rows)
+
+
+def profile_matrix(study: Study, profile_table: pd.DataFrame) -> pd.DataFrame:
+    """Wide: one row per analysed repository, one boolean column per aspect, the count, what
+    is missing, and the versions it pins."""
+    recorded = {(repo, aspect): flag for repo, aspect, flag in zip(
+        profile_table["repo"], profile_table["aspect"], profile_table["recorded"], strict=True)}
+    dependencies = _dependencies(study)
+    rows = []
+    for repo in study.analysed:
+        row: dict[str, Any] = {"repo": repo}
+        row.update({aspect: bool(recorded.get((repo, aspect), False))
+                    for aspect in PROFILE_ASPECTS})
+        row["n_aspects"] = sum(row[aspect] for aspect in PROFILE_ASPECTS)
+        row["fully_traceable"] = row["n_aspects"] == len(PROFILE_ASPECTS)
+        row["missing"] = ";".join(aspect for aspect in PROFILE_ASPECTS if not row[aspect])
+        row["mlflow_pins"] = ";".join(dependencies[repo].mlflow_pins)
+        row["framework_requirements"] = ";".join(dependencies[repo].framework_requirements)
+        rows.append(row)
+    return _frame("profile_matrix", rows)
+
+
+def profile_shares(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Share of analysed repositories recording each aspect, and all five; which aspect is
+    missing most often."""
+    n = len(matrix)
+    counts = {aspect: int(matrix[aspect].sum()) for aspect in PROFILE_ASPECTS}
+    worst = max((n - k for k in counts.values()), default=0)
+    rows = [_with_share({"aspect": aspect, "definition": PROFILE_ASPECTS[aspect],
+                         "n_using": k, "n_missing": n - k, "n_analysed": n})
+            | {"most_missing": worst > 0 and n - k == worst} for aspect, k in counts.items()]
+    k = int(matrix["fully_traceable"].sum())
+    rows.append(_with_share({"aspect": FULLY_TRACEABLE, "definition": "all five aspects",
+                             "n_using": k, "n_missing": n - k, "n_analysed": n})
+                | {"most_missing": False})
+    return _frame("profile_shares", rows)
+
+
+def profile_combinations(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Which combinations of aspects analysed repositories record, most common first (the bars
+    of an upset chart)."""
+    n = len(matrix)
+    counts: dict[tuple[bool, ...], int] = {}
+    for flags in zip(*(matrix[aspect] for aspect in PROFILE_ASPECTS), strict=True):
+        key = tuple(bool(flag) for flag in flags)
+        counts[key] = counts.get(key, 0) + 1
+    rows = []
+    for flags, k in counts.items():
+        chosen = [aspect for aspect, flag in zip(PROFILE_ASPECTS, flags, strict=True) if flag]
+        rows.append(_with_share({"combination": "+".join(chosen) or "none",
+                                 **dict(zip(PROFILE_ASPECTS, flags, strict=True)),
+                                 "n_aspects": len(chosen), "n_repos": k, "n_analysed": n},
+                                k="n_repos"))
+    rows.sort(key=lambda row: (-row["n_repos"], -row["n_aspects"],
+                               [not row[aspect] for aspect in PROFILE_ASPECTS]))
+    return _frame("profile_combinations", rows)
+
+
+# --- Model versioning in the registry --------------------------------------------------------
+
+def model_uris(study: Study) -> pd.DataFrame:
+    """Every models:/ and runs:/ literal in analysed repositories, with its kind."""
+    facts = study.facts[study.facts["fact"] == "model-uri"]
+    rows = [{"repo": fact["repo"], "path": fact["path"], "cell": _number(fact["cell"]),
+             "line": _number(fact["line"]), "value": fact["value"],
+             "kind": classify_model_uri(fact["value"])} for fact in facts.to_dict("records")]
+    rows.sort(key=lambda row: (*_position(row), row["value"]))
+    return _as_int(_frame("model_uris", rows), "cell", "line")
+
+
+def model_uri_kinds(uris: pd.DataFrame, n_analysed: int) -> pd.DataFrame:
+    """Model URI literals by kind: how many, and in how many analysed repositories."""
+    total = len(uris)
+    rows = []
+    for kind, definition in MODEL_URI_KINDS.items():
+        subset = uris[uris["kind"] == kind]
+        rows.append(_with_share({"kind": kind, "definition": definition, "n_uris": len(subset),
+                                 "uri_share": len(subset) / total if total else math.nan,
+                                 "n_using": subset["repo"].nunique(),
+                                 "n_analysed": n_analysed}))
+    return _frame("model_uri_kinds", rows)
+
+
+def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
+    """Per analysed repository: how it uses the model registry and which lifecycle it
+    follows (stages or aliases)."""
+    calls, facts = study.calls, study.facts
+    registry = calls[(calls["dimension"] == "registry")
+                     & calls["api"].str.contains(_MODEL_REGISTRY_API.pattern, regex=True)]
+    names = facts[facts["fact"] == "registered-model-name"]
+
+    def repos(frame: pd.DataFrame) -> set[str]:
+        return set(frame["repo"])
+
+    def literals(fact: str) -> dict[str, set[str]]:
+        subset = facts[(facts["fact"] == fact) & (facts["value"] != "")]
+        return subset.groupby("repo")["value"].agg(set).to_dict()
+
+    register = (repos(calls[calls["api"] == "mlflow.register_model"])
+                | repos(names[names["source"] == "mlflow.register_model"]))
+    logged = repos(names[names["source"].str.endswith(".log_model")])
+    client = repos(registry[registry["api"].str.startswith("mlflow.MlflowClient.")])
+    transitions = calls[calls["api"] == TRANSITION_API]["repo"].value_counts().to_dict()
+    assignments = calls[calls["api"] == SET_ALIAS_API]["repo"].value_counts().to_dict()
+    alias_calls = repos(calls[calls["api"].isin(list(ALIAS_APIS))])
+    stages, aliases = literals("model-stage"), literals("model-alias")
+    kinds = uris.groupby("repo")["kind"].agg(set).to_dict()
+    n_names = names[names["value"] != ""].groupby("repo")["value"].nunique().to_dict()
+    rows = []
+    for repo in study.analysed:
+        uri_kinds = kinds.get(repo, set())
+        rows.append({
+            "repo": repo, "uses_registry": repo in register | logged | client,
+            "register_model": repo in register, "log_model_registration": repo in logged,
+            "client_registry": repo in client,
+            "stage_transitions": int(transitions.get(repo, 0)),
+            "alias_assignments": int(assignments.get(repo, 0)),
+            "uses_stages": bool(transitions.get(repo) or stages.get(repo)
+                                or "stage" in uri_kinds),
+            "uses_aliases": bool(repo in alias_calls or aliases.get(repo)
+                                 or "alias" in uri_kinds),
+            "stage_names": _joined(stages.get(repo, ())),
+            "alias_names": _joined(aliases.get(repo, ())),
+            "model_uri_kinds": _joined(uri_kinds, list(MODEL_URI_KINDS)),
+            "n_model_names": int(n_names.get(repo, 0))})
+    return _frame("registry_use", rows)
+
+
+def registry_summary(registry_table: pd.DataFrame) -> pd.DataFrame:
+    """Shares of analysed repositories using the registry, by how, and by lifecycle."""
+    table = registry_table
+    stages, aliases = table["uses_stages"], table["uses_aliases"]
+    holds = {
+        "uses-registry": table["uses_registry"], "register-model": table["register_model"],
+        "log-model-registration": table["log_model_registration"],
+        "client-registry": table["client_registry"],
+        "stage-transitions": table["stage_transitions"] > 0,
+        "alias-assignments": table["alias_assignments"] > 0,
+        "stages": stages, "aliases": aliases, "stages-only": stages & ~aliases,
+        "aliases-only": aliases & ~stages, "stages-and-aliases": stages & aliases,
+    }
+    return _frame("registry_summary", (_with_share({
+        "measure": measure, "definition": definition, "n_using": int(holds[measure].sum()),
+        "n_analysed": len(table)}) for measure, definition in REGISTRY_MEASURES.items()))
+
+
+def model_names(study: Study) -> pd.DataFrame:
+    """Every registered model name found, one row per repository and name, with its semantic
+    version (if any) and tokens."""
+    facts = study.facts[(study.facts["fact"] == "registered-model-name")
+                        & (study.facts["value"].str.strip() != "")]
+    sources = facts.groupby(["repo", "value"])["source"].agg(lambda s: _joined(s)).to_dict()
+    rows = []
+    for (repo, name), source in sorted(sources.items()):
+        pattern, version = semantic_version(name)
+        tokens = name_tokens(name)
+        rows.append({"repo": repo, "name": name, "sources": source,
+                     "literal": PLACEHOLDER not in name, "semver": bool(pattern),
+                     "pattern": pattern, "version": version, "tokens": ";".join(tokens),
+                     "token_kinds": ";".join(token_kind(token) for token in tokens)})
+    return _frame("model_names", rows)
+
+
+def model_naming(names: pd.DataFrame) -> pd.DataFrame:
+    """Shares of literal registered model names following semantic versioning, by version
+    pattern and by token kind, beside the Hugging Face naming study."""
+    literal = names[names["literal"].astype(bool)] if len(names) else names
+    n = len(literal)
+    kinds = [set(value.split(";")) - {""} for value in literal["token_kinds"]]
+    semver = int(literal["semver"].astype(bool).sum()) if n else 0
+    entries: list[tuple[str, str, str, int, float]] = [
+        ("versioning", "semver", "a semantic version anywhere in the name", semver,
+         round(1 - HF_NO_SEMVER_SHARE, 6)),
+        ("versioning", "no-semver", "no semantic version", n - semver, HF_NO_SEMVER_SHARE)]
+    entries += [("pattern", pattern, definition, int((literal["pattern"] == pattern).sum()),
+                 math.nan) for pattern, definition in SEMVER_PATTERNS.items()]
+    entries += [("token", kind, definition, sum(1 for found in kinds if kind in found),
+                 math.nan) for kind, definition in TOKEN_KINDS.items()]
+    return _frame("model_naming", (_with_share({
+        "group": group, "name": name, "definition": definition, "n_names": k, "n_total": n},
+        k="n_names", n="n_total") | {"reference": reference}
+        for group, name, definition, k, reference in entries))
+
+
+def name_tokens_table(names: pd.DataFrame) -> pd.DataFrame:
+    """Tokens of literal registered model names: how many names and repositories hold each."""
+    literal = names[names["literal"].astype(bool)] if len(names) else names
+    holders: dict[str, tuple[set[tuple[str, str]], set[str]]] = {}
+    for repo, name, tokens in zip(literal["repo"], literal["name"], literal["tokens"],
+                                  strict=True):
+        for token in set(tokens.split(";")) - {""}:
+            found = holders.setdefault(token, (set(), set()))
+            found[0].add((repo, name))
+            found[1].add(repo)
+    rows = sorted(({"token": token, "kind": token_kind(token), "n_names": len(found[0]),
+                    "n_repos": len(found[1])} for token, found in holders.items()),
+                  key=lambda row: (-row["n_names"], -row["n_repos"], row["token"]))
+    return _frame("name_tokens", rows)
+
+
+def findings(study: Study) -> dict[str, pd.DataFrame]:
+    """Every table of the three findings, by name (the keys of `FINDINGS_COLUMNS`)."""
+    found = locations(study)
+    per_repo = repo_locations(study, found)
+    long = profile(study)
+    matrix = profile_matrix(study, long)
+    uris = model_uris(study)
+    registry_table = registry_use(study, uris)
+    names = model_names(study)
+    tables = {
+        "locations": found, "repo_locations": per_repo,
+        "location_shares": location_shares(per_repo), "profile": long,
+        "profile_matrix": matrix, "profile_shares": profile_shares(matrix),
+        "profile_combinations": profile_combinations(matrix), "registry_use": registry_table,
+        "registry_summary": registry_summary(registry_table), "model_uris": uris,
+        "model_uri_kinds": model_uri_kinds(uris, study.n_analysed), "model_names": names,
+        "model_naming": model_naming(names), "name_tokens": name_tokens_table(names),
+    }
+    return tables
+
+
+# ---------------------------------------------------------------------------------------------
 # Everything at once
 
 
@@ -741,6 +1474,21 @@ class Aggregates:
     mlflow_requirements: pd.DataFrame
     mlflow_versions: pd.DataFrame
     adoption_by_year: pd.DataFrame
+    # Findings beyond call counts (FINDINGS_COLUMNS)
+    locations: pd.DataFrame
+    repo_locations: pd.DataFrame
+    location_shares: pd.DataFrame
+    profile: pd.DataFrame
+    profile_matrix: pd.DataFrame
+    profile_shares: pd.DataFrame
+    profile_combinations: pd.DataFrame
+    registry_use: pd.DataFrame
+    registry_summary: pd.DataFrame
+    model_uris: pd.DataFrame
+    model_uri_kinds: pd.DataFrame
+    model_names: pd.DataFrame
+    model_naming: pd.DataFrame
+    name_tokens: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name (the keys of `COLUMNS`), in documentation order."""
@@ -772,7 +1520,8 @@ def aggregate(study: Study) -> Aggregates:
         traceability=traceability(coverage_table),
         cooccurrence=cooccurrence(study, usage_table), top_keys=top_keys(study),
         signals=signal_summary(study, requirements), mlflow_requirements=requirements,
-        mlflow_versions=mlflow_versions(requirements), adoption_by_year=adoption_by_year(study))
+        mlflow_versions=mlflow_versions(requirements), adoption_by_year=adoption_by_year(study),
+        **findings(study))
 
 
 def aggregate_study(study_dir: str | Path,
@@ -795,3 +1544,9 @@ __all__ = ["ASPECTS", "ASPECT_LABELS", "COLUMNS", "HEADLINE", "Z95", "Aggregates
            "headline", "load_study", "mlflow_requirements", "mlflow_versions", "repo_status",
            "repos_table", "signal_summary", "top_keys", "traceability", "usage", "usage_matrix",
            "wilson_interval"]
+# Findings beyond call counts
+__all__ += ["FACTS_COLUMNS", "FINDINGS_COLUMNS", "FULLY_TRACEABLE", "PROFILE_ASPECTS",
+            "PROFILE_LABELS", "REGISTRY_MEASURES", "findings", "location_shares", "locations",
+            "model_names", "model_naming", "model_uri_kinds", "model_uris", "name_tokens_table",
+            "profile", "profile_combinations", "profile_matrix", "profile_shares",
+            "registry_summary", "registry_use", "repo_locations"]

@@ -133,6 +133,51 @@ def headline_latex(aggregates: Aggregates) -> str:
                        "URI, with 95% Wilson score intervals.", "tab:mlflow-headline")
 
 
+# ---------------------------------------------------------------------------------------------
+# Findings beyond call counts: where runs are stored, traceability profiles
+
+
+def locations_latex(aggregates: Aggregates) -> str:
+    """Where runs are stored: repositories setting a location of each class, with 95% CIs,
+    overall and for tracking and registry URIs."""
+    shares = aggregates.location_shares
+    views = {setting: part.set_index("location") for setting, part in shares.groupby("setting")}
+
+    def share_of(setting: str, location: str) -> str:
+        view = views.get(setting)
+        return (_percent(view.loc[location, "share"])
+                if view is not None and location in view.index else "--")
+
+    rows = [(r["location"], r["n_using"], _percent(r["share"]),
+             _interval(r["ci_low"], r["ci_high"]), share_of("tracking-uri", r["location"]),
+             share_of("registry-uri", r["location"]))
+            for r in shares[shares["setting"] == "any"].to_dict("records")]
+    return latex_table(
+        ("Location", "Repos", "Share (%)", "95% CI (%)", "Tracking (%)", "Registry (%)"), rows,
+        "lrrrrr", f"Where runs are stored: share of the {aggregates.n_analysed} analysed "
+        "repositories setting a tracking or registry location of each class (a repository can "
+        "set several; default-local: calls MLflow, sets none), with 95% Wilson score "
+        "intervals.", "tab:mlflow-locations")
+
+
+def profile_latex(aggregates: Aggregates) -> str:
+    """The traceability profile: repositories recording each aspect, and all five."""
+    rows = [(r["aspect"].replace("_", " "), r["n_using"], r["n_missing"], _percent(r["share"]),
+             _interval(r["ci_low"], r["ci_high"]))
+            for r in aggregates.profile_shares.to_dict("records")]
+    return latex_table(("Aspect", "Repos", "Missing", "Share (%)", "95% CI (%)"), rows, "lrrrr",
+                       "Traceability profile: analysed repositories recording their code "
+                       "version, parameters and metrics, environment, pinned dependencies and "
+                       f"data, and all five (fully traceable); n = {aggregates.n_analysed}, "
+                       "95% Wilson score intervals.", "tab:mlflow-profile")
+
+
+def findings_latex(aggregates: Aggregates) -> tuple[tuple[str, str], ...]:
+    """(file stem, LaTeX) of the findings' tables."""
+    return (("location_shares", locations_latex(aggregates)),
+            ("profile_shares", profile_latex(aggregates)))
+
+
 
 
 def export_aggregates(aggregates: Aggregates, out_dir: str | Path,
@@ -150,7 +195,8 @@ def export_aggregates(aggregates: Aggregates, out_dir: str | Path,
         progress(f"wrote {len(tables)} tables as CSV and Parquet to {out}")
     for name, text in (("adoption", adoption_latex(aggregates)),
                        ("coverage_distribution", coverage_latex(aggregates)),
-                       ("headline", headline_latex(aggregates))):
+                       ("headline", headline_latex(aggregates)),
+                       *findings_latex(aggregates)):
         path = out / f"{name}.tex"
         with atomic_text(path) as handle:
             handle.write(text)
@@ -178,11 +224,12 @@ def export_study(study_dir: str | Path, out_dir: str | Path | None = None,
 def export(study_dir: Path, out_dir: Path | None) -> None:
     """Export a study's statistics as tidy tables for papers and further analysis.
 
-    STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json.
-    Writes, into STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ') and
+    STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
+    (and facts.csv, if the scan recorded values found in code). Writes, into
+    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ') and
     NAME.parquet for every table, booktabs LaTeX tables (adoption.tex,
-    coverage_distribution.tex, headline.tex) and data-dictionary.csv, which describes every
-    column. Prints the directory.
+    coverage_distribution.tex, headline.tex, location_shares.tex, profile_shares.tex) and
+    data-dictionary.csv, which describes every column. Prints the directory.
     """
     started = time.monotonic()
 
@@ -200,3 +247,5 @@ def export(study_dir: Path, out_dir: Path | None) -> None:
 __all__ = ["DICTIONARY_COLUMNS", "adoption_latex", "column_type", "coverage_latex",
            "data_dictionary", "export", "export_aggregates", "export_study", "headline_latex",
            "latex_escape", "latex_table", "write_csv", "write_parquet"]
+# Findings beyond call counts
+__all__ += ["findings_latex", "locations_latex", "profile_latex"]

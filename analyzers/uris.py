@@ -5,23 +5,48 @@ from __future__ import annotations
 import re
 
 REDACTED = "***"
-_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][\w+.-]*://)(?P<userinfo>[^/@\s?#]*)@")
-_QUERY_VALUE = re.compile(r"(?P<key>[?&;][^=&;#]*=)(?P<value>[^&;#]*)")
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)"
+                       r"(?P<userinfo>[^/?#@\s]*:[^?#\s]*|[^/?#\s]*)@")
 
 
 def redact_uri(value: str) -> str:
-    """`value` with the user, password and every query-parameter value replaced by `***`.
+    """`value` with any user, password and query or fragment parameter value replaced by `***`.
 
-    `postgresql://user:pw@db/x?token=abc` becomes `postgresql://***:***@db/x?token=***`.
-    Idempotent, and a value that is not a URI is returned as it is.
+    `postgresql://user:s3cr3t@db/mlflow` -> `postgresql://***:***@db/mlflow`,
+    `https://token@host/x?key=abc&x` -> `https://***@host/x?key=***&***`. Idempotent; a value
+    without `://` (a path, `env:NAME`, `databricks`) is returned as it is.
     """
-    match = _USERINFO.match(value)
-    if match:
-        userinfo = match.group("userinfo")
-        hidden = f"{REDACTED}:{REDACTED}" if ":" in userinfo else REDACTED
-        value = match.group("scheme") + hidden + "@" + value[match.end():]
-    head, question, query = value.partition("?")
-    if question:
-        query = _QUERY_VALUE.sub(lambda m: m.group("key") + REDACTED, "?" + query)[1:]
-        value = head + "?" + query
-    return value
+    if "://" not in value:
+        return value
+    text = _USERINFO.sub(_redact_userinfo, value)
+    for mark in ("?", "#"):
+        head, sep, tail = text.partition(mark)
+        if sep:
+            if mark == "?":
+                tail, hash_, fragment = tail.partition("#")
+                text = head + sep + _redact_parameters(tail) + hash_ + (
+                    _redact_parameters(fragment) if hash_ else "")
+            else:
+                text = head + sep + _redact_parameters(tail)
+            break
+    return text
+
+
+def _redact_userinfo(match: re.Match[str]) -> str:
+    parts = match["userinfo"].split(":", 1)
+    return match["scheme"] + ":".join(REDACTED if part else part for part in parts) + "@"
+
+
+def _redact_parameters(query: str) -> str:
+    if not query:
+        return query
+    out = []
+    for item in re.split(r"([&;])", query):
+        if item in ("&", ";") or not item:
+            out.append(item)
+        elif "=" in item:
+            key, _, value = item.partition("=")
+            out.append(f"{key}={REDACTED if value else ''}")
+        else:
+            out.append(REDACTED)  # a bare token
+    return "".join(out)

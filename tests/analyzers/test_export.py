@@ -19,6 +19,8 @@ STUDY = Path(__file__).parents[1] / "fixtures" / "study"
 GOLDEN = Path(__file__).parent / "golden"
 TABLES = list(COLUMNS)
 LATEX = ["adoption.tex", "coverage_distribution.tex", "headline.tex"]
+# Findings beyond call counts
+LATEX += ["location_shares.tex", "profile_shares.tex"]
 
 
 @pytest.fixture(scope="module")

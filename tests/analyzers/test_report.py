@@ -21,6 +21,9 @@ STUDY = Path(__file__).parents[1] / "fixtures" / "study"
 GOLDEN = Path(__file__).parent / "golden"
 CHARTS = ["adoption", "adoption-by-kind", "coverage", "cooccurrence", "top-keys",
           "adoption-by-year"]
+# Findings beyond call counts
+CHARTS += ["locations", "profile", "profile-combinations", "registry-lifecycle", "model-uris",
+           "model-naming"]
 BROWSER = find_browser()
 # CI installs Chromium (.ci/run): there, a missing browser is a failure, not a skip.
 needs_browser = pytest.mark.skipif(
