@@ -217,25 +217,24 @@ class _Resolver(cst.CSTVisitor):
         if isinstance(node, cst.ConcatenatedString | cst.BinaryOperation):
             if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, cst.Add):
                 return None
-            left, right = self.literal_text(node.left), self.literal_text(node.right)
+            left, right = self._part(node.left), self._part(node.right)
             if left is None and right is None:
                 return None
-            return (left if left is not None else NOT_LITERAL) + (
-                right if right is not None else NOT_LITERAL)
+            return (left or NOT_LITERAL) + (right or NOT_LITERAL)
         if isinstance(node, cst.FormattedString):
-            parts = []
-            for part in node.parts:
-                if isinstance(part, cst.FormattedStringText):
-                    parts.append(part.value)
-                else:
-                    inner = self.literal_text(part.expression)
-                    parts.append(inner if inner is not None else NOT_LITERAL)
-            return "".join(parts)
+            return "".join(part.value if isinstance(part, cst.FormattedStringText)
+                           else self._part(part.expression) or NOT_LITERAL
+                           for part in node.parts)
         if isinstance(node, cst.Name):
             value = self.evaluate(node)
             return value.value if isinstance(value, StrConst) else None
         variable = _environment_read(node)
         return f"env:{variable}" if variable else None
+
+    def _part(self, node: cst.BaseExpression) -> str | None:
+        """A piece of a larger string: an environment read is computed, not literal."""
+        text = self.literal_text(node)
+        return None if text is None or text.startswith("env:") else text
 
     def _evaluate_call(self, node: cst.Call) -> Value | None:
         variable = _environment_read(node)

@@ -7,7 +7,9 @@ so the demo shows failures too. The dataset CSV has the crawler's columns and `f
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -42,6 +44,18 @@ def _created_at(index: int) -> str:
     return f"{2018 + index % 8}-{1 + index % 12:02d}-15T12:00:00Z"
 
 
+def _tree_digest(root: Path) -> str:
+    """What a fixture project holds: names, modes, contents and link targets."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        if path.is_symlink():
+            digest.update(b"link:" + os.readlink(path).encode())
+        elif path.is_file():
+            digest.update(oct(path.stat().st_mode & 0o111).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _serve(repo: Path) -> None:
     # What GitHub allows, so the cloner's blobless, pinned-SHA fetch works over file:// too.
     _git(repo, "config", "uploadpack.allowFilter", "true")
@@ -59,7 +73,10 @@ def build_demo(target: Path | None = None, fixtures: Path = FIXTURES,
     projects = sorted(path for path in fixtures.iterdir() if path.is_dir())
     for index, project in enumerate(projects):
         repo = origins / project.name
-        if not (repo / ".git").exists():
+        digest = _tree_digest(project)
+        stamp = repo / ".git" / "mlflow-miner-fixture"
+        if not stamp.exists() or stamp.read_text() != digest:
+            shutil.rmtree(repo, ignore_errors=True)  # the fixture changed: build it afresh
             repo.mkdir(parents=True, exist_ok=True)
             _git(repo, "init", "-q", "-b", "main")
             subprocess.run(["cp", "-a", f"{project}/.", str(repo)], check=True)
@@ -67,6 +84,7 @@ def build_demo(target: Path | None = None, fixtures: Path = FIXTURES,
             _git(repo, "commit", "-q", "-m", f"{project.name}: demo project",
                  date=_created_at(index))
             _serve(repo)
+            stamp.write_text(digest)
         rows.append(_row(project.name, repo, _git(repo, "rev-parse", "HEAD"), index))
     empty = origins / "empty-repo"
     if not (empty / ".git").exists():

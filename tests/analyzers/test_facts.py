@@ -28,6 +28,10 @@ CASES: list[tuple[str, str, set[tuple[int, str, str, str]]]] = [
         HOST = "mlflow.internal"
         mlflow.set_tracking_uri(f"http://{HOST}:{port}")
         """, {(3, "tracking-uri", "http://mlflow.internal:{…}", SET_URI)}),
+    ("f-string-with-environment-host", """
+        import os, mlflow
+        mlflow.set_tracking_uri(f"http://{os.environ['MLFLOW_HOST']}:5000")
+        """, {(2, "tracking-uri", "http://{…}:5000", SET_URI)}),
     ("concatenation", """
         import mlflow
         mlflow.set_tracking_uri("http://" + host + ":5000")
