@@ -12,13 +12,14 @@ import io
 import re
 import sys
 import tokenize
-import unicodedata
 import warnings
+from dataclasses import replace
 
 import libcst as cst
 
 from analyzers.catalog import Catalog, load_catalog
 from analyzers.notebooks import NotebookError, code_cells, neutralise_magics
+from analyzers.prefilter import may_use_mlflow
 from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
 from analyzers.resolver import resolve_calls
 
@@ -31,6 +32,7 @@ _PYTHON2 = re.compile(
 # `%run other_notebook` runs another notebook in this one's namespace: a Jupyter line magic, or
 # in a Databricks notebook exported as .py, a `# MAGIC %run` comment.
 _RUN_MAGIC = re.compile(r"^[ \t]*(?:#[ \t]*MAGIC[ \t]+)?%run[ \t]", re.MULTILINE)
+_DATABRICKS_CELL = re.compile(r"^# COMMAND -{5,}\s*$", re.MULTILINE)
 _DEEP_SYNTAX = ("too many nested parentheses", "too many levels of indentation",
                 "too many statically nested blocks")
 # libcst's visitors recurse once per nesting level; ast has already bounded the depth.
@@ -43,21 +45,6 @@ class _TooDeep(Exception):
 
 class _Unparsable(Exception):
     pass
-
-
-def may_use_mlflow(data: bytes) -> bool:
-    """Cheap pre-filter: can this file import MLflow at all?
-
-    Any resolvable MLflow call needs an import naming `mlflow`, and setting where runs go
-    needs `MLFLOW_TRACKING_URI` or `MLFLOW_REGISTRY_URI`. Identifiers are NFKC-normalised by
-    Python, so non-ASCII files are normalised before looking.
-    """
-    if b"mlflow" in data or b"MLFLOW_" in data:
-        return True
-    if data.isascii():
-        return False
-    text = data.decode("utf-8", errors="ignore")
-    return "mlflow" in unicodedata.normalize("NFKC", text)
 
 
 def decode_source(data: bytes) -> str:
@@ -150,6 +137,8 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
         except (_TooDeep, _Unparsable):
             module = None
         if module is None:
+            if _DATABRICKS_CELL.search(text):
+                return _analyze_databricks_cells(text, catalog, str(error))
             return FileAnalysis(FileStatus.SYNTAX_ERROR, str(error))
         detail = "IPython magics and shell lines neutralised before parsing"
     if ast_error is not None and _PYTHON2.search(data):
@@ -159,6 +148,37 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
         return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+
+
+def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAnalysis:
+    """A Databricks notebook exported as .py that does not parse as a whole: its cells, split
+    at `# COMMAND ----------`, are parsed one by one (a broken cell costs only itself) and
+    resolved as one module; positions stay those of the file."""
+    lines = text.splitlines(keepends=True)
+    starts = [0] + [number + 1 for number, line in enumerate(lines)
+                    if _DATABRICKS_CELL.match(line)]
+    modules: list[tuple[int | None, cst.Module]] = []
+    skipped = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        try:
+            modules.append((index, _parse_cell("".join(lines[start:end]))))
+        except (_TooDeep, _Unparsable) as cell_error:
+            skipped.append(f"cell at line {start + 1}: {cell_error}")
+    if len(skipped) == len(starts):
+        return FileAnalysis(FileStatus.SYNTAX_ERROR, error)
+    try:
+        calls, facts = _resolve(modules, catalog, text)
+    except RecursionError:
+        return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+    # Back to file positions: a cell's line 1 is the line after its separator.
+    calls = tuple(replace(call, cell=None, line=call.line + starts[call.cell])
+                  for call in calls if call.cell is not None)
+    facts = tuple(replace(fact, cell=None, line=fact.line + starts[fact.cell])
+                  for fact in facts if fact.cell is not None)
+    detail = (f"{len(skipped)} of {len(starts)} Databricks cells skipped: "
+              + "; ".join(skipped[:3]))
+    return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
 
 
 def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:

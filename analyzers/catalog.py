@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:
+    import libcst as cst
 
 OTHER = "other"
 ROOT_MODULE = "mlflow"
@@ -65,6 +67,8 @@ def _argument(call: cst.Call, keyword: str, position: int) -> cst.BaseExpression
 
 def literal_string(node: cst.BaseExpression) -> str | None:
     """The value of a string literal (plain or implicitly concatenated), else None."""
+    import libcst as cst  # the catalog itself loads without the parser
+
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
@@ -76,6 +80,8 @@ def literal_string(node: cst.BaseExpression) -> str | None:
 
 def literal_dict_keys(node: cst.BaseExpression) -> Iterator[str]:
     """String keys of a `{...}` literal or a `dict(k=...)` call; other keys are skipped."""
+    import libcst as cst
+
     if isinstance(node, cst.Dict):
         for element in node.elements:
             if isinstance(element, cst.DictElement):

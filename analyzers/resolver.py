@@ -19,8 +19,9 @@ A notebook is resolved as one module whose statements come cell after cell.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -39,8 +40,11 @@ _ENVIRON = frozenset({"os.environ", "environ"})
 _ENV_READERS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get"})
 _ENV_SETTERS = frozenset({"os.environ.setdefault", "environ.setdefault", "os.putenv", "putenv"})
 _ENV_UPDATERS = frozenset({"os.environ.update", "environ.update"})
-# Calls that import a module by its name at run time: `pytest.importorskip("mlflow")`.
-_DYNAMIC_IMPORTERS = frozenset({"import_module", "importorskip", "__import__"})
+# Calls that import a module named by a string at run time: `importlib.import_module`,
+# `pytest.importorskip`, `__import__`, and lazy loaders (`LazyLoader("mlflow", ...)`,
+# `lazy_module("mlflow")`, `lazy_import("mlflow")`).
+_DYNAMIC_IMPORTER = re.compile(r"(?i)import|lazy")
+_PROPERTIES = frozenset({"property", "cached_property", "functools.cached_property"})
 _MAX_CLASS_PASSES = 3
 
 
@@ -67,27 +71,65 @@ class StrConst:
 
 @dataclass(eq=False, slots=True)
 class ClassInfo:
-    """What `self.<attr>` holds in the methods of one class (and its in-module bases)."""
+    """A class of the analysed code: what `self.<attr>` (or `self.<a>.<b>`) holds in its
+    methods, the methods it defines, and the followed class it extends, if any
+    (`class Tracker(MlflowClient)`)."""
 
     attrs: dict[str, Value] = field(default_factory=dict)
     bases: list[ClassInfo] = field(default_factory=list)
+    methods: set[str] = field(default_factory=set)
+    extends: str | None = None
 
-    def lookup(self, attr: str, _seen: frozenset[int] = frozenset()) -> Value | None:
-        if attr in self.attrs:
-            return self.attrs[attr]
-        for base in self.bases:
-            if id(base) not in _seen:
-                found = base.lookup(attr, _seen | {id(self)})
-                if found is not None:
-                    return found
+    def _lineage(self) -> Iterator[ClassInfo]:
+        seen: set[int] = set()
+        pending = [self]
+        while pending:
+            info = pending.pop(0)
+            if id(info) not in seen:
+                seen.add(id(info))
+                yield info
+                pending.extend(info.bases)
+
+    def lookup(self, path: str) -> Value | None:
+        """What `self.<path>` holds; for a method the class only inherits from a followed
+        class, that class's method; None when unknown or the class's own method."""
+        lineage = list(self._lineage())
+        for info in lineage:
+            if path in info.attrs:
+                return info.attrs[path]
+        if any(path in info.methods for info in lineage):
+            return None
+        extends = next((info.extends for info in lineage if info.extends), None)
+        if extends and "." not in path:
+            return QName(f"{extends}.{path}")
         return None
 
 
 @dataclass(frozen=True, slots=True)
 class SelfRef:
-    """The first parameter of a method: attributes on it are looked up in its class."""
+    """`self` in a method, an instance of an analysed class, or an attribute path on one
+    (`self.server`): attributes on it are looked up in its class by their dotted path."""
 
     owner: ClassInfo
+    path: str = ""
+
+    def attribute(self, attr: str) -> Value:
+        path = f"{self.path}.{attr}" if self.path else attr
+        return self.owner.lookup(path) or SelfRef(self.owner, path)
+
+
+@dataclass(frozen=True, slots=True)
+class UserClass:
+    """A class of the analysed code: calling it makes an instance, which behaves as `self`."""
+
+    info: ClassInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Returns:
+    """A function annotated to return a followed class: `def get_client() -> MlflowClient`."""
+
+    value: Instance
 
 
 class _Unknown:
@@ -98,7 +140,7 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
-Value = QName | Instance | SelfRef | StrConst
+Value = QName | Instance | SelfRef | StrConst | UserClass | Returns
 Binding = Value | _Unknown
 
 
@@ -153,8 +195,15 @@ class _Found:
 
 
 class _Resolver(cst.CSTVisitor):
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog,
+                 known_attrs: Mapping[cst.ClassDef, dict[str, Value]] | None = None) -> None:
         self.catalog = catalog
+        # `self` attributes found by an earlier pass, for module-level code that used an
+        # instance before its methods (which run later) were resolved.
+        self.known_attrs = known_attrs or {}
+        self.classes: dict[cst.ClassDef, ClassInfo] = {}
+        self.in_function = False
+        self.missed_attribute = False
         self.module_scope = Scope("module", None)
         self.scope = self.module_scope
         self.cell: int | None = None
@@ -162,7 +211,6 @@ class _Resolver(cst.CSTVisitor):
         self.facts: list[_FoundFact] = []
         self._concatenation_depth = 0
         self.deferred: list[_Deferred] = []
-        self.classes_by_name: dict[str, ClassInfo] = {}
 
     # ----------------------------------------------------------------- lookups and evaluation
     def lookup(self, name: str) -> Binding | None:
@@ -191,8 +239,13 @@ class _Resolver(cst.CSTVisitor):
                 return QName(f"{base.name}.{attr}")
             if isinstance(base, Instance):
                 return QName(f"{base.cls}.{attr}")
+            if isinstance(base, UserClass):
+                base = SelfRef(base.info)
             if isinstance(base, SelfRef):
-                return base.owner.lookup(attr)
+                value = base.attribute(attr)
+                if isinstance(value, SelfRef) and not self.in_function:
+                    self.missed_attribute = True
+                return value
             return None
         if isinstance(node, cst.Call):
             return self._evaluate_call(node)
@@ -246,20 +299,37 @@ class _Resolver(cst.CSTVisitor):
             if canonical in self.catalog.instance_classes:
                 return Instance(canonical)
             return None
+        if isinstance(func, Returns):
+            return func.value
+        if isinstance(func, UserClass):
+            return SelfRef(func.info)
         called = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
-        if isinstance(called, cst.Name) and called.value in _DYNAMIC_IMPORTERS and node.args:
-            module = node.args[0].value
-            if isinstance(module, cst.SimpleString):
-                text = module.evaluated_value
-                if isinstance(text, str) and _is_mlflow(text):
-                    return QName(text)
+        if isinstance(called, cst.Name) and _DYNAMIC_IMPORTER.search(called.value) and node.args:
+            module = literal_string(node.args[0].value)
+            if module is not None and _is_mlflow(module):
+                return QName(module)
         return None
 
-    def _annotation_value(self, annotation: cst.Annotation | None) -> Value | None:
-        """`client: MlflowClient` makes `client` an MlflowClient instance."""
-        if annotation is None:
-            return None
-        hinted = self.evaluate(annotation.annotation)
+    def _annotation_value(self, annotation: cst.Annotation | None) -> Instance | None:
+        """`client: MlflowClient` (or `"MlflowClient"`, `MlflowClient | None`,
+        `Optional[MlflowClient]`) makes `client` an MlflowClient instance."""
+        return None if annotation is None else self._hinted(annotation.annotation)
+
+    def _hinted(self, node: cst.BaseExpression) -> Instance | None:
+        if isinstance(node, cst.SimpleString):  # a forward reference
+            text = literal_string(node)
+            try:
+                node = cst.parse_expression(text) if text else node
+            except cst.ParserSyntaxError:
+                return None
+            if isinstance(node, cst.SimpleString):
+                return None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            return self._hinted(node.left) or self._hinted(node.right)
+        if isinstance(node, cst.Subscript):  # Optional[...], Union[...]
+            return next((hint for element in node.slice if isinstance(element.slice, cst.Index)
+                         for hint in [self._hinted(element.slice.value)] if hint), None)
+        hinted = self.evaluate(node)
         if isinstance(hinted, QName):
             canonical = self.catalog.canonical(hinted.name)
             if canonical in self.catalog.instance_classes:
@@ -291,7 +361,8 @@ class _Resolver(cst.CSTVisitor):
             target.value.visit(self)
             owner = self.evaluate(target.value)
             if isinstance(owner, SelfRef) and value is not None:
-                owner.owner.attrs[_id(target.attr)] = value
+                attr = _id(target.attr)
+                owner.owner.attrs[f"{owner.path}.{attr}" if owner.path else attr] = value
         elif isinstance(target, cst.Tuple | cst.List):
             for element in target.elements:
                 self.bind_target(element.value, None)
@@ -564,7 +635,9 @@ class _Resolver(cst.CSTVisitor):
         if node.returns is not None:
             node.returns.visit(self)
         self_owner = None
-        if self.scope.kind == "class" and not any(
+        name = _id(node.name)
+        in_class = self.scope.kind == "class" and self.scope.owner is not None
+        if in_class and not any(
                 m.matches(d.decorator, m.Name("staticmethod")) for d in node.decorators):
             self_owner = self.scope.owner
         defaults = {}
@@ -572,7 +645,15 @@ class _Resolver(cst.CSTVisitor):
             value = self.evaluate(param.default) if param.default is not None else None
             if value is not None:
                 defaults[_id(param.name)] = value
-        self.bind(_id(node.name), None)
+        returns = self._annotation_value(node.returns)
+        if in_class:
+            assert self.scope.owner is not None
+            self.scope.owner.methods.add(name)
+            if returns is not None and any(_dotted(d.decorator) in _PROPERTIES
+                                           for d in node.decorators):
+                self.scope.owner.attrs[name] = returns  # a property: self.client is one
+                returns = None
+        self.bind(name, Returns(returns) if returns is not None else None)
         self.deferred.append(_Deferred(node, self.scope, self_owner, self.cell, defaults))
         return False
 
@@ -612,20 +693,24 @@ class _Resolver(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         for decorator in node.decorators:
             decorator.visit(self)
-        info = ClassInfo()
+        info = ClassInfo(attrs=dict(self.known_attrs.get(node, {})))
+        self.classes[node] = info
         for base in node.bases:
             base.visit(self)
-            if isinstance(base.value, cst.Name) and _id(base.value) in self.classes_by_name:
-                info.bases.append(self.classes_by_name[_id(base.value)])
+            value = self.evaluate(base.value)
+            if isinstance(value, UserClass):
+                info.bases.append(value.info)
+            elif isinstance(value, QName):
+                canonical = self.catalog.canonical(value.name)
+                if canonical in self.catalog.instance_classes:
+                    info.extends = canonical
         for keyword in node.keywords:
             keyword.visit(self)
         outer = self.scope
         self.scope = Scope("class", outer, owner=info)
         node.body.visit(self)
         self.scope = outer
-        self.bind(_id(node.name), None)
-        if outer is self.module_scope:
-            self.classes_by_name[_id(node.name)] = info
+        self.bind(_id(node.name), UserClass(info))
         return False
 
     def _comprehension(self, node: cst.BaseComp | cst.DictComp,
@@ -665,6 +750,7 @@ class _Resolver(cst.CSTVisitor):
         """Resolve all function bodies, iterating while methods reveal new `self` attributes."""
         pending, found_before, facts_before = self.deferred, self.found, self.facts
         self.deferred = []
+        self.in_function = True
         module_state = dict(self.module_scope.names)
         for _ in range(_MAX_CLASS_PASSES):
             attrs_before = self._class_attrs_snapshot(pending)
@@ -728,6 +814,20 @@ def _params(params: cst.Parameters) -> list[cst.Param]:
     return [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kwargs]
 
 
+def _resolve_modules(modules: Sequence[tuple[int | None, cst.Module]], catalog: Catalog,
+                     preimported: Iterable[str],
+                     known_attrs: Mapping[cst.ClassDef, dict[str, Value]]) -> _Resolver:
+    resolver = _Resolver(catalog, known_attrs)
+    for module_name in preimported:
+        resolver.bind(module_name.split(".", 1)[0], QName(module_name.split(".", 1)[0]))
+    for cell, module in modules:
+        resolver.cell = cell
+        module.visit(resolver)
+    resolver.cell = None
+    resolver.resolve_deferred()
+    return resolver
+
+
 def resolve_calls(modules: Sequence[tuple[int | None, cst.Module]], catalog: Catalog,
                   preimported: Iterable[str] = ()) -> tuple[list[CallSite], list[Fact]]:
     """All MLflow call sites in `modules`, resolved as one module in the order given, and the
@@ -738,16 +838,13 @@ def resolve_calls(modules: Sequence[tuple[int | None, cst.Module]], catalog: Cat
     of another notebook imported them. Both lists are ordered by cell, line and column;
     positions are 1-based lines, 0-based columns.
     """
-    resolver = _Resolver(catalog)
-    for module_name in preimported:
-        resolver.bind(module_name.split(".", 1)[0], QName(module_name.split(".", 1)[0]))
-    wrappers = {}
-    for cell, module in modules:
-        wrappers[cell] = MetadataWrapper(module, unsafe_skip_copy=True)
-        resolver.cell = cell
-        module.visit(resolver)
-    resolver.cell = None
-    resolver.resolve_deferred()
+    resolver = _resolve_modules(modules, catalog, preimported, {})
+    if resolver.missed_attribute and any(info.attrs for info in resolver.classes.values()):
+        # Module-level code used an instance attribute that only its methods set: run again,
+        # knowing every class's attributes from the start.
+        resolver = _resolve_modules(modules, catalog, preimported,
+                                    {node: info.attrs for node, info in resolver.classes.items()})
+    wrappers = {cell: MetadataWrapper(module, unsafe_skip_copy=True) for cell, module in modules}
 
     positions: dict[int | None, Mapping[cst.CSTNode, CodeRange]] = {}
 

@@ -17,10 +17,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analyzers.analyze import analyze_bytes, may_use_mlflow
 from analyzers.cache import AnalysisCache, blob_sha, default_cache_path
 from analyzers.catalog import load_catalog
 from analyzers.files import Entry, walk
+from analyzers.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileResult, FileStatus, RepoRef
 
 MIB = 1024 * 1024
@@ -176,6 +176,13 @@ def _finish(pending: _Pending, cache: AnalysisCache | None,
         if cache is not None and pending.cache_key is not None:
             cache.put(pending.cache_key, pending.analysis)
     return pending.entry, pending.analysis
+
+
+def analyze_bytes(data: bytes, kind: FileKind) -> FileAnalysis:
+    # Imported on first use: a scan answered wholly from the cache never loads libcst.
+    from analyzers.analyze import analyze_bytes as analyze
+
+    return analyze(data, kind)
 
 
 def _worker_init() -> None:

@@ -18,7 +18,7 @@ BAD_INPUT = [
     ("non-utf8", b"import mlflow\nname = '\xe9t\xe9'\n", FileStatus.DECODE_ERROR, "utf-8"),
     ("bad-cookie", b"# -*- coding: klingon -*-\nimport mlflow\n", FileStatus.DECODE_ERROR,
      "klingon"),
-    ("binary", b"\x7fELF\x00\x00mlflow\x00\x01", FileStatus.BINARY, "NUL"),
+    ("binary", b"\x7fELF\x00\x00import mlflow\x00\x01", FileStatus.BINARY, "NUL"),
     ("deep-parentheses", b"import mlflow\nx = " + b"(" * 300 + b"1" + b")" * 300 + b"\n",
      FileStatus.TOO_DEEP, "nested"),
     ("deep-chain", b"import mlflow\nx = " + b"+".join([b"a"] * 20000) + b"\n",
@@ -61,6 +61,14 @@ def test_unusual_but_valid_files_are_analysed(data: bytes, line: int) -> None:
     (b"import mlflow", True),
     (b"from mlflow.tracking import MlflowClient", True),
     (b"import os\nprint('MLflow')", False),
+    (b"# we used to import mlflow.log_param here\n", True),  # comments may not be parsed away
+    (b"x = 1  # see mlflow.org\nmlflow_utils.log(1)\n", False),
+    (b"import os, mlflow\n", True),
+    (b"from \\\n    mlflow import log_param\n", True),
+    (b'm = importlib.import_module("mlflow")\n', True),
+    (b"os.environ['MLFLOW_TRACKING_URI'] = x\n", True),
+    (b"# MAGIC %run ./setup\nmlflow.autolog()\n", True),
+    (b"from pytorch_lightning.loggers import MLFlowLogger\n", False),
     (b"", False),
     (f"import {FULLWIDTH}".encode(), True),
     ("# ünïcode but no tracker".encode(), False),
@@ -76,3 +84,13 @@ def test_prefilter_never_loses_a_resolvable_file() -> None:
     for _, source, expected in CASES:
         if expected:
             assert may_use_mlflow(source.encode())
+
+
+def test_databricks_source_with_a_broken_cell_keeps_the_other_cells() -> None:
+    source = (b"# Databricks notebook source\nimport mlflow\n\n# COMMAND ----------\n\n"
+              b" x = 1\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n")
+    analysis = analyze_bytes(source, FileKind.SCRIPT)
+    assert analysis.status is FileStatus.ANALYZED
+    assert "1 of 3 Databricks cells skipped: cell at line 5" in analysis.detail
+    assert [(c.cell, c.line, c.api, c.keys) for c in analysis.calls] == [
+        (None, 10, "mlflow.log_param", ("depth",))]

@@ -86,14 +86,15 @@ def test_broken_cell_is_skipped_and_said_so() -> None:
 
 
 @pytest.mark.parametrize(("data", "status", "detail"), [
-    (b"{not json mlflow", FileStatus.BAD_NOTEBOOK, "not JSON"),
-    (b'["mlflow"]', FileStatus.BAD_NOTEBOOK, "top level is not an object"),
-    (b'{"metadata": {}, "nbformat": 4, "x": "mlflow"}', FileStatus.BAD_NOTEBOOK, "no cells"),
-    (b'{"cells": "mlflow"}', FileStatus.BAD_NOTEBOOK, "cells is not a list"),
-    (b'{"cells": [{"cell_type": "code", "source": 5}], "m": "mlflow"}',
+    (b"{not json import mlflow", FileStatus.BAD_NOTEBOOK, "not JSON"),
+    (b'["import mlflow"]', FileStatus.BAD_NOTEBOOK, "top level is not an object"),
+    (b'{"metadata": {}, "nbformat": 4, "x": "import mlflow"}', FileStatus.BAD_NOTEBOOK,
+     "no cells"),
+    (b'{"cells": "import mlflow"}', FileStatus.BAD_NOTEBOOK, "cells is not a list"),
+    (b'{"cells": [{"cell_type": "code", "source": 5}], "m": "import mlflow"}',
      FileStatus.BAD_NOTEBOOK, "source is not text"),
-    (b'\xff\xfe{"cells": []} mlflow', FileStatus.BAD_NOTEBOOK, "not JSON"),
-    (notebook_v4(("code", "library(mlflow)\nmlflow_log_param('a', 1)"), language="R"),
+    (b'\xff\xfe{"cells": []} import mlflow', FileStatus.BAD_NOTEBOOK, "not JSON"),
+    (notebook_v4(("code", "library(\"mlflow\")\nmlflow_log_param('a', 1)"), language="R"),
      FileStatus.NOT_PYTHON, "kernel language is r"),
     (notebook_v4(("markdown", "just text")), FileStatus.NO_MLFLOW, ""),
 ])

@@ -206,6 +206,83 @@ CASES: list[tuple[str, str, list[str]]] = [
         def dump(run_id, client=mlflow.tracking.MlflowClient()):
             client.get_run(run_id)
         """, ["2 mlflow.MlflowClient", "3 mlflow.MlflowClient.get_run"]),
+    ("client-typed-factory", """
+        from mlflow import MlflowClient
+        def get_client() -> MlflowClient:
+            return MlflowClient()
+        client = get_client()
+        client.delete_run("r")
+        get_client().set_tag("r", "k", "v")
+        """, ["3 mlflow.MlflowClient", "5 mlflow.MlflowClient.delete_run",
+              "6 mlflow.MlflowClient.set_tag k"]),
+    ("client-string-annotation", """
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            from mlflow import MlflowClient
+        def export(client: "MlflowClient", run_id):
+            client.log_dict(run_id, {}, "a.json")
+        """, ["5 mlflow.MlflowClient.log_dict"]),
+    ("client-optional-annotation", """
+        from typing import Optional
+        import mlflow
+        def a(client: Optional[mlflow.MlflowClient] = None):
+            client.get_run("r")
+        def b(client: mlflow.MlflowClient | None):
+            client.get_run("r")
+        """, ["4 mlflow.MlflowClient.get_run", "6 mlflow.MlflowClient.get_run"]),
+    ("client-subclass", """
+        from mlflow import MlflowClient
+        class RunTracker(MlflowClient):
+            def log_scores(self, run_id, scores):
+                for key, value in scores.items():
+                    self.log_metric(run_id, key, value)
+        tracker = RunTracker()
+        tracker.set_tag("r", "k", "v")
+        tracker.log_scores("r", {})
+        """, ["5 mlflow.MlflowClient.log_metric", "7 mlflow.MlflowClient.set_tag k"]),
+    ("client-held-by-user-class-instance", """
+        import mlflow
+        class Tracker:
+            def __init__(self):
+                self.client = mlflow.MlflowClient()
+        tracker = Tracker()
+        tracker.client.create_experiment("e")
+        """, ["4 mlflow.MlflowClient", "6 mlflow.MlflowClient.create_experiment"]),
+    ("client-nested-self-attribute", """
+        import mlflow
+        class Config:
+            def setup(self):
+                self.server._client = mlflow.MlflowClient()
+            def experiment(self, name):
+                return self.server._client.get_experiment_by_name(name)
+        """, ["4 mlflow.MlflowClient", "6 mlflow.MlflowClient.get_experiment_by_name"]),
+    ("client-property", """
+        from functools import cached_property
+        from mlflow import MlflowClient
+        class Repo:
+            @cached_property
+            def client(self) -> MlflowClient:
+                return MlflowClient()
+            def go(self):
+                self.client.search_experiments()
+        """, ["6 mlflow.MlflowClient", "8 mlflow.MlflowClient.search_experiments"]),
+    ("lazy-loader", """
+        from lazy import LazyLoader
+        mlflow = LazyLoader("mlflow", globals(), "mlflow")
+        tracking = lazy_module("mlflow.tracking")
+        mlflow.log_metric("m", 1)
+        tracking.MlflowClient()
+        """, ["4 mlflow.log_metric m", "5 mlflow.MlflowClient"]),
+    ("neg-lazy-loader-of-another-module", """
+        np = LazyLoader("numpy", globals(), "numpy")
+        np.log_metric("m", 1)
+        """, []),
+    ("neg-user-class-method-named-like-client", """
+        class Tracker:
+            def log_metric(self, key, value):
+                print(key, value)
+        Tracker().log_metric("a", 1)
+        """, []),
     # ---------------------------------------------------------------- notebooks saved as .py
     ("databricks-run-magic-brings-mlflow", """
         # Databricks notebook source
