@@ -10,7 +10,7 @@ TREE ?=
 STUDY ?= datasets/mlflow-topics.toml
 STUDY_DIR ?= results/mlflow-topics
 
-.PHONY: install test lint scan bench demo study export clean
+.PHONY: install test lint scan bench bench-history demo study export clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ scan: $(STAMP) ## make scan REPO=PATH [OUT=results/scan]: scan one local reposit
 
 bench: $(STAMP) ## make bench [TREE=PATH]: time the scan beside grep and Semgrep, cold and warm.
 	$(BIN)/python benchmarks/bench_scan.py $(if $(TREE),--tree "$(TREE)")
+
+bench-history: $(STAMP) ## make bench-history [REPO=PATH]: seconds and bytes per 100 commits of --history.
+	$(BIN)/python benchmarks/bench_history.py $(if $(REPO),"$(REPO)")
 
 demo: $(STAMP) ## The whole study, offline, on the shipped demo corpus: results/demo/report/index.html
 	$(BIN)/mlflow-miner demo --out results/demo

@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -1492,7 +1493,14 @@ class Aggregates:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name (the keys of `COLUMNS`), in documentation order."""
-        return {name: getattr(self, name) for name in COLUMNS}
+        extra = self.evolution.tables  # issue 6: EVOLUTION_COLUMNS
+        return {name: extra[name] if name in extra else getattr(self, name) for name in COLUMNS}
+
+    @cached_property
+    def evolution(self) -> Evolution:
+        """Evolution and ecosystem tables (issue 6), from the study's optional ecosystem.csv
+        and history tables; computed on first use."""
+        return evolution_tables(self)
 
     @property
     def n_total(self) -> int:
@@ -1550,3 +1558,363 @@ __all__ += ["FACTS_COLUMNS", "FINDINGS_COLUMNS", "FULLY_TRACEABLE", "PROFILE_ASP
             "model_names", "model_naming", "model_uri_kinds", "model_uris", "name_tokens_table",
             "profile", "profile_combinations", "profile_matrix", "profile_shares",
             "registry_summary", "registry_use", "repo_locations"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Evolution and ecosystem (issue 6). Read from the study's optional tables: ecosystem.csv (the
+# MLOps tools beside MLflow, analyzers.ecosystem) and, for a study run with --history,
+# history.csv, history_events.csv and history_summary.csv (mining.history). Every table below
+# exists in every study; without its input it is empty, and `EvolutionInputs` says so (the
+# report then leaves its section out).
+
+ECOSYSTEM_INPUT_COLUMNS = ("repo", "path", "tool", "evidence")
+HISTORY_INPUT_COLUMNS = ("repo", "dimension", "first_commit", "first_date", "removed_commit",
+                         "removed_date", "present_at_head")
+EVENTS_INPUT_COLUMNS = ("repo", "dimension", "event", "event_commit", "event_date")
+SUMMARY_INPUT_COLUMNS = ("repo", "status", "commits_analysed", "truncated", "oldest_date",
+                         "head_date", "first_mlflow_commit", "first_mlflow_date",
+                         "blobs_parsed", "blobs_skipped", "cache_hits")
+ECOSYSTEM_TOOLS = ("dvc", "hydra", "cml", "github-actions", "optuna", "wandb", "neptune",
+                   "comet", "tensorboard", "uv", "poetry", "conda", "docker")
+HISTORY_MLFLOW = "mlflow"  # history.csv's pseudo-dimension: any MLflow call or requirement
+# MLflow practices compared between a tool's users and the other analysed repositories.
+PRACTICES: dict[str, str] = {
+    **{aspect: f"records its {ASPECT_LABELS[aspect]} (coverage: {evidence})"
+       for aspect, evidence in ASPECTS.items()},
+    "log-input": "calls mlflow.log_input or MlflowClient.log_inputs (datasets as run inputs)",
+    "autolog": HEADLINE["autolog"],
+    "set-tracking-uri": HEADLINE["set-tracking-uri"],
+    "registry": "a registry call (registered models, versions, stages, aliases)",
+}
+LOG_INPUT = frozenset({"mlflow.log_input", "mlflow.MlflowClient.log_inputs"})
+
+_N_HISTORY = ("Analysed repositories whose history was walked (history_summary.csv status "
+              "walked): the denominator.")
+_TOOL_SHARE = {
+    "n_tool": "Analysed repositories using the tool (ecosystem.csv).",
+    "k_tool": "Of which with the practice.",
+    "share_tool": "k_tool / n_tool; empty when n_tool is 0.",
+    "ci_low_tool": "Lower bound of the 95% Wilson score interval of share_tool.",
+    "ci_high_tool": "Upper bound of the 95% Wilson score interval of share_tool.",
+    "n_other": "Analysed repositories not using the tool.",
+    "k_other": "Of which with the practice.",
+    "share_other": "k_other / n_other; empty when n_other is 0.",
+    "ci_low_other": "Lower bound of the 95% Wilson score interval of share_other.",
+    "ci_high_other": "Upper bound of the 95% Wilson score interval of share_other.",
+    "difference": "share_tool - share_other (empty when either is).",
+}
+EVOLUTION_COLUMNS: dict[str, dict[str, str]] = {
+    "ecosystem_tools": {
+        "tool": "An MLOps tool: " + ", ".join(ECOSYSTEM_TOOLS) + ".",
+        "evidence": "any (any evidence of the tool), or one kind of evidence: a file "
+                    "(dvc.yaml, *.dvc, uv.lock, Dockerfile, ...), an import (import wandb, "
+                    "torch.utils.tensorboard, ...), a call (optuna.create_study, "
+                    "@hydra.main, ...) or a workflow step (workflow: cml comment, workflow: "
+                    "mlflow server, ...).",
+        "n_using": "Analysed repositories with that evidence.",
+        "n_analysed": _N_ANALYSED,
+        **_SHARE,
+    },
+    "ecosystem_coadoption": {
+        "tool": "An MLOps tool used by at least one analysed repository.",
+        "practice": "An MLflow practice: " + "; ".join(f"{name}: {text}" for name, text
+                                                       in PRACTICES.items()) + ".",
+        **_TOOL_SHARE,
+    },
+    "adoption_curve": {
+        "month": "Calendar month (YYYY-MM), from the first month a walked history has an "
+                 "MLflow event to the last head commit's month; the state is the one at the "
+                 "month's end.",
+        "dimension": "mlflow (any MLflow call or mlflow requirement) or a traceability "
+                     "dimension of the catalog seen in some history.",
+        "n_using": "Repositories whose default branch had the dimension at the month's end "
+                   "(history_events.csv: the last event by then is an addition).",
+        "n_existing": "Repositories whose walked history had started by the month's end "
+                      "(oldest walked commit at or before it).",
+        "n_repos": _N_HISTORY,
+        "share": "n_using / n_repos; empty when n_repos is 0.",
+        "ci_low": "Lower bound of the 95% Wilson score interval of share.",
+        "ci_high": "Upper bound of the 95% Wilson score interval of share.",
+    },
+    "time_to_adoption": {
+        "repo": "Analysed repository whose history was walked.",
+        "created_at": "When the GitHub repository was created (dataset created_at); empty "
+                      "if unknown.",
+        "oldest_date": "Date of the oldest commit walked (its first commit unless the walk "
+                       "was capped).",
+        "first_mlflow_commit": "First commit with MLflow evidence (a call or an mlflow "
+                               "requirement); empty if none.",
+        "first_mlflow_date": "Its commit date (UTC).",
+        "days_from_creation": "first_mlflow_date - created_at, in days; negative when the "
+                              "history predates the GitHub repository (an imported history); "
+                              "empty without MLflow or a creation date.",
+        "days_from_first_commit": "first_mlflow_date - oldest_date, in days; empty without "
+                                  "MLflow.",
+        "truncated": "Whether --max-commits or --since cut the walk short of the first "
+                     "commit (then MLflow may have come earlier).",
+    },
+    "dimension_lifecycle": {
+        "dimension": "mlflow or a traceability dimension seen in some history.",
+        "n_repos": _N_HISTORY,
+        "n_adopted": "Repositories where it appeared at some commit.",
+        "n_removed": "Of which it later disappeared from at least once (present at a commit, "
+                     "absent at a later one).",
+        "n_at_head": "Repositories whose head commit has it.",
+        "share_removed": "n_removed / n_adopted; empty when n_adopted is 0.",
+        "ci_low": "Lower bound of the 95% Wilson score interval of share_removed.",
+        "ci_high": "Upper bound of the 95% Wilson score interval of share_removed.",
+        "median_days_after_mlflow": "Median days from the repository's first MLflow commit to "
+                                    "the dimension's first commit (mlflow: 0).",
+    },
+}
+COLUMNS.update(EVOLUTION_COLUMNS)
+# Column types of these tables, so that an empty table (no input) has the types of a full one.
+_EVOLUTION_TYPES: dict[str, str] = {
+    **dict.fromkeys(("n_using", "n_analysed", "n_tool", "k_tool", "n_other", "k_other",
+                     "n_existing", "n_repos", "n_adopted", "n_removed", "n_at_head"), "int64"),
+    **dict.fromkeys(("share", "ci_low", "ci_high", "share_tool", "ci_low_tool", "ci_high_tool",
+                     "share_other", "ci_low_other", "ci_high_other", "difference",
+                     "days_from_creation", "days_from_first_commit", "share_removed",
+                     "median_days_after_mlflow"), "float64"),
+    "truncated": "bool",
+}
+
+
+@dataclass(frozen=True)
+class EvolutionInputs:
+    """The study's optional issue-6 tables, analysed repositories only; `has_*` say whether the
+    study has them at all."""
+
+    ecosystem: pd.DataFrame
+    history: pd.DataFrame
+    events: pd.DataFrame
+    summary: pd.DataFrame
+    created_at: dict[str, str]
+    has_ecosystem: bool
+    has_history: bool
+
+
+def _optional_table(path: Path, columns: Sequence[str], analysed: set[str]
+                    ) -> tuple[pd.DataFrame, bool]:
+    if not path.is_file():
+        return pd.DataFrame({column: pd.Series(dtype=str) for column in columns}), False
+    frame = _read_table(path, columns)
+    return frame[frame["repo"].isin(analysed)].reset_index(drop=True), True
+
+
+def load_evolution_inputs(study: Study) -> EvolutionInputs:
+    """ecosystem.csv and the history tables of `study`, when it has them."""
+    analysed = set(study.analysed)
+    ecosystem, has_ecosystem = _optional_table(study.root / "ecosystem.csv",
+                                               ECOSYSTEM_INPUT_COLUMNS, analysed)
+    summary, has_history = _optional_table(study.root / "history_summary.csv",
+                                           SUMMARY_INPUT_COLUMNS, analysed)
+    history, _ = _optional_table(study.root / "history.csv", HISTORY_INPUT_COLUMNS, analysed)
+    events, _ = _optional_table(study.root / "history_events.csv", EVENTS_INPUT_COLUMNS,
+                                analysed)
+    walked = set(summary.loc[summary["status"] == "walked", "repo"])
+    history = history[history["repo"].isin(walked)].reset_index(drop=True)
+    events = events[events["repo"].isin(walked)].reset_index(drop=True)
+    dataset = _read_table(study.dataset_path, ("full_name", "created_at"))
+    created = dict(zip(dataset["full_name"], dataset["created_at"], strict=True))
+    return EvolutionInputs(ecosystem, history, events, summary, created, has_ecosystem,
+                           has_history)
+
+
+def _typed(table: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    frame = _frame(table, rows)
+    return frame.astype({column: _EVOLUTION_TYPES.get(column, "str")
+                         for column in frame.columns})
+
+
+def ecosystem_tools(inputs: EvolutionInputs, n_analysed: int) -> pd.DataFrame:
+    """Per tool: share of analysed repositories with any evidence of it, then with each kind
+    of evidence, with Wilson intervals. Every tool is listed (with 0) once the study has an
+    ecosystem.csv."""
+    if not inputs.has_ecosystem:
+        return _typed("ecosystem_tools", [])
+    eco = inputs.ecosystem
+    tools = list(ECOSYSTEM_TOOLS) + sorted(set(eco["tool"]) - set(ECOSYSTEM_TOOLS))
+    rows = []
+    for tool in tools:
+        mine = eco[eco["tool"] == tool]
+        rows.append(_with_share({"tool": tool, "evidence": "any",
+                                 "n_using": mine["repo"].nunique(), "n_analysed": n_analysed}))
+        by_evidence = mine.groupby("evidence")["repo"].nunique()
+        for evidence in sorted(by_evidence.index, key=lambda e: (-by_evidence[e], e)):
+            rows.append(_with_share({"tool": tool, "evidence": evidence,
+                                     "n_using": int(by_evidence[evidence]),
+                                     "n_analysed": n_analysed}))
+    return _typed("ecosystem_tools", rows)
+
+
+def practice_users(aggregates: Aggregates) -> dict[str, set[str]]:
+    """For each practice of `PRACTICES`, the analysed repositories that have it."""
+    coverage_table = aggregates.coverage
+    users = {aspect: set(coverage_table.loc[coverage_table[aspect].astype(bool), "repo"])
+             for aspect in ASPECTS}
+    calls = aggregates.study.calls
+    headline_users = _headline_users(calls)
+    users["log-input"] = set(calls.loc[calls["api"].isin(LOG_INPUT), "repo"])
+    users["autolog"] = headline_users["autolog"]
+    users["set-tracking-uri"] = headline_users["set-tracking-uri"]
+    users["registry"] = set(calls.loc[calls["dimension"] == "registry", "repo"])
+    return users
+
+
+def ecosystem_coadoption(inputs: EvolutionInputs, aggregates: Aggregates) -> pd.DataFrame:
+    """Tool x practice: the share of the tool's users with the practice beside the share of
+    the other analysed repositories, each with a Wilson interval, and their difference."""
+    if not inputs.has_ecosystem:
+        return _typed("ecosystem_coadoption", [])
+    analysed = set(aggregates.study.analysed)
+    users = practice_users(aggregates)
+    by_tool = inputs.ecosystem.groupby("tool")["repo"].agg(set).to_dict()
+    tools = [tool for tool in ECOSYSTEM_TOOLS if by_tool.get(tool)]
+    tools += sorted(set(by_tool) - set(ECOSYSTEM_TOOLS))
+    rows = []
+    for tool in tools:
+        with_tool = by_tool[tool] & analysed
+        others = analysed - with_tool
+        for practice in PRACTICES:
+            k_tool = len(with_tool & users[practice])
+            k_other = len(others & users[practice])
+            share_tool, low_tool, high_tool = _share(k_tool, len(with_tool))
+            share_other, low_other, high_other = _share(k_other, len(others))
+            rows.append({"tool": tool, "practice": practice, "n_tool": len(with_tool),
+                         "k_tool": k_tool, "share_tool": share_tool, "ci_low_tool": low_tool,
+                         "ci_high_tool": high_tool, "n_other": len(others), "k_other": k_other,
+                         "share_other": share_other, "ci_low_other": low_other,
+                         "ci_high_other": high_other, "difference": share_tool - share_other})
+    return _typed("ecosystem_coadoption", rows)
+
+
+def _month(date: str) -> str:
+    return date[:7]
+
+
+def _months(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _history_dimensions(history: pd.DataFrame) -> list[str]:
+    known = [HISTORY_MLFLOW, *load_catalog().dimensions]
+    seen = set(history["dimension"])
+    return [name for name in known if name in seen] + sorted(seen - set(known))
+
+
+def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
+    """Month by month, the share of repositories with a walked history whose default branch
+    had each dimension at the month's end."""
+    summary = inputs.summary[inputs.summary["status"] == "walked"]
+    events = inputs.events
+    if summary.empty or events.empty:
+        return _typed("adoption_curve", [])
+    n_repos = len(summary)
+    first = _month(min(events["event_date"]))
+    last = max((_month(date) for date in summary["head_date"] if date), default=first)
+    months = _months(first, max(first, last))
+    starts = [_month(date) for date in summary["oldest_date"] if date]
+    ordered = events.sort_values(["event_date"], kind="stable")
+    rows = []
+    for dimension in _history_dimensions(inputs.history):
+        mine = ordered[ordered["dimension"] == dimension]
+        timeline: dict[str, list[tuple[str, bool]]] = {}
+        for event in mine.itertuples():
+            timeline.setdefault(event.repo, []).append((_month(event.event_date),
+                                                        event.event == "added"))
+        for month in months:
+            using = 0
+            for changes in timeline.values():
+                state = False
+                for when, present in changes:
+                    if when > month:
+                        break
+                    state = present
+                using += state
+            rows.append(_with_share({"month": month, "dimension": dimension, "n_using": using,
+                                     "n_existing": sum(start <= month for start in starts),
+                                     "n_repos": n_repos}, n="n_repos"))
+    return _typed("adoption_curve", rows)
+
+
+def _days(later: str, earlier: str) -> float:
+    if not later or not earlier:
+        return math.nan
+    stamps = pd.to_datetime([later, earlier], utc=True, format="ISO8601", errors="coerce")
+    if stamps.isna().any():
+        return math.nan
+    return round((stamps[0] - stamps[1]).total_seconds() / 86400, 3)
+
+
+def time_to_adoption(inputs: EvolutionInputs) -> pd.DataFrame:
+    """Per repository with a walked history: from creation, and from its first commit, to the
+    first commit with MLflow evidence."""
+    summary = inputs.summary[inputs.summary["status"] == "walked"].sort_values("repo")
+    rows = []
+    for row in summary.to_dict("records"):
+        created = inputs.created_at.get(row["repo"], "")
+        rows.append({
+            "repo": row["repo"], "created_at": created, "oldest_date": row["oldest_date"],
+            "first_mlflow_commit": row["first_mlflow_commit"],
+            "first_mlflow_date": row["first_mlflow_date"],
+            "days_from_creation": _days(row["first_mlflow_date"], created),
+            "days_from_first_commit": _days(row["first_mlflow_date"], row["oldest_date"]),
+            "truncated": str(row["truncated"]).lower() == "true"})
+    return _typed("time_to_adoption", rows)
+
+
+def dimension_lifecycle(inputs: EvolutionInputs) -> pd.DataFrame:
+    """Per dimension: in how many walked histories it appeared, was later removed, and is at
+    the head; how long after MLflow it came."""
+    summary = inputs.summary[inputs.summary["status"] == "walked"]
+    history = inputs.history
+    if summary.empty:
+        return _typed("dimension_lifecycle", [])
+    first_mlflow = dict(zip(summary["repo"], summary["first_mlflow_date"], strict=True))
+    rows = []
+    for dimension in _history_dimensions(history):
+        mine = history[history["dimension"] == dimension]
+        adopted = mine["repo"].nunique()
+        removed = mine.loc[mine["removed_commit"] != "", "repo"].nunique()
+        at_head = mine.loc[mine["present_at_head"].str.lower() == "true", "repo"].nunique()
+        delays = [_days(date, first_mlflow.get(repo, "")) for repo, date
+                  in zip(mine["repo"], mine["first_date"], strict=True)]
+        delays = [delay for delay in delays if not math.isnan(delay)]
+        share, low, high = _share(removed, adopted)
+        rows.append({"dimension": dimension, "n_repos": len(summary), "n_adopted": adopted,
+                     "n_removed": removed, "n_at_head": at_head, "share_removed": share,
+                     "ci_low": low, "ci_high": high,
+                     "median_days_after_mlflow": float(pd.Series(delays).median())
+                     if delays else math.nan})
+    return _typed("dimension_lifecycle", rows)
+
+
+@dataclass(frozen=True)
+class Evolution:
+    """The issue-6 tables (keys of `EVOLUTION_COLUMNS`) and the inputs they came from."""
+
+    inputs: EvolutionInputs
+    tables: dict[str, pd.DataFrame]
+
+
+def evolution_tables(aggregates: Aggregates) -> Evolution:
+    """Every table of `EVOLUTION_COLUMNS` for a study (empty ones where an input is absent)."""
+    inputs = load_evolution_inputs(aggregates.study)
+    return Evolution(inputs, {
+        "ecosystem_tools": ecosystem_tools(inputs, aggregates.n_analysed),
+        "ecosystem_coadoption": ecosystem_coadoption(inputs, aggregates),
+        "adoption_curve": adoption_curve(inputs),
+        "time_to_adoption": time_to_adoption(inputs),
+        "dimension_lifecycle": dimension_lifecycle(inputs),
+    })
+
+
+__all__ += ["ECOSYSTEM_TOOLS", "EVOLUTION_COLUMNS", "PRACTICES", "Evolution", "EvolutionInputs",
+            "adoption_curve", "dimension_lifecycle", "ecosystem_coadoption", "ecosystem_tools",
+            "evolution_tables", "load_evolution_inputs", "practice_users", "time_to_adoption"]

@@ -438,7 +438,7 @@ def build_charts(aggregates: Aggregates) -> tuple[Chart, ...]:
     return (adoption_chart(aggregates), adoption_by_kind_chart(aggregates),
             coverage_chart(aggregates), cooccurrence_chart(aggregates),
             top_keys_chart(aggregates), adoption_by_year_chart(aggregates),
-            *findings_charts(aggregates))
+            *findings_charts(aggregates), *evolution_charts(aggregates))
 
 
 def chart_div(chart: Chart) -> str:
@@ -530,3 +530,129 @@ __all__ = ["BROWSER_NAMES", "PLOTLY_CONFIG", "STATIC_FORMATS", "Chart", "StaticE
 # Findings beyond call counts
 __all__ += ["findings_charts", "locations_chart", "model_naming_chart", "model_uris_chart",
             "profile_chart", "profile_combinations_chart", "registry_lifecycle_chart"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Evolution and ecosystem (issue 6): charts only for a study that has their inputs.
+
+ECOSYSTEM_PRACTICE = "log-input"  # the co-adoption bars: do a tool's users log datasets?
+CURVE_DIMENSIONS = 8  # adoption curves: mlflow and the dimensions most present at the end
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+            "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def ecosystem_chart(aggregates: Aggregates) -> Chart:
+    """Share of analysed repositories using each MLOps tool, with 95% Wilson intervals."""
+    rows = aggregates.evolution.tables["ecosystem_tools"]
+    rows = rows[rows["evidence"] == "any"].sort_values(["share", "tool"],
+                                                       ascending=[True, False], kind="stable")
+    n = aggregates.n_analysed
+    figure = go.Figure(go.Bar(
+        x=_percent(rows["share"]), y=[_label(tool) for tool in rows["tool"]], orientation="h",
+        marker_color=_BLUE, error_x=_error_bars(rows),
+        text=[f"{k}/{n}" for k in rows["n_using"]], textposition="outside", cliponaxis=False,
+        hovertext=[f"{_label(tool)}: {k}/{n} repositories" for tool, k
+                   in zip(rows["tool"], rows["n_using"], strict=True)], hoverinfo="text"))
+    height = 140 + 26 * max(1, len(rows))
+    _layout(figure, f"MLOps tools beside MLflow ({n} analysed repositories)", height,
+            xaxis={"title": "repositories using it (%)", "range": [0, 105]},
+            yaxis={"automargin": True})
+    return Chart("ecosystem", "MLOps tools beside MLflow",
+                 "Share of analysed repositories with evidence of each tool (files, imports, "
+                 "workflow steps; nothing run); error bars: 95% Wilson score intervals.",
+                 figure, height)
+
+
+def ecosystem_coadoption_chart(aggregates: Aggregates,
+                               practice: str = ECOSYSTEM_PRACTICE) -> Chart:
+    """For each tool: the share of its users with `practice` beside the share of the others."""
+    rows = aggregates.evolution.tables["ecosystem_coadoption"]
+    rows = rows[rows["practice"] == practice].iloc[::-1]
+    figure = go.Figure()
+    for suffix, colour, label in (("tool", _ORANGE, "the tool's users"),
+                                  ("other", _BLUE, "the other repositories")):
+        part = rows.rename(columns={f"share_{suffix}": "share", f"ci_low_{suffix}": "ci_low",
+                                    f"ci_high_{suffix}": "ci_high"})
+        figure.add_trace(go.Bar(
+            x=_percent(part["share"]), y=[_label(tool) for tool in part["tool"]],
+            orientation="h", name=label, marker_color=colour, error_x=_error_bars(part),
+            hovertext=[f"{_label(tool)}, {label}: {k}/{n}" for tool, k, n
+                       in zip(part["tool"], part[f"k_{suffix}"], part[f"n_{suffix}"],
+                              strict=True)], hoverinfo="text"))
+    height = 160 + 40 * max(1, len(rows))
+    _layout(figure, f"Practice {practice}: each tool's users vs the other repositories", height,
+            barmode="group", xaxis={"title": "repositories with the practice (%)",
+                                    "range": [0, 105]},
+            yaxis={"automargin": True}, legend={"orientation": "h", "y": -0.12})
+    return Chart("ecosystem-coadoption", "Co-adoption with MLflow practices",
+                 f"Share of each tool's users with the practice {practice} beside the share of "
+                 "the analysed repositories without the tool; 95% Wilson intervals.",
+                 figure, height)
+
+
+def adoption_curve_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) -> Chart:
+    """Month by month, the share of repositories whose default branch had each dimension."""
+    rows = aggregates.evolution.tables["adoption_curve"]
+    last = rows[rows["month"] == rows["month"].max()] if len(rows) else rows
+    ranked = last.sort_values(["n_using", "dimension"], ascending=[False, True], kind="stable")
+    names = ["mlflow", *[name for name in ranked["dimension"] if name != "mlflow"]][:limit + 1]
+    n = int(rows["n_repos"].iloc[0]) if len(rows) else 0
+    figure = go.Figure()
+    for colour, name in zip(_PALETTE, [name for name in names if name in set(rows["dimension"])],
+                            strict=False):
+        part = rows[rows["dimension"] == name]
+        figure.add_trace(go.Scatter(
+            x=list(part["month"]), y=_percent(part["share"]), mode="lines", name=_label(name),
+            line={"color": colour, "width": 3 if name == "mlflow" else 1.6,
+                  "shape": "hv"},
+            hovertext=[f"{_label(name)}, {month}: {k}/{n}" for month, k
+                       in zip(part["month"], part["n_using"], strict=True)],
+            hoverinfo="text"))
+    height = 480
+    _layout(figure, f"Adoption over time ({n} repositories with a walked history)", height,
+            xaxis={"title": "month", "type": "date"},
+            yaxis={"title": "repositories with it (%)", "range": [0, 105]},
+            legend={"orientation": "h", "y": -0.2})
+    return Chart("adoption-curve", "Adoption over time",
+                 "Share of the analysed repositories whose history was walked whose default "
+                 "branch had MLflow (a call or a requirement) and each dimension at the end of "
+                 f"each month: mlflow and the {limit} dimensions most present at the end.",
+                 figure, height)
+
+
+def time_to_adoption_chart(aggregates: Aggregates) -> Chart:
+    """Days from repository creation, and from the first commit, to the first MLflow commit."""
+    rows = aggregates.evolution.tables["time_to_adoption"]
+    figure = go.Figure()
+    for column, label, colour in (("days_from_creation", "from repository creation", _BLUE),
+                                  ("days_from_first_commit", "from the first commit",
+                                   _ORANGE)):
+        part = rows[rows[column].notna()]
+        figure.add_trace(go.Box(
+            x=list(part[column]), name=label, orientation="h", boxpoints="all", jitter=0.4,
+            pointpos=0, marker_color=colour, boxmean=False,
+            hovertext=[f"{_label(repo)}: {days:.0f} days" for repo, days
+                       in zip(part["repo"], part[column], strict=True)], hoverinfo="text"))
+    height = 360
+    _layout(figure, "Time to MLflow adoption", height,
+            xaxis={"title": "days until the first commit with MLflow", "zeroline": True},
+            yaxis={"automargin": True}, showlegend=False)
+    return Chart("time-to-adoption", "Time to adoption",
+                 "Per repository with a walked history and MLflow in it: days from the GitHub "
+                 "repository's creation (negative: an imported older history) and from its "
+                 "first commit to its first commit with MLflow.", figure, height)
+
+
+def evolution_charts(aggregates: Aggregates) -> tuple[Chart, ...]:
+    """The ecosystem and history charts a study has inputs for, in report order."""
+    inputs = aggregates.evolution.inputs
+    charts: list[Chart] = []
+    if inputs.has_ecosystem:
+        charts += [ecosystem_chart(aggregates), ecosystem_coadoption_chart(aggregates)]
+    if inputs.has_history and len(aggregates.evolution.tables["adoption_curve"]):
+        charts += [adoption_curve_chart(aggregates), time_to_adoption_chart(aggregates)]
+    return tuple(charts)
+
+
+__all__ += ["adoption_curve_chart", "ecosystem_chart", "ecosystem_coadoption_chart",
+            "evolution_charts", "time_to_adoption_chart"]

@@ -149,6 +149,11 @@ SPARSE_PATTERNS: tuple[str, ...] = (
     "*.dvc",
     ".env",
     ".env.*",
+    # Hydra config trees (analyzers.ecosystem): conf/ or configs/ at any depth.
+    "**/conf/**/*.yaml",
+    "**/conf/**/*.yml",
+    "**/configs/**/*.yaml",
+    "**/configs/**/*.yml",
 )
 
 REQUIRED_COLUMNS = ("full_name", "clone_url", "commit")
@@ -226,6 +231,11 @@ class CloneSettings:
 
     `max_size_mb=None` means no limit. `protocol_version` forces git's wire protocol (0 makes a
     server refuse unadvertised SHAs unless configured otherwise, exercising the fallback).
+
+    `history=True` (for `mining.history`) fetches the pinned commit's whole history, commits
+    and trees only (`--filter=blob:none` without `--depth`); the work tree is the same sparse
+    checkout. A cached shallow checkout is deepened in place (strategy `unshallow`); a history
+    checkout also serves runs without history.
     """
 
     cache: Path = field(default_factory=lambda: cache_root() / "repos")
@@ -235,6 +245,7 @@ class CloneSettings:
     protocols: tuple[str, ...] = ("https",)
     patterns: tuple[str, ...] = SPARSE_PATTERNS
     protocol_version: int | None = None
+    history: bool = False
 
     @property
     def max_bytes(self) -> int | None:
@@ -394,11 +405,15 @@ class _Cloner:
                                   f"size_kb {request.size_kb} is over {self.settings.max_size_mb:g} MB")
                 partial = target.with_name(f"{target.name}.partial-{os.getpid()}-{next(self._serial)}")
                 try:
-                    if state == "patterns":
+                    if state in ("patterns", "shallow"):
                         os.rename(target, partial)
                         before = tree_size(partial / ".git" / "objects")
                         strategy[0] = "resparse"
-                        self._resparse(partial, start)
+                        if self.settings.history and (partial / ".git" / "shallow").exists():
+                            strategy[0] = "unshallow"
+                            self._unshallow(request, partial, start)
+                        if state == "patterns":
+                            self._resparse(partial, start)
                     else:
                         if state == "bad":
                             os.rename(target, partial)
@@ -466,7 +481,11 @@ class _Cloner:
             return "bad"
         if head != commit:
             return "bad"
-        return "ok" if patterns == self.patterns_text else "patterns"
+        if patterns != self.patterns_text:
+            return "patterns"
+        if self.settings.history and (path / ".git" / "shallow").exists():
+            return "shallow"  # history wanted, a depth-1 checkout cached
+        return "ok"
 
     def _git(self, args: list[str], repo: Path, start: float, *,
              network: bool = False) -> GitOutput:
@@ -500,7 +519,8 @@ class _Cloner:
         fetch = ["fetch", "--no-tags", "--no-recurse-submodules", "--no-auto-gc",
                  "--filter=blob:none"]
         strategy[0] = "pinned-sha"
-        output = self._git([*fetch, "--depth=1", "origin", request.commit], repo, start,
+        depth = [] if self.settings.history else ["--depth=1"]
+        output = self._git([*fetch, *depth, "origin", request.commit], repo, start,
                            network=True)
         stderr = output.stderr
         if not output.ok:
@@ -508,7 +528,11 @@ class _Cloner:
             if status is not CloneStatus.ERROR or not _refused(output.stderr):
                 raise _Failure(status, one_line(output.stderr))
             stderr = self._fetch_history(request, repo, start, fetch, strategy)
+            if self.settings.history and (repo / ".git" / "shallow").exists():
+                self._unshallow(request, repo, start)
         strategy[0] += "+full-blobs" if "filtering not recognized" in stderr else "+blobless"
+        if self.settings.history:
+            strategy[0] += "+history"
         self._must(["checkout", "--quiet", "--no-recurse-submodules", "--detach", request.commit],
                    repo, start, network=True)
 
@@ -538,6 +562,16 @@ class _Cloner:
                 raise _Failure(CloneStatus.ERROR, "pinned commit is not on the server "
                                                   "(history rewritten?)")
         return stderr
+
+    def _unshallow(self, request: CloneRequest, repo: Path, start: float) -> None:
+        """Deepen a shallow checkout to the pinned commit's whole history (commits and trees;
+        blobs stay on the server): by the pinned SHA, else from every branch."""
+        fetch = ["fetch", "--no-tags", "--no-recurse-submodules", "--no-auto-gc",
+                 "--filter=blob:none", "--unshallow", "origin"]
+        output = self._git([*fetch, request.commit], repo, start, network=True)
+        if not output.ok:
+            self._must([*fetch, "+refs/heads/*:refs/remotes/origin/*"], repo, start,
+                       network=True)
 
     def _has_commit(self, repo: Path, commit: str, start: float) -> bool:
         # rev-list walks commits only, so it never triggers a lazy fetch from the promisor remote

@@ -3,6 +3,10 @@
 Each directory of `tests/fixtures/corpus/` becomes a repository with a fixed author and date,
 so its commit SHA is the same on every machine; an empty repository and a deleted one are added
 so the demo shows failures too. The dataset CSV has the crawler's columns and `file://` URLs.
+
+A project with `tests/fixtures/history/<project>/history.toml` gets a history before that
+last commit (MLflow arriving, a dimension added then removed, a rename, a branch merged), with
+fixed dates too, so `mlflow-miner demo` has adoption curves to show.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from analyzers.tables import csv_table
@@ -18,6 +24,8 @@ from mining.github_crawl import COLUMNS as DATASET_COLUMNS
 from mining.paths import cache_root
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "corpus"
+# tests/fixtures/history/<project>/history.toml: commits that come before the project's own.
+HISTORY = FIXTURES.parent / "history"
 
 CRAWLED_AT = "2026-11-01T00:00:00Z"
 OWNER = "demo"
@@ -56,6 +64,48 @@ def _tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
+def _days_after(date: str, days: int) -> str:
+    start = datetime.strptime(date, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return (start + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _build_history(repo: Path, history: Path, created: str) -> str:
+    """Commit `history/history.toml`'s steps into the fresh repository `repo`, on main unless a
+    step names a branch; return the date the project's own (last) commit gets.
+
+    A step: `days` after `created`; `files`, a directory of `history` written over the work
+    tree; `remove`, paths to delete; `rename`, [from, to] pairs; `branch`, commit there (made
+    from main when new); `merge`, merge that branch into main with a merge commit.
+    """
+    with open(history / "history.toml", "rb") as handle:
+        plan = tomllib.load(handle)
+    branches = {"main"}
+    current = "main"
+    for step in plan.get("commit", []):
+        date = _days_after(created, int(step.get("days", 0)))
+        branch = step.get("branch", "main")
+        if branch != current:
+            _git(repo, "checkout", "-q", *(() if branch in branches else ("-b",)), branch)
+            branches.add(branch)
+            current = branch
+        if "merge" in step:
+            _git(repo, "merge", "-q", "--no-ff", "-m", step["message"], step["merge"],
+                 date=date)
+            continue
+        if "files" in step:
+            subprocess.run(["cp", "-a", f"{history / step['files']}/.", str(repo)], check=True)
+        for path in step.get("remove", []):
+            _git(repo, "rm", "-q", "--", path)
+        for source, destination in step.get("rename", []):
+            (repo / destination).parent.mkdir(parents=True, exist_ok=True)
+            _git(repo, "mv", "--", source, destination)
+        _git(repo, "add", "-A", "--force")
+        _git(repo, "commit", "-q", "-m", step["message"], date=date)
+    if current != "main":
+        _git(repo, "checkout", "-q", "main")
+    return _days_after(created, int(plan.get("final_days", 0)))
+
+
 def _serve(repo: Path) -> None:
     # What GitHub allows, so the cloner's blobless, pinned-SHA fetch works over file:// too.
     _git(repo, "config", "uploadpack.allowFilter", "true")
@@ -74,15 +124,20 @@ def build_demo(target: Path | None = None, fixtures: Path = FIXTURES,
     for index, project in enumerate(projects):
         repo = origins / project.name
         digest = _tree_digest(project)
+        history = HISTORY / project.name
+        if (history / "history.toml").is_file():
+            digest += ":history:" + _tree_digest(history)
         stamp = repo / ".git" / "mlflow-miner-fixture"
         if not stamp.exists() or stamp.read_text() != digest:
             shutil.rmtree(repo, ignore_errors=True)  # the fixture changed: build it afresh
             repo.mkdir(parents=True, exist_ok=True)
             _git(repo, "init", "-q", "-b", "main")
+            final = _created_at(index)
+            if (history / "history.toml").is_file():
+                final = _build_history(repo, history, final)
             subprocess.run(["cp", "-a", f"{project}/.", str(repo)], check=True)
             _git(repo, "add", "-A", "--force")
-            _git(repo, "commit", "-q", "-m", f"{project.name}: demo project",
-                 date=_created_at(index))
+            _git(repo, "commit", "-q", "-m", f"{project.name}: demo project", date=final)
             _serve(repo)
             stamp.write_text(digest)
         rows.append(_row(project.name, repo, _git(repo, "rev-parse", "HEAD"), index))

@@ -30,12 +30,14 @@ from typing import Any
 
 from analyzers.cache import ANALYZER_VERSION
 from analyzers.catalog import load_catalog
+from analyzers.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
 from analyzers.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS, write_scan
 from analyzers.records import RepoRef
 from analyzers.scanner import ScanSettings, scan_repos
 from analyzers.signals import SIGNAL_COLUMNS, signal_rows
 from analyzers.tables import atomic_path, atomic_text, csv_table, read_csv_rows
 from mining.clone import CloneSettings, CloneStatus, cache_key, clone_all
+from mining.history import HISTORY_TABLES, HistoryOptions, write_history
 
 DEFAULT_TOPICS = ("mlflow-project", "mlflow-projects")
 REPO_COLUMNS = ("repo", "commit", "status", "detail", "files", "calls")
@@ -55,10 +57,13 @@ class RepoTable:
 # line here: the study writes, resumes and merges it like the others.
 REPO_TABLES: tuple[RepoTable, ...] = (
     RepoTable("signals.csv", SIGNAL_COLUMNS, signal_rows),
+    RepoTable("ecosystem.csv", ECOSYSTEM_COLUMNS, ecosystem_rows),
 )
 TABLES = {"files.csv": FILE_COLUMNS, "calls.csv": CALL_COLUMNS, "facts.csv": FACT_COLUMNS,
           **{table.name: table.columns for table in REPO_TABLES}}
 MARKER = "done.json"
+HISTORY_MARKER = "history.json"  # with --history: written before MARKER
+HISTORY_KEYS = ("history", "max_commits", "since", "first_parent")  # study-file keys
 UNPINNED = "unpinned"
 
 
@@ -78,6 +83,18 @@ class StudySettings:
     scheduler: str | None = None
     clone_cache: Path | None = None
     analysis_cache: Path | None = None
+    # --history (mining.history): walk each repository's history too; caps on the walk.
+    history: bool = False
+    max_commits: int | None = None
+    since: str | None = None
+    first_parent: bool = True
+
+    def history_options(self) -> HistoryOptions | None:
+        """How each repository's history is walked, or None without --history."""
+        if not self.history:
+            return None
+        return HistoryOptions(max_commits=self.max_commits, since=self.since,
+                              first_parent=self.first_parent, protocols=self.protocols)
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> StudySettings:
@@ -87,7 +104,7 @@ class StudySettings:
             table = tomllib.load(handle)
         base = path.resolve().parent.parent
         unknown = set(table) - {"name", "dataset", "output", "topics", "qualifiers", "crawl",
-                                "protocols", "jobs"}
+                                "protocols", "jobs", *HISTORY_KEYS}
         if unknown:
             raise ValueError(f"{path}: unknown study keys {sorted(unknown)}")
         settings = cls(
@@ -99,6 +116,7 @@ class StudySettings:
             crawl=bool(table.get("crawl", True)),
             protocols=tuple(table.get("protocols", ("https",))),
             **({"jobs": int(table["jobs"])} if "jobs" in table else {}),
+            **{key: table[key] for key in HISTORY_KEYS if key in table},
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -114,6 +132,7 @@ class RepoTask:
     detail: str
     out_dir: str
     analysis_cache: str | None
+    history: HistoryOptions | None = None  # walk the history too (--history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +170,8 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
         for table in REPO_TABLES:
             with csv_table(out / table.name, table.columns) as writer:
                 writer.write_all(table.rows(ref))
+        if task.history is not None:
+            _walk_history(task, ref, out, isolated)
         outcome = RepoOutcome(task.repo, task.commit, "analyzed", "", summary.files,
                               summary.calls)
     with atomic_text(out / MARKER) as handle:
@@ -160,6 +181,34 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
 
 def _analysis_version() -> str:
     return f"{ANALYZER_VERSION}:{load_catalog().version}"
+
+
+# --- History (--history): mining.history's tables beside the scan's, with their own marker.
+
+def _walk_history(task: RepoTask, ref: RepoRef, out: Path, isolated: bool) -> None:
+    """Write history.csv, history_events.csv and history_summary.csv; the history marker goes
+    last, and only for a walk that worked (a failed one is tried again by the next run)."""
+    assert task.history is not None
+    options = replace(task.history, jobs=1 if isolated else 0)
+    summary = write_history(ref, out, options,
+                            Path(task.analysis_cache) if task.analysis_cache else None)
+    (out / HISTORY_MARKER).unlink(missing_ok=True)
+    if summary["status"] == "walked":
+        with atomic_text(out / HISTORY_MARKER) as handle:
+            json.dump(_history_marker(task.commit, task.history), handle, sort_keys=True)
+
+
+def _history_marker(commit: str, options: HistoryOptions) -> dict[str, Any]:
+    return {"commit": commit, "analyzer": _analysis_version(), **options.marker()}
+
+
+def _history_done(out_dir: Path, commit: str, options: HistoryOptions) -> bool:
+    """Whether an earlier run walked this commit's history with these options."""
+    try:
+        recorded = json.loads((out_dir / HISTORY_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return recorded == _history_marker(commit, options)
 
 
 def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
@@ -200,6 +249,10 @@ class Study:
         finished: dict[str, RepoOutcome] = {}
         for row in rows:
             done = _finished(self.out_dir(row["full_name"]), row.get("commit", ""))
+            history = self.settings.history_options()
+            if done is not None and history is not None and done.status == "analyzed" and \
+                    not _history_done(self.out_dir(row["full_name"]), done.commit, history):
+                done = None  # analysed, but its history not yet (or with other caps)
             if done is not None:
                 finished[row["full_name"]] = done
             else:
@@ -214,7 +267,9 @@ class Study:
     def _tasks(self, rows: list[dict[str, str]]) -> Iterator[RepoTask]:
         clone_settings = CloneSettings(
             protocols=self.settings.protocols, jobs=max(2, self.settings.jobs),
+            history=self.settings.history,
             **({"cache": self.settings.clone_cache} if self.settings.clone_cache else {}))
+        history = self.settings.history_options()
 
         def progress(done: int, total: int, result: Any) -> None:
             self.log(f"[clone {done}/{total}] {result.full_name}: {result.status.value}"
@@ -233,7 +288,8 @@ class Study:
                 continue
             result = next(clones)
             yield RepoTask(name, result.commit, result.path if result.ok else "",
-                           result.status.value, result.detail, str(self.out_dir(name)), cache)
+                           result.status.value, result.detail, str(self.out_dir(name)), cache,
+                           history)
 
     def _run(self, tasks: Iterable[RepoTask]) -> Iterator[RepoOutcome]:
         if self.settings.executor == "dask":
@@ -259,7 +315,9 @@ class Study:
                                           "not analysed yet: rerun the study")
                 repos.write(outcome.as_row())
                 counts[outcome.status] += 1
-        for table, columns in TABLES.items():
+        # History tables only with --history: a study without it leaves them alone.
+        for table, columns in {**TABLES,
+                               **(HISTORY_TABLES if self.settings.history else {})}.items():
             with csv_table(out / table, columns) as merged:
                 for row in rows:
                     part = self.out_dir(row["full_name"]) / table

@@ -64,8 +64,19 @@ def _report_and_export(output: Path, static: bool) -> None:
 @click.option("--no-static", is_flag=True, help="Skip PNG/SVG chart export (HTML only).")
 @click.option("--clone-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where checkouts are kept (default: $XDG_CACHE_HOME/mlflow-miner/repos).")
+@click.option("--history", is_flag=True,
+              help="Also walk each repository's history: when MLflow and each dimension "
+                   "arrived, and whether they stayed (history*.csv; clones without blobs).")
+@click.option("--max-commits", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --history (implied): walk only the newest N commits.")
+@click.option("--since", default=None, metavar="DATE",
+              help="With --history (implied): walk only commits after DATE (e.g. 2022-01-01).")
+@click.option("--all-parents", is_flag=True,
+              help="With --history: walk every branch merged into the default branch, not "
+                   "just its first-parent line.")
 def study(study_file: Path, jobs: int | None, executor: str, scheduler: str | None,
-          recrawl: bool, no_static: bool, clone_cache: Path | None) -> None:
+          recrawl: bool, no_static: bool, clone_cache: Path | None, history: bool,
+          max_commits: int | None, since: str | None, all_parents: bool) -> None:
     """Run the study defined in STUDY_FILE (TOML): crawl → clone → scan → report → export.
 
     The study file names the study and gives its topics, search qualifiers, dataset path and
@@ -74,8 +85,11 @@ def study(study_file: Path, jobs: int | None, executor: str, scheduler: str | No
     outputs. A GitHub token is read from GITHUB_TOKEN, the API base from GITHUB_API_URL.
     """
     try:
-        settings = StudySettings.from_toml(study_file, jobs=jobs, executor=executor,
-                                           scheduler=scheduler, clone_cache=clone_cache)
+        settings = StudySettings.from_toml(
+            study_file, jobs=jobs, executor=executor, scheduler=scheduler,
+            clone_cache=clone_cache,
+            history=True if history or max_commits or since or all_parents else None,
+            max_commits=max_commits, since=since, first_parent=False if all_parents else None)
     except (KeyError, ValueError) as error:
         raise click.UsageError(f"{study_file}: {error}") from None
     try:
@@ -93,15 +107,16 @@ def study(study_file: Path, jobs: int | None, executor: str, scheduler: str | No
 def demo(out: Path, jobs: int | None, no_static: bool) -> None:
     """The whole study, offline, on the shipped demo corpus: no token, no network.
 
-    Builds a dozen small git repositories from tests/fixtures/corpus (deterministic commits),
-    lists them in datasets/demo.csv with file:// URLs, then clones, scans, reports and exports
-    into OUT exactly as a real study does.
+    Builds a dozen small git repositories from tests/fixtures/corpus (deterministic commits;
+    some with a history from tests/fixtures/history), lists them in datasets/demo.csv with
+    file:// URLs, then clones, scans, walks their histories, reports and exports into OUT
+    exactly as a real study with --history does.
     """
     from mining.demo import build_demo
 
     dataset = build_demo(dataset=Path("datasets/demo.csv"))
     settings = StudySettings(name="demo", dataset=dataset, output=out, crawl=False,
-                             protocols=("https", "file"),
+                             protocols=("https", "file"), history=True,
                              **({"jobs": jobs} if jobs else {}))
     run_study(settings, static=not no_static)
 
