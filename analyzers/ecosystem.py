@@ -30,7 +30,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from analyzers.files import ALWAYS_SKIPPED, VENDORED_DIRS, skipped_directory
+from analyzers.files import ALWAYS_SKIPPED, VENDORED_DIRS, regular_files
 from analyzers.notebooks import NotebookError, code_cells
 from analyzers.records import RepoRef
 
@@ -301,26 +301,6 @@ def tree_paths(root: str) -> list[str] | None:
     return sorted(paths)
 
 
-def _disk_paths(root: str, relative: str = "") -> Iterator[str]:
-    directory = os.path.join(root, relative) if relative else root
-    try:
-        with os.scandir(directory) as it:
-            children = sorted(it, key=lambda e: e.name)
-    except OSError:
-        return
-    for child in children:
-        path = f"{relative}/{child.name}" if relative else child.name
-        try:
-            mode = child.stat(follow_symlinks=False).st_mode
-        except OSError:
-            continue
-        if stat.S_ISDIR(mode):
-            if skipped_directory(child, False) is None:
-                yield from _disk_paths(root, path)
-        elif stat.S_ISREG(mode):
-            yield path
-
-
 def _read(root: str, path: str, limit: int) -> bytes | None:
     """The file's bytes if it is a regular file on disk within `limit`, else None."""
     full = os.path.join(root, *path.split("/"))
@@ -361,7 +341,7 @@ def detect_ecosystem(repo: RepoRef) -> Iterator[Evidence]:
     """Evidence of every file in the repository that a detector reads, in path order, each
     (path, tool, evidence) once. Vendored trees (venv/, site-packages/, ...) are skipped."""
     listed = tree_paths(repo.root)
-    paths = listed if listed is not None else list(_disk_paths(repo.root))
+    paths = listed if listed is not None else [path for path, _ in regular_files(repo.root)]
     seen: set[Evidence] = set()
     for path in paths:
         if _vendored(path):

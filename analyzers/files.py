@@ -78,6 +78,29 @@ def _walk_dir(root: str, relative: str, include_vendored: bool) -> Iterator[Entr
                 yield Entry(path, kind, size=info.st_size)
 
 
+def regular_files(root: str, include_vendored: bool = False,
+                  relative: str = "") -> Iterator[tuple[str, str]]:
+    """(relative path, full path) of every regular file under `root` in path order, skipping
+    what the scan skips and never following a symlink."""
+    directory = os.path.join(root, relative) if relative else root
+    try:
+        with os.scandir(directory) as it:
+            children = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return
+    for child in children:
+        path = f"{relative}/{child.name}" if relative else child.name
+        try:
+            mode = child.stat(follow_symlinks=False).st_mode
+        except OSError:
+            continue
+        if stat.S_ISDIR(mode):
+            if skipped_directory(child, include_vendored) is None:
+                yield from regular_files(root, include_vendored, path)
+        elif stat.S_ISREG(mode):
+            yield path, child.path
+
+
 def skipped_directory(directory: os.DirEntry[str], include_vendored: bool) -> FileStatus | None:
     """Why a directory is not walked: VENDORED (reported), EMPTY (never reported: VCS
     metadata and caches), or None when it is walked."""

@@ -94,7 +94,7 @@ def scan_repos(repos: Iterable[RepoRef], settings: ScanSettings | None = None,
     cache = None
     if settings.use_cache:
         cache = AnalysisCache(settings.cache_path or default_cache_path(), catalog.version)
-    workers = _Workers(settings.jobs)
+    workers = AnalysisWorkers(settings.jobs)
     try:
         for index, repo in enumerate(repos):
             entries = list(walk(repo.root, settings.include_vendored))
@@ -124,7 +124,7 @@ class _Pending:
 
 def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings,
                      cache: AnalysisCache | None,
-                     workers: _Workers) -> Iterator[tuple[Entry, FileAnalysis]]:
+                     workers: AnalysisWorkers) -> Iterator[tuple[Entry, FileAnalysis]]:
     """Analyses in entry order, with up to a few files per worker in flight."""
     window: deque[_Pending] = deque()
     limit = max(1, settings.jobs) * 4
@@ -137,7 +137,7 @@ def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings
 
 
 def _prepare(repo: RepoRef, entry: Entry, settings: ScanSettings, cache: AnalysisCache | None,
-             workers: _Workers) -> _Pending:
+             workers: AnalysisWorkers) -> _Pending:
     if entry.status is not None:
         return _Pending(entry, FileAnalysis(entry.status, entry.detail))
     cap = settings.max_bytes(entry.kind)
@@ -164,15 +164,10 @@ def _prepare(repo: RepoRef, entry: Entry, settings: ScanSettings, cache: Analysi
 
 
 def _finish(pending: _Pending, cache: AnalysisCache | None,
-            workers: _Workers) -> tuple[Entry, FileAnalysis]:
+            workers: AnalysisWorkers) -> tuple[Entry, FileAnalysis]:
     if pending.analysis is None:
         assert pending.future is not None
-        try:
-            pending.analysis = pending.future.result()
-        except BrokenProcessPool:
-            # A worker died (the parser crashed on some file). Which file is unknown, so every
-            # file that was in flight is retried alone.
-            pending.analysis = workers.run_isolated(pending.data, pending.entry.kind)
+        pending.analysis = workers.result(pending.future, pending.data, pending.entry.kind)
         if cache is not None and pending.cache_key is not None:
             cache.put(pending.cache_key, pending.analysis)
     return pending.entry, pending.analysis
@@ -189,8 +184,9 @@ def _worker_init() -> None:
     load_catalog()
 
 
-class _Workers:
-    """Analysis in worker processes, so that a crash in the native parser costs one file."""
+class AnalysisWorkers:
+    """`analyze_bytes` in worker processes, so that a crash in the native parser costs one
+    file (`jobs=0`: in this process). Shared by the scan and the history walk."""
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
@@ -214,6 +210,14 @@ class _Workers:
         except BrokenProcessPool:
             self._restart()
             return self._executor().submit(analyze_bytes, data, kind)
+
+    def result(self, future: Future[FileAnalysis], data: bytes, kind: FileKind) -> FileAnalysis:
+        """The analysis `future` holds; if its worker died (the parser crashed on some file,
+        which one is unknown), the file is analysed again alone."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return self.run_isolated(data, kind)
 
     def run_isolated(self, data: bytes, kind: FileKind) -> FileAnalysis:
         self._restart()

@@ -9,13 +9,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from analyzers.files import skipped_directory
+from analyzers.files import regular_files
 from analyzers.records import RepoRef
 from analyzers.uris import redact_uri
 
@@ -268,7 +267,7 @@ DETECTORS: tuple[Detector, ...] = (
 
 def detect_signals(repo: RepoRef, include_vendored: bool = False) -> Iterator[Signal]:
     """Signals of every file in the repository that a detector reads, in path order."""
-    for path, full in _files(repo.root, "", include_vendored):
+    for path, full in regular_files(repo.root, include_vendored):
         detectors = [d for d in DETECTORS if d.reads(path)]
         if not detectors:
             continue
@@ -285,26 +284,6 @@ def detect_signals(repo: RepoRef, include_vendored: bool = False) -> Iterator[Si
                 if signal not in seen:
                     seen.add(signal)
                     yield signal
-
-
-def _files(root: str, relative: str, include_vendored: bool) -> Iterator[tuple[str, str]]:
-    directory = os.path.join(root, relative) if relative else root
-    try:
-        with os.scandir(directory) as it:
-            children = sorted(it, key=lambda e: e.name)
-    except OSError:
-        return
-    for child in children:
-        path = f"{relative}/{child.name}" if relative else child.name
-        try:
-            mode = child.stat(follow_symlinks=False).st_mode
-        except OSError:
-            continue
-        if stat.S_ISDIR(mode):
-            if skipped_directory(child, include_vendored) is None:
-                yield from _files(root, path, include_vendored)
-        elif stat.S_ISREG(mode):
-            yield path, child.path
 
 
 def signal_rows(repo: RepoRef, include_vendored: bool = False) -> Iterator[dict[str, str]]:

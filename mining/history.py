@@ -55,12 +55,10 @@ a deadline and a size limit on the fetched bytes. Nothing from the repository is
 from __future__ import annotations
 
 import fnmatch
-import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,11 +68,12 @@ from typing import Any
 from git import Repo
 from git.exc import GitCommandError
 
-from analyzers.analyze import analyze_bytes, may_use_mlflow
 from analyzers.cache import AnalysisCache, default_cache_path
 from analyzers.catalog import load_catalog
 from analyzers.files import ALWAYS_SKIPPED, VENDORED_DIRS
+from analyzers.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileStatus, RepoRef
+from analyzers.scanner import AnalysisWorkers
 from analyzers.signals import DETECTORS as SIGNAL_DETECTORS
 from analyzers.tables import csv_table
 from mining.gitsafe import GitAborted, GitTimeout, GitTooLarge, SafeGit, tree_size
@@ -287,52 +286,6 @@ def _ls_tree(repo: Repo, commit: str, timeout: float) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- analysis
 
-def _analyse(data: bytes, kind: str) -> FileAnalysis:
-    return analyze_bytes(data, FileKind(kind))
-
-
-class _Parsers:
-    """`analyze_bytes` in worker processes (`jobs` > 0), so a parser crash costs one blob."""
-
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
-        return self._pool
-
-    def submit(self, data: bytes, kind: str) -> Future[FileAnalysis]:
-        if self.jobs <= 0:
-            future: Future[FileAnalysis] = Future()
-            future.set_result(_analyse(data, kind))
-            return future
-        return self._executor().submit(_analyse, data, kind)
-
-    def result(self, future: Future[FileAnalysis], data: bytes, kind: str) -> FileAnalysis:
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            self._restart()
-            try:
-                return self._executor().submit(_analyse, data, kind).result()
-            except BrokenProcessPool:
-                self._restart()
-                return FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died")
-
-    def _restart(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-
 class _Resolver:
     """Features of (blob, kind) pairs: from the cache, else fetched, pre-filtered, analysed."""
 
@@ -363,7 +316,7 @@ class _Resolver:
         for (blob, _kind), path in missing.items():
             order.setdefault(blob, (path, len(order)))
         self._fetch(sorted(set(order) - self._local_blobs(), key=order.__getitem__))
-        parsers = _Parsers(self.options.jobs)
+        parsers = AnalysisWorkers(self.options.jobs)
         try:
             self._analyse(missing, parsers)
         finally:
@@ -420,7 +373,7 @@ class _Resolver:
         except (ValueError, OSError, GitCommandError) as error:
             raise HistoryError(f"cannot read blob {blob}: {error}") from None
 
-    def _analyse(self, missing: dict[tuple[str, str], str], parsers: _Parsers) -> None:
+    def _analyse(self, missing: dict[tuple[str, str], str], parsers: AnalysisWorkers) -> None:
         window: list[tuple[tuple[str, str], str, bytes, Future[FileAnalysis]]] = []
         limit = max(1, parsers.jobs) * 4
         for (blob, kind), path in missing.items():
@@ -441,12 +394,12 @@ class _Resolver:
             if not may_use_mlflow(data):
                 self._done((blob, kind), FileAnalysis(FileStatus.NO_MLFLOW), counted=False)
                 continue
-            window.append(((blob, kind), kind, data, parsers.submit(data, kind)))
+            window.append(((blob, kind), kind, data, parsers.submit(data, FileKind(kind))))
             while len(window) > limit:
                 key, kind_, data_, future = window.pop(0)
-                self._done(key, parsers.result(future, data_, kind_), counted=True)
+                self._done(key, parsers.result(future, data_, FileKind(kind_)), counted=True)
         for key, kind_, data_, future in window:
-            self._done(key, parsers.result(future, data_, kind_), counted=True)
+            self._done(key, parsers.result(future, data_, FileKind(kind_)), counted=True)
 
     def _done(self, key: tuple[str, str], analysis: FileAnalysis, counted: bool) -> None:
         if counted:

@@ -16,7 +16,7 @@ from analyzers.catalog import load_catalog
 from analyzers.files import Entry
 from analyzers.outputs import write_scan
 from analyzers.records import CallSite, FileAnalysis, FileKind, FileStatus
-from analyzers.scanner import ScanSettings, _finish, _Pending, _Workers, describe_repo, scan
+from analyzers.scanner import AnalysisWorkers, ScanSettings, _finish, _Pending, describe_repo, scan
 from tests.conftest import make_git_repo
 
 CORPUS = Path(__file__).parents[1] / "fixtures" / "corpus"
@@ -157,7 +157,7 @@ def test_blob_sha_matches_git(tmp_path: Path) -> None:
 
 def test_a_dying_worker_costs_no_file() -> None:
     """Kill the worker processes mid-flight: the files in flight are retried, not lost."""
-    workers = _Workers(jobs=2)
+    workers = AnalysisWorkers(jobs=2)
     try:
         data = b"import mlflow\n" + b"mlflow.log_param('a', 1)\n" * 3000
         entry = Entry("a.py", FileKind.SCRIPT)
