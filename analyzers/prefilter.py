@@ -13,22 +13,38 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_RESOLVABLE = re.compile(
-    rb"""\bimport[\s\\(]+(?:[^\n;#]*?[\s,(])?mlflow\b     # import mlflow / import os, mlflow
-        |\bfrom[\s\\]+mlflow\b                            # from mlflow[.x] import y
-        |["']mlflow\b                                     # import_module("mlflow"), JSON
-        |MLFLOW_(?:TRACKING|REGISTRY)_URI
-        |%run\b""", re.VERBOSE)
+_IMPORT_WORD = re.compile(rb"\b(?:import|from)\b")
+# Compatibility characters NFKC folds into ASCII letters: fullwidth (U+FF21-FF5A, UTF-8
+# EF BC/EF BD) and mathematical alphanumerics (U+1D400-1D7FF, UTF-8 F0 9D).
+_FOLDABLE = (b"\xef\xbc", b"\xef\xbd", b"\xf0\x9d")
 
 
 def may_use_mlflow(data: bytes) -> bool:
-    """True unless the file certainly has no MLflow call or fact to resolve.
-
-    Identifiers are NFKC-normalised by Python, so non-ASCII files are normalised first.
-    """
-    if b"mlflow" in data or b"MLFLOW_" in data:
-        return _RESOLVABLE.search(data) is not None
-    if data.isascii():
+    """True unless the file certainly has no MLflow call or fact to resolve."""
+    if b"MLFLOW_TRACKING_URI" in data or b"MLFLOW_REGISTRY_URI" in data:
+        return True
+    if b"mlflow" in data:
+        return _names_mlflow_in_an_import(data)
+    if data.isascii() or not any(marker in data for marker in _FOLDABLE):
         return False
+    # Python NFKC-normalises identifiers: a fullwidth `import mlflow` imports mlflow.
     text = unicodedata.normalize("NFKC", data.decode("utf-8", errors="ignore"))
-    return "mlflow" in text and _RESOLVABLE.search(text.encode("utf-8")) is not None
+    return "mlflow" in text and _names_mlflow_in_an_import(text.encode("utf-8"))
+
+
+def _names_mlflow_in_an_import(data: bytes) -> bool:
+    """Whether some `mlflow` stands on an import line, in quotes (a module name given to an
+    importer, or any code line of a notebook's JSON), after a line continuation, or in a
+    notebook that `%run`s another."""
+    if b"%run" in data:
+        return True
+    start = 0
+    while (index := data.find(b"mlflow", start)) != -1:
+        line_start = data.rfind(b"\n", 0, index) + 1
+        before = data[line_start:index]
+        if before.endswith((b'"', b"'")) or _IMPORT_WORD.search(before):
+            return True
+        if not before.strip() and data[:line_start].rstrip(b"\r\n").endswith(b"\\"):
+            return True  # `from \` newline `mlflow import x`
+        start = index + 6
+    return False
