@@ -25,8 +25,8 @@ from analyzers.aggregate import (
     usage_matrix,
     wilson_interval,
 )
+from tests.analyzers.study_fixture import STUDY, copy_study
 
-STUDY = Path(__file__).parents[1] / "fixtures" / "study"
 ANALYSED = ["acme/churn-sklearn", "acme/keras-notebooks", "beta/genai-agent",
             "beta/registry-client", "delta/broken-files", "eta/projects-demo",
             "gamma/lightning-only", "gamma/mixed"]
@@ -37,10 +37,6 @@ def agg() -> Aggregates:
     return aggregate(load_study(STUDY))
 
 
-def copy_study(tmp_path: Path) -> Path:
-    target = tmp_path / "study"
-    shutil.copytree(STUDY, target)
-    return target
 
 
 # --- Wilson score interval -------------------------------------------------------------------

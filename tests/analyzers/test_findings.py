@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -36,8 +35,8 @@ from analyzers.export import export_study
 from analyzers.locations import LOCATION_CLASSES
 from analyzers.report import build_report
 from analyzers.versioning import MODEL_URI_KINDS, TOKEN_KINDS
+from tests.analyzers.study_fixture import STUDY, copy_study
 
-STUDY = Path(__file__).parents[1] / "fixtures" / "study"
 EN = "\u2013"  # the report's en dash between interval bounds
 
 
@@ -46,10 +45,6 @@ def agg() -> Aggregates:
     return aggregate(load_study(STUDY))
 
 
-def copy_study(tmp_path: Path) -> Path:
-    target = tmp_path / "study"
-    shutil.copytree(STUDY, target)
-    return target
 
 
 def append(path: Path, *lines: str) -> None:

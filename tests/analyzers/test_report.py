@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -16,8 +15,8 @@ import pytest
 from analyzers.aggregate import aggregate, load_study
 from analyzers.charts import build_charts, find_browser
 from analyzers.report import Report, build_report, render_index
+from tests.analyzers.study_fixture import STUDY, copy_study
 
-STUDY = Path(__file__).parents[1] / "fixtures" / "study"
 GOLDEN = Path(__file__).parent / "golden"
 CHARTS = ["adoption", "adoption-by-kind", "coverage", "cooccurrence", "top-keys",
           "adoption-by-year"]
@@ -31,10 +30,6 @@ needs_browser = pytest.mark.skipif(
     reason="no Chromium or Chrome on PATH (apt-get install chromium, or set BROWSER_PATH)")
 
 
-def copy_study(tmp_path: Path) -> Path:
-    target = tmp_path / "study"
-    shutil.copytree(STUDY, target)
-    return target
 
 
 @pytest.fixture(scope="module")
