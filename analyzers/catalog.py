@@ -177,12 +177,6 @@ class Catalog:
         entry = self.lookup(canonical_name)
         return entry.dimension if entry else OTHER
 
-    def exported_by(self, module: str, name: str) -> bool:
-        """Whether `from <module> import *` binds `name` to a known API or class."""
-        qualified = self.canonical(f"{module}.{name}")
-        return qualified in self.entries or qualified in self.instance_classes or (
-            self.lookup(qualified) is not None)
-
     def flavor_entries(self) -> Iterator[ApiEntry]:
         for flavor in sorted(self.flavors):
             for function in sorted(self.flavor_functions):

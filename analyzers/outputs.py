@@ -90,14 +90,14 @@ class ScanSummary:
     """Counts for the terminal: what was seen, what was found, what went wrong."""
 
     repos: set[str] = field(default_factory=set)
-    scripts_and_notebooks: int = 0
+    files: int = 0  # scripts and notebooks (not skipped directories or empty repositories)
     statuses: Counter[str] = field(default_factory=Counter)
     dimensions: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
     def add(self, result: FileResult) -> None:
         self.repos.add(result.repo)
-        self.scripts_and_notebooks += result.kind is not FileKind.DIRECTORY
+        self.files += result.kind is not FileKind.DIRECTORY
         self.statuses[result.status.value] += 1
         self.dimensions.update(call.dimension for call in result.calls)
         if result.status.is_error:
@@ -107,11 +107,6 @@ class ScanSummary:
     @property
     def calls(self) -> int:
         return sum(self.dimensions.values())
-
-    @property
-    def files(self) -> int:
-        """Python files seen (rows for skipped directories and empty repositories aside)."""
-        return self.scripts_and_notebooks
 
     def render(self, max_errors: int = 10) -> str:
         files = sum(self.statuses.values())

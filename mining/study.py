@@ -211,17 +211,27 @@ def _history_done(out_dir: Path, commit: str, options: HistoryOptions) -> bool:
     return recorded == _history_marker(commit, options)
 
 
-def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
-    """The outcome recorded by an earlier run, if it is for this commit and analyzer."""
+def _recorded(out_dir: Path) -> tuple[RepoOutcome, str] | None:
+    """The outcome an earlier run wrote for this repository, and its analyzer version."""
     try:
         recorded = json.loads((out_dir / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if recorded.pop("analyzer", None) != _analysis_version() or recorded.get("commit") != commit:
+    analyzer = recorded.pop("analyzer", "")
+    return RepoOutcome(**recorded), analyzer
+
+
+def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
+    """The recorded outcome, if it is for this commit and analyzer and not maybe transient."""
+    recorded = _recorded(out_dir)
+    if recorded is None:
         return None
-    if recorded.get("status") in (CloneStatus.TIMEOUT.value, CloneStatus.ERROR.value):
+    outcome, analyzer = recorded
+    if analyzer != _analysis_version() or outcome.commit != commit:
+        return None
+    if outcome.status in (CloneStatus.TIMEOUT.value, CloneStatus.ERROR.value):
         return None  # maybe transient: try again
-    return RepoOutcome(**recorded)
+    return outcome
 
 
 class Study:
@@ -308,11 +318,10 @@ class Study:
             shutil.copyfile(self.settings.dataset, copy)
         with csv_table(out / "repos.csv", REPO_COLUMNS) as repos:
             for row in rows:
-                outcome = _finished(self.out_dir(row["full_name"]), row.get("commit", "")) or \
-                    _recorded(self.out_dir(row["full_name"]))
-                if outcome is None:
-                    outcome = RepoOutcome(row["full_name"], row.get("commit", ""), "missing",
-                                          "not analysed yet: rerun the study")
+                recorded = _recorded(self.out_dir(row["full_name"]))
+                outcome = recorded[0] if recorded else RepoOutcome(
+                    row["full_name"], row.get("commit", ""), "missing",
+                    "not analysed yet: rerun the study")
                 repos.write(outcome.as_row())
                 counts[outcome.status] += 1
         # History tables only with --history: a study without it leaves them alone.
@@ -336,15 +345,6 @@ class Study:
             json.dump(provenance, handle, indent=2, sort_keys=True)
             handle.write("\n")
         return dict(counts)
-
-
-def _recorded(out_dir: Path) -> RepoOutcome | None:
-    try:
-        recorded = json.loads((out_dir / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    recorded.pop("analyzer", None)
-    return RepoOutcome(**recorded)
 
 
 def _run_local(tasks: Iterable[RepoTask], jobs: int,
