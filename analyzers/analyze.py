@@ -19,6 +19,7 @@ import libcst as cst
 
 from analyzers.catalog import Catalog, load_catalog
 from analyzers.notebooks import NotebookError, code_cells, neutralise_magics
+from analyzers.positions import ParsedModule
 from analyzers.prefilter import may_use_mlflow
 from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
 from analyzers.resolver import resolve_calls
@@ -61,7 +62,7 @@ def decode_source(data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _parse(text: str) -> tuple[cst.Module, str | None]:
+def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None]:
     """Parse with libcst after `ast` has bounded the nesting depth; also return ast's error.
 
     libcst's native parser can overflow the C stack (a crash, not an exception) on expressions
@@ -72,18 +73,18 @@ def _parse(text: str) -> tuple[cst.Module, str | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            tree: ast.Module | None = ast.parse(text)
         ast_error = None
     except (RecursionError, MemoryError) as error:
         raise _TooDeep(f"nested too deeply to parse ({type(error).__name__})") from None
     except SyntaxError as error:
         if any(reason in str(error.msg) for reason in _DEEP_SYNTAX):
             raise _TooDeep(f"line {error.lineno}: {error.msg}") from None
-        ast_error = f"line {error.lineno}: {error.msg}"
+        ast_error, tree = f"line {error.lineno}: {error.msg}", None
     except ValueError as error:  # null bytes
         raise _Unparsable(str(error)) from None
     try:
-        return cst.parse_module(text), ast_error
+        return ParsedModule(cell, cst.parse_module(text), tree), ast_error
     except cst.ParserSyntaxError as error:
         # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
         raise _Unparsable(ast_error or f"line {error.raw_line}: {error.message}") from None
@@ -101,7 +102,7 @@ def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -
     return _analyze_script(data, catalog)
 
 
-def _resolve(modules: list[tuple[int | None, cst.Module]], catalog: Catalog,
+def _resolve(modules: list[ParsedModule], catalog: Catalog,
              text: str) -> tuple[tuple[CallSite, ...], tuple[Fact, ...]]:
     """Resolve calls; a file that `%run`s another notebook is assumed to get `mlflow` from it
     (the usual Databricks layout), which only matters where it uses `mlflow` unbound."""
@@ -144,7 +145,7 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
     if ast_error is not None and _PYTHON2.search(data):
         return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({ast_error})")
     try:
-        calls, facts = _resolve([(None, module)], catalog, text)
+        calls, facts = _resolve([module], catalog, text)
         return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
@@ -157,12 +158,12 @@ def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAn
     lines = text.splitlines(keepends=True)
     starts = [0] + [number + 1 for number, line in enumerate(lines)
                     if _DATABRICKS_CELL.match(line)]
-    modules: list[tuple[int | None, cst.Module]] = []
+    modules: list[ParsedModule] = []
     skipped = []
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else len(lines)
         try:
-            modules.append((index, _parse_cell("".join(lines[start:end]))))
+            modules.append(_parse_cell("".join(lines[start:end]), index))
         except (_TooDeep, _Unparsable) as cell_error:
             skipped.append(f"cell at line {start + 1}: {cell_error}")
     if len(skipped) == len(starts):
@@ -188,11 +189,11 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
         return FileAnalysis(FileStatus.BAD_NOTEBOOK, str(error))
     if language and language not in ("python", "python3", "ipython", "ipython3"):
         return FileAnalysis(FileStatus.NOT_PYTHON, f"kernel language is {language}")
-    modules: list[tuple[int | None, cst.Module]] = []
+    modules: list[ParsedModule] = []
     skipped = []
     for cell in cells:
         try:
-            modules.append((cell.index, _parse_cell(cell.source)))
+            modules.append(_parse_cell(cell.source, cell.index))
         except (_TooDeep, _Unparsable) as error:
             skipped.append(f"cell {cell.index} {error}")
     detail = ""
@@ -205,9 +206,9 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
     return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
 
 
-def _parse_cell(source: str) -> cst.Module:
+def _parse_cell(source: str, cell: int) -> ParsedModule:
     try:
-        module, ast_error = _parse(source)
+        module, ast_error = _parse(source, cell)
         if ast_error is None:
             return module
     except _Unparsable:
@@ -215,8 +216,8 @@ def _parse_cell(source: str) -> cst.Module:
     # IPython syntax fails both parsers (or, like `!ls`, fools libcst): neutralise and retry.
     neutral = neutralise_magics(source)
     if neutral == source:
-        return _parse(source)[0]
-    return _parse(neutral)[0]
+        return _parse(source, cell)[0]
+    return _parse(neutral, cell)[0]
 
 
 def _decode_detail(error: UnicodeDecodeError) -> str:

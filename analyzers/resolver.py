@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from analyzers.catalog import ROOT_MODULE, Catalog, literal_string
+from analyzers.positions import Chain, ParsedModule, Positions
 from analyzers.records import CallSite, Fact
 from analyzers.uris import redact_uri
+from analyzers.walk import Walker
 
 # Environment variables that set where runs are stored, and the fact each one gives.
 ENV_FACTS = {"MLFLOW_TRACKING_URI": "tracking-uri", "MLFLOW_REGISTRY_URI": "registry-uri"}
@@ -174,6 +175,7 @@ class _Deferred:
     scope: Scope  # the scope the function was defined in
     self_owner: ClassInfo | None  # set for methods: their first parameter is `self`
     cell: int | None
+    statements: Chain  # the statements around the def, itself included
     defaults: dict[str, Value]  # `client=MlflowClient()`: evaluated where the def runs
 
 
@@ -181,6 +183,7 @@ class _Deferred:
 class _FoundFact:
     node: cst.CSTNode
     cell: int | None
+    statements: Chain
     fact: str
     value: str
     source: str
@@ -190,13 +193,15 @@ class _FoundFact:
 class _Found:
     node: cst.CSTNode
     cell: int | None
+    statements: Chain
     api: str
     keys: tuple[str, ...]
 
 
-class _Resolver(cst.CSTVisitor):
+class _Resolver(Walker):
     def __init__(self, catalog: Catalog,
                  known_attrs: Mapping[cst.ClassDef, dict[str, Value]] | None = None) -> None:
+        super().__init__()
         self.catalog = catalog
         # `self` attributes found by an earlier pass, for module-level code that used an
         # instance before its methods (which run later) were resolved.
@@ -358,7 +363,7 @@ class _Resolver(cst.CSTVisitor):
         if isinstance(target, cst.Name):
             self.bind(_id(target), value)
         elif isinstance(target, cst.Attribute):
-            target.value.visit(self)
+            self.walk(target.value)
             owner = self.evaluate(target.value)
             if isinstance(owner, SelfRef) and value is not None:
                 attr = _id(target.attr)
@@ -369,7 +374,7 @@ class _Resolver(cst.CSTVisitor):
         elif isinstance(target, cst.StarredElement):
             self.bind_target(target.value, None)
         else:
-            target.visit(self)
+            self.walk(target)
 
     # ------------------------------------------------------------------------------ imports
     def visit_Import(self, node: cst.Import) -> bool:
@@ -439,7 +444,7 @@ class _Resolver(cst.CSTVisitor):
             self._fact(node, fact, self.literal_text(value), "os.environ")
 
     def _fact(self, node: cst.CSTNode, fact: str, value: str | None, source: str) -> None:
-        self.facts.append(_FoundFact(node, self.cell, fact, redact_uri(value or ""), source))
+        self.facts.append(_FoundFact(node, self.cell, tuple(self.statements), fact, redact_uri(value or ""), source))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> bool:
         if not self._concatenation_depth:
@@ -477,7 +482,7 @@ class _Resolver(cst.CSTVisitor):
         api = self.catalog.canonical(qualified)
         entry = self.catalog.lookup(api)
         keys = entry.keys.extract(call) if entry and entry.keys and call is not None else ()
-        self.found.append(_Found(node, self.cell, api, keys))
+        self.found.append(_Found(node, self.cell, tuple(self.statements), api, keys))
         if entry is None or call is None:
             return
         for rule in entry.facts:
@@ -488,7 +493,7 @@ class _Resolver(cst.CSTVisitor):
 
     # ------------------------------------------------------------------ assignments and flow
     def visit_Assign(self, node: cst.Assign) -> bool:
-        node.value.visit(self)
+        self.walk(node.value)
         value = self.evaluate(node.value)
         for target in node.targets:  # os.environ["MLFLOW_TRACKING_URI"] = uri
             subscript = target.target
@@ -508,10 +513,10 @@ class _Resolver(cst.CSTVisitor):
         return False
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
-        node.annotation.visit(self)
+        self.walk(node.annotation)
         value = None
         if node.value is not None:
-            node.value.visit(self)
+            self.walk(node.value)
             value = self.evaluate(node.value)
         value = value or self._annotation_value(node.annotation)
         if value is not None or node.value is not None:
@@ -519,7 +524,7 @@ class _Resolver(cst.CSTVisitor):
         return False
 
     def visit_AugAssign(self, node: cst.AugAssign) -> bool:
-        node.value.visit(self)
+        self.walk(node.value)
         self.bind_target(node.target, None)
         return False
 
@@ -549,48 +554,48 @@ class _Resolver(cst.CSTVisitor):
         for block in blocks:
             self.scope.names = dict(start)
             if block is not None:
-                block.visit(self)
+                self.walk(block)
             states.append(self.scope.names)
         self.scope.names = _join(states)
 
     def visit_If(self, node: cst.If) -> bool:
-        node.test.visit(self)
+        self.walk(node.test)
         self._branches([node.body, node.orelse])
         return False
 
     def visit_While(self, node: cst.While) -> bool:
-        node.test.visit(self)
+        self.walk(node.test)
         self._branches([node.body, None])
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.walk(node.orelse)
         return False
 
     def visit_For(self, node: cst.For) -> bool:
-        node.iter.visit(self)
+        self.walk(node.iter)
         start = dict(self.scope.names)
         self.bind_target(node.target, None)
-        node.body.visit(self)
+        self.walk(node.body)
         self.scope.names = _join([start, self.scope.names])
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.walk(node.orelse)
         return False
 
     def visit_Try(self, node: cst.Try | cst.TryStar) -> bool:
         start = dict(self.scope.names)
-        node.body.visit(self)
+        self.walk(node.body)
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.walk(node.orelse)
         after_body = self.scope.names
         # A handler may start anywhere in the body: from what was bound before or after it.
         handler_start = _join([start, after_body])
         states = [after_body]
         for handler in node.handlers:
             self.scope.names = dict(handler_start)
-            handler.visit(self)
+            self.walk(handler)
             states.append(self.scope.names)
         self.scope.names = _join(states)
         if node.finalbody is not None:
-            node.finalbody.visit(self)
+            self.walk(node.finalbody)
         return False
 
     def visit_TryStar(self, node: cst.TryStar) -> bool:
@@ -598,21 +603,21 @@ class _Resolver(cst.CSTVisitor):
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> bool:
         if node.type is not None:
-            node.type.visit(self)
+            self.walk(node.type)
         if node.name is not None:
             self.bind_target(node.name.name, None)
-        node.body.visit(self)
+        self.walk(node.body)
         return False
 
     def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> bool:
-        node.type.visit(self)
+        self.walk(node.type)
         if node.name is not None:
             self.bind_target(node.name.name, None)
-        node.body.visit(self)
+        self.walk(node.body)
         return False
 
     def visit_Match(self, node: cst.Match) -> bool:
-        node.subject.visit(self)
+        self.walk(node.subject)
         self._branches([case for case in node.cases] + [None])
         return False
 
@@ -622,7 +627,7 @@ class _Resolver(cst.CSTVisitor):
         return True
 
     def visit_WithItem(self, node: cst.WithItem) -> bool:
-        node.item.visit(self)
+        self.walk(node.item)
         if node.asname is not None:
             self.bind_target(node.asname.name, None)
         return False
@@ -630,10 +635,10 @@ class _Resolver(cst.CSTVisitor):
     # ------------------------------------------------------------------------------ scopes
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         for decorator in node.decorators:
-            decorator.visit(self)
-        node.params.visit(self)  # defaults and annotations run at definition time
+            self.walk(decorator)
+        self.walk(node.params)  # defaults and annotations run at definition time
         if node.returns is not None:
-            node.returns.visit(self)
+            self.walk(node.returns)
         self_owner = None
         name = _id(node.name)
         in_class = self.scope.kind == "class" and self.scope.owner is not None
@@ -654,21 +659,22 @@ class _Resolver(cst.CSTVisitor):
                 self.scope.owner.attrs[name] = returns  # a property: self.client is one
                 returns = None
         self.bind(name, Returns(returns) if returns is not None else None)
-        self.deferred.append(_Deferred(node, self.scope, self_owner, self.cell, defaults))
+        self.deferred.append(_Deferred(node, self.scope, self_owner, self.cell, tuple(self.statements),
+                                       defaults))
         return False
 
     def visit_Param(self, node: cst.Param) -> bool:
         # Only defaults and annotations belong to the defining scope; names are bound later.
         if node.annotation is not None:
-            node.annotation.visit(self)
+            self.walk(node.annotation)
         if node.default is not None:
-            node.default.visit(self)
+            self.walk(node.default)
         return False
 
     def _resolve_function(self, item: _Deferred) -> None:
-        outer, outer_cell = self.scope, self.cell
+        outer, outer_cell, outer_statements = self.scope, self.cell, self.statements
         self.scope = Scope("function", item.scope)
-        self.cell = item.cell
+        self.cell, self.statements = item.cell, list(item.statements)
         params = item.function.params
         positional = [*params.posonly_params, *params.params]
         for index, param in enumerate(_params(params)):
@@ -677,26 +683,26 @@ class _Resolver(cst.CSTVisitor):
             if index == 0 and item.self_owner is not None and param in positional:
                 value = SelfRef(item.self_owner)
             self.bind(name, value)
-        item.function.body.visit(self)
-        self.scope, self.cell = outer, outer_cell
+        self.walk(item.function.body)
+        self.scope, self.cell, self.statements = outer, outer_cell, outer_statements
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
-        node.params.visit(self)
+        self.walk(node.params)
         outer = self.scope
         self.scope = Scope("function", outer)
         for param in _params(node.params):
             self.bind(_id(param.name), None)
-        node.body.visit(self)
+        self.walk(node.body)
         self.scope = outer
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         for decorator in node.decorators:
-            decorator.visit(self)
+            self.walk(decorator)
         info = ClassInfo(attrs=dict(self.known_attrs.get(node, {})))
         self.classes[node] = info
         for base in node.bases:
-            base.visit(self)
+            self.walk(base)
             value = self.evaluate(base.value)
             if isinstance(value, UserClass):
                 info.bases.append(value.info)
@@ -705,10 +711,10 @@ class _Resolver(cst.CSTVisitor):
                 if canonical in self.catalog.instance_classes:
                     info.extends = canonical
         for keyword in node.keywords:
-            keyword.visit(self)
+            self.walk(keyword)
         outer = self.scope
         self.scope = Scope("class", outer, owner=info)
-        node.body.visit(self)
+        self.walk(node.body)
         self.scope = outer
         self.bind(_id(node.name), UserClass(info))
         return False
@@ -716,20 +722,20 @@ class _Resolver(cst.CSTVisitor):
     def _comprehension(self, node: cst.BaseComp | cst.DictComp,
                        results: Sequence[cst.BaseExpression]) -> bool:
         outer = self.scope
-        node.for_in.iter.visit(self)  # the first iterable is evaluated in the enclosing scope
+        self.walk(node.for_in.iter)  # the first iterable is evaluated in the enclosing scope
         self.scope = Scope("comprehension", outer)
         comp_for: cst.CompFor | None = node.for_in
         first = True
         while comp_for is not None:
             if not first:
-                comp_for.iter.visit(self)
+                self.walk(comp_for.iter)
             first = False
             self.bind_target(comp_for.target, None)
             for condition in comp_for.ifs:
-                condition.visit(self)
+                self.walk(condition)
             comp_for = comp_for.inner_for_in
         for result in results:
-            result.visit(self)
+            self.walk(result)
         self.scope = outer
         return False
 
@@ -814,29 +820,30 @@ def _params(params: cst.Parameters) -> list[cst.Param]:
     return [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kwargs]
 
 
-def _resolve_modules(modules: Sequence[tuple[int | None, cst.Module]], catalog: Catalog,
+def _resolve_modules(modules: Sequence[ParsedModule], catalog: Catalog,
                      preimported: Iterable[str],
                      known_attrs: Mapping[cst.ClassDef, dict[str, Value]]) -> _Resolver:
     resolver = _Resolver(catalog, known_attrs)
     for module_name in preimported:
         resolver.bind(module_name.split(".", 1)[0], QName(module_name.split(".", 1)[0]))
-    for cell, module in modules:
-        resolver.cell = cell
-        module.visit(resolver)
+    for parsed in modules:
+        resolver.cell = parsed.cell
+        for statement in parsed.module.body:
+            resolver.walk(statement)
     resolver.cell = None
     resolver.resolve_deferred()
     return resolver
 
 
-def resolve_calls(modules: Sequence[tuple[int | None, cst.Module]], catalog: Catalog,
+def resolve_calls(modules: Sequence[ParsedModule], catalog: Catalog,
                   preimported: Iterable[str] = ()) -> tuple[list[CallSite], list[Fact]]:
     """All MLflow call sites in `modules`, resolved as one module in the order given, and the
     facts read beside them (tracking URIs, model names, model URI literals...).
 
-    Each item is `(cell, module)`: `cell` is a notebook cell's index, or None for a script.
-    `preimported` modules are bound before the first statement, as when a notebook's `%run`
-    of another notebook imported them. Both lists are ordered by cell, line and column;
-    positions are 1-based lines, 0-based columns.
+    Each module's `cell` is a notebook cell's index, or None for a script. `preimported`
+    modules are bound before the first statement, as when a notebook's `%run` of another
+    notebook imported them. Both lists are ordered by cell, line and column; positions are
+    1-based lines, 0-based columns.
     """
     resolver = _resolve_modules(modules, catalog, preimported, {})
     if resolver.missed_attribute and any(info.attrs for info in resolver.classes.values()):
@@ -844,25 +851,16 @@ def resolve_calls(modules: Sequence[tuple[int | None, cst.Module]], catalog: Cat
         # knowing every class's attributes from the start.
         resolver = _resolve_modules(modules, catalog, preimported,
                                     {node: info.attrs for node, info in resolver.classes.items()})
-    wrappers = {cell: MetadataWrapper(module, unsafe_skip_copy=True) for cell, module in modules}
-
-    positions: dict[int | None, Mapping[cst.CSTNode, CodeRange]] = {}
-
-    def start(cell: int | None, node: cst.CSTNode) -> tuple[int, int]:
-        if cell not in positions:
-            positions[cell] = wrappers[cell].resolve(PositionProvider)
-        position = positions[cell][node].start
-        return position.line, position.column
-
+    positions = {parsed.cell: Positions(parsed) for parsed in modules}
     sites = []
     for found in resolver.found:
-        line, column = start(found.cell, found.node)
+        line, column = positions[found.cell].start(found.statements, found.node)
         sites.append(CallSite(line=line, column=column, api=found.api,
                               dimension=catalog.dimension(found.api), keys=found.keys,
                               cell=found.cell))
     facts = []
     for fact in resolver.facts:
-        line, column = start(fact.cell, fact.node)
+        line, column = positions[fact.cell].start(fact.statements, fact.node)
         facts.append(Fact(line=line, column=column, fact=fact.fact, value=fact.value,
                           source=fact.source, cell=fact.cell))
     sites.sort(key=lambda s: (-1 if s.cell is None else s.cell, s.line, s.column, s.api))

@@ -127,7 +127,7 @@ def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings
                      workers: AnalysisWorkers) -> Iterator[tuple[Entry, FileAnalysis]]:
     """Analyses in entry order, with up to a few files per worker in flight."""
     window: deque[_Pending] = deque()
-    limit = max(1, settings.jobs) * 4
+    limit = max(1, settings.jobs) * 32
     for entry in entries:
         window.append(_prepare(repo, entry, settings, cache, workers))
         while len(window) > limit or (window and window[0].future is None):
