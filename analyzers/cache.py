@@ -3,18 +3,26 @@
 The key is the file's git blob SHA (so a file shared by forks, template copies and reruns is
 analysed once, and history walks can look blobs up without reading them), its kind, and the
 versions of the analyzer and the catalog: changing either invalidates every entry.
+
+Beside it, a file index remembers, per absolute path, the file's stat signature (size, mtime,
+ctime, inode) and what reading it gave: its blob SHA, or that the pre-filter ruled it out. A
+rerun over unchanged files then reads no file at all. As in git's index, a file changed too
+recently to trust its timestamps (ctime within the last 2 s) is not remembered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import time
 from pathlib import Path
 
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 
 ANALYZER_VERSION = "2"
+RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
 
 
 def blob_sha(data: bytes) -> str:
@@ -53,7 +61,10 @@ class AnalysisCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS analysis (key TEXT PRIMARY KEY, value TEXT)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS files "
+                         "(path TEXT PRIMARY KEY, stat TEXT, salt TEXT, blob TEXT)")
         self._pending: list[tuple[str, str]] = []
+        self._pending_files: list[tuple[str, str, str, str | None]] = []
         self.hits = 0
         self.misses = 0
 
@@ -75,12 +86,32 @@ class AnalysisCache:
         if len(self._pending) >= 200:
             self.flush()
 
+    def known_files(self, root: str) -> dict[str, tuple[str, str | None]]:
+        """Path → (stat signature, blob SHA or None if pre-filtered out) for what earlier
+        scans read under `root` (a directory or a single file's absolute path)."""
+        rows = self._db.execute(
+            "SELECT path, stat, blob FROM files WHERE salt = ? AND "
+            "(path = ? OR (path >= ? AND path < ?))",
+            (self._salt, root, root + os.sep, root + chr(ord(os.sep) + 1)))
+        return {path: (stat, blob) for path, stat, blob in rows}
+
+    def remember_file(self, path: str, stat: str, changed_ns: int, blob: str | None) -> None:
+        """What reading `path` gave: its blob SHA, or None when the pre-filter ruled it out."""
+        if time.time_ns() - changed_ns < RACY_NS:
+            return
+        self._pending_files.append((path, stat, self._salt, blob))
+        if len(self._pending_files) >= 1000:
+            self.flush()
+
     def flush(self) -> None:
-        if self._pending:
+        if self._pending or self._pending_files:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO analysis VALUES (?, ?)",
                                      self._pending)
+                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                                     self._pending_files)
             self._pending.clear()
+            self._pending_files.clear()
 
     def close(self) -> None:
         self.flush()

@@ -204,7 +204,7 @@ def _load(data: bytes) -> Catalog:
             raise ValueError(f"catalog: flavor dimension {dimension!r} is not declared")
     normalise = sorted(table["normalise"].items(), key=lambda item: -len(item[0]))
     return Catalog(
-        version=hashlib.sha256(data).hexdigest()[:16],
+        version=_version(data),
         dimensions=dimensions,
         entries=entries,
         normalise=tuple(normalise),
@@ -219,6 +219,17 @@ def _load(data: bytes) -> Catalog:
 def _fact_rules(spec: dict) -> tuple[FactRule, ...]:
     return tuple(rule for fact, text in spec.get("facts", {}).items()
                  for rule in FactRule.parse(fact, text))
+
+
+def _version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+@cache
+def catalog_version() -> str:
+    """`load_catalog().version` without parsing the catalog: what a scan answered wholly from
+    the cache needs."""
+    return _version(CATALOG_PATH.read_bytes())
 
 
 @cache

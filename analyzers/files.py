@@ -29,6 +29,9 @@ class Entry:
     status: FileStatus | None = None
     detail: str = ""
     size: int = 0
+    # size, mtime, ctime and inode: while these are unchanged, so are the file's bytes.
+    stat_key: str = ""
+    changed_ns: int = 0  # ctime: when the file's content or metadata last changed
 
 
 def walk(root: str, include_vendored: bool = False) -> Iterator[Entry]:
@@ -38,7 +41,9 @@ def walk(root: str, include_vendored: bool = False) -> Iterator[Entry]:
         name = os.path.basename(root)
         kind = SUFFIX_KINDS.get(os.path.splitext(name)[1])
         if kind is not None:
-            yield Entry(name, kind, size=os.stat(root).st_size)
+            info = os.stat(root)
+            yield Entry(name, kind, size=info.st_size, stat_key=_stat_key(info),
+                        changed_ns=info.st_ctime_ns)
         return
     yield from _walk_dir(root, "", include_vendored)
 
@@ -75,7 +80,8 @@ def _walk_dir(root: str, relative: str, include_vendored: bool) -> Iterator[Entr
         elif stat.S_ISREG(info.st_mode):
             kind = SUFFIX_KINDS.get(os.path.splitext(child.name)[1])
             if kind is not None:
-                yield Entry(path, kind, size=info.st_size)
+                yield Entry(path, kind, size=info.st_size, stat_key=_stat_key(info),
+                            changed_ns=info.st_ctime_ns)
 
 
 def regular_files(root: str, include_vendored: bool = False,
@@ -110,6 +116,10 @@ def skipped_directory(directory: os.DirEntry[str], include_vendored: bool) -> Fi
             os.path.join(directory.path, "pyvenv.cfg"))):
         return FileStatus.VENDORED
     return None
+
+
+def _stat_key(info: os.stat_result) -> str:
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
 
 
 def _kind_of(name: str) -> FileKind:

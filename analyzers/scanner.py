@@ -6,22 +6,24 @@ so a user's script is a for-loop and nothing holds more than a small window of f
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import subprocess
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzers.cache import AnalysisCache, blob_sha, default_cache_path
-from analyzers.catalog import load_catalog
+from analyzers.catalog import catalog_version, load_catalog
 from analyzers.files import Entry, walk
 from analyzers.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileResult, FileStatus, RepoRef
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 MIB = 1024 * 1024
 _GITHUB_REMOTE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
@@ -90,10 +92,9 @@ def scan_repos(repos: Iterable[RepoRef], settings: ScanSettings | None = None,
                progress: ProgressCallback | None = None) -> Iterator[FileResult]:
     settings = settings or ScanSettings()
     repos = list(repos)
-    catalog = load_catalog()
     cache = None
     if settings.use_cache:
-        cache = AnalysisCache(settings.cache_path or default_cache_path(), catalog.version)
+        cache = AnalysisCache(settings.cache_path or default_cache_path(), catalog_version())
     workers = AnalysisWorkers(settings.jobs)
     try:
         for index, repo in enumerate(repos):
@@ -128,8 +129,9 @@ def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings
     """Analyses in entry order, with up to a few files per worker in flight."""
     window: deque[_Pending] = deque()
     limit = max(1, settings.jobs) * 32
+    known = cache.known_files(repo.root) if cache is not None else {}
     for entry in entries:
-        window.append(_prepare(repo, entry, settings, cache, workers))
+        window.append(_prepare(repo, entry, settings, cache, workers, known))
         while len(window) > limit or (window and window[0].future is None):
             yield _finish(window.popleft(), cache, workers)
     while window:
@@ -137,7 +139,8 @@ def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings
 
 
 def _prepare(repo: RepoRef, entry: Entry, settings: ScanSettings, cache: AnalysisCache | None,
-             workers: AnalysisWorkers) -> _Pending:
+             workers: AnalysisWorkers,
+             known: dict[str, tuple[str, str | None]]) -> _Pending:
     if entry.status is not None:
         return _Pending(entry, FileAnalysis(entry.status, entry.detail))
     cap = settings.max_bytes(entry.kind)
@@ -145,6 +148,14 @@ def _prepare(repo: RepoRef, entry: Entry, settings: ScanSettings, cache: Analysi
         return _Pending(entry, FileAnalysis(
             FileStatus.TOO_LARGE, f"{entry.size} bytes is over the {cap}-byte cap"))
     path = os.path.join(repo.root, entry.path) if os.path.isdir(repo.root) else repo.root
+    if cache is not None and entry.stat_key and path in known and (
+            known[path][0] == entry.stat_key):
+        blob = known[path][1]  # unchanged since a scan read it: no need to read it again
+        if blob is None:
+            return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW))
+        cached = cache.get(cache.key(blob, entry.kind.value))
+        if cached is not None:
+            return _Pending(entry, cached)
     try:
         with open(path, "rb") as handle:
             data = handle.read(cap + 1)
@@ -153,10 +164,15 @@ def _prepare(repo: RepoRef, entry: Entry, settings: ScanSettings, cache: Analysi
     if len(data) > cap:
         return _Pending(entry, FileAnalysis(FileStatus.TOO_LARGE, f"over the {cap}-byte cap"))
     if not may_use_mlflow(data):
+        if cache is not None and entry.stat_key:
+            cache.remember_file(path, entry.stat_key, entry.changed_ns, None)
         return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW))
     key = None
     if cache is not None:
-        key = cache.key(blob_sha(data), entry.kind.value)
+        blob = blob_sha(data)
+        if entry.stat_key:
+            cache.remember_file(path, entry.stat_key, entry.changed_ns, blob)
+        key = cache.key(blob, entry.kind.value)
         cached = cache.get(key)
         if cached is not None:
             return _Pending(entry, cached)
@@ -194,6 +210,10 @@ class AnalysisWorkers:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            # Imported here: a scan answered wholly from the cache starts no process.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["analyzers.analyze"])
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=context,
@@ -207,7 +227,7 @@ class AnalysisWorkers:
             return future
         try:
             return self._executor().submit(analyze_bytes, data, kind)
-        except BrokenProcessPool:
+        except BrokenExecutor:
             self._restart()
             return self._executor().submit(analyze_bytes, data, kind)
 
@@ -216,14 +236,14 @@ class AnalysisWorkers:
         which one is unknown), the file is analysed again alone."""
         try:
             return future.result()
-        except BrokenProcessPool:
+        except BrokenExecutor:
             return self.run_isolated(data, kind)
 
     def run_isolated(self, data: bytes, kind: FileKind) -> FileAnalysis:
         self._restart()
         try:
             return self._executor().submit(analyze_bytes, data, kind).result()
-        except BrokenProcessPool:
+        except BrokenExecutor:
             self._restart()
             return FileAnalysis(FileStatus.CRASH,
                                 "the analyzer's worker process died on this file")

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 # A cell starting with one of these is evaluated as a formula by Excel, LibreOffice and Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+_QUOTABLE_FIRST = frozenset("".join(FORMULA_PREFIXES) + "'")
 
 
 def neutralise(value: object) -> str:
@@ -19,6 +20,8 @@ def neutralise(value: object) -> str:
 
     Numbers are written as they are: `-1` is data, not a formula.
     """
+    if type(value) is str:  # the common case first: most cells are plain text
+        return "'" + value if value[:1] in _QUOTABLE_FIRST and _needs_quote(value) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -75,14 +78,14 @@ class CsvTable:
 
     def __init__(self, handle: IO[str], columns: Sequence[str]) -> None:
         self.columns = tuple(columns)
+        self._known = frozenset(self.columns)
         self._writer = csv.writer(handle, lineterminator="\n")
         self._writer.writerow(self.columns)
         self.rows_written = 0
 
     def write(self, row: Mapping[str, Any]) -> None:
-        unknown = set(row) - set(self.columns)
-        if unknown:
-            raise KeyError(f"columns not in table: {sorted(unknown)}")
+        if not self._known.issuperset(row):
+            raise KeyError(f"columns not in table: {sorted(set(row) - self._known)}")
         self._writer.writerow([neutralise(row.get(column)) for column in self.columns])
         self.rows_written += 1
 

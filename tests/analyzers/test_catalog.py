@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analyzers.analyze import analyze_bytes
-from analyzers.catalog import OTHER, KeysRule, load_catalog
+from analyzers.catalog import OTHER, KeysRule, catalog_version, load_catalog
 from analyzers.records import FileKind
 
 CATALOG = load_catalog()
@@ -69,3 +69,7 @@ def test_keys_rules(rule: str, call: str, keys: tuple[str, ...]) -> None:
     node = cst.parse_expression(call)
     assert isinstance(node, cst.Call)
     assert KeysRule.parse(rule).extract(node) == keys
+
+
+def test_catalog_version_without_parsing_is_the_parsed_catalogs() -> None:
+    assert catalog_version() == load_catalog().version

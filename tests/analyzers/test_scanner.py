@@ -6,11 +6,13 @@ import os
 import shutil
 import signal
 import sqlite3
+import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 
+from analyzers import cache as cache_module
 from analyzers.cache import AnalysisCache, blob_sha, encode
 from analyzers.catalog import load_catalog
 from analyzers.files import Entry
@@ -140,6 +142,77 @@ def test_cache_is_written_and_read(tmp_path: Path) -> None:
         db.execute("UPDATE analysis SET value = ?", (encode(planted),))
     (second,) = scan(repo, settings=settings)
     assert first[0].detail == "" and second.detail == "planted"
+
+
+_OPENED: list[str] | None = None
+
+
+def _record_opens(event: str, args: tuple) -> None:
+    if event == "open" and _OPENED is not None and isinstance(args[0], str):
+        _OPENED.append(args[0])
+
+
+sys.addaudithook(_record_opens)
+
+
+def _opened_during(run) -> list[str]:
+    """Every path this process opened while `run()` ran (an audit hook, not a mock)."""
+    global _OPENED
+    _OPENED = []
+    try:
+        run()
+        return _OPENED
+    finally:
+        _OPENED = None
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by a test are younger than the index's 2 s safety margin."""
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+
+
+def test_a_rerun_over_unchanged_files_reads_none_of_them(tmp_path: Path, settled: None) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / "a.py").write_text("import mlflow\nmlflow.log_param('a', 1)\n")
+    (repo / "b.py").write_text("print('no tracking here')\n")
+    settings = ScanSettings(jobs=0, cache_path=tmp_path / "cache.sqlite")
+    first = list(scan(repo, settings=settings))
+    second: list = []
+    opened = _opened_during(lambda: second.extend(scan(repo, settings=settings)))
+    assert second == first
+    assert [r.status for r in second] == [FileStatus.ANALYZED, FileStatus.NO_MLFLOW]
+    assert not [path for path in opened if path.startswith(str(repo))]
+
+
+def test_a_file_changed_in_place_is_read_again(tmp_path: Path, settled: None) -> None:
+    """Same size, same inode, mtime put back: the ctime still tells the change."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    path = repo / "a.py"
+    path.write_text("import mlflow\nmlflow.log_param('a', 1)\n")
+    settings = ScanSettings(jobs=0, cache_path=tmp_path / "cache.sqlite")
+    (first,) = scan(repo, settings=settings)
+    before = path.stat()
+    with open(path, "r+") as handle:  # rewrite in place: the inode stays
+        handle.write("import mlflow\nmlflow.log_param('b', 1)\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_ino) == (before.st_size, before.st_ino)
+    (second,) = scan(repo, settings=settings)
+    assert [c.keys for c in first.calls] == [("a",)]
+    assert [c.keys for c in second.calls] == [("b",)]
+
+
+def test_files_changed_within_the_safety_margin_are_not_remembered(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / "a.py").write_text("import mlflow\nmlflow.end_run()\n")
+    cache_path = tmp_path / "cache.sqlite"
+    list(scan(repo, settings=ScanSettings(jobs=0, cache_path=cache_path)))
+    db = sqlite3.connect(cache_path)
+    assert db.execute("SELECT count(*) FROM analysis").fetchone() == (1,)
+    assert db.execute("SELECT count(*) FROM files").fetchone() == (0,)
 
 
 def test_cache_key_changes_with_catalog_version(tmp_path: Path) -> None:
