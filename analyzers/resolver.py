@@ -466,6 +466,8 @@ class _Resolver(Walker):
         self._concatenation_depth -= 1
 
     def _model_uri(self, node: cst.BaseExpression) -> None:
+        if not _may_start_model_uri(node):
+            return
         text = self.literal_text(node)
         if text is not None and text.startswith(MODEL_URI_PREFIXES):
             self._fact(node, "model-uri", text, "string-literal")
@@ -778,6 +780,21 @@ class _Resolver(Walker):
         owners = {id(item.self_owner): item.self_owner for item in items if item.self_owner}
         return sorted((key, tuple(sorted(owner.attrs.items(), key=lambda kv: kv[0])))
                       for key, owner in owners.items())
+
+
+def _may_start_model_uri(node: cst.BaseExpression) -> bool:
+    """False when a string literal certainly does not start with `models:/` or `runs:/`: a
+    look at its first character, which spares evaluating every string of a file."""
+    while isinstance(node, cst.ConcatenatedString):
+        node = node.left
+    if isinstance(node, cst.SimpleString):
+        first = node.value[len(node.prefix) + len(node.quote):][:1]
+    elif isinstance(node, cst.FormattedString) and isinstance(
+            node.parts[:1] and node.parts[0], cst.FormattedStringText):
+        first = node.parts[0].value[:1]  # type: ignore[union-attr]
+    else:
+        return True  # starts with a computed part, which may be a name bound to "models:/"
+    return first in ("m", "r", "\\")
 
 
 def _environment_read(node: cst.BaseExpression) -> str | None:

@@ -120,6 +120,17 @@ CASES: list[tuple[str, str, set[tuple[int, str, str, str]]]] = [
         """, {(2, "model-uri", "models:/churn@champion", "string-literal"),
               (3, "model-uri", "models:/{…}/Production", "string-literal"),
               (4, "model-uri", "models:/churn/3", "string-literal")}),
+    ("model-uri-spellings", """
+        import mlflow
+        PREFIX = "runs:/"
+        a = f"{PREFIX}abc/model"
+        b = r'runs:/def/model' + suffix
+        c = "\\x6dodels:/escaped/1"
+        d = ""
+        """, {(2, "model-uri", "runs:/", "string-literal"),
+              (3, "model-uri", "runs:/abc/model", "string-literal"),
+              (4, "model-uri", "runs:/def/model", "string-literal"),
+              (5, "model-uri", "models:/escaped/1", "string-literal")}),
     ("artifact-paths", """
         import mlflow
         mlflow.log_artifact("src/train.py")
