@@ -130,15 +130,17 @@ def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings
     window: deque[_Pending] = deque()
     limit = max(1, settings.jobs) * 32
     known = cache.known_files(repo.root) if cache is not None else {}
+    directory = os.path.isdir(repo.root)  # else the repository is a single file
     for entry in entries:
-        window.append(_prepare(repo, entry, settings, cache, workers, known))
+        path = os.path.join(repo.root, entry.path) if directory else repo.root
+        window.append(_prepare(path, entry, settings, cache, workers, known))
         while len(window) > limit or (window and window[0].future is None):
             yield _finish(window.popleft(), cache, workers)
     while window:
         yield _finish(window.popleft(), cache, workers)
 
 
-def _prepare(repo: RepoRef, entry: Entry, settings: ScanSettings, cache: AnalysisCache | None,
+def _prepare(path: str, entry: Entry, settings: ScanSettings, cache: AnalysisCache | None,
              workers: AnalysisWorkers,
              known: dict[str, tuple[str, str | None]]) -> _Pending:
     if entry.status is not None:
@@ -147,7 +149,6 @@ def _prepare(repo: RepoRef, entry: Entry, settings: ScanSettings, cache: Analysi
     if entry.size > cap:
         return _Pending(entry, FileAnalysis(
             FileStatus.TOO_LARGE, f"{entry.size} bytes is over the {cap}-byte cap"))
-    path = os.path.join(repo.root, entry.path) if os.path.isdir(repo.root) else repo.root
     if cache is not None and entry.stat_key and path in known and (
             known[path][0] == entry.stat_key):
         blob = known[path][1]  # unchanged since a scan read it: no need to read it again
