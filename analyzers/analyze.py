@@ -14,11 +14,18 @@ import sys
 import tokenize
 import warnings
 from dataclasses import replace
+from typing import TypeVar
 
 import libcst as cst
 
 from analyzers.catalog import Catalog, load_catalog
-from analyzers.notebooks import NotebookError, code_cells, neutralise_magics
+from analyzers.notebooks import (
+    CodeCell,
+    NotebookError,
+    code_cells,
+    neutralise_magics,
+    written_script,
+)
 from analyzers.positions import ParsedModule
 from analyzers.prefilter import may_use_mlflow
 from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
@@ -38,6 +45,9 @@ _DEEP_SYNTAX = ("too many nested parentheses", "too many levels of indentation",
                 "too many statically nested blocks")
 # libcst's visitors recurse once per nesting level; ast has already bounded the depth.
 _RECURSION_LIMIT = 20_000
+
+
+_Located = TypeVar("_Located", CallSite, Fact)
 
 
 class _TooDeep(Exception):
@@ -199,11 +209,44 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
     detail = ""
     if skipped:
         detail = f"{len(skipped)} of {len(cells)} code cells skipped: " + "; ".join(skipped[:3])
+    calls: tuple[CallSite, ...] = ()
+    facts: tuple[Fact, ...] = ()
     try:
-        calls, facts = _resolve(modules, catalog, "\n".join(cell.source for cell in cells))
+        for group, text in _modules_by_file(cells, modules):
+            group_calls, group_facts = _resolve(group, catalog, text)
+            calls, facts = calls + group_calls, facts + group_facts
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
-    return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
+    return FileAnalysis(FileStatus.ANALYZED, detail, _in_order(calls), _in_order(facts))
+
+
+def _modules_by_file(cells: list[CodeCell], modules: list[ParsedModule]) -> list[
+        tuple[list[ParsedModule], str]]:
+    """The notebook's own cells as one module, and each Python file its cells write
+    (`%%writefile train.py`, then `%%writefile -a train.py`...) as a module of its own, which
+    neither sees the notebook's names nor adds to them; each with the text `%run` is looked
+    for in."""
+    parsed = {module.cell: module for module in modules}
+    notebook: list[ParsedModule] = []
+    notebook_text: list[str] = []
+    files: list[list[ParsedModule]] = []
+    latest: dict[str, list[ParsedModule]] = {}
+    for cell in cells:
+        script = written_script(cell.source)
+        module = parsed.get(cell.index)
+        if script is None:
+            notebook_text.append(cell.source)
+            notebook.extend([module] if module else [])
+            continue
+        if not script.append or script.name not in latest:
+            latest[script.name] = []
+            files.append(latest[script.name])
+        latest[script.name].extend([module] if module else [])
+    return [(notebook, "\n".join(notebook_text)), *((group, "") for group in files)]
+
+
+def _in_order(items: tuple[_Located, ...]) -> tuple[_Located, ...]:
+    return tuple(sorted(items, key=lambda item: (item.cell, item.line, item.column)))
 
 
 def _parse_cell(source: str, cell: int) -> ParsedModule:

@@ -76,7 +76,8 @@ def _repo(path: str, name: str | None) -> RepoRef:
               help="Also scan venv, site-packages, node_modules, build and dist trees.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache.")
 @click.option("--cache-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Analysis cache (default: $XDG_CACHE_HOME/mlflow-miner/analysis-v1.sqlite).")
+              help="Analysis cache (default: $XDG_CACHE_HOME/mlflow-miner/analysis-v<N>.sqlite, "
+                   "N the analyzer version).")
 def scan(paths: tuple[str, ...], out_dir: Path, names: tuple[str, ...], jobs: int | None,
          max_file_size: float, max_notebook_size: float, include_vendored: bool,
          no_cache: bool, cache_file: Path | None) -> None:

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 # Cell magics whose body is Python; any other cell magic (%%bash, %%sql, ...) is not.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "python", "python3",
                                 "debug", "memit", "mprun", "skip"})
+# `%%writefile train.py` (or `%%file`, with flags such as `-a`): the cell is a script of its own.
+_WRITTEN_SCRIPT = re.compile(
+    r"[ \t]*%%(?:writefile|file)((?:[ \t]+-\w+)*)[ \t]+(\S+\.py)[ \t]*(?:\r?\n|\r|$)")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", ]+?\s*=\s*)[!%].*$")
 _HELP = re.compile(r"^\s*[\w.]+\?\??\s*$|^\s*\?")
 
@@ -72,11 +75,28 @@ def _language(notebook: dict) -> str:
     return ""
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenScript:
+    """A cell that writes a Python file (`%%writefile [-a] train.py`): its body is the
+    project's code, a module of its own."""
+
+    name: str
+    append: bool
+
+
+def written_script(source: str) -> WrittenScript | None:
+    match = _WRITTEN_SCRIPT.match(source)
+    if match is None:
+        return None
+    return WrittenScript(match.group(2), "-a" in match.group(1).split())
+
+
 def neutralise_magics(source: str) -> str:
     """IPython-only lines replaced by Python with the same line count and indentation.
 
     `%pip install mlflow` and `!mlflow ui` become `pass`, `x = !ls` becomes `x = None`, a
-    non-Python cell magic (`%%bash`) turns the whole cell into `pass` lines, and `obj?` help
+    non-Python cell magic (`%%bash`, `%%writefile config.yml`) turns the whole cell into `pass`
+    lines, and `obj?` help
     lines are dropped, so the rest of the cell parses and its line numbers stay true.
     """
     lines = source.splitlines(keepends=True)
@@ -85,7 +105,7 @@ def neutralise_magics(source: str) -> str:
     first = lines[0].lstrip()
     if first.startswith("%%"):
         magic = first[2:].split(None, 1)[0] if first[2:].split() else ""
-        if magic not in PYTHON_CELL_MAGICS:
+        if magic not in PYTHON_CELL_MAGICS and written_script(source) is None:
             return "".join(_blank(line) for line in lines)
         lines[0] = _blank(lines[0])
     out = []

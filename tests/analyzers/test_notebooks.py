@@ -66,6 +66,21 @@ def test_non_python_cell_magic_body_is_not_analysed() -> None:
     assert found(data) == {(2, 1, "mlflow.end_run")}
 
 
+def test_a_written_script_is_resolved_as_a_module_of_its_own() -> None:
+    """`%%writefile train.py` holds the project's training script: its calls count, with its
+    own imports (an appending cell continues it), and names do not cross between it and the
+    notebook."""
+    data = notebook_v4(
+        ("code", "import mlflow as mf"),
+        ("code", "%%writefile src/train.py\nimport mlflow\nfrom mlflow import log_metric\n"
+                 "mlflow.log_param('lr', 0.1)\nmf.log_param('not', 'bound here')\n"),
+        ("code", "%%writefile -a src/train.py\nlog_metric('loss', 0.2)\n"),
+        ("code", "%%writefile config.yml\nrun: mlflow.log_param('a', 1)\n"),
+        ("code", "log_metric('not', 1)\nmf.end_run()"))
+    assert found(data) == {(1, 4, "mlflow.log_param"), (2, 2, "mlflow.log_metric"),
+                           (4, 2, "mlflow.end_run")}
+
+
 def test_modulo_continuation_lines_survive_when_cell_parses() -> None:
     cell = 'import mlflow\nname = ("%s"\n    % run)\nmlflow.set_tag("name", name)'
     assert found(notebook_v4(("code", cell))) == {(0, 4, "mlflow.set_tag")}
