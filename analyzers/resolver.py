@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -79,6 +79,7 @@ class ClassInfo:
     attrs: dict[str, Value] = field(default_factory=dict)
     bases: list[ClassInfo] = field(default_factory=list)
     methods: set[str] = field(default_factory=set)
+    properties: dict[str, FunctionInfo] = field(default_factory=dict)
     extends: str | None = None
 
     def _lineage(self) -> Iterator[ClassInfo]:
@@ -98,6 +99,9 @@ class ClassInfo:
         for info in lineage:
             if path in info.attrs:
                 return info.attrs[path]
+        for info in lineage:
+            if path in info.properties:  # `self.client` where `client` is a property
+                return info.properties[path].returns
         if any(path in info.methods for info in lineage):
             return None
         extends = next((info.extends for info in lineage if info.extends), None)
@@ -126,11 +130,40 @@ class UserClass:
     info: ClassInfo
 
 
-@dataclass(frozen=True, slots=True)
-class Returns:
-    """A function annotated to return a followed class: `def get_client() -> MlflowClient`."""
+@dataclass(eq=False, slots=True)
+class FunctionInfo:
+    """A function of the analysed code: what it returns (from its annotation, `-> MlflowClient`,
+    or from a `return` of something of MLflow's) and what its callers in the file pass to its
+    parameters (`log_results(client, ...)`). Both are "may" facts: one path is enough."""
 
-    value: Instance
+    positional: tuple[str, ...] = ()  # parameter names that take positional arguments
+    keywords: frozenset[str] = frozenset()  # parameter names that take keyword arguments
+    returns: Value | None = None
+    params: dict[str, Value] = field(default_factory=dict)
+
+    def bind_arguments(self, args: Sequence[cst.Arg], evaluate: Callable[
+            [cst.BaseExpression], Value | None]) -> None:
+        """Note what a call passes for each parameter, when it is something of MLflow's."""
+        for index, arg in enumerate(args):
+            if arg.star:
+                break
+            if arg.keyword is not None:
+                name = _id(arg.keyword) if _id(arg.keyword) in self.keywords else None
+            else:
+                name = self.positional[index] if index < len(self.positional) else None
+            value = evaluate(arg.value) if name is not None else None
+            if name is not None and isinstance(value, QName | Instance):
+                self.params.setdefault(name, value)
+
+    def summary(self) -> tuple:
+        return self.returns, tuple(sorted(self.params.items(), key=lambda kv: kv[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class UserFunction:
+    """A function of the analysed code: calling it gives what it returns."""
+
+    info: FunctionInfo
 
 
 class _Unknown:
@@ -141,7 +174,7 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
-Value = QName | Instance | SelfRef | StrConst | UserClass | Returns
+Value = QName | Instance | SelfRef | StrConst | UserClass | UserFunction
 Binding = Value | _Unknown
 
 
@@ -174,6 +207,7 @@ class _Deferred:
     function: cst.FunctionDef
     scope: Scope  # the scope the function was defined in
     self_owner: ClassInfo | None  # set for methods: their first parameter is `self`
+    info: FunctionInfo
     cell: int | None
     statements: Chain  # the statements around the def, itself included
     defaults: dict[str, Value]  # `client=MlflowClient()`: evaluated where the def runs
@@ -200,12 +234,17 @@ class _Found:
 
 class _Resolver(Walker):
     def __init__(self, catalog: Catalog,
-                 known_attrs: Mapping[cst.ClassDef, dict[str, Value]] | None = None) -> None:
+                 known_attrs: Mapping[cst.ClassDef, dict[str, Value]] | None = None,
+                 functions: dict[cst.FunctionDef, FunctionInfo] | None = None) -> None:
         super().__init__()
         self.catalog = catalog
         # `self` attributes found by an earlier pass, for module-level code that used an
         # instance before its methods (which run later) were resolved.
         self.known_attrs = known_attrs or {}
+        # Function summaries, kept from one pass to the next.
+        self.functions = functions if functions is not None else {}
+        self.function: FunctionInfo | None = None  # the function whose body is being resolved
+        self.inferred_returns = False  # a `return` revealed what a function gives
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self.in_function = False
         self.missed_attribute = False
@@ -304,8 +343,8 @@ class _Resolver(Walker):
             if canonical in self.catalog.instance_classes:
                 return Instance(canonical)
             return None
-        if isinstance(func, Returns):
-            return func.value
+        if isinstance(func, UserFunction):
+            return func.info.returns
         if isinstance(func, UserClass):
             return SelfRef(func.info)
         called = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
@@ -418,6 +457,8 @@ class _Resolver(Walker):
         value = self.evaluate(node.func)
         if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):
             self._record(node, value.name, node)
+        elif isinstance(value, UserFunction) and isinstance(node.func, cst.Name):
+            value.info.bind_arguments(node.args, self.evaluate)
         elif isinstance(node.func, cst.Name | cst.Attribute):
             self._environment_call(node, _dotted(node.func))
         return True
@@ -652,18 +693,31 @@ class _Resolver(Walker):
             value = self.evaluate(param.default) if param.default is not None else None
             if value is not None:
                 defaults[_id(param.name)] = value
-        returns = self._annotation_value(node.returns)
+        params = node.params
+        info = self.functions.setdefault(node, FunctionInfo(
+            tuple(_id(p.name) for p in (*params.posonly_params, *params.params)),
+            frozenset(_id(p.name) for p in (*params.params, *params.kwonly_params))))
+        info.returns = info.returns or self._annotation_value(node.returns)
         if in_class:
             assert self.scope.owner is not None
             self.scope.owner.methods.add(name)
-            if returns is not None and any(_dotted(d.decorator) in _PROPERTIES
-                                           for d in node.decorators):
-                self.scope.owner.attrs[name] = returns  # a property: self.client is one
-                returns = None
-        self.bind(name, Returns(returns) if returns is not None else None)
-        self.deferred.append(_Deferred(node, self.scope, self_owner, self.cell, tuple(self.statements),
-                                       defaults))
+        if in_class and any(_dotted(d.decorator) in _PROPERTIES for d in node.decorators):
+            assert self.scope.owner is not None
+            self.scope.owner.properties[name] = info  # `self.client` is what it returns
+            self.bind(name, None)
+        else:
+            self.bind(name, UserFunction(info))
+        self.deferred.append(_Deferred(node, self.scope, self_owner, info, self.cell,
+                                       tuple(self.statements), defaults))
         return False
+
+    def visit_Return(self, node: cst.Return) -> bool:
+        if self.function is not None and node.value is not None:
+            value = self.evaluate(node.value)
+            if isinstance(value, QName | Instance) and self.function.returns is None:
+                self.function.returns = value
+                self.inferred_returns = True
+        return True
 
     def visit_Param(self, node: cst.Param) -> bool:
         # Only defaults and annotations belong to the defining scope; names are bound later.
@@ -675,27 +729,31 @@ class _Resolver(Walker):
 
     def _resolve_function(self, item: _Deferred) -> None:
         outer, outer_cell, outer_statements = self.scope, self.cell, self.statements
+        outer_function = self.function
         self.scope = Scope("function", item.scope)
         self.cell, self.statements = item.cell, list(item.statements)
+        self.function = item.info
         params = item.function.params
         positional = [*params.posonly_params, *params.params]
         for index, param in enumerate(_params(params)):
             name = _id(param.name)
-            value = item.defaults.get(name) or self._annotation_value(param.annotation)
+            value = (item.defaults.get(name) or self._annotation_value(param.annotation)
+                     or item.info.params.get(name))
             if index == 0 and item.self_owner is not None and param in positional:
                 value = SelfRef(item.self_owner)
             self.bind(name, value)
         self.walk(item.function.body)
         self.scope, self.cell, self.statements = outer, outer_cell, outer_statements
+        self.function = outer_function
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         self.walk(node.params)
-        outer = self.scope
-        self.scope = Scope("function", outer)
+        outer, outer_function = self.scope, self.function
+        self.scope, self.function = Scope("function", outer), None
         for param in _params(node.params):
             self.bind(_id(param.name), None)
         self.walk(node.body)
-        self.scope = outer
+        self.scope, self.function = outer, outer_function
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
@@ -762,6 +820,7 @@ class _Resolver(Walker):
         module_state = dict(self.module_scope.names)
         for _ in range(_MAX_CLASS_PASSES):
             attrs_before = self._class_attrs_snapshot(pending)
+            summaries_before = self.summaries()
             self.found = list(found_before)
             self.facts = list(facts_before)
             self.module_scope.names = dict(module_state)
@@ -771,9 +830,13 @@ class _Resolver(Walker):
                 self.deferred = []
                 self._resolve_function(item)
                 queue[0:0] = self.deferred  # nested functions next, in source order
-            if self._class_attrs_snapshot(pending) == attrs_before:
+            if (self._class_attrs_snapshot(pending) == attrs_before
+                    and self.summaries() == summaries_before):
                 break
         self.deferred = []
+
+    def summaries(self) -> list[tuple]:
+        return [info.summary() for info in self.functions.values()]
 
     @staticmethod
     def _class_attrs_snapshot(items: Iterable[_Deferred]) -> list[tuple[int, tuple]]:
@@ -839,8 +902,9 @@ def _params(params: cst.Parameters) -> list[cst.Param]:
 
 def _resolve_modules(modules: Sequence[ParsedModule], catalog: Catalog,
                      preimported: Iterable[str],
-                     known_attrs: Mapping[cst.ClassDef, dict[str, Value]]) -> _Resolver:
-    resolver = _Resolver(catalog, known_attrs)
+                     known_attrs: Mapping[cst.ClassDef, dict[str, Value]],
+                     functions: dict[cst.FunctionDef, FunctionInfo]) -> _Resolver:
+    resolver = _Resolver(catalog, known_attrs, functions)
     for module_name in preimported:
         resolver.bind(module_name.split(".", 1)[0], QName(module_name.split(".", 1)[0]))
     for parsed in modules:
@@ -862,12 +926,17 @@ def resolve_calls(modules: Sequence[ParsedModule], catalog: Catalog,
     notebook imported them. Both lists are ordered by cell, line and column; positions are
     1-based lines, 0-based columns.
     """
-    resolver = _resolve_modules(modules, catalog, preimported, {})
-    if resolver.missed_attribute and any(info.attrs for info in resolver.classes.values()):
-        # Module-level code used an instance attribute that only its methods set: run again,
-        # knowing every class's attributes from the start.
+    resolver = _resolve_modules(modules, catalog, preimported, {}, {})
+    for _ in range(_MAX_CLASS_PASSES - 1):
+        # Module-level code ran before the function bodies that told what `self` attributes
+        # hold or what a function returns: run again, knowing both from the start.
+        missed = resolver.missed_attribute and any(
+            info.attrs for info in resolver.classes.values())
+        if not (missed or resolver.inferred_returns):
+            break
         resolver = _resolve_modules(modules, catalog, preimported,
-                                    {node: info.attrs for node, info in resolver.classes.items()})
+                                    {node: info.attrs for node, info in resolver.classes.items()},
+                                    resolver.functions)
     positions = {parsed.cell: Positions(parsed) for parsed in modules}
     sites = []
     for found in resolver.found:

@@ -215,6 +215,53 @@ CASES: list[tuple[str, str, list[str]]] = [
         get_client().set_tag("r", "k", "v")
         """, ["3 mlflow.MlflowClient", "5 mlflow.MlflowClient.delete_run",
               "6 mlflow.MlflowClient.set_tag k"]),
+    ("client-untyped-factory", """
+        import mlflow
+        def make_client(uri):
+            if uri:
+                return mlflow.MlflowClient(uri)
+            return None
+        client = make_client("http://x")
+        client.delete_run("r")
+        def later():
+            make_client(None).set_tag("r", "k", "v")
+        """, ["4 mlflow.MlflowClient", "7 mlflow.MlflowClient.delete_run",
+              "9 mlflow.MlflowClient.set_tag k"]),
+    ("client-passed-to-helper", """
+        from mlflow import MlflowClient
+        def log_results(client, run_id, metrics):
+            for key, value in metrics.items():
+                client.log_metric(run_id, key, value)
+        def tag(run_id, *, tracker):
+            tracker.set_tag(run_id, "stage", "done")
+        def main():
+            client = MlflowClient()
+            log_results(client, "r", {})
+            tag("r", tracker=client)
+        """, ["4 mlflow.MlflowClient.log_metric", "6 mlflow.MlflowClient.set_tag stage",
+              "8 mlflow.MlflowClient"]),
+    ("mlflow-function-passed-as-argument", """
+        import mlflow.sklearn
+        def predict(uri, loader):
+            return loader(uri)
+        predict("models:/m/1", mlflow.sklearn.load_model)
+        """, ["3 mlflow.sklearn.load_model"]),
+    ("helper-given-no-client", """
+        import mlflow
+        def log_results(client, run_id):
+            client.log_metric(run_id, "loss", 1.0)
+        log_results(other_tracker, "r")
+        log_results(*[mlflow.MlflowClient()], "r")
+        """, ["5 mlflow.MlflowClient"]),
+    ("client-property-untyped", """
+        import mlflow
+        class Repo:
+            @property
+            def client(self):
+                return mlflow.MlflowClient()
+            def go(self):
+                self.client.search_experiments()
+        """, ["5 mlflow.MlflowClient", "7 mlflow.MlflowClient.search_experiments"]),
     ("client-string-annotation", """
         from typing import TYPE_CHECKING
         if TYPE_CHECKING:
