@@ -24,6 +24,7 @@ from analyzers.notebooks import (
     NotebookError,
     code_cells,
     neutralise_magics,
+    without_leading_indent,
     written_script,
 )
 from analyzers.positions import ParsedModule
@@ -187,8 +188,10 @@ def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAn
                   for call in calls if call.cell is not None)
     facts = tuple(replace(fact, cell=None, line=fact.line + starts[fact.cell])
                   for fact in facts if fact.cell is not None)
-    detail = (f"{len(skipped)} of {len(starts)} Databricks cells skipped: "
-              + "; ".join(skipped[:3]))
+    detail = f"parsed as {len(starts)} Databricks cells, the file as a whole does not: {error}"
+    if skipped:
+        detail = (f"{len(skipped)} of {len(starts)} Databricks cells skipped: "
+                  + "; ".join(skipped[:3]))
     return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
 
 
@@ -258,9 +261,13 @@ def _parse_cell(source: str, cell: int) -> ParsedModule:
         pass
     # IPython syntax fails both parsers (or, like `!ls`, fools libcst): neutralise and retry.
     neutral = neutralise_magics(source)
-    if neutral == source:
-        return _parse(source, cell)[0]
-    return _parse(neutral, cell)[0]
+    try:
+        return _parse(neutral, cell)[0]
+    except _Unparsable:
+        dedented, columns = without_leading_indent(neutral)
+        if not columns:
+            raise
+    return replace(_parse(dedented, cell)[0], column_offset=columns)
 
 
 def _decode_detail(error: UnicodeDecodeError) -> str:

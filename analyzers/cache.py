@@ -21,7 +21,7 @@ from pathlib import Path
 
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"
 RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
 
 

@@ -95,7 +95,7 @@ def neutralise_magics(source: str) -> str:
     """IPython-only lines replaced by Python with the same line count and indentation.
 
     `%pip install mlflow` and `!mlflow ui` become `pass`, `x = !ls` becomes `x = None`, a
-    non-Python cell magic (`%%bash`, `%%writefile config.yml`) turns the whole cell into `pass`
+    non-Python cell magic (`%%bash`, `%%writefile config.yml`) turns the whole cell into empty
     lines, and `obj?` help
     lines are dropped, so the rest of the cell parses and its line numbers stay true.
     """
@@ -106,13 +106,16 @@ def neutralise_magics(source: str) -> str:
     if first.startswith("%%"):
         magic = first[2:].split(None, 1)[0] if first[2:].split() else ""
         if magic not in PYTHON_CELL_MAGICS and written_script(source) is None:
-            return "".join(_blank(line) for line in lines)
+            return "".join(_ending(line) for line in lines)  # its body is not Python
         lines[0] = _blank(lines[0])
     out = []
+    continued = False  # the previous line was a magic or shell line ending in a backslash
     for line in lines:
         stripped = line.lstrip()
-        if stripped.startswith(("%", "!")) or _HELP.match(line):
-            out.append(_blank(line))
+        if continued or stripped.startswith(("%", "!")) or _HELP.match(line):
+            # A continuation line of a magic (`!python x.py \`) is part of it.
+            out.append(_ending(line) if continued else _blank(line))
+            continued = line.rstrip("\r\n").endswith("\\")
             continue
         assigned = _ASSIGNED_MAGIC.match(line.rstrip("\r\n"))
         if assigned and not _is_comparison(assigned.group(1)):
@@ -120,6 +123,23 @@ def neutralise_magics(source: str) -> str:
             continue
         out.append(line)
     return "".join(out)
+
+
+def without_leading_indent(source: str) -> tuple[str, int]:
+    """The cell as IPython runs it when its first code line is indented (a stray space, or
+    code pasted from inside a block): that line's indentation removed from every line that
+    starts with it; and how many columns were removed."""
+    lines = source.splitlines(keepends=True)
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[:len(first) - len(first.lstrip(" \t"))]
+    if not indent:
+        return source, 0
+    return "".join(line[len(indent):] if line.startswith(indent) else line
+                   for line in lines), len(indent)
+
+
+def _ending(line: str) -> str:
+    return line[len(line.rstrip("\r\n")):]
 
 
 def _is_comparison(prefix: str) -> bool:

@@ -35,6 +35,9 @@ class ParsedModule:
     cell: int | None
     module: cst.Module
     tree: ast.Module | None = None  # `ast.parse` of the same text; None when it failed
+    # Columns to add to every position: a notebook cell parsed without the leading indent
+    # IPython strips.
+    column_offset: int = 0
 
 
 class Positions:
@@ -43,6 +46,7 @@ class Positions:
     def __init__(self, parsed: ParsedModule) -> None:
         self._module = parsed.module
         self._tree = parsed.tree
+        self._column_offset = parsed.column_offset
         self._located: dict[int, tuple[cst.BaseStatement, int, list[str]] | None] = {}
         self._generated: dict[int, _Ranges] = {}
         self._whole: Mapping[cst.CSTNode, CodeRange] | None = None
@@ -65,12 +69,12 @@ class Positions:
             ranges, shift = self._generated[id(statement)]
             if node in ranges:
                 position = ranges[node].start
-                return position.line + shift, position.column
+                return position.line + shift, position.column + self._column_offset
         if self._whole is None:
             self._whole = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(
                 PositionProvider)
         position = self._whole[node].start
-        return position.line, position.column
+        return position.line, position.column + self._column_offset
 
     def _locate(self, chain: Chain) -> tuple[cst.BaseStatement, int, list[str]] | None:
         """The innermost statement of `chain` that both trees reach, ast's line for it, and

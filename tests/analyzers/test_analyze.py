@@ -88,9 +88,21 @@ def test_prefilter_never_loses_a_resolvable_file() -> None:
 
 def test_databricks_source_with_a_broken_cell_keeps_the_other_cells() -> None:
     source = (b"# Databricks notebook source\nimport mlflow\n\n# COMMAND ----------\n\n"
-              b" x = 1\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n")
+              b"x = (\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n")
     analysis = analyze_bytes(source, FileKind.SCRIPT)
     assert analysis.status is FileStatus.ANALYZED
     assert "1 of 3 Databricks cells skipped: cell at line 5" in analysis.detail
     assert [(c.cell, c.line, c.api, c.keys) for c in analysis.calls] == [
         (None, 10, "mlflow.log_param", ("depth",))]
+
+
+def test_databricks_cell_with_a_leading_indent_runs_as_ipython_runs_it() -> None:
+    """IPython strips the first code line's indentation from a cell: a stray space does not
+    stop the cell from running, so it does not hide its calls."""
+    source = (b"# Databricks notebook source\nimport mlflow\n\n# COMMAND ----------\n\n"
+              b" run = mlflow.start_run()\n if run:\n     mlflow.end_run()\n")
+    analysis = analyze_bytes(source, FileKind.SCRIPT)
+    assert analysis.status is FileStatus.ANALYZED
+    assert analysis.detail.startswith("parsed as 2 Databricks cells")
+    assert [(c.line, c.column, c.api) for c in analysis.calls] == [
+        (6, 7, "mlflow.start_run"), (8, 5, "mlflow.end_run")]

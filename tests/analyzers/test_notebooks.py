@@ -55,6 +55,7 @@ def test_nbformat_v3_worksheets() -> None:
     ("import mlflow\nmlflow.autolog?\nmlflow.autolog()", 3),
     ("import mlflow\nfor i in range(3):\n    !echo hi\n    mlflow.autolog()", 4),
     ("%matplotlib inline\r\nimport mlflow\r\nmlflow.autolog()", 3),
+    ("import mlflow\n!python train.py \\\n    --epochs 3 \\\n  --out x\nmlflow.autolog()", 5),
 ])
 def test_magics_are_neutralised_and_lines_stay_true(cell: str, line: int) -> None:
     assert found(notebook_v4(("code", cell))) == {(0, line, "mlflow.autolog")}
@@ -79,6 +80,22 @@ def test_a_written_script_is_resolved_as_a_module_of_its_own() -> None:
         ("code", "log_metric('not', 1)\nmf.end_run()"))
     assert found(data) == {(1, 4, "mlflow.log_param"), (2, 2, "mlflow.log_metric"),
                            (4, 2, "mlflow.end_run")}
+
+
+def test_a_cell_with_a_leading_indent_runs_as_ipython_runs_it() -> None:
+    data = notebook_v4(("code", "import mlflow"),
+                       ("code", "\n  for i in range(2):\n      mlflow.log_metric('m', i)\n"))
+    (call,) = analyze_bytes(data, FileKind.NOTEBOOK).calls
+    assert (call.cell, call.line, call.column, call.api) == (1, 3, 6, "mlflow.log_metric")
+
+
+def test_an_indented_non_python_cell_body_is_not_a_skipped_cell() -> None:
+    data = notebook_v4(("code", "%%writefile env/conda.yaml\nname: env\ndependencies:\n"
+                                "  - mlflow\n"),
+                       ("code", "import mlflow\nmlflow.end_run()"))
+    analysis = analyze_bytes(data, FileKind.NOTEBOOK)
+    assert analysis.detail == ""
+    assert [(c.cell, c.line, c.api) for c in analysis.calls] == [(1, 2, "mlflow.end_run")]
 
 
 def test_modulo_continuation_lines_survive_when_cell_parses() -> None:
