@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-import libcst.matchers as m
 
 from analyzers.catalog import ROOT_MODULE, Catalog, literal_string
 from analyzers.positions import Chain, ParsedModule, Positions
@@ -686,7 +685,7 @@ class _Resolver(Walker):
         name = _id(node.name)
         in_class = self.scope.kind == "class" and self.scope.owner is not None
         if in_class and not any(
-                m.matches(d.decorator, m.Name("staticmethod")) for d in node.decorators):
+                _dotted(d.decorator) == "staticmethod" for d in node.decorators):
             self_owner = self.scope.owner
         defaults = {}
         for param in _params(node.params):

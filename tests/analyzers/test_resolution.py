@@ -262,6 +262,17 @@ CASES: list[tuple[str, str, list[str]]] = [
             def go(self):
                 self.client.search_experiments()
         """, ["5 mlflow.MlflowClient", "7 mlflow.MlflowClient.search_experiments"]),
+    ("staticmethod-has-no-self", """
+        import mlflow
+        class Tracker:
+            def __init__(self):
+                self.client = mlflow.MlflowClient()
+            @staticmethod
+            def log(tracker, run_id):
+                tracker.client.log_metric(run_id, "m", 1)
+            def log_own(self, run_id):
+                self.client.log_metric(run_id, "n", 1)
+        """, ["4 mlflow.MlflowClient", "9 mlflow.MlflowClient.log_metric n"]),
     ("client-string-annotation", """
         from typing import TYPE_CHECKING
         if TYPE_CHECKING:
