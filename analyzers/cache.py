@@ -19,6 +19,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from analyzers.files import FileStamp
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 
 ANALYZER_VERSION = "5"
@@ -87,7 +88,7 @@ class AnalysisCache:
             self.flush()
 
     def known_files(self, root: str) -> dict[str, tuple[str, str | None]]:
-        """Path → (stat signature, blob SHA or None if pre-filtered out) for what earlier
+        """Path → (`FileStamp.key`, blob SHA or None if pre-filtered out) for what earlier
         scans read under `root` (a directory or a single file's absolute path)."""
         rows = self._db.execute(
             "SELECT path, stat, blob FROM files WHERE salt = ? AND "
@@ -95,11 +96,11 @@ class AnalysisCache:
             (self._salt, root, root + os.sep, root + chr(ord(os.sep) + 1)))
         return {path: (stat, blob) for path, stat, blob in rows}
 
-    def remember_file(self, path: str, stat: str, changed_ns: int, blob: str | None) -> None:
+    def remember_file(self, path: str, stamp: FileStamp, blob: str | None) -> None:
         """What reading `path` gave: its blob SHA, or None when the pre-filter ruled it out."""
-        if time.time_ns() - changed_ns < RACY_NS:
+        if time.time_ns() - stamp.changed_ns < RACY_NS:
             return
-        self._pending_files.append((path, stat, self._salt, blob))
+        self._pending_files.append((path, stamp.key, self._salt, blob))
         if len(self._pending_files) >= 1000:
             self.flush()
 

@@ -21,6 +21,24 @@ ALWAYS_SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".ipynb_checkp
 
 
 @dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What `stat` says of a file; while it is unchanged, so are the file's bytes."""
+
+    size: int
+    modified_ns: int
+    changed_ns: int  # ctime: content or metadata last changed (cannot be set back by hand)
+    inode: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> FileStamp:
+        return cls(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+    @property
+    def key(self) -> str:
+        return f"{self.size}:{self.modified_ns}:{self.changed_ns}:{self.inode}"
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A file to analyse (status None) or something seen and not analysed (status set)."""
 
@@ -28,10 +46,11 @@ class Entry:
     kind: FileKind
     status: FileStatus | None = None
     detail: str = ""
-    size: int = 0
-    # size, mtime, ctime and inode: while these are unchanged, so are the file's bytes.
-    stat_key: str = ""
-    changed_ns: int = 0  # ctime: when the file's content or metadata last changed
+    stamp: FileStamp | None = None  # for a file to analyse
+
+    @property
+    def size(self) -> int:
+        return self.stamp.size if self.stamp is not None else 0
 
 
 def walk(root: str, include_vendored: bool = False) -> Iterator[Entry]:
@@ -41,9 +60,7 @@ def walk(root: str, include_vendored: bool = False) -> Iterator[Entry]:
         name = os.path.basename(root)
         kind = SUFFIX_KINDS.get(os.path.splitext(name)[1])
         if kind is not None:
-            info = os.stat(root)
-            yield Entry(name, kind, size=info.st_size, stat_key=_stat_key(info),
-                        changed_ns=info.st_ctime_ns)
+            yield Entry(name, kind, stamp=FileStamp.of(os.stat(root)))
         return
     yield from _walk_dir(root, "", include_vendored)
 
@@ -80,8 +97,7 @@ def _walk_dir(root: str, relative: str, include_vendored: bool) -> Iterator[Entr
         elif stat.S_ISREG(info.st_mode):
             kind = SUFFIX_KINDS.get(os.path.splitext(child.name)[1])
             if kind is not None:
-                yield Entry(path, kind, size=info.st_size, stat_key=_stat_key(info),
-                            changed_ns=info.st_ctime_ns)
+                yield Entry(path, kind, stamp=FileStamp.of(info))
 
 
 def regular_files(root: str, include_vendored: bool = False,
@@ -116,10 +132,6 @@ def skipped_directory(directory: os.DirEntry[str], include_vendored: bool) -> Fi
             os.path.join(directory.path, "pyvenv.cfg"))):
         return FileStatus.VENDORED
     return None
-
-
-def _stat_key(info: os.stat_result) -> str:
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
 
 
 def _kind_of(name: str) -> FileKind:

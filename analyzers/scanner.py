@@ -149,8 +149,9 @@ def _prepare(path: str, entry: Entry, settings: ScanSettings, cache: AnalysisCac
     if entry.size > cap:
         return _Pending(entry, FileAnalysis(
             FileStatus.TOO_LARGE, f"{entry.size} bytes is over the {cap}-byte cap"))
-    if cache is not None and entry.stat_key and path in known and (
-            known[path][0] == entry.stat_key):
+    stamp = entry.stamp
+    if cache is not None and stamp is not None and path in known and (
+            known[path][0] == stamp.key):
         blob = known[path][1]  # unchanged since a scan read it: no need to read it again
         if blob is None:
             return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW))
@@ -165,14 +166,14 @@ def _prepare(path: str, entry: Entry, settings: ScanSettings, cache: AnalysisCac
     if len(data) > cap:
         return _Pending(entry, FileAnalysis(FileStatus.TOO_LARGE, f"over the {cap}-byte cap"))
     if not may_use_mlflow(data):
-        if cache is not None and entry.stat_key:
-            cache.remember_file(path, entry.stat_key, entry.changed_ns, None)
+        if cache is not None and stamp is not None:
+            cache.remember_file(path, stamp, None)
         return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW))
     key = None
     if cache is not None:
         blob = blob_sha(data)
-        if entry.stat_key:
-            cache.remember_file(path, entry.stat_key, entry.changed_ns, blob)
+        if stamp is not None:
+            cache.remember_file(path, stamp, blob)
         key = cache.key(blob, entry.kind.value)
         cached = cache.get(key)
         if cached is not None:
