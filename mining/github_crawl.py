@@ -161,7 +161,8 @@ class ListedRepo:
 
 @dataclass(frozen=True)
 class RepoRecord:
-    """One dataset row; the field order is the CSV column order."""
+    """One dataset row: a `ListedRepo`'s fields, its pinned commit and how the crawl found it.
+    The field order is the CSV column order, which puts `commit` among the listed fields."""
 
     full_name: str
     html_url: str
@@ -359,27 +360,9 @@ def _pin(
             if note:
                 say(f"{name}: no commit pinned ({note})")
             checkpoint.record_pin(name, commit, note)
-        yield RepoRecord(
-            full_name=repo.full_name,
-            html_url=repo.html_url,
-            clone_url=repo.clone_url,
-            default_branch=repo.default_branch,
-            commit=commit,
-            stars=repo.stars,
-            forks=repo.forks,
-            size_kb=repo.size_kb,
-            language=repo.language,
-            topics=repo.topics,
-            license=repo.license,
-            created_at=repo.created_at,
-            pushed_at=repo.pushed_at,
-            archived=repo.archived,
-            fork=repo.fork,
-            description=repo.description,
-            crawled_at=crawled_at,
-            matched_topics=tuple(sorted(matched)),
-            note=note,
-        )
+        yield RepoRecord(**{f.name: getattr(repo, f.name) for f in fields(repo)},
+                         commit=commit, crawled_at=crawled_at,
+                         matched_topics=tuple(sorted(matched)), note=note)
         if done % step == 0 or done == len(names):
             say(f"pinning: {done}/{len(names)} repositories")
 
