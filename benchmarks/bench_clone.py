@@ -91,18 +91,24 @@ def build(repo: Path, commits: int, py_files: int, data_mb: int, seed: int = 1) 
                 modify(path, files[path])
             if i % 150 == 0:  # retrained weights / refreshed data committed now and then
                 modify(rng.choice(data_paths), rng.randbytes(2 * 1024 * 1024))
+    import_bare(repo, b"".join(chunks))
+
+
+def import_bare(repo: Path, stream: bytes) -> None:
+    """A new bare repository at `repo` holding what a `git fast-import` stream describes."""
     repo.mkdir(parents=True)
     git("init", "-q", "--bare", str(repo))
-    git("fast-import", "--quiet", cwd=repo, stdin=b"".join(chunks))
+    git("fast-import", "--quiet", cwd=repo, stdin=stream)
     git("repack", "-adq", cwd=repo)
 
 
-def serve(source: Path, workdir: Path) -> Path:
-    """A bare, --shared clone of `source` that allows what GitHub allows."""
+def serve(source: Path, workdir: Path, want: str = "allowReachableSHA1InWant") -> Path:
+    """A bare, --shared clone of `source` that allows what GitHub allows: partial clones,
+    and fetching the commits (`want`: which SHAs may be asked for) the tool pins."""
     served = workdir / "served.git"
     git("clone", "-q", "--bare", "--shared", str(source), str(served))
     git("config", "uploadpack.allowFilter", "true", cwd=served)
-    git("config", "uploadpack.allowReachableSHA1InWant", "true", cwd=served)
+    git("config", f"uploadpack.{want}", "true", cwd=served)
     return served
 
 

@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analyzers.cache import AnalysisCache
 from analyzers.catalog import load_catalog
 from analyzers.records import RepoRef
-from benchmarks.bench_clone import git, human
+from benchmarks.bench_clone import git, human, import_bare, serve
 from mining.clone import CloneRequest, CloneSettings, clone_all
 from mining.gitsafe import tree_size
 from mining.history import HistoryOptions, HistoryResult, walk_history
@@ -130,19 +130,7 @@ def build(repo: Path, commits: int, py_files: int, mlflow_share: float = 0.03,
             head = commit(head, side, changes, when + 60)
         else:
             head = commit(head, None, changes, when)
-    repo.mkdir(parents=True)
-    git("init", "-q", "--bare", str(repo))
-    git("fast-import", "--quiet", cwd=repo, stdin=b"".join(chunks))
-    git("repack", "-adq", cwd=repo)
-
-
-def serve(source: Path, workdir: Path) -> Path:
-    """A bare, --shared clone of `source` that allows what GitHub allows for partial clones."""
-    served = workdir / "served.git"
-    git("clone", "-q", "--bare", "--shared", str(source), str(served))
-    git("config", "uploadpack.allowFilter", "true", cwd=served)
-    git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=served)
-    return served
+    import_bare(repo, b"".join(chunks))
 
 
 def walk(checkout: Path, sha: str, options: HistoryOptions,
@@ -177,7 +165,8 @@ def main() -> None:
                   f"{time.perf_counter() - started:.1f}s", file=sys.stderr)
         else:
             source = args.repo.resolve()
-        served = serve(source, work)
+        # The history walk fetches blobs by SHA, as it may from GitHub.
+        served = serve(source, work, want="allowAnySHA1InWant")
         sha = git("rev-parse", "HEAD", cwd=served)
         total = int(git("rev-list", "--count", "HEAD", cwd=served))
         objects = source / "objects" if (source / "objects").is_dir() else \
