@@ -264,6 +264,16 @@ def _share_bars(rows: pd.DataFrame, labels: list[str], colours: list[str],
         hoverinfo="text")
 
 
+def _share_figure(rows: pd.DataFrame, labels: list[str], colours: list[str], title: str,
+                  axis_title: str, row_height: int = 28) -> tuple[go.Figure, int]:
+    """A figure of `_share_bars` on a 0-105% axis, and its height for the number of rows."""
+    height = 140 + row_height * len(rows)
+    figure = go.Figure(_share_bars(rows, labels, colours))
+    _layout(figure, title, height, xaxis={"title": axis_title, "range": [0, 105]},
+            yaxis={"automargin": True})
+    return figure, height
+
+
 def locations_chart(aggregates: Aggregates) -> Chart:
     """Share of analysed repositories setting a location of each class, with 95% Wilson
     intervals; default-local (calls MLflow, sets nothing) and unknown in grey."""
@@ -271,11 +281,10 @@ def locations_chart(aggregates: Aggregates) -> Chart:
     rows = rows[(rows["setting"] == "any") & (rows["location"] != ANY_LOCATION)]
     names = list(rows["location"])
     colours = [_GREY if name in (DEFAULT_LOCAL, "unknown") else _BLUE for name in names]
-    height = 140 + 28 * len(rows)
-    figure = go.Figure(_share_bars(rows, names, colours))
-    _layout(figure, f"Where runs are stored ({aggregates.n_analysed} analysed repositories)",
-            height, xaxis={"title": "repositories setting it (%)", "range": [0, 105]},
-            yaxis={"automargin": True})
+    figure, height = _share_figure(
+        rows, names, colours,
+        f"Where runs are stored ({aggregates.n_analysed} analysed repositories)",
+        "repositories setting it (%)")
     return Chart("locations", "Where runs are stored",
                  "Share of analysed repositories setting a tracking or registry location of "
                  "each class (a repository can set several); default-local: calls MLflow but "
@@ -289,11 +298,9 @@ def profile_chart(aggregates: Aggregates) -> Chart:
               + (" (most often missing)" if missing else "")
               for aspect, missing in zip(rows["aspect"], rows["most_missing"], strict=True)]
     colours = [_ORANGE if aspect == FULLY_TRACEABLE else _BLUE for aspect in rows["aspect"]]
-    height = 140 + 32 * len(rows)
-    figure = go.Figure(_share_bars(rows, labels, colours))
-    _layout(figure, "Traceability profile: what repositories record", height,
-            xaxis={"title": "analysed repositories (%)", "range": [0, 105]},
-            yaxis={"automargin": True})
+    figure, height = _share_figure(rows, labels, colours,
+                                   "Traceability profile: what repositories record",
+                                   "analysed repositories (%)", row_height=32)
     return Chart("profile", "Traceability profile",
                  "Share of analysed repositories recording their code version, parameters and "
                  "metrics, environment, pinned dependencies and data, and all five; 95% Wilson "
@@ -358,11 +365,9 @@ def registry_lifecycle_chart(aggregates: Aggregates) -> Chart:
     rows = aggregates.registry_summary
     names = list(rows["measure"])
     colours = [_REGISTRY_COLOURS.get(name, _BLUE) for name in names]
-    height = 140 + 28 * len(rows)
-    figure = go.Figure(_share_bars(rows, names, colours))
-    _layout(figure, "Model registry: use and lifecycle (stages vs aliases)", height,
-            xaxis={"title": "analysed repositories (%)", "range": [0, 105]},
-            yaxis={"automargin": True})
+    figure, height = _share_figure(rows, names, colours,
+                                   "Model registry: use and lifecycle (stages vs aliases)",
+                                   "analysed repositories (%)")
     return Chart("registry-lifecycle", "Registry use and lifecycle",
                  "Share of analysed repositories using the model registry, and following the "
                  "deprecated stage lifecycle (orange) or aliases (green); 95% Wilson score "
