@@ -253,20 +253,26 @@ def _in_order(items: tuple[_Located, ...]) -> tuple[_Located, ...]:
 
 
 def _parse_cell(source: str, cell: int) -> ParsedModule:
+    module = None
     try:
         module, ast_error = _parse(source, cell)
         if ast_error is None:
             return module
-    except _Unparsable:
-        pass
+    except _Unparsable as error:
+        failure = error
     # IPython syntax fails both parsers (or, like `!ls`, fools libcst): neutralise and retry.
     neutral = neutralise_magics(source)
-    try:
-        return _parse(neutral, cell)[0]
-    except _Unparsable:
-        dedented, columns = without_leading_indent(neutral)
-        if not columns:
-            raise
+    if neutral != source:
+        try:
+            return _parse(neutral, cell)[0]
+        except _Unparsable as error:
+            failure = error
+    elif module is not None:
+        return module  # only ast failed: grammar newer than this interpreter's, known to libcst
+    # A cell whose first line is indented, which IPython dedents before running it.
+    dedented, columns = without_leading_indent(neutral)
+    if not columns:
+        raise failure
     return replace(_parse(dedented, cell)[0], column_offset=columns)
 
 
