@@ -147,7 +147,8 @@ class FunctionInfo:
             if arg.star:
                 break
             if arg.keyword is not None:
-                name = _id(arg.keyword) if _id(arg.keyword) in self.keywords else None
+                name = _id(arg.keyword)
+                name = name if name in self.keywords else None
             else:
                 name = self.positional[index] if index < len(self.positional) else None
             value = evaluate(arg.value) if name is not None else None
@@ -711,10 +712,11 @@ class _Resolver(Walker):
         return False
 
     def visit_Return(self, node: cst.Return) -> bool:
-        if self.function is not None and node.value is not None:
+        function = self.function
+        if function is not None and function.returns is None and node.value is not None:
             value = self.evaluate(node.value)
-            if isinstance(value, QName | Instance) and self.function.returns is None:
-                self.function.returns = value
+            if isinstance(value, QName | Instance):
+                function.returns = value
                 self.inferred_returns = True
         return True
 
