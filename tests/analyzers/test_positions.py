@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -11,9 +10,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from analyzers.positions import ParsedModule, Positions
 from analyzers.walk import Walker
-from tests.analyzers.test_walk import EVERY_SYNTAX
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+from tests.analyzers.test_walk import EVERY_SYNTAX, fixture_scripts
 
 LAYOUTS = {
     "tabs-and-crlf": "if x:\r\n\tdef f():\r\n\t\treturn g(1)\r\n\r\n\tclass C:\r\n\t  y = h()\r\n",
@@ -42,13 +39,12 @@ LAYOUTS = {
 
 def _fixture_sources() -> dict[str, str]:
     sources = {}
-    for path in sorted(FIXTURES.rglob("*.py")):
+    for name, text in fixture_scripts().items():
         try:
-            text = path.read_bytes().decode("utf-8")
             ast.parse(text)
-        except (UnicodeDecodeError, SyntaxError, ValueError):
+        except (SyntaxError, ValueError):
             continue
-        sources[str(path.relative_to(FIXTURES))] = text
+        sources[name] = text
     return sources
 
 
