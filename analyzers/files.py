@@ -62,65 +62,75 @@ def walk(root: str, include_vendored: bool = False) -> Iterator[Entry]:
         if kind is not None:
             yield Entry(name, kind, stamp=FileStamp.of(os.stat(root)))
         return
-    yield from _walk_dir(root, "", include_vendored)
+    for path, child, info in _tree(root, include_vendored):
+        if isinstance(info, OSError):
+            if child is None:
+                yield Entry(path, FileKind.DIRECTORY, FileStatus.UNREADABLE,
+                            f"cannot list directory: {info.strerror}")
+            else:
+                yield Entry(path, _kind_of(child.name), FileStatus.UNREADABLE,
+                            f"cannot stat: {info.strerror}")
+        elif stat.S_ISREG(info.st_mode):
+            kind = SUFFIX_KINDS.get(os.path.splitext(path)[1])
+            if kind is not None:
+                yield Entry(path, kind, stamp=FileStamp.of(info))
+        elif stat.S_ISLNK(info.st_mode):
+            kind = _kind_of(path)
+            if kind is not FileKind.DIRECTORY or _points_to_dir(child.path):
+                yield Entry(path, kind, FileStatus.SYMLINK, _describe_link(root, child.path))
+        elif stat.S_ISDIR(info.st_mode):
+            yield Entry(path, FileKind.DIRECTORY, FileStatus.VENDORED,
+                        "vendored or generated tree skipped (--include-vendored scans it)")
 
 
-def _walk_dir(root: str, relative: str, include_vendored: bool) -> Iterator[Entry]:
+def regular_files(root: str, include_vendored: bool = False) -> Iterator[tuple[str, str]]:
+    """(relative path, full path) of every regular file under `root` in path order, skipping
+    what the scan skips and never following a symlink."""
+    for path, child, info in _tree(root, include_vendored):
+        if child is not None and not isinstance(info, OSError) and stat.S_ISREG(info.st_mode):
+            yield path, child.path
+
+
+_Seen = tuple[str, "os.DirEntry[str] | None", "os.stat_result | OSError"]
+
+
+def _tree(root: str, include_vendored: bool) -> Iterator[_Seen]:
+    """(path, entry, stat) for everything under `root` in path order, depth first, stat-ed
+    without following symlinks. Directories the scan walks are descended into, not yielded;
+    a vendored one is yielded instead. A directory that cannot be listed comes as
+    (path, None, error), an entry that cannot be stat-ed as (path, entry, error).
+
+    A stack of listings rather than recursion: a recursive generator passes every entry up
+    through one frame per level."""
+    stack = [_listing(root, "")]
+    while stack:
+        for path, child, info in stack[-1]:
+            if child is not None and not isinstance(info, OSError) and stat.S_ISDIR(info.st_mode):
+                skip = skipped_directory(child, include_vendored)
+                if skip is None:
+                    stack.append(_listing(root, path))
+                    break
+                if skip is not FileStatus.VENDORED:
+                    continue
+            yield path, child, info
+        else:
+            stack.pop()
+
+
+def _listing(root: str, relative: str) -> Iterator[_Seen]:
     directory = os.path.join(root, relative) if relative else root
     try:
         with os.scandir(directory) as it:
             children = sorted(it, key=lambda e: e.name)
     except OSError as error:
-        yield Entry(relative or ".", FileKind.DIRECTORY, FileStatus.UNREADABLE,
-                    f"cannot list directory: {error.strerror}")
+        yield relative or ".", None, error
         return
+    prefix = f"{relative}/" if relative else ""
     for child in children:
-        path = f"{relative}/{child.name}" if relative else child.name
         try:
-            info = child.stat(follow_symlinks=False)
+            yield prefix + child.name, child, child.stat(follow_symlinks=False)
         except OSError as error:
-            yield Entry(path, _kind_of(child.name), FileStatus.UNREADABLE,
-                        f"cannot stat: {error.strerror}")
-            continue
-        if stat.S_ISLNK(info.st_mode):
-            kind = _kind_of(child.name)
-            if kind is not FileKind.DIRECTORY or _points_to_dir(child.path):
-                yield Entry(path, kind, FileStatus.SYMLINK, _describe_link(root, child.path))
-            continue
-        if stat.S_ISDIR(info.st_mode):
-            skip = skipped_directory(child, include_vendored)
-            if skip is FileStatus.VENDORED:
-                yield Entry(path, FileKind.DIRECTORY, FileStatus.VENDORED,
-                            "vendored or generated tree skipped (--include-vendored scans it)")
-            elif skip is None:
-                yield from _walk_dir(root, path, include_vendored)
-        elif stat.S_ISREG(info.st_mode):
-            kind = SUFFIX_KINDS.get(os.path.splitext(child.name)[1])
-            if kind is not None:
-                yield Entry(path, kind, stamp=FileStamp.of(info))
-
-
-def regular_files(root: str, include_vendored: bool = False,
-                  relative: str = "") -> Iterator[tuple[str, str]]:
-    """(relative path, full path) of every regular file under `root` in path order, skipping
-    what the scan skips and never following a symlink."""
-    directory = os.path.join(root, relative) if relative else root
-    try:
-        with os.scandir(directory) as it:
-            children = sorted(it, key=lambda e: e.name)
-    except OSError:
-        return
-    for child in children:
-        path = f"{relative}/{child.name}" if relative else child.name
-        try:
-            mode = child.stat(follow_symlinks=False).st_mode
-        except OSError:
-            continue
-        if stat.S_ISDIR(mode):
-            if skipped_directory(child, include_vendored) is None:
-                yield from regular_files(root, include_vendored, path)
-        elif stat.S_ISREG(mode):
-            yield path, child.path
+            yield prefix + child.name, child, error
 
 
 def skipped_directory(directory: os.DirEntry[str], include_vendored: bool) -> FileStatus | None:
