@@ -7,7 +7,6 @@ from those examples, and nothing else changes.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -186,6 +185,8 @@ class Catalog:
 
 
 def _load(data: bytes) -> Catalog:
+    import tomllib  # here: a scan answered from the cache needs the version, not the table
+
     table = tomllib.loads(data.decode("utf-8"))
     dimensions: dict[str, str] = table["dimensions"]
     entries: dict[str, ApiEntry] = {}

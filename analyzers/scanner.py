@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +21,7 @@ from analyzers.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileResult, FileStatus, RepoRef
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 MIB = 1024 * 1024
 _GITHUB_REMOTE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
@@ -73,6 +71,10 @@ def describe_repo(path: str | os.PathLike[str], name: str | None = None,
 
 def _git(directory: str, *args: str) -> str:
     """Read-only git plumbing; never runs hooks, never prompts, returns "" on any failure."""
+    if not _may_be_in_git(directory):
+        return ""
+    import subprocess  # here: a scan of a plain directory starts no process
+
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
     try:
         done = subprocess.run(["git", "-c", "safe.directory=*", "-C", directory, *args],
@@ -80,6 +82,21 @@ def _git(directory: str, *args: str) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _may_be_in_git(directory: str) -> bool:
+    """False only when git would find no repository: no `.git` in `directory` or above it,
+    and no GIT_DIR in the environment."""
+    if "GIT_DIR" in os.environ:
+        return True
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
 
 
 def scan(*paths: str | os.PathLike[str], settings: ScanSettings | None = None,
@@ -223,6 +240,10 @@ class AnalysisWorkers:
         return self._pool
 
     def submit(self, data: bytes, kind: FileKind) -> Future[FileAnalysis]:
+        # concurrent.futures is imported on first use, like the pool: a scan answered wholly
+        # from the cache never needs it.
+        from concurrent.futures import BrokenExecutor, Future
+
         if self.jobs <= 0:
             future: Future[FileAnalysis] = Future()
             future.set_result(analyze_bytes(data, kind))
@@ -236,12 +257,16 @@ class AnalysisWorkers:
     def result(self, future: Future[FileAnalysis], data: bytes, kind: FileKind) -> FileAnalysis:
         """The analysis `future` holds; if its worker died (the parser crashed on some file,
         which one is unknown), the file is analysed again alone."""
+        from concurrent.futures import BrokenExecutor
+
         try:
             return future.result()
         except BrokenExecutor:
             return self.run_isolated(data, kind)
 
     def run_isolated(self, data: bytes, kind: FileKind) -> FileAnalysis:
+        from concurrent.futures import BrokenExecutor
+
         self._restart()
         try:
             return self._executor().submit(analyze_bytes, data, kind).result()

@@ -64,9 +64,18 @@ def test_repository_name_from_origin(tmp_path: Path, origin: str | None, name: s
     assert describe_repo(tmp_path / "checkout").name == name
 
 
-def test_plain_directory_has_empty_commit(tmp_path: Path) -> None:
+def test_plain_directory_has_empty_commit_and_starts_no_git(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
-    assert describe_repo(tmp_path / "plain").commit == ""
+    refs = []
+    spawned = _audited_during(lambda: refs.append(describe_repo(tmp_path / "plain")),
+                              "subprocess.Popen")
+    assert refs[0].commit == "" and refs[0].name == "plain"
+    assert spawned == [], "no repository above: git is not asked"
+
+
+def test_directory_inside_a_checkout_gets_its_commit(tmp_path: Path) -> None:
+    sha = make_git_repo(tmp_path / "checkout", {"src/train.py": "import mlflow\n"})
+    assert describe_repo(tmp_path / "checkout" / "src").commit == sha
 
 
 def test_empty_directory_is_a_row(tmp_path: Path) -> None:
@@ -144,26 +153,31 @@ def test_cache_is_written_and_read(tmp_path: Path) -> None:
     assert first[0].detail == "" and second.detail == "planted"
 
 
-_OPENED: list[str] | None = None
+_AUDITED: list[tuple[str, object]] | None = None
 
 
-def _record_opens(event: str, args: tuple) -> None:
-    if event == "open" and _OPENED is not None and isinstance(args[0], str):
-        _OPENED.append(args[0])
+def _record_events(event: str, args: tuple) -> None:
+    if _AUDITED is not None and event in ("open", "subprocess.Popen"):
+        _AUDITED.append((event, args[0]))
 
 
-sys.addaudithook(_record_opens)
+sys.addaudithook(_record_events)
+
+
+def _audited_during(run, event: str) -> list:
+    """The first argument of every `event` ("open", "subprocess.Popen") this process raised
+    while `run()` ran (an audit hook, not a mock)."""
+    global _AUDITED
+    _AUDITED = []
+    try:
+        run()
+        return [arg for name, arg in _AUDITED if name == event]
+    finally:
+        _AUDITED = None
 
 
 def _opened_during(run) -> list[str]:
-    """Every path this process opened while `run()` ran (an audit hook, not a mock)."""
-    global _OPENED
-    _OPENED = []
-    try:
-        run()
-        return _OPENED
-    finally:
-        _OPENED = None
+    return [path for path in _audited_during(run, "open") if isinstance(path, str)]
 
 
 @pytest.fixture

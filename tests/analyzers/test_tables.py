@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,14 @@ def test_table_appears_only_when_complete(tmp_path: Path) -> None:
 def test_unknown_column_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(KeyError), csv_table(tmp_path / "t.csv", ["a"]) as table:
         table.write({"zzz": 1})
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_table_is_created_with_the_users_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    previous = os.umask(umask)
+    try:
+        with csv_table(tmp_path / "t.csv", ["a"]) as table:
+            table.write({"a": 1})
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "t.csv").stat().st_mode & 0o777 == mode
