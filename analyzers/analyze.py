@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import codecs
 import io
+import keyword
 import re
 import sys
 import tokenize
@@ -32,12 +33,6 @@ from analyzers.prefilter import may_use_mlflow
 from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
 from analyzers.resolver import resolve_calls
 
-# Python 2 only syntax, checked after a file failed to parse, to say why.
-_PYTHON2 = re.compile(
-    rb"^[ \t]*print[ \t]+[\"'\w]|^[ \t]*exec[ \t]+[\"']|except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:"
-    rb"|^[ \t]*raise[ \t]+\w+[ \t]*,|\bur[\"']|[^\w.]0[0-7]+[lL]?\b|<>|\d[lL]\b",
-    re.MULTILINE,
-)
 # `%run other_notebook` runs another notebook in this one's namespace: a Jupyter line magic, or
 # in a Databricks notebook exported as .py, a `# MAGIC %run` comment.
 _RUN_MAGIC = re.compile(r"^[ \t]*(?:#[ \t]*MAGIC[ \t]+)?%run[ \t]", re.MULTILINE)
@@ -140,8 +135,6 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
     except _TooDeep as error:
         return FileAnalysis(FileStatus.TOO_DEEP, str(error))
     except _Unparsable as error:
-        if _PYTHON2.search(data):
-            return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({error})")
         # Notebooks exported as scripts (Databricks, Colab) keep `!pip` and `%magic` lines.
         neutral = neutralise_magics(text)
         try:
@@ -150,16 +143,79 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
             module = None
         if module is None:
             if _DATABRICKS_CELL.search(text):
-                return _analyze_databricks_cells(text, catalog, str(error))
-            return FileAnalysis(FileStatus.SYNTAX_ERROR, str(error))
+                cells = _analyze_databricks_cells(text, catalog, str(error))
+                if cells.status is not FileStatus.SYNTAX_ERROR:
+                    return cells
+            return _unparsable(neutral, str(error))
         detail = "IPython magics and shell lines neutralised before parsing"
-    if ast_error is not None and _PYTHON2.search(data):
-        return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax ({ast_error})")
+    if ast_error is not None:
+        # libcst accepted what this interpreter's grammar did not: newer Python 3, or Python 2.
+        python2 = python2_syntax(text)
+        if python2 is not None:
+            return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax: {python2}")
     try:
         calls, facts = _resolve([module], catalog, text)
         return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+
+
+def _unparsable(text: str, error: str) -> FileAnalysis:
+    python2 = python2_syntax(text)
+    if python2 is not None:
+        return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax: {python2}")
+    return FileAnalysis(FileStatus.SYNTAX_ERROR, error)
+
+
+def python2_syntax(text: str) -> str | None:
+    """Where `text` first uses syntax that only Python 2 has ("print statement at line 3"), or
+    None. Read from tokens, so comments, strings and docstrings never count (an `ada-002` or
+    a `<>` in a comment is no evidence)."""
+    previous: tokenize.TokenInfo | None = None
+    statement_start = True  # the next token starts a statement
+    head = ""  # the keyword that started this statement, if it is one Python 2 used
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, string = token.type, token.string
+            if kind in (tokenize.COMMENT, tokenize.NL):
+                continue
+            adjacent = previous is not None and previous.end == token.start
+            found = None
+            if kind == tokenize.NUMBER and adjacent and previous.type == tokenize.NUMBER and (
+                    previous.string.strip("0") == ""):
+                found = "octal literal without 0o"
+            elif kind == tokenize.NAME and string in ("l", "L") and adjacent and (
+                    previous.type == tokenize.NUMBER):
+                found = "long integer literal"
+            elif kind == tokenize.STRING and adjacent and previous.type == tokenize.NAME and (
+                    previous.string.lower() == "ur"):
+                found = "ur string prefix"
+            elif kind == tokenize.ERRORTOKEN and string == "`":
+                found = "backtick repr"
+            elif kind == tokenize.OP and string == ">" and adjacent and previous.string == "<":
+                found = "<> operator"
+            elif head in ("print", "exec") and previous is not None and (
+                    previous.string == head) and kind in (
+                    tokenize.NAME, tokenize.NUMBER, tokenize.STRING) and not (
+                    keyword.iskeyword(string)):
+                found = f"{head} statement"
+            elif head in ("except", "raise") and string == "," and depth == 0:
+                found = f"{head} with a comma"
+            if found is not None:
+                return f"{found} at line {token.start[0]}"
+            if statement_start:
+                head = string if kind == tokenize.NAME else ""
+            if string in "([{" and kind == tokenize.OP:
+                depth += 1
+            elif string in ")]}" and kind == tokenize.OP:
+                depth = max(0, depth - 1)
+            statement_start = kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) or (
+                kind == tokenize.OP and string in (";", ":") and depth == 0)
+            previous = token
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return None
 
 
 def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAnalysis:

@@ -14,7 +14,20 @@ BAD_INPUT = [
     ("python2-print", b"import mlflow\nprint 'hello'\n" + CALL, FileStatus.PYTHON2, "line 2"),
     ("python2-except", b"import mlflow\ntry:\n    x\nexcept Exception, e:\n    pass\n",
      FileStatus.PYTHON2, "Python 2"),
+    ("python2-octal", b"import mlflow, os\nos.chmod('f', 0755)\n" + CALL, FileStatus.PYTHON2,
+     "octal literal without 0o at line 2"),
+    ("python2-long", b"import mlflow\nn = 10L\n" + CALL, FileStatus.PYTHON2, "long integer literal at line 2"),
+    ("python2-backtick", b"import mlflow\ns = `n`\n" + CALL, FileStatus.PYTHON2, "backtick"),
+    ("python2-not-equal", b"import mlflow\nif a <> b: pass\n" + CALL, FileStatus.PYTHON2, "<>"),
+    ("python2-ur-prefix", b"import mlflow\ns = ur'x'\n" + CALL, FileStatus.PYTHON2, "ur string"),
+    ("python2-exec", b"import mlflow\nexec 'x = 1'\n" + CALL, FileStatus.PYTHON2, "exec"),
+    ("python2-raise", b"import mlflow\nraise ValueError, 'bad'\n", FileStatus.PYTHON2, "raise"),
+    ("python2-print-after-colon", b"import mlflow\nif x: print x\n", FileStatus.PYTHON2,
+     "print statement at line 2"),
     ("syntax-error", b"import mlflow\ndef f(:\n    pass\n", FileStatus.SYNTAX_ERROR, "line 2"),
+    # Python 2 look-alikes in comments and strings are no evidence: it is a plain syntax error.
+    ("syntax-error-with-python2-lookalikes", b"import mlflow\n# a <> b, 0755, ada-002\n"
+     b"s = 'print x, 10L'\ndef f(:\n", FileStatus.SYNTAX_ERROR, "line 4"),
     ("non-utf8", b"import mlflow\nname = '\xe9t\xe9'\n", FileStatus.DECODE_ERROR, "utf-8"),
     ("bad-cookie", b"# -*- coding: klingon -*-\nimport mlflow\n", FileStatus.DECODE_ERROR,
      "klingon"),
@@ -47,6 +60,27 @@ GOOD_ENCODINGS = [
      + CALL, 3),
     ("python312-type-statement", b"import mlflow\ntype Vector = list[float]\n" + CALL, 3),
 ]
+
+
+PYTHON2_LOOKALIKES = [
+    # A date, a model name or markup in comments and strings is not Python 2 syntax.
+    ("magic-and-a-date", b"%pip install mlflow\nimport mlflow\nmlflow.log_param('d', '2024-01-05')\n",
+     3),
+    ("databricks-magic-comment", b"# Databricks notebook source\n%pip install mlflow \\\n  pandas\n"
+     b"# COMMAND ----------\n# MAGIC %md text-embedding-ada-002 <b>x</b>\nimport mlflow\n"
+     b"mlflow.log_param('model', 'ada-002')\n", 7),
+    ("newer-fstring-and-a-date", b"import mlflow\nd = {'a': 1}\nmlflow.log_param('when', '2024-01-05')\n"
+     b"print(f\"{d[\"a\"]}\")\n", 3),
+    ("print-as-a-name", b"import mlflow\nprint = mlflow.log_param\nprint('a', 1)\nmlflow.log_param('a', 1)\n", 3),
+]
+
+
+@pytest.mark.parametrize(("data", "line"), [case[1:] for case in PYTHON2_LOOKALIKES],
+                         ids=[case[0] for case in PYTHON2_LOOKALIKES])
+def test_python2_lookalikes_are_analysed(data: bytes, line: int) -> None:
+    analysis = analyze_bytes(data, FileKind.SCRIPT)
+    assert analysis.status is FileStatus.ANALYZED, analysis.detail
+    assert (line, "mlflow.log_param") in [(c.line, c.api) for c in analysis.calls]
 
 
 @pytest.mark.parametrize(("data", "line"), [case[1:] for case in GOOD_ENCODINGS],
