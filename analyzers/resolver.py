@@ -77,7 +77,7 @@ class ClassInfo:
 
     attrs: dict[str, Value] = field(default_factory=dict)
     bases: list[ClassInfo] = field(default_factory=list)
-    methods: set[str] = field(default_factory=set)
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
     properties: dict[str, FunctionInfo] = field(default_factory=dict)
     extends: str | None = None
 
@@ -107,6 +107,11 @@ class ClassInfo:
         if extends and "." not in path:
             return QName(f"{extends}.{path}")
         return None
+
+    def method(self, name: str) -> FunctionInfo | None:
+        """The class's own (or inherited analysed) method `name`."""
+        return next((info.methods[name] for info in self._lineage() if name in info.methods),
+                    None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +144,13 @@ class FunctionInfo:
     keywords: frozenset[str] = frozenset()  # parameter names that take keyword arguments
     returns: Value | None = None
     params: dict[str, Value] = field(default_factory=dict)
+    decorator: str = ""  # "staticmethod" or "classmethod" for such methods
 
     def bind_arguments(self, args: Sequence[cst.Arg], evaluate: Callable[
-            [cst.BaseExpression], Value | None]) -> None:
-        """Note what a call passes for each parameter, when it is something of MLflow's."""
-        for index, arg in enumerate(args):
+            [cst.BaseExpression], Value | None], implicit: int = 0) -> None:
+        """Note what a call passes for each parameter, when it is something of MLflow's.
+        `implicit` leading parameters are passed by Python (`self` of `obj.method(...)`)."""
+        for index, arg in enumerate(args, start=implicit):
             if arg.star:
                 break
             if arg.keyword is not None:
@@ -280,7 +287,7 @@ class _Resolver(Walker):
             base = self.evaluate(node.value)
             attr = _id(node.attr)
             if isinstance(base, QName):
-                return QName(f"{base.name}.{attr}")
+                return None if _is_plain_value(base.name, attr) else QName(f"{base.name}.{attr}")
             if isinstance(base, Instance):
                 return QName(f"{base.cls}.{attr}")
             if isinstance(base, UserClass):
@@ -347,6 +354,9 @@ class _Resolver(Walker):
             return func.info.returns
         if isinstance(func, UserClass):
             return SelfRef(func.info)
+        method = self._method(node.func)
+        if method is not None:
+            return method[0].returns
         called = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
         if isinstance(called, cst.Name) and _DYNAMIC_IMPORTER.search(called.value) and node.args:
             module = literal_string(node.args[0].value)
@@ -459,9 +469,29 @@ class _Resolver(Walker):
             self._record(node, value.name, node)
         elif isinstance(value, UserFunction) and isinstance(node.func, cst.Name):
             value.info.bind_arguments(node.args, self.evaluate)
+        elif isinstance(value, UserClass) and (init := value.info.method("__init__")):
+            init.bind_arguments(node.args, self.evaluate, implicit=1)
+        elif (method := self._method(node.func)) is not None:
+            method[0].bind_arguments(node.args, self.evaluate, implicit=method[1])
         elif isinstance(node.func, cst.Name | cst.Attribute):
             self._environment_call(node, _dotted(node.func))
         return True
+
+    def _method(self, func: cst.BaseExpression) -> tuple[FunctionInfo, int] | None:
+        """The analysed method `func` calls (`self.m`, `instance.m`, `Class.m`), and how many
+        leading parameters Python fills in (`self` or `cls`)."""
+        if not isinstance(func, cst.Attribute):
+            return None
+        owner = self.evaluate(func.value)
+        if isinstance(owner, SelfRef) and not owner.path:  # self.m(...), instance.m(...)
+            method = owner.owner.method(_id(func.attr))
+            if method is not None:
+                return method, 0 if method.decorator == "staticmethod" else 1
+        elif isinstance(owner, UserClass):  # Class.m(...): a plain method gets `self` passed
+            method = owner.info.method(_id(func.attr))
+            if method is not None:
+                return method, 1 if method.decorator == "classmethod" else 0
+        return None
 
     def _environment_call(self, node: cst.Call, called: str) -> None:
         """`os.environ.setdefault("MLFLOW_TRACKING_URI", uri)`, `os.putenv(...)`,
@@ -685,8 +715,9 @@ class _Resolver(Walker):
         self_owner = None
         name = _id(node.name)
         in_class = self.scope.kind == "class" and self.scope.owner is not None
-        if in_class and not any(
-                _dotted(d.decorator) == "staticmethod" for d in node.decorators):
+        decorator = next((_dotted(d.decorator) for d in node.decorators if _dotted(
+            d.decorator) in ("staticmethod", "classmethod")), "") if in_class else ""
+        if in_class and decorator != "staticmethod":
             self_owner = self.scope.owner
         defaults = {}
         for param in _params(node.params):
@@ -698,9 +729,10 @@ class _Resolver(Walker):
             tuple(_id(p.name) for p in (*params.posonly_params, *params.params)),
             frozenset(_id(p.name) for p in (*params.params, *params.kwonly_params))))
         info.returns = info.returns or self._annotation_value(node.returns)
+        info.decorator = decorator
         if in_class:
             assert self.scope.owner is not None
-            self.scope.owner.methods.add(name)
+            self.scope.owner.methods[name] = info
         if in_class and any(_dotted(d.decorator) in _PROPERTIES for d in node.decorators):
             assert self.scope.owner is not None
             self.scope.owner.properties[name] = info  # `self.client` is what it returns
@@ -888,6 +920,17 @@ def _dotted(node: cst.BaseExpression) -> str:
 def _as_name(alias: cst.ImportAlias) -> str:
     assert alias.asname is not None
     return _dotted(alias.asname.name)  # type: ignore[arg-type]
+
+
+_STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
+
+
+def _is_plain_value(qualified: str, attr: str) -> bool:
+    """`mlflow.__version__.split`, `mlflow.version.VERSION.startswith`: an attribute of a
+    plain value kept in a module (a dunder, or a string method of a CONSTANT), not an API.
+    `MLFLOW_TRACKING_URI.get()` of `mlflow.environment_variables` stays an API."""
+    last = qualified.rpartition(".")[2]
+    return last.startswith("__") or (last.isupper() and attr in _STR_METHODS)
 
 
 def _is_mlflow(dotted: str) -> bool:

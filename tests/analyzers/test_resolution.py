@@ -273,6 +273,69 @@ CASES: list[tuple[str, str, list[str]]] = [
             def log_own(self, run_id):
                 self.client.log_metric(run_id, "n", 1)
         """, ["4 mlflow.MlflowClient", "9 mlflow.MlflowClient.log_metric n"]),
+    ("client-passed-to-staticmethod", """
+        from mlflow import MlflowClient
+        class Forecaster:
+            def latest_version(self, name):
+                client = MlflowClient()
+                return self.newest(client, name)
+            @staticmethod
+            def newest(client, name):
+                return client.get_model_version(name, "1")
+        """, ["4 mlflow.MlflowClient", "8 mlflow.MlflowClient.get_model_version"]),
+    ("client-passed-to-method-of-instance", """
+        from mlflow import MlflowClient
+        class Reporter:
+            def report(self, client, run_id):
+                client.set_tag(run_id, "reported", "yes")
+        Reporter().report(MlflowClient(), "r1")
+        """, ["4 mlflow.MlflowClient.set_tag reported", "5 mlflow.MlflowClient"]),
+    ("client-and-module-passed-to-constructor", """
+        import mlflow
+        from mlflow import MlflowClient
+        class Tracker:
+            def __init__(self, client, tracking):
+                self.client = client
+                self.tracking = tracking
+            def log(self):
+                self.client.log_metric("r", "acc", 1.0)
+                self.tracking.log_param("p", 1)
+        Tracker(MlflowClient(), tracking=mlflow).log()
+        """, ["8 mlflow.MlflowClient.log_metric acc", "9 mlflow.log_param p",
+              "10 mlflow.MlflowClient"]),
+    ("client-passed-to-classmethod-on-class", """
+        import mlflow
+        class Registry:
+            @classmethod
+            def promote(cls, client, name):
+                client.set_registered_model_alias(name, "champion", 3)
+        Registry.promote(mlflow.MlflowClient(), "churn")
+        """, ["5 mlflow.MlflowClient.set_registered_model_alias", "6 mlflow.MlflowClient"]),
+    ("client-returned-by-own-method", """
+        import mlflow
+        class Job:
+            def make_client(self):
+                return mlflow.MlflowClient()
+            def run(self):
+                client = self.make_client()
+                client.create_experiment("e")
+        """, ["4 mlflow.MlflowClient", "7 mlflow.MlflowClient.create_experiment"]),
+    ("method-given-no-client", """
+        class Reporter:
+            def report(self, client, run_id):
+                client.set_tag(run_id, "reported", "yes")
+        Reporter().report(make_other_client(), "r1")
+        """, []),
+    ("values-kept-in-mlflow-modules", """
+        import mlflow
+        from mlflow.environment_variables import MLFLOW_TRACKING_URI
+        version = mlflow.__version__
+        version.split(".")
+        mlflow.__version__.startswith("2")
+        mlflow.version.VERSION.split(".")
+        mlflow.sklearn.FLAVOR_NAME.upper()
+        MLFLOW_TRACKING_URI.get()
+        """, ["8 mlflow.environment_variables.MLFLOW_TRACKING_URI.get"]),
     ("client-string-annotation", """
         from typing import TYPE_CHECKING
         if TYPE_CHECKING:
