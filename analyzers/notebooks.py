@@ -12,6 +12,10 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "python", "
 # `%%writefile train.py` (or `%%file`, with flags such as `-a`): the cell is a script of its own.
 _WRITTEN_SCRIPT = re.compile(
     r"[ \t]*%%(?:writefile|file)((?:[ \t]+-\w+)*)[ \t]+(\S+\.py)[ \t]*(?:\r?\n|\r|$)")
+# Databricks switches a cell's language with a magic on its first line (`%sql`, `%md # Title`,
+# `%sh ls`): the rest of the cell is not Python. `%sql` counts only alone on its line, since
+# Jupyter's ipython-sql has a one-line `%sql SELECT ...` magic.
+_DATABRICKS_LANGUAGE = re.compile(r"[ \t]*%(?:(?:md|md-sandbox|sh|fs|scala|r)(?:[ \t].*)?|sql[ \t]*)$")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", ]+?\s*=\s*)[!%].*$")
 _HELP = re.compile(r"^\s*[\w.]+\?\??\s*$|^\s*\?")
 
@@ -95,13 +99,15 @@ def neutralise_magics(source: str) -> str:
     """IPython-only lines replaced by Python with the same line count and indentation.
 
     `%pip install mlflow` and `!mlflow ui` become `pass`, `x = !ls` becomes `x = None`, a
-    non-Python cell magic (`%%bash`, `%%writefile config.yml`) turns the whole cell into empty
-    lines, and `obj?` help
-    lines are dropped, so the rest of the cell parses and its line numbers stay true.
+    non-Python cell magic (`%%bash`, `%%writefile config.yml`, Databricks' `%sql`) turns the
+    whole cell into empty lines, and `obj?` help lines are dropped, so the rest of the cell
+    parses and its line numbers stay true.
     """
     lines = source.splitlines(keepends=True)
     if not lines:
         return source
+    if _DATABRICKS_LANGUAGE.match(lines[0].rstrip("\r\n")):
+        return "".join(_ending(line) for line in lines)
     first = lines[0].lstrip()
     if first.startswith("%%"):
         magic = first[2:].split(None, 1)[0] if first[2:].split() else ""

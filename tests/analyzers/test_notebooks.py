@@ -67,6 +67,24 @@ def test_non_python_cell_magic_body_is_not_analysed() -> None:
     assert found(data) == {(2, 1, "mlflow.end_run")}
 
 
+@pytest.mark.parametrize("cell", [
+    "%sql\nSELECT model, COUNT(*) FROM runs\nGROUP BY model",
+    "%md # Results\nThe model is logged with mlflow.log_model(...)",
+    "%sh ls /dbfs/mlflow\nmlflow runs list --experiment-id 1",
+    "%scala\nval x = mlflow.log_param(1)",
+])
+def test_a_databricks_language_cell_is_not_python_and_not_skipped(cell: str) -> None:
+    analysis = analyze_bytes(notebook_v4(("code", "import mlflow"), ("code", cell),
+                                         ("code", "mlflow.end_run()")), FileKind.NOTEBOOK)
+    assert analysis.detail == "", "no cell was skipped"
+    assert {(c.cell, c.line, c.api) for c in analysis.calls} == {(2, 1, "mlflow.end_run")}
+
+
+def test_a_one_line_sql_magic_leaves_the_cell_python() -> None:
+    cell = "%sql SELECT 1\nimport mlflow\nmlflow.autolog()"
+    assert found(notebook_v4(("code", cell))) == {(0, 3, "mlflow.autolog")}
+
+
 def test_a_written_script_is_resolved_as_a_module_of_its_own() -> None:
     """`%%writefile train.py` holds the project's training script: its calls count, with its
     own imports (an appending cell continues it), and names do not cross between it and the
