@@ -357,6 +357,11 @@ class _Resolver(Walker):
         method = self._method(node.func)
         if method is not None:
             return method[0].returns
+        if isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(
+                node.args) >= 2 and self.lookup("getattr") is None:
+            attr = literal_string(node.args[1].value)  # getattr(mlflow, "log_metric")
+            if attr is not None and attr.isidentifier():
+                return self.evaluate(cst.Attribute(node.args[0].value, cst.Name(attr)))
         called = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
         if isinstance(called, cst.Name) and _DYNAMIC_IMPORTER.search(called.value) and node.args:
             module = literal_string(node.args[0].value)

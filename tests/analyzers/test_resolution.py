@@ -326,6 +326,15 @@ CASES: list[tuple[str, str, list[str]]] = [
                 client.set_tag(run_id, "reported", "yes")
         Reporter().report(make_other_client(), "r1")
         """, []),
+    ("getattr-with-a-literal-name", """
+        import mlflow
+        import mlflow.sklearn
+        getattr(mlflow, "log_metric")("acc", 0.9)
+        autolog = getattr(mlflow.sklearn, "autolog")
+        autolog()
+        getattr(mlflow, name)("loss", 1)
+        getattr(tracker, "log_metric")("loss", 1)
+        """, ["3 mlflow.log_metric acc", "5 mlflow.sklearn.autolog"]),
     ("values-kept-in-mlflow-modules", """
         import mlflow
         from mlflow.environment_variables import MLFLOW_TRACKING_URI
