@@ -284,20 +284,7 @@ class _Resolver(Walker):
             binding = self.lookup(_id(node))
             return None if binding is None or binding is UNKNOWN else binding  # type: ignore[return-value]
         if isinstance(node, cst.Attribute):
-            base = self.evaluate(node.value)
-            attr = _id(node.attr)
-            if isinstance(base, QName):
-                return None if _is_plain_value(base.name, attr) else QName(f"{base.name}.{attr}")
-            if isinstance(base, Instance):
-                return QName(f"{base.cls}.{attr}")
-            if isinstance(base, UserClass):
-                base = SelfRef(base.info)
-            if isinstance(base, SelfRef):
-                value = base.attribute(attr)
-                if isinstance(value, SelfRef) and not self.in_function:
-                    self.missed_attribute = True
-                return value
-            return None
+            return self._attribute(self.evaluate(node.value), _id(node.attr))
         if isinstance(node, cst.Call):
             return self._evaluate_call(node)
         if isinstance(node, cst.IfExp):
@@ -311,6 +298,32 @@ class _Resolver(Walker):
             text = self.literal_text(node)
             return StrConst(text) if text is not None else None
         return None
+
+    def _attribute(self, base: Value | None, attr: str) -> Value | None:
+        """What `<base>.<attr>` holds, given what `<base>` holds."""
+        if isinstance(base, QName):
+            return None if _is_plain_value(base.name, attr) else QName(f"{base.name}.{attr}")
+        if isinstance(base, Instance):
+            return QName(f"{base.cls}.{attr}")
+        if isinstance(base, UserClass):
+            base = SelfRef(base.info)
+        if isinstance(base, SelfRef):
+            value = base.attribute(attr)
+            if isinstance(value, SelfRef) and not self.in_function:
+                self.missed_attribute = True
+            return value
+        return None
+
+    def _callee(self, func: cst.BaseExpression) -> tuple[Value | None, tuple[
+            FunctionInfo, int] | None]:
+        """What a call's `func` holds, and the analysed method it calls, if any, with how many
+        leading parameters Python fills in; the receiver of `a.b().c()` is evaluated once, not
+        once per question asked of it (which doubles with every link of a chain)."""
+        if not isinstance(func, cst.Attribute):
+            return self.evaluate(func), None
+        owner = self.evaluate(func.value)
+        attr = _id(func.attr)
+        return self._attribute(owner, attr), _method(owner, attr)
 
     def literal_text(self, node: cst.BaseExpression) -> str | None:
         """The text of a string expression, following names bound to literals; computed parts
@@ -344,7 +357,7 @@ class _Resolver(Walker):
         variable = _environment_read(node)
         if variable is not None:
             return StrConst(f"env:{variable}")
-        func = self.evaluate(node.func)
+        func, method = self._callee(node.func)
         if isinstance(func, QName):
             canonical = self.catalog.canonical(func.name)
             if canonical in self.catalog.instance_classes:
@@ -354,7 +367,6 @@ class _Resolver(Walker):
             return func.info.returns
         if isinstance(func, UserClass):
             return SelfRef(func.info)
-        method = self._method(node.func)
         if method is not None:
             return method[0].returns
         if isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(
@@ -469,34 +481,18 @@ class _Resolver(Walker):
 
     # -------------------------------------------------------------------------------- calls
     def visit_Call(self, node: cst.Call) -> bool:
-        value = self.evaluate(node.func)
+        value, method = self._callee(node.func)
         if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):
             self._record(node, value.name, node)
         elif isinstance(value, UserFunction) and isinstance(node.func, cst.Name):
             value.info.bind_arguments(node.args, self.evaluate)
         elif isinstance(value, UserClass) and (init := value.info.method("__init__")):
             init.bind_arguments(node.args, self.evaluate, implicit=1)
-        elif (method := self._method(node.func)) is not None:
+        elif method is not None:
             method[0].bind_arguments(node.args, self.evaluate, implicit=method[1])
         elif isinstance(node.func, cst.Name | cst.Attribute):
             self._environment_call(node, _dotted(node.func))
         return True
-
-    def _method(self, func: cst.BaseExpression) -> tuple[FunctionInfo, int] | None:
-        """The analysed method `func` calls (`self.m`, `instance.m`, `Class.m`), and how many
-        leading parameters Python fills in (`self` or `cls`)."""
-        if not isinstance(func, cst.Attribute):
-            return None
-        owner = self.evaluate(func.value)
-        if isinstance(owner, SelfRef) and not owner.path:  # self.m(...), instance.m(...)
-            method = owner.owner.method(_id(func.attr))
-            if method is not None:
-                return method, 0 if method.decorator == "staticmethod" else 1
-        elif isinstance(owner, UserClass):  # Class.m(...): a plain method gets `self` passed
-            method = owner.info.method(_id(func.attr))
-            if method is not None:
-                return method, 1 if method.decorator == "classmethod" else 0
-        return None
 
     def _environment_call(self, node: cst.Call, called: str) -> None:
         """`os.environ.setdefault("MLFLOW_TRACKING_URI", uri)`, `os.putenv(...)`,
@@ -925,6 +921,20 @@ def _dotted(node: cst.BaseExpression) -> str:
 def _as_name(alias: cst.ImportAlias) -> str:
     assert alias.asname is not None
     return _dotted(alias.asname.name)  # type: ignore[arg-type]
+
+
+def _method(owner: Value | None, name: str) -> tuple[FunctionInfo, int] | None:
+    """The analysed method `owner.name` calls (`self.m`, `instance.m`, `Class.m`), and how many
+    leading parameters Python fills in (`self` or `cls`)."""
+    if isinstance(owner, SelfRef) and not owner.path:  # self.m(...), instance.m(...)
+        method = owner.owner.method(name)
+        if method is not None:
+            return method, 0 if method.decorator == "staticmethod" else 1
+    elif isinstance(owner, UserClass):  # Class.m(...): a plain method gets `self` passed
+        method = owner.info.method(name)
+        if method is not None:
+            return method, 1 if method.decorator == "classmethod" else 0
+    return None
 
 
 _STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))

@@ -59,6 +59,8 @@ GOOD_ENCODINGS = [
     ("moderately-deep-but-fine", b"import mlflow\nx = " + b"+".join([b"a"] * 600) + b"\n"
      + CALL, 3),
     ("python312-type-statement", b"import mlflow\ntype Vector = list[float]\n" + CALL, 3),
+    # Each link's receiver is evaluated once: asking twice per link would double per link.
+    ("long-method-chain", b"import mlflow\nx = (df" + b".pipe(f)" * 200 + b")\n" + CALL, 3),
 ]
 
 
