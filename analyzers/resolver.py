@@ -262,6 +262,7 @@ class _Resolver(Walker):
         self.facts: list[_FoundFact] = []
         self._concatenation_depth = 0
         self.deferred: list[_Deferred] = []
+        self._functions: dict[str, bool] = {}
 
     # ----------------------------------------------------------------- lookups and evaluation
     def lookup(self, name: str) -> Binding | None:
@@ -302,7 +303,9 @@ class _Resolver(Walker):
     def _attribute(self, base: Value | None, attr: str) -> Value | None:
         """What `<base>.<attr>` holds, given what `<base>` holds."""
         if isinstance(base, QName):
-            return None if _is_plain_value(base.name, attr) else QName(f"{base.name}.{attr}")
+            if _is_plain_value(base.name, attr) or self._is_function(base.name):
+                return None
+            return QName(f"{base.name}.{attr}")
         if isinstance(base, Instance):
             return QName(f"{base.cls}.{attr}")
         if isinstance(base, UserClass):
@@ -313,6 +316,17 @@ class _Resolver(Walker):
                 self.missed_attribute = True
             return value
         return None
+
+    def _is_function(self, qualified: str) -> bool:
+        """A catalogued function (`mlflow.register_model`): its attributes are not APIs
+        (`mlflow.register_model.assert_called_with` of a mock), unlike a class's."""
+        known = self._functions.get(qualified)
+        if known is None:
+            canonical = self.catalog.canonical(qualified)
+            known = canonical.rpartition(".")[2][:1].islower() and (
+                self.catalog.lookup(canonical) is not None)
+            self._functions[qualified] = known
+        return known
 
     def _callee(self, func: cst.BaseExpression) -> tuple[Value | None, tuple[
             FunctionInfo, int] | None]:
@@ -371,7 +385,7 @@ class _Resolver(Walker):
             return method[0].returns
         if isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(
                 node.args) >= 2 and self.lookup("getattr") is None:
-            attr = literal_string(node.args[1].value)  # getattr(mlflow, "log_metric")
+            attr = self.literal_text(node.args[1].value)  # getattr(mlflow, "log_metric")
             if attr is not None and attr.isidentifier():
                 return self.evaluate(cst.Attribute(node.args[0].value, cst.Name(attr)))
         called = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
@@ -941,11 +955,13 @@ _STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
 
 
 def _is_plain_value(qualified: str, attr: str) -> bool:
-    """`mlflow.__version__.split`, `mlflow.version.VERSION.startswith`: an attribute of a
-    plain value kept in a module (a dunder, or a string method of a CONSTANT), not an API.
-    `MLFLOW_TRACKING_URI.get()` of `mlflow.environment_variables` stays an API."""
+    """`mlflow.__version__.split`, `mlflow.version.VERSION.startswith`, `_logger.debug`: an
+    attribute of a plain value kept in a module (a dunder, a module's logger, or a string
+    method of a CONSTANT), not an API. `MLFLOW_TRACKING_URI.get()` of
+    `mlflow.environment_variables` stays an API."""
     last = qualified.rpartition(".")[2]
-    return last.startswith("__") or (last.isupper() and attr in _STR_METHODS)
+    return (last.startswith("__") or last.lower().endswith("logger")
+            or (last.isupper() and attr in _STR_METHODS))
 
 
 def _is_mlflow(dotted: str) -> bool:

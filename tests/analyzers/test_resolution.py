@@ -332,7 +332,9 @@ CASES: list[tuple[str, str, list[str]]] = [
         autolog()
         getattr(mlflow, name)("loss", 1)
         getattr(tracker, "log_metric")("loss", 1)
-        """, ["3 mlflow.log_metric acc", "5 mlflow.sklearn.autolog"]),
+        FLAVOR = "sklearn"
+        getattr(mlflow, FLAVOR).log_model(model, name="m")
+        """, ["3 mlflow.log_metric acc", "5 mlflow.sklearn.autolog", "9 mlflow.sklearn.log_model"]),
     ("values-kept-in-mlflow-modules", """
         import mlflow
         from mlflow.environment_variables import MLFLOW_TRACKING_URI
@@ -342,7 +344,13 @@ CASES: list[tuple[str, str, list[str]]] = [
         mlflow.version.VERSION.split(".")
         mlflow.sklearn.FLAVOR_NAME.upper()
         MLFLOW_TRACKING_URI.get()
-        """, ["8 mlflow.environment_variables.MLFLOW_TRACKING_URI.get"]),
+        from mlflow.azure.client import _logger
+        _logger.debug("x")
+        with mock.patch.object(mlflow, "register_model"):
+            mlflow.register_model("runs:/r/m", "m")
+            mlflow.register_model.assert_called_once()
+        mlflow.log_metric.reset_mock()
+        """, ["8 mlflow.environment_variables.MLFLOW_TRACKING_URI.get", "12 mlflow.register_model"]),
     ("client-string-annotation", """
         from typing import TYPE_CHECKING
         if TYPE_CHECKING:
