@@ -229,10 +229,12 @@ def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAn
     skipped = []
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        source = "".join(lines[start:end])
         try:
-            modules.append(_parse_cell("".join(lines[start:end]), index))
+            modules.append(_parse_cell(source, index))
         except (_TooDeep, _Unparsable) as cell_error:
             skipped.append(f"cell at line {start + 1}: {cell_error}")
+            modules.extend(_imports_of(source, index))
     if len(skipped) == len(starts):
         return FileAnalysis(FileStatus.SYNTAX_ERROR, error)
     try:
@@ -265,6 +267,7 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
             modules.append(_parse_cell(cell.source, cell.index))
         except (_TooDeep, _Unparsable) as error:
             skipped.append(f"cell {cell.index} {error}")
+            modules.extend(_imports_of(cell.source, cell.index))
     detail = ""
     if skipped:
         detail = f"{len(skipped)} of {len(cells)} code cells skipped: " + "; ".join(skipped[:3])
@@ -330,6 +333,33 @@ def _parse_cell(source: str, cell: int) -> ParsedModule:
     if not columns:
         raise failure
     return replace(_parse(dedented, cell)[0], column_offset=columns)
+
+
+_IMPORT_LINE = re.compile(r"(?:import|from)[ \t]")
+
+
+def _imports_of(source: str, cell: int) -> list[ParsedModule]:
+    """A cell that does not parse still ran its imports before the broken line (a lab's
+    `x = <FILL_IN>`, prose in a code cell): its top-level import statements, every other line
+    blanked so positions stay true, as a module of their own; none if they do not parse."""
+    kept = []
+    open_parenthesis = False
+    for line in neutralise_magics(source).splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        keep = open_parenthesis or bool(_IMPORT_LINE.match(body))
+        if keep and not open_parenthesis:
+            open_parenthesis = "(" in body and ")" not in body
+        elif open_parenthesis:
+            open_parenthesis = ")" not in body
+        kept.append(line if keep else line[len(body):])
+    text = "".join(kept)
+    if not text.strip():
+        return []
+    try:
+        module, _ = _parse(text, cell)
+    except (_TooDeep, _Unparsable):
+        return []
+    return [module]
 
 
 def _decode_detail(error: UnicodeDecodeError) -> str:

@@ -122,14 +122,14 @@ def test_prefilter_never_loses_a_resolvable_file() -> None:
             assert may_use_mlflow(source.encode())
 
 
-def test_databricks_source_with_a_broken_cell_keeps_the_other_cells() -> None:
-    source = (b"# Databricks notebook source\nimport mlflow\n\n# COMMAND ----------\n\n"
-              b"x = (\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n")
+def test_databricks_source_with_a_broken_cell_keeps_the_other_cells_and_its_imports() -> None:
+    source = (b"# Databricks notebook source\nimport os\n\n# COMMAND ----------\n\n"
+              b"import mlflow\nx = (\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n")
     analysis = analyze_bytes(source, FileKind.SCRIPT)
     assert analysis.status is FileStatus.ANALYZED
     assert "1 of 3 Databricks cells skipped: cell at line 5" in analysis.detail
     assert [(c.cell, c.line, c.api, c.keys) for c in analysis.calls] == [
-        (None, 10, "mlflow.log_param", ("depth",))]
+        (None, 11, "mlflow.log_param", ("depth",))]
 
 
 def test_databricks_cell_with_a_leading_indent_runs_as_ipython_runs_it() -> None:

@@ -80,6 +80,18 @@ def test_a_databricks_language_cell_is_not_python_and_not_skipped(cell: str) -> 
     assert {(c.cell, c.line, c.api) for c in analysis.calls} == {(2, 1, "mlflow.end_run")}
 
 
+@pytest.mark.parametrize("broken", [
+    "import mlflow\nfrom mlflow import (\n    log_metric,\n)\nx = <FILL_IN>",
+    "%pip install mlflow\nimport mlflow\nfrom mlflow import log_metric\nThen run the cell below.",
+])
+def test_imports_of_a_cell_that_does_not_parse_still_bind(broken: str) -> None:
+    analysis = analyze_bytes(notebook_v4(("code", broken), ("code", "mlflow.log_param('a', 1)\n"
+                                          "log_metric('m', 1)")), FileKind.NOTEBOOK)
+    assert analysis.detail.startswith("1 of 2 code cells skipped: cell 0")
+    assert {(c.cell, c.line, c.api) for c in analysis.calls} == {
+        (1, 1, "mlflow.log_param"), (1, 2, "mlflow.log_metric")}
+
+
 def test_a_one_line_sql_magic_leaves_the_cell_python() -> None:
     cell = "%sql SELECT 1\nimport mlflow\nmlflow.autolog()"
     assert found(notebook_v4(("code", cell))) == {(0, 3, "mlflow.autolog")}
