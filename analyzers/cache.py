@@ -22,7 +22,7 @@ from pathlib import Path
 from analyzers.files import FileStamp
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 
-ANALYZER_VERSION = "7"
+ANALYZER_VERSION = "8"
 RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
 
 

@@ -44,6 +44,7 @@ _ENV_UPDATERS = frozenset({"os.environ.update", "environ.update"})
 # `pytest.importorskip`, `__import__`, and lazy loaders (`LazyLoader("mlflow", ...)`,
 # `lazy_module("mlflow")`, `lazy_import("mlflow")`).
 _DYNAMIC_IMPORTER = re.compile(r"(?i)import|lazy")
+_FIXTURES = frozenset({"pytest.fixture", "fixture", "pytest_asyncio.fixture"})
 _PROPERTIES = frozenset({"property", "cached_property", "functools.cached_property"})
 _MAX_CLASS_PASSES = 3
 
@@ -145,6 +146,7 @@ class FunctionInfo:
     returns: Value | None = None
     params: dict[str, Value] = field(default_factory=dict)
     decorator: str = ""  # "staticmethod" or "classmethod" for such methods
+    fixture: bool = False  # a pytest fixture: a parameter of its name gets what it gives
 
     def bind_arguments(self, args: Sequence[cst.Arg], evaluate: Callable[
             [cst.BaseExpression], Value | None], implicit: int = 0) -> None:
@@ -745,6 +747,8 @@ class _Resolver(Walker):
             frozenset(_id(p.name) for p in (*params.params, *params.kwonly_params))))
         info.returns = info.returns or self._annotation_value(node.returns)
         info.decorator = decorator
+        info.fixture = any(_dotted(d.decorator.func if isinstance(d.decorator, cst.Call)
+                                   else d.decorator) in _FIXTURES for d in node.decorators)
         if in_class:
             assert self.scope.owner is not None
             self.scope.owner.methods[name] = info
@@ -759,13 +763,24 @@ class _Resolver(Walker):
         return False
 
     def visit_Return(self, node: cst.Return) -> bool:
+        if node.value is not None:
+            self._returned(node.value)
+        return True
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        # What a fixture yields is what the tests that ask for it get.
+        if self.function is not None and self.function.fixture and isinstance(
+                node.value, cst.BaseExpression):
+            self._returned(node.value)
+        return True
+
+    def _returned(self, value_node: cst.BaseExpression) -> None:
         function = self.function
-        if function is not None and function.returns is None and node.value is not None:
-            value = self.evaluate(node.value)
+        if function is not None and function.returns is None:
+            value = self.evaluate(value_node)
             if isinstance(value, QName | Instance):
                 function.returns = value
                 self.inferred_returns = True
-        return True
 
     def visit_Param(self, node: cst.Param) -> bool:
         # Only defaults and annotations belong to the defining scope; names are bound later.
@@ -789,6 +804,10 @@ class _Resolver(Walker):
                      or item.info.params.get(name))
             if index == 0 and item.self_owner is not None and param in positional:
                 value = SelfRef(item.self_owner)
+            if value is None:  # def test_x(mlflow_client): a fixture of this file
+                fixture = self.module_scope.names.get(name)
+                if isinstance(fixture, UserFunction) and fixture.info.fixture:
+                    value = fixture.info.returns
             self.bind(name, value)
         self.walk(item.function.body)
         self.scope, self.cell, self.statements = outer, outer_cell, outer_statements

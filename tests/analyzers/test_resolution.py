@@ -324,6 +324,25 @@ CASES: list[tuple[str, str, list[str]]] = [
                 client = self.make_client()
                 client.create_experiment("e")
         """, ["4 mlflow.MlflowClient", "7 mlflow.MlflowClient.create_experiment"]),
+    ("pytest-fixtures-of-the-same-file", """
+        import pytest
+        from mlflow import MlflowClient
+        @pytest.fixture
+        def client():
+            return MlflowClient()
+        @pytest.fixture(scope="module")
+        def tracked(client):
+            run = client.create_run("0")
+            yield client
+            client.delete_run(run.info.run_id)
+        def test_tags(tracked, other):
+            tracked.set_tag("r", "k", "v")
+            other.set_tag("r", "k", "v")
+        def helper(client):
+            client.get_run("r")
+        """, ["5 mlflow.MlflowClient", "8 mlflow.MlflowClient.create_run",
+              "10 mlflow.MlflowClient.delete_run", "12 mlflow.MlflowClient.set_tag k",
+              "15 mlflow.MlflowClient.get_run"]),
     ("getattr-with-a-literal-name", """
         import mlflow
         import mlflow.sklearn
