@@ -10,6 +10,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 
 from analyzers.records import FileKind, FileStatus
 
@@ -117,11 +118,14 @@ def _tree(root: str, include_vendored: bool) -> Iterator[_Seen]:
             stack.pop()
 
 
+_name = attrgetter("name")
+
+
 def _listing(root: str, relative: str) -> Iterator[_Seen]:
     directory = os.path.join(root, relative) if relative else root
     try:
         with os.scandir(directory) as it:
-            children = sorted(it, key=lambda e: e.name)
+            children = sorted(it, key=_name)
     except OSError as error:
         yield relative or ".", None, error
         return

@@ -99,7 +99,8 @@ class ScanSummary:
         self.repos.add(result.repo)
         self.files += result.kind is not FileKind.DIRECTORY
         self.statuses[result.status.value] += 1
-        self.dimensions.update(call.dimension for call in result.calls)
+        if result.calls:
+            self.dimensions.update(call.dimension for call in result.calls)
         if result.status.is_error:
             self.errors.append(f"{result.repo}:{result.path}: {result.status.value}: "
                                f"{result.detail}")

@@ -148,8 +148,9 @@ def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings
     limit = max(1, settings.jobs) * 32
     known = cache.known_files(repo.root) if cache is not None else {}
     directory = os.path.isdir(repo.root)  # else the repository is a single file
+    prefix = os.path.join(repo.root, "")
     for entry in entries:
-        path = os.path.join(repo.root, entry.path) if directory else repo.root
+        path = prefix + entry.path if directory else repo.root
         window.append(_prepare(path, entry, settings, cache, workers, known))
         while len(window) > limit or (window and window[0].future is None):
             yield _finish(window.popleft(), cache, workers)
