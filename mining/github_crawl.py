@@ -161,37 +161,28 @@ class ListedRepo:
 
 @dataclass(frozen=True)
 class RepoRecord:
-    """One dataset row: a `ListedRepo`'s fields, its pinned commit and how the crawl found it.
-    The field order is the CSV column order, which puts `commit` among the listed fields."""
+    """One dataset row: a listed repository, its pinned commit and how the crawl found it."""
 
-    full_name: str
-    html_url: str
-    clone_url: str
-    default_branch: str
+    repo: ListedRepo
     commit: str  # head of the default branch at crawl time; "" when it could not be read
-    stars: int
-    forks: int
-    size_kb: int
-    language: str
-    topics: tuple[str, ...]
-    license: str
-    created_at: str
-    pushed_at: str
-    archived: bool
-    fork: bool
-    description: str
     crawled_at: str
     matched_topics: tuple[str, ...]
     note: str = ""  # why `commit` is empty
 
     def as_row(self) -> dict[str, Any]:
-        row = {f.name: getattr(self, f.name) for f in fields(self)}
-        row["topics"] = ";".join(self.topics)
-        row["matched_topics"] = ";".join(self.matched_topics)
+        row = {name: getattr(self.repo, name) for name in _LISTED_COLUMNS}
+        row.update(commit=self.commit, crawled_at=self.crawled_at, note=self.note,
+                   topics=";".join(self.repo.topics),
+                   matched_topics=";".join(self.matched_topics))
         return row
 
 
-COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RepoRecord))
+_LISTED_COLUMNS = tuple(f.name for f in fields(ListedRepo))
+# The dataset's column order: the pinned commit right after the branch it was read from.
+COLUMNS: tuple[str, ...] = (
+    *_LISTED_COLUMNS[:_LISTED_COLUMNS.index("default_branch") + 1], "commit",
+    *_LISTED_COLUMNS[_LISTED_COLUMNS.index("default_branch") + 1:],
+    "crawled_at", "matched_topics", "note")
 
 
 def crawl(settings: CrawlSettings, stats: CrawlStats | None = None) -> Iterator[RepoRecord]:
@@ -360,9 +351,7 @@ def _pin(
             if note:
                 say(f"{name}: no commit pinned ({note})")
             checkpoint.record_pin(name, commit, note)
-        yield RepoRecord(**{f.name: getattr(repo, f.name) for f in fields(repo)},
-                         commit=commit, crawled_at=crawled_at,
-                         matched_topics=tuple(sorted(matched)), note=note)
+        yield RepoRecord(repo, commit, crawled_at, tuple(sorted(matched)), note)
         if done % step == 0 or done == len(names):
             say(f"pinning: {done}/{len(names)} repositories")
 

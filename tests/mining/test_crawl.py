@@ -534,6 +534,6 @@ def test_halves_tile_their_range(start: int, end: int) -> None:
 
 
 def test_the_python_api_yields_sorted_records(small_baseline: list[RepoRecord]) -> None:
-    names = [record.full_name for record in small_baseline]
+    names = [record.repo.full_name for record in small_baseline]
     assert names == sorted(names) == sorted(expected(small_world()))
-    assert all(isinstance(record.topics, tuple) for record in small_baseline)
+    assert all(isinstance(record.repo.topics, tuple) for record in small_baseline)
