@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mining.clone import SPARSE_PATTERNS, CloneRequest, CloneSettings, clone_all
-from mining.gitsafe import tree_size
+from analyzers.repo.gitsafe import tree_size
+from mining.git.clone import SPARSE_PATTERNS, CloneRequest, CloneSettings, clone_all
 
 ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}

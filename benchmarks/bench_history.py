@@ -51,13 +51,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analyzers.cache import AnalysisCache
-from analyzers.catalog import load_catalog
+from analyzers.code.catalog import load_catalog
 from analyzers.records import RepoRef
+from analyzers.repo.cache import AnalysisCache
+from analyzers.repo.gitsafe import tree_size
 from benchmarks.bench_clone import git, human, import_bare, serve
-from mining.clone import CloneRequest, CloneSettings, clone_all
-from mining.gitsafe import tree_size
-from mining.history import HistoryOptions, HistoryResult, walk_history
+from mining.git.clone import CloneRequest, CloneSettings, clone_all
+from mining.git.history import HistoryOptions, HistoryResult, walk_history
 
 
 def _mlflow_module(i: int, log_input: bool) -> str:

@@ -40,9 +40,9 @@ if str(HERE) not in sys.path:
 
 import gentree  # noqa: E402
 
-from analyzers.files import ALWAYS_SKIPPED, VENDORED_DIRS, walk  # noqa: E402
 from analyzers.records import FileKind  # noqa: E402
-from mining.paths import cache_root  # noqa: E402
+from analyzers.repo.cache import cache_root  # noqa: E402
+from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS, walk  # noqa: E402
 
 MIB = 1024 * 1024
 MB = 1_000_000

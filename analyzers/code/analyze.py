@@ -1,0 +1,368 @@
+"""Analyse one file's bytes: decode, pre-filter, parse safely, resolve MLflow calls.
+
+Everything here is a pure function of (bytes, kind, settings, catalog), which is what makes the
+content cache sound. Repository code is parsed, never imported or run.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import io
+import keyword
+import re
+import sys
+import tokenize
+import warnings
+from dataclasses import replace
+from typing import TypeVar
+
+import libcst as cst
+
+from analyzers.code.catalog import Catalog, load_catalog
+from analyzers.code.notebooks import (
+    CodeCell,
+    NotebookError,
+    code_cells,
+    neutralise_magics,
+    without_leading_indent,
+    written_script,
+)
+from analyzers.code.positions import ParsedModule
+from analyzers.code.prefilter import may_use_mlflow
+from analyzers.code.resolver import resolve_calls
+from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
+
+# `%run other_notebook` runs another notebook in this one's namespace: a Jupyter line magic, or
+# in a Databricks notebook exported as .py, a `# MAGIC %run` comment.
+_RUN_MAGIC = re.compile(r"^[ \t]*(?:#[ \t]*MAGIC[ \t]+)?%run[ \t]", re.MULTILINE)
+_DATABRICKS_CELL = re.compile(r"^# COMMAND -{5,}\s*$", re.MULTILINE)
+_DEEP_SYNTAX = ("too many nested parentheses", "too many levels of indentation",
+                "too many statically nested blocks")
+# libcst's visitors recurse once per nesting level; ast has already bounded the depth.
+_RECURSION_LIMIT = 20_000
+
+
+_Located = TypeVar("_Located", CallSite, Fact)
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Unparsable(Exception):
+    pass
+
+
+def decode_source(data: bytes) -> str:
+    """Decode Python source as the interpreter does (BOM, PEP 263 cookie, else UTF-8)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise UnicodeDecodeError("utf-8", data, 0, 1, str(error)) from None
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UnicodeDecodeError("utf-8", data, 0, 1, f"unknown encoding {encoding}") from None
+    text = data.decode(encoding)
+    return text.removeprefix("\ufeff")
+
+
+def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None]:
+    """Parse with libcst after `ast` has bounded the nesting depth; also return ast's error.
+
+    libcst's native parser can overflow the C stack (a crash, not an exception) on expressions
+    nested a few thousand deep; CPython's parser refuses those cleanly, so it goes first. When
+    only ast fails, the file may use newer grammar than this interpreter's, or be Python 2,
+    which libcst partly accepts: the caller decides.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree: ast.Module | None = ast.parse(text)
+        ast_error = None
+    except (RecursionError, MemoryError) as error:
+        raise _TooDeep(f"nested too deeply to parse ({type(error).__name__})") from None
+    except SyntaxError as error:
+        if any(reason in str(error.msg) for reason in _DEEP_SYNTAX):
+            raise _TooDeep(f"line {error.lineno}: {error.msg}") from None
+        ast_error, tree = f"line {error.lineno}: {error.msg}", None
+    except ValueError as error:  # null bytes
+        raise _Unparsable(str(error)) from None
+    try:
+        return ParsedModule(cell, cst.parse_module(text), tree), ast_error
+    except cst.ParserSyntaxError as error:
+        # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
+        raise _Unparsable(ast_error or f"line {error.raw_line}: {error.message}") from None
+    except RecursionError:
+        raise _TooDeep("nested too deeply to parse") from None
+
+
+def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -> FileAnalysis:
+    """The analysis of one `.py` or `.ipynb` file's content."""
+    catalog = catalog or load_catalog()
+    if not may_use_mlflow(data):
+        return FileAnalysis(FileStatus.NO_MLFLOW)
+    if kind is FileKind.NOTEBOOK:
+        return _analyze_notebook(data, catalog)
+    return _analyze_script(data, catalog)
+
+
+def _resolve(modules: list[ParsedModule], catalog: Catalog,
+             text: str) -> tuple[tuple[CallSite, ...], tuple[Fact, ...]]:
+    """Resolve calls; a file that `%run`s another notebook is assumed to get `mlflow` from it
+    (the usual Databricks layout), which only matters where it uses `mlflow` unbound."""
+    preimported = ["mlflow"] if _RUN_MAGIC.search(text) else []
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+    try:
+        calls, facts = resolve_calls(modules, catalog, preimported)
+        return tuple(calls), tuple(facts)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
+    if b"\x00" in data:
+        return FileAnalysis(FileStatus.BINARY, "contains NUL bytes: not a text file")
+    try:
+        text = decode_source(data)
+    except UnicodeDecodeError as error:
+        return FileAnalysis(FileStatus.DECODE_ERROR, _decode_detail(error))
+    detail = ""
+    try:
+        module, ast_error = _parse(text)
+    except _TooDeep as error:
+        return FileAnalysis(FileStatus.TOO_DEEP, str(error))
+    except _Unparsable as error:
+        # Notebooks exported as scripts (Databricks, Colab) keep `!pip` and `%magic` lines.
+        neutral = neutralise_magics(text)
+        try:
+            module, ast_error = _parse(neutral) if neutral != text else (None, None)
+        except (_TooDeep, _Unparsable):
+            module = None
+        if module is None:
+            if _DATABRICKS_CELL.search(text):
+                cells = _analyze_databricks_cells(text, catalog, str(error))
+                if cells.status is not FileStatus.SYNTAX_ERROR:
+                    return cells
+            return _unparsable(neutral, str(error))
+        detail = "IPython magics and shell lines neutralised before parsing"
+    if ast_error is not None:
+        # libcst accepted what this interpreter's grammar did not: newer Python 3, or Python 2.
+        python2 = python2_syntax(text)
+        if python2 is not None:
+            return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax: {python2}")
+    try:
+        calls, facts = _resolve([module], catalog, text)
+        return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
+    except RecursionError:
+        return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+
+
+def _unparsable(text: str, error: str) -> FileAnalysis:
+    python2 = python2_syntax(text)
+    if python2 is not None:
+        return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax: {python2}")
+    return FileAnalysis(FileStatus.SYNTAX_ERROR, error)
+
+
+def python2_syntax(text: str) -> str | None:
+    """Where `text` first uses syntax that only Python 2 has ("print statement at line 3"), or
+    None. Read from tokens, so comments, strings and docstrings never count (an `ada-002` or
+    a `<>` in a comment is no evidence)."""
+    previous: tokenize.TokenInfo | None = None
+    statement_start = True  # the next token starts a statement
+    head = ""  # the keyword that started this statement, if it is one Python 2 used
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, string = token.type, token.string
+            if kind in (tokenize.COMMENT, tokenize.NL):
+                continue
+            adjacent = previous is not None and previous.end == token.start
+            found = None
+            if kind == tokenize.NUMBER and adjacent and previous.type == tokenize.NUMBER and (
+                    previous.string.strip("0") == ""):
+                found = "octal literal without 0o"
+            elif kind == tokenize.NAME and string in ("l", "L") and adjacent and (
+                    previous.type == tokenize.NUMBER):
+                found = "long integer literal"
+            elif kind == tokenize.STRING and adjacent and previous.type == tokenize.NAME and (
+                    previous.string.lower() == "ur"):
+                found = "ur string prefix"
+            elif kind == tokenize.ERRORTOKEN and string == "`":
+                found = "backtick repr"
+            elif kind == tokenize.OP and string == ">" and adjacent and previous.string == "<":
+                found = "<> operator"
+            elif head in ("print", "exec") and previous is not None and (
+                    previous.string == head) and kind in (
+                    tokenize.NAME, tokenize.NUMBER, tokenize.STRING) and not (
+                    keyword.iskeyword(string)):
+                found = f"{head} statement"
+            elif head in ("except", "raise") and string == "," and depth == 0:
+                found = f"{head} with a comma"
+            if found is not None:
+                return f"{found} at line {token.start[0]}"
+            if statement_start:
+                head = string if kind == tokenize.NAME else ""
+            if string in "([{" and kind == tokenize.OP:
+                depth += 1
+            elif string in ")]}" and kind == tokenize.OP:
+                depth = max(0, depth - 1)
+            statement_start = kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) or (
+                kind == tokenize.OP and string in (";", ":") and depth == 0)
+            previous = token
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return None
+
+
+def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAnalysis:
+    """A Databricks notebook exported as .py that does not parse as a whole: its cells, split
+    at `# COMMAND ----------`, are parsed one by one (a broken cell costs only itself) and
+    resolved as one module; positions stay those of the file."""
+    lines = text.splitlines(keepends=True)
+    starts = [0] + [number + 1 for number, line in enumerate(lines)
+                    if _DATABRICKS_CELL.match(line)]
+    modules: list[ParsedModule] = []
+    skipped = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        source = "".join(lines[start:end])
+        try:
+            modules.append(_parse_cell(source, index))
+        except (_TooDeep, _Unparsable) as cell_error:
+            skipped.append(f"cell at line {start + 1}: {cell_error}")
+            modules.extend(_imports_of(source, index))
+    if len(skipped) == len(starts):
+        return FileAnalysis(FileStatus.SYNTAX_ERROR, error)
+    try:
+        calls, facts = _resolve(modules, catalog, text)
+    except RecursionError:
+        return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+    # Back to file positions: a cell's line 1 is the line after its separator.
+    calls = tuple(replace(call, cell=None, line=call.line + starts[call.cell])
+                  for call in calls if call.cell is not None)
+    facts = tuple(replace(fact, cell=None, line=fact.line + starts[fact.cell])
+                  for fact in facts if fact.cell is not None)
+    detail = f"parsed as {len(starts)} Databricks cells, the file as a whole does not: {error}"
+    if skipped:
+        detail = (f"{len(skipped)} of {len(starts)} Databricks cells skipped: "
+                  + "; ".join(skipped[:3]))
+    return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
+
+
+def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
+    try:
+        cells, language = code_cells(data)
+    except NotebookError as error:
+        return FileAnalysis(FileStatus.BAD_NOTEBOOK, str(error))
+    if language and language not in ("python", "python3", "ipython", "ipython3"):
+        return FileAnalysis(FileStatus.NOT_PYTHON, f"kernel language is {language}")
+    modules: list[ParsedModule] = []
+    skipped = []
+    for cell in cells:
+        try:
+            modules.append(_parse_cell(cell.source, cell.index))
+        except (_TooDeep, _Unparsable) as error:
+            skipped.append(f"cell {cell.index} {error}")
+            modules.extend(_imports_of(cell.source, cell.index))
+    detail = ""
+    if skipped:
+        detail = f"{len(skipped)} of {len(cells)} code cells skipped: " + "; ".join(skipped[:3])
+    calls: tuple[CallSite, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    try:
+        for group, text in _modules_by_file(cells, modules):
+            group_calls, group_facts = _resolve(group, catalog, text)
+            calls, facts = calls + group_calls, facts + group_facts
+    except RecursionError:
+        return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+    return FileAnalysis(FileStatus.ANALYZED, detail, _in_order(calls), _in_order(facts))
+
+
+def _modules_by_file(cells: list[CodeCell], modules: list[ParsedModule]) -> list[
+        tuple[list[ParsedModule], str]]:
+    """The notebook's own cells as one module, and each Python file its cells write
+    (`%%writefile train.py`, then `%%writefile -a train.py`...) as a module of its own, which
+    neither sees the notebook's names nor adds to them; each with the text `%run` is looked
+    for in."""
+    parsed = {module.cell: module for module in modules}
+    notebook: list[ParsedModule] = []
+    notebook_text: list[str] = []
+    files: list[list[ParsedModule]] = []
+    latest: dict[str, list[ParsedModule]] = {}
+    for cell in cells:
+        script = written_script(cell.source)
+        module = parsed.get(cell.index)
+        if script is None:
+            notebook_text.append(cell.source)
+            notebook.extend([module] if module else [])
+            continue
+        if not script.append or script.name not in latest:
+            latest[script.name] = []
+            files.append(latest[script.name])
+        latest[script.name].extend([module] if module else [])
+    return [(notebook, "\n".join(notebook_text)), *((group, "") for group in files)]
+
+
+def _in_order(items: tuple[_Located, ...]) -> tuple[_Located, ...]:
+    return tuple(sorted(items, key=lambda item: (item.cell, item.line, item.column)))
+
+
+def _parse_cell(source: str, cell: int) -> ParsedModule:
+    module = None
+    try:
+        module, ast_error = _parse(source, cell)
+        if ast_error is None:
+            return module
+    except _Unparsable as error:
+        failure = error
+    # IPython syntax fails both parsers (or, like `!ls`, fools libcst): neutralise and retry.
+    neutral = neutralise_magics(source)
+    if neutral != source:
+        try:
+            return _parse(neutral, cell)[0]
+        except _Unparsable as error:
+            failure = error
+    elif module is not None:
+        return module  # only ast failed: grammar newer than this interpreter's, known to libcst
+    # A cell whose first line is indented, which IPython dedents before running it.
+    dedented, columns = without_leading_indent(neutral)
+    if not columns:
+        raise failure
+    return replace(_parse(dedented, cell)[0], column_offset=columns)
+
+
+_IMPORT_LINE = re.compile(r"(?:import|from)[ \t]")
+
+
+def _imports_of(source: str, cell: int) -> list[ParsedModule]:
+    """A cell that does not parse still ran its imports before the broken line (a lab's
+    `x = <FILL_IN>`, prose in a code cell): its top-level import statements, every other line
+    blanked so positions stay true, as a module of their own; none if they do not parse."""
+    kept = []
+    open_parenthesis = False
+    for line in neutralise_magics(source).splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        keep = open_parenthesis or bool(_IMPORT_LINE.match(body))
+        if keep and not open_parenthesis:
+            open_parenthesis = "(" in body and ")" not in body
+        elif open_parenthesis:
+            open_parenthesis = ")" not in body
+        kept.append(line if keep else line[len(body):])
+    text = "".join(kept)
+    if not text.strip():
+        return []
+    try:
+        module, _ = _parse(text, cell)
+    except (_TooDeep, _Unparsable):
+        return []
+    return [module]
+
+
+def _decode_detail(error: UnicodeDecodeError) -> str:
+    if error.reason.startswith(("unknown encoding", "invalid or missing encoding")):
+        return error.reason
+    return f"not valid {error.encoding} at byte {error.start}: {error.reason}"

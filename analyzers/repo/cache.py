@@ -1,0 +1,133 @@
+"""A content-addressed cache of file analyses, shared by every scan on this machine.
+
+The key is the file's git blob SHA (so a file shared by forks, template copies and reruns is
+analysed once, and history walks can look blobs up without reading them), its kind, and the
+versions of the analyzer and the catalog: changing either invalidates every entry.
+
+Beside it, a file index remembers, per absolute path, the file's stat signature (size, mtime,
+ctime, inode) and what reading it gave: its blob SHA, or that the pre-filter ruled it out. A
+rerun over unchanged files then reads no file at all. As in git's index, a file changed too
+recently to trust its timestamps (ctime within the last 2 s) is not remembered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
+from analyzers.repo.files import FileStamp
+
+ANALYZER_VERSION = "8"
+RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
+
+
+def blob_sha(data: bytes) -> str:
+    """The SHA git gives these bytes as a blob."""
+    digest = hashlib.sha1(b"blob %d\x00" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def encode(analysis: FileAnalysis) -> str:
+    return json.dumps([analysis.status.value, analysis.detail,
+                       [[c.cell, c.line, c.column, c.api, c.dimension, list(c.keys)]
+                        for c in analysis.calls],
+                       [[f.cell, f.line, f.column, f.fact, f.value, f.source]
+                        for f in analysis.facts]], separators=(",", ":"))
+
+
+def decode(text: str) -> FileAnalysis:
+    status, detail, calls, facts = json.loads(text)
+    return FileAnalysis(FileStatus(status), detail, tuple(
+        CallSite(cell=cell, line=line, column=column, api=api, dimension=dimension,
+                 keys=tuple(keys))
+        for cell, line, column, api, dimension, keys in calls), tuple(
+        Fact(cell=cell, line=line, column=column, fact=fact, value=value, source=source)
+        for cell, line, column, fact, value, source in facts))
+
+
+class AnalysisCache:
+    """SQLite-backed; one writer process (the scanner's), many readers are fine."""
+
+    def __init__(self, path: Path, catalog_version: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._salt = f"{ANALYZER_VERSION}:{catalog_version}"
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS analysis (key TEXT PRIMARY KEY, value TEXT)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS files "
+                         "(path TEXT PRIMARY KEY, stat TEXT, salt TEXT, blob TEXT)")
+        self._pending: list[tuple[str, str]] = []
+        self._pending_files: list[tuple[str, str, str, str | None]] = []
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, blob: str, kind: str) -> str:
+        return f"{blob}:{kind}:{self._salt}"
+
+    def get(self, key: str) -> FileAnalysis | None:
+        row = self._db.execute("SELECT value FROM analysis WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return decode(row[0])
+
+    def put(self, key: str, analysis: FileAnalysis) -> None:
+        if analysis.status is FileStatus.CRASH:
+            return  # a crash may be the machine's fault: try again next time
+        self._pending.append((key, encode(analysis)))
+        if len(self._pending) >= 200:
+            self.flush()
+
+    def known_files(self, root: str) -> dict[str, tuple[str, str | None]]:
+        """Path → (`FileStamp.key`, blob SHA or None if pre-filtered out) for what earlier
+        scans read under `root` (a directory or a single file's absolute path)."""
+        rows = self._db.execute(
+            "SELECT path, stat, blob FROM files WHERE salt = ? AND "
+            "(path = ? OR (path >= ? AND path < ?))",
+            (self._salt, root, root + os.sep, root + chr(ord(os.sep) + 1)))
+        return {path: (stat, blob) for path, stat, blob in rows}
+
+    def remember_file(self, path: str, stamp: FileStamp, blob: str | None) -> None:
+        """What reading `path` gave: its blob SHA, or None when the pre-filter ruled it out."""
+        if time.time_ns() - stamp.changed_ns < RACY_NS:
+            return
+        self._pending_files.append((path, stamp.key, self._salt, blob))
+        if len(self._pending_files) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending or self._pending_files:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO analysis VALUES (?, ?)",
+                                     self._pending)
+                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                                     self._pending_files)
+            self._pending.clear()
+            self._pending_files.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+
+APP = "mlflow-miner"
+
+
+def cache_root() -> Path:
+    """`$XDG_CACHE_HOME/mlflow-miner`, or `~/.cache/mlflow-miner` when the variable is unset."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / APP
+
+
+def default_cache_path() -> Path:
+    return cache_root() / f"analysis-v{ANALYZER_VERSION}.sqlite"
+

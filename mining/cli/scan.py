@@ -1,0 +1,102 @@
+"""`mlflow-miner scan`: analyse local directories or checkouts into calls.csv and files.csv."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from analyzers.records import RepoRef
+from analyzers.repo.outputs import write_scan
+from analyzers.repo.scanner import MIB, Progress, ScanSettings, describe_repo, scan_repos
+
+
+class ProgressLine:
+    """A one-line progress display on stderr: redrawn on a terminal, a line every 10 s else."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.interactive = stream.isatty()
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final = progress.files_done == progress.files_total
+        if not final and now - self._last < (0.2 if self.interactive else 10.0):
+            return
+        self._last = now
+        width = 24
+        filled = width * progress.files_done // max(1, progress.files_total)
+        text = (f"[{progress.repo_index + 1}/{progress.repo_count}] {progress.repo} "
+                f"[{'#' * filled}{'.' * (width - filled)}] "
+                f"{progress.files_done}/{progress.files_total} files {now - self.started:.1f}s")
+        if self.interactive:
+            self.stream.write("\r\033[K" + text)
+            if final and progress.repo_index + 1 == progress.repo_count:
+                self.stream.write("\n")
+        elif final or now - self.started > 10:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _repo(path: str, name: str | None) -> RepoRef:
+    """A local path as it is; `owner/name` that is not a local path, from GitHub."""
+    if Path(path).exists():
+        return describe_repo(path, name)
+    from mining.github.remote import RemoteError, checkout_github, looks_like_full_name
+
+    if not looks_like_full_name(path):
+        raise click.BadParameter(f"{path!r} does not exist (and is not a GitHub owner/name)",
+                                 param_hint="PATHS")
+    try:
+        repo = checkout_github(path)
+    except RemoteError as error:
+        raise click.ClickException(str(error)) from None
+    return RepoRef(repo.root, name or repo.name, repo.commit)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results/scan"), show_default=True,
+              help="Directory for calls.csv and files.csv.")
+@click.option("--name", "names", multiple=True,
+              help="Repository name for the corresponding PATH (default: GitHub owner/name "
+                   "from the origin remote, else the directory name). Repeat per PATH.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
+              help="Worker processes (default: all cores; 0 analyses in-process).")
+@click.option("--max-file-size", type=click.FloatRange(min=0), default=5, show_default=True,
+              help="Skip .py files larger than this many MiB (status too-large).")
+@click.option("--max-notebook-size", type=click.FloatRange(min=0), default=50,
+              show_default=True, help="Skip .ipynb files larger than this many MiB.")
+@click.option("--include-vendored", is_flag=True,
+              help="Also scan venv, site-packages, node_modules, build and dist trees.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache.")
+@click.option("--cache-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Analysis cache (default: $XDG_CACHE_HOME/mlflow-miner/analysis-v<N>.sqlite, "
+                   "N the analyzer version).")
+def scan(paths: tuple[str, ...], out_dir: Path, names: tuple[str, ...], jobs: int | None,
+         max_file_size: float, max_notebook_size: float, include_vendored: bool,
+         no_cache: bool, cache_file: Path | None) -> None:
+    """Find every MLflow call in PATHS (directories, git checkouts, single files, or GitHub
+    repositories given as owner/name, pinned to their default branch's head and cloned).
+
+    Writes OUT/calls.csv (one row per call site) and OUT/files.csv (one row per .py/.ipynb file
+    seen, with its status), each atomically when the scan completes, and prints a summary on
+    stderr. Repository code is only parsed, never run or imported.
+    """
+    if names and len(names) != len(paths):
+        raise click.UsageError(f"--name was given {len(names)} times for {len(paths)} paths")
+    settings = ScanSettings(
+        max_script_bytes=int(max_file_size * MIB),
+        max_notebook_bytes=int(max_notebook_size * MIB),
+        include_vendored=include_vendored, use_cache=not no_cache, cache_path=cache_file,
+        **({"jobs": jobs} if jobs is not None else {}))
+    repos = [_repo(path, name) for path, name
+             in zip(paths, names or [None] * len(paths), strict=True)]
+    summary = write_scan(scan_repos(repos, settings, ProgressLine()), out_dir)
+    click.echo(summary.render(), err=True)
+    click.echo(f"wrote {out_dir / 'calls.csv'} and {out_dir / 'files.csv'}", err=True)

@@ -1,0 +1,169 @@
+"""The offline demo corpus: git repositories built from the project's own fixture files.
+
+Each directory of `tests/fixtures/corpus/` becomes a repository with a fixed author and date,
+so its commit SHA is the same on every machine; an empty repository and a deleted one are added
+so the demo shows failures too. The dataset CSV has the crawler's columns and `file://` URLs.
+
+A project with `tests/fixtures/history/<project>/history.toml` gets a history before that
+last commit (MLflow arriving, a dimension added then removed, a rename, a branch merged), with
+fixed dates too, so `mlflow-miner demo` has adoption curves to show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from analyzers.repo.cache import cache_root
+from analyzers.tables import csv_table
+from mining.github.search import COLUMNS as DATASET_COLUMNS
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "corpus"
+# tests/fixtures/history/<project>/history.toml: commits that come before the project's own.
+HISTORY = FIXTURES.parent / "history"
+
+CRAWLED_AT = "2026-11-01T00:00:00Z"
+OWNER = "demo"
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "mlflow-miner demo", "GIT_AUTHOR_EMAIL": "demo@mlflow-miner.invalid",
+    "GIT_COMMITTER_NAME": "mlflow-miner demo", "GIT_COMMITTER_EMAIL": "demo@mlflow-miner.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+
+def default_demo_dir() -> Path:
+    return cache_root() / "demo"
+
+
+def _git(cwd: Path, *args: str, date: str = CRAWLED_AT) -> str:
+    env = {**os.environ, **_GIT_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    done = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _created_at(index: int) -> str:
+    """Spread the demo repositories over the years MLflow has existed (2018-2025)."""
+    return f"{2018 + index % 8}-{1 + index % 12:02d}-15T12:00:00Z"
+
+
+def _tree_digest(root: Path) -> str:
+    """What a fixture project holds: names, modes, contents and link targets."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        if path.is_symlink():
+            digest.update(b"link:" + os.readlink(path).encode())
+        elif path.is_file():
+            digest.update(oct(path.stat().st_mode & 0o111).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _days_after(date: str, days: int) -> str:
+    start = datetime.strptime(date, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return (start + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _build_history(repo: Path, history: Path, created: str) -> str:
+    """Commit `history/history.toml`'s steps into the fresh repository `repo`, on main unless a
+    step names a branch; return the date the project's own (last) commit gets.
+
+    A step: `days` after `created`; `files`, a directory of `history` written over the work
+    tree; `remove`, paths to delete; `rename`, [from, to] pairs; `branch`, commit there (made
+    from main when new); `merge`, merge that branch into main with a merge commit.
+    """
+    with open(history / "history.toml", "rb") as handle:
+        plan = tomllib.load(handle)
+    branches = {"main"}
+    current = "main"
+    for step in plan.get("commit", []):
+        date = _days_after(created, int(step.get("days", 0)))
+        branch = step.get("branch", "main")
+        if branch != current:
+            _git(repo, "checkout", "-q", *(() if branch in branches else ("-b",)), branch)
+            branches.add(branch)
+            current = branch
+        if "merge" in step:
+            _git(repo, "merge", "-q", "--no-ff", "-m", step["message"], step["merge"],
+                 date=date)
+            continue
+        if "files" in step:
+            subprocess.run(["cp", "-a", f"{history / step['files']}/.", str(repo)], check=True)
+        for path in step.get("remove", []):
+            _git(repo, "rm", "-q", "--", path)
+        for source, destination in step.get("rename", []):
+            (repo / destination).parent.mkdir(parents=True, exist_ok=True)
+            _git(repo, "mv", "--", source, destination)
+        _git(repo, "add", "-A", "--force")
+        _git(repo, "commit", "-q", "-m", step["message"], date=date)
+    if current != "main":
+        _git(repo, "checkout", "-q", "main")
+    return _days_after(created, int(plan.get("final_days", 0)))
+
+
+def _serve(repo: Path) -> None:
+    # What GitHub allows, so the cloner's blobless, pinned-SHA fetch works over file:// too.
+    _git(repo, "config", "uploadpack.allowFilter", "true")
+    _git(repo, "config", "uploadpack.allowAnySHA1InWant", "true")
+
+
+def build_demo(target: Path | None = None, fixtures: Path = FIXTURES,
+               dataset: Path | None = None) -> Path:
+    """Build the demo repositories under `target` (once; they never change) and write their
+    dataset CSV (default `target/dataset.csv`); return the dataset's path."""
+    target = (target or default_demo_dir()).resolve()
+    origins = target / "origins"
+    origins.mkdir(parents=True, exist_ok=True)
+    rows = []
+    projects = sorted(path for path in fixtures.iterdir() if path.is_dir())
+    for index, project in enumerate(projects):
+        repo = origins / project.name
+        digest = _tree_digest(project)
+        history = HISTORY / project.name
+        if (history / "history.toml").is_file():
+            digest += ":history:" + _tree_digest(history)
+        stamp = repo / ".git" / "mlflow-miner-fixture"
+        if not stamp.exists() or stamp.read_text() != digest:
+            shutil.rmtree(repo, ignore_errors=True)  # the fixture changed: build it afresh
+            repo.mkdir(parents=True, exist_ok=True)
+            _git(repo, "init", "-q", "-b", "main")
+            final = _created_at(index)
+            if (history / "history.toml").is_file():
+                final = _build_history(repo, history, final)
+            subprocess.run(["cp", "-a", f"{project}/.", str(repo)], check=True)
+            _git(repo, "add", "-A", "--force")
+            _git(repo, "commit", "-q", "-m", f"{project.name}: demo project", date=final)
+            _serve(repo)
+            stamp.write_text(digest)
+        rows.append(_row(project.name, repo, _git(repo, "rev-parse", "HEAD"), index))
+    empty = origins / "empty-repo"
+    if not (empty / ".git").exists():
+        empty.mkdir(parents=True, exist_ok=True)
+        _git(empty, "init", "-q", "-b", "main")
+        _serve(empty)
+    rows.append({**_row("empty-repo", empty, "", len(rows)),
+                 "note": "409: Git Repository is empty."})
+    rows.append(_row("deleted-repo", origins / "deleted-repo", "0" * 40, len(rows)))
+    dataset = dataset or target / "dataset.csv"
+    with csv_table(dataset, DATASET_COLUMNS) as table:
+        table.write_all(sorted(rows, key=lambda row: row["full_name"]))
+    return dataset
+
+
+def _row(name: str, repo: Path, commit: str, index: int) -> dict[str, object]:
+    size_kb = sum(f.stat().st_size for f in repo.rglob("*") if f.is_file()
+                  and ".git" not in f.parts) // 1024 if repo.exists() else 0
+    return {
+        "full_name": f"{OWNER}/{name}", "html_url": "", "clone_url": repo.as_uri(),
+        "default_branch": "main", "commit": commit, "stars": (index * 7) % 40,
+        "forks": index % 5, "size_kb": size_kb, "language": "Python",
+        "topics": "mlflow;mlflow-project", "license": "mit", "created_at": _created_at(index),
+        "pushed_at": CRAWLED_AT, "archived": False, "fork": False,
+        "description": f"Demo project {name}", "crawled_at": CRAWLED_AT,
+        "matched_topics": "mlflow-project", "note": "",
+    }

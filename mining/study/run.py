@@ -1,0 +1,416 @@
+"""A whole study as one generator: dataset → clone → analyse, one repository at a time.
+
+    study = Study(StudySettings.from_toml("datasets/demo.toml"))
+    for outcome in study.traverse_repos():
+        print(outcome.repo, outcome.status, outcome.calls)
+    study.merge()  # study-level repos.csv, files.csv, calls.csv, signals.csv, study.json
+
+Each repository's analysis is written to its own directory, atomically, with a marker written
+last; a rerun finds the markers and does only what is missing, so a killed study resumes and a
+rerun with nothing new yields identical outputs. Analyses run in parallel, in local worker
+processes or on a Dask cluster; the study-level tables are merged from the per-repository files,
+so memory does not grow with the number of repositories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from analyzers.code.catalog import load_catalog
+from analyzers.records import RepoRef
+from analyzers.repo.cache import ANALYZER_VERSION
+from analyzers.repo.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
+from analyzers.repo.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS, write_scan
+from analyzers.repo.scanner import ScanSettings, scan_repos
+from analyzers.repo.signals import SIGNAL_COLUMNS, signal_rows
+from analyzers.tables import atomic_path, atomic_text, csv_table, read_csv_rows
+from mining.git.clone import CloneSettings, CloneStatus, cache_key, clone_all
+from mining.git.history import HISTORY_TABLES, HistoryOptions, write_history
+
+DEFAULT_TOPICS = ("mlflow-project", "mlflow-projects")
+REPO_COLUMNS = ("repo", "commit", "status", "detail", "files", "calls")
+
+
+@dataclass(frozen=True, slots=True)
+class RepoTable:
+    """A per-repository table read from a checkout without running anything; `rows` gets the
+    repository (root, name, commit) and yields dicts with exactly `columns`."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: Callable[[RepoRef], Iterable[dict[str, Any]]]
+
+
+# Tables beside the scan's files.csv and calls.csv. Adding a repository-level analysis is one
+# line here: the study writes, resumes and merges it like the others.
+REPO_TABLES: tuple[RepoTable, ...] = (
+    RepoTable("signals.csv", SIGNAL_COLUMNS, signal_rows),
+    RepoTable("ecosystem.csv", ECOSYSTEM_COLUMNS, ecosystem_rows),
+)
+TABLES = {"files.csv": FILE_COLUMNS, "calls.csv": CALL_COLUMNS, "facts.csv": FACT_COLUMNS,
+          **{table.name: table.columns for table in REPO_TABLES}}
+MARKER = "done.json"
+HISTORY_MARKER = "history.json"  # with --history: written before MARKER
+HISTORY_KEYS = ("history", "max_commits", "since", "first_parent")  # study-file keys
+UNPINNED = "unpinned"
+
+
+@dataclass(frozen=True, slots=True)
+class StudySettings:
+    """What a study is: read from a study file (TOML) and overridable from the command line."""
+
+    name: str
+    dataset: Path
+    output: Path
+    topics: tuple[str, ...] = DEFAULT_TOPICS
+    qualifiers: tuple[str, ...] = ()
+    crawl: bool = True
+    protocols: tuple[str, ...] = ("https",)
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    executor: str = "local"
+    scheduler: str | None = None
+    clone_cache: Path | None = None
+    analysis_cache: Path | None = None
+    # --history (mining.git.history): walk each repository's history too; caps on the walk.
+    history: bool = False
+    max_commits: int | None = None
+    since: str | None = None
+    first_parent: bool = True
+
+    def history_options(self) -> HistoryOptions | None:
+        """How each repository's history is walked, or None without --history."""
+        if not self.history:
+            return None
+        return HistoryOptions(max_commits=self.max_commits, since=self.since,
+                              first_parent=self.first_parent, protocols=self.protocols)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> StudySettings:
+        """Paths in the file are relative to the file's directory's parent (the project)."""
+        path = Path(path)
+        with open(path, "rb") as handle:
+            table = tomllib.load(handle)
+        base = path.resolve().parent.parent
+        unknown = set(table) - {"name", "dataset", "output", "topics", "qualifiers", "crawl",
+                                "protocols", "jobs", *HISTORY_KEYS}
+        if unknown:
+            raise ValueError(f"{path}: unknown study keys {sorted(unknown)}")
+        settings = cls(
+            name=table["name"],
+            dataset=base / table.get("dataset", f"datasets/{table['name']}.csv"),
+            output=base / table.get("output", f"results/{table['name']}"),
+            topics=tuple(table.get("topics", DEFAULT_TOPICS)),
+            qualifiers=tuple(table.get("qualifiers", ())),
+            crawl=bool(table.get("crawl", True)),
+            protocols=tuple(table.get("protocols", ("https",))),
+            **({"jobs": int(table["jobs"])} if "jobs" in table else {}),
+            **{key: table[key] for key in HISTORY_KEYS if key in table},
+        )
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass(frozen=True, slots=True)
+class RepoTask:
+    """One repository to analyse: a checkout on disk, or the reason there is none."""
+
+    repo: str
+    commit: str
+    checkout: str  # "" when cloning failed
+    status: str  # the clone status, when it failed
+    detail: str
+    out_dir: str
+    analysis_cache: str | None
+    history: HistoryOptions | None = None  # walk the history too (--history)
+
+
+@dataclass(frozen=True, slots=True)
+class RepoOutcome:
+    """How one repository of the study ended: `analyzed`, or why not."""
+
+    repo: str
+    commit: str
+    status: str
+    detail: str = ""
+    files: int = 0
+    calls: int = 0
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
+    """Scan one checkout and write its tables into `task.out_dir`; the marker goes last.
+
+    This is the unit of parallel work: a plain function of a picklable task, so a local
+    process pool and a Dask cluster run the very same code. It parses in-process, unless
+    `isolated`, where every file is parsed in a worker process of its own.
+    """
+    out = Path(task.out_dir)
+    if not task.checkout:
+        outcome = RepoOutcome(task.repo, task.commit, task.status, task.detail)
+    else:
+        ref = RepoRef(root=task.checkout, name=task.repo, commit=task.commit)
+        settings = ScanSettings(jobs=1 if isolated else 0,
+                                use_cache=task.analysis_cache is not None,
+                                cache_path=Path(task.analysis_cache) if task.analysis_cache
+                                else None)
+        summary = write_scan(scan_repos([ref], settings), out)
+        for table in REPO_TABLES:
+            with csv_table(out / table.name, table.columns) as writer:
+                writer.write_all(table.rows(ref))
+        if task.history is not None:
+            _walk_history(task, ref, out, isolated)
+        outcome = RepoOutcome(task.repo, task.commit, "analyzed", "", summary.files,
+                              summary.calls)
+    with atomic_text(out / MARKER) as handle:
+        json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
+    return outcome
+
+
+def _analysis_version() -> str:
+    return f"{ANALYZER_VERSION}:{load_catalog().version}"
+
+
+# --- History (--history): mining.git.history's tables beside the scan's, with their own marker.
+
+def _walk_history(task: RepoTask, ref: RepoRef, out: Path, isolated: bool) -> None:
+    """Write history.csv, history_events.csv and history_summary.csv; the history marker goes
+    last, and only for a walk that worked (a failed one is tried again by the next run)."""
+    assert task.history is not None
+    options = replace(task.history, jobs=1 if isolated else 0)
+    summary = write_history(ref, out, options,
+                            Path(task.analysis_cache) if task.analysis_cache else None)
+    (out / HISTORY_MARKER).unlink(missing_ok=True)
+    if summary["status"] == "walked":
+        with atomic_text(out / HISTORY_MARKER) as handle:
+            json.dump(_history_marker(task.commit, task.history), handle, sort_keys=True)
+
+
+def _history_marker(commit: str, options: HistoryOptions) -> dict[str, Any]:
+    return {"commit": commit, "analyzer": _analysis_version(), **options.marker()}
+
+
+def _history_done(out_dir: Path, commit: str, options: HistoryOptions) -> bool:
+    """Whether an earlier run walked this commit's history with these options."""
+    try:
+        recorded = json.loads((out_dir / HISTORY_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return recorded == _history_marker(commit, options)
+
+
+def _recorded(out_dir: Path) -> tuple[RepoOutcome, str] | None:
+    """The outcome an earlier run wrote for this repository, and its analyzer version."""
+    try:
+        recorded = json.loads((out_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    analyzer = recorded.pop("analyzer", "")
+    return RepoOutcome(**recorded), analyzer
+
+
+def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
+    """The recorded outcome, if it is for this commit and analyzer and not maybe transient."""
+    recorded = _recorded(out_dir)
+    if recorded is None:
+        return None
+    outcome, analyzer = recorded
+    if analyzer != _analysis_version() or outcome.commit != commit:
+        return None
+    if outcome.status in (CloneStatus.TIMEOUT.value, CloneStatus.ERROR.value):
+        return None  # maybe transient: try again
+    return outcome
+
+
+class Study:
+    """A study, traversed lazily: nothing happens until `traverse_repos` is iterated."""
+
+    def __init__(self, settings: StudySettings,
+                 log: Callable[[str], None] = lambda message: None) -> None:
+        self.settings = settings
+        self.log = log
+        self.work = settings.output / "repos"
+
+    def dataset_rows(self) -> list[dict[str, str]]:
+        if not self.settings.dataset.exists():
+            raise FileNotFoundError(f"dataset {self.settings.dataset} does not exist: crawl it "
+                                    "first (mlflow-miner crawl) or fix the study file")
+        return list(read_csv_rows(self.settings.dataset))
+
+    def out_dir(self, repo: str) -> Path:
+        return self.work / cache_key(repo)
+
+    def traverse_repos(self) -> Iterator[RepoOutcome]:
+        """Outcomes in dataset order: finished ones from disk, the rest cloned and analysed."""
+        rows = self.dataset_rows()
+        pending_rows = []
+        finished: dict[str, RepoOutcome] = {}
+        for row in rows:
+            done = _finished(self.out_dir(row["full_name"]), row.get("commit", ""))
+            history = self.settings.history_options()
+            if done is not None and history is not None and done.status == "analyzed" and \
+                    not _history_done(self.out_dir(row["full_name"]), done.commit, history):
+                done = None  # analysed, but its history not yet (or with other caps)
+            if done is not None:
+                finished[row["full_name"]] = done
+            else:
+                pending_rows.append(row)
+        self.log(f"{len(rows)} repositories: {len(finished)} already analysed, "
+                 f"{len(pending_rows)} to clone and analyse")
+        outcomes = self._run(self._tasks(pending_rows))
+        for row in rows:
+            name = row["full_name"]
+            yield finished[name] if name in finished else next(outcomes)
+
+    def _tasks(self, rows: list[dict[str, str]]) -> Iterator[RepoTask]:
+        clone_settings = CloneSettings(
+            protocols=self.settings.protocols, jobs=max(2, self.settings.jobs),
+            history=self.settings.history,
+            **({"cache": self.settings.clone_cache} if self.settings.clone_cache else {}))
+        history = self.settings.history_options()
+
+        def progress(done: int, total: int, result: Any) -> None:
+            self.log(f"[clone {done}/{total}] {result.full_name}: {result.status.value}"
+                     + (f" ({result.detail})" if result.detail else ""))
+
+        cache = str(self.settings.analysis_cache) if self.settings.analysis_cache else None
+        pinned = [row for row in rows if row.get("commit")]
+        clones = clone_all(pinned, clone_settings, progress)
+        for row in rows:
+            name = row["full_name"]
+            if not row.get("commit"):
+                # The crawler could not read a head (empty, blocked or deleted repository):
+                # final, so a rerun does not try again.
+                yield RepoTask(name, "", "", UNPINNED, row.get("note") or
+                               "no pinned commit in the dataset", str(self.out_dir(name)), cache)
+                continue
+            result = next(clones)
+            yield RepoTask(name, result.commit, result.path if result.ok else "",
+                           result.status.value, result.detail, str(self.out_dir(name)), cache,
+                           history)
+
+    def _run(self, tasks: Iterable[RepoTask]) -> Iterator[RepoOutcome]:
+        if self.settings.executor == "dask":
+            yield from _run_dask(tasks, self.settings.scheduler, self.log)
+        elif self.settings.jobs <= 1:
+            yield from map(analyze_checkout, tasks)
+        else:
+            yield from _run_local(tasks, self.settings.jobs, self.log)
+
+    def merge(self) -> dict[str, int]:
+        """Study-level tables from the per-repository files, in dataset order."""
+        out = self.settings.output
+        counts: Counter[str] = Counter()
+        rows = self.dataset_rows()
+        with atomic_path(out / "dataset.csv") as copy:
+            shutil.copyfile(self.settings.dataset, copy)
+        with csv_table(out / "repos.csv", REPO_COLUMNS) as repos:
+            for row in rows:
+                recorded = _recorded(self.out_dir(row["full_name"]))
+                outcome = recorded[0] if recorded else RepoOutcome(
+                    row["full_name"], row.get("commit", ""), "missing",
+                    "not analysed yet: rerun the study")
+                repos.write(outcome.as_row())
+                counts[outcome.status] += 1
+        # History tables only with --history: a study without it leaves them alone.
+        for table, columns in {**TABLES,
+                               **(HISTORY_TABLES if self.settings.history else {})}.items():
+            with csv_table(out / table, columns) as merged:
+                for row in rows:
+                    part = self.out_dir(row["full_name"]) / table
+                    if part.exists():
+                        merged.write_all(read_csv_rows(part))
+        provenance = {
+            "name": self.settings.name,
+            "tool_version": _tool_version(),
+            "analyzer": _analysis_version(),
+            "dataset": _relative(self.settings.dataset),
+            "dataset_sha256": hashlib.sha256(self.settings.dataset.read_bytes()).hexdigest(),
+            "crawled_at": rows[0].get("crawled_at", "") if rows else "",
+            "counts": {"repositories": len(rows), **dict(sorted(counts.items()))},
+        }
+        with atomic_text(out / "study.json") as handle:
+            json.dump(provenance, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        return dict(counts)
+
+
+def _run_local(tasks: Iterable[RepoTask], jobs: int,
+               log: Callable[[str], None]) -> Iterator[RepoOutcome]:
+    """Repositories in parallel worker processes, results in task order, a bounded window."""
+    window: list[tuple[RepoTask, Future[RepoOutcome]]] = []
+    pool = _pool(jobs)
+    try:
+        for task in tasks:
+            window.append((task, pool.submit(analyze_checkout, task)))
+            while len(window) > 2 * jobs:
+                outcome, pool = _collect(window.pop(0), pool, jobs, log)
+                yield outcome
+        while window:
+            outcome, pool = _collect(window.pop(0), pool, jobs, log)
+            yield outcome
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    # Not fork: the cloner's threads are running, and a forked child can inherit their locks.
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def _collect(item: tuple[RepoTask, Future[RepoOutcome]], pool: ProcessPoolExecutor, jobs: int,
+             log: Callable[[str], None]) -> tuple[RepoOutcome, ProcessPoolExecutor]:
+    task, future = item
+    try:
+        return future.result(), pool
+    except BrokenProcessPool:
+        # A parser crash took the worker down. Redo this repository with every file in its
+        # own worker process, where a crash costs one file; later tasks get a fresh pool.
+        log(f"{task.repo}: a worker died; re-analysing file by file")
+        pool.shutdown(wait=False, cancel_futures=True)
+        return analyze_checkout(task, isolated=True), _pool(jobs)
+
+
+def _run_dask(tasks: Iterable[RepoTask], scheduler: str | None,
+              log: Callable[[str], None]) -> Iterator[RepoOutcome]:
+    """The same unit of work on a Dask distributed cluster (checkouts on a shared disk)."""
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise RuntimeError("--executor dask needs the 'distributed' package: "
+                           "pip install 'mlflow-miner[dask]'") from error
+    if not scheduler:
+        raise ValueError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    with Client(scheduler) as client:
+        log(f"dask: {len(client.scheduler_info().get('workers', {}))} workers at {scheduler}")
+        futures = [client.submit(analyze_checkout, task, pure=False) for task in tasks]
+        for future in futures:
+            yield future.result()
+
+
+def _tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mlflow-miner")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

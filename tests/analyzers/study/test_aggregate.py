@@ -1,0 +1,356 @@
+"""Study statistics against numbers worked out by hand from tests/fixtures/study.
+
+The fixture: 13 repositories in the dataset; 8 analysed; 4 failures in repos.csv (not-found,
+too-large, timeout, empty) and 1 the dataset lists but repos.csv does not (not-attempted). The
+timed-out eps/slow has a stray call in calls.csv, which must not count.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analyzers.study.aggregate import (
+    COLUMNS,
+    Aggregates,
+    StudyError,
+    aggregate,
+    classify_requirement,
+    cooccurrence_matrix,
+    load_study,
+    usage_matrix,
+    wilson_interval,
+)
+from tests.analyzers.study.study_fixture import STUDY, copy_study
+
+ANALYSED = ["acme/churn-sklearn", "acme/keras-notebooks", "beta/genai-agent",
+            "beta/registry-client", "delta/broken-files", "eta/projects-demo",
+            "gamma/lightning-only", "gamma/mixed"]
+
+
+@pytest.fixture(scope="module")
+def agg() -> Aggregates:
+    return aggregate(load_study(STUDY))
+
+
+
+
+# --- Wilson score interval -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), [
+    (0, 10, 0.0, 0.2775),
+    (10, 10, 0.7225, 1.0),
+    (5, 10, 0.2366, 0.7634),
+    (1, 2, 0.0945, 0.9055),
+    # Newcombe (1998), Statistics in Medicine 17:857-872, Table I, method 3
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+    (29, 29, 0.8830, 1.0),
+])
+def test_wilson_interval_known_values(k: int, n: int, low: float, high: float) -> None:
+    got = wilson_interval(k, n)
+    assert got == pytest.approx((low, high), abs=5e-5)
+    assert 0.0 <= got[0] <= k / n <= got[1] <= 1.0
+
+
+def test_wilson_interval_is_exact_at_the_bounds_and_empty_without_trials() -> None:
+    assert wilson_interval(0, 7)[0] == 0.0 and wilson_interval(7, 7)[1] == 1.0
+    assert all(math.isnan(x) for x in wilson_interval(0, 0))
+
+
+@pytest.mark.parametrize(("k", "n"), [(-1, 3), (4, 3), (0, -1)])
+def test_wilson_interval_rejects_impossible_counts(k: int, n: int) -> None:
+    with pytest.raises(ValueError):
+        wilson_interval(k, n)
+
+
+# --- Reading a study -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["dataset.csv", "repos.csv", "files.csv", "calls.csv",
+                                  "signals.csv", "study.json"])
+def test_a_missing_file_is_named(tmp_path: Path, name: str) -> None:
+    study = copy_study(tmp_path)
+    (study / name).unlink()
+    with pytest.raises(StudyError, match=rf"{name}: file not found"):
+        load_study(study)
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("calls.csv", "repo,path,api,keys\n", "calls.csv: missing column(s) dimension"),
+    ("repos.csv", "", "repos.csv: empty file"),
+    ("study.json", "{not json", "study.json: not valid JSON"),
+    ("study.json", "[1, 2]", "study.json: expected a JSON object"),
+])
+def test_a_bad_file_is_named(tmp_path: Path, name: str, content: str, message: str) -> None:
+    study = copy_study(tmp_path)
+    (study / name).write_text(content, encoding="utf-8")
+    with pytest.raises(StudyError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_study(study)
+
+
+def test_the_dataset_study_json_names_is_found_beside_the_study(tmp_path: Path) -> None:
+    study = copy_study(tmp_path / "results")
+    (tmp_path / "datasets").mkdir()
+    shutil.move(study / "dataset.csv", tmp_path / "datasets" / "fixture-2025-06.csv")
+    loaded = load_study(study)
+    assert loaded.dataset_path == tmp_path / "datasets" / "fixture-2025-06.csv"
+    assert loaded.dataset_sha256 == load_study(STUDY).dataset_sha256
+    assert len(loaded.repos) == 13
+
+
+def test_calls_and_signals_of_repositories_not_analysed_are_ignored() -> None:
+    study = load_study(STUDY)
+    assert study.analysed == ANALYSED and study.n_analysed == 8
+    assert "eps/slow" not in set(study.calls["repo"]) and len(study.calls) == 42
+    assert set(study.signals["repo"]) <= set(ANALYSED)
+
+
+def test_keys_that_look_like_missing_values_stay_text(tmp_path: Path) -> None:
+    study = copy_study(tmp_path)
+    with open(study / "calls.csv", "a", encoding="utf-8") as handle:
+        handle.write("gamma/mixed,5555555555555555555555555555555555555555,train.py,,30,0,"
+                     "mlflow.log_param,parameters,NA;null\n")
+    keys = aggregate(load_study(study)).top_keys
+    assert {"NA", "null"} <= set(keys.loc[keys["dimension"] == "parameters", "key"])
+
+
+# --- Denominators and failures ---------------------------------------------------------------
+
+def test_failures_are_counted_never_dropped(agg: Aggregates) -> None:
+    assert (agg.n_total, agg.n_analysed, agg.n_failed) == (13, 8, 5)
+    assert dict(zip(agg.repo_status["status"], agg.repo_status["n_repos"], strict=True)) == {
+        "analyzed": 8, "empty": 1, "not-attempted": 1, "not-found": 1, "timeout": 1,
+        "too-large": 1}
+    assert agg.repo_status["status"].iloc[0] == "analyzed"
+    assert set(agg.repo_status["n_total"]) == {13}
+    assert sorted(agg.failures["repo"]) == ["delta/gone", "delta/huge", "eps/empty", "eps/slow",
+                                            "zeta/not-cloned"]
+    assert set(agg.adoption["n_analysed"]) == {8} and set(agg.headline["n_analysed"]) == {8}
+
+
+def test_a_repository_only_in_repos_csv_is_kept(tmp_path: Path) -> None:
+    study = copy_study(tmp_path)
+    with open(study / "repos.csv", "a", encoding="utf-8") as handle:
+        handle.write("omega/extra,eeee,error,git exited 128\n")
+    repos = aggregate(load_study(study)).repos.set_index("repo")
+    assert repos.loc["omega/extra", "status"] == "error"
+    assert not repos.loc["omega/extra", "in_dataset"]
+    assert pd.isna(repos.loc["omega/extra", "created_year"])
+    assert repos.loc["zeta/not-cloned", "status"] == "not-attempted"
+    assert repos.loc["zeta/not-cloned", "commit"] == "d" * 40  # from the dataset
+
+
+def test_a_study_without_any_call(tmp_path: Path) -> None:
+    study = copy_study(tmp_path)
+    (study / "calls.csv").write_text("repo,commit,path,cell,line,column,api,dimension,keys\n",
+                                     encoding="utf-8")
+    result = aggregate(load_study(study))
+    assert result.usage.empty and result.top_keys.empty and result.cooccurrence.empty
+    dims = result.adoption[result.adoption["level"] == "dimension"]
+    assert set(dims["n_using"]) == {0} and set(dims["n_analysed"]) == {8}
+    assert list(result.headline["n_using"]) == [0] * 5
+    # files still count: environment files for five, MLproject (code and environment) for two
+    assert result.coverage_distribution.set_index("coverage")["n_repos"].to_dict() == {
+        0: 1, 1: 5, 2: 2, 3: 0, 4: 0, 5: 0, 6: 0}
+
+
+# --- Adoption --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("level", "name", "kind", "n_using", "calls"), [
+    ("dimension", "parameters", "any", 5, 5),
+    ("dimension", "parameters", "script", 4, 4),
+    ("dimension", "parameters", "notebook", 1, 1),
+    ("dimension", "metrics", "any", 5, 9),
+    ("dimension", "metrics", "script", 4, 5),
+    ("dimension", "metrics", "notebook", 2, 4),
+    ("dimension", "run-lifecycle", "any", 4, 5),
+    ("dimension", "tracking-setup", "any", 3, 4),
+    ("dimension", "tracking-setup", "notebook", 1, 1),
+    ("dimension", "autolog", "script", 1, 1),
+    ("dimension", "autolog", "notebook", 1, 1),
+    ("dimension", "artifacts", "script", 0, 0),
+    ("dimension", "artifacts", "notebook", 2, 2),  # keras-notebooks logs a data file
+    ("dimension", "querying", "notebook", 1, 1),
+    ("dimension", "prompts", "any", 0, 0),
+    ("api", "mlflow.start_run", "any", 4, 4),
+    ("api", "mlflow.log_metric", "any", 3, 7),
+    ("api", "mlflow.log_param", "any", 2, 2),  # eps/slow's log_param does not count
+    ("api", "mlflow.set_tracking_uri", "any", 3, 3),
+    ("api", "mlflow.MlflowClient.log_param", "any", 1, 1),
+])
+def test_adoption(agg: Aggregates, level: str, name: str, kind: str, n_using: int,
+                  calls: int) -> None:
+    row = agg.adoption.set_index(["level", "name", "kind"]).loc[(level, name, kind)]
+    assert (row["n_using"], row["n_analysed"], row["calls"]) == (n_using, 8, calls)
+    assert row["share"] == n_using / 8
+    assert (row["ci_low"], row["ci_high"]) == wilson_interval(n_using, 8)
+
+
+def test_adoption_lists_every_catalog_dimension_for_every_kind(agg: Aggregates) -> None:
+    dims = agg.adoption[agg.adoption["level"] == "dimension"]
+    assert dims.groupby("kind").size().to_dict() == {"any": 20, "notebook": 20, "script": 20}
+
+
+@pytest.mark.parametrize(("measure", "n_using", "low", "high"), [
+    ("log-params", 5, 0.3057, 0.8632),
+    ("log-metrics", 5, 0.3057, 0.8632),
+    ("autolog", 2, 0.0715, 0.5907),
+    ("any-logging", 6, 0.4093, 0.9285),
+    ("set-tracking-uri", 3, 0.1368, 0.6943),
+])
+def test_headline(agg: Aggregates, measure: str, n_using: int, low: float, high: float) -> None:
+    row = agg.headline.set_index("measure").loc[measure]
+    assert (row["n_using"], row["n_analysed"]) == (n_using, 8)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=5e-5)
+
+
+# --- Traceability coverage -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("repo", "aspects"), [
+    ("acme/churn-sklearn", "code_version parameters metrics artifacts_models environment"),
+    ("acme/keras-notebooks", "parameters metrics artifacts_models environment"),  # autolog
+    ("beta/registry-client", "parameters metrics environment"),
+    ("beta/genai-agent", "parameters metrics artifacts_models environment"),
+    ("gamma/mixed", "code_version parameters metrics artifacts_models environment data"),
+    ("gamma/lightning-only", "environment"),
+    ("delta/broken-files", ""),
+    ("eta/projects-demo", "code_version parameters metrics environment"),
+])
+def test_coverage_per_repository(agg: Aggregates, repo: str, aspects: str) -> None:
+    row = agg.coverage.set_index("repo").loc[repo]
+    recorded = {aspect for aspect in ("code_version", "parameters", "metrics",
+                                      "artifacts_models", "environment", "data") if row[aspect]}
+    assert recorded == set(aspects.split())
+    assert row["coverage"] == len(recorded)
+
+
+def test_coverage_distribution_and_aspects(agg: Aggregates) -> None:
+    distribution = agg.coverage_distribution.set_index("coverage")
+    assert distribution["n_repos"].to_dict() == {0: 1, 1: 1, 2: 0, 3: 1, 4: 3, 5: 1, 6: 1}
+    assert set(distribution["n_analysed"]) == {8}
+    assert agg.traceability.set_index("aspect")["n_using"].to_dict() == {
+        "code_version": 3, "parameters": 6, "metrics": 6, "artifacts_models": 4,
+        "environment": 7, "data": 1}
+
+
+# --- Co-occurrence, keys ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("a", "b", "n"), [
+    ("parameters", "metrics", 5), ("parameters", "parameters", 5),
+    ("parameters", "autolog", 1), ("run-lifecycle", "parameters", 3),
+    ("tracking-setup", "parameters", 2), ("tracing", "autolog", 1), ("tracing", "metrics", 0),
+])
+def test_cooccurrence(agg: Aggregates, a: str, b: str, n: int) -> None:
+    matrix = cooccurrence_matrix(agg.cooccurrence)
+    assert matrix.loc[a, b] == matrix.loc[b, a] == n
+
+
+def test_cooccurrence_covers_used_dimensions_only(agg: Aggregates) -> None:
+    matrix = cooccurrence_matrix(agg.cooccurrence)
+    assert list(matrix.index) == list(matrix.columns)
+    assert "prompts" not in matrix.index and len(matrix) == 15
+
+
+@pytest.mark.parametrize(("dimension", "key", "n_repos", "n_calls", "rank"), [
+    ("metrics", "accuracy", 4, 5, 1),  # gamma/mixed logs it twice: one repository, two calls
+    ("metrics", "loss", 1, 1, 4),
+    ("metrics", '=HYPERLINK("http://x.invalid","win")', 1, 1, 2),
+    ("parameters", "lr", 1, 1, 4),  # not 2: eps/slow was not analysed
+    ("parameters", "alpha", 1, 1, 1),
+])
+def test_top_keys(agg: Aggregates, dimension: str, key: str, n_repos: int, n_calls: int,
+                  rank: int) -> None:
+    row = agg.top_keys.set_index(["dimension", "key"]).loc[(dimension, key)]
+    assert (row["n_repos"], row["n_calls"], row["rank"]) == (n_repos, n_calls, rank)
+
+
+def test_usage_matrix(agg: Aggregates) -> None:
+    uses = usage_matrix(agg.usage, "dimension", ANALYSED)
+    assert list(uses.index) == ANALYSED and uses.dtypes.unique().tolist() == [bool]
+    assert uses.sum().to_dict()["parameters"] == 5
+    assert not uses.loc["gamma/lightning-only"].any()
+    calls = usage_matrix(agg.usage, "api", ANALYSED, values="calls")
+    assert calls.loc["acme/churn-sklearn", "mlflow.log_metric"] == 2
+    notebook = usage_matrix(agg.usage, "dimension", ANALYSED, values="notebook_calls")
+    assert notebook.loc["gamma/mixed", "metrics"] == 3
+
+
+# --- Signals ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("specifier", "level", "version"), [
+    ("==2.16.2", "pinned", "2.16"),
+    ("== 3.1.0", "pinned", "3.1"),
+    ("===2.9.2", "pinned", "2.9"),
+    ("==2", "pinned", "2.0"),
+    ("==2.3.0rc1", "pinned", "2.3"),
+    (">=2.0,==2.16.1", "pinned", "2.16"),
+    ("==2.16.2; python_version>'3.8'", "pinned", "2.16"),
+    (">=2.0", "constrained", ""),
+    ("~=2.1", "constrained", ""),
+    ("==2.*", "constrained", ""),
+    ("<3,>=2", "constrained", ""),
+    ("", "unpinned", ""),
+    ("  ", "unpinned", ""),
+])
+def test_classify_requirement(specifier: str, level: str, version: str) -> None:
+    assert classify_requirement(specifier) == (level, version)
+
+
+@pytest.mark.parametrize(("signal", "value", "n_using"), [
+    ("mlproject", "any", 2),
+    ("mlproject-env", "conda", 1),
+    ("mlproject-env", "python_env", 1),
+    ("mlproject-env", "none", 1),
+    ("env-file", "any", 7),
+    ("env-file", "requirements", 5),
+    ("env-file", "pyproject", 2),
+    ("mlflow-requirement", "pinned", 4),
+    ("mlflow-requirement", "constrained", 1),
+    ("mlflow-requirement", "unpinned", 1),
+    ("mlflow-requirement", "none", 2),
+    ("dvc", "any", 1),
+])
+def test_signals(agg: Aggregates, signal: str, value: str, n_using: int) -> None:
+    row = agg.signals.set_index(["signal", "value"]).loc[(signal, value)]
+    assert (row["n_using"], row["n_analysed"]) == (n_using, 8)
+
+
+def test_strictest_requirement_wins_and_versions_are_counted(agg: Aggregates) -> None:
+    requirements = agg.mlflow_requirements.set_index("repo")
+    assert requirements.loc["eta/projects-demo", "requirement"] == "pinned"  # and unpinned
+    assert requirements.loc["eta/projects-demo", "versions"] == "2.16"
+    assert requirements.loc["gamma/lightning-only", "requirement"] == "none"
+    versions = agg.mlflow_versions
+    assert list(versions["version"]) == ["2.9", "2.16", "3.1"]  # numeric order
+    assert list(versions["n_repos"]) == [1, 2, 1] and set(versions["n_pinning"]) == {4}
+
+
+# --- Over time -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("year", "name", "n_repos", "n_using", "n_analysed"), [
+    (2018, "any-logging", 1, 0, 0),  # only zeta/not-cloned
+    (2019, "any-logging", 2, 1, 2),  # churn-sklearn logs, broken-files does not
+    (2020, "any-logging", 2, 1, 1),  # delta/gone failed: not in the denominator
+    (2021, "log-params", 2, 1, 2),
+    (2023, "set-tracking-uri", 2, 1, 1),
+    (2024, "autolog", 2, 1, 1),
+])
+def test_adoption_by_year(agg: Aggregates, year: int, name: str, n_repos: int, n_using: int,
+                          n_analysed: int) -> None:
+    row = agg.adoption_by_year.set_index(["year", "level", "name"]).loc[(year, "headline", name)]
+    assert (row["n_repos"], row["n_using"], row["n_analysed"]) == (n_repos, n_using, n_analysed)
+    assert math.isnan(row["share"]) == (n_analysed == 0)
+
+
+def test_every_table_has_exactly_its_documented_columns(agg: Aggregates) -> None:
+    tables = agg.tables()
+    assert list(tables) == list(COLUMNS)
+    for name, frame in tables.items():
+        assert list(frame.columns) == list(COLUMNS[name]), name
+        assert all(description.strip() for description in COLUMNS[name].values())

@@ -1,0 +1,70 @@
+"""The `mlflow-miner scan` command as a user runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from analyzers.repo.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS
+from tests.paths import ROOT
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mining", *args], capture_output=True,
+                          text=True, cwd=cwd, check=False)
+
+
+def test_help_lists_commands() -> None:
+    done = run("--help")
+    assert done.returncode == 0
+    assert all(name in done.stdout for name in ("scan", "crawl", "clone"))
+
+
+def test_scan_help() -> None:
+    done = run("scan", "--help")
+    assert done.returncode == 0 and "--out" in done.stdout and "calls.csv" in done.stdout
+
+
+def test_scan_writes_both_tables_and_a_summary(tmp_path: Path) -> None:
+    repo = tmp_path / "proj"
+    repo.mkdir()
+    (repo / "train.py").write_text(
+        "import mlflow as mf\nmf.log_params({'lr': 1, 'depth': 2})\nmf.log_metric('=1+1', 2)\n")
+    (repo / "broken.py").write_text("import mlflow\ndef f(:\n")
+    done = run("scan", str(repo), "--out", str(tmp_path / "out"), "--no-cache")
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "out" / "calls.csv", newline="") as handle:
+        calls = list(csv.DictReader(handle))
+    with open(tmp_path / "out" / "files.csv", newline="") as handle:
+        files = list(csv.DictReader(handle))
+    assert tuple(calls[0]) == CALL_COLUMNS and tuple(files[0]) == FILE_COLUMNS
+    assert [(c["line"], c["api"], c["keys"]) for c in calls] == [
+        ("2", "mlflow.log_params", "depth;lr"), ("3", "mlflow.log_metric", "'=1+1")]
+    assert {f["path"]: f["status"] for f in files} == {"broken.py": "syntax-error",
+                                                       "train.py": "analyzed"}
+    assert "2 MLflow calls" in done.stderr and "syntax-error" in done.stderr
+    assert done.stdout == ""  # data goes to files, progress and summary to stderr
+
+
+def test_missing_path_fails_with_a_clear_error(tmp_path: Path) -> None:
+    done = run("scan", str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "does not exist" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_name_count_must_match_paths(tmp_path: Path) -> None:
+    done = run("scan", str(tmp_path), "--name", "a/b", "--name", "c/d", "--out",
+               str(tmp_path / "o"))
+    assert done.returncode == 2 and "--name" in done.stderr
+
+
+def test_every_column_is_in_the_data_dictionary() -> None:
+    from analyzers.repo.outputs import DATA_DICTIONARY
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for table, columns in (("calls.csv", CALL_COLUMNS), ("files.csv", FILE_COLUMNS),
+                           ("facts.csv", FACT_COLUMNS)):
+        assert set(DATA_DICTIONARY[table]) == set(columns)
+        assert all(f"`{column}`" in readme for column in columns)

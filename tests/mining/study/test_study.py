@@ -1,0 +1,157 @@
+"""The whole study on the demo corpus: real git repositories, real clones, real scans."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mining.study.demo import build_demo
+from mining.study.run import MARKER, Study, StudySettings
+
+OUTPUTS = ("repos.csv", "files.csv", "calls.csv", "signals.csv", "study.json", "dataset.csv")
+
+
+@pytest.fixture(scope="module")
+def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("demo"))
+
+
+def settings(dataset: Path, output: Path, **overrides: object) -> StudySettings:
+    return StudySettings(name="demo", dataset=dataset, output=output, crawl=False,
+                         protocols=("https", "file"), jobs=2,
+                         clone_cache=output.parent / f"{output.name}-clones", **overrides)
+
+
+def snapshot(output: Path) -> dict[str, bytes]:
+    return {name: (output / name).read_bytes() for name in OUTPUTS}
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def local_run(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("local") / "study"
+    study = Study(settings(demo_dataset, output))
+    outcomes = list(study.traverse_repos())
+    study.merge()
+    assert len(outcomes) == 14
+    return output
+
+
+def test_every_dataset_repository_has_an_outcome(local_run: Path) -> None:
+    statuses = {row["repo"]: row["status"] for row in rows(local_run / "repos.csv")}
+    assert statuses["demo/deleted-repo"] == "not-found"
+    assert statuses["demo/empty-repo"] == "unpinned"
+    assert sum(status == "analyzed" for status in statuses.values()) == 12
+
+
+def test_tables_hold_what_the_fixtures_contain(local_run: Path) -> None:
+    calls = rows(local_run / "calls.csv")
+    assert ("demo/churn-sklearn", "src/train.py", "mlflow.log_params", "max_depth;n_estimators") \
+        in {(c["repo"], c["path"], c["api"], c["keys"]) for c in calls}
+    assert not [c for c in calls if c["repo"] in ("demo/lightning-only", "demo/data-utils")]
+    signals = rows(local_run / "signals.csv")
+    assert {"repo": "demo/churn-sklearn", "path": "requirements.txt",
+            "signal": "mlflow-requirement", "value": "'==2.16.2"} in [
+        {k: s[k] for k in ("repo", "path", "signal", "value")} for s in signals]
+    provenance = json.loads((local_run / "study.json").read_text())
+    assert provenance["counts"] == {"analyzed": 12, "not-found": 1, "repositories": 14,
+                                    "unpinned": 1}
+
+
+def test_rerun_with_nothing_new_touches_no_repository_and_is_identical(
+        local_run: Path, demo_dataset: Path) -> None:
+    before = snapshot(local_run)
+    origins = demo_dataset.parent / "origins"
+    hidden = origins.with_name("origins-hidden")
+    origins.rename(hidden)  # a rerun that needed the network would now fail
+    try:
+        study = Study(settings(demo_dataset, local_run))
+        outcomes = list(study.traverse_repos())
+        study.merge()
+    finally:
+        hidden.rename(origins)
+    assert [o.status for o in outcomes].count("analyzed") == 12
+    assert snapshot(local_run) == before
+
+
+def test_killed_study_resumes_to_identical_outputs(local_run: Path, demo_dataset: Path,
+                                                   tmp_path: Path) -> None:
+    output = tmp_path / "study"
+    shutil.copytree(local_run, output)
+    shutil.copytree(local_run.parent / f"{local_run.name}-clones",
+                    tmp_path / "study-clones", symlinks=True)
+    # A kill leaves repositories without their marker (the marker is written last) and a
+    # half-written table: neither may be trusted.
+    for name in ("demo__xgboost-optuna", "demo__genai-agent"):
+        (output / "repos" / name / MARKER).unlink()
+        (output / "repos" / name / "calls.csv").write_text("repo,commit\ntruncated")
+    for name in OUTPUTS:
+        (output / name).unlink()
+    study = Study(settings(demo_dataset, output))
+    logged: list[str] = []
+    study.log = logged.append
+    list(study.traverse_repos())
+    study.merge()
+    assert "14 repositories: 12 already analysed, 2 to clone and analyse" in logged
+    assert snapshot(output) == snapshot(local_run)
+
+
+def test_dask_local_cluster_gives_identical_outputs(local_run: Path, demo_dataset: Path,
+                                                    tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    output = tmp_path / "study"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        study = Study(settings(demo_dataset, output, executor="dask",
+                               scheduler=cluster.scheduler_address))
+        list(study.traverse_repos())
+        study.merge()
+    assert snapshot(output) == snapshot(local_run)
+
+
+def test_dask_without_scheduler_is_a_clear_error(demo_dataset: Path, tmp_path: Path) -> None:
+    study = Study(settings(demo_dataset, tmp_path / "s", executor="dask"))
+    with pytest.raises(ValueError, match="--scheduler"):
+        list(study.traverse_repos())
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path: Path) -> None:
+    study = Study(settings(tmp_path / "nope.csv", tmp_path / "s"))
+    with pytest.raises(FileNotFoundError, match="crawl it first"):
+        list(study.traverse_repos())
+
+
+def test_study_file_is_read_relative_to_the_project(tmp_path: Path) -> None:
+    (tmp_path / "datasets").mkdir()
+    study_file = tmp_path / "datasets" / "x.toml"
+    study_file.write_text('name = "x"\ntopics = ["a"]\nqualifiers = ["stars:>=5"]\n')
+    loaded = StudySettings.from_toml(study_file, jobs=3)
+    assert (loaded.dataset, loaded.output) == (tmp_path / "datasets" / "x.csv",
+                                               tmp_path / "results" / "x")
+    assert (loaded.topics, loaded.qualifiers, loaded.jobs) == (("a",), ("stars:>=5",), 3)
+    study_file.write_text('name = "x"\ntopic = ["typo"]\n')
+    with pytest.raises(ValueError, match="unknown study keys"):
+        StudySettings.from_toml(study_file)
+
+
+def test_demo_command_end_to_end(tmp_path: Path) -> None:
+    """What a new user runs first: offline, no token, a report at the end."""
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "mining", "demo", "--out",
+                           str(tmp_path / "demo"), "--no-static"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "demo" / "report" / "index.html").exists()
+    assert (tmp_path / "demo" / "export" / "adoption.tex").exists()
+    assert "repositories: analyzed 12, not-found 1, unpinned 1" in done.stderr
