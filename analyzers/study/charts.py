@@ -21,14 +21,14 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from analyzers.study.aggregate import (
+from analyzers.study.adoption import cooccurrence_matrix
+from analyzers.study.aggregate import Aggregates
+from analyzers.study.definitions import (
     ANY_LOCATION,
     FULLY_TRACEABLE,
     HEADLINE,
     PROFILE_ASPECTS,
     PROFILE_LABELS,
-    Aggregates,
-    cooccurrence_matrix,
 )
 from analyzers.study.locations import DEFAULT_LOCAL
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE

@@ -7,15 +7,14 @@ values as they are, typed. `data-dictionary.csv` documents every column of every
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import click
 import pandas as pd
 
-from analyzers.study.aggregate import COLUMNS, Aggregates, StudyError, aggregate_study
+from analyzers.study.aggregate import Aggregates, aggregate_study
+from analyzers.study.schema import COLUMNS
 from analyzers.tables import atomic_path, atomic_text, csv_table
 
 DICTIONARY_COLUMNS = ("table", "column", "type", "description")
@@ -217,35 +216,6 @@ def export_study(study_dir: str | Path, out_dir: str | Path | None = None,
     return out
 
 
-@click.command()
-@click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory for the exported files (default: STUDY_DIR/export).")
-def export(study_dir: Path, out_dir: Path | None) -> None:
-    """Export a study's statistics as tidy tables for papers and further analysis.
-
-    STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
-    (and facts.csv, if the scan recorded values found in code). Writes, into
-    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ') and
-    NAME.parquet for every table, booktabs LaTeX tables (adoption.tex,
-    coverage_distribution.tex, headline.tex, location_shares.tex, profile_shares.tex) and
-    data-dictionary.csv, which describes every column. Prints the directory.
-    """
-    started = time.monotonic()
-
-    def say(message: str) -> None:
-        click.echo(message, err=True)
-
-    try:
-        out = export_study(study_dir, out_dir, progress=say)
-    except StudyError as error:
-        raise click.ClickException(str(error)) from error
-    say(f"export written in {time.monotonic() - started:.1f}s")
-    click.echo(str(out))
 
 
-__all__ = ["DICTIONARY_COLUMNS", "adoption_latex", "column_type", "coverage_latex",
-           "data_dictionary", "export", "export_aggregates", "export_study", "headline_latex",
-           "latex_escape", "latex_table", "write_csv", "write_parquet"]
 # Findings beyond call counts
-__all__ += ["findings_latex", "locations_latex", "profile_latex"]

@@ -1,4 +1,4 @@
-"""Where runs are stored: classify a tracking or registry location, and redact credentials.
+"""Where runs are stored: classify each tracking or registry location a repository sets.
 
 Values come from facts.csv (`tracking-uri`, `registry-uri`: arguments of `set_tracking_uri`,
 `MlflowClient(tracking_uri=...)`, assignments of `MLFLOW_TRACKING_URI`, ...) and from
@@ -14,8 +14,14 @@ up on the network.
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import pandas as pd
 
 from analyzers.code.uris import REDACTED, redact_uri
+from analyzers.study.definitions import ANY_LOCATION
+from analyzers.study.load import Study
+from analyzers.study.stats import as_int, as_number, joined, position_key, table_frame, with_share
 
 _LOCAL_IPV4 = re.compile(r"127(?:\.\d{1,3}){3}")
 
@@ -133,3 +139,85 @@ def config_source(path: str) -> str:
 
 __all__ = ["DEFAULT_LOCAL", "DEFAULT_LOCAL_DEFINITION", "LOCATION_CLASSES", "PLACEHOLDER",
            "REDACTED", "classify_location", "config_source", "redact_uri"]
+
+LOCATION_SETTINGS = ("tracking-uri", "registry-uri")
+
+
+SET_URI_APIS = {"mlflow.set_tracking_uri": "tracking-uri",
+                "mlflow.set_registry_uri": "registry-uri"}
+
+
+LOCATION_VIEWS = (("any", "classes"), ("tracking-uri", "tracking"), ("registry-uri", "registry"))
+
+
+def locations(study: Study) -> pd.DataFrame:
+    """Every tracking and registry location an analysed repository sets, classified: from code
+    (facts.csv), from configuration files (signals.csv), and one of value unknown for each
+    set_tracking_uri / set_registry_uri call of a repository facts.csv has no such value for."""
+    rows: list[dict[str, Any]] = []
+
+    def add(repo: str, path: str, cell: object, line: object, setting: str, origin: str,
+            source: str, value: str) -> None:
+        value = redact_uri(value)
+        rows.append({"repo": repo, "path": path, "cell": as_number(cell), "line": as_number(line),
+                     "setting": setting, "origin": origin, "source": source, "value": value,
+                     "location": classify_location(value)})
+
+    facts = study.facts[study.facts["fact"].isin(LOCATION_SETTINGS)]
+    for fact in facts.to_dict("records"):
+        add(fact["repo"], fact["path"], fact["cell"], fact["line"], fact["fact"], "code",
+            fact["source"], fact["value"])
+    signals = study.signals[study.signals["signal"].isin(LOCATION_SETTINGS)]
+    for signal in signals.to_dict("records"):
+        add(signal["repo"], signal["path"], "", "", signal["signal"], "configuration",
+            config_source(signal["path"]), signal["value"])
+    covered = set(zip(facts["repo"], facts["source"], strict=True))
+    calls = study.calls[study.calls["api"].isin(list(SET_URI_APIS))]
+    for call in calls.to_dict("records"):
+        if (call["repo"], call["api"]) not in covered:
+            add(call["repo"], call["path"], "", "", SET_URI_APIS[call["api"]], "code",
+                call["api"], "")
+    rows.sort(key=lambda row: (*position_key(row), row["setting"], row["origin"], row["source"],
+                               row["value"]))
+    return as_int(table_frame("locations", rows), "cell", "line")
+
+
+def repo_locations(study: Study, locations_table: pd.DataFrame) -> pd.DataFrame:
+    """Per analysed repository: the classes of the tracking and registry locations it sets."""
+    order = list(LOCATION_CLASSES)
+    found: dict[str, dict[str, set[str]]] = {}
+    counts: dict[str, int] = {}
+    for repo, setting, location in zip(locations_table["repo"], locations_table["setting"],
+                                       locations_table["location"], strict=True):
+        found.setdefault(repo, {}).setdefault(setting, set()).add(location)
+        counts[repo] = counts.get(repo, 0) + 1
+    users = set(study.calls["repo"])
+    rows = []
+    for repo in study.analysed:
+        settings = found.get(repo, {})
+        every = joined(set().union(*settings.values()), order)
+        rows.append({"repo": repo, "uses_mlflow": repo in users, "n_locations": counts.get(repo, 0),
+                     "tracking": joined(settings.get("tracking-uri", ()), order),
+                     "registry": joined(settings.get("registry-uri", ()), order),
+                     "classes": every or (DEFAULT_LOCAL if repo in users else "")})
+    return table_frame("repo_locations", rows)
+
+
+def location_shares(repo_table: pd.DataFrame) -> pd.DataFrame:
+    """Share of analysed repositories setting a location of each class: any setting, tracking
+    URIs, registry URIs; default-local for those that call MLflow and set none."""
+    n = len(repo_table)
+    rows = []
+    for setting, column in LOCATION_VIEWS:
+        sets = [set(value.split(";")) - {"", DEFAULT_LOCAL} for value in repo_table[column]]
+        entries = [(ANY_LOCATION, "at least one location, of any class",
+                    sum(1 for classes in sets if classes))]
+        entries += [(name, definition, sum(1 for classes in sets if name in classes))
+                    for name, definition in LOCATION_CLASSES.items()]
+        if setting != "registry-uri":
+            entries.append((DEFAULT_LOCAL, DEFAULT_LOCAL_DEFINITION, sum(
+                1 for classes, uses in zip(sets, repo_table["uses_mlflow"], strict=True)
+                if uses and not classes)))
+        rows += [with_share({"setting": setting, "location": name, "definition": definition,
+                              "n_using": k, "n_analysed": n}) for name, definition, k in entries]
+    return table_frame("location_shares", rows)

@@ -8,28 +8,16 @@ from __future__ import annotations
 
 import html
 import math
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from analyzers.study.aggregate import (
-    ASPECT_LABELS,
-    ASPECTS,
-    FULLY_TRACEABLE,
-    HEADLINE,
-    PROFILE_ASPECTS,
-    PROFILE_LABELS,
-    Aggregates,
-    StudyError,
-    aggregate_study,
-)
+from analyzers.study.aggregate import Aggregates, aggregate_study
 from analyzers.study.charts import (
     STATIC_FORMATS,
     Chart,
@@ -38,6 +26,14 @@ from analyzers.study.charts import (
     chart_div,
     write_html,
     write_static,
+)
+from analyzers.study.definitions import (
+    ASPECT_LABELS,
+    ASPECTS,
+    FULLY_TRACEABLE,
+    HEADLINE,
+    PROFILE_ASPECTS,
+    PROFILE_LABELS,
 )
 from analyzers.study.locations import DEFAULT_LOCAL
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE
@@ -537,36 +533,9 @@ def build_report(study_dir: str | Path, out_dir: str | Path | None = None, stati
                   time.monotonic() - started)
 
 
-@click.command()
-@click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory for index.html and charts/ (default: STUDY_DIR/report).")
-@click.option("--no-static", is_flag=True,
-              help="Skip the PNG and SVG images (they need Chromium; the HTML does not).")
-def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
-    """Write an offline HTML report of a study: charts, tables and provenance.
-
-    STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
-    (and facts.csv, if the scan recorded values found in code).
-    Writes STUDY_DIR/report/index.html (plotly.js inline: no network needed to view it) and
-    charts/NAME.html, .png and .svg for each chart; prints the path of index.html. Static
-    images need Chromium (or set BROWSER_PATH); without it they are skipped with a warning.
-    """
-    def say(message: str) -> None:
-        click.echo(message, err=True)
-
-    try:
-        built = build_report(study_dir, out_dir, static=not no_static, progress=say)
-    except StudyError as error:
-        raise click.ClickException(str(error)) from error
-    say(f"report written in {built.seconds:.1f}s")
-    click.echo(str(built.index))
-    sys.stdout.flush()
 
 
-__all__ = ["Report", "build_report", "ci", "pct", "render_index", "report", "table"]
 # Findings beyond call counts
-__all__ += ["findings_sections"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -655,4 +624,3 @@ def evolution_sections(aggregates: Aggregates,
     return sections
 
 
-__all__ += ["evolution_sections"]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.repo import cache as cache_module
 from analyzers.code.catalog import load_catalog
 from analyzers.records import CallSite, FileAnalysis, FileKind, FileStatus
+from analyzers.repo import cache as cache_module
 from analyzers.repo.cache import AnalysisCache, blob_sha, encode
 from analyzers.repo.files import Entry
 from analyzers.repo.outputs import write_scan

@@ -14,17 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzers.study.aggregate import (
-    COLUMNS,
-    Aggregates,
-    StudyError,
-    aggregate,
-    classify_requirement,
-    cooccurrence_matrix,
-    load_study,
-    usage_matrix,
-    wilson_interval,
-)
+from analyzers.study.adoption import cooccurrence_matrix, usage_matrix
+from analyzers.study.aggregate import Aggregates, aggregate
+from analyzers.study.load import StudyError, load_study
+from analyzers.study.requirements import classify_requirement
+from analyzers.study.schema import COLUMNS
+from analyzers.study.stats import wilson_interval
 from tests.analyzers.study.study_fixture import STUDY, copy_study
 
 ANALYSED = ["acme/churn-sklearn", "acme/keras-notebooks", "beta/genai-agent",

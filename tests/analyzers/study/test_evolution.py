@@ -16,18 +16,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzers.study.aggregate import (
-    COLUMNS,
-    EVOLUTION_COLUMNS,
-    PRACTICES,
-    Aggregates,
-    aggregate,
-    load_study,
-    wilson_interval,
-)
+from analyzers.study.aggregate import Aggregates, aggregate
 from analyzers.study.charts import build_charts
+from analyzers.study.definitions import PRACTICES
 from analyzers.study.export import export_study
+from analyzers.study.load import load_study
 from analyzers.study.report import build_report, render_index
+from analyzers.study.schema import COLUMNS, EVOLUTION_COLUMNS
+from analyzers.study.stats import wilson_interval
 from tests.paths import FIXTURES
 
 INPUTS = ("ecosystem.csv", "history.csv", "history_events.csv", "history_summary.csv")

@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzers.study.aggregate import COLUMNS, aggregate, load_study
+from analyzers.study.aggregate import aggregate
 from analyzers.study.export import data_dictionary, export_study, latex_escape, latex_table
+from analyzers.study.load import load_study
+from analyzers.study.schema import COLUMNS
 from tests.paths import STUDY
 
 GOLDEN = Path(__file__).parent / "golden"

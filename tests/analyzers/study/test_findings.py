@@ -23,17 +23,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzers.study.aggregate import (
-    FINDINGS_COLUMNS,
-    PROFILE_ASPECTS,
-    Aggregates,
-    aggregate,
-    load_study,
-)
+from analyzers.study.aggregate import Aggregates, aggregate
 from analyzers.study.charts import findings_charts
+from analyzers.study.definitions import PROFILE_ASPECTS
 from analyzers.study.export import export_study
+from analyzers.study.load import load_study
 from analyzers.study.locations import LOCATION_CLASSES
 from analyzers.study.report import build_report
+from analyzers.study.schema import FINDINGS_COLUMNS
 from analyzers.study.versioning import MODEL_URI_KINDS, TOKEN_KINDS
 from tests.analyzers.study.study_fixture import STUDY, copy_study
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.study.aggregate import aggregate, load_study
+from analyzers.study.aggregate import aggregate
 from analyzers.study.charts import build_charts, find_browser
+from analyzers.study.load import load_study
 from analyzers.study.report import Report, build_report, render_index
 from tests.analyzers.study.study_fixture import STUDY, copy_study
 

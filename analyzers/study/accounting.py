@@ -1,0 +1,42 @@
+"""What happened to every repository and file of a study: statuses and failures.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analyzers.study.definitions import ANALYZED
+from analyzers.study.load import Study
+from analyzers.study.schema import COLUMNS
+from analyzers.study.stats import table_frame
+
+
+def repos_table(study: Study) -> pd.DataFrame:
+    """One row per repository of the study, with its status and creation year."""
+    return table_frame("repos", study.repos.to_dict("records"))
+
+
+def repo_status(study: Study) -> pd.DataFrame:
+    """How many repositories ended in each status: analysed first, then failures by count."""
+    counts = study.repos["status"].value_counts()
+    total = len(study.repos)
+    order = sorted(counts.items(), key=lambda item: (item[0] != ANALYZED, -item[1], item[0]))
+    return table_frame("repo_status", ({"status": status, "n_repos": int(n), "n_total": total,
+                                   "share": n / total} for status, n in order))
+
+
+def failures(study: Study) -> pd.DataFrame:
+    """Every repository that was not analysed, with why."""
+    failed = study.repos[~study.repos["analysed"]]
+    failed = failed.sort_values(["status", "repo"], kind="stable")
+    return table_frame("failures", failed[list(COLUMNS["failures"])].to_dict("records"))
+
+
+def file_status(study: Study) -> pd.DataFrame:
+    """Files by kind and status, over all rows of files.csv."""
+    files = study.files
+    if files.empty:
+        return table_frame("file_status", [])
+    grouped = files.groupby(["kind", "status"], sort=True).agg(
+        n_files=("repo", "size"), n_repos=("repo", "nunique")).reset_index()
+    return table_frame("file_status", grouped.to_dict("records"))

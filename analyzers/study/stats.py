@@ -1,0 +1,78 @@
+"""Shares with 95% Wilson intervals, and DataFrames with exactly their documented columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from analyzers.study.schema import COLUMNS, EVOLUTION_TYPES
+
+Z95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of `successes / trials`; (nan, nan) when `trials` is 0."""
+    if trials < 0 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials, got {successes}/{trials}")
+    if trials == 0:
+        return math.nan, math.nan
+    p = successes / trials
+    z2 = z * z
+    denominator = 1 + z2 / trials
+    centre = (p + z2 / (2 * trials)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return low, high
+
+
+def share_interval(k: int, n: int) -> tuple[float, float, float]:
+    return (k / n if n else math.nan, *wilson_interval(k, n))
+
+
+def table_frame(table: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """A DataFrame with exactly the documented columns of `table`, in order."""
+    columns = list(COLUMNS[table])
+    frame = pd.DataFrame(list(rows), columns=columns)
+    if list(frame.columns) != columns:
+        raise AssertionError(f"{table}: columns {list(frame.columns)} != {columns}")
+    return frame
+
+
+def with_share(row: dict[str, Any], k: str = "n_using", n: str = "n_analysed") -> dict[str, Any]:
+    share, low, high = share_interval(row[k], row[n])
+    return {**row, "share": share, "ci_low": low, "ci_high": high}
+
+
+def as_number(text: object) -> int | None:
+    text = str(text or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def as_int(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.array(list(frame[column]), dtype="Int64")
+    return frame
+
+
+def position_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (row["repo"], row["path"], -1 if row["cell"] is None else row["cell"],
+            -1 if row["line"] is None else row["line"])
+
+
+def joined(values: Iterable[str], order: Sequence[str] | None = None) -> str:
+    distinct = {value for value in values if value}
+    if order is None:
+        return ";".join(sorted(distinct))
+    return ";".join(sorted(distinct, key=lambda v: (order.index(v) if v in order else len(order),
+                                                    v)))
+
+
+def typed_frame(table: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    frame = table_frame(table, rows)
+    return frame.astype({column: EVOLUTION_TYPES.get(column, "str")
+                         for column in frame.columns})

@@ -1,0 +1,67 @@
+"""`mlflow-miner report` and `mlflow-miner export`: a study's HTML report and its tables for a paper."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from analyzers.study.export import export_study
+from analyzers.study.load import StudyError
+from analyzers.study.report import build_report
+
+
+@click.command()
+@click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for index.html and charts/ (default: STUDY_DIR/report).")
+@click.option("--no-static", is_flag=True,
+              help="Skip the PNG and SVG images (they need Chromium; the HTML does not).")
+def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
+    """Write an offline HTML report of a study: charts, tables and provenance.
+
+    STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
+    (and facts.csv, if the scan recorded values found in code).
+    Writes STUDY_DIR/report/index.html (plotly.js inline: no network needed to view it) and
+    charts/NAME.html, .png and .svg for each chart; prints the path of index.html. Static
+    images need Chromium (or set BROWSER_PATH); without it they are skipped with a warning.
+    """
+    def say(message: str) -> None:
+        click.echo(message, err=True)
+
+    try:
+        built = build_report(study_dir, out_dir, static=not no_static, progress=say)
+    except StudyError as error:
+        raise click.ClickException(str(error)) from error
+    say(f"report written in {built.seconds:.1f}s")
+    click.echo(str(built.index))
+    sys.stdout.flush()
+
+
+@click.command()
+@click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for the exported files (default: STUDY_DIR/export).")
+def export(study_dir: Path, out_dir: Path | None) -> None:
+    """Export a study's statistics as tidy tables for papers and further analysis.
+
+    STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
+    (and facts.csv, if the scan recorded values found in code). Writes, into
+    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ') and
+    NAME.parquet for every table, booktabs LaTeX tables (adoption.tex,
+    coverage_distribution.tex, headline.tex, location_shares.tex, profile_shares.tex) and
+    data-dictionary.csv, which describes every column. Prints the directory.
+    """
+    started = time.monotonic()
+
+    def say(message: str) -> None:
+        click.echo(message, err=True)
+
+    try:
+        out = export_study(study_dir, out_dir, progress=say)
+    except StudyError as error:
+        raise click.ClickException(str(error)) from error
+    say(f"export written in {time.monotonic() - started:.1f}s")
+    click.echo(str(out))
