@@ -22,11 +22,12 @@ install: $(STAMP) ## Create .venv and install mlflow-miner with its dev tools.
 
 test: $(STAMP) ## Lint, then run the whole test suite.
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff check and ruff format --check, nothing else.
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
 
 scan: $(STAMP) ## make scan REPO=PATH [OUT=results/scan]: scan one local repository or directory.
 	@test -n "$(REPO)" || { echo "usage: make scan REPO=PATH [OUT=DIR]" >&2; exit 2; }

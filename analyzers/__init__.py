@@ -22,5 +22,15 @@ Shared by all three: `records` (the frozen records one stage hands the next) and
 from analyzers.records import CallSite, FileAnalysis, FileKind, FileResult, FileStatus, RepoRef
 from analyzers.repo.scanner import ScanSettings, describe_repo, scan, scan_repos
 
-__all__ = ["CallSite", "FileAnalysis", "FileKind", "FileResult", "FileStatus", "RepoRef",
-           "ScanSettings", "describe_repo", "scan", "scan_repos"]
+__all__ = [
+    "CallSite",
+    "FileAnalysis",
+    "FileKind",
+    "FileResult",
+    "FileStatus",
+    "RepoRef",
+    "ScanSettings",
+    "describe_repo",
+    "scan",
+    "scan_repos",
+]

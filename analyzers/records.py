@@ -36,8 +36,15 @@ class FileStatus(StrEnum):
         return self not in _NOT_ERRORS
 
 
-_NOT_ERRORS = frozenset({FileStatus.ANALYZED, FileStatus.NO_MLFLOW, FileStatus.VENDORED,
-                         FileStatus.SYMLINK, FileStatus.EMPTY})
+_NOT_ERRORS = frozenset(
+    {
+        FileStatus.ANALYZED,
+        FileStatus.NO_MLFLOW,
+        FileStatus.VENDORED,
+        FileStatus.SYMLINK,
+        FileStatus.EMPTY,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,21 +30,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analyzers.repo.gitsafe import tree_size
 from mining.git.clone import SPARSE_PATTERNS, CloneRequest, CloneSettings, clone_all
 
-ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-       "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
+ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "LC_ALL": "C",
+}
 
 
 def git(*args: str, cwd: Path | None = None, stdin: bytes | None = None) -> str:
-    done = subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=cwd, env=ENV,
-                          input=stdin, check=True, capture_output=True)
+    done = subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        env=ENV,
+        input=stdin,
+        check=True,
+        capture_output=True,
+    )
     return done.stdout.decode().strip()
 
 
 def build(repo: Path, commits: int, py_files: int, data_mb: int, seed: int = 1) -> None:
     """A repository shaped like an ML project, written with one `git fast-import`."""
     rng = random.Random(seed)
-    words = ["model", "train", "loss", "epoch", "batch", "mlflow", "log_metric", "params",
-             "optimizer", "dataset", "x", "y", "self", "return", "import", "for", "in"]
+    words = [
+        "model",
+        "train",
+        "loss",
+        "epoch",
+        "batch",
+        "mlflow",
+        "log_metric",
+        "params",
+        "optimizer",
+        "dataset",
+        "x",
+        "y",
+        "self",
+        "return",
+        "import",
+        "for",
+        "in",
+    ]
 
     def module(i: int) -> bytes:
         lines = [f"import mlflow  # module {i}"]
@@ -53,24 +80,28 @@ def build(repo: Path, commits: int, py_files: int, data_mb: int, seed: int = 1) 
 
     def notebook(i: int) -> bytes:
         image = rng.randbytes(30_000).hex()  # a plot embedded in the outputs
-        return (f'{{"cells": [{{"cell_type": "code", "source": ["import mlflow  # {i}"], '
-                f'"outputs": [{{"data": {{"image/png": "{image}"}}}}]}}], "nbformat": 4}}'
-                ).encode()
+        return (
+            f'{{"cells": [{{"cell_type": "code", "source": ["import mlflow  # {i}"], '
+            f'"outputs": [{{"data": {{"image/png": "{image}"}}}}]}}], "nbformat": 4}}'
+        ).encode()
 
     py_paths = [f"src/pkg{i // 40}/mod{i}.py" for i in range(py_files)]
     data_paths = [f"data/shard{i:02d}.bin" for i in range(max(1, data_mb // 2))]
     files: dict[str, bytes] = {p: module(i) for i, p in enumerate(py_paths)}
     files.update({f"notebooks/nb{i}.ipynb": notebook(i) for i in range(20)})
     files.update({p: rng.randbytes(2 * 1024 * 1024) for p in data_paths})
-    files.update({
-        "data/table.csv": b"".join(b"%d,%f,%f\n" % (i, rng.random(), rng.random())
-                                   for i in range(150_000)),
-        "MLproject": b"name: bench\nconda_env: conda.yaml\n",
-        "conda.yaml": b"dependencies: [python=3.11, mlflow]\n",
-        "requirements.txt": b"mlflow\nscikit-learn\n",
-        "README.md": b"# bench\n" * 100,
-        "docs/architecture.png": rng.randbytes(500_000),
-    })
+    files.update(
+        {
+            "data/table.csv": b"".join(
+                b"%d,%f,%f\n" % (i, rng.random(), rng.random()) for i in range(150_000)
+            ),
+            "MLproject": b"name: bench\nconda_env: conda.yaml\n",
+            "conda.yaml": b"dependencies: [python=3.11, mlflow]\n",
+            "requirements.txt": b"mlflow\nscikit-learn\n",
+            "README.md": b"# bench\n" * 100,
+            "docs/architecture.png": rng.randbytes(500_000),
+        }
+    )
 
     chunks: list[bytes] = []
 
@@ -78,8 +109,10 @@ def build(repo: Path, commits: int, py_files: int, data_mb: int, seed: int = 1) 
         chunks.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(content), content))
 
     for i in range(commits):
-        chunks.append(b"commit refs/heads/main\nmark :%d\ncommitter Bench <b@x> %d +0000\n"
-                      b"data 8\ncommit %d\n" % (i + 1, 1_600_000_000 + 3600 * i, i % 10))
+        chunks.append(
+            b"commit refs/heads/main\nmark :%d\ncommitter Bench <b@x> %d +0000\n"
+            b"data 8\ncommit %d\n" % (i + 1, 1_600_000_000 + 3600 * i, i % 10)
+        )
         if i:
             chunks.append(b"from :%d\n" % i)
         if i == 0:
@@ -120,14 +153,25 @@ def timed(action: Callable[[], Path]) -> tuple[float, Path]:
 
 def plain_clone(url: str, dest: Path, *extra: str) -> Callable[[], Path]:
     def run() -> Path:
-        git("-c", "protocol.file.allow=always", "-c", "fetch.unpackLimit=1", "clone", "-q",
-            *extra, url, str(dest))
+        git(
+            "-c",
+            "protocol.file.allow=always",
+            "-c",
+            "fetch.unpackLimit=1",
+            "clone",
+            "-q",
+            *extra,
+            url,
+            str(dest),
+        )
         return dest
+
     return run
 
 
 def sparse_tree0(url: str, sha: str, dest: Path) -> Callable[[], Path]:
     """The alternative: no trees up front either, fetched lazily per directory at checkout."""
+
     def run() -> Path:
         dest.mkdir()
         git("init", "-q", cwd=dest)
@@ -136,11 +180,13 @@ def sparse_tree0(url: str, sha: str, dest: Path) -> Callable[[], Path]:
         git("config", "core.sparseCheckoutCone", "false", cwd=dest)
         (dest / ".git" / "info").mkdir(exist_ok=True)
         (dest / ".git" / "info" / "sparse-checkout").write_text(
-            "".join(f"{p}\n" for p in SPARSE_PATTERNS))
+            "".join(f"{p}\n" for p in SPARSE_PATTERNS)
+        )
         config = ["-c", "protocol.file.allow=always", "-c", "fetch.unpackLimit=1"]
         git(*config, "fetch", "-q", "--depth=1", "--filter=tree:0", "origin", sha, cwd=dest)
         git(*config, "checkout", "-q", "--detach", sha, cwd=dest)
         return dest
+
     return run
 
 
@@ -153,6 +199,7 @@ def ours(url: str, sha: str, cache: Path) -> Callable[[], Path]:
             raise RuntimeError(f"{result.status}: {result.detail}")
         run.last = result  # type: ignore[attr-defined]
         return Path(result.path)
+
     return run
 
 
@@ -182,8 +229,11 @@ def main() -> None:
             started = time.perf_counter()
             source = work / "source.git"
             build(source, args.commits, args.py_files, args.data_mb)
-            print(f"built {args.commits} commits, {args.py_files} .py files, {args.data_mb} MB "
-                  f"of data in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+            print(
+                f"built {args.commits} commits, {args.py_files} .py files, {args.data_mb} MB "
+                f"of data in {time.perf_counter() - started:.1f}s",
+                file=sys.stderr,
+            )
         else:
             source = args.repo.resolve()
         served = serve(source, work)
@@ -191,15 +241,19 @@ def main() -> None:
         sha = git("rev-parse", "HEAD", cwd=served)
         commits = git("rev-list", "--count", "HEAD", cwd=served)
         tracked = len(git("ls-tree", "-r", "--name-only", "HEAD", cwd=served).splitlines())
-        print(f"repository: {commits} commits, {tracked} files at HEAD, "
-              f"packed {human(tree_size(source / 'objects' if (source / 'objects').is_dir() else source / '.git' / 'objects'))}")
+        print(
+            f"repository: {commits} commits, {tracked} files at HEAD, "
+            f"packed {human(tree_size(source / 'objects' if (source / 'objects').is_dir() else source / '.git' / 'objects'))}"
+        )
 
         cache = work / "cache"
         rows = [
             ("full clone (git clone)", plain_clone(url, work / "full")),
             ("shallow clone (--depth=1)", plain_clone(url, work / "shallow", "--depth=1")),
-            ("blobless clone (--filter=blob:none)",
-             plain_clone(url, work / "blobless", "--filter=blob:none")),
+            (
+                "blobless clone (--filter=blob:none)",
+                plain_clone(url, work / "blobless", "--filter=blob:none"),
+            ),
             ("sha + tree:0 + sparse", sparse_tree0(url, sha, work / "tree0")),
             ("sha + blob:none + sparse (mlflow-miner)", ours(url, sha, cache)),
             ("mlflow-miner rerun (cached)", ours(url, sha, cache)),
@@ -211,10 +265,14 @@ def main() -> None:
             if label.endswith("(cached)"):
                 size = action.last.bytes  # type: ignore[attr-defined]
             # One pack per request to the server (fetch.unpackLimit=1 keeps even small ones).
-            fetches = 0 if label.endswith("(cached)") else \
-                len(list((checkout / ".git" / "objects" / "pack").glob("*.pack")))
-            print(f"{label:<42}{human(size):>14}{fetches:>9}{files_in(checkout):>8}"
-                  f"{seconds:>10.2f}")
+            fetches = (
+                0
+                if label.endswith("(cached)")
+                else len(list((checkout / ".git" / "objects" / "pack").glob("*.pack")))
+            )
+            print(
+                f"{label:<42}{human(size):>14}{fetches:>9}{files_in(checkout):>8}{seconds:>10.2f}"
+            )
             if not label.startswith("mlflow-miner") and checkout.parent == work:
                 shutil.rmtree(checkout)
 

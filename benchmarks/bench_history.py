@@ -61,10 +61,15 @@ from mining.git.history import HistoryOptions, HistoryResult, walk_history
 
 
 def _mlflow_module(i: int, log_input: bool) -> str:
-    lines = ["import mlflow", "import pandas as pd", "", "",
-             f"def run_{i}(params, frame: pd.DataFrame):",
-             "    with mlflow.start_run():",
-             "        mlflow.log_params(params)"]
+    lines = [
+        "import mlflow",
+        "import pandas as pd",
+        "",
+        "",
+        f"def run_{i}(params, frame: pd.DataFrame):",
+        "    with mlflow.start_run():",
+        "        mlflow.log_params(params)",
+    ]
     if log_input:
         lines.append("        mlflow.log_input(mlflow.data.from_pandas(frame), context='train')")
     lines += ["        mlflow.log_metric('loss', 0.1)", ""]
@@ -73,12 +78,26 @@ def _mlflow_module(i: int, log_input: bool) -> str:
 
 def _plain_module(i: int, rng: random.Random) -> str:
     body = [f"    total += x * {rng.randint(1, 99)}" for _ in range(rng.randint(20, 80))]
-    return "\n".join(["import numpy as np", "", "", f"def f_{i}(x):", "    total = 0", *body,
-                      "    return np.float64(total)", ""]) + "\n"
+    return (
+        "\n".join(
+            [
+                "import numpy as np",
+                "",
+                "",
+                f"def f_{i}(x):",
+                "    total = 0",
+                *body,
+                "    return np.float64(total)",
+                "",
+            ]
+        )
+        + "\n"
+    )
 
 
-def build(repo: Path, commits: int, py_files: int, mlflow_share: float = 0.03,
-          seed: int = 1) -> None:
+def build(
+    repo: Path, commits: int, py_files: int, mlflow_share: float = 0.03, seed: int = 1
+) -> None:
     """A first-parent history of `commits` commits (every 25th merges a side branch)."""
     rng = random.Random(seed)
     paths = [f"src/pkg{i // 30}/mod{i}.py" for i in range(py_files)]
@@ -86,19 +105,30 @@ def build(repo: Path, commits: int, py_files: int, mlflow_share: float = 0.03,
     star = min(tracked)  # the module that gains, then loses, log_input
     files: dict[str, str] = {path: _plain_module(i, rng) for i, path in enumerate(paths)}
     files["requirements.txt"] = "numpy\npandas\n"
-    files.update({f"notebooks/explore{i}.ipynb": '{"cells": [{"cell_type": "code", "source": '
-                  f'["import numpy as np\\n", "x = {i}"]}}], "nbformat": 4}}'
-                  for i in range(10)})
+    files.update(
+        {
+            f"notebooks/explore{i}.ipynb": '{"cells": [{"cell_type": "code", "source": '
+            f'["import numpy as np\\n", "x = {i}"]}}], "nbformat": 4}}'
+            for i in range(10)
+        }
+    )
     chunks: list[bytes] = []
     mark = 0
 
-    def commit(parent: int | None, merge: int | None, changes: dict[str, str], when: int,
-               ref: str = "refs/heads/main") -> int:
+    def commit(
+        parent: int | None,
+        merge: int | None,
+        changes: dict[str, str],
+        when: int,
+        ref: str = "refs/heads/main",
+    ) -> int:
         nonlocal mark
         mark += 1
         message = f"commit {mark}".encode()
-        chunks.append(b"commit %s\nmark :%d\ncommitter Bench <b@x.invalid> %d +0000\n"
-                      b"data %d\n%s\n" % (ref.encode(), mark, when, len(message), message))
+        chunks.append(
+            b"commit %s\nmark :%d\ncommitter Bench <b@x.invalid> %d +0000\n"
+            b"data %d\n%s\n" % (ref.encode(), mark, when, len(message), message)
+        )
         if parent:
             chunks.append(b"from :%d\n" % parent)
         if merge:
@@ -133,8 +163,9 @@ def build(repo: Path, commits: int, py_files: int, mlflow_share: float = 0.03,
     import_bare(repo, b"".join(chunks))
 
 
-def walk(checkout: Path, sha: str, options: HistoryOptions,
-         cache: AnalysisCache) -> tuple[float, HistoryResult]:
+def walk(
+    checkout: Path, sha: str, options: HistoryOptions, cache: AnalysisCache
+) -> tuple[float, HistoryResult]:
     started = time.perf_counter()
     result = walk_history(RepoRef(str(checkout), "bench/repo", sha), options, cache)
     cache.flush()
@@ -149,10 +180,15 @@ def main() -> None:
     parser.add_argument("--max-commits", type=int, default=None)
     parser.add_argument("--since", default=None)
     parser.add_argument("--all-parents", action="store_true")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="parser processes (0: in this process)")
-    parser.add_argument("--batch", type=int, default=HistoryOptions().batch,
-                        help="blob ids per fetch request")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="parser processes (0: in this process)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=HistoryOptions().batch, help="blob ids per fetch request"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
@@ -161,20 +197,29 @@ def main() -> None:
             started = time.perf_counter()
             source = work / "source.git"
             build(source, args.commits, args.py_files)
-            print(f"built {args.commits} first-parent commits, {args.py_files} modules in "
-                  f"{time.perf_counter() - started:.1f}s", file=sys.stderr)
+            print(
+                f"built {args.commits} first-parent commits, {args.py_files} modules in "
+                f"{time.perf_counter() - started:.1f}s",
+                file=sys.stderr,
+            )
         else:
             source = args.repo.resolve()
         # The history walk fetches blobs by SHA, as it may from GitHub.
         served = serve(source, work, want="allowAnySHA1InWant")
         sha = git("rev-parse", "HEAD", cwd=served)
         total = int(git("rev-list", "--count", "HEAD", cwd=served))
-        objects = source / "objects" if (source / "objects").is_dir() else \
-            source / ".git" / "objects"
+        objects = (
+            source / "objects" if (source / "objects").is_dir() else source / ".git" / "objects"
+        )
         print(f"repository: {total} commits, packed {human(tree_size(objects))}")
 
-        settings = CloneSettings(cache=work / "clones", jobs=1, protocols=("https", "file"),
-                                 max_size_mb=None, history=True)
+        settings = CloneSettings(
+            cache=work / "clones",
+            jobs=1,
+            protocols=("https", "file"),
+            max_size_mb=None,
+            history=True,
+        )
         started = time.perf_counter()
         (cloned,) = clone_all([CloneRequest("bench/repo", served.as_uri(), sha)], settings)
         clone_seconds = time.perf_counter() - started
@@ -182,33 +227,51 @@ def main() -> None:
             raise SystemExit(f"clone failed: {cloned.status}: {cloned.detail}")
         checkout = Path(cloned.path)
 
-        options = HistoryOptions(max_commits=args.max_commits, since=args.since,
-                                 first_parent=not args.all_parents, protocols=("https", "file"),
-                                 jobs=args.jobs, batch=args.batch, max_fetch_mb=None)
+        options = HistoryOptions(
+            max_commits=args.max_commits,
+            since=args.since,
+            first_parent=not args.all_parents,
+            protocols=("https", "file"),
+            jobs=args.jobs,
+            batch=args.batch,
+            max_fetch_mb=None,
+        )
         cache = AnalysisCache(work / "analysis.sqlite", load_catalog().version)
         cold_seconds, cold = walk(checkout, sha, options, cache)
         warm_seconds, warm = walk(checkout, sha, options, cache)
         cache.close()
 
-        print(f"\n{'stage':<22}{'seconds':>9}{'transferred':>13}{'fetched':>9}{'requests':>9}"
-              f"{'parsed':>8}{'skipped':>9}{'cache hits':>11}")
+        print(
+            f"\n{'stage':<22}{'seconds':>9}{'transferred':>13}{'fetched':>9}{'requests':>9}"
+            f"{'parsed':>8}{'skipped':>9}{'cache hits':>11}"
+        )
         print(f"{'history clone':<22}{clone_seconds:>9.1f}{human(cloned.bytes):>13}")
-        for label, seconds, result in (("walk, cold cache", cold_seconds, cold),
-                                       ("walk, warm cache", warm_seconds, warm)):
+        for label, seconds, result in (
+            ("walk, cold cache", cold_seconds, cold),
+            ("walk, warm cache", warm_seconds, warm),
+        ):
             stats = result.stats
-            print(f"{label:<22}{seconds:>9.1f}{human(stats.bytes_fetched):>13}"
-                  f"{stats.blobs_fetched:>9,}{stats.fetch_requests:>9}{stats.blobs_parsed:>8,}"
-                  f"{stats.blobs_skipped:>9,}{stats.cache_hits:>11,}")
+            print(
+                f"{label:<22}{seconds:>9.1f}{human(stats.bytes_fetched):>13}"
+                f"{stats.blobs_fetched:>9,}{stats.fetch_requests:>9}{stats.blobs_parsed:>8,}"
+                f"{stats.blobs_skipped:>9,}{stats.cache_hits:>11,}"
+            )
         walked = max(1, cold.stats.commits_analysed)
         per = 100 / walked
-        print(f"\n{cold.stats.commits_analysed} commits walked ({cold.summary['walk']}); per "
-              f"100 commits: {(clone_seconds + cold_seconds) * per:.2f} s and "
-              f"{human((cloned.bytes + cold.stats.bytes_fetched) * per)} cold (clone + walk), "
-              f"{warm_seconds * per:.3f} s warm")
-        print(f"first MLflow commit: {cold.summary['first_mlflow_commit'] or 'none'} "
-              f"({cold.summary['first_mlflow_date'] or '-'}); dimensions: "
-              + ", ".join(f"{row['dimension']}{' (removed)' if row['removed_commit'] else ''}"
-                          for row in cold.dimensions))
+        print(
+            f"\n{cold.stats.commits_analysed} commits walked ({cold.summary['walk']}); per "
+            f"100 commits: {(clone_seconds + cold_seconds) * per:.2f} s and "
+            f"{human((cloned.bytes + cold.stats.bytes_fetched) * per)} cold (clone + walk), "
+            f"{warm_seconds * per:.3f} s warm"
+        )
+        print(
+            f"first MLflow commit: {cold.summary['first_mlflow_commit'] or 'none'} "
+            f"({cold.summary['first_mlflow_date'] or '-'}); dimensions: "
+            + ", ".join(
+                f"{row['dimension']}{' (removed)' if row['removed_commit'] else ''}"
+                for row in cold.dimensions
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -177,9 +177,15 @@ def _memory_kb(pid: int) -> tuple[int, int]:
     return pss, hwm
 
 
-def run_measured(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-                 stdout: Path | None = None, stderr: Path | None = None,
-                 interval: float = 0.1) -> Measured:
+def run_measured(
+    cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdout: Path | None = None,
+    stderr: Path | None = None,
+    interval: float = 0.1,
+) -> Measured:
     """Run `cmd` to completion; its wall time and memory.
 
     The largest process's peak RSS is the larger of GNU time's figure (when it is installed)
@@ -199,8 +205,9 @@ def run_measured(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str]
     try:
         busy_before = _machine_busy_ticks()
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+        )
         sampler = _TreeSampler(proc.pid, interval)
         sampler.start()
         returncode = proc.wait()
@@ -219,15 +226,20 @@ def run_measured(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str]
                 handle.close()
         if rss_file is not None:
             rss_file.unlink(missing_ok=True)
-    return Measured(seconds=round(seconds, 3), returncode=returncode,
-                    peak_tree_mb=round(sampler.peak_kb * 1024 / MIB, 1),
-                    max_rss_mb=round(max_rss_kb * 1024 / MIB, 1), max_rss_from=source,
-                    samples=sampler.samples,
-                    cpu_seconds=round(cpu_seconds, 2),
-                    other_cpu_seconds=round(max(0.0, busy - cpu_seconds), 2),
-                    processes=[{"peak_pss_mb": round(kb / 1024, 1), "command": command}
-                               for kb, command in sorted(sampler.per_process.values(),
-                                                         reverse=True)])
+    return Measured(
+        seconds=round(seconds, 3),
+        returncode=returncode,
+        peak_tree_mb=round(sampler.peak_kb * 1024 / MIB, 1),
+        max_rss_mb=round(max_rss_kb * 1024 / MIB, 1),
+        max_rss_from=source,
+        samples=sampler.samples,
+        cpu_seconds=round(cpu_seconds, 2),
+        other_cpu_seconds=round(max(0.0, busy - cpu_seconds), 2),
+        processes=[
+            {"peak_pss_mb": round(kb / 1024, 1), "command": command}
+            for kb, command in sorted(sampler.per_process.values(), reverse=True)
+        ],
+    )
 
 
 def pick_median(results: list[tuple]) -> tuple:
@@ -266,8 +278,12 @@ def generated_tree(work: Path, files: int, seed: int) -> tuple[Path, Path]:
     labels = work / f"tree-{files}-s{seed}.labels.json"
     stamp = work / f"tree-{files}-s{seed}.fingerprint"
     fingerprint = gentree.tree_fingerprint(files, seed)
-    if not (tree.is_dir() and labels.is_file() and stamp.is_file()
-            and stamp.read_text().strip() == fingerprint):
+    if not (
+        tree.is_dir()
+        and labels.is_file()
+        and stamp.is_file()
+        and stamp.read_text().strip() == fingerprint
+    ):
         print(f"generating {files} files (seed {seed}) into {tree} ...", file=sys.stderr)
         stamp.unlink(missing_ok=True)
         gentree.generate(tree, files, seed, labels_path=labels)
@@ -290,8 +306,15 @@ def miner_command() -> list[str]:
 
 
 def run_grep(tree: Path, out: Path) -> tuple[Measured, set[str]]:
-    cmd = ["grep", "-rl", "--include=*.py", "--include=*.ipynb",
-           *(f"--exclude-dir={name}" for name in SKIPPED_DIRS), "mlflow", "."]
+    cmd = [
+        "grep",
+        "-rl",
+        "--include=*.py",
+        "--include=*.ipynb",
+        *(f"--exclude-dir={name}" for name in SKIPPED_DIRS),
+        "mlflow",
+        ".",
+    ]
     measured = run_measured(cmd, cwd=tree, stdout=out)
     if measured.returncode not in (0, 1):  # 1: no file matched
         raise RuntimeError(f"grep failed with exit code {measured.returncode}")
@@ -299,8 +322,9 @@ def run_grep(tree: Path, out: Path) -> tuple[Measured, set[str]]:
     return measured, files
 
 
-def run_miner(paths: list[Path], out_dir: Path, jobs: int, cache: Path | None,
-              log: Path) -> tuple[Measured, set[ApiSite], Counter]:
+def run_miner(
+    paths: list[Path], out_dir: Path, jobs: int, cache: Path | None, log: Path
+) -> tuple[Measured, set[ApiSite], Counter]:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     cmd = [*miner_command(), "scan", *map(str, paths), "--out", str(out_dir), "--jobs", str(jobs)]
@@ -333,11 +357,26 @@ def ensure_semgrep(explicit: str | None, package: str) -> tuple[str | None, str]
     if not exe.exists():
         print(f"installing {package} into {venv} (once) ...", file=sys.stderr)
         try:
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
-                           capture_output=True, timeout=600)
-            subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                            "--disable-pip-version-check", package], check=True,
-                           capture_output=True, timeout=1800)
+            subprocess.run(
+                [sys.executable, "-m", "venv", "--clear", str(venv)],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+            subprocess.run(
+                [
+                    str(venv / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    package,
+                ],
+                check=True,
+                capture_output=True,
+                timeout=1800,
+            )
         except (OSError, subprocess.SubprocessError) as error:
             detail = getattr(error, "stderr", b"") or b""
             tail = detail.decode(errors="replace").strip().splitlines()[-1:] if detail else []
@@ -347,38 +386,64 @@ def ensure_semgrep(explicit: str | None, package: str) -> tuple[str | None, str]
     return str(exe), f"venv {venv}"
 
 
-def run_semgrep(exe: str, tree: Path, out: Path, log: Path, jobs: int) -> tuple[Measured, set[Site], dict]:
-    base = [exe, "scan", "--config", str(RULES), "--json", "--output", str(out),
-            "--metrics=off", "--disable-version-check", "-j", str(jobs), "--no-git-ignore",
-            "--max-target-bytes", str(5 * MIB), *(f"--exclude={name}" for name in SKIPPED_DIRS)]
+def run_semgrep(
+    exe: str, tree: Path, out: Path, log: Path, jobs: int
+) -> tuple[Measured, set[Site], dict]:
+    base = [
+        exe,
+        "scan",
+        "--config",
+        str(RULES),
+        "--json",
+        "--output",
+        str(out),
+        "--metrics=off",
+        "--disable-version-check",
+        "-j",
+        str(jobs),
+        "--no-git-ignore",
+        "--max-target-bytes",
+        str(5 * MIB),
+        *(f"--exclude={name}" for name in SKIPPED_DIRS),
+    ]
     # Semgrep skips tests/ and a few other paths by default; mlflow-miner does not, so the
     # default ignore list is switched off (an internal flag; without it the count differs).
     notes = []
     out.unlink(missing_ok=True)
-    measured = run_measured([*base, "--x-ignore-semgrepignore-files", "."], cwd=tree,
-                            env=semgrep_env(), stderr=log)
+    measured = run_measured(
+        [*base, "--x-ignore-semgrepignore-files", "."], cwd=tree, env=semgrep_env(), stderr=log
+    )
     if measured.returncode not in (0, 1) and "x-ignore-semgrepignore-files" in log.read_text(
-            errors="replace"):
+        errors="replace"
+    ):
         notes.append("this Semgrep has no --x-ignore-semgrepignore-files: default ignores apply")
         measured = run_measured([*base, "."], cwd=tree, env=semgrep_env(), stderr=log)
     if measured.returncode not in (0, 1) or not out.exists():
         raise RuntimeError(f"semgrep failed with exit code {measured.returncode}; see {log}")
     report = json.loads(out.read_text(encoding="utf-8"))
-    sites = {(result["path"].removeprefix("./"), None, result["start"]["line"])
-             for result in report.get("results", [])}
-    info = {"scanned": len(report.get("paths", {}).get("scanned", [])),
-            "errors": len(report.get("errors", [])), "version": report.get("version"),
-            "notes": notes}
+    sites = {
+        (result["path"].removeprefix("./"), None, result["start"]["line"])
+        for result in report.get("results", [])
+    }
+    info = {
+        "scanned": len(report.get("paths", {}).get("scanned", [])),
+        "errors": len(report.get("errors", [])),
+        "version": report.get("version"),
+        "notes": notes,
+    }
     return measured, sites, info
 
 
 # ------------------------------------------------------------------------------- accuracy
 def precision_recall(got: set, truth: set) -> dict:
     hit = len(got & truth)
-    return {"precision": round(hit / len(got), 4) if got else (1.0 if not truth else 0.0),
-            "recall": round(hit / len(truth), 4) if truth else 1.0,
-            "true_positives": hit, "false_positives": len(got - truth),
-            "false_negatives": len(truth - got)}
+    return {
+        "precision": round(hit / len(got), 4) if got else (1.0 if not truth else 0.0),
+        "recall": round(hit / len(truth), 4) if truth else 1.0,
+        "true_positives": hit,
+        "false_positives": len(got - truth),
+        "false_negatives": len(truth - got),
+    }
 
 
 def truth_sets(labels: dict) -> tuple[set[ApiSite], set[Site], set[str]]:
@@ -407,10 +472,23 @@ def discrepancies(tree: Path, labels: dict, got: set, truth: set, examples: int)
             groups[(kind, styles.get(site[0], "clean"), api)].append(site)
     report = []
     for (kind, style, api), sites in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        report.append({"kind": kind, "style": style, "api": api, "count": len(sites),
-                       "examples": [{"path": s[0], "cell": s[1], "line": s[2],
-                                     "source": source_line(tree, s[0], s[1], s[2])}
-                                    for s in sites[:examples]]})
+        report.append(
+            {
+                "kind": kind,
+                "style": style,
+                "api": api,
+                "count": len(sites),
+                "examples": [
+                    {
+                        "path": s[0],
+                        "cell": s[1],
+                        "line": s[2],
+                        "source": source_line(tree, s[0], s[1], s[2]),
+                    }
+                    for s in sites[:examples]
+                ],
+            }
+        )
     return report
 
 
@@ -427,7 +505,7 @@ def by_style(labels: dict, tools: dict[str, tuple[set, int]]) -> dict[str, dict]
     for style, count in files_by_style.items():
         table[style]["files"] = count
     for name, (got, width) in tools.items():
-        truth = ({s[0] for s in api_truth} if width == 1 else {s[:width] for s in api_truth})
+        truth = {s[0] for s in api_truth} if width == 1 else {s[:width] for s in api_truth}
         for item in truth - got:
             key = item if isinstance(item, str) else item[0]
             table[styles.get(key, "clean")][f"{name} missed"] += 1
@@ -450,22 +528,37 @@ def machine() -> dict:
     memory = ""
     with contextlib.suppress(OSError, IndexError):
         memory = Path("/proc/meminfo").read_text().splitlines()[0].split(":", 1)[1].strip()
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
-                            "analyzers", "mining"], capture_output=True, text=True,
-                           check=False).stdout.strip()
-    grep_version = subprocess.run(["grep", "--version"], capture_output=True, text=True,
-                                  check=False).stdout.splitlines()[:1]
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "analyzers", "mining"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    grep_version = subprocess.run(
+        ["grep", "--version"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()[:1]
     try:
         from importlib.metadata import version
+
         libcst_version = version("libcst")
     except Exception:
         libcst_version = "?"
-    return {"cores": os.cpu_count(), "cpu": cpu, "memory": memory,
-            "python": platform.python_version(), "platform": platform.platform(),
-            "libcst": libcst_version, "grep": grep_version[0] if grep_version else "?",
-            "commit": commit + ("+dirty" if dirty else "")}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "libcst": libcst_version,
+        "grep": grep_version[0] if grep_version else "?",
+        "commit": commit + ("+dirty" if dirty else ""),
+    }
 
 
 def _fmt(value, spec: str = "") -> str:
@@ -475,8 +568,24 @@ def _fmt(value, spec: str = "") -> str:
 
 
 def render_table(tree: Tree, rows: list[dict], cold_seconds: float | None) -> str:
-    header = ("tool", "files", "MB", "seconds", "cpu s", "files/s", "MB/s", "peak MB", "proc MB",
-              "file P", "file R", "site P", "site R", "api P", "api R", "x cold")
+    header = (
+        "tool",
+        "files",
+        "MB",
+        "seconds",
+        "cpu s",
+        "files/s",
+        "MB/s",
+        "peak MB",
+        "proc MB",
+        "file P",
+        "file R",
+        "site P",
+        "site R",
+        "api P",
+        "api R",
+        "x cold",
+    )
     lines = [header]
     for row in rows:
         m = row.get("measured")
@@ -490,21 +599,33 @@ def render_table(tree: Tree, rows: list[dict], cold_seconds: float | None) -> st
             value = acc.get(level, {}).get(key) if acc else None
             return _fmt(value, ".3f")
 
-        lines.append((
-            row["tool"], str(tree.files), f"{tree.bytes / MB:.1f}", f"{seconds:.2f}",
-            f"{m['cpu_seconds']:.1f}",
-            f"{tree.files * row.get('multiplier', 1) / seconds:,.0f}",
-            f"{tree.bytes * row.get('multiplier', 1) / MB / seconds:.1f}",
-            f"{m['peak_tree_mb']:.0f}", f"{m['max_rss_mb']:.0f}",
-            pick("file", "precision"), pick("file", "recall"),
-            pick("site", "precision"), pick("site", "recall"),
-            pick("api", "precision"), pick("api", "recall"),
-            f"{seconds / cold_seconds:.3g}" if cold_seconds else "n/a"))
+        lines.append(
+            (
+                row["tool"],
+                str(tree.files),
+                f"{tree.bytes / MB:.1f}",
+                f"{seconds:.2f}",
+                f"{m['cpu_seconds']:.1f}",
+                f"{tree.files * row.get('multiplier', 1) / seconds:,.0f}",
+                f"{tree.bytes * row.get('multiplier', 1) / MB / seconds:.1f}",
+                f"{m['peak_tree_mb']:.0f}",
+                f"{m['max_rss_mb']:.0f}",
+                pick("file", "precision"),
+                pick("file", "recall"),
+                pick("site", "precision"),
+                pick("site", "recall"),
+                pick("api", "precision"),
+                pick("api", "recall"),
+                f"{seconds / cold_seconds:.3g}" if cold_seconds else "n/a",
+            )
+        )
     widths = [max(len(str(line[i])) for line in lines if i < len(line)) for i in range(len(header))]
     out = []
     for index, line in enumerate(lines):
-        cells = [str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
-                 for i, cell in enumerate(line[:len(header)])]
+        cells = [
+            str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
+            for i, cell in enumerate(line[: len(header)])
+        ]
         text = "  ".join(cells)
         if len(line) > len(header):
             text += "  " + line[-1]
@@ -519,14 +640,22 @@ def render_styles(table: dict[str, dict], tools: list[str]) -> str:
     rows = [header]
     for style, row in table.items():
         if style in ("clean", "data", "clean-notebook") and not any(
-                row.get(f"{t} false") for t in tools):
+            row.get(f"{t} false") for t in tools
+        ):
             continue
-        rows.append([style, str(row.get("files", "")), str(row.get("sites", 0)),
-                     *(f"{row.get(f'{t} missed', 0)}/{row.get(f'{t} false', 0)}"
-                       for t in tools)])
+        rows.append(
+            [
+                style,
+                str(row.get("files", "")),
+                str(row.get("sites", 0)),
+                *(f"{row.get(f'{t} missed', 0)}/{row.get(f'{t} false', 0)}" for t in tools),
+            ]
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])
-                       for i, c in enumerate(r)) for r in rows]
+    lines = [
+        "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r))
+        for r in rows
+    ]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
 
@@ -534,33 +663,68 @@ def render_styles(table: dict[str, dict], tools: list[str]) -> str:
 # ------------------------------------------------------------------------------------ main
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Benchmark mlflow-miner scan against grep and Semgrep, cold and warm.")
+        description="Benchmark mlflow-miner scan against grep and Semgrep, cold and warm."
+    )
     parser.add_argument("--tree", type=Path, help="A real tree to scan instead of a generated one.")
-    parser.add_argument("--labels", type=Path,
-                        help="Labels JSON for --tree (the generator's format) to score accuracy.")
-    parser.add_argument("--files", type=int, help=f"Files to generate (default {DEFAULT_FILES}; "
-                                                   f"{QUICK_FILES} with --quick).")
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        help="Labels JSON for --tree (the generator's format) to score accuracy.",
+    )
+    parser.add_argument(
+        "--files",
+        type=int,
+        help=f"Files to generate (default {DEFAULT_FILES}; {QUICK_FILES} with --quick).",
+    )
     parser.add_argument("--seed", type=int, default=7, help="Generator seed (default 7).")
-    parser.add_argument("--work", type=Path, default=None,
-                        help="Work directory for trees, caches and outputs "
-                             "(default: $XDG_CACHE_HOME/mlflow-miner/bench).")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="Worker processes for mlflow-miner and Semgrep (default 2).")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="Runs of each timed tool; the median is reported (default 3; 1 "
-                             "with --quick).")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="Work directory for trees, caches and outputs "
+        "(default: $XDG_CACHE_HOME/mlflow-miner/bench).",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="Worker processes for mlflow-miner and Semgrep (default 2).",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="Runs of each timed tool; the median is reported (default 3; 1 with --quick).",
+    )
     parser.add_argument("--skip-semgrep", action="store_true", help="Do not run Semgrep.")
     parser.add_argument("--semgrep", help="A semgrep executable to use instead of installing one.")
-    parser.add_argument("--semgrep-package", default="semgrep",
-                        help="pip requirement installed into the Semgrep venv (default semgrep).")
-    parser.add_argument("--skip-memory-scale", action="store_true",
-                        help="Skip the two extra runs that compare peak memory at 1x and 4x.")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"A small generated tree ({QUICK_FILES} files): a smoke run.")
-    parser.add_argument("--examples", type=int, default=2,
-                        help="Examples printed per class of discrepancy (default 2).")
-    parser.add_argument("--json-out", type=Path, default=None,
-                        help="Results JSON (default results/bench/scan-<tree>.json).")
+    parser.add_argument(
+        "--semgrep-package",
+        default="semgrep",
+        help="pip requirement installed into the Semgrep venv (default semgrep).",
+    )
+    parser.add_argument(
+        "--skip-memory-scale",
+        action="store_true",
+        help="Skip the two extra runs that compare peak memory at 1x and 4x.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"A small generated tree ({QUICK_FILES} files): a smoke run.",
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=2,
+        help="Examples printed per class of discrepancy (default 2).",
+    )
+    parser.add_argument(
+        "--json-out",
+        type=Path,
+        default=None,
+        help="Results JSON (default results/bench/scan-<tree>.json).",
+    )
     return parser.parse_args(argv)
 
 
@@ -580,13 +744,18 @@ def main(argv: list[str] | None = None) -> int:
         tag = f"tree-{tree_path.name}"
     else:
         tree_path, labels_path = generated_tree(work, files, args.seed)
-        tree = load_tree(tree_path, labels_path, {"files": files, "seed": args.seed,
-                                                   "generator": gentree.GENERATOR_VERSION})
+        tree = load_tree(
+            tree_path,
+            labels_path,
+            {"files": files, "seed": args.seed, "generator": gentree.GENERATOR_VERSION},
+        )
         tag = f"generated-{files}-s{args.seed}"
     runs = work / "runs" / tag
     runs.mkdir(parents=True, exist_ok=True)
-    print(f"tree {tree.path}: {tree.files} .py/.ipynb files, {tree.bytes / MB:.1f} MB",
-          file=sys.stderr)
+    print(
+        f"tree {tree.path}: {tree.files} .py/.ipynb files, {tree.bytes / MB:.1f} MB",
+        file=sys.stderr,
+    )
 
     truth_api: set[ApiSite] = set()
     truth_sites: set[Site] = set()
@@ -594,8 +763,11 @@ def main(argv: list[str] | None = None) -> int:
     if tree.labels is not None:
         truth_api, truth_sites, truth_files = truth_sets(tree.labels)
 
-    def accuracy(files: set[str] | None = None, sites: set[Site] | None = None,
-                 api: set[ApiSite] | None = None) -> dict:
+    def accuracy(
+        files: set[str] | None = None,
+        sites: set[Site] | None = None,
+        api: set[ApiSite] | None = None,
+    ) -> dict:
         if tree.labels is None:
             return {}
         result = {}
@@ -608,18 +780,28 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     rows: list[dict] = []
-    results: dict = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                     "machine": machine(), "jobs": args.jobs, "repeat": repeat,
-                     "tree": {"path": str(tree.path), "files": tree.files, "bytes": tree.bytes,
-                              "generated": tree.generated,
-                              "labels": str(tree.labels_path) if tree.labels_path else None,
-                              "labelled_sites": len(truth_sites) if tree.labels else None}}
+    results: dict = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "jobs": args.jobs,
+        "repeat": repeat,
+        "tree": {
+            "path": str(tree.path),
+            "files": tree.files,
+            "bytes": tree.bytes,
+            "generated": tree.generated,
+            "labels": str(tree.labels_path) if tree.labels_path else None,
+            "labelled_sites": len(truth_sites) if tree.labels else None,
+        },
+    }
 
     results["load_before"] = [round(x, 2) for x in os.getloadavg()]
     if results["load_before"][0] > 0.5:
-        print(f"warning: load average {results['load_before'][0]:.2f} before the runs: other "
-              "processes are using this machine's CPU and will slow every tool",
-              file=sys.stderr)
+        print(
+            f"warning: load average {results['load_before'][0]:.2f} before the runs: other "
+            "processes are using this machine's CPU and will slow every tool",
+            file=sys.stderr,
+        )
     # Page cache: every tool below reads a tree that is already in memory.
     run_measured(["grep", "-rlq", "mlflow", "."], cwd=tree.path)
 
@@ -628,12 +810,14 @@ def main(argv: list[str] | None = None) -> int:
     def cold_run():
         for suffix in ("", "-wal", "-shm"):
             Path(f"{cache}{suffix}").unlink(missing_ok=True)
-        return run_miner([tree.path], runs / "miner-cold", args.jobs, cache,
-                         runs / "miner-cold.log")
+        return run_miner(
+            [tree.path], runs / "miner-cold", args.jobs, cache, runs / "miner-cold.log"
+        )
 
     def warm_run():  # right after a cold run: every file's analysis is in the cache
-        return run_miner([tree.path], runs / "miner-warm", args.jobs, cache,
-                         runs / "miner-warm.log")
+        return run_miner(
+            [tree.path], runs / "miner-warm", args.jobs, cache, runs / "miner-warm.log"
+        )
 
     plan = {"grep": lambda: run_grep(tree.path, runs / "grep.txt")}
     semgrep_note = "skipped (--skip-semgrep)" if args.skip_semgrep else None
@@ -644,8 +828,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Semgrep {semgrep_note}", file=sys.stderr)
         else:
             print(f"semgrep: {how}", file=sys.stderr)
-            plan["semgrep"] = lambda: run_semgrep(exe, tree.path, runs / "semgrep.json",
-                                                  runs / "semgrep.log", args.jobs)
+            plan["semgrep"] = lambda: run_semgrep(
+                exe, tree.path, runs / "semgrep.json", runs / "semgrep.log", args.jobs
+            )
     plan["cold"] = cold_run
     plan["warm"] = warm_run
     # Round robin, so that every tool sees the same drift in this machine's speed.
@@ -664,27 +849,49 @@ def main(argv: list[str] | None = None) -> int:
                 done.pop("semgrep", None)
 
     grep_measured, grep_files = pick_median(done["grep"])
-    rows.append({"tool": "grep -rl mlflow", "measured": asdict(grep_measured),
-                 "accuracy": accuracy(files=grep_files), "reported_files": len(grep_files)})
+    rows.append(
+        {
+            "tool": "grep -rl mlflow",
+            "measured": asdict(grep_measured),
+            "accuracy": accuracy(files=grep_files),
+            "reported_files": len(grep_files),
+        }
+    )
     semgrep_sites: set[Site] | None = None
     if done.get("semgrep"):
         measured, semgrep_sites, info = pick_median(done["semgrep"])
-        rows.append({"tool": f"semgrep -j {args.jobs}", "measured": asdict(measured),
-                     "accuracy": accuracy(files={s[0] for s in semgrep_sites},
-                                          sites=semgrep_sites),
-                     "semgrep": info})
+        rows.append(
+            {
+                "tool": f"semgrep -j {args.jobs}",
+                "measured": asdict(measured),
+                "accuracy": accuracy(files={s[0] for s in semgrep_sites}, sites=semgrep_sites),
+                "semgrep": info,
+            }
+        )
     else:
         rows.append({"tool": "semgrep", "measured": None, "note": semgrep_note or "skipped"})
     cold, cold_calls, statuses = pick_median(done["cold"])
     cold_sites = {site[:3] for site in cold_calls}
-    rows.append({"tool": f"mlflow-miner cold -j {args.jobs}", "measured": asdict(cold),
-                 "accuracy": accuracy({s[0] for s in cold_calls}, cold_sites, cold_calls),
-                 "statuses": dict(statuses), "calls": len(cold_calls)})
+    rows.append(
+        {
+            "tool": f"mlflow-miner cold -j {args.jobs}",
+            "measured": asdict(cold),
+            "accuracy": accuracy({s[0] for s in cold_calls}, cold_sites, cold_calls),
+            "statuses": dict(statuses),
+            "calls": len(cold_calls),
+        }
+    )
     warm, warm_calls, _ = pick_median(done["warm"])
-    rows.append({"tool": f"mlflow-miner warm -j {args.jobs}", "measured": asdict(warm),
-                 "accuracy": accuracy({s[0] for s in warm_calls}, {s[:3] for s in warm_calls},
-                                      warm_calls),
-                 "same_calls_as_cold": warm_calls == cold_calls})
+    rows.append(
+        {
+            "tool": f"mlflow-miner warm -j {args.jobs}",
+            "measured": asdict(warm),
+            "accuracy": accuracy(
+                {s[0] for s in warm_calls}, {s[:3] for s in warm_calls}, warm_calls
+            ),
+            "same_calls_as_cold": warm_calls == cold_calls,
+        }
+    )
 
     scale: dict | None = None
     if not args.skip_memory_scale:
@@ -702,26 +909,37 @@ def main(argv: list[str] | None = None) -> int:
             large_files, large_bytes = tree.files * 4, tree.bytes * 4
             how = "the tree scanned once, and four times over in one scan"
         print(f"memory scale: {how} ...", file=sys.stderr)
-        small, _, _ = run_miner(small_paths, runs / "miner-small", args.jobs, None,
-                                runs / "miner-small.log")
-        large, _, _ = run_miner(large_paths, runs / "miner-large", args.jobs, None,
-                                runs / "miner-large.log")
-        scale = {"how": how,
-                 "small": {"files": small_files, "bytes": small_bytes, **asdict(small)},
-                 "large": {"files": large_files, "bytes": large_bytes, **asdict(large)},
-                 "size_ratio": round(large_files / max(1, small_files), 2),
-                 "peak_ratio": round(large.peak_tree_mb / max(0.1, small.peak_tree_mb), 2)}
+        small, _, _ = run_miner(
+            small_paths, runs / "miner-small", args.jobs, None, runs / "miner-small.log"
+        )
+        large, _, _ = run_miner(
+            large_paths, runs / "miner-large", args.jobs, None, runs / "miner-large.log"
+        )
+        scale = {
+            "how": how,
+            "small": {"files": small_files, "bytes": small_bytes, **asdict(small)},
+            "large": {"files": large_files, "bytes": large_bytes, **asdict(large)},
+            "size_ratio": round(large_files / max(1, small_files), 2),
+            "peak_ratio": round(large.peak_tree_mb / max(0.1, small.peak_tree_mb), 2),
+        }
         results["memory_scale"] = scale
 
     # ---------------------------------------------------------------- printing and saving
     results["runs"] = rows
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print()
-    print(f"mlflow-miner scan benchmark, {results['date']}, {results['machine']['cores']} cores "
-          f"({results['machine']['cpu']}), jobs {args.jobs}, median of {repeat} run(s)")
-    print(f"tree: {tree.path} ({tree.files} files, {tree.bytes / MB:.1f} MB"
-          + (f", {len(truth_sites)} labelled call sites in {len(truth_files)} files)"
-             if tree.labels else ", no labels: accuracy n/a)"))
+    print(
+        f"mlflow-miner scan benchmark, {results['date']}, {results['machine']['cores']} cores "
+        f"({results['machine']['cpu']}), jobs {args.jobs}, median of {repeat} run(s)"
+    )
+    print(
+        f"tree: {tree.path} ({tree.files} files, {tree.bytes / MB:.1f} MB"
+        + (
+            f", {len(truth_sites)} labelled call sites in {len(truth_files)} files)"
+            if tree.labels
+            else ", no labels: accuracy n/a)"
+        )
+    )
     print()
     print(render_table(tree, rows, cold.seconds))
     print()
@@ -729,33 +947,42 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         m = row.get("measured")
         if m and m["other_cpu_seconds"] > 0.1 * m["seconds"] * cores + 0.2:
-            print(f"warning: while '{row['tool']}' ran, other processes used "
-                  f"{m['other_cpu_seconds']:.1f} CPU s of {m['seconds'] * cores:.1f}: "
-                  "its time is inflated")
-    semgrep_row = next((r for r in rows if r["tool"].startswith("semgrep") and r["measured"]),
-                       None)
+            print(
+                f"warning: while '{row['tool']}' ran, other processes used "
+                f"{m['other_cpu_seconds']:.1f} CPU s of {m['seconds'] * cores:.1f}: "
+                "its time is inflated"
+            )
+    semgrep_row = next((r for r in rows if r["tool"].startswith("semgrep") and r["measured"]), None)
     targets: dict = {"warm_over_cold_percent": round(100 * warm.seconds / cold.seconds, 1)}
-    print(f"warm / cold: {warm.seconds:.2f} s / {cold.seconds:.2f} s = "
-          f"{targets['warm_over_cold_percent']:.1f}% (target < 5%)")
+    print(
+        f"warm / cold: {warm.seconds:.2f} s / {cold.seconds:.2f} s = "
+        f"{targets['warm_over_cold_percent']:.1f}% (target < 5%)"
+    )
     if semgrep_row:
         speedup = semgrep_row["measured"]["seconds"] / cold.seconds
         targets["semgrep_over_cold"] = round(speedup, 2)
-        print(f"Semgrep / mlflow-miner cold: {semgrep_row['measured']['seconds']:.2f} s / "
-              f"{cold.seconds:.2f} s = {speedup:.2f}x (target > 1: mlflow-miner faster)")
+        print(
+            f"Semgrep / mlflow-miner cold: {semgrep_row['measured']['seconds']:.2f} s / "
+            f"{cold.seconds:.2f} s = {speedup:.2f}x (target > 1: mlflow-miner faster)"
+        )
         if tree.labels:
             theirs = semgrep_row["accuracy"]
             ours = next(r for r in rows if r["tool"].startswith("mlflow-miner cold"))["accuracy"]
             targets["site_accuracy"] = {"mlflow-miner": ours["site"], "semgrep": theirs["site"]}
-            print(f"call-site precision/recall: mlflow-miner {ours['site']['precision']:.3f}/"
-                  f"{ours['site']['recall']:.3f}, Semgrep {theirs['site']['precision']:.3f}/"
-                  f"{theirs['site']['recall']:.3f} (target: equal or better)")
+            print(
+                f"call-site precision/recall: mlflow-miner {ours['site']['precision']:.3f}/"
+                f"{ours['site']['recall']:.3f}, Semgrep {theirs['site']['precision']:.3f}/"
+                f"{theirs['site']['recall']:.3f} (target: equal or better)"
+            )
     if scale:
-        print(f"peak memory without cache, {scale['how']}: "
-              f"{scale['small']['peak_tree_mb']:.0f} MB ({scale['small']['files']} files) vs "
-              f"{scale['large']['peak_tree_mb']:.0f} MB ({scale['large']['files']} files): "
-              f"x{scale['peak_ratio']:.2f} for x{scale['size_ratio']:.2f} the files "
-              f"(largest process {scale['small']['max_rss_mb']:.0f} vs "
-              f"{scale['large']['max_rss_mb']:.0f} MB; target: flat)")
+        print(
+            f"peak memory without cache, {scale['how']}: "
+            f"{scale['small']['peak_tree_mb']:.0f} MB ({scale['small']['files']} files) vs "
+            f"{scale['large']['peak_tree_mb']:.0f} MB ({scale['large']['files']} files): "
+            f"x{scale['peak_ratio']:.2f} for x{scale['size_ratio']:.2f} the files "
+            f"(largest process {scale['small']['max_rss_mb']:.0f} vs "
+            f"{scale['large']['max_rss_mb']:.0f} MB; target: flat)"
+        )
     results["targets"] = targets
 
     if tree.labels:
@@ -773,27 +1000,33 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print("mlflow-miner discrepancies (file, cell, line, API) against the labels:")
             for group in found:
-                print(f"  {group['kind']:6} {group['count']:4}  {group['style']:20} "
-                      f"{group['api']}")
+                print(f"  {group['kind']:6} {group['count']:4}  {group['style']:20} {group['api']}")
                 for example in group["examples"]:
-                    where = f"{example['path']}:" + (f"cell {example['cell']}:"
-                                                     if example["cell"] is not None else "")
+                    where = f"{example['path']}:" + (
+                        f"cell {example['cell']}:" if example["cell"] is not None else ""
+                    )
                     print(f"           {where}{example['line']}: {example['source']}")
     elif semgrep_sites is not None:
         # No labels: where the two tools disagree on .py files is worth reading.
         py_cold = {s for s in cold_sites if s[1] is None}
         only_semgrep, only_miner = semgrep_sites - py_cold, py_cold - semgrep_sites
         results["disagreements"] = {
-            "only_semgrep": len(only_semgrep), "only_miner": len(only_miner),
+            "only_semgrep": len(only_semgrep),
+            "only_miner": len(only_miner),
             "examples_only_semgrep": [
                 {"path": s[0], "line": s[2], "source": source_line(tree.path, *s)}
-                for s in sorted(only_semgrep)[:50]],
+                for s in sorted(only_semgrep)[:50]
+            ],
             "examples_only_miner": [
                 {"path": s[0], "line": s[2], "source": source_line(tree.path, *s)}
-                for s in sorted(only_miner)[:50]]}
+                for s in sorted(only_miner)[:50]
+            ],
+        }
         print()
-        print(f"no labels; on .py files Semgrep alone reports {len(only_semgrep)} sites and "
-              f"mlflow-miner alone {len(only_miner)} (examples in the JSON)")
+        print(
+            f"no labels; on .py files Semgrep alone reports {len(only_semgrep)} sites and "
+            f"mlflow-miner alone {len(only_miner)} (examples in the JSON)"
+        )
 
     json_out = args.json_out or ROOT / "results" / "bench" / f"scan-{tag}.json"
     json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -56,38 +56,240 @@ class Repo:
 
 
 # -------------------------------------------------------------------------- vocabulary
-VERBS = ("load", "build", "compute", "parse", "render", "merge", "split", "filter", "collect",
-         "normalize", "resolve", "validate", "encode", "decode", "format", "fetch", "update",
-         "apply", "prepare", "extract", "convert", "score", "rank", "group", "sample",
-         "flatten", "index", "scale", "clip", "batch", "shuffle", "summarize", "export")
-ADJS = ("raw", "sparse", "dense", "cached", "local", "remote", "nested", "partial", "stable",
-        "sorted", "unique", "weighted", "default", "pending", "active", "hidden", "final",
-        "initial", "shared", "global", "padded", "masked", "aligned", "grouped")
-NOUNS = ("records", "rows", "tokens", "features", "labels", "items", "frames", "events",
-         "paths", "configs", "columns", "buckets", "chunks", "edges", "nodes", "vectors",
-         "weights", "scores", "entries", "values", "keys", "options", "headers", "samples",
-         "windows", "segments", "images", "queries", "results", "stats", "spans", "masks")
-CLASS_SUFFIXES = ("Cache", "Loader", "Builder", "Index", "Store", "Parser", "Pipeline",
-                  "Registry", "Manager", "Buffer", "Reader", "Writer", "Sampler", "Encoder")
-WORDS = ("data", "model", "batch", "input", "output", "cache", "index", "value", "shape",
-         "window", "token", "record", "config", "option", "report", "summary", "split",
-         "train", "valid", "test", "score", "weight", "label", "feature", "column", "frame")
-UNICODE_WORDS = ("naïve", "résumé", "coördinate", "数据", "données", "Größe", "façade",
-                 "μ-law", "señal", "crème")
-MODULE_IMPORTS = ("import os", "import json", "import math", "import re", "import logging",
-                  "import itertools", "import functools", "import collections",
-                  "from pathlib import Path", "from typing import Any",
-                  "from dataclasses import dataclass, field", "import numpy as np",
-                  "import pandas as pd", "import torch", "from collections.abc import Iterable",
-                  "import warnings", "import subprocess", "import hashlib", "import time")
-ORGS = ("acme-ml", "datalab", "vision-group", "nlp-team", "quantlab", "openhealth",
-        "geo-analytics", "robotics-lab", "fintech-ai", "edu-ml", "audio-research",
-        "climate-data", "retail-insights", "biostat", "ml-platform", "kaggle-notebooks")
-USERS = ("alice", "bob", "chen", "dana", "emeka", "farah", "goran", "hiro", "ines", "jamal",
-         "kofi", "lena", "mateo", "nadia", "omar", "priya", "quinn", "rosa", "sven", "tariq")
-PROJECTS = ("churn", "forecast", "segmentation", "recsys", "fraud", "ocr", "sentiment",
-            "pricing", "anomaly", "translation", "detector", "ranker", "tabular", "speech",
-            "graph", "survival", "demand", "qa-bot", "embeddings", "tuning")
+VERBS = (
+    "load",
+    "build",
+    "compute",
+    "parse",
+    "render",
+    "merge",
+    "split",
+    "filter",
+    "collect",
+    "normalize",
+    "resolve",
+    "validate",
+    "encode",
+    "decode",
+    "format",
+    "fetch",
+    "update",
+    "apply",
+    "prepare",
+    "extract",
+    "convert",
+    "score",
+    "rank",
+    "group",
+    "sample",
+    "flatten",
+    "index",
+    "scale",
+    "clip",
+    "batch",
+    "shuffle",
+    "summarize",
+    "export",
+)
+ADJS = (
+    "raw",
+    "sparse",
+    "dense",
+    "cached",
+    "local",
+    "remote",
+    "nested",
+    "partial",
+    "stable",
+    "sorted",
+    "unique",
+    "weighted",
+    "default",
+    "pending",
+    "active",
+    "hidden",
+    "final",
+    "initial",
+    "shared",
+    "global",
+    "padded",
+    "masked",
+    "aligned",
+    "grouped",
+)
+NOUNS = (
+    "records",
+    "rows",
+    "tokens",
+    "features",
+    "labels",
+    "items",
+    "frames",
+    "events",
+    "paths",
+    "configs",
+    "columns",
+    "buckets",
+    "chunks",
+    "edges",
+    "nodes",
+    "vectors",
+    "weights",
+    "scores",
+    "entries",
+    "values",
+    "keys",
+    "options",
+    "headers",
+    "samples",
+    "windows",
+    "segments",
+    "images",
+    "queries",
+    "results",
+    "stats",
+    "spans",
+    "masks",
+)
+CLASS_SUFFIXES = (
+    "Cache",
+    "Loader",
+    "Builder",
+    "Index",
+    "Store",
+    "Parser",
+    "Pipeline",
+    "Registry",
+    "Manager",
+    "Buffer",
+    "Reader",
+    "Writer",
+    "Sampler",
+    "Encoder",
+)
+WORDS = (
+    "data",
+    "model",
+    "batch",
+    "input",
+    "output",
+    "cache",
+    "index",
+    "value",
+    "shape",
+    "window",
+    "token",
+    "record",
+    "config",
+    "option",
+    "report",
+    "summary",
+    "split",
+    "train",
+    "valid",
+    "test",
+    "score",
+    "weight",
+    "label",
+    "feature",
+    "column",
+    "frame",
+)
+UNICODE_WORDS = (
+    "naïve",
+    "résumé",
+    "coördinate",
+    "数据",
+    "données",
+    "Größe",
+    "façade",
+    "μ-law",
+    "señal",
+    "crème",
+)
+MODULE_IMPORTS = (
+    "import os",
+    "import json",
+    "import math",
+    "import re",
+    "import logging",
+    "import itertools",
+    "import functools",
+    "import collections",
+    "from pathlib import Path",
+    "from typing import Any",
+    "from dataclasses import dataclass, field",
+    "import numpy as np",
+    "import pandas as pd",
+    "import torch",
+    "from collections.abc import Iterable",
+    "import warnings",
+    "import subprocess",
+    "import hashlib",
+    "import time",
+)
+ORGS = (
+    "acme-ml",
+    "datalab",
+    "vision-group",
+    "nlp-team",
+    "quantlab",
+    "openhealth",
+    "geo-analytics",
+    "robotics-lab",
+    "fintech-ai",
+    "edu-ml",
+    "audio-research",
+    "climate-data",
+    "retail-insights",
+    "biostat",
+    "ml-platform",
+    "kaggle-notebooks",
+)
+USERS = (
+    "alice",
+    "bob",
+    "chen",
+    "dana",
+    "emeka",
+    "farah",
+    "goran",
+    "hiro",
+    "ines",
+    "jamal",
+    "kofi",
+    "lena",
+    "mateo",
+    "nadia",
+    "omar",
+    "priya",
+    "quinn",
+    "rosa",
+    "sven",
+    "tariq",
+)
+PROJECTS = (
+    "churn",
+    "forecast",
+    "segmentation",
+    "recsys",
+    "fraud",
+    "ocr",
+    "sentiment",
+    "pricing",
+    "anomaly",
+    "translation",
+    "detector",
+    "ranker",
+    "tabular",
+    "speech",
+    "graph",
+    "survival",
+    "demand",
+    "qa-bot",
+    "embeddings",
+    "tuning",
+)
 
 
 def _title(rng: random.Random) -> str:
@@ -111,8 +313,11 @@ class Filler:
 
     def class_name(self) -> str:
         rng = self.rng
-        return (rng.choice(ADJS).capitalize() + rng.choice(NOUNS).capitalize().rstrip("s")
-                + rng.choice(CLASS_SUFFIXES))
+        return (
+            rng.choice(ADJS).capitalize()
+            + rng.choice(NOUNS).capitalize().rstrip("s")
+            + rng.choice(CLASS_SUFFIXES)
+        )
 
     def _text(self) -> str:
         rng = self.rng
@@ -125,26 +330,28 @@ class Filler:
         rng = self.rng
         v = rng.choice(names)
         w = rng.choice(names)
-        return rng.choice((
-            f"len({v})",
-            f"{v} * {rng.randint(2, 64)}",
-            f"[item for item in {v} if item]",
-            f"{{key: position for position, key in enumerate({v})}}",
-            f"sum({v}) / max(len({v}), 1)",
-            f"sorted({v}, key=str, reverse={rng.choice(('True', 'False'))})",
-            f"\"{rng.choice(('-', ', ', '/', ':'))}\".join(str(part) for part in {v})",
-            f"dict(zip({v}, range(len({w}))))",
-            f"os.path.join(str({v}), \"{rng.choice(WORDS)}.json\")",
-            f"{v}[{rng.randint(0, 3)}:{rng.randint(4, 32)}]",
-            f"({v} or {w})",
-            f"max({v}, default={rng.randint(0, 9)})",
-            f"{v}.get(\"{rng.choice(WORDS)}\", {rng.choice(('None', '0', '[]', '{}'))})",
-            f"round({rng.random() * 10:.3f} * len({v}), {rng.randint(1, 4)})",
-            f"f\"{rng.choice(WORDS)}={{{v}!r}} {rng.choice(WORDS)}={{{w}}}\"",
-            f"{v} if {w} else {rng.choice(('None', '0', '[]'))}",
-            f"list(itertools.islice({v}, {rng.randint(1, 100)}))",
-            f"math.sqrt(abs(len({v}) - {rng.randint(1, 9)}))",
-        ))
+        return rng.choice(
+            (
+                f"len({v})",
+                f"{v} * {rng.randint(2, 64)}",
+                f"[item for item in {v} if item]",
+                f"{{key: position for position, key in enumerate({v})}}",
+                f"sum({v}) / max(len({v}), 1)",
+                f"sorted({v}, key=str, reverse={rng.choice(('True', 'False'))})",
+                f'"{rng.choice(("-", ", ", "/", ":"))}".join(str(part) for part in {v})',
+                f"dict(zip({v}, range(len({w}))))",
+                f'os.path.join(str({v}), "{rng.choice(WORDS)}.json")',
+                f"{v}[{rng.randint(0, 3)}:{rng.randint(4, 32)}]",
+                f"({v} or {w})",
+                f"max({v}, default={rng.randint(0, 9)})",
+                f'{v}.get("{rng.choice(WORDS)}", {rng.choice(("None", "0", "[]", "{}"))})',
+                f"round({rng.random() * 10:.3f} * len({v}), {rng.randint(1, 4)})",
+                f'f"{rng.choice(WORDS)}={{{v}!r}} {rng.choice(WORDS)}={{{w}}}"',
+                f"{v} if {w} else {rng.choice(('None', '0', '[]'))}",
+                f"list(itertools.islice({v}, {rng.randint(1, 100)}))",
+                f"math.sqrt(abs(len({v}) - {rng.randint(1, 9)}))",
+            )
+        )
 
     def _statements(self, names: list[str], indent: str, budget: int, depth: int = 0) -> list[str]:
         rng = self.rng
@@ -170,28 +377,35 @@ class Filler:
             elif kind < 0.56:
                 v = rng.choice(names)
                 lines.append(f"{indent}if {v} is None:")
-                lines.append(f"{indent}    {v} = {rng.choice(('[]', '{}', '0', repr(rng.choice(WORDS))))}")
+                lines.append(
+                    f"{indent}    {v} = {rng.choice(('[]', '{}', '0', repr(rng.choice(WORDS))))}"
+                )
                 if rng.random() < 0.5:
                     lines.append(f"{indent}elif isinstance({v}, (list, tuple)):")
                     lines.extend(self._statements([*names], indent + "    ", 1, depth + 1))
                 lines.append(f"{indent}else:")
-                lines.extend(self._statements([*names], indent + "    ", rng.randint(1, 2),
-                                              depth + 1))
+                lines.extend(
+                    self._statements([*names], indent + "    ", rng.randint(1, 2), depth + 1)
+                )
                 budget -= 3
             elif kind < 0.63:
                 v = rng.choice(names)
                 lines.append(f"{indent}try:")
                 lines.append(f"{indent}    {new} = json.loads({v})")
                 lines.append(f"{indent}except (ValueError, TypeError) as error:")
-                lines.append(f"{indent}    logging.getLogger(__name__).debug("
-                             f"\"{rng.choice(WORDS)} %s: %s\", {v}, error)")
+                lines.append(
+                    f"{indent}    logging.getLogger(__name__).debug("
+                    f'"{rng.choice(WORDS)} %s: %s", {v}, error)'
+                )
                 lines.append(f"{indent}    {new} = None")
                 names.append(new)
                 budget -= 3
             elif kind < 0.69:
                 v = rng.choice(names)
-                lines.append(f"{indent}with open({v}, encoding=\"utf-8\") as handle:")
-                lines.append(f"{indent}    {new} = [line.strip() for line in handle if line.strip()]")
+                lines.append(f'{indent}with open({v}, encoding="utf-8") as handle:')
+                lines.append(
+                    f"{indent}    {new} = [line.strip() for line in handle if line.strip()]"
+                )
                 names.append(new)
                 budget -= 2
             elif kind < 0.75:
@@ -200,12 +414,13 @@ class Filler:
             elif kind < 0.80:
                 v = rng.choice(names)
                 lines.append(f"{indent}if not {v}:")
-                lines.append(f"{indent}    raise ValueError(f\"empty {rng.choice(WORDS)}: "
-                             f"{{{v}!r}}\")")
+                lines.append(
+                    f'{indent}    raise ValueError(f"empty {rng.choice(WORDS)}: {{{v}!r}}")'
+                )
                 budget -= 2
             elif kind < 0.85:
                 v = rng.choice(names)
-                lines.append(f"{indent}assert {v} is not None, \"{rng.choice(WORDS)} missing\"")
+                lines.append(f'{indent}assert {v} is not None, "{rng.choice(WORDS)} missing"')
                 budget -= 1
             elif kind < 0.90:
                 v = rng.choice(names)
@@ -216,8 +431,10 @@ class Filler:
                 v = rng.choice(names)
                 lines.append(f"{indent}{new} = {{")
                 for _ in range(rng.randint(2, 6)):
-                    lines.append(f"{indent}    \"{rng.choice(WORDS)}_{rng.choice(NOUNS)}\": "
-                                 f"{self._expr(names)},")
+                    lines.append(
+                        f'{indent}    "{rng.choice(WORDS)}_{rng.choice(NOUNS)}": '
+                        f"{self._expr(names)},"
+                    )
                 lines.append(f"{indent}}}")
                 names.append(new)
                 budget -= 3
@@ -229,9 +446,10 @@ class Filler:
         rng = self.rng
         name = self.function_name()
         params = list(dict.fromkeys(rng.choice(NOUNS) for _ in range(rng.randint(1, 4))))
-        signature = ", ".join((["self"] if method else [])
-                              + [p if i == 0 or rng.random() < 0.5 else f"{p}=None"
-                                 for i, p in enumerate(params)])
+        signature = ", ".join(
+            (["self"] if method else [])
+            + [p if i == 0 or rng.random() < 0.5 else f"{p}=None" for i, p in enumerate(params)]
+        )
         # keep defaults after non-defaults
         parts = signature.split(", ")
         head = [p for p in parts if "=" not in p]
@@ -247,8 +465,7 @@ class Filler:
             lines.append(f'{body_indent}"""{self._text().capitalize()}.')
             if rng.random() < 0.5:
                 lines.append("")
-                lines.append(f"{body_indent}{self._text().capitalize()}; "
-                             f"{self._text()}.")
+                lines.append(f"{body_indent}{self._text().capitalize()}; {self._text()}.")
             lines.append(f'{body_indent}"""')
         names = list(params)
         size = int(rng.lognormvariate(2.0, 0.6)) + 1
@@ -266,9 +483,11 @@ class Filler:
             lines.append(f'    """{self._text().capitalize()}."""')
             lines.append("")
             for _ in range(rng.randint(2, 6)):
-                lines.append(f"    {rng.choice(ADJS)}_{rng.choice(NOUNS)}: "
-                             f"{rng.choice(('int', 'str', 'float', 'bool'))} = "
-                             f"{rng.choice(('0', repr(rng.choice(WORDS)), '1.0', 'False'))}")
+                lines.append(
+                    f"    {rng.choice(ADJS)}_{rng.choice(NOUNS)}: "
+                    f"{rng.choice(('int', 'str', 'float', 'bool'))} = "
+                    f"{rng.choice(('0', repr(rng.choice(WORDS)), '1.0', 'False'))}"
+                )
             lines.append(f"    {rng.choice(NOUNS)}: list = field(default_factory=list)")
             for _ in range(rng.randint(0, 2)):
                 lines.append("")
@@ -304,15 +523,25 @@ class Filler:
         rng = self.rng
         lines = [f'"""{self._text().capitalize()}.', "", f"{self._text().capitalize()}.", '"""']
         lines.append("")
-        imports = sorted(set(rng.sample(MODULE_IMPORTS, rng.randint(3, 8)))
-                         | {"import os", "import json", "import logging", "import itertools",
-                            "import math", "import functools",
-                            "from dataclasses import dataclass, field"})
+        imports = sorted(
+            set(rng.sample(MODULE_IMPORTS, rng.randint(3, 8)))
+            | {
+                "import os",
+                "import json",
+                "import logging",
+                "import itertools",
+                "import math",
+                "import functools",
+                "from dataclasses import dataclass, field",
+            }
+        )
         lines.extend(imports)
         lines.append("")
         for _ in range(rng.randint(0, 4)):
-            lines.append(f"{rng.choice(ADJS).upper()}_{rng.choice(NOUNS).upper()} = "
-                         f"{rng.choice((str(rng.randint(0, 4096)), repr(rng.choice(WORDS))))}")
+            lines.append(
+                f"{rng.choice(ADJS).upper()}_{rng.choice(NOUNS).upper()} = "
+                f"{rng.choice((str(rng.randint(0, 4096)), repr(rng.choice(WORDS))))}"
+            )
         return lines
 
     def unit_count(self, scale: float = 1.0) -> int:
@@ -321,8 +550,14 @@ class Filler:
     def module(self, scale: float = 1.0) -> str:
         lines = self.header() + self.units(self.unit_count(scale))
         if self.rng.random() < 0.2:
-            lines.extend(["", "", 'if __name__ == "__main__":',
-                          f"    print({self.function_name()}.__name__)"])
+            lines.extend(
+                [
+                    "",
+                    "",
+                    'if __name__ == "__main__":',
+                    f"    print({self.function_name()}.__name__)",
+                ]
+            )
         return "\n".join(lines) + "\n"
 
     def data_module(self) -> str:
@@ -331,8 +566,10 @@ class Filler:
         rows = rng.randint(3_000, 20_000)
         lines = ['"""Generated lookup table: do not edit."""', "", "TABLE = ["]
         for index in range(rows):
-            lines.append(f"    ({index}, \"{rng.choice(WORDS)}_{rng.choice(NOUNS)}\", "
-                         f"{rng.random():.6f}, {rng.choice(('True', 'False', 'None'))}),")
+            lines.append(
+                f'    ({index}, "{rng.choice(WORDS)}_{rng.choice(NOUNS)}", '
+                f"{rng.random():.6f}, {rng.choice(('True', 'False', 'None'))}),"
+            )
         lines.append("]")
         return "\n".join(lines) + "\n"
 
@@ -728,7 +965,7 @@ def answer(query: str) -> str:
     return text
 '''
 
-T_SCRIPT = '''import mlflow
+T_SCRIPT = """import mlflow
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -741,7 +978,7 @@ with mlflow.start_run(run_name="«run»"):  ⟦mlflow.start_run⟧
     clf = LogisticRegression(C=«v1»).fit(X_train, y_train)
     mlflow.log_metric("test_accuracy", clf.score(X_test, y_test))  ⟦mlflow.log_metric⟧
 ?    mlflow.log_artifact("«file».csv")  ⟦mlflow.log_artifact⟧
-'''
+"""
 
 T_LIGHTNING_MIXED = '''"""Train with Lightning's MLflow logger, then attach the checkpoint with MLflow itself."""
 import mlflow
@@ -761,7 +998,7 @@ def run(model, datamodule, epochs: int = «e»):
 @@FILL@@
 '''
 
-T_FACTORY = '''\"\"\"Model promotion helpers; the client comes from one typed factory.\"\"\"
+T_FACTORY = """\"\"\"Model promotion helpers; the client comes from one typed factory.\"\"\"
 import os
 
 from mlflow import MlflowClient
@@ -777,9 +1014,9 @@ def promote(name: str, version: str) -> None:
     client.transition_model_version_stage(name, version, stage="Production")  ⟦mlflow.MlflowClient.transition_model_version_stage⟧
     get_client().delete_model_version_tag(name, version, "candidate")  ⟦mlflow.MlflowClient.delete_model_version_tag⟧
 @@FILL@@
-'''
+"""
 
-T_TYPED_LAZY = '''\"\"\"Export run summaries; MLflow is imported for type checking only.\"\"\"
+T_TYPED_LAZY = """\"\"\"Export run summaries; MLflow is imported for type checking only.\"\"\"
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -793,9 +1030,9 @@ def export_summary(client: "MlflowClient", run_id: str, summary: dict) -> None:
     client.log_dict(run_id, summary, "summary.json")  ⟦mlflow.MlflowClient.log_dict⟧
     client.set_tag(run_id, "exported", "«tagv»")  ⟦mlflow.MlflowClient.set_tag⟧
 @@FILL@@
-'''
+"""
 
-T_SUBCLASS = '''\"\"\"A client with project conventions baked in.\"\"\"
+T_SUBCLASS = """\"\"\"A client with project conventions baked in.\"\"\"
 from mlflow.tracking import MlflowClient
 @@FILL@@
 
@@ -808,7 +1045,7 @@ class «Tracker»Client(MlflowClient):
             self.log_metric(run_id, key, value)  ⟦mlflow.MlflowClient.log_metric⟧
         self.set_tag(run_id, "scored", "true")  ⟦mlflow.MlflowClient.set_tag⟧
 @@FILL@@
-'''
+"""
 
 # --------------------------------------------------------------------------- decoys
 D_COMMENTS = '''"""Experiment utilities.
@@ -919,7 +1156,7 @@ def run_step(step, value):
 @@FILL@@
 '''
 
-D_REST_CLIENT = '''\"\"\"A thin REST client for an MLflow tracking server: no dependency on the mlflow package.\"\"\"
+D_REST_CLIENT = """\"\"\"A thin REST client for an MLflow tracking server: no dependency on the mlflow package.\"\"\"
 import requests
 
 API = "/api/2.0/mlflow"
@@ -938,7 +1175,7 @@ class MlflowClient:
 client = MlflowClient("«uri»")
 client.log_metric("«run»", "rmse", 0.5)
 @@FILL@@
-'''
+"""
 
 SCRIPT_TEMPLATES: list[tuple[str, float, str]] = [
     ("plain", 3.0, T_PLAIN),
@@ -970,14 +1207,23 @@ DECOY_TEMPLATES: list[tuple[str, float, str]] = [
 NB_SKLEARN: list[tuple[str, str]] = [
     ("markdown", "# «Title»\n\nWe log every run with `mlflow.log_param` and `mlflow.log_metric`."),
     ("code", "%pip install mlflow scikit-learn"),
-    ("code", "import mlflow\nimport mlflow.sklearn\nfrom sklearn.datasets import load_iris\n"
-             "from sklearn.linear_model import LogisticRegression\n%matplotlib inline"),
-    ("code", "mlflow.set_experiment(\"«exp»\")  ⟦mlflow.set_experiment⟧\n"
-             "mlflow.sklearn.autolog()  ⟦mlflow.sklearn.autolog⟧\nX, y = load_iris(return_X_y=True)"),
+    (
+        "code",
+        "import mlflow\nimport mlflow.sklearn\nfrom sklearn.datasets import load_iris\n"
+        "from sklearn.linear_model import LogisticRegression\n%matplotlib inline",
+    ),
+    (
+        "code",
+        'mlflow.set_experiment("«exp»")  ⟦mlflow.set_experiment⟧\n'
+        "mlflow.sklearn.autolog()  ⟦mlflow.sklearn.autolog⟧\nX, y = load_iris(return_X_y=True)",
+    ),
     ("markdown", "## Train\nAutologging records the parameters; we add one metric by hand."),
-    ("code", "%%time\nwith mlflow.start_run(run_name=\"«run»\") as run:  ⟦mlflow.start_run⟧\n"
-             "    clf = LogisticRegression(max_iter=«n»).fit(X, y)\n"
-             "    mlflow.log_metric(\"train_acc\", clf.score(X, y))  ⟦mlflow.log_metric⟧"),
+    (
+        "code",
+        '%%time\nwith mlflow.start_run(run_name="«run»") as run:  ⟦mlflow.start_run⟧\n'
+        "    clf = LogisticRegression(max_iter=«n»).fit(X, y)\n"
+        '    mlflow.log_metric("train_acc", clf.score(X, y))  ⟦mlflow.log_metric⟧',
+    ),
     ("code", "files = !ls mlruns\n!mlflow ui --port 5001 &\nprint(files)"),
     ("code", "last = mlflow.last_active_run()  ⟦mlflow.last_active_run⟧\nprint(last.info.run_id)"),
     ("code", "%%bash\nmlflow runs list --experiment-id 0"),
@@ -985,22 +1231,37 @@ NB_SKLEARN: list[tuple[str, str]] = [
 
 NB_CLIENT: list[tuple[str, str]] = [
     ("markdown", "# Compare runs of «exp»"),
-    ("code", "%env MLFLOW_TRACKING_URI=«uri»\nfrom mlflow import MlflowClient\nimport pandas as pd"),
-    ("code", "client = MlflowClient()  ⟦mlflow.MlflowClient⟧\n"
-             "experiment = client.get_experiment_by_name(\"«exp»\")  ⟦mlflow.MlflowClient.get_experiment_by_name⟧"),
-    ("code", "runs = client.search_runs([experiment.experiment_id])  ⟦mlflow.MlflowClient.search_runs⟧\n"
-             "table = pd.DataFrame([{**r.data.params, **r.data.metrics} for r in runs])\ntable.head()"),
+    (
+        "code",
+        "%env MLFLOW_TRACKING_URI=«uri»\nfrom mlflow import MlflowClient\nimport pandas as pd",
+    ),
+    (
+        "code",
+        "client = MlflowClient()  ⟦mlflow.MlflowClient⟧\n"
+        'experiment = client.get_experiment_by_name("«exp»")  ⟦mlflow.MlflowClient.get_experiment_by_name⟧',
+    ),
+    (
+        "code",
+        "runs = client.search_runs([experiment.experiment_id])  ⟦mlflow.MlflowClient.search_runs⟧\n"
+        "table = pd.DataFrame([{**r.data.params, **r.data.metrics} for r in runs])\ntable.head()",
+    ),
     ("markdown", "Tag the best run."),
-    ("code", "best = table[\"rmse\"].idxmin()\n"
-             "client.set_tag(runs[best].info.run_id, \"best\", \"yes\")  ⟦mlflow.MlflowClient.set_tag⟧\n"
-             "table.head?"),
+    (
+        "code",
+        'best = table["rmse"].idxmin()\n'
+        'client.set_tag(runs[best].info.run_id, "best", "yes")  ⟦mlflow.MlflowClient.set_tag⟧\n'
+        "table.head?",
+    ),
 ]
 
 NB_DECOY_R: list[tuple[str, str]] = [
     ("markdown", "# MLflow from R"),
-    ("code", "library(mlflow)\nmlflow_set_experiment(\"«exp»\")"),
-    ("code", "with(mlflow_start_run(), {\n  mlflow_log_param(\"alpha\", 0.5)\n"
-             "  mlflow.log_metric <- function(...) NULL\n})"),
+    ("code", 'library(mlflow)\nmlflow_set_experiment("«exp»")'),
+    (
+        "code",
+        'with(mlflow_start_run(), {\n  mlflow_log_param("alpha", 0.5)\n'
+        "  mlflow.log_metric <- function(...) NULL\n})",
+    ),
 ]
 
 NB_DECOY_MD: list[tuple[str, str]] = [
@@ -1015,29 +1276,36 @@ NOTEBOOK_DECOYS = [("decoy-nb-r", 1.0, NB_DECOY_R), ("decoy-nb-markdown", 1.0, N
 def _values(rng: random.Random) -> dict[str, str]:
     title = _title(rng)
     return {
-        "Title": title.capitalize(), "title": title,
+        "Title": title.capitalize(),
+        "title": title,
         "exp": f"{rng.choice(PROJECTS)}-{rng.choice(ADJS)}",
         "run": f"{rng.choice(VERBS)}-{rng.randint(1, 999)}",
-        "n": str(rng.choice((10, 50, 100, 200, 500))), "d": str(rng.randint(2, 12)),
-        "e": str(rng.randint(3, 40)), "lr": f"{rng.choice((1e-4, 3e-4, 1e-3, 1e-2)):g}",
+        "n": str(rng.choice((10, 50, 100, 200, 500))),
+        "d": str(rng.randint(2, 12)),
+        "e": str(rng.randint(3, 40)),
+        "lr": f"{rng.choice((1e-4, 3e-4, 1e-3, 1e-2)):g}",
         "p1": rng.choice(("min_samples_leaf", "seed", "bootstrap", "criterion")),
         "v1": str(rng.choice((1, 2, 0.5, 0.1, 42))),
         "m1": rng.choice(("half_rmse", "scaled_error", "score")),
         "tagk": rng.choice(("team", "stage", "owner", "dataset")),
-        "tagv": rng.choice(WORDS), "bool": rng.choice(("True", "False")),
+        "tagv": rng.choice(WORDS),
+        "bool": rng.choice(("True", "False")),
         "Net": rng.choice(("Regressor", "TinyNet", "Mlp", "ConvHead")),
         "Tracker": rng.choice(("RunTracker", "ExperimentTracker", "MetricsRecorder")),
         "model": f"{rng.choice(PROJECTS)}-model",
-        "uri": rng.choice(("http://localhost:5000", "databricks", "sqlite:///mlruns.db",
-                           "s3://bucket/data.csv")),
+        "uri": rng.choice(
+            ("http://localhost:5000", "databricks", "sqlite:///mlruns.db", "s3://bucket/data.csv")
+        ),
         "env": rng.choice(("MLFLOW_TRACKING_URI", "TRACKING_URI")),
         "thr": f"{rng.uniform(0.6, 0.95):.2f}",
-        "file": rng.choice(WORDS), "pkg": rng.choice(("core", "trainer", "pipeline")),
+        "file": rng.choice(WORDS),
+        "pkg": rng.choice(("core", "trainer", "pipeline")),
     }
 
 
-def _render(template: str, rng: random.Random, values: dict[str, str],
-            fill: Callable[[], list[str]] | None) -> tuple[str, list[tuple[int, str]]]:
+def _render(
+    template: str, rng: random.Random, values: dict[str, str], fill: Callable[[], list[str]] | None
+) -> tuple[str, list[tuple[int, str]]]:
     """Template text → (source, [(line, api)])."""
     out: list[str] = []
     calls: list[tuple[int, str]] = []
@@ -1053,52 +1321,78 @@ def _render(template: str, rng: random.Random, values: dict[str, str],
         line = _PLACEHOLDER.sub(lambda match: values[match.group(1)], raw)
         mark = _MARK.search(line)
         if mark:
-            line = line[:mark.start()]
+            line = line[: mark.start()]
             calls.extend((len(out) + 1, api) for api in mark.group(1).split("|"))
         out.append(line)
     text = "\n".join(out)
     return (text if text.endswith("\n") else text + "\n"), calls
 
 
-def _notebook(cells: list[tuple[str, str]], rng: random.Random, values: dict[str, str],
-              filler: Filler | None, language: str = "python",
-              with_outputs: bool = False) -> tuple[bytes, list[tuple[int | None, int, str]]]:
+def _notebook(
+    cells: list[tuple[str, str]],
+    rng: random.Random,
+    values: dict[str, str],
+    filler: Filler | None,
+    language: str = "python",
+    with_outputs: bool = False,
+) -> tuple[bytes, list[tuple[int | None, int, str]]]:
     out_cells = []
     calls: list[tuple[int | None, int, str]] = []
     plan = list(cells)
     if filler is not None:
         # Helper cells of plain code, inserted after the imports.
         for _ in range(rng.randint(1, 4)):
-            plan.insert(min(3, len(plan)), ("code", "\n".join(filler.units(rng.randint(1, 3)))
-                                            .strip("\n")))
+            plan.insert(
+                min(3, len(plan)), ("code", "\n".join(filler.units(rng.randint(1, 3))).strip("\n"))
+            )
     for index, (cell_type, template) in enumerate(plan):
         if cell_type == "markdown":
             source = _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
-            out_cells.append({"cell_type": "markdown", "metadata": {},
-                              "source": _lines(source)})
+            out_cells.append({"cell_type": "markdown", "metadata": {}, "source": _lines(source)})
             continue
         source, found = _render(template, rng, values, None)
         source = source.rstrip("\n")
         calls.extend((index, line, api) for line, api in found)
-        cell = {"cell_type": "code", "execution_count": index, "metadata": {},
-                "outputs": [], "source": _lines(source)}
+        cell = {
+            "cell_type": "code",
+            "execution_count": index,
+            "metadata": {},
+            "outputs": [],
+            "source": _lines(source),
+        }
         if with_outputs and rng.random() < 0.5:
-            cell["outputs"].append({"name": "stdout", "output_type": "stream",
-                                    "text": [f"step {i}: loss={rng.random():.4f}\n"
-                                             for i in range(rng.randint(1, 40))]})
+            cell["outputs"].append(
+                {
+                    "name": "stdout",
+                    "output_type": "stream",
+                    "text": [
+                        f"step {i}: loss={rng.random():.4f}\n" for i in range(rng.randint(1, 40))
+                    ],
+                }
+            )
         if with_outputs and rng.random() < 0.25:
             png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + rng.randbytes(rng.randint(4_000, 60_000)))
-            cell["outputs"].append({"data": {"image/png": png.decode("ascii"),
-                                             "text/plain": ["<Figure size 640x480 with 1 Axes>"]},
-                                    "metadata": {}, "output_type": "display_data"})
+            cell["outputs"].append(
+                {
+                    "data": {
+                        "image/png": png.decode("ascii"),
+                        "text/plain": ["<Figure size 640x480 with 1 Axes>"],
+                    },
+                    "metadata": {},
+                    "output_type": "display_data",
+                }
+            )
         out_cells.append(cell)
     if language == "python":
-        metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                   "name": "python3"},
-                    "language_info": {"name": "python", "version": "3.11.7"}}
+        metadata = {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python", "version": "3.11.7"},
+        }
     else:
-        metadata = {"kernelspec": {"display_name": "R", "language": "R", "name": "ir"},
-                    "language_info": {"name": "R"}}
+        metadata = {
+            "kernelspec": {"display_name": "R", "language": "R", "name": "ir"},
+            "language_info": {"name": "R"},
+        }
     notebook = {"cells": out_cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8"), calls
 
@@ -1150,16 +1444,24 @@ class TreeBuilder:
         rng = self.rng
         if clean:
             cells = [("markdown", f"# {_title(rng).capitalize()}")]
-            cells += [("code", "\n".join(self.filler.units(rng.randint(1, 3))).strip("\n"))
-                      for _ in range(rng.randint(3, 12))]
+            cells += [
+                ("code", "\n".join(self.filler.units(rng.randint(1, 3))).strip("\n"))
+                for _ in range(rng.randint(3, 12))
+            ]
             data, _ = _notebook(cells, rng, {}, None, with_outputs=True)
             if b"mlflow" in data:  # a random image happened to spell it: draw again
                 return self._notebook(None, clean=True)
             return GenFile("", data, "clean-notebook")
         name, _, cells = _weighted(rng, templates)
         language = "R" if name == "decoy-nb-r" else "python"
-        data, calls = _notebook(cells, rng, _values(rng), self.filler if language == "python"
-                                else None, language, with_outputs=True)
+        data, calls = _notebook(
+            cells,
+            rng,
+            _values(rng),
+            self.filler if language == "python" else None,
+            language,
+            with_outputs=True,
+        )
         return GenFile("", data, name, calls)
 
     def _repo(self, budget: int) -> Repo:
@@ -1189,8 +1491,9 @@ class TreeBuilder:
                 ext = ".ipynb"
             elif roll < p_notebook + p_mlflow:
                 item = self._template_script(SCRIPT_TEMPLATES)
-                folder = rng.choice(("scripts", f"src/{package}", f"src/{package}/training",
-                                     "examples"))
+                folder = rng.choice(
+                    ("scripts", f"src/{package}", f"src/{package}/training", "examples")
+                )
                 ext = ".py"
             elif roll < p_notebook + p_mlflow + p_decoy:
                 item = self._template_script(DECOY_TEMPLATES)
@@ -1198,8 +1501,16 @@ class TreeBuilder:
                 ext = ".py"
             else:
                 item = self._clean_script()
-                folder = rng.choice((f"src/{package}", f"src/{package}/utils",
-                                     f"src/{package}/data", "tests", "scripts", "docs"))
+                folder = rng.choice(
+                    (
+                        f"src/{package}",
+                        f"src/{package}/utils",
+                        f"src/{package}/data",
+                        "tests",
+                        "scripts",
+                        "docs",
+                    )
+                )
                 ext = ".py"
             stem = f"{rng.choice(VERBS)}_{rng.choice(NOUNS)}"
             if folder == "tests":
@@ -1241,14 +1552,21 @@ class TreeBuilder:
                 data = original.data
                 if position == edited and original.path.endswith(".py"):
                     data = data + f"# fork of {repo.name} by {owner}\n".encode()
-                files.append(GenFile(fork + original.path[len(repo.name):], data,
-                                     original.style, list(original.calls)))
+                files.append(
+                    GenFile(
+                        fork + original.path[len(repo.name) :],
+                        data,
+                        original.style,
+                        list(original.calls),
+                    )
+                )
             total += len(repo.files)
         return files
 
 
-def generate(out: Path, files: int, seed: int, scale: float = 1.0,
-             labels_path: Path | None = None) -> dict:
+def generate(
+    out: Path, files: int, seed: int, scale: float = 1.0, labels_path: Path | None = None
+) -> dict:
     """Write the tree under `out` (replacing it) and its labels; return the labels dict."""
     started = time.monotonic()
     built = TreeBuilder(seed, files, scale).build()
@@ -1263,17 +1581,18 @@ def generate(out: Path, files: int, seed: int, scale: float = 1.0,
         size += len(item.data)
     styles = Counter(item.style for item in built)
     labels = {
-        "generator": {"version": GENERATOR_VERSION, "files": files, "seed": seed,
-                      "scale": scale},
+        "generator": {"version": GENERATOR_VERSION, "files": files, "seed": seed, "scale": scale},
         "tree": str(out),
         "file_count": len(built),
         "bytes": size,
         "styles": dict(sorted(styles.items())),
-        "file_styles": {item.path: item.style for item in built
-                        if item.style not in ("clean", "data", "clean-notebook")},
+        "file_styles": {
+            item.path: item.style
+            for item in built
+            if item.style not in ("clean", "data", "clean-notebook")
+        },
         # one row per call site: [path, cell (null for .py), line (1-based, in the cell), api]
-        "calls": [[item.path, cell, line, api] for item in built
-                  for cell, line, api in item.calls],
+        "calls": [[item.path, cell, line, api] for item in built for cell, line, api in item.calls],
         "seconds": round(time.monotonic() - started, 2),
     }
     labels_path = labels_path or out.with_name(out.name + ".labels.json")
@@ -1291,23 +1610,37 @@ def tree_fingerprint(files: int, seed: int, scale: float = 1.0) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="Tree directory (replaced).")
-    parser.add_argument("--files", type=int, default=5000,
-                        help="About how many .py/.ipynb files to write (default 5000).")
-    parser.add_argument("--seed", type=int, default=7,
-                        help="Random seed: the same seed writes the same tree (default 7).")
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="Multiplies the size of generated modules.")
-    parser.add_argument("--labels", type=Path, default=None,
-                        help="Labels JSON (default: OUT.labels.json beside the tree).")
+    parser.add_argument(
+        "--files",
+        type=int,
+        default=5000,
+        help="About how many .py/.ipynb files to write (default 5000).",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="Random seed: the same seed writes the same tree (default 7).",
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="Multiplies the size of generated modules."
+    )
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="Labels JSON (default: OUT.labels.json beside the tree).",
+    )
     args = parser.parse_args(argv)
     labels = generate(args.out, args.files, args.seed, args.scale, args.labels)
-    print(f"{labels['file_count']} files, {labels['bytes'] / 1e6:.1f} MB, "
-          f"{len(labels['calls'])} labelled calls in {labels['seconds']} s: {args.out}",
-          file=sys.stderr)
+    print(
+        f"{labels['file_count']} files, {labels['bytes'] / 1e6:.1f} MB, "
+        f"{len(labels['calls'])} labelled calls in {labels['seconds']} s: {args.out}",
+        file=sys.stderr,
+    )
     print(json.dumps(labels["styles"], indent=1), file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

@@ -37,8 +37,11 @@ from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
 # in a Databricks notebook exported as .py, a `# MAGIC %run` comment.
 _RUN_MAGIC = re.compile(r"^[ \t]*(?:#[ \t]*MAGIC[ \t]+)?%run[ \t]", re.MULTILINE)
 _DATABRICKS_CELL = re.compile(r"^# COMMAND -{5,}\s*$", re.MULTILINE)
-_DEEP_SYNTAX = ("too many nested parentheses", "too many levels of indentation",
-                "too many statically nested blocks")
+_DEEP_SYNTAX = (
+    "too many nested parentheses",
+    "too many levels of indentation",
+    "too many statically nested blocks",
+)
 # libcst's visitors recurse once per nesting level; ast has already bounded the depth.
 _RECURSION_LIMIT = 20_000
 
@@ -108,8 +111,9 @@ def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -
     return _analyze_script(data, catalog)
 
 
-def _resolve(modules: list[ParsedModule], catalog: Catalog,
-             text: str) -> tuple[tuple[CallSite, ...], tuple[Fact, ...]]:
+def _resolve(
+    modules: list[ParsedModule], catalog: Catalog, text: str
+) -> tuple[tuple[CallSite, ...], tuple[Fact, ...]]:
     """Resolve calls; a file that `%run`s another notebook is assumed to get `mlflow` from it
     (the usual Databricks layout), which only matters where it uses `mlflow` unbound."""
     preimported = ["mlflow"] if _RUN_MAGIC.search(text) else []
@@ -182,23 +186,38 @@ def python2_syntax(text: str) -> str | None:
                 continue
             adjacent = previous is not None and previous.end == token.start
             found = None
-            if kind == tokenize.NUMBER and adjacent and previous.type == tokenize.NUMBER and (
-                    previous.string.strip("0") == ""):
+            if (
+                kind == tokenize.NUMBER
+                and adjacent
+                and previous.type == tokenize.NUMBER
+                and (previous.string.strip("0") == "")
+            ):
                 found = "octal literal without 0o"
-            elif kind == tokenize.NAME and string in ("l", "L") and adjacent and (
-                    previous.type == tokenize.NUMBER):
+            elif (
+                kind == tokenize.NAME
+                and string in ("l", "L")
+                and adjacent
+                and (previous.type == tokenize.NUMBER)
+            ):
                 found = "long integer literal"
-            elif kind == tokenize.STRING and adjacent and previous.type == tokenize.NAME and (
-                    previous.string.lower() == "ur"):
+            elif (
+                kind == tokenize.STRING
+                and adjacent
+                and previous.type == tokenize.NAME
+                and (previous.string.lower() == "ur")
+            ):
                 found = "ur string prefix"
             elif kind == tokenize.ERRORTOKEN and string == "`":
                 found = "backtick repr"
             elif kind == tokenize.OP and string == ">" and adjacent and previous.string == "<":
                 found = "<> operator"
-            elif head in ("print", "exec") and previous is not None and (
-                    previous.string == head) and kind in (
-                    tokenize.NAME, tokenize.NUMBER, tokenize.STRING) and not (
-                    keyword.iskeyword(string)):
+            elif (
+                head in ("print", "exec")
+                and previous is not None
+                and (previous.string == head)
+                and kind in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
+                and not (keyword.iskeyword(string))
+            ):
                 found = f"{head} statement"
             elif head in ("except", "raise") and string == "," and depth == 0:
                 found = f"{head} with a comma"
@@ -211,7 +230,8 @@ def python2_syntax(text: str) -> str | None:
             elif string in ")]}" and kind == tokenize.OP:
                 depth = max(0, depth - 1)
             statement_start = kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) or (
-                kind == tokenize.OP and string in (";", ":") and depth == 0)
+                kind == tokenize.OP and string in (";", ":") and depth == 0
+            )
             previous = token
     except (tokenize.TokenError, SyntaxError):
         pass
@@ -223,8 +243,7 @@ def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAn
     at `# COMMAND ----------`, are parsed one by one (a broken cell costs only itself) and
     resolved as one module; positions stay those of the file."""
     lines = text.splitlines(keepends=True)
-    starts = [0] + [number + 1 for number, line in enumerate(lines)
-                    if _DATABRICKS_CELL.match(line)]
+    starts = [0] + [number + 1 for number, line in enumerate(lines) if _DATABRICKS_CELL.match(line)]
     modules: list[ParsedModule] = []
     skipped = []
     for index, start in enumerate(starts):
@@ -242,14 +261,21 @@ def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAn
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
     # Back to file positions: a cell's line 1 is the line after its separator.
-    calls = tuple(replace(call, cell=None, line=call.line + starts[call.cell])
-                  for call in calls if call.cell is not None)
-    facts = tuple(replace(fact, cell=None, line=fact.line + starts[fact.cell])
-                  for fact in facts if fact.cell is not None)
+    calls = tuple(
+        replace(call, cell=None, line=call.line + starts[call.cell])
+        for call in calls
+        if call.cell is not None
+    )
+    facts = tuple(
+        replace(fact, cell=None, line=fact.line + starts[fact.cell])
+        for fact in facts
+        if fact.cell is not None
+    )
     detail = f"parsed as {len(starts)} Databricks cells, the file as a whole does not: {error}"
     if skipped:
-        detail = (f"{len(skipped)} of {len(starts)} Databricks cells skipped: "
-                  + "; ".join(skipped[:3]))
+        detail = f"{len(skipped)} of {len(starts)} Databricks cells skipped: " + "; ".join(
+            skipped[:3]
+        )
     return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
 
 
@@ -282,8 +308,9 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
     return FileAnalysis(FileStatus.ANALYZED, detail, _in_order(calls), _in_order(facts))
 
 
-def _modules_by_file(cells: list[CodeCell], modules: list[ParsedModule]) -> list[
-        tuple[list[ParsedModule], str]]:
+def _modules_by_file(
+    cells: list[CodeCell], modules: list[ParsedModule]
+) -> list[tuple[list[ParsedModule], str]]:
     """The notebook's own cells as one module, and each Python file its cells write
     (`%%writefile train.py`, then `%%writefile -a train.py`...) as a module of its own, which
     neither sees the notebook's names nor adds to them; each with the text `%run` is looked
@@ -351,7 +378,7 @@ def _imports_of(source: str, cell: int) -> list[ParsedModule]:
             open_parenthesis = "(" in body and ")" not in body
         elif open_parenthesis:
             open_parenthesis = ")" not in body
-        kept.append(line if keep else line[len(body):])
+        kept.append(line if keep else line[len(body) :])
     text = "".join(kept)
     if not text.strip():
         return []

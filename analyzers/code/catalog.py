@@ -87,8 +87,9 @@ def literal_dict_keys(node: cst.BaseExpression) -> Iterator[str]:
                 key = literal_string(element.key)
                 if key is not None:
                     yield key
-    elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
-          and node.func.value == "dict"):
+    elif (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict"
+    ):
         for arg in node.args:
             if arg.keyword is not None:
                 yield arg.keyword.value
@@ -123,8 +124,14 @@ class FactRule:
 
     def argument(self, call: cst.Call) -> cst.BaseExpression | None:
         if self.position is None:
-            return next((arg.value for arg in call.args
-                         if arg.keyword is not None and arg.keyword.value == self.keyword), None)
+            return next(
+                (
+                    arg.value
+                    for arg in call.args
+                    if arg.keyword is not None and arg.keyword.value == self.keyword
+                ),
+                None,
+            )
         return _argument(call, self.keyword, self.position)
 
 
@@ -155,7 +162,7 @@ class Catalog:
         """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`)."""
         for prefix, replacement in self.normalise:
             if qualified_name == prefix or qualified_name.startswith(prefix + "."):
-                return replacement + qualified_name[len(prefix):]
+                return replacement + qualified_name[len(prefix) :]
         return qualified_name
 
     def lookup(self, canonical_name: str) -> ApiEntry | None:
@@ -167,9 +174,14 @@ class Catalog:
         if module.startswith(ROOT_MODULE + ".") and flavor in self.flavors:
             dimension = self.flavor_functions.get(function)
             if dimension is not None:
-                return ApiEntry(canonical_name, dimension, None,
-                                f"mlflow.{flavor}.{function}()", (),
-                                self.flavor_facts.get(function, ()))
+                return ApiEntry(
+                    canonical_name,
+                    dimension,
+                    None,
+                    f"mlflow.{flavor}.{function}()",
+                    (),
+                    self.flavor_facts.get(function, ()),
+                )
         return None
 
     def dimension(self, canonical_name: str) -> str:
@@ -197,8 +209,14 @@ def _load(data: bytes) -> Catalog:
             if name in entries:
                 raise ValueError(f"catalog: {name} is listed twice")
             keys = KeysRule.parse(spec["keys"]) if "keys" in spec else None
-            entries[name] = ApiEntry(name, dimension, keys, spec["example"],
-                                     tuple(spec.get("expect", ())), _fact_rules(spec))
+            entries[name] = ApiEntry(
+                name,
+                dimension,
+                keys,
+                spec["example"],
+                tuple(spec.get("expect", ())),
+                _fact_rules(spec),
+            )
     flavors = table["flavors"]
     for dimension in flavors["functions"].values():
         if dimension not in dimensions:
@@ -212,14 +230,17 @@ def _load(data: bytes) -> Catalog:
         instance_classes=frozenset(table["instances"]["classes"]),
         flavors=frozenset(flavors["modules"]),
         flavor_functions=dict(flavors["functions"]),
-        flavor_facts={function: _fact_rules({"facts": facts})
-                      for function, facts in flavors.get("facts", {}).items()},
+        flavor_facts={
+            function: _fact_rules({"facts": facts})
+            for function, facts in flavors.get("facts", {}).items()
+        },
     )
 
 
 def _fact_rules(spec: dict) -> tuple[FactRule, ...]:
-    return tuple(rule for fact, text in spec.get("facts", {}).items()
-                 for rule in FactRule.parse(fact, text))
+    return tuple(
+        rule for fact, text in spec.get("facts", {}).items() for rule in FactRule.parse(fact, text)
+    )
 
 
 def _version(data: bytes) -> str:

@@ -7,15 +7,19 @@ import re
 from dataclasses import dataclass
 
 # Cell magics whose body is Python; any other cell magic (%%bash, %%sql, ...) is not.
-PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "python", "python3",
-                                "debug", "memit", "mprun", "skip"})
+PYTHON_CELL_MAGICS = frozenset(
+    {"time", "timeit", "capture", "prun", "python", "python3", "debug", "memit", "mprun", "skip"}
+)
 # `%%writefile train.py` (or `%%file`, with flags such as `-a`): the cell is a script of its own.
 _WRITTEN_SCRIPT = re.compile(
-    r"[ \t]*%%(?:writefile|file)((?:[ \t]+-\w+)*)[ \t]+(\S+\.py)[ \t]*(?:\r?\n|\r|$)")
+    r"[ \t]*%%(?:writefile|file)((?:[ \t]+-\w+)*)[ \t]+(\S+\.py)[ \t]*(?:\r?\n|\r|$)"
+)
 # Databricks switches a cell's language with a magic on its first line (`%sql`, `%md # Title`,
 # `%sh ls`): the rest of the cell is not Python. `%sql` counts only alone on its line, since
 # Jupyter's ipython-sql has a one-line `%sql SELECT ...` magic.
-_DATABRICKS_LANGUAGE = re.compile(r"[ \t]*%(?:(?:md|md-sandbox|sh|fs|scala|r)(?:[ \t].*)?|sql[ \t]*)$")
+_DATABRICKS_LANGUAGE = re.compile(
+    r"[ \t]*%(?:(?:md|md-sandbox|sh|fs|scala|r)(?:[ \t].*)?|sql[ \t]*)$"
+)
 _ASSIGNED_MAGIC = re.compile(r"^(\s*[\w.\[\]'\", ]+?\s*=\s*)[!%].*$")
 _HELP = re.compile(r"^\s*[\w.]+\?\??\s*$|^\s*\?")
 
@@ -46,8 +50,12 @@ def code_cells(data: bytes) -> tuple[list[CodeCell], str]:
         worksheets = notebook["worksheets"]
         if not isinstance(worksheets, list):
             raise NotebookError("not a notebook: worksheets is not a list")
-        cells = [cell for sheet in worksheets if isinstance(sheet, dict)
-                 for cell in sheet.get("cells", []) or []]
+        cells = [
+            cell
+            for sheet in worksheets
+            if isinstance(sheet, dict)
+            for cell in sheet.get("cells", []) or []
+        ]
         source_key = "input"
     else:
         raise NotebookError("not a notebook: no cells")
@@ -125,7 +133,7 @@ def neutralise_magics(source: str) -> str:
             continue
         assigned = _ASSIGNED_MAGIC.match(line.rstrip("\r\n"))
         if assigned and not _is_comparison(assigned.group(1)):
-            out.append(assigned.group(1) + "None" + line[len(line.rstrip("\r\n")):])
+            out.append(assigned.group(1) + "None" + line[len(line.rstrip("\r\n")) :])
             continue
         out.append(line)
     return "".join(out)
@@ -137,15 +145,16 @@ def without_leading_indent(source: str) -> tuple[str, int]:
     starts with it; and how many columns were removed."""
     lines = source.splitlines(keepends=True)
     first = next((line for line in lines if line.strip()), "")
-    indent = first[:len(first) - len(first.lstrip(" \t"))]
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
     if not indent:
         return source, 0
-    return "".join(line[len(indent):] if line.startswith(indent) else line
-                   for line in lines), len(indent)
+    return "".join(line[len(indent) :] if line.startswith(indent) else line for line in lines), len(
+        indent
+    )
 
 
 def _ending(line: str) -> str:
-    return line[len(line.rstrip("\r\n")):]
+    return line[len(line.rstrip("\r\n")) :]
 
 
 def _is_comparison(prefix: str) -> bool:
@@ -156,4 +165,4 @@ def _blank(line: str) -> str:
     """`pass` at the line's own indentation, keeping its line ending."""
     body = line.rstrip("\r\n")
     indent = body[: len(body) - len(body.lstrip())]
-    return indent + "pass" + line[len(body):]
+    return indent + "pass" + line[len(body) :]

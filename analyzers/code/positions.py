@@ -64,15 +64,15 @@ class Positions:
                 # No statement nested in this one holds the node: its blocks are not needed.
                 statement = _without_body(statement)
             if id(statement) not in self._generated:
-                self._generated[id(statement)] = _generate(self._module, statement, line,
-                                                           indents)
+                self._generated[id(statement)] = _generate(self._module, statement, line, indents)
             ranges, shift = self._generated[id(statement)]
             if node in ranges:
                 position = ranges[node].start
                 return position.line + shift, position.column + self._column_offset
         if self._whole is None:
             self._whole = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(
-                PositionProvider)
+                PositionProvider
+            )
         position = self._whole[node].start
         return position.line, position.column + self._column_offset
 
@@ -81,13 +81,20 @@ class Positions:
         the indentation of the blocks around it."""
         assert self._tree is not None
         blocks: list[tuple[Sequence[cst.BaseStatement], list[ast.stmt], str | None]] = [
-            (self._module.body, self._tree.body, None)]
+            (self._module.body, self._tree.body, None)
+        ]
         located = None
         indents: list[str] = []
         for statement in chain:
-            step = next(((cst_node, ast_node, indent) for cst_body, ast_body, indent in blocks
-                         for cst_node, ast_node in _aligned(cst_body, ast_body)
-                         if cst_node is statement), None)
+            step = next(
+                (
+                    (cst_node, ast_node, indent)
+                    for cst_body, ast_body, indent in blocks
+                    for cst_node, ast_node in _aligned(cst_body, ast_body)
+                    if cst_node is statement
+                ),
+                None,
+            )
             if step is None:
                 break
             _, ast_node, indent = step
@@ -98,8 +105,9 @@ class Positions:
         return located
 
 
-def _aligned(cst_body: Sequence[cst.BaseStatement],
-             ast_body: list[ast.stmt]) -> Iterator[tuple[cst.BaseStatement, ast.stmt]]:
+def _aligned(
+    cst_body: Sequence[cst.BaseStatement], ast_body: list[ast.stmt]
+) -> Iterator[tuple[cst.BaseStatement, ast.stmt]]:
     """Pairs each libcst statement with ast's (first) statement for it; nothing if the two
     bodies do not line up."""
     pairs, index = [], 0
@@ -112,8 +120,11 @@ def _aligned(cst_body: Sequence[cst.BaseStatement],
         yield from pairs
 
 
-_COMPOUND = {"FunctionDef": ("FunctionDef", "AsyncFunctionDef"), "For": ("For", "AsyncFor"),
-             "With": ("With", "AsyncWith")}
+_COMPOUND = {
+    "FunctionDef": ("FunctionDef", "AsyncFunctionDef"),
+    "For": ("For", "AsyncFor"),
+    "With": ("With", "AsyncWith"),
+}
 
 
 def _same_kind(statement: cst.BaseStatement, node: ast.stmt) -> bool:
@@ -123,12 +134,14 @@ def _same_kind(statement: cst.BaseStatement, node: ast.stmt) -> bool:
     return type(node).__name__ in _COMPOUND.get(name, (name,))
 
 
-def _blocks(statement: cst.BaseStatement, node: ast.stmt, default_indent: str) -> Iterator[
-        tuple[Sequence[cst.BaseStatement], list[ast.stmt], str]]:
+def _blocks(
+    statement: cst.BaseStatement, node: ast.stmt, default_indent: str
+) -> Iterator[tuple[Sequence[cst.BaseStatement], list[ast.stmt], str]]:
     """The indented blocks of a compound statement beside ast's statement lists for them."""
-    def block(suite: cst.BaseSuite,
-              body: list[ast.stmt]) -> Iterator[tuple[Sequence[cst.BaseStatement],
-                                                      list[ast.stmt], str]]:
+
+    def block(
+        suite: cst.BaseSuite, body: list[ast.stmt]
+    ) -> Iterator[tuple[Sequence[cst.BaseStatement], list[ast.stmt], str]]:
         if isinstance(suite, cst.IndentedBlock):
             yield suite.body, body, default_indent if suite.indent is None else suite.indent
 
@@ -156,19 +169,26 @@ def _without_body(statement: cst.BaseStatement) -> cst.BaseStatement:
     """The statement with its indented body replaced by `pass`, where nothing but statements
     and further blocks follows that body (not an `elif`, an `except` or a `case`), so the
     positions of its header's nodes are unchanged and cost no more than the header."""
-    if (isinstance(statement, _BODY_LAST) and isinstance(statement.body, cst.IndentedBlock)
-            and not isinstance(getattr(statement, "orelse", None), cst.If)):
+    if (
+        isinstance(statement, _BODY_LAST)
+        and isinstance(statement.body, cst.IndentedBlock)
+        and not isinstance(getattr(statement, "orelse", None), cst.If)
+    ):
         return statement.with_changes(body=_STUB)
     return statement
 
 
-def _generate(module: cst.Module, statement: cst.BaseStatement, line: int,
-              indents: list[str]) -> _Ranges:
+def _generate(
+    module: cst.Module, statement: cst.BaseStatement, line: int, indents: list[str]
+) -> _Ranges:
     """Ranges of every node of `statement`, and what to add to their lines."""
     provider = PositionProvider()
-    state = PositionProvidingCodegenState(default_indent=module.default_indent,
-                                          default_newline=module.default_newline,
-                                          provider=provider, indent_tokens=list(indents))
+    state = PositionProvidingCodegenState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        provider=provider,
+        indent_tokens=list(indents),
+    )
     statement._codegen(state)
     ranges = provider._computed
     anchor = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else statement

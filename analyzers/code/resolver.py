@@ -111,8 +111,7 @@ class ClassInfo:
 
     def method(self, name: str) -> FunctionInfo | None:
         """The class's own (or inherited analysed) method `name`."""
-        return next((info.methods[name] for info in self._lineage() if name in info.methods),
-                    None)
+        return next((info.methods[name] for info in self._lineage() if name in info.methods), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +147,12 @@ class FunctionInfo:
     decorator: str = ""  # "staticmethod" or "classmethod" for such methods
     fixture: bool = False  # a pytest fixture: a parameter of its name gets what it gives
 
-    def bind_arguments(self, args: Sequence[cst.Arg], evaluate: Callable[
-            [cst.BaseExpression], Value | None], implicit: int = 0) -> None:
+    def bind_arguments(
+        self,
+        args: Sequence[cst.Arg],
+        evaluate: Callable[[cst.BaseExpression], Value | None],
+        implicit: int = 0,
+    ) -> None:
         """Note what a call passes for each parameter, when it is something of MLflow's.
         `implicit` leading parameters are passed by Python (`self` of `obj.method(...)`)."""
         for index, arg in enumerate(args, start=implicit):
@@ -192,8 +195,9 @@ def _join(states: Sequence[dict[str, Binding]]) -> dict[str, Binding]:
     joined: dict[str, Binding] = {}
     for name in {name for state in states for name in state}:
         values = [state.get(name) for state in states]
-        chosen: Binding | None = next((v for v in values if v is not None and v is not UNKNOWN),
-                                      None)
+        chosen: Binding | None = next(
+            (v for v in values if v is not None and v is not UNKNOWN), None
+        )
         if chosen is None and all(v is UNKNOWN for v in values):
             chosen = UNKNOWN
         if chosen is not None:
@@ -242,9 +246,12 @@ class _Found:
 
 
 class _Resolver(Walker):
-    def __init__(self, catalog: Catalog,
-                 known_attrs: Mapping[cst.ClassDef, dict[str, Value]] | None = None,
-                 functions: dict[cst.FunctionDef, FunctionInfo] | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        known_attrs: Mapping[cst.ClassDef, dict[str, Value]] | None = None,
+        functions: dict[cst.FunctionDef, FunctionInfo] | None = None,
+    ) -> None:
         super().__init__()
         self.catalog = catalog
         # `self` attributes found by an earlier pass, for module-level code that used an
@@ -296,8 +303,9 @@ class _Resolver(Walker):
             return self.evaluate(node.left) or self.evaluate(node.right)
         if isinstance(node, cst.NamedExpr):
             return self.evaluate(node.value)
-        if isinstance(node, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString
-                      | cst.Subscript):
+        if isinstance(
+            node, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString | cst.Subscript
+        ):
             text = self.literal_text(node)
             return StrConst(text) if text is not None else None
         return None
@@ -326,12 +334,14 @@ class _Resolver(Walker):
         if known is None:
             canonical = self.catalog.canonical(qualified)
             known = canonical.rpartition(".")[2][:1].islower() and (
-                self.catalog.lookup(canonical) is not None)
+                self.catalog.lookup(canonical) is not None
+            )
             self._functions[qualified] = known
         return known
 
-    def _callee(self, func: cst.BaseExpression) -> tuple[Value | None, tuple[
-            FunctionInfo, int] | None]:
+    def _callee(
+        self, func: cst.BaseExpression
+    ) -> tuple[Value | None, tuple[FunctionInfo, int] | None]:
         """What a call's `func` holds, and the analysed method it calls, if any, with how many
         leading parameters Python fills in; the receiver of `a.b().c()` is evaluated once, not
         once per question asked of it (which doubles with every link of a chain)."""
@@ -355,9 +365,12 @@ class _Resolver(Walker):
                 return None
             return (left or NOT_LITERAL) + (right or NOT_LITERAL)
         if isinstance(node, cst.FormattedString):
-            return "".join(part.value if isinstance(part, cst.FormattedStringText)
-                           else self._part(part.expression) or NOT_LITERAL
-                           for part in node.parts)
+            return "".join(
+                part.value
+                if isinstance(part, cst.FormattedStringText)
+                else self._part(part.expression) or NOT_LITERAL
+                for part in node.parts
+            )
         if isinstance(node, cst.Name):
             value = self.evaluate(node)
             return value.value if isinstance(value, StrConst) else None
@@ -385,8 +398,12 @@ class _Resolver(Walker):
             return SelfRef(func.info)
         if method is not None:
             return method[0].returns
-        if isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(
-                node.args) >= 2 and self.lookup("getattr") is None:
+        if (
+            isinstance(node.func, cst.Name)
+            and node.func.value == "getattr"
+            and len(node.args) >= 2
+            and self.lookup("getattr") is None
+        ):
             attr = self.literal_text(node.args[1].value)  # getattr(mlflow, "log_metric")
             if attr is not None and attr.isidentifier():
                 return self.evaluate(cst.Attribute(node.args[0].value, cst.Name(attr)))
@@ -414,8 +431,16 @@ class _Resolver(Walker):
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
             return self._hinted(node.left) or self._hinted(node.right)
         if isinstance(node, cst.Subscript):  # Optional[...], Union[...]
-            return next((hint for element in node.slice if isinstance(element.slice, cst.Index)
-                         for hint in [self._hinted(element.slice.value)] if hint), None)
+            return next(
+                (
+                    hint
+                    for element in node.slice
+                    if isinstance(element.slice, cst.Index)
+                    for hint in [self._hinted(element.slice.value)]
+                    if hint
+                ),
+                None,
+            )
         hinted = self.evaluate(node)
         if isinstance(hinted, QName):
             canonical = self.catalog.canonical(hinted.name)
@@ -487,10 +512,16 @@ class _Resolver(Walker):
     def _star_exports(self, module: str) -> list[str]:
         canonical = self.catalog.canonical(module)
         prefix = canonical + "."
-        names = {name[len(prefix):].split(".", 1)[0] for name in self.catalog.entries
-                 if name.startswith(prefix)}
-        names |= {cls[len(prefix):] for cls in self.catalog.instance_classes
-                  if cls.startswith(prefix) and "." not in cls[len(prefix):]}
+        names = {
+            name[len(prefix) :].split(".", 1)[0]
+            for name in self.catalog.entries
+            if name.startswith(prefix)
+        }
+        names |= {
+            cls[len(prefix) :]
+            for cls in self.catalog.instance_classes
+            if cls.startswith(prefix) and "." not in cls[len(prefix) :]
+        }
         if canonical.removeprefix(ROOT_MODULE + ".") in self.catalog.flavors:
             names |= set(self.catalog.flavor_functions)
         return sorted(name for name in names if not name.startswith("_"))
@@ -518,21 +549,27 @@ class _Resolver(Walker):
         elif called in _ENV_UPDATERS:
             for arg in node.args:
                 if arg.keyword is not None:
-                    self._environment_fact(node, cst.SimpleString(repr(arg.keyword.value)),
-                                           arg.value)
+                    self._environment_fact(
+                        node, cst.SimpleString(repr(arg.keyword.value)), arg.value
+                    )
                 elif isinstance(arg.value, cst.Dict):
                     for element in arg.value.elements:
                         if isinstance(element, cst.DictElement):
                             self._environment_fact(node, element.key, element.value)
 
-    def _environment_fact(self, node: cst.CSTNode, key: cst.BaseExpression,
-                          value: cst.BaseExpression) -> None:
+    def _environment_fact(
+        self, node: cst.CSTNode, key: cst.BaseExpression, value: cst.BaseExpression
+    ) -> None:
         fact = ENV_FACTS.get(literal_string(key) or "")
         if fact is not None:
             self._fact(node, fact, self.literal_text(value), "os.environ")
 
     def _fact(self, node: cst.CSTNode, fact: str, value: str | None, source: str) -> None:
-        self.facts.append(_FoundFact(node, self.cell, tuple(self.statements), fact, redact_uri(value or ""), source))
+        self.facts.append(
+            _FoundFact(
+                node, self.cell, tuple(self.statements), fact, redact_uri(value or ""), source
+            )
+        )
 
     def visit_SimpleString(self, node: cst.SimpleString) -> bool:
         if not self._concatenation_depth:
@@ -578,8 +615,12 @@ class _Resolver(Walker):
         for rule in entry.facts:
             argument = rule.argument(call)
             if argument is not None:
-                self._fact(node, rule.fact,
-                           rule.keyword if rule.presence else self.literal_text(argument), api)
+                self._fact(
+                    node,
+                    rule.fact,
+                    rule.keyword if rule.presence else self.literal_text(argument),
+                    api,
+                )
 
     # ------------------------------------------------------------------ assignments and flow
     def visit_Assign(self, node: cst.Assign) -> bool:
@@ -587,16 +628,20 @@ class _Resolver(Walker):
         value = self.evaluate(node.value)
         for target in node.targets:  # os.environ["MLFLOW_TRACKING_URI"] = uri
             subscript = target.target
-            if (isinstance(subscript, cst.Subscript) and _dotted(subscript.value) in _ENVIRON
-                    and len(subscript.slice) == 1
-                    and isinstance(subscript.slice[0].slice, cst.Index)):
+            if (
+                isinstance(subscript, cst.Subscript)
+                and _dotted(subscript.value) in _ENVIRON
+                and len(subscript.slice) == 1
+                and isinstance(subscript.slice[0].slice, cst.Index)
+            ):
                 self._environment_fact(node, subscript.slice[0].slice.value, node.value)
         for target in node.targets:
-            if isinstance(target.target, cst.Tuple | cst.List) and isinstance(
-                    node.value, cst.Tuple | cst.List) and len(target.target.elements) == len(
-                    node.value.elements):
-                for element, item in zip(target.target.elements, node.value.elements,
-                                         strict=True):
+            if (
+                isinstance(target.target, cst.Tuple | cst.List)
+                and isinstance(node.value, cst.Tuple | cst.List)
+                and len(target.target.elements) == len(node.value.elements)
+            ):
+                for element, item in zip(target.target.elements, node.value.elements, strict=True):
                     self.bind_target(element.value, self.evaluate(item.value))
             else:
                 self.bind_target(target.target, value)
@@ -732,8 +777,18 @@ class _Resolver(Walker):
         self_owner = None
         name = _id(node.name)
         in_class = self.scope.kind == "class" and self.scope.owner is not None
-        decorator = next((_dotted(d.decorator) for d in node.decorators if _dotted(
-            d.decorator) in ("staticmethod", "classmethod")), "") if in_class else ""
+        decorator = (
+            next(
+                (
+                    _dotted(d.decorator)
+                    for d in node.decorators
+                    if _dotted(d.decorator) in ("staticmethod", "classmethod")
+                ),
+                "",
+            )
+            if in_class
+            else ""
+        )
         if in_class and decorator != "staticmethod":
             self_owner = self.scope.owner
         defaults = {}
@@ -742,13 +797,20 @@ class _Resolver(Walker):
             if value is not None:
                 defaults[_id(param.name)] = value
         params = node.params
-        info = self.functions.setdefault(node, FunctionInfo(
-            tuple(_id(p.name) for p in (*params.posonly_params, *params.params)),
-            frozenset(_id(p.name) for p in (*params.params, *params.kwonly_params))))
+        info = self.functions.setdefault(
+            node,
+            FunctionInfo(
+                tuple(_id(p.name) for p in (*params.posonly_params, *params.params)),
+                frozenset(_id(p.name) for p in (*params.params, *params.kwonly_params)),
+            ),
+        )
         info.returns = info.returns or self._annotation_value(node.returns)
         info.decorator = decorator
-        info.fixture = any(_dotted(d.decorator.func if isinstance(d.decorator, cst.Call)
-                                   else d.decorator) in _FIXTURES for d in node.decorators)
+        info.fixture = any(
+            _dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+            in _FIXTURES
+            for d in node.decorators
+        )
         if in_class:
             assert self.scope.owner is not None
             self.scope.owner.methods[name] = info
@@ -758,8 +820,11 @@ class _Resolver(Walker):
             self.bind(name, None)
         else:
             self.bind(name, UserFunction(info))
-        self.deferred.append(_Deferred(node, self.scope, self_owner, info, self.cell,
-                                       tuple(self.statements), defaults))
+        self.deferred.append(
+            _Deferred(
+                node, self.scope, self_owner, info, self.cell, tuple(self.statements), defaults
+            )
+        )
         return False
 
     def visit_Return(self, node: cst.Return) -> bool:
@@ -769,8 +834,11 @@ class _Resolver(Walker):
 
     def visit_Yield(self, node: cst.Yield) -> bool:
         # What a fixture yields is what the tests that ask for it get.
-        if self.function is not None and self.function.fixture and isinstance(
-                node.value, cst.BaseExpression):
+        if (
+            self.function is not None
+            and self.function.fixture
+            and isinstance(node.value, cst.BaseExpression)
+        ):
             self._returned(node.value)
         return True
 
@@ -800,8 +868,11 @@ class _Resolver(Walker):
         positional = [*params.posonly_params, *params.params]
         for index, param in enumerate(_params(params)):
             name = _id(param.name)
-            value = (item.defaults.get(name) or self._annotation_value(param.annotation)
-                     or item.info.params.get(name))
+            value = (
+                item.defaults.get(name)
+                or self._annotation_value(param.annotation)
+                or item.info.params.get(name)
+            )
             if index == 0 and item.self_owner is not None and param in positional:
                 value = SelfRef(item.self_owner)
             if value is None:  # def test_x(mlflow_client): a fixture of this file
@@ -846,8 +917,9 @@ class _Resolver(Walker):
         self.bind(_id(node.name), UserClass(info))
         return False
 
-    def _comprehension(self, node: cst.BaseComp | cst.DictComp,
-                       results: Sequence[cst.BaseExpression]) -> bool:
+    def _comprehension(
+        self, node: cst.BaseComp | cst.DictComp, results: Sequence[cst.BaseExpression]
+    ) -> bool:
         outer = self.scope
         self.walk(node.for_in.iter)  # the first iterable is evaluated in the enclosing scope
         self.scope = Scope("comprehension", outer)
@@ -897,8 +969,10 @@ class _Resolver(Walker):
                 self.deferred = []
                 self._resolve_function(item)
                 queue[0:0] = self.deferred  # nested functions next, in source order
-            if (self._class_attrs_snapshot(pending) == attrs_before
-                    and self.summaries() == summaries_before):
+            if (
+                self._class_attrs_snapshot(pending) == attrs_before
+                and self.summaries() == summaries_before
+            ):
                 break
         self.deferred = []
 
@@ -908,8 +982,10 @@ class _Resolver(Walker):
     @staticmethod
     def _class_attrs_snapshot(items: Iterable[_Deferred]) -> list[tuple[int, tuple]]:
         owners = {id(item.self_owner): item.self_owner for item in items if item.self_owner}
-        return sorted((key, tuple(sorted(owner.attrs.items(), key=lambda kv: kv[0])))
-                      for key, owner in owners.items())
+        return sorted(
+            (key, tuple(sorted(owner.attrs.items(), key=lambda kv: kv[0])))
+            for key, owner in owners.items()
+        )
 
 
 def _may_start_model_uri(node: cst.BaseExpression) -> bool:
@@ -918,9 +994,10 @@ def _may_start_model_uri(node: cst.BaseExpression) -> bool:
     while isinstance(node, cst.ConcatenatedString):
         node = node.left
     if isinstance(node, cst.SimpleString):
-        first = node.value[len(node.prefix) + len(node.quote):][:1]
+        first = node.value[len(node.prefix) + len(node.quote) :][:1]
     elif isinstance(node, cst.FormattedString) and isinstance(
-            node.parts[:1] and node.parts[0], cst.FormattedStringText):
+        node.parts[:1] and node.parts[0], cst.FormattedStringText
+    ):
         first = node.parts[0].value[:1]  # type: ignore[union-attr]
     else:
         return True  # starts with a computed part, which may be a name bound to "models:/"
@@ -929,8 +1006,12 @@ def _may_start_model_uri(node: cst.BaseExpression) -> bool:
 
 def _environment_read(node: cst.BaseExpression) -> str | None:
     """NAME for `os.environ["NAME"]`, `os.getenv("NAME")` or `os.environ.get("NAME", ...)`."""
-    if isinstance(node, cst.Subscript) and _dotted(node.value) in _ENVIRON and len(
-            node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+    if (
+        isinstance(node, cst.Subscript)
+        and _dotted(node.value) in _ENVIRON
+        and len(node.slice) == 1
+        and isinstance(node.slice[0].slice, cst.Index)
+    ):
         return literal_string(node.slice[0].slice.value)
     if isinstance(node, cst.Call) and _dotted(node.func) in _ENV_READERS and node.args:
         return literal_string(node.args[0].value)
@@ -979,8 +1060,11 @@ def _is_plain_value(qualified: str, attr: str) -> bool:
     method of a CONSTANT), not an API. `MLFLOW_TRACKING_URI.get()` of
     `mlflow.environment_variables` stays an API."""
     last = qualified.rpartition(".")[2]
-    return (last.startswith("__") or last.lower().endswith("logger")
-            or (last.isupper() and attr in _STR_METHODS))
+    return (
+        last.startswith("__")
+        or last.lower().endswith("logger")
+        or (last.isupper() and attr in _STR_METHODS)
+    )
 
 
 def _is_mlflow(dotted: str) -> bool:
@@ -994,10 +1078,13 @@ def _params(params: cst.Parameters) -> list[cst.Param]:
     return [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kwargs]
 
 
-def _resolve_modules(modules: Sequence[ParsedModule], catalog: Catalog,
-                     preimported: Iterable[str],
-                     known_attrs: Mapping[cst.ClassDef, dict[str, Value]],
-                     functions: dict[cst.FunctionDef, FunctionInfo]) -> _Resolver:
+def _resolve_modules(
+    modules: Sequence[ParsedModule],
+    catalog: Catalog,
+    preimported: Iterable[str],
+    known_attrs: Mapping[cst.ClassDef, dict[str, Value]],
+    functions: dict[cst.FunctionDef, FunctionInfo],
+) -> _Resolver:
     resolver = _Resolver(catalog, known_attrs, functions)
     for module_name in preimported:
         resolver.bind(module_name.split(".", 1)[0], QName(module_name.split(".", 1)[0]))
@@ -1010,8 +1097,9 @@ def _resolve_modules(modules: Sequence[ParsedModule], catalog: Catalog,
     return resolver
 
 
-def resolve_calls(modules: Sequence[ParsedModule], catalog: Catalog,
-                  preimported: Iterable[str] = ()) -> tuple[list[CallSite], list[Fact]]:
+def resolve_calls(
+    modules: Sequence[ParsedModule], catalog: Catalog, preimported: Iterable[str] = ()
+) -> tuple[list[CallSite], list[Fact]]:
     """All MLflow call sites in `modules`, resolved as one module in the order given, and the
     facts read beside them (tracking URIs, model names, model URI literals...).
 
@@ -1024,26 +1112,43 @@ def resolve_calls(modules: Sequence[ParsedModule], catalog: Catalog,
     for _ in range(_MAX_CLASS_PASSES - 1):
         # Module-level code ran before the function bodies that told what `self` attributes
         # hold or what a function returns: run again, knowing both from the start.
-        missed = resolver.missed_attribute and any(
-            info.attrs for info in resolver.classes.values())
+        missed = resolver.missed_attribute and any(info.attrs for info in resolver.classes.values())
         if not (missed or resolver.inferred_returns):
             break
-        resolver = _resolve_modules(modules, catalog, preimported,
-                                    {node: info.attrs for node, info in resolver.classes.items()},
-                                    resolver.functions)
+        resolver = _resolve_modules(
+            modules,
+            catalog,
+            preimported,
+            {node: info.attrs for node, info in resolver.classes.items()},
+            resolver.functions,
+        )
     positions = {parsed.cell: Positions(parsed) for parsed in modules}
     sites = []
     for found in resolver.found:
         line, column = positions[found.cell].start(found.statements, found.node)
-        sites.append(CallSite(line=line, column=column, api=found.api,
-                              dimension=catalog.dimension(found.api), keys=found.keys,
-                              cell=found.cell))
+        sites.append(
+            CallSite(
+                line=line,
+                column=column,
+                api=found.api,
+                dimension=catalog.dimension(found.api),
+                keys=found.keys,
+                cell=found.cell,
+            )
+        )
     facts = []
     for fact in resolver.facts:
         line, column = positions[fact.cell].start(fact.statements, fact.node)
-        facts.append(Fact(line=line, column=column, fact=fact.fact, value=fact.value,
-                          source=fact.source, cell=fact.cell))
+        facts.append(
+            Fact(
+                line=line,
+                column=column,
+                fact=fact.fact,
+                value=fact.value,
+                source=fact.source,
+                cell=fact.cell,
+            )
+        )
     sites.sort(key=lambda s: (-1 if s.cell is None else s.cell, s.line, s.column, s.api))
-    facts.sort(key=lambda f: (-1 if f.cell is None else f.cell, f.line, f.column, f.fact,
-                              f.value))
+    facts.sort(key=lambda f: (-1 if f.cell is None else f.cell, f.line, f.column, f.fact, f.value))
     return sites, facts

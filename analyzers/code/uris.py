@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 REDACTED = "***"
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)"
-                       r"(?P<userinfo>[^/?#@\s]*:[^?#\s]*|[^/?#\s]*)@")
+_USERINFO = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)"
+    r"(?P<userinfo>[^/?#@\s]*:[^?#\s]*|[^/?#\s]*)@"
+)
 
 
 def redact_uri(value: str) -> str:
@@ -24,8 +26,13 @@ def redact_uri(value: str) -> str:
         if sep:
             if mark == "?":
                 tail, hash_, fragment = tail.partition("#")
-                text = head + sep + _redact_parameters(tail) + hash_ + (
-                    _redact_parameters(fragment) if hash_ else "")
+                text = (
+                    head
+                    + sep
+                    + _redact_parameters(tail)
+                    + hash_
+                    + (_redact_parameters(fragment) if hash_ else "")
+                )
             else:
                 text = head + sep + _redact_parameters(tail)
             break

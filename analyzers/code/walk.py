@@ -19,7 +19,8 @@ import libcst as cst
 _TRIVIA_FIELD = re.compile(
     r"whitespace|colon|comma|^(?:lpar|rpar|semicolon|leading_lines|lines_after_decorators"
     r"|header|footer|equal|dot|lbracket|rbracket|lbrace|rbrace|newline|operator|asynchronous"
-    r"|indent|separator|posonly_ind|relative|star|empty_lines|first_line|last_line|comment)$")
+    r"|indent|separator|posonly_ind|relative|star|empty_lines|first_line|last_line|comment)$"
+)
 # Where a class declares its fields in another order than they appear in source (and so
 # than `CSTNode.visit` takes them), the source order.
 _LEXICAL_ORDER: dict[str, tuple[str, ...]] = {
@@ -32,8 +33,14 @@ _LEXICAL_ORDER: dict[str, tuple[str, ...]] = {
     "ImportFrom": ("relative", "module", "names"),
     "LazyImportFrom": ("relative", "module", "names"),
     "MatchCase": ("pattern", "guard", "body"),
-    "Parameters": ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params",
-                   "star_kwarg"),
+    "Parameters": (
+        "posonly_params",
+        "posonly_ind",
+        "params",
+        "star_arg",
+        "kwonly_params",
+        "star_kwarg",
+    ),
     "TypeAlias": ("name", "type_parameters", "value"),
 }
 _Handler = Callable[["Walker", cst.CSTNode], object]
@@ -45,7 +52,8 @@ _Plan = tuple[_Handler | None, _Handler | None, tuple[str, ...], bool]
 def child_fields(cls: type[cst.CSTNode]) -> tuple[str, ...]:
     """The fields of `cls` that may hold nodes worth walking, in source order."""
     names = _LEXICAL_ORDER.get(cls.__name__) or tuple(
-        field.name for field in dataclasses.fields(cls))  # type: ignore[arg-type]
+        field.name for field in dataclasses.fields(cls)
+    )  # type: ignore[arg-type]
     return tuple(name for name in names if not _TRIVIA_FIELD.search(name))
 
 
@@ -87,7 +95,11 @@ class Walker:
     @classmethod
     def _plan(cls, node_type: type) -> _Plan:
         name = node_type.__name__
-        plan = (getattr(cls, f"visit_{name}", None), getattr(cls, f"leave_{name}", None),
-                child_fields(node_type), issubclass(node_type, cst.BaseStatement))
+        plan = (
+            getattr(cls, f"visit_{name}", None),
+            getattr(cls, f"leave_{name}", None),
+            child_fields(node_type),
+            issubclass(node_type, cst.BaseStatement),
+        )
         cls._plans[node_type] = plan
         return plan

@@ -34,21 +34,33 @@ def blob_sha(data: bytes) -> str:
 
 
 def encode(analysis: FileAnalysis) -> str:
-    return json.dumps([analysis.status.value, analysis.detail,
-                       [[c.cell, c.line, c.column, c.api, c.dimension, list(c.keys)]
-                        for c in analysis.calls],
-                       [[f.cell, f.line, f.column, f.fact, f.value, f.source]
-                        for f in analysis.facts]], separators=(",", ":"))
+    return json.dumps(
+        [
+            analysis.status.value,
+            analysis.detail,
+            [[c.cell, c.line, c.column, c.api, c.dimension, list(c.keys)] for c in analysis.calls],
+            [[f.cell, f.line, f.column, f.fact, f.value, f.source] for f in analysis.facts],
+        ],
+        separators=(",", ":"),
+    )
 
 
 def decode(text: str) -> FileAnalysis:
     status, detail, calls, facts = json.loads(text)
-    return FileAnalysis(FileStatus(status), detail, tuple(
-        CallSite(cell=cell, line=line, column=column, api=api, dimension=dimension,
-                 keys=tuple(keys))
-        for cell, line, column, api, dimension, keys in calls), tuple(
-        Fact(cell=cell, line=line, column=column, fact=fact, value=value, source=source)
-        for cell, line, column, fact, value, source in facts))
+    return FileAnalysis(
+        FileStatus(status),
+        detail,
+        tuple(
+            CallSite(
+                cell=cell, line=line, column=column, api=api, dimension=dimension, keys=tuple(keys)
+            )
+            for cell, line, column, api, dimension, keys in calls
+        ),
+        tuple(
+            Fact(cell=cell, line=line, column=column, fact=fact, value=value, source=source)
+            for cell, line, column, fact, value, source in facts
+        ),
+    )
 
 
 class AnalysisCache:
@@ -62,8 +74,10 @@ class AnalysisCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS analysis (key TEXT PRIMARY KEY, value TEXT)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS files "
-                         "(path TEXT PRIMARY KEY, stat TEXT, salt TEXT, blob TEXT)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS files "
+            "(path TEXT PRIMARY KEY, stat TEXT, salt TEXT, blob TEXT)"
+        )
         self._pending: list[tuple[str, str]] = []
         self._pending_files: list[tuple[str, str, str, str | None]] = []
         self.hits = 0
@@ -93,7 +107,8 @@ class AnalysisCache:
         rows = self._db.execute(
             "SELECT path, stat, blob FROM files WHERE salt = ? AND "
             "(path = ? OR (path >= ? AND path < ?))",
-            (self._salt, root, root + os.sep, root + chr(ord(os.sep) + 1)))
+            (self._salt, root, root + os.sep, root + chr(ord(os.sep) + 1)),
+        )
         return {path: (stat, blob) for path, stat, blob in rows}
 
     def remember_file(self, path: str, stamp: FileStamp, blob: str | None) -> None:
@@ -107,10 +122,10 @@ class AnalysisCache:
     def flush(self) -> None:
         if self._pending or self._pending_files:
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO analysis VALUES (?, ?)",
-                                     self._pending)
-                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                                     self._pending_files)
+                self._db.executemany("INSERT OR REPLACE INTO analysis VALUES (?, ?)", self._pending)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", self._pending_files
+                )
             self._pending.clear()
             self._pending_files.clear()
 
@@ -130,4 +145,3 @@ def cache_root() -> Path:
 
 def default_cache_path() -> Path:
     return cache_root() / f"analysis-v{ANALYZER_VERSION}.sqlite"
-

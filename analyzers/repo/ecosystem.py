@@ -35,8 +35,21 @@ from analyzers.records import RepoRef
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS, regular_files
 
 ECOSYSTEM_COLUMNS = ("repo", "commit", "path", "tool", "evidence")
-TOOLS = ("dvc", "hydra", "cml", "github-actions", "optuna", "wandb", "neptune", "comet",
-         "tensorboard", "uv", "poetry", "conda", "docker")
+TOOLS = (
+    "dvc",
+    "hydra",
+    "cml",
+    "github-actions",
+    "optuna",
+    "wandb",
+    "neptune",
+    "comet",
+    "tensorboard",
+    "uv",
+    "poetry",
+    "conda",
+    "docker",
+)
 MAX_TEXT_BYTES = 1024 * 1024  # workflows, YAML, pyproject.toml
 MAX_SCRIPT_BYTES = 5 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
@@ -103,12 +116,15 @@ def imports(module: str) -> str:
     """A regex for a line importing `module` or one of its submodules, in any form:
     `import m`, `import m.sub as x`, `import os, m`, `from m import x`, `from m.sub import x`."""
     escaped = re.escape(module)
-    return (rf"^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*{escaped}"
-            rf"(?![\w])|from[ \t]+{escaped}(?:\.[\w.]+)?[ \t]+import\b)")
+    return (
+        rf"^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*{escaped}"
+        rf"(?![\w])|from[ \t]+{escaped}(?:\.[\w.]+)?[ \t]+import\b)"
+    )
 
 
-def _code_detector(tool: str, rules: Iterable[tuple[str, str]]
-                   ) -> Callable[[str, str], Iterator[Evidence]]:
+def _code_detector(
+    tool: str, rules: Iterable[tuple[str, str]]
+) -> Callable[[str, str], Iterator[Evidence]]:
     compiled = [(evidence, re.compile(pattern, re.MULTILINE)) for evidence, pattern in rules]
 
     def detect(path: str, code: str) -> Iterator[Evidence]:
@@ -121,54 +137,92 @@ def _code_detector(tool: str, rules: Iterable[tuple[str, str]]
 
 _FROM_IMPORTING = r"^[ \t]*from[ \t]+{module}[ \t]+import[ \t]+[^\n]*\b{name}\b"
 
-_DVC_API = _code_detector("dvc", [
-    ("import dvc.api", imports("dvc.api") + "|" + _FROM_IMPORTING.format(module=r"dvc",
-                                                                         name="api")),
-])
-_HYDRA_CODE = _code_detector("hydra", [
-    ("@hydra.main", r"^[ \t]*@hydra\.main\b"),
-    ("hydra.compose", r"\bhydra\.compose[ \t]*\("
-                      "|" + _FROM_IMPORTING.format(module="hydra", name="compose")),
-])
-_OPTUNA = _code_detector("optuna", [
-    ("optuna.create_study", r"\boptuna\.create_study[ \t]*\("
-                            "|" + _FROM_IMPORTING.format(module="optuna", name="create_study")),
-    ("MLflowCallback",
-     _FROM_IMPORTING.format(module=r"optuna(?:\.integration|_integration)(?:\.mlflow)?",
-                            name="MLflowCallback")
-     + r"|\boptuna(?:\.integration|_integration)(?:\.mlflow)?\.MLflowCallback\b"),
-])
+_DVC_API = _code_detector(
+    "dvc",
+    [
+        (
+            "import dvc.api",
+            imports("dvc.api") + "|" + _FROM_IMPORTING.format(module=r"dvc", name="api"),
+        ),
+    ],
+)
+_HYDRA_CODE = _code_detector(
+    "hydra",
+    [
+        ("@hydra.main", r"^[ \t]*@hydra\.main\b"),
+        (
+            "hydra.compose",
+            r"\bhydra\.compose[ \t]*\("
+            "|" + _FROM_IMPORTING.format(module="hydra", name="compose"),
+        ),
+    ],
+)
+_OPTUNA = _code_detector(
+    "optuna",
+    [
+        (
+            "optuna.create_study",
+            r"\boptuna\.create_study[ \t]*\("
+            "|" + _FROM_IMPORTING.format(module="optuna", name="create_study"),
+        ),
+        (
+            "MLflowCallback",
+            _FROM_IMPORTING.format(
+                module=r"optuna(?:\.integration|_integration)(?:\.mlflow)?", name="MLflowCallback"
+            )
+            + r"|\boptuna(?:\.integration|_integration)(?:\.mlflow)?\.MLflowCallback\b",
+        ),
+    ],
+)
 _WANDB = _code_detector("wandb", [("import wandb", imports("wandb"))])
 _NEPTUNE = _code_detector("neptune", [("import neptune", imports("neptune"))])
 _COMET = _code_detector("comet", [("import comet_ml", imports("comet_ml"))])
-_TENSORBOARD = _code_detector("tensorboard", [
-    ("torch.utils.tensorboard", imports("torch.utils.tensorboard")
-     + "|" + _FROM_IMPORTING.format(module=r"torch\.utils", name="tensorboard")),
-    ("tensorboardX", imports("tensorboardX")),
-    ("tf.summary", r"\b(?:tf|tensorflow)\.summary\.\w+"),
-])
+_TENSORBOARD = _code_detector(
+    "tensorboard",
+    [
+        (
+            "torch.utils.tensorboard",
+            imports("torch.utils.tensorboard")
+            + "|"
+            + _FROM_IMPORTING.format(module=r"torch\.utils", name="tensorboard"),
+        ),
+        ("tensorboardX", imports("tensorboardX")),
+        ("tf.summary", r"\b(?:tf|tensorflow)\.summary\.\w+"),
+    ],
+)
 # Any of these bytes must be in a file for a Python detector to find something in it.
-_PYTHON_KEYWORDS = (b"dvc", b"hydra", b"optuna", b"wandb", b"neptune", b"comet_ml",
-                    b"tensorboard", b"summary")
+_PYTHON_KEYWORDS = (
+    b"dvc",
+    b"hydra",
+    b"optuna",
+    b"wandb",
+    b"neptune",
+    b"comet_ml",
+    b"tensorboard",
+    b"summary",
+)
 
 # --------------------------------------------------------------------------- workflows
 
 _YAML_COMMENT = re.compile(r"(^|[ \t])#.*$", re.MULTILINE)
 _WORKFLOW_RULES: tuple[tuple[str, str, str], ...] = (
-    ("github-actions", "workflow: train",
-     r"\bpython3?(?:[ \t]+-[uBO])*[ \t]+(?:[\w./-]*/)?train[\w-]*\.py\b"
-     r"|\bpython3?(?:[ \t]+-[uBO])*[ \t]+-m[ \t]+[\w.]*\btrain\w*\b"),
+    (
+        "github-actions",
+        "workflow: train",
+        r"\bpython3?(?:[ \t]+-[uBO])*[ \t]+(?:[\w./-]*/)?train[\w-]*\.py\b"
+        r"|\bpython3?(?:[ \t]+-[uBO])*[ \t]+-m[ \t]+[\w.]*\btrain\w*\b",
+    ),
     ("github-actions", "workflow: dvc repro", r"\bdvc[ \t]+repro\b"),
     ("github-actions", "workflow: mlflow run", r"\bmlflow[ \t]+run\b"),
     ("github-actions", "workflow: mlflow server", r"\bmlflow[ \t]+(?:server|ui)\b"),
     ("cml", "workflow: setup-cml", r"\buses:[ \t]*['\"]?iterative/setup-cml\b"),
-    ("cml", "workflow: cml comment",
-     r"\bcml[ \t]+(?:comment|send-comment)\b|\bcml-send-comment\b"),
+    ("cml", "workflow: cml comment", r"\bcml[ \t]+(?:comment|send-comment)\b|\bcml-send-comment\b"),
     ("cml", "workflow: cml runner", r"\bcml[ \t]+runner\b|\bcml-runner\b"),
     ("cml", "workflow: cml publish", r"\bcml[ \t]+publish\b|\bcml-publish\b"),
 )
-_WORKFLOW_PATTERNS = tuple((tool, evidence, re.compile(pattern))
-                           for tool, evidence, pattern in _WORKFLOW_RULES)
+_WORKFLOW_PATTERNS = tuple(
+    (tool, evidence, re.compile(pattern)) for tool, evidence, pattern in _WORKFLOW_RULES
+)
 
 
 def _workflow(path: str, text: str) -> Iterator[Evidence]:
@@ -186,8 +240,9 @@ def _workflow(path: str, text: str) -> Iterator[Evidence]:
 
 # A Hydra config: a top-level defaults list, an instantiable `_target_`, the `hydra:` section
 # or a `# @package` header. A conf/ directory of plain YAML settings is not evidence.
-_HYDRA_YAML = re.compile(r"^defaults[ \t]*:|^[ \t-]*_target_[ \t]*:|^hydra[ \t]*:|^#[ \t]*@package\b",
-                         re.MULTILINE)
+_HYDRA_YAML = re.compile(
+    r"^defaults[ \t]*:|^[ \t-]*_target_[ \t]*:|^hydra[ \t]*:|^#[ \t]*@package\b", re.MULTILINE
+)
 
 
 def _hydra_conf(path: str, text: str) -> Iterator[Evidence]:
@@ -201,6 +256,7 @@ def _hydra_conf(path: str, text: str) -> Iterator[Evidence]:
 
 # --------------------------------------------------------------------------- files and locks
 
+
 def _named(tool: str, evidence: str | None = None) -> Callable[[str, str], Iterator[Evidence]]:
     """Evidence that is the file itself: `evidence`, or the file's name."""
 
@@ -212,8 +268,15 @@ def _named(tool: str, evidence: str | None = None) -> Callable[[str, str], Itera
 
 def _dvc_file(path: str, text: str) -> Iterator[Evidence]:
     name = path.rsplit("/", 1)[-1]
-    yield Evidence(path, "dvc", "*.dvc" if name.endswith(".dvc") else
-                   ".dvc/config" if path.endswith(".dvc/config") else name)
+    yield Evidence(
+        path,
+        "dvc",
+        "*.dvc"
+        if name.endswith(".dvc")
+        else ".dvc/config"
+        if path.endswith(".dvc/config")
+        else name,
+    )
 
 
 def _pyproject(path: str, text: str) -> Iterator[Evidence]:
@@ -223,52 +286,107 @@ def _pyproject(path: str, text: str) -> Iterator[Evidence]:
 
 
 DETECTORS: tuple[EcosystemDetector, ...] = (
-    EcosystemDetector("E001", ("dvc.yaml", "dvc.lock", "*.dvc", ".dvc/config"), _dvc_file,
-                      "DVC pipelines (dvc.yaml, dvc.lock), tracked data (*.dvc), a DVC "
-                      "repository (.dvc/config).", content=False),
-    EcosystemDetector("E002", ("*.py", "*.ipynb"), _DVC_API,
-                      "DVC's Python API: import dvc.api, from dvc import api."),
-    EcosystemDetector("E003", ("*.py", "*.ipynb"), _HYDRA_CODE,
-                      "Hydra entry points (@hydra.main) and the compose API (hydra.compose)."),
-    EcosystemDetector("E004", tuple(f"{d}/*.{ext}" for d in HYDRA_CONF_DIRS
-                                    for ext in ("yaml", "yml")), _hydra_conf,
-                      "A Hydra config tree: conf/ or configs/ with YAML using defaults lists, "
-                      "_target_, hydra: or # @package."),
-    EcosystemDetector("E005", (".github/workflows/*.yml", ".github/workflows/*.yaml"), _workflow,
-                      "GitHub Actions workflows, and steps that train (python train*.py, dvc "
-                      "repro, mlflow run), report with CML (cml comment, setup-cml, runner, "
-                      "publish) or start an MLflow server (mlflow server/ui)."),
-    EcosystemDetector("E006", ("*.py", "*.ipynb"), _OPTUNA,
-                      "Optuna studies (optuna.create_study) and the MLflow-Optuna callback "
-                      "(MLflowCallback from optuna.integration or optuna_integration)."),
+    EcosystemDetector(
+        "E001",
+        ("dvc.yaml", "dvc.lock", "*.dvc", ".dvc/config"),
+        _dvc_file,
+        "DVC pipelines (dvc.yaml, dvc.lock), tracked data (*.dvc), a DVC repository (.dvc/config).",
+        content=False,
+    ),
+    EcosystemDetector(
+        "E002",
+        ("*.py", "*.ipynb"),
+        _DVC_API,
+        "DVC's Python API: import dvc.api, from dvc import api.",
+    ),
+    EcosystemDetector(
+        "E003",
+        ("*.py", "*.ipynb"),
+        _HYDRA_CODE,
+        "Hydra entry points (@hydra.main) and the compose API (hydra.compose).",
+    ),
+    EcosystemDetector(
+        "E004",
+        tuple(f"{d}/*.{ext}" for d in HYDRA_CONF_DIRS for ext in ("yaml", "yml")),
+        _hydra_conf,
+        "A Hydra config tree: conf/ or configs/ with YAML using defaults lists, "
+        "_target_, hydra: or # @package.",
+    ),
+    EcosystemDetector(
+        "E005",
+        (".github/workflows/*.yml", ".github/workflows/*.yaml"),
+        _workflow,
+        "GitHub Actions workflows, and steps that train (python train*.py, dvc "
+        "repro, mlflow run), report with CML (cml comment, setup-cml, runner, "
+        "publish) or start an MLflow server (mlflow server/ui).",
+    ),
+    EcosystemDetector(
+        "E006",
+        ("*.py", "*.ipynb"),
+        _OPTUNA,
+        "Optuna studies (optuna.create_study) and the MLflow-Optuna callback "
+        "(MLflowCallback from optuna.integration or optuna_integration).",
+    ),
     EcosystemDetector("E007", ("*.py", "*.ipynb"), _WANDB, "Weights & Biases: import wandb."),
     EcosystemDetector("E008", ("*.py", "*.ipynb"), _NEPTUNE, "Neptune: import neptune."),
     EcosystemDetector("E009", ("*.py", "*.ipynb"), _COMET, "Comet: import comet_ml."),
-    EcosystemDetector("E010", ("*.py", "*.ipynb"), _TENSORBOARD,
-                      "TensorBoard: torch.utils.tensorboard, tensorboardX, tf.summary."),
+    EcosystemDetector(
+        "E010",
+        ("*.py", "*.ipynb"),
+        _TENSORBOARD,
+        "TensorBoard: torch.utils.tensorboard, tensorboardX, tf.summary.",
+    ),
     EcosystemDetector("E011", ("uv.lock",), _named("uv"), "uv lock files.", content=False),
-    EcosystemDetector("E012", ("poetry.lock",), _named("poetry"), "Poetry lock files.",
-                      content=False),
-    EcosystemDetector("E013", ("pyproject.toml",), _pyproject,
-                      "[tool.poetry] or [tool.uv] sections of pyproject.toml."),
-    EcosystemDetector("E014", ("environment.yml", "environment.yaml", "environment-*.yml",
-                               "environment-*.yaml", "environment_*.yml", "environment_*.yaml"),
-                      _named("conda", "environment.yml"), "conda environment files.",
-                      content=False),
-    EcosystemDetector("E015", ("conda.yaml", "conda.yml", "*conda*.yaml", "*conda*.yml"),
-                      _named("conda", "conda.yaml"),
-                      "conda environment files named after conda (MLflow Projects' conda.yaml).",
-                      content=False),
-    EcosystemDetector("E016", ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile"),
-                      _named("docker", "Dockerfile"), "Docker images.", content=False),
-    EcosystemDetector("E017", ("docker-compose*.yml", "docker-compose*.yaml", "compose.yml",
-                               "compose.yaml"), _named("docker", "docker-compose"),
-                      "Docker Compose files.", content=False),
+    EcosystemDetector(
+        "E012", ("poetry.lock",), _named("poetry"), "Poetry lock files.", content=False
+    ),
+    EcosystemDetector(
+        "E013",
+        ("pyproject.toml",),
+        _pyproject,
+        "[tool.poetry] or [tool.uv] sections of pyproject.toml.",
+    ),
+    EcosystemDetector(
+        "E014",
+        (
+            "environment.yml",
+            "environment.yaml",
+            "environment-*.yml",
+            "environment-*.yaml",
+            "environment_*.yml",
+            "environment_*.yaml",
+        ),
+        _named("conda", "environment.yml"),
+        "conda environment files.",
+        content=False,
+    ),
+    EcosystemDetector(
+        "E015",
+        ("conda.yaml", "conda.yml", "*conda*.yaml", "*conda*.yml"),
+        _named("conda", "conda.yaml"),
+        "conda environment files named after conda (MLflow Projects' conda.yaml).",
+        content=False,
+    ),
+    EcosystemDetector(
+        "E016",
+        ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile"),
+        _named("docker", "Dockerfile"),
+        "Docker images.",
+        content=False,
+    ),
+    EcosystemDetector(
+        "E017",
+        ("docker-compose*.yml", "docker-compose*.yaml", "compose.yml", "compose.yaml"),
+        _named("docker", "docker-compose"),
+        "Docker Compose files.",
+        content=False,
+    ),
 )
 DETECTOR_IDS = tuple(detector.id for detector in DETECTORS)
 
 
 # --------------------------------------------------------------------------- walking a repository
+
 
 def _vendored(path: str) -> bool:
     return any(part in VENDORED_DIRS or part in ALWAYS_SKIPPED for part in path.split("/")[:-1])
@@ -280,14 +398,35 @@ def tree_paths(root: str) -> list[str] | None:
     if not os.path.isdir(os.path.join(root, ".git")):
         return None
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0",
-                "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull})
+    env.update(
+        {
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+        }
+    )
     try:
         done = subprocess.run(
-            ["git", "-c", "safe.directory=*", "-c", f"core.hooksPath={os.devnull}",
-             "--git-dir", os.path.join(root, ".git"), "ls-tree", "-r", "-z", "--full-tree",
-             "HEAD"],
-            capture_output=True, timeout=120, env=env, check=False)
+            [
+                "git",
+                "-c",
+                "safe.directory=*",
+                "-c",
+                f"core.hooksPath={os.devnull}",
+                "--git-dir",
+                os.path.join(root, ".git"),
+                "ls-tree",
+                "-r",
+                "-z",
+                "--full-tree",
+                "HEAD",
+            ],
+            capture_output=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:
@@ -348,8 +487,13 @@ def detect_ecosystem(repo: RepoRef) -> Iterator[Evidence]:
             continue
         if not any(detector.reads(path) for detector in DETECTORS):
             continue
-        limit = (MAX_NOTEBOOK_BYTES if path.endswith(".ipynb") else
-                 MAX_SCRIPT_BYTES if path.endswith(".py") else MAX_TEXT_BYTES)
+        limit = (
+            MAX_NOTEBOOK_BYTES
+            if path.endswith(".ipynb")
+            else MAX_SCRIPT_BYTES
+            if path.endswith(".py")
+            else MAX_TEXT_BYTES
+        )
         data = _read(repo.root, path, limit)
         if data is not None and len(data) > limit:
             data = None
@@ -362,10 +506,26 @@ def detect_ecosystem(repo: RepoRef) -> Iterator[Evidence]:
 def ecosystem_rows(repo: RepoRef) -> Iterator[dict[str, str]]:
     """The `ecosystem.csv` rows of a repository (a `mining.study.run.RepoTable` function)."""
     for evidence in detect_ecosystem(repo):
-        yield {"repo": repo.name, "commit": repo.commit, "path": evidence.path,
-               "tool": evidence.tool, "evidence": evidence.evidence}
+        yield {
+            "repo": repo.name,
+            "commit": repo.commit,
+            "path": evidence.path,
+            "tool": evidence.tool,
+            "evidence": evidence.evidence,
+        }
 
 
-__all__ = ["DETECTORS", "DETECTOR_IDS", "ECOSYSTEM_COLUMNS", "TOOLS", "EcosystemDetector",
-           "Evidence", "detect_ecosystem", "detect_file", "ecosystem_rows", "imports",
-           "python_code", "tree_paths"]
+__all__ = [
+    "DETECTORS",
+    "DETECTOR_IDS",
+    "ECOSYSTEM_COLUMNS",
+    "TOOLS",
+    "EcosystemDetector",
+    "Evidence",
+    "detect_ecosystem",
+    "detect_file",
+    "ecosystem_rows",
+    "imports",
+    "python_code",
+    "tree_paths",
+]

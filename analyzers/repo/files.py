@@ -16,8 +16,20 @@ from analyzers.records import FileKind, FileStatus
 
 SUFFIX_KINDS = {".py": FileKind.SCRIPT, ".ipynb": FileKind.NOTEBOOK}
 # Directory names that hold other people's code or build output, not the project's own.
-VENDORED_DIRS = frozenset({"venv", ".venv", "site-packages", "node_modules", "build", "dist",
-                           ".tox", ".nox", ".eggs", "__pypackages__"})
+VENDORED_DIRS = frozenset(
+    {
+        "venv",
+        ".venv",
+        "site-packages",
+        "node_modules",
+        "build",
+        "dist",
+        ".tox",
+        ".nox",
+        ".eggs",
+        "__pypackages__",
+    }
+)
 ALWAYS_SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".ipynb_checkpoints"})
 
 
@@ -66,11 +78,19 @@ def walk(root: str, include_vendored: bool = False) -> Iterator[Entry]:
     for path, child, info in _tree(root, include_vendored):
         if isinstance(info, OSError):
             if child is None:
-                yield Entry(path, FileKind.DIRECTORY, FileStatus.UNREADABLE,
-                            f"cannot list directory: {info.strerror}")
+                yield Entry(
+                    path,
+                    FileKind.DIRECTORY,
+                    FileStatus.UNREADABLE,
+                    f"cannot list directory: {info.strerror}",
+                )
             else:
-                yield Entry(path, _kind_of(child.name), FileStatus.UNREADABLE,
-                            f"cannot stat: {info.strerror}")
+                yield Entry(
+                    path,
+                    _kind_of(child.name),
+                    FileStatus.UNREADABLE,
+                    f"cannot stat: {info.strerror}",
+                )
         elif stat.S_ISREG(info.st_mode):
             kind = SUFFIX_KINDS.get(os.path.splitext(path)[1])
             if kind is not None:
@@ -80,8 +100,12 @@ def walk(root: str, include_vendored: bool = False) -> Iterator[Entry]:
             if kind is not FileKind.DIRECTORY or _points_to_dir(child.path):
                 yield Entry(path, kind, FileStatus.SYMLINK, _describe_link(root, child.path))
         elif stat.S_ISDIR(info.st_mode):
-            yield Entry(path, FileKind.DIRECTORY, FileStatus.VENDORED,
-                        "vendored or generated tree skipped (--include-vendored scans it)")
+            yield Entry(
+                path,
+                FileKind.DIRECTORY,
+                FileStatus.VENDORED,
+                "vendored or generated tree skipped (--include-vendored scans it)",
+            )
 
 
 def regular_files(root: str, include_vendored: bool = False) -> Iterator[tuple[str, str]]:
@@ -142,8 +166,10 @@ def skipped_directory(directory: os.DirEntry[str], include_vendored: bool) -> Fi
     metadata and caches), or None when it is walked."""
     if directory.name in ALWAYS_SKIPPED:
         return FileStatus.EMPTY
-    if not include_vendored and (directory.name in VENDORED_DIRS or os.path.exists(
-            os.path.join(directory.path, "pyvenv.cfg"))):
+    if not include_vendored and (
+        directory.name in VENDORED_DIRS
+        or os.path.exists(os.path.join(directory.path, "pyvenv.cfg"))
+    ):
         return FileStatus.VENDORED
     return None
 

@@ -57,8 +57,13 @@ SAFE_CONFIG: tuple[tuple[str, str], ...] = (
 
 # Repository-location variables: an inherited value (say, from running inside a git hook) would
 # point git at the wrong repository, and a blank one is an error, so they are set per command.
-_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                  "GIT_COMMON_DIR")
+_LOCATION_VARS = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_COMMON_DIR",
+)
 
 PROTOCOLS = ("https", "http", "git", "file")
 
@@ -110,8 +115,12 @@ class SafeGit:
 
     POLL_SECONDS = 0.2
 
-    def __init__(self, scratch: Path, protocols: Sequence[str] = ("https",),
-                 extra_config: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        scratch: Path,
+        protocols: Sequence[str] = ("https",),
+        extra_config: Sequence[tuple[str, str]] = (),
+    ) -> None:
         unknown = set(protocols) - set(PROTOCOLS)
         if unknown:
             raise ValueError(f"unknown protocols: {sorted(unknown)}")
@@ -123,25 +132,27 @@ class SafeGit:
         askpass = shutil.which("true") or "/bin/true"
 
         self._env: dict[str, str] = {k: "" for k in os.environ if k.startswith("GIT_")}
-        self._env.update({
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_SYSTEM": os.devnull,
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_CONFIG_COUNT": "0",
-            "GIT_CONFIG_PARAMETERS": "",
-            "GIT_TEMPLATE_DIR": str(self.template),
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_ASKPASS": askpass,
-            "SSH_ASKPASS": askpass,
-            "GIT_LFS_SKIP_SMUDGE": "1",
-            "GIT_NO_REPLACE_OBJECTS": "1",
-            "GIT_ALLOW_PROTOCOL": ":".join(self.protocols),
-            "GIT_SSH_COMMAND": "false",
-            "LC_ALL": "C",
-            "LANGUAGE": "C",
-        })
+        self._env.update(
+            {
+                "HOME": str(home),
+                "XDG_CONFIG_HOME": str(home / ".config"),
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_CONFIG_SYSTEM": os.devnull,
+                "GIT_CONFIG_GLOBAL": os.devnull,
+                "GIT_CONFIG_COUNT": "0",
+                "GIT_CONFIG_PARAMETERS": "",
+                "GIT_TEMPLATE_DIR": str(self.template),
+                "GIT_TERMINAL_PROMPT": "0",
+                "GIT_ASKPASS": askpass,
+                "SSH_ASKPASS": askpass,
+                "GIT_LFS_SKIP_SMUDGE": "1",
+                "GIT_NO_REPLACE_OBJECTS": "1",
+                "GIT_ALLOW_PROTOCOL": ":".join(self.protocols),
+                "GIT_SSH_COMMAND": "false",
+                "LC_ALL": "C",
+                "LANGUAGE": "C",
+            }
+        )
         config = [*extra_config, *SAFE_CONFIG, ("protocol.allow", "never")]
         config += [(f"protocol.{p}.allow", "always") for p in self.protocols]
         self._config_args = [arg for key, value in config for arg in ("-c", f"{key}={value}")]
@@ -150,8 +161,15 @@ class SafeGit:
         self._lock = threading.Lock()
         self._aborted = False
 
-    def run(self, args: Sequence[str], *, repo: Path, deadline: float | None = None,
-            watch: Path | None = None, max_bytes: int | None = None) -> GitOutput:
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        repo: Path,
+        deadline: float | None = None,
+        watch: Path | None = None,
+        max_bytes: int | None = None,
+    ) -> GitOutput:
         """Run `git <args>` on the repository whose work tree is `repo` (`repo/.git` the git dir).
 
         `deadline` is a `time.monotonic()` value. While the command runs, `watch` (a directory)
@@ -161,13 +179,15 @@ class SafeGit:
             raise GitAborted("run aborted")
         git_dir = repo / ".git"
         env = dict(self._env)
-        env.update({
-            "GIT_DIR": str(git_dir),
-            "GIT_WORK_TREE": str(repo),
-            "GIT_INDEX_FILE": str(git_dir / "index"),
-            "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
-            "GIT_COMMON_DIR": str(git_dir),
-        })
+        env.update(
+            {
+                "GIT_DIR": str(git_dir),
+                "GIT_WORK_TREE": str(repo),
+                "GIT_INDEX_FILE": str(git_dir / "index"),
+                "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
+                "GIT_COMMON_DIR": str(git_dir),
+            }
+        )
         assert all(var in env for var in _LOCATION_VARS)
         command = [self._executable, *self._config_args, *args]
         cwd = repo if repo.is_dir() else repo.parent
@@ -181,8 +201,13 @@ class SafeGit:
             with self._lock:
                 self._live.discard(proc)
 
-    def _wait(self, proc: subprocess.Popen[bytes], deadline: float | None, watch: Path | None,
-              max_bytes: int | None) -> GitOutput:
+    def _wait(
+        self,
+        proc: subprocess.Popen[bytes],
+        deadline: float | None,
+        watch: Path | None,
+        max_bytes: int | None,
+    ) -> GitOutput:
         chunks: tuple[bytes, bytes] | None = None
         while chunks is None:
             step = self.POLL_SECONDS if watch is not None and max_bytes is not None else None
@@ -204,8 +229,9 @@ class SafeGit:
         out, err = chunks
         if self._aborted and proc.returncode != 0:
             raise GitAborted("run aborted")
-        return GitOutput(proc.returncode, out.decode("utf-8", "replace"),
-                         err.decode("utf-8", "replace"))
+        return GitOutput(
+            proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        )
 
     @staticmethod
     def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -24,27 +24,27 @@ DATA_DICTIONARY: dict[str, dict[str, str]] = {
         "commit": "SHA of the checkout's HEAD; empty outside git.",
         "path": "File path relative to the repository root, '/'-separated.",
         "cell": "Notebook cell index (0-based, among all cells, markdown included); empty for "
-                ".py files.",
+        ".py files.",
         "line": "1-based line where the call expression starts (within the cell for notebooks).",
         "column": "0-based column (in characters) where the call expression starts.",
         "api": "Canonical MLflow API name (see analyzers/code/catalog.toml), e.g. mlflow.log_param, "
-               "mlflow.sklearn.autolog, mlflow.MlflowClient.log_metric.",
+        "mlflow.sklearn.autolog, mlflow.MlflowClient.log_metric.",
         "dimension": "Traceability dimension of the API from the catalog; 'other' for MLflow "
-                     "APIs not in the catalog.",
+        "APIs not in the catalog.",
         "keys": "Parameter, metric or tag names logged, when written as literals; sorted, "
-                "';'-separated; empty otherwise.",
+        "';'-separated; empty otherwise.",
     },
     "files.csv": {
         "repo": "As in calls.csv.",
         "commit": "As in calls.csv.",
         "path": "File (or skipped directory) path relative to the repository root; empty for a "
-                "repository with no .py or .ipynb file.",
+        "repository with no .py or .ipynb file.",
         "kind": "script (.py), notebook (.ipynb) or directory (a skipped tree or empty repo).",
         "status": "analyzed | no-mlflow (pre-filter: never mentions mlflow) | syntax-error | "
-                  "python2 | decode-error | binary | too-large | too-deep | bad-notebook | "
-                  "not-python (notebook kernel) | unreadable | vendored | symlink | empty | crash.",
+        "python2 | decode-error | binary | too-large | too-deep | bad-notebook | "
+        "not-python (notebook kernel) | unreadable | vendored | symlink | empty | crash.",
         "detail": "One-line reason for any status other than analyzed/no-mlflow; for notebooks "
-                  "with unparsable cells, which cells were skipped.",
+        "with unparsable cells, which cells were skipped.",
     },
     "facts.csv": {
         "repo": "As in calls.csv.",
@@ -54,35 +54,57 @@ DATA_DICTIONARY: dict[str, dict[str, str]] = {
         "line": "As in calls.csv: where the call, assignment or string literal starts.",
         "column": "As in calls.csv.",
         "fact": "tracking-uri | registry-uri | model-uri | registered-model-name | model-stage "
-                "| model-alias | log-model-environment | artifact-path.",
+        "| model-alias | log-model-environment | artifact-path.",
         "value": "The value as written, credentials replaced by ***; computed parts of "
-                 "f-strings and concatenations as {…}; env:NAME when read from an environment "
-                 "variable; empty when the argument is not a literal; for "
-                 "log-model-environment, the keyword passed (conda_env, pip_requirements, "
-                 "extra_pip_requirements).",
+        "f-strings and concatenations as {…}; env:NAME when read from an environment "
+        "variable; empty when the argument is not a literal; for "
+        "log-model-environment, the keyword passed (conda_env, pip_requirements, "
+        "extra_pip_requirements).",
         "source": "The canonical API the value was passed to (e.g. mlflow.set_tracking_uri), "
-                  "os.environ for environment assignments, string-literal for model URIs.",
+        "os.environ for environment assignments, string-literal for model URIs.",
     },
 }
 
 
 def call_rows(result: FileResult) -> Iterator[dict[str, Any]]:
     for call in result.calls:
-        yield {"repo": result.repo, "commit": result.commit, "path": result.path,
-               "cell": call.cell, "line": call.line, "column": call.column, "api": call.api,
-               "dimension": call.dimension, "keys": ";".join(call.keys)}
+        yield {
+            "repo": result.repo,
+            "commit": result.commit,
+            "path": result.path,
+            "cell": call.cell,
+            "line": call.line,
+            "column": call.column,
+            "api": call.api,
+            "dimension": call.dimension,
+            "keys": ";".join(call.keys),
+        }
 
 
 def fact_rows(result: FileResult) -> Iterator[dict[str, Any]]:
     for fact in result.facts:
-        yield {"repo": result.repo, "commit": result.commit, "path": result.path,
-               "cell": fact.cell, "line": fact.line, "column": fact.column, "fact": fact.fact,
-               "value": fact.value, "source": fact.source}
+        yield {
+            "repo": result.repo,
+            "commit": result.commit,
+            "path": result.path,
+            "cell": fact.cell,
+            "line": fact.line,
+            "column": fact.column,
+            "fact": fact.fact,
+            "value": fact.value,
+            "source": fact.source,
+        }
 
 
 def file_row(result: FileResult) -> dict[str, Any]:
-    return {"repo": result.repo, "commit": result.commit, "path": result.path,
-            "kind": result.kind.value, "status": result.status.value, "detail": result.detail}
+    return {
+        "repo": result.repo,
+        "commit": result.commit,
+        "path": result.path,
+        "kind": result.kind.value,
+        "status": result.status.value,
+        "detail": result.detail,
+    }
 
 
 @dataclass
@@ -102,8 +124,9 @@ class ScanSummary:
         if result.calls:
             self.dimensions.update(call.dimension for call in result.calls)
         if result.status.is_error:
-            self.errors.append(f"{result.repo}:{result.path}: {result.status.value}: "
-                               f"{result.detail}")
+            self.errors.append(
+                f"{result.repo}:{result.path}: {result.status.value}: {result.detail}"
+            )
 
     @property
     def calls(self) -> int:
@@ -112,12 +135,15 @@ class ScanSummary:
     def render(self, max_errors: int = 10) -> str:
         files = sum(self.statuses.values())
         lines = [f"{len(self.repos)} repositories, {files} files, {self.calls} MLflow calls"]
-        lines.append("files: " + ", ".join(f"{status} {count}" for status, count
-                                           in sorted(self.statuses.items())))
+        lines.append(
+            "files: "
+            + ", ".join(f"{status} {count}" for status, count in sorted(self.statuses.items()))
+        )
         if self.dimensions:
             lines.append("calls per dimension:")
-            lines.extend(f"  {dimension:<24} {count}" for dimension, count
-                         in self.dimensions.most_common())
+            lines.extend(
+                f"  {dimension:<24} {count}" for dimension, count in self.dimensions.most_common()
+            )
         if self.errors:
             lines.append(f"{len(self.errors)} files could not be analysed:")
             lines.extend(f"  {error}" for error in self.errors[:max_errors])
@@ -131,9 +157,11 @@ def write_scan(results: Iterable[FileResult], out_dir: str | Path) -> ScanSummar
     appear only when the scan completes."""
     out = Path(out_dir)
     summary = ScanSummary()
-    with csv_table(out / "calls.csv", CALL_COLUMNS) as calls, \
-            csv_table(out / "files.csv", FILE_COLUMNS) as files, \
-            csv_table(out / "facts.csv", FACT_COLUMNS) as facts:
+    with (
+        csv_table(out / "calls.csv", CALL_COLUMNS) as calls,
+        csv_table(out / "files.csv", FILE_COLUMNS) as files,
+        csv_table(out / "facts.csv", FACT_COLUMNS) as facts,
+    ):
         for result in results:
             summary.add(result)
             files.write(file_row(result))
@@ -142,5 +170,15 @@ def write_scan(results: Iterable[FileResult], out_dir: str | Path) -> ScanSummar
     return summary
 
 
-__all__ = ["CALL_COLUMNS", "DATA_DICTIONARY", "FACT_COLUMNS", "FILE_COLUMNS", "FileStatus",
-           "ScanSummary", "call_rows", "fact_rows", "file_row", "write_scan"]
+__all__ = [
+    "CALL_COLUMNS",
+    "DATA_DICTIONARY",
+    "FACT_COLUMNS",
+    "FILE_COLUMNS",
+    "FileStatus",
+    "ScanSummary",
+    "call_rows",
+    "fact_rows",
+    "file_row",
+    "write_scan",
+]

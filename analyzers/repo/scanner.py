@@ -54,8 +54,9 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def describe_repo(path: str | os.PathLike[str], name: str | None = None,
-                  commit: str | None = None) -> RepoRef:
+def describe_repo(
+    path: str | os.PathLike[str], name: str | None = None, commit: str | None = None
+) -> RepoRef:
     """A RepoRef for a local path: its GitHub `owner/name` from the `origin` remote when there
     is one (else the directory's name) and its HEAD commit (empty outside git)."""
     root = os.path.abspath(path)
@@ -77,8 +78,14 @@ def _git(directory: str, *args: str) -> str:
 
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        done = subprocess.run(["git", "-c", "safe.directory=*", "-C", directory, *args],
-                              capture_output=True, text=True, timeout=30, env=env, check=False)
+        done = subprocess.run(
+            ["git", "-c", "safe.directory=*", "-C", directory, *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
@@ -99,14 +106,20 @@ def _may_be_in_git(directory: str) -> bool:
         current = parent
 
 
-def scan(*paths: str | os.PathLike[str], settings: ScanSettings | None = None,
-         progress: ProgressCallback | None = None) -> Iterator[FileResult]:
+def scan(
+    *paths: str | os.PathLike[str],
+    settings: ScanSettings | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[FileResult]:
     """Scan local directories, git checkouts or single files; yield one record per file."""
     yield from scan_repos([describe_repo(path) for path in paths], settings, progress)
 
 
-def scan_repos(repos: Iterable[RepoRef], settings: ScanSettings | None = None,
-               progress: ProgressCallback | None = None) -> Iterator[FileResult]:
+def scan_repos(
+    repos: Iterable[RepoRef],
+    settings: ScanSettings | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[FileResult]:
     settings = settings or ScanSettings()
     repos = list(repos)
     cache = None
@@ -117,12 +130,27 @@ def scan_repos(repos: Iterable[RepoRef], settings: ScanSettings | None = None,
         for index, repo in enumerate(repos):
             entries = list(walk(repo.root, settings.include_vendored))
             if not entries:
-                yield FileResult(repo.name, repo.commit, "", FileKind.DIRECTORY, FileStatus.EMPTY,
-                                 "no .py or .ipynb files")
+                yield FileResult(
+                    repo.name,
+                    repo.commit,
+                    "",
+                    FileKind.DIRECTORY,
+                    FileStatus.EMPTY,
+                    "no .py or .ipynb files",
+                )
             for done, (entry, analysis) in enumerate(
-                    _analyze_entries(repo, entries, settings, cache, workers), start=1):
-                yield FileResult(repo.name, repo.commit, entry.path, entry.kind, analysis.status,
-                                 analysis.detail, analysis.calls, analysis.facts)
+                _analyze_entries(repo, entries, settings, cache, workers), start=1
+            ):
+                yield FileResult(
+                    repo.name,
+                    repo.commit,
+                    entry.path,
+                    entry.kind,
+                    analysis.status,
+                    analysis.detail,
+                    analysis.calls,
+                    analysis.facts,
+                )
                 if progress is not None:
                     progress(Progress(repo.name, index, len(repos), done, len(entries)))
     finally:
@@ -140,9 +168,13 @@ class _Pending:
     future: Future[FileAnalysis] | None = None
 
 
-def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings,
-                     cache: AnalysisCache | None,
-                     workers: AnalysisWorkers) -> Iterator[tuple[Entry, FileAnalysis]]:
+def _analyze_entries(
+    repo: RepoRef,
+    entries: list[Entry],
+    settings: ScanSettings,
+    cache: AnalysisCache | None,
+    workers: AnalysisWorkers,
+) -> Iterator[tuple[Entry, FileAnalysis]]:
     """Analyses in entry order, with up to a few files per worker in flight."""
     window: deque[_Pending] = deque()
     limit = max(1, settings.jobs) * 32
@@ -158,18 +190,24 @@ def _analyze_entries(repo: RepoRef, entries: list[Entry], settings: ScanSettings
         yield _finish(window.popleft(), cache, workers)
 
 
-def _prepare(path: str, entry: Entry, settings: ScanSettings, cache: AnalysisCache | None,
-             workers: AnalysisWorkers,
-             known: dict[str, tuple[str, str | None]]) -> _Pending:
+def _prepare(
+    path: str,
+    entry: Entry,
+    settings: ScanSettings,
+    cache: AnalysisCache | None,
+    workers: AnalysisWorkers,
+    known: dict[str, tuple[str, str | None]],
+) -> _Pending:
     if entry.status is not None:
         return _Pending(entry, FileAnalysis(entry.status, entry.detail))
     cap = settings.max_bytes(entry.kind)
     if entry.size > cap:
-        return _Pending(entry, FileAnalysis(
-            FileStatus.TOO_LARGE, f"{entry.size} bytes is over the {cap}-byte cap"))
+        return _Pending(
+            entry,
+            FileAnalysis(FileStatus.TOO_LARGE, f"{entry.size} bytes is over the {cap}-byte cap"),
+        )
     stamp = entry.stamp
-    if cache is not None and stamp is not None and path in known and (
-            known[path][0] == stamp.key):
+    if cache is not None and stamp is not None and path in known and (known[path][0] == stamp.key):
         blob = known[path][1]  # unchanged since a scan read it: no need to read it again
         if blob is None:
             return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW))
@@ -180,7 +218,9 @@ def _prepare(path: str, entry: Entry, settings: ScanSettings, cache: AnalysisCac
         with open(path, "rb") as handle:
             data = handle.read(cap + 1)
     except OSError as error:
-        return _Pending(entry, FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}"))
+        return _Pending(
+            entry, FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}")
+        )
     if len(data) > cap:
         return _Pending(entry, FileAnalysis(FileStatus.TOO_LARGE, f"over the {cap}-byte cap"))
     if not may_use_mlflow(data):
@@ -199,8 +239,9 @@ def _prepare(path: str, entry: Entry, settings: ScanSettings, cache: AnalysisCac
     return _Pending(entry, data=data, cache_key=key, future=workers.submit(data, entry.kind))
 
 
-def _finish(pending: _Pending, cache: AnalysisCache | None,
-            workers: AnalysisWorkers) -> tuple[Entry, FileAnalysis]:
+def _finish(
+    pending: _Pending, cache: AnalysisCache | None, workers: AnalysisWorkers
+) -> tuple[Entry, FileAnalysis]:
     if pending.analysis is None:
         assert pending.future is not None
         pending.analysis = workers.result(pending.future, pending.data, pending.entry.kind)
@@ -236,8 +277,9 @@ class AnalysisWorkers:
 
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["analyzers.code.analyze"])
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context,
-                                             initializer=_worker_init)
+            self._pool = ProcessPoolExecutor(
+                self.jobs, mp_context=context, initializer=_worker_init
+            )
         return self._pool
 
     def submit(self, data: bytes, kind: FileKind) -> Future[FileAnalysis]:
@@ -273,8 +315,7 @@ class AnalysisWorkers:
             return self._executor().submit(analyze_bytes, data, kind).result()
         except BrokenExecutor:
             self._restart()
-            return FileAnalysis(FileStatus.CRASH,
-                                "the analyzer's worker process died on this file")
+            return FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file")
 
     def _restart(self) -> None:
         if self._pool is not None:

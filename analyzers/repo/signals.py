@@ -39,8 +39,9 @@ class Detector:
     def reads(self, path: str) -> bool:
         """Patterns with a `/` match the repository-relative path, others the file name."""
         name = path.rsplit("/", 1)[-1]
-        return any(fnmatch.fnmatch(path if "/" in pattern else name, pattern)
-                   for pattern in self.patterns)
+        return any(
+            fnmatch.fnmatch(path if "/" in pattern else name, pattern) for pattern in self.patterns
+        )
 
 
 # --------------------------------------------------------------------------- requirements
@@ -48,14 +49,33 @@ class Detector:
 _REQUIREMENT = re.compile(
     r"""(?ix)^\s*(?P<name>[a-z0-9][a-z0-9._-]*)(?:\[[^\]]*\])?\s*
         (?P<spec>(?:===|[<>=!~]=?|\^)\s*[\w.*+!-]+(?:\s*,\s*(?:===|[<>=!~]=?)\s*[\w.*+!-]+)*)?
-        \s*(?:;.*)?$""")
+        \s*(?:;.*)?$"""
+)
 _QUOTED = re.compile(r"""["']([^"'\n]+)["']""")
 MLFLOW_DISTRIBUTIONS = frozenset({"mlflow", "mlflow-skinny"})
 # The ML frameworks whose pins say whether an experiment's dependencies are recorded.
-FRAMEWORKS = frozenset({
-    "scikit-learn", "sklearn", "torch", "tensorflow", "tensorflow-cpu", "keras", "xgboost",
-    "lightgbm", "catboost", "pytorch-lightning", "lightning", "transformers", "pyspark",
-    "statsmodels", "prophet", "sentence-transformers", "langchain", "openai"})
+FRAMEWORKS = frozenset(
+    {
+        "scikit-learn",
+        "sklearn",
+        "torch",
+        "tensorflow",
+        "tensorflow-cpu",
+        "keras",
+        "xgboost",
+        "lightgbm",
+        "catboost",
+        "pytorch-lightning",
+        "lightning",
+        "transformers",
+        "pyspark",
+        "statsmodels",
+        "prophet",
+        "sentence-transformers",
+        "langchain",
+        "openai",
+    }
+)
 
 
 def _requirement(line: str) -> tuple[str, str] | None:
@@ -196,7 +216,9 @@ def _mlproject(path: str, text: str) -> Iterator[Signal]:
 # ["MLFLOW_TRACKING_URI", "..."] (MLproject docker_env), in .env, compose, workflow files.
 _LOCATION_SETTING = re.compile(
     r"""(?P<var>MLFLOW_(?:TRACKING|REGISTRY)_URI)["']?\s*(?:[:=,]|\s(?=\S))\s*
-        (?P<value>"[^"\n]*"|'[^'\n]*'|\$\{\{[^}]*\}\}|[^\s#,\]]+)""", re.VERBOSE)
+        (?P<value>"[^"\n]*"|'[^'\n]*'|\$\{\{[^}]*\}\}|[^\s#,\]]+)""",
+    re.VERBOSE,
+)
 _ENV_REFERENCE = re.compile(r"^\$\{\{\s*(?:secrets|vars|env)\.(\w+)\s*\}\}$|^\$\{?(\w+)[^}]*\}?$")
 _LOCATION_FACTS = {"MLFLOW_TRACKING_URI": "tracking-uri", "MLFLOW_REGISTRY_URI": "registry-uri"}
 
@@ -215,12 +237,14 @@ def _locations(path: str, text: str) -> Iterator[Signal]:
         if line.lstrip().startswith("#"):
             continue
         for match in _LOCATION_SETTING.finditer(line):
-            yield Signal(path, _LOCATION_FACTS[match.group("var")],
-                         location_value(match.group("value")))
+            yield Signal(
+                path, _LOCATION_FACTS[match.group("var")], location_value(match.group("value"))
+            )
 
 
-def _with_locations(detect: Callable[[str, str], Iterator[Signal]]
-                    ) -> Callable[[str, str], Iterator[Signal]]:
+def _with_locations(
+    detect: Callable[[str, str], Iterator[Signal]],
+) -> Callable[[str, str], Iterator[Signal]]:
     def both(path: str, text: str) -> Iterator[Signal]:
         yield from detect(path, text)
         yield from _locations(path, text)
@@ -240,28 +264,68 @@ def _dvc(path: str, text: str) -> Iterator[Signal]:
 
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector("S001", ("MLproject", "MLProject"), _with_locations(_mlproject),
-             "An MLflow Project file, the environment it declares, tracking URIs it sets."),
-    Detector("S002", ("requirements*.txt", "requirements*.in"), _requirements_txt,
-             "pip requirements, and the mlflow pin in them."),
-    Detector("S003", ("pyproject.toml",), _pyproject,
-             "PEP 621 / Poetry dependencies, and the mlflow pin in them."),
+    Detector(
+        "S001",
+        ("MLproject", "MLProject"),
+        _with_locations(_mlproject),
+        "An MLflow Project file, the environment it declares, tracking URIs it sets.",
+    ),
+    Detector(
+        "S002",
+        ("requirements*.txt", "requirements*.in"),
+        _requirements_txt,
+        "pip requirements, and the mlflow pin in them.",
+    ),
+    Detector(
+        "S003",
+        ("pyproject.toml",),
+        _pyproject,
+        "PEP 621 / Poetry dependencies, and the mlflow pin in them.",
+    ),
     Detector("S004", ("setup.py",), _setup_py, "setuptools install_requires strings."),
     Detector("S005", ("setup.cfg",), _setup_cfg, "setuptools install_requires lines."),
     Detector("S006", ("Pipfile",), _pipfile, "Pipenv packages."),
-    Detector("S007", ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml",
-                      "*conda*.yml", "*conda*.yaml"), _conda, "conda environments."),
-    Detector("S008", ("python_env.yaml", "python_env.yml"), _python_env,
-             "MLflow's python_env files."),
-    Detector("S009", ("Dockerfile", "Dockerfile.*", "*.dockerfile"),
-             _with_locations(_file_kind("dockerfile")), "Docker images (and ENV URIs)."),
+    Detector(
+        "S007",
+        (
+            "environment.yml",
+            "environment.yaml",
+            "conda.yml",
+            "conda.yaml",
+            "*conda*.yml",
+            "*conda*.yaml",
+        ),
+        _conda,
+        "conda environments.",
+    ),
+    Detector(
+        "S008", ("python_env.yaml", "python_env.yml"), _python_env, "MLflow's python_env files."
+    ),
+    Detector(
+        "S009",
+        ("Dockerfile", "Dockerfile.*", "*.dockerfile"),
+        _with_locations(_file_kind("dockerfile")),
+        "Docker images (and ENV URIs).",
+    ),
     Detector("S010", ("poetry.lock",), _file_kind("poetry-lock"), "Poetry lock files."),
     Detector("S011", ("uv.lock",), _file_kind("uv-lock"), "uv lock files."),
     Detector("S012", ("dvc.yaml", "*.dvc"), _dvc, "DVC pipelines and tracked data."),
-    Detector("S013", (".env", ".env.*", "*.env", "docker-compose*.yml", "docker-compose*.yaml",
-                      "compose.yml", "compose.yaml", ".github/workflows/*.yml",
-                      ".github/workflows/*.yaml"), _locations,
-             "MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI set in configuration."),
+    Detector(
+        "S013",
+        (
+            ".env",
+            ".env.*",
+            "*.env",
+            "docker-compose*.yml",
+            "docker-compose*.yaml",
+            "compose.yml",
+            "compose.yaml",
+            ".github/workflows/*.yml",
+            ".github/workflows/*.yaml",
+        ),
+        _locations,
+        "MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI set in configuration.",
+    ),
 )
 
 
@@ -288,5 +352,10 @@ def detect_signals(repo: RepoRef, include_vendored: bool = False) -> Iterator[Si
 
 def signal_rows(repo: RepoRef, include_vendored: bool = False) -> Iterator[dict[str, str]]:
     for signal in detect_signals(repo, include_vendored):
-        yield {"repo": repo.name, "commit": repo.commit, "path": signal.path,
-               "signal": signal.signal, "value": signal.value}
+        yield {
+            "repo": repo.name,
+            "commit": repo.commit,
+            "path": signal.path,
+            "signal": signal.signal,
+            "value": signal.value,
+        }

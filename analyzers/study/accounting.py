@@ -1,5 +1,4 @@
-"""What happened to every repository and file of a study: statuses and failures.
-"""
+"""What happened to every repository and file of a study: statuses and failures."""
 
 from __future__ import annotations
 
@@ -21,8 +20,13 @@ def repo_status(study: Study) -> pd.DataFrame:
     counts = study.repos["status"].value_counts()
     total = len(study.repos)
     order = sorted(counts.items(), key=lambda item: (item[0] != ANALYZED, -item[1], item[0]))
-    return table_frame("repo_status", ({"status": status, "n_repos": int(n), "n_total": total,
-                                   "share": n / total} for status, n in order))
+    return table_frame(
+        "repo_status",
+        (
+            {"status": status, "n_repos": int(n), "n_total": total, "share": n / total}
+            for status, n in order
+        ),
+    )
 
 
 def failures(study: Study) -> pd.DataFrame:
@@ -37,6 +41,9 @@ def file_status(study: Study) -> pd.DataFrame:
     files = study.files
     if files.empty:
         return table_frame("file_status", [])
-    grouped = files.groupby(["kind", "status"], sort=True).agg(
-        n_files=("repo", "size"), n_repos=("repo", "nunique")).reset_index()
+    grouped = (
+        files.groupby(["kind", "status"], sort=True)
+        .agg(n_files=("repo", "size"), n_repos=("repo", "nunique"))
+        .reset_index()
+    )
     return table_frame("file_status", grouped.to_dict("records"))

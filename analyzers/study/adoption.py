@@ -37,26 +37,41 @@ def usage(study: Study) -> pd.DataFrame:
             break
         counts = calls.groupby(["repo", level, "kind"]).size().unstack("kind", fill_value=0)
         counts = counts.reindex(columns=["script", "notebook"], fill_value=0).astype(int)
-        frames.append(pd.DataFrame({
-            "repo": counts.index.get_level_values(0), "level": level,
-            "name": counts.index.get_level_values(1),
-            "calls": counts["script"].to_numpy() + counts["notebook"].to_numpy(),
-            "script_calls": counts["script"].to_numpy(),
-            "notebook_calls": counts["notebook"].to_numpy()}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "repo": counts.index.get_level_values(0),
+                    "level": level,
+                    "name": counts.index.get_level_values(1),
+                    "calls": counts["script"].to_numpy() + counts["notebook"].to_numpy(),
+                    "script_calls": counts["script"].to_numpy(),
+                    "notebook_calls": counts["notebook"].to_numpy(),
+                }
+            )
+        )
     rows = pd.concat(frames, ignore_index=True).to_dict("records") if frames else []
     return table_frame("usage", rows)
 
 
-def usage_matrix(usage_table: pd.DataFrame, level: str, repos: Sequence[str],
-                 values: str = "uses", names: Sequence[str] | None = None) -> pd.DataFrame:
+def usage_matrix(
+    usage_table: pd.DataFrame,
+    level: str,
+    repos: Sequence[str],
+    values: str = "uses",
+    names: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Wide repository x name matrix from `usage`: booleans (`values="uses"`) or call counts
     (`values="calls"`, `"script_calls"`, `"notebook_calls"`); every repo in `repos` is a row."""
     subset = usage_table[usage_table["level"] == level]
     column = "calls" if values == "uses" else values
-    wide = subset.pivot_table(index="repo", columns="name", values=column, aggfunc="sum",
-                              fill_value=0)
-    wide = wide.reindex(index=list(repos), columns=list(names) if names is not None
-                        else sorted(subset["name"].unique()), fill_value=0)
+    wide = subset.pivot_table(
+        index="repo", columns="name", values=column, aggfunc="sum", fill_value=0
+    )
+    wide = wide.reindex(
+        index=list(repos),
+        columns=list(names) if names is not None else sorted(subset["name"].unique()),
+        fill_value=0,
+    )
     wide = wide.fillna(0).astype(int)
     wide.columns.name = level
     return wide > 0 if values == "uses" else wide
@@ -74,9 +89,19 @@ def adoption(study: Study) -> pd.DataFrame:
             subset = calls if kind == "any" else calls[calls["kind"] == kind]
             users = subset.groupby(level)["repo"].nunique()
             sites = subset.groupby(level).size()
-            block = [with_share({"level": level, "name": name, "kind": kind,
-                                  "n_using": int(users.get(name, 0)), "n_analysed": n,
-                                  "calls": int(sites.get(name, 0))}) for name in names]
+            block = [
+                with_share(
+                    {
+                        "level": level,
+                        "name": name,
+                        "kind": kind,
+                        "n_using": int(users.get(name, 0)),
+                        "n_analysed": n,
+                        "calls": int(sites.get(name, 0)),
+                    }
+                )
+                for name in names
+            ]
             rows.extend(sorted(block, key=lambda row: (-row["n_using"], row["name"])))
     return table_frame("adoption", rows)
 
@@ -97,9 +122,20 @@ def headline(study: Study) -> pd.DataFrame:
     """The seed study's question: shares of analysed repositories that log parameters, metrics,
     autolog, any of those, and set a tracking URI."""
     users = headline_users(study.calls)
-    return table_frame("headline", (with_share({
-        "measure": measure, "definition": definition, "n_using": len(users[measure]),
-        "n_analysed": study.n_analysed}) for measure, definition in HEADLINE.items()))
+    return table_frame(
+        "headline",
+        (
+            with_share(
+                {
+                    "measure": measure,
+                    "definition": definition,
+                    "n_using": len(users[measure]),
+                    "n_analysed": study.n_analysed,
+                }
+            )
+            for measure, definition in HEADLINE.items()
+        ),
+    )
 
 
 def split_keys(calls: pd.DataFrame) -> pd.DataFrame:
@@ -149,17 +185,36 @@ def coverage_distribution(coverage_table: pd.DataFrame) -> pd.DataFrame:
     for value in range(len(ASPECTS) + 1):
         k = int(counts.get(value, 0))
         share, low, high = share_interval(k, n)
-        rows.append({"coverage": value, "n_repos": k, "n_analysed": n, "share": share,
-                     "ci_low": low, "ci_high": high})
+        rows.append(
+            {
+                "coverage": value,
+                "n_repos": k,
+                "n_analysed": n,
+                "share": share,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return table_frame("coverage_distribution", rows)
 
 
 def traceability(coverage_table: pd.DataFrame) -> pd.DataFrame:
     """Share of analysed repositories recording each traceability aspect."""
     n = len(coverage_table)
-    return table_frame("traceability", (with_share({
-        "aspect": aspect, "evidence": evidence, "n_using": int(coverage_table[aspect].sum()),
-        "n_analysed": n}) for aspect, evidence in ASPECTS.items()))
+    return table_frame(
+        "traceability",
+        (
+            with_share(
+                {
+                    "aspect": aspect,
+                    "evidence": evidence,
+                    "n_using": int(coverage_table[aspect].sum()),
+                    "n_analysed": n,
+                }
+            )
+            for aspect, evidence in ASPECTS.items()
+        ),
+    )
 
 
 def cooccurrence(study: Study, usage_table: pd.DataFrame) -> pd.DataFrame:
@@ -168,9 +223,14 @@ def cooccurrence(study: Study, usage_table: pd.DataFrame) -> pd.DataFrame:
     names = [name for name in dimensions(study) if name in set(used)]
     matrix = usage_matrix(usage_table, "dimension", study.analysed, names=names).astype(int)
     both = matrix.T @ matrix
-    return table_frame("cooccurrence", ({"dimension_a": a, "dimension_b": b,
-                                    "n_repos": int(both.loc[a, b])}
-                                   for a in names for b in names))
+    return table_frame(
+        "cooccurrence",
+        (
+            {"dimension_a": a, "dimension_b": b, "n_repos": int(both.loc[a, b])}
+            for a in names
+            for b in names
+        ),
+    )
 
 
 def cooccurrence_matrix(cooccurrence_table: pd.DataFrame) -> pd.DataFrame:
@@ -189,13 +249,25 @@ def top_keys(study: Study) -> pd.DataFrame:
         subset = keys[keys["dimension"] == dimension]
         if subset.empty:
             continue
-        grouped = subset.groupby("key").agg(n_repos=("repo", "nunique"),
-                                            n_calls=("repo", "size")).reset_index()
-        ranked = sorted(grouped.to_dict("records"),
-                        key=lambda row: (-row["n_repos"], -row["n_calls"], row["key"]))
-        rows.extend({"dimension": dimension, "key": row["key"], "n_repos": int(row["n_repos"]),
-                     "n_calls": int(row["n_calls"]), "rank": rank}
-                    for rank, row in enumerate(ranked, start=1))
+        grouped = (
+            subset.groupby("key")
+            .agg(n_repos=("repo", "nunique"), n_calls=("repo", "size"))
+            .reset_index()
+        )
+        ranked = sorted(
+            grouped.to_dict("records"),
+            key=lambda row: (-row["n_repos"], -row["n_calls"], row["key"]),
+        )
+        rows.extend(
+            {
+                "dimension": dimension,
+                "key": row["key"],
+                "n_repos": int(row["n_repos"]),
+                "n_calls": int(row["n_calls"]),
+                "rank": rank,
+            }
+            for rank, row in enumerate(ranked, start=1)
+        )
     return table_frame("top_keys", rows)
 
 
@@ -209,7 +281,8 @@ def adoption_by_year(study: Study) -> pd.DataFrame:
     per_year_total = repos["created_year"].value_counts()
     per_year_analysed = analysed["created_year"].value_counts()
     groups: list[tuple[str, str, set[str]]] = [
-        ("headline", measure, users) for measure, users in headline_users(study.calls).items()]
+        ("headline", measure, users) for measure, users in headline_users(study.calls).items()
+    ]
     by_dimension = study.calls.groupby("dimension")["repo"].agg(set).to_dict()
     groups.sort(key=lambda group: list(HEADLINE).index(group[1]))
     groups += [("dimension", name, by_dimension.get(name, set())) for name in dimensions(study)]
@@ -218,7 +291,16 @@ def adoption_by_year(study: Study) -> pd.DataFrame:
         n = int(per_year_analysed.get(year, 0))
         for level, name, users in groups:
             k = sum(1 for repo in users if year_of.get(repo) == year)
-            rows.append(with_share({"year": year, "level": level, "name": name,
-                                     "n_repos": int(per_year_total.get(year, 0)),
-                                     "n_using": k, "n_analysed": n}))
+            rows.append(
+                with_share(
+                    {
+                        "year": year,
+                        "level": level,
+                        "name": name,
+                        "n_repos": int(per_year_total.get(year, 0)),
+                        "n_using": k,
+                        "n_analysed": n,
+                    }
+                )
+            )
     return table_frame("adoption_by_year", rows)

@@ -1,5 +1,4 @@
-"""Every table of a study, computed once and shared by the report and the export.
-"""
+"""Every table of a study, computed once and shared by the report and the export."""
 
 from __future__ import annotations
 
@@ -53,13 +52,20 @@ def findings(study: Study) -> dict[str, pd.DataFrame]:
     registry_table = registry_use(study, uris)
     names = model_names(study)
     tables = {
-        "locations": found, "repo_locations": per_repo,
-        "location_shares": location_shares(per_repo), "profile": long,
-        "profile_matrix": matrix, "profile_shares": profile_shares(matrix),
-        "profile_combinations": profile_combinations(matrix), "registry_use": registry_table,
-        "registry_summary": registry_summary(registry_table), "model_uris": uris,
-        "model_uri_kinds": model_uri_kinds(uris, study.n_analysed), "model_names": names,
-        "model_naming": model_naming(names), "name_tokens": name_tokens_table(names),
+        "locations": found,
+        "repo_locations": per_repo,
+        "location_shares": location_shares(per_repo),
+        "profile": long,
+        "profile_matrix": matrix,
+        "profile_shares": profile_shares(matrix),
+        "profile_combinations": profile_combinations(matrix),
+        "registry_use": registry_table,
+        "registry_summary": registry_summary(registry_table),
+        "model_uris": uris,
+        "model_uri_kinds": model_uri_kinds(uris, study.n_analysed),
+        "model_names": names,
+        "model_naming": model_naming(names),
+        "name_tokens": name_tokens_table(names),
     }
     return tables
 
@@ -131,24 +137,37 @@ def aggregate(study: Study) -> Aggregates:
     coverage_table = coverage(study)
     requirements = mlflow_requirements(study)
     return Aggregates(
-        study=study, repos=repos_table(study), repo_status=repo_status(study),
-        failures=failures(study), file_status=file_status(study), usage=usage_table,
-        adoption=adoption(study), headline=headline(study), coverage=coverage_table,
+        study=study,
+        repos=repos_table(study),
+        repo_status=repo_status(study),
+        failures=failures(study),
+        file_status=file_status(study),
+        usage=usage_table,
+        adoption=adoption(study),
+        headline=headline(study),
+        coverage=coverage_table,
         coverage_distribution=coverage_distribution(coverage_table),
         traceability=traceability(coverage_table),
-        cooccurrence=cooccurrence(study, usage_table), top_keys=top_keys(study),
-        signals=signal_summary(study, requirements), mlflow_requirements=requirements,
-        mlflow_versions=mlflow_versions(requirements), adoption_by_year=adoption_by_year(study),
-        **findings(study))
+        cooccurrence=cooccurrence(study, usage_table),
+        top_keys=top_keys(study),
+        signals=signal_summary(study, requirements),
+        mlflow_requirements=requirements,
+        mlflow_versions=mlflow_versions(requirements),
+        adoption_by_year=adoption_by_year(study),
+        **findings(study),
+    )
 
 
-def aggregate_study(study_dir: str | Path,
-                    progress: Callable[[str], None] | None = None) -> Aggregates:
+def aggregate_study(
+    study_dir: str | Path, progress: Callable[[str], None] | None = None
+) -> Aggregates:
     """Read a study directory and compute every table."""
     if progress:
         progress(f"reading {study_dir}")
     study = load_study(study_dir)
     if progress:
-        progress(f"{len(study.repos)} repositories ({study.n_analysed} analysed), "
-                 f"{len(study.calls)} calls; aggregating")
+        progress(
+            f"{len(study.repos)} repositories ({study.n_analysed} analysed), "
+            f"{len(study.calls)} calls; aggregating"
+        )
     return aggregate(study)

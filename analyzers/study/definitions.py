@@ -20,8 +20,9 @@ KINDS = ("any", "script", "notebook")
 LOG_PARAMS = frozenset({"mlflow.log_param", "mlflow.log_params", "mlflow.MlflowClient.log_param"})
 
 
-LOG_METRICS = frozenset({"mlflow.log_metric", "mlflow.log_metrics",
-                         "mlflow.MlflowClient.log_metric"})
+LOG_METRICS = frozenset(
+    {"mlflow.log_metric", "mlflow.log_metrics", "mlflow.MlflowClient.log_metric"}
+)
 
 
 SET_TRACKING_URI = frozenset({"mlflow.set_tracking_uri"})
@@ -43,14 +44,18 @@ ASPECTS: dict[str, str] = {
     "metrics": "a metrics call, or autolog",
     "artifacts_models": "an artifacts or models call, or autolog",
     "environment": "an MLproject environment (conda, python_env, docker) or an environment "
-                   "file (requirements, conda, pyproject, Dockerfile, lock file, ...)",
+    "file (requirements, conda, pyproject, Dockerfile, lock file, ...)",
     "data": "a datasets call (log_input, mlflow.data)",
 }
 
 
 ASPECT_LABELS: dict[str, str] = {
-    "code_version": "code version", "parameters": "parameters", "metrics": "metrics",
-    "artifacts_models": "artifacts and models", "environment": "environment", "data": "data",
+    "code_version": "code version",
+    "parameters": "parameters",
+    "metrics": "metrics",
+    "artifacts_models": "artifacts and models",
+    "environment": "environment",
+    "data": "data",
 }
 
 
@@ -62,23 +67,26 @@ ANY_LOCATION = "any-location"
 
 PROFILE_ASPECTS: dict[str, str] = {
     "code_version": "an MLproject file, a git tag set by hand (mlflow.source.git.*, or a tag key "
-                    "naming git, commit or revision), or a source file (.py, .ipynb) logged as "
-                    "an artifact",
+    "naming git, commit or revision), or a source file (.py, .ipynb) logged as "
+    "an artifact",
     "parameters_metrics": "a parameters or metrics call, or autolog",
     "environment": "an MLproject environment (conda, python_env, docker), conda_env / "
-                   "pip_requirements / extra_pip_requirements given to a log_model or "
-                   "save_model, or an environment file (requirements, conda, pyproject, "
-                   "Dockerfile, lock file, ...)",
+    "pip_requirements / extra_pip_requirements given to a log_model or "
+    "save_model, or an environment file (requirements, conda, pyproject, "
+    "Dockerfile, lock file, ...)",
     "dependencies": "mlflow pinned to an exact version (==), and every ML framework the "
-                    "repository declares (scikit-learn, torch, tensorflow, ...) pinned too",
+    "repository declares (scikit-learn, torch, tensorflow, ...) pinned too",
     "data": "log_input or mlflow.data (the datasets dimension), a data file logged as an "
-            "artifact (.csv, .parquet, .json, ...), or DVC",
+    "artifact (.csv, .parquet, .json, ...), or DVC",
 }
 
 
 PROFILE_LABELS: dict[str, str] = {
-    "code_version": "code version", "parameters_metrics": "parameters and metrics",
-    "environment": "environment", "dependencies": "dependencies", "data": "data",
+    "code_version": "code version",
+    "parameters_metrics": "parameters and metrics",
+    "environment": "environment",
+    "dependencies": "dependencies",
+    "data": "data",
 }
 
 
@@ -90,23 +98,36 @@ REGISTRY_MEASURES: dict[str, str] = {
     "register-model": "mlflow.register_model",
     "log-model-registration": "registered_model_name= given to a log_model call",
     "client-registry": "an MlflowClient method on registered models or model versions "
-                       "(create_registered_model, create_model_version, get_latest_versions, "
-                       "transition_model_version_stage, set_registered_model_alias, ...)",
+    "(create_registered_model, create_model_version, get_latest_versions, "
+    "transition_model_version_stage, set_registered_model_alias, ...)",
     "stage-transitions": "MlflowClient.transition_model_version_stage (deprecated since "
-                         "MLflow 2.9)",
+    "MLflow 2.9)",
     "alias-assignments": "MlflowClient.set_registered_model_alias",
     "stages": "the stage lifecycle: a stage transition, a stage literal or a stage model URI "
-              "(models:/NAME/Production)",
+    "(models:/NAME/Production)",
     "aliases": "the alias lifecycle: an alias set, read or deleted, an alias literal or an alias "
-               "model URI (models:/NAME@champion)",
+    "model URI (models:/NAME@champion)",
     "stages-only": "stages and no aliases",
     "aliases-only": "aliases and no stages",
     "stages-and-aliases": "both stages and aliases",
 }
 
 
-ECOSYSTEM_TOOLS = ("dvc", "hydra", "cml", "github-actions", "optuna", "wandb", "neptune",
-                   "comet", "tensorboard", "uv", "poetry", "conda", "docker")
+ECOSYSTEM_TOOLS = (
+    "dvc",
+    "hydra",
+    "cml",
+    "github-actions",
+    "optuna",
+    "wandb",
+    "neptune",
+    "comet",
+    "tensorboard",
+    "uv",
+    "poetry",
+    "conda",
+    "docker",
+)
 
 
 HISTORY_MLFLOW = "mlflow"  # history.csv's pseudo-dimension: any MLflow call or requirement
@@ -114,8 +135,10 @@ HISTORY_MLFLOW = "mlflow"  # history.csv's pseudo-dimension: any MLflow call or 
 
 # MLflow practices compared between a tool's users and the other analysed repositories.
 PRACTICES: dict[str, str] = {
-    **{aspect: f"records its {ASPECT_LABELS[aspect]} (coverage: {evidence})"
-       for aspect, evidence in ASPECTS.items()},
+    **{
+        aspect: f"records its {ASPECT_LABELS[aspect]} (coverage: {evidence})"
+        for aspect, evidence in ASPECTS.items()
+    },
     "log-input": "calls mlflow.log_input or MlflowClient.log_inputs (datasets as run inputs)",
     "autolog": HEADLINE["autolog"],
     "set-tracking-uri": HEADLINE["set-tracking-uri"],

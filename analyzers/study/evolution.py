@@ -42,21 +42,38 @@ def ecosystem_tools(inputs: EvolutionInputs, n_analysed: int) -> pd.DataFrame:
     rows = []
     for tool in tools:
         mine = eco[eco["tool"] == tool]
-        rows.append(with_share({"tool": tool, "evidence": "any",
-                                 "n_using": mine["repo"].nunique(), "n_analysed": n_analysed}))
+        rows.append(
+            with_share(
+                {
+                    "tool": tool,
+                    "evidence": "any",
+                    "n_using": mine["repo"].nunique(),
+                    "n_analysed": n_analysed,
+                }
+            )
+        )
         by_evidence = mine.groupby("evidence")["repo"].nunique()
         for evidence in sorted(by_evidence.index, key=lambda e: (-by_evidence[e], e)):
-            rows.append(with_share({"tool": tool, "evidence": evidence,
-                                     "n_using": int(by_evidence[evidence]),
-                                     "n_analysed": n_analysed}))
+            rows.append(
+                with_share(
+                    {
+                        "tool": tool,
+                        "evidence": evidence,
+                        "n_using": int(by_evidence[evidence]),
+                        "n_analysed": n_analysed,
+                    }
+                )
+            )
     return typed_frame("ecosystem_tools", rows)
 
 
 def practice_users(aggregates: Aggregates) -> dict[str, set[str]]:
     """For each practice of `PRACTICES`, the analysed repositories that have it."""
     coverage_table = aggregates.coverage
-    users = {aspect: set(coverage_table.loc[coverage_table[aspect].astype(bool), "repo"])
-             for aspect in ASPECTS}
+    users = {
+        aspect: set(coverage_table.loc[coverage_table[aspect].astype(bool), "repo"])
+        for aspect in ASPECTS
+    }
     calls = aggregates.study.calls
     headline = headline_users(calls)
     users["log-input"] = set(calls.loc[calls["api"].isin(LOG_INPUT), "repo"])
@@ -85,11 +102,23 @@ def ecosystem_coadoption(inputs: EvolutionInputs, aggregates: Aggregates) -> pd.
             k_other = len(others & users[practice])
             share_tool, low_tool, high_tool = share_interval(k_tool, len(with_tool))
             share_other, low_other, high_other = share_interval(k_other, len(others))
-            rows.append({"tool": tool, "practice": practice, "n_tool": len(with_tool),
-                         "k_tool": k_tool, "share_tool": share_tool, "ci_low_tool": low_tool,
-                         "ci_high_tool": high_tool, "n_other": len(others), "k_other": k_other,
-                         "share_other": share_other, "ci_low_other": low_other,
-                         "ci_high_other": high_other, "difference": share_tool - share_other})
+            rows.append(
+                {
+                    "tool": tool,
+                    "practice": practice,
+                    "n_tool": len(with_tool),
+                    "k_tool": k_tool,
+                    "share_tool": share_tool,
+                    "ci_low_tool": low_tool,
+                    "ci_high_tool": high_tool,
+                    "n_other": len(others),
+                    "k_other": k_other,
+                    "share_other": share_other,
+                    "ci_low_other": low_other,
+                    "ci_high_other": high_other,
+                    "difference": share_tool - share_other,
+                }
+            )
     return typed_frame("ecosystem_coadoption", rows)
 
 
@@ -130,8 +159,9 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
         mine = ordered[ordered["dimension"] == dimension]
         timeline: dict[str, list[tuple[str, bool]]] = {}
         for event in mine.itertuples():
-            timeline.setdefault(event.repo, []).append((_month(event.event_date),
-                                                        event.event == "added"))
+            timeline.setdefault(event.repo, []).append(
+                (_month(event.event_date), event.event == "added")
+            )
         for month in months:
             using = 0
             for changes in timeline.values():
@@ -141,9 +171,18 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
                         break
                     state = present
                 using += state
-            rows.append(with_share({"month": month, "dimension": dimension, "n_using": using,
-                                     "n_existing": sum(start <= month for start in starts),
-                                     "n_repos": n_repos}, n="n_repos"))
+            rows.append(
+                with_share(
+                    {
+                        "month": month,
+                        "dimension": dimension,
+                        "n_using": using,
+                        "n_existing": sum(start <= month for start in starts),
+                        "n_repos": n_repos,
+                    },
+                    n="n_repos",
+                )
+            )
     return typed_frame("adoption_curve", rows)
 
 
@@ -163,13 +202,18 @@ def time_to_adoption(inputs: EvolutionInputs) -> pd.DataFrame:
     rows = []
     for row in summary.to_dict("records"):
         created = inputs.created_at.get(row["repo"], "")
-        rows.append({
-            "repo": row["repo"], "created_at": created, "oldest_date": row["oldest_date"],
-            "first_mlflow_commit": row["first_mlflow_commit"],
-            "first_mlflow_date": row["first_mlflow_date"],
-            "days_from_creation": _days(row["first_mlflow_date"], created),
-            "days_from_first_commit": _days(row["first_mlflow_date"], row["oldest_date"]),
-            "truncated": str(row["truncated"]).lower() == "true"})
+        rows.append(
+            {
+                "repo": row["repo"],
+                "created_at": created,
+                "oldest_date": row["oldest_date"],
+                "first_mlflow_commit": row["first_mlflow_commit"],
+                "first_mlflow_date": row["first_mlflow_date"],
+                "days_from_creation": _days(row["first_mlflow_date"], created),
+                "days_from_first_commit": _days(row["first_mlflow_date"], row["oldest_date"]),
+                "truncated": str(row["truncated"]).lower() == "true",
+            }
+        )
     return typed_frame("time_to_adoption", rows)
 
 
@@ -187,15 +231,27 @@ def dimension_lifecycle(inputs: EvolutionInputs) -> pd.DataFrame:
         adopted = mine["repo"].nunique()
         removed = mine.loc[mine["removed_commit"] != "", "repo"].nunique()
         at_head = mine.loc[mine["present_at_head"].str.lower() == "true", "repo"].nunique()
-        delays = [_days(date, first_mlflow.get(repo, "")) for repo, date
-                  in zip(mine["repo"], mine["first_date"], strict=True)]
+        delays = [
+            _days(date, first_mlflow.get(repo, ""))
+            for repo, date in zip(mine["repo"], mine["first_date"], strict=True)
+        ]
         delays = [delay for delay in delays if not math.isnan(delay)]
         share, low, high = share_interval(removed, adopted)
-        rows.append({"dimension": dimension, "n_repos": len(summary), "n_adopted": adopted,
-                     "n_removed": removed, "n_at_head": at_head, "share_removed": share,
-                     "ci_low": low, "ci_high": high,
-                     "median_days_after_mlflow": float(pd.Series(delays).median())
-                     if delays else math.nan})
+        rows.append(
+            {
+                "dimension": dimension,
+                "n_repos": len(summary),
+                "n_adopted": adopted,
+                "n_removed": removed,
+                "n_at_head": at_head,
+                "share_removed": share,
+                "ci_low": low,
+                "ci_high": high,
+                "median_days_after_mlflow": float(pd.Series(delays).median())
+                if delays
+                else math.nan,
+            }
+        )
     return typed_frame("dimension_lifecycle", rows)
 
 
@@ -210,10 +266,13 @@ class Evolution:
 def evolution_tables(aggregates: Aggregates) -> Evolution:
     """Every table of `EVOLUTION_COLUMNS` for a study (empty ones where an input is absent)."""
     inputs = load_evolution_inputs(aggregates.study)
-    return Evolution(inputs, {
-        "ecosystem_tools": ecosystem_tools(inputs, aggregates.n_analysed),
-        "ecosystem_coadoption": ecosystem_coadoption(inputs, aggregates),
-        "adoption_curve": adoption_curve(inputs),
-        "time_to_adoption": time_to_adoption(inputs),
-        "dimension_lifecycle": dimension_lifecycle(inputs),
-    })
+    return Evolution(
+        inputs,
+        {
+            "ecosystem_tools": ecosystem_tools(inputs, aggregates.n_analysed),
+            "ecosystem_coadoption": ecosystem_coadoption(inputs, aggregates),
+            "adoption_curve": adoption_curve(inputs),
+            "time_to_adoption": time_to_adoption(inputs),
+            "dimension_lifecycle": dimension_lifecycle(inputs),
+        },
+    )

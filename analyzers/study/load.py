@@ -85,8 +85,9 @@ class Study:
 
 def read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     if not path.is_file():
-        raise StudyError(f"{path}: file not found (a study directory holds "
-                         f"{', '.join(STUDY_FILES)})")
+        raise StudyError(
+            f"{path}: file not found (a study directory holds {', '.join(STUDY_FILES)})"
+        )
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle), None)
@@ -99,8 +100,14 @@ def read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
         raise StudyError(f"{path}: missing column(s) {', '.join(missing)}")
     try:
         # Every cell as text, and an empty cell as "": a key named "NA" is a key, not a gap.
-        frame = pd.read_csv(path, usecols=list(columns), dtype=str, keep_default_na=False,
-                            na_filter=False, encoding="utf-8")
+        frame = pd.read_csv(
+            path,
+            usecols=list(columns),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8",
+        )
     except (ValueError, OSError, UnicodeDecodeError) as error:
         raise StudyError(f"{path}: cannot be parsed: {error}") from error
     for column in columns:  # cells neutralised against spreadsheet formulas, back to data
@@ -112,8 +119,9 @@ def read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
 
 def _read_provenance(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise StudyError(f"{path}: file not found (the pipeline writes the study's provenance "
-                         "there)")
+        raise StudyError(
+            f"{path}: file not found (the pipeline writes the study's provenance there)"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -130,14 +138,23 @@ def find_dataset(root: Path, provenance: Mapping[str, Any]) -> Path:
     declared = str(provenance.get("dataset") or "")
     if declared:
         path = Path(declared)
-        candidates += [path] if path.is_absolute() else [
-            Path.cwd() / path, root / path, *(parent / path for parent in root.resolve().parents)]
+        candidates += (
+            [path]
+            if path.is_absolute()
+            else [
+                Path.cwd() / path,
+                root / path,
+                *(parent / path for parent in root.resolve().parents),
+            ]
+        )
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise StudyError(f"{root / 'dataset.csv'}: file not found"
-                     + (f", nor study.json's dataset {declared}" if declared else "")
-                     + f" (a study directory holds {', '.join(STUDY_FILES)})")
+    raise StudyError(
+        f"{root / 'dataset.csv'}: file not found"
+        + (f", nor study.json's dataset {declared}" if declared else "")
+        + f" (a study directory holds {', '.join(STUDY_FILES)})"
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -150,23 +167,27 @@ def file_sha256(path: Path) -> str:
 
 def _repo_table(dataset: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     dataset = dataset.drop_duplicates("full_name").rename(
-        columns={"full_name": "repo", "commit": "pinned_commit"})
+        columns={"full_name": "repo", "commit": "pinned_commit"}
+    )
     # A repository listed twice in repos.csv was retried: its last outcome stands.
     outcomes = outcomes.drop_duplicates("repo", keep="last")
     created = pd.to_datetime(dataset["created_at"], errors="coerce", utc=True, format="ISO8601")
     dataset = dataset.assign(created_year=created.dt.year.astype("Int64"))
     merged = dataset[["repo", "pinned_commit", "created_year"]].merge(
-        outcomes, on="repo", how="outer", sort=False, indicator=True)
+        outcomes, on="repo", how="outer", sort=False, indicator=True
+    )
     commit = merged["commit"].fillna("").astype(str)
     status = merged["status"].fillna("").astype(str)
-    repos = pd.DataFrame({
-        "repo": merged["repo"].astype(str),
-        "commit": commit.mask(commit == "", merged["pinned_commit"].fillna("").astype(str)),
-        "status": status.mask(status == "", NOT_ATTEMPTED),
-        "detail": merged["detail"].fillna("").astype(str),
-        "in_dataset": (merged["_merge"] != "right_only").astype(bool),
-        "created_year": merged["created_year"].astype("Int64"),
-    })
+    repos = pd.DataFrame(
+        {
+            "repo": merged["repo"].astype(str),
+            "commit": commit.mask(commit == "", merged["pinned_commit"].fillna("").astype(str)),
+            "status": status.mask(status == "", NOT_ATTEMPTED),
+            "detail": merged["detail"].fillna("").astype(str),
+            "in_dataset": (merged["_merge"] != "right_only").astype(bool),
+            "created_year": merged["created_year"].astype("Int64"),
+        }
+    )
     repos["analysed"] = repos["status"] == ANALYZED
     return repos.sort_values("repo", kind="stable").reset_index(drop=True)
 
@@ -186,13 +207,27 @@ def load_study(study_dir: str | Path) -> Study:
     table = _repo_table(dataset, repos)
     analysed = set(table.loc[table["analysed"], "repo"])
     calls = calls[calls["repo"].isin(analysed)].reset_index(drop=True)
-    calls["kind"] = calls["path"].str.lower().str.endswith(".ipynb").map(
-        {True: "notebook", False: "script"}).astype(str)
+    calls["kind"] = (
+        calls["path"]
+        .str.lower()
+        .str.endswith(".ipynb")
+        .map({True: "notebook", False: "script"})
+        .astype(str)
+    )
     signals = _redact_signals(signals[signals["repo"].isin(analysed)].reset_index(drop=True))
     facts, has_facts = _read_facts(root, analysed)
-    return Study(root=root, provenance=provenance, dataset_path=dataset_path,
-                 dataset_sha256=file_sha256(dataset_path), repos=table, files=files,
-                 calls=calls, signals=signals, facts=facts, has_facts=has_facts)
+    return Study(
+        root=root,
+        provenance=provenance,
+        dataset_path=dataset_path,
+        dataset_sha256=file_sha256(dataset_path),
+        repos=table,
+        files=files,
+        calls=calls,
+        signals=signals,
+        facts=facts,
+        has_facts=has_facts,
+    )
 
 
 FACTS_COLUMNS = ("repo", "path", "cell", "line", "fact", "value", "source")
@@ -223,16 +258,33 @@ def _redact_signals(signals: pd.DataFrame) -> pd.DataFrame:
 ECOSYSTEM_INPUT_COLUMNS = ("repo", "path", "tool", "evidence")
 
 
-HISTORY_INPUT_COLUMNS = ("repo", "dimension", "first_commit", "first_date", "removed_commit",
-                         "removed_date", "present_at_head")
+HISTORY_INPUT_COLUMNS = (
+    "repo",
+    "dimension",
+    "first_commit",
+    "first_date",
+    "removed_commit",
+    "removed_date",
+    "present_at_head",
+)
 
 
 EVENTS_INPUT_COLUMNS = ("repo", "dimension", "event", "event_commit", "event_date")
 
 
-SUMMARY_INPUT_COLUMNS = ("repo", "status", "commits_analysed", "truncated", "oldest_date",
-                         "head_date", "first_mlflow_commit", "first_mlflow_date",
-                         "blobs_parsed", "blobs_skipped", "cache_hits")
+SUMMARY_INPUT_COLUMNS = (
+    "repo",
+    "status",
+    "commits_analysed",
+    "truncated",
+    "oldest_date",
+    "head_date",
+    "first_mlflow_commit",
+    "first_mlflow_date",
+    "blobs_parsed",
+    "blobs_skipped",
+    "cache_hits",
+)
 
 
 @dataclass(frozen=True)
@@ -249,8 +301,9 @@ class EvolutionInputs:
     has_history: bool
 
 
-def _optional_table(path: Path, columns: Sequence[str], analysed: set[str]
-                    ) -> tuple[pd.DataFrame, bool]:
+def _optional_table(
+    path: Path, columns: Sequence[str], analysed: set[str]
+) -> tuple[pd.DataFrame, bool]:
     if not path.is_file():
         return pd.DataFrame({column: pd.Series(dtype=str) for column in columns}), False
     frame = read_table(path, columns)
@@ -260,17 +313,17 @@ def _optional_table(path: Path, columns: Sequence[str], analysed: set[str]
 def load_evolution_inputs(study: Study) -> EvolutionInputs:
     """ecosystem.csv and the history tables of `study`, when it has them."""
     analysed = set(study.analysed)
-    ecosystem, has_ecosystem = _optional_table(study.root / "ecosystem.csv",
-                                               ECOSYSTEM_INPUT_COLUMNS, analysed)
-    summary, has_history = _optional_table(study.root / "history_summary.csv",
-                                           SUMMARY_INPUT_COLUMNS, analysed)
+    ecosystem, has_ecosystem = _optional_table(
+        study.root / "ecosystem.csv", ECOSYSTEM_INPUT_COLUMNS, analysed
+    )
+    summary, has_history = _optional_table(
+        study.root / "history_summary.csv", SUMMARY_INPUT_COLUMNS, analysed
+    )
     history, _ = _optional_table(study.root / "history.csv", HISTORY_INPUT_COLUMNS, analysed)
-    events, _ = _optional_table(study.root / "history_events.csv", EVENTS_INPUT_COLUMNS,
-                                analysed)
+    events, _ = _optional_table(study.root / "history_events.csv", EVENTS_INPUT_COLUMNS, analysed)
     walked = set(summary.loc[summary["status"] == "walked", "repo"])
     history = history[history["repo"].isin(walked)].reset_index(drop=True)
     events = events[events["repo"].isin(walked)].reset_index(drop=True)
     dataset = read_table(study.dataset_path, ("full_name", "created_at"))
     created = dict(zip(dataset["full_name"], dataset["created_at"], strict=True))
-    return EvolutionInputs(ecosystem, history, events, summary, created, has_ecosystem,
-                           has_history)
+    return EvolutionInputs(ecosystem, history, events, summary, created, has_ecosystem, has_history)

@@ -30,31 +30,32 @@ PLACEHOLDER = "{…}"  # a non-literal part of an f-string or a concatenation
 # Classes in reading order: from "on this machine" to "somewhere else" to "cannot tell".
 LOCATION_CLASSES: dict[str, str] = {
     "local-file": "a local file store: a path (mlruns, ./mlruns, /data/mlruns, C:\\mlruns) or a "
-                  "file: URI",
+    "file: URI",
     "local-database": "a SQLite database file (sqlite:)",
     "remote-database": "a database server reached through SQLAlchemy: postgresql, postgres, "
-                       "mysql, mssql or oracle, with or without +driver, whatever the host",
+    "mysql, mssql or oracle, with or without +driver, whatever the host",
     "server-localhost": "a tracking server on this machine: http(s) to localhost (or "
-                        "*.localhost), 127.x.x.x, 0.0.0.0, [::1] or host.docker.internal",
+    "*.localhost), 127.x.x.x, 0.0.0.0, [::1] or host.docker.internal",
     "server-remote": "a tracking server on another host, named literally (including private "
-                     "addresses and docker-compose service names)",
+    "addresses and docker-compose service names)",
     "server-unknown-host": "a tracking server whose host is not a literal (an f-string or "
-                           "concatenation part)",
+    "concatenation part)",
     "databricks": "Databricks: databricks, databricks-uc, databricks://PROFILE",
     "environment": "read from an environment variable or a CI secret (env:NAME, ${NAME}, "
-                   "${{ secrets.NAME }})",
+    "${{ secrets.NAME }})",
     "unknown": "not a literal the analyzer can follow (empty), or a scheme MLflow does not "
-               "store runs in",
+    "store runs in",
 }
 DEFAULT_LOCAL = "default-local"
-DEFAULT_LOCAL_DEFINITION = ("calls MLflow but sets no location: runs go to the default local "
-                            "file store ./mlruns (or wherever MLFLOW_TRACKING_URI points at run "
-                            "time)")
+DEFAULT_LOCAL_DEFINITION = (
+    "calls MLflow but sets no location: runs go to the default local "
+    "file store ./mlruns (or wherever MLFLOW_TRACKING_URI points at run "
+    "time)"
+)
 
 DATABASE_SCHEMES = frozenset({"postgresql", "postgres", "mysql", "mssql", "oracle"})
 DATABRICKS_SCHEMES = frozenset({"databricks", "databricks-uc"})
-LOCAL_HOSTS = frozenset({"localhost", "0.0.0.0", "::1", "0:0:0:0:0:0:0:1",
-                         "host.docker.internal"})
+LOCAL_HOSTS = frozenset({"localhost", "0.0.0.0", "::1", "0:0:0:0:0:0:0:1", "host.docker.internal"})
 
 # A whole value that names a variable rather than a location.
 _ENVIRONMENT = re.compile(
@@ -63,11 +64,17 @@ _ENVIRONMENT = re.compile(
       | \$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?-][^}]*)?\}                 # ${NAME}, ${NAME:-x}
       | \$[A-Za-z_][A-Za-z0-9_]*                 # $NAME
       | %[A-Za-z_][A-Za-z0-9_]*%                 # %NAME% (Windows)
-    """, re.VERBOSE)
+    """,
+    re.VERBOSE,
+)
 # Variables inside a larger value: not literal, so they read as a placeholder.
-_EMBEDDED_VARIABLE = re.compile(r"\$\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*"
-                                r"|\{\{[^}]*\}\}")
+_EMBEDDED_VARIABLE = re.compile(
+    r"\$\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*"
+    r"|\{\{[^}]*\}\}"
+)
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
 # `scheme://userinfo@`: userinfo is `user:password` (the password may hold unescaped `/` or
 # `@`: it runs to the last `@` before a query) or a bare `user`/token.
 def classify_location(value: str) -> str:
@@ -88,7 +95,7 @@ def classify_location(value: str) -> str:
     if scheme_match is None or len(scheme_match[1]) == 1:  # no scheme, or a drive letter
         return "unknown" if "://" in text else "local-file"
     scheme = scheme_match[1].lower()
-    rest = text[scheme_match.end():]
+    rest = text[scheme_match.end() :]
     if scheme == "uc":
         return classify_location(rest)
     if scheme == "file":
@@ -137,14 +144,24 @@ def config_source(path: str) -> str:
     return name
 
 
-__all__ = ["DEFAULT_LOCAL", "DEFAULT_LOCAL_DEFINITION", "LOCATION_CLASSES", "PLACEHOLDER",
-           "REDACTED", "classify_location", "config_source", "redact_uri"]
+__all__ = [
+    "DEFAULT_LOCAL",
+    "DEFAULT_LOCAL_DEFINITION",
+    "LOCATION_CLASSES",
+    "PLACEHOLDER",
+    "REDACTED",
+    "classify_location",
+    "config_source",
+    "redact_uri",
+]
 
 LOCATION_SETTINGS = ("tracking-uri", "registry-uri")
 
 
-SET_URI_APIS = {"mlflow.set_tracking_uri": "tracking-uri",
-                "mlflow.set_registry_uri": "registry-uri"}
+SET_URI_APIS = {
+    "mlflow.set_tracking_uri": "tracking-uri",
+    "mlflow.set_registry_uri": "registry-uri",
+}
 
 
 LOCATION_VIEWS = (("any", "classes"), ("tracking-uri", "tracking"), ("registry-uri", "registry"))
@@ -156,29 +173,78 @@ def locations(study: Study) -> pd.DataFrame:
     set_tracking_uri / set_registry_uri call of a repository facts.csv has no such value for."""
     rows: list[dict[str, Any]] = []
 
-    def add(repo: str, path: str, cell: object, line: object, setting: str, origin: str,
-            source: str, value: str) -> None:
+    def add(
+        repo: str,
+        path: str,
+        cell: object,
+        line: object,
+        setting: str,
+        origin: str,
+        source: str,
+        value: str,
+    ) -> None:
         value = redact_uri(value)
-        rows.append({"repo": repo, "path": path, "cell": as_number(cell), "line": as_number(line),
-                     "setting": setting, "origin": origin, "source": source, "value": value,
-                     "location": classify_location(value)})
+        rows.append(
+            {
+                "repo": repo,
+                "path": path,
+                "cell": as_number(cell),
+                "line": as_number(line),
+                "setting": setting,
+                "origin": origin,
+                "source": source,
+                "value": value,
+                "location": classify_location(value),
+            }
+        )
 
     facts = study.facts[study.facts["fact"].isin(LOCATION_SETTINGS)]
     for fact in facts.to_dict("records"):
-        add(fact["repo"], fact["path"], fact["cell"], fact["line"], fact["fact"], "code",
-            fact["source"], fact["value"])
+        add(
+            fact["repo"],
+            fact["path"],
+            fact["cell"],
+            fact["line"],
+            fact["fact"],
+            "code",
+            fact["source"],
+            fact["value"],
+        )
     signals = study.signals[study.signals["signal"].isin(LOCATION_SETTINGS)]
     for signal in signals.to_dict("records"):
-        add(signal["repo"], signal["path"], "", "", signal["signal"], "configuration",
-            config_source(signal["path"]), signal["value"])
+        add(
+            signal["repo"],
+            signal["path"],
+            "",
+            "",
+            signal["signal"],
+            "configuration",
+            config_source(signal["path"]),
+            signal["value"],
+        )
     covered = set(zip(facts["repo"], facts["source"], strict=True))
     calls = study.calls[study.calls["api"].isin(list(SET_URI_APIS))]
     for call in calls.to_dict("records"):
         if (call["repo"], call["api"]) not in covered:
-            add(call["repo"], call["path"], "", "", SET_URI_APIS[call["api"]], "code",
-                call["api"], "")
-    rows.sort(key=lambda row: (*position_key(row), row["setting"], row["origin"], row["source"],
-                               row["value"]))
+            add(
+                call["repo"],
+                call["path"],
+                "",
+                "",
+                SET_URI_APIS[call["api"]],
+                "code",
+                call["api"],
+                "",
+            )
+    rows.sort(
+        key=lambda row: (
+            *position_key(row),
+            row["setting"],
+            row["origin"],
+            row["source"],
+            row["value"],
+        )
+    )
     return as_int(table_frame("locations", rows), "cell", "line")
 
 
@@ -187,8 +253,12 @@ def repo_locations(study: Study, locations_table: pd.DataFrame) -> pd.DataFrame:
     order = list(LOCATION_CLASSES)
     found: dict[str, dict[str, set[str]]] = {}
     counts: dict[str, int] = {}
-    for repo, setting, location in zip(locations_table["repo"], locations_table["setting"],
-                                       locations_table["location"], strict=True):
+    for repo, setting, location in zip(
+        locations_table["repo"],
+        locations_table["setting"],
+        locations_table["location"],
+        strict=True,
+    ):
         found.setdefault(repo, {}).setdefault(setting, set()).add(location)
         counts[repo] = counts.get(repo, 0) + 1
     users = set(study.calls["repo"])
@@ -196,10 +266,16 @@ def repo_locations(study: Study, locations_table: pd.DataFrame) -> pd.DataFrame:
     for repo in study.analysed:
         settings = found.get(repo, {})
         every = joined(set().union(*settings.values()), order)
-        rows.append({"repo": repo, "uses_mlflow": repo in users, "n_locations": counts.get(repo, 0),
-                     "tracking": joined(settings.get("tracking-uri", ()), order),
-                     "registry": joined(settings.get("registry-uri", ()), order),
-                     "classes": every or (DEFAULT_LOCAL if repo in users else "")})
+        rows.append(
+            {
+                "repo": repo,
+                "uses_mlflow": repo in users,
+                "n_locations": counts.get(repo, 0),
+                "tracking": joined(settings.get("tracking-uri", ()), order),
+                "registry": joined(settings.get("registry-uri", ()), order),
+                "classes": every or (DEFAULT_LOCAL if repo in users else ""),
+            }
+        )
     return table_frame("repo_locations", rows)
 
 
@@ -210,14 +286,39 @@ def location_shares(repo_table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for setting, column in LOCATION_VIEWS:
         sets = [set(value.split(";")) - {"", DEFAULT_LOCAL} for value in repo_table[column]]
-        entries = [(ANY_LOCATION, "at least one location, of any class",
-                    sum(1 for classes in sets if classes))]
-        entries += [(name, definition, sum(1 for classes in sets if name in classes))
-                    for name, definition in LOCATION_CLASSES.items()]
+        entries = [
+            (
+                ANY_LOCATION,
+                "at least one location, of any class",
+                sum(1 for classes in sets if classes),
+            )
+        ]
+        entries += [
+            (name, definition, sum(1 for classes in sets if name in classes))
+            for name, definition in LOCATION_CLASSES.items()
+        ]
         if setting != "registry-uri":
-            entries.append((DEFAULT_LOCAL, DEFAULT_LOCAL_DEFINITION, sum(
-                1 for classes, uses in zip(sets, repo_table["uses_mlflow"], strict=True)
-                if uses and not classes)))
-        rows += [with_share({"setting": setting, "location": name, "definition": definition,
-                              "n_using": k, "n_analysed": n}) for name, definition, k in entries]
+            entries.append(
+                (
+                    DEFAULT_LOCAL,
+                    DEFAULT_LOCAL_DEFINITION,
+                    sum(
+                        1
+                        for classes, uses in zip(sets, repo_table["uses_mlflow"], strict=True)
+                        if uses and not classes
+                    ),
+                )
+            )
+        rows += [
+            with_share(
+                {
+                    "setting": setting,
+                    "location": name,
+                    "definition": definition,
+                    "n_using": k,
+                    "n_analysed": n,
+                }
+            )
+            for name, definition, k in entries
+        ]
     return table_frame("location_shares", rows)

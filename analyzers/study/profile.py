@@ -1,5 +1,4 @@
-"""A traceability profile per analysed repository: five aspects, each with its evidence.
-"""
+"""A traceability profile per analysed repository: five aspects, each with its evidence."""
 
 from __future__ import annotations
 
@@ -18,9 +17,26 @@ from analyzers.study.stats import table_frame, with_share
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
-DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".jsonl", ".ndjson", ".feather",
-                 ".arrow", ".h5", ".hdf5", ".npz", ".npy", ".avro", ".orc", ".xlsx", ".xls",
-                 ".tfrecord", ".tfrecords")
+DATA_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".parquet",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".feather",
+    ".arrow",
+    ".h5",
+    ".hdf5",
+    ".npz",
+    ".npy",
+    ".avro",
+    ".orc",
+    ".xlsx",
+    ".xls",
+    ".tfrecord",
+    ".tfrecords",
+)
 
 
 COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")
@@ -88,10 +104,13 @@ def _profile_evidence(study: Study) -> dict[str, dict[str, tuple[bool, list[str]
     for row in signalled("dvc"):
         note("data", row["repo"], f"DVC [{row['path']}]")
 
-    evidence = {aspect: {repo: (True, found) for repo, found in by_repo.items()}
-                for aspect, by_repo in items.items()}
-    evidence["dependencies"] = {repo: (deps.recorded, deps.evidence)
-                                for repo, deps in dependency_evidence(study).items()}
+    evidence = {
+        aspect: {repo: (True, found) for repo, found in by_repo.items()}
+        for aspect, by_repo in items.items()
+    }
+    evidence["dependencies"] = {
+        repo: (deps.recorded, deps.evidence) for repo, deps in dependency_evidence(study).items()
+    }
     return evidence
 
 
@@ -103,22 +122,28 @@ def profile(study: Study) -> pd.DataFrame:
     for repo in study.analysed:
         for aspect in PROFILE_ASPECTS:
             recorded, found = evidence[aspect].get(repo, (False, []))
-            rows.append({"repo": repo, "aspect": aspect, "recorded": recorded,
-                         "evidence": "; ".join(found)})
+            rows.append(
+                {"repo": repo, "aspect": aspect, "recorded": recorded, "evidence": "; ".join(found)}
+            )
     return table_frame("profile", rows)
 
 
 def profile_matrix(study: Study, profile_table: pd.DataFrame) -> pd.DataFrame:
     """Wide: one row per analysed repository, one boolean column per aspect, the count, what
     is missing, and the versions it pins."""
-    recorded = {(repo, aspect): flag for repo, aspect, flag in zip(
-        profile_table["repo"], profile_table["aspect"], profile_table["recorded"], strict=True)}
+    recorded = {
+        (repo, aspect): flag
+        for repo, aspect, flag in zip(
+            profile_table["repo"], profile_table["aspect"], profile_table["recorded"], strict=True
+        )
+    }
     dependencies = dependency_evidence(study)
     rows = []
     for repo in study.analysed:
         row: dict[str, Any] = {"repo": repo}
-        row.update({aspect: bool(recorded.get((repo, aspect), False))
-                    for aspect in PROFILE_ASPECTS})
+        row.update(
+            {aspect: bool(recorded.get((repo, aspect), False)) for aspect in PROFILE_ASPECTS}
+        )
         row["n_aspects"] = sum(row[aspect] for aspect in PROFILE_ASPECTS)
         row["fully_traceable"] = row["n_aspects"] == len(PROFILE_ASPECTS)
         row["missing"] = ";".join(aspect for aspect in PROFILE_ASPECTS if not row[aspect])
@@ -134,13 +159,32 @@ def profile_shares(matrix: pd.DataFrame) -> pd.DataFrame:
     n = len(matrix)
     counts = {aspect: int(matrix[aspect].sum()) for aspect in PROFILE_ASPECTS}
     worst = max((n - k for k in counts.values()), default=0)
-    rows = [with_share({"aspect": aspect, "definition": PROFILE_ASPECTS[aspect],
-                         "n_using": k, "n_missing": n - k, "n_analysed": n})
-            | {"most_missing": worst > 0 and n - k == worst} for aspect, k in counts.items()]
+    rows = [
+        with_share(
+            {
+                "aspect": aspect,
+                "definition": PROFILE_ASPECTS[aspect],
+                "n_using": k,
+                "n_missing": n - k,
+                "n_analysed": n,
+            }
+        )
+        | {"most_missing": worst > 0 and n - k == worst}
+        for aspect, k in counts.items()
+    ]
     k = int(matrix["fully_traceable"].sum())
-    rows.append(with_share({"aspect": FULLY_TRACEABLE, "definition": "all five aspects",
-                             "n_using": k, "n_missing": n - k, "n_analysed": n})
-                | {"most_missing": False})
+    rows.append(
+        with_share(
+            {
+                "aspect": FULLY_TRACEABLE,
+                "definition": "all five aspects",
+                "n_using": k,
+                "n_missing": n - k,
+                "n_analysed": n,
+            }
+        )
+        | {"most_missing": False}
+    )
     return table_frame("profile_shares", rows)
 
 
@@ -155,10 +199,23 @@ def profile_combinations(matrix: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for flags, k in counts.items():
         chosen = [aspect for aspect, flag in zip(PROFILE_ASPECTS, flags, strict=True) if flag]
-        rows.append(with_share({"combination": "+".join(chosen) or "none",
-                                 **dict(zip(PROFILE_ASPECTS, flags, strict=True)),
-                                 "n_aspects": len(chosen), "n_repos": k, "n_analysed": n},
-                                k="n_repos"))
-    rows.sort(key=lambda row: (-row["n_repos"], -row["n_aspects"],
-                               [not row[aspect] for aspect in PROFILE_ASPECTS]))
+        rows.append(
+            with_share(
+                {
+                    "combination": "+".join(chosen) or "none",
+                    **dict(zip(PROFILE_ASPECTS, flags, strict=True)),
+                    "n_aspects": len(chosen),
+                    "n_repos": k,
+                    "n_analysed": n,
+                },
+                k="n_repos",
+            )
+        )
+    rows.sort(
+        key=lambda row: (
+            -row["n_repos"],
+            -row["n_aspects"],
+            [not row[aspect] for aspect in PROFILE_ASPECTS],
+        )
+    )
     return table_frame("profile_combinations", rows)

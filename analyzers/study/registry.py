@@ -28,8 +28,10 @@ from analyzers.study.versioning import (
 
 # Registered models and their versions (the registry dimension also holds webhooks, MCP
 # servers and skills, which are no model versioning).
-_MODEL_REGISTRY_API = re.compile(r"registered_model|model_version|register_model|"
-                                 r"latest_versions")
+_MODEL_REGISTRY_API = re.compile(
+    r"registered_model|model_version|register_model|"
+    r"latest_versions"
+)
 
 
 TRANSITION_API = "mlflow.MlflowClient.transition_model_version_stage"
@@ -38,16 +40,29 @@ TRANSITION_API = "mlflow.MlflowClient.transition_model_version_stage"
 SET_ALIAS_API = "mlflow.MlflowClient.set_registered_model_alias"
 
 
-ALIAS_APIS = frozenset({SET_ALIAS_API, "mlflow.MlflowClient.get_model_version_by_alias",
-                        "mlflow.MlflowClient.delete_registered_model_alias"})
+ALIAS_APIS = frozenset(
+    {
+        SET_ALIAS_API,
+        "mlflow.MlflowClient.get_model_version_by_alias",
+        "mlflow.MlflowClient.delete_registered_model_alias",
+    }
+)
 
 
 def model_uris(study: Study) -> pd.DataFrame:
     """Every models:/ and runs:/ literal in analysed repositories, with its kind."""
     facts = study.facts[study.facts["fact"] == "model-uri"]
-    rows = [{"repo": fact["repo"], "path": fact["path"], "cell": as_number(fact["cell"]),
-             "line": as_number(fact["line"]), "value": fact["value"],
-             "kind": classify_model_uri(fact["value"])} for fact in facts.to_dict("records")]
+    rows = [
+        {
+            "repo": fact["repo"],
+            "path": fact["path"],
+            "cell": as_number(fact["cell"]),
+            "line": as_number(fact["line"]),
+            "value": fact["value"],
+            "kind": classify_model_uri(fact["value"]),
+        }
+        for fact in facts.to_dict("records")
+    ]
     rows.sort(key=lambda row: (*position_key(row), row["value"]))
     return as_int(table_frame("model_uris", rows), "cell", "line")
 
@@ -58,10 +73,18 @@ def model_uri_kinds(uris: pd.DataFrame, n_analysed: int) -> pd.DataFrame:
     rows = []
     for kind, definition in MODEL_URI_KINDS.items():
         subset = uris[uris["kind"] == kind]
-        rows.append(with_share({"kind": kind, "definition": definition, "n_uris": len(subset),
-                                 "uri_share": len(subset) / total if total else math.nan,
-                                 "n_using": subset["repo"].nunique(),
-                                 "n_analysed": n_analysed}))
+        rows.append(
+            with_share(
+                {
+                    "kind": kind,
+                    "definition": definition,
+                    "n_uris": len(subset),
+                    "uri_share": len(subset) / total if total else math.nan,
+                    "n_using": subset["repo"].nunique(),
+                    "n_analysed": n_analysed,
+                }
+            )
+        )
     return table_frame("model_uri_kinds", rows)
 
 
@@ -69,8 +92,10 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
     """Per analysed repository: how it uses the model registry and which lifecycle it
     follows (stages or aliases)."""
     calls, facts = study.calls, study.facts
-    registry = calls[(calls["dimension"] == "registry")
-                     & calls["api"].str.contains(_MODEL_REGISTRY_API.pattern, regex=True)]
+    registry = calls[
+        (calls["dimension"] == "registry")
+        & calls["api"].str.contains(_MODEL_REGISTRY_API.pattern, regex=True)
+    ]
     names = facts[facts["fact"] == "registered-model-name"]
 
     def repos(frame: pd.DataFrame) -> set[str]:
@@ -80,8 +105,9 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
         subset = facts[(facts["fact"] == fact) & (facts["value"] != "")]
         return subset.groupby("repo")["value"].agg(set).to_dict()
 
-    register = (repos(calls[calls["api"] == "mlflow.register_model"])
-                | repos(names[names["source"] == "mlflow.register_model"]))
+    register = repos(calls[calls["api"] == "mlflow.register_model"]) | repos(
+        names[names["source"] == "mlflow.register_model"]
+    )
     logged = repos(names[names["source"].str.endswith(".log_model")])
     client = repos(registry[registry["api"].str.startswith("mlflow.MlflowClient.")])
     transitions = calls[calls["api"] == TRANSITION_API]["repo"].value_counts().to_dict()
@@ -93,20 +119,27 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for repo in study.analysed:
         uri_kinds = kinds.get(repo, set())
-        rows.append({
-            "repo": repo, "uses_registry": repo in register | logged | client,
-            "register_model": repo in register, "log_model_registration": repo in logged,
-            "client_registry": repo in client,
-            "stage_transitions": int(transitions.get(repo, 0)),
-            "alias_assignments": int(assignments.get(repo, 0)),
-            "uses_stages": bool(transitions.get(repo) or stages.get(repo)
-                                or "stage" in uri_kinds),
-            "uses_aliases": bool(repo in alias_calls or aliases.get(repo)
-                                 or "alias" in uri_kinds),
-            "stage_names": joined(stages.get(repo, ())),
-            "alias_names": joined(aliases.get(repo, ())),
-            "model_uri_kinds": joined(uri_kinds, list(MODEL_URI_KINDS)),
-            "n_model_names": int(n_names.get(repo, 0))})
+        rows.append(
+            {
+                "repo": repo,
+                "uses_registry": repo in register | logged | client,
+                "register_model": repo in register,
+                "log_model_registration": repo in logged,
+                "client_registry": repo in client,
+                "stage_transitions": int(transitions.get(repo, 0)),
+                "alias_assignments": int(assignments.get(repo, 0)),
+                "uses_stages": bool(
+                    transitions.get(repo) or stages.get(repo) or "stage" in uri_kinds
+                ),
+                "uses_aliases": bool(
+                    repo in alias_calls or aliases.get(repo) or "alias" in uri_kinds
+                ),
+                "stage_names": joined(stages.get(repo, ())),
+                "alias_names": joined(aliases.get(repo, ())),
+                "model_uri_kinds": joined(uri_kinds, list(MODEL_URI_KINDS)),
+                "n_model_names": int(n_names.get(repo, 0)),
+            }
+        )
     return table_frame("registry_use", rows)
 
 
@@ -115,33 +148,58 @@ def registry_summary(registry_table: pd.DataFrame) -> pd.DataFrame:
     table = registry_table
     stages, aliases = table["uses_stages"], table["uses_aliases"]
     holds = {
-        "uses-registry": table["uses_registry"], "register-model": table["register_model"],
+        "uses-registry": table["uses_registry"],
+        "register-model": table["register_model"],
         "log-model-registration": table["log_model_registration"],
         "client-registry": table["client_registry"],
         "stage-transitions": table["stage_transitions"] > 0,
         "alias-assignments": table["alias_assignments"] > 0,
-        "stages": stages, "aliases": aliases, "stages-only": stages & ~aliases,
-        "aliases-only": aliases & ~stages, "stages-and-aliases": stages & aliases,
+        "stages": stages,
+        "aliases": aliases,
+        "stages-only": stages & ~aliases,
+        "aliases-only": aliases & ~stages,
+        "stages-and-aliases": stages & aliases,
     }
-    return table_frame("registry_summary", (with_share({
-        "measure": measure, "definition": definition, "n_using": int(holds[measure].sum()),
-        "n_analysed": len(table)}) for measure, definition in REGISTRY_MEASURES.items()))
+    return table_frame(
+        "registry_summary",
+        (
+            with_share(
+                {
+                    "measure": measure,
+                    "definition": definition,
+                    "n_using": int(holds[measure].sum()),
+                    "n_analysed": len(table),
+                }
+            )
+            for measure, definition in REGISTRY_MEASURES.items()
+        ),
+    )
 
 
 def model_names(study: Study) -> pd.DataFrame:
     """Every registered model name found, one row per repository and name, with its semantic
     version (if any) and tokens."""
-    facts = study.facts[(study.facts["fact"] == "registered-model-name")
-                        & (study.facts["value"].str.strip() != "")]
+    facts = study.facts[
+        (study.facts["fact"] == "registered-model-name") & (study.facts["value"].str.strip() != "")
+    ]
     sources = facts.groupby(["repo", "value"])["source"].agg(lambda s: joined(s)).to_dict()
     rows = []
     for (repo, name), source in sorted(sources.items()):
         pattern, version = semantic_version(name)
         tokens = name_tokens(name)
-        rows.append({"repo": repo, "name": name, "sources": source,
-                     "literal": PLACEHOLDER not in name, "semver": bool(pattern),
-                     "pattern": pattern, "version": version, "tokens": ";".join(tokens),
-                     "token_kinds": ";".join(token_kind(token) for token in tokens)})
+        rows.append(
+            {
+                "repo": repo,
+                "name": name,
+                "sources": source,
+                "literal": PLACEHOLDER not in name,
+                "semver": bool(pattern),
+                "pattern": pattern,
+                "version": version,
+                "tokens": ";".join(tokens),
+                "token_kinds": ";".join(token_kind(token) for token in tokens),
+            }
+        )
     return table_frame("model_names", rows)
 
 
@@ -153,30 +211,62 @@ def model_naming(names: pd.DataFrame) -> pd.DataFrame:
     kinds = [set(value.split(";")) - {""} for value in literal["token_kinds"]]
     semver = int(literal["semver"].astype(bool).sum()) if n else 0
     entries: list[tuple[str, str, str, int, float]] = [
-        ("versioning", "semver", "a semantic version anywhere in the name", semver,
-         round(1 - HF_NO_SEMVER_SHARE, 6)),
-        ("versioning", "no-semver", "no semantic version", n - semver, HF_NO_SEMVER_SHARE)]
-    entries += [("pattern", pattern, definition, int((literal["pattern"] == pattern).sum()),
-                 math.nan) for pattern, definition in SEMVER_PATTERNS.items()]
-    entries += [("token", kind, definition, sum(1 for found in kinds if kind in found),
-                 math.nan) for kind, definition in TOKEN_KINDS.items()]
-    return table_frame("model_naming", (with_share({
-        "group": group, "name": name, "definition": definition, "n_names": k, "n_total": n},
-        k="n_names", n="n_total") | {"reference": reference}
-        for group, name, definition, k, reference in entries))
+        (
+            "versioning",
+            "semver",
+            "a semantic version anywhere in the name",
+            semver,
+            round(1 - HF_NO_SEMVER_SHARE, 6),
+        ),
+        ("versioning", "no-semver", "no semantic version", n - semver, HF_NO_SEMVER_SHARE),
+    ]
+    entries += [
+        ("pattern", pattern, definition, int((literal["pattern"] == pattern).sum()), math.nan)
+        for pattern, definition in SEMVER_PATTERNS.items()
+    ]
+    entries += [
+        ("token", kind, definition, sum(1 for found in kinds if kind in found), math.nan)
+        for kind, definition in TOKEN_KINDS.items()
+    ]
+    return table_frame(
+        "model_naming",
+        (
+            with_share(
+                {
+                    "group": group,
+                    "name": name,
+                    "definition": definition,
+                    "n_names": k,
+                    "n_total": n,
+                },
+                k="n_names",
+                n="n_total",
+            )
+            | {"reference": reference}
+            for group, name, definition, k, reference in entries
+        ),
+    )
 
 
 def name_tokens_table(names: pd.DataFrame) -> pd.DataFrame:
     """Tokens of literal registered model names: how many names and repositories hold each."""
     literal = names[names["literal"].astype(bool)] if len(names) else names
     holders: dict[str, tuple[set[tuple[str, str]], set[str]]] = {}
-    for repo, name, tokens in zip(literal["repo"], literal["name"], literal["tokens"],
-                                  strict=True):
+    for repo, name, tokens in zip(literal["repo"], literal["name"], literal["tokens"], strict=True):
         for token in set(tokens.split(";")) - {""}:
             found = holders.setdefault(token, (set(), set()))
             found[0].add((repo, name))
             found[1].add(repo)
-    rows = sorted(({"token": token, "kind": token_kind(token), "n_names": len(found[0]),
-                    "n_repos": len(found[1])} for token, found in holders.items()),
-                  key=lambda row: (-row["n_names"], -row["n_repos"], row["token"]))
+    rows = sorted(
+        (
+            {
+                "token": token,
+                "kind": token_kind(token),
+                "n_names": len(found[0]),
+                "n_repos": len(found[1]),
+            }
+            for token, found in holders.items()
+        ),
+        key=lambda row: (-row["n_names"], -row["n_repos"], row["token"]),
+    )
     return table_frame("name_tokens", rows)

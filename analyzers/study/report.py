@@ -81,27 +81,42 @@ def ci(low: float, high: float) -> str:
 
 
 def _share_cell(row: Mapping[str, Any], k: str = "n_using") -> str:
-    return (f"{row[k]}/{row['n_analysed']} ({pct(row['share'])}, "
-            f"CI {ci(row['ci_low'], row['ci_high'])})")
+    return (
+        f"{row[k]}/{row['n_analysed']} ({pct(row['share'])}, "
+        f"CI {ci(row['ci_low'], row['ci_high'])})"
+    )
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]],
-          numeric: Iterable[int] = (), caption: str = "") -> str:
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    numeric: Iterable[int] = (),
+    caption: str = "",
+) -> str:
     """An HTML table; every cell is escaped, columns in `numeric` are right-aligned."""
     right = set(numeric)
     out = ["<table>"]
     if caption:
         out.append(f"<caption>{_esc(caption)}</caption>")
-    out.append("<thead><tr>" + "".join(
-        f'<th{" class=num" if i in right else ""}>{_esc(h)}</th>'
-        for i, h in enumerate(headers)) + "</tr></thead>")
+    out.append(
+        "<thead><tr>"
+        + "".join(
+            f"<th{' class=num' if i in right else ''}>{_esc(h)}</th>" for i, h in enumerate(headers)
+        )
+        + "</tr></thead>"
+    )
     out.append("<tbody>")
     body = 0
     for row in rows:
         body += 1
-        out.append("<tr>" + "".join(
-            f'<td{" class=num" if i in right else ""}>{_esc(cell)}</td>'
-            for i, cell in enumerate(row)) + "</tr>")
+        out.append(
+            "<tr>"
+            + "".join(
+                f"<td{' class=num' if i in right else ''}>{_esc(cell)}</td>"
+                for i, cell in enumerate(row)
+            )
+            + "</tr>"
+        )
     if not body:
         out.append(f'<tr><td colspan="{len(headers)}" class="empty">none</td></tr>')
     out.append("</tbody></table>")
@@ -117,8 +132,16 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # study.json's fields in reading order; any others follow, sorted.
-PROVENANCE_ORDER = ("name", "tool_version", "analyzer", "dataset", "dataset_sha256",
-                    "crawled_at", "started_at", "finished_at")
+PROVENANCE_ORDER = (
+    "name",
+    "tool_version",
+    "analyzer",
+    "dataset",
+    "dataset_sha256",
+    "crawled_at",
+    "started_at",
+    "finished_at",
+)
 
 
 def _flatten(prefix: str, value: object) -> Iterable[tuple[str, object]]:
@@ -144,12 +167,15 @@ def _provenance(aggregates: Aggregates) -> str:
     else:
         check = "DIFFERS from study.json" if differs else "matches study.json"
     used = study.dataset_path
-    shown = (used.name if used.parent == study.root else str(used))
+    shown = used.name if used.parent == study.root else str(used)
     rows.append(("dataset file read", shown))
     rows.append(("sha256 of the file read", f"{study.dataset_sha256} ({check})"))
-    warning = ("" if not differs else
-               '<p class="warning">The dataset read is not the one study.json describes: '
-               "the numbers below may not be the pinned study's.</p>")
+    warning = (
+        ""
+        if not differs
+        else '<p class="warning">The dataset read is not the one study.json describes: '
+        "the numbers below may not be the pinned study's.</p>"
+    )
     return warning + table(("field", "value"), rows)
 
 
@@ -161,25 +187,44 @@ def _repositories(aggregates: Aggregates) -> str:
         f" were cloned and analysed, <strong>{n_failed}</strong> were not. Every share in this "
         f"report is of the {n_analysed} analysed repositories; the others are counted here, "
         "never dropped silently.</p>",
-        table(("status", "repositories", "share of all"),
-              ((r["status"], r["n_repos"], pct(r["share"]))
-               for r in _records(aggregates.repo_status)), numeric=(1, 2)),
+        table(
+            ("status", "repositories", "share of all"),
+            (
+                (r["status"], r["n_repos"], pct(r["share"]))
+                for r in _records(aggregates.repo_status)
+            ),
+            numeric=(1, 2),
+        ),
     ]
     shown = failed.head(MAX_FAILURES_SHOWN)
     more = len(failed) - len(shown)
-    parts.append(table(("repository", "status", "detail"),
-                       ((r["repo"], r["status"], r["detail"]) for r in _records(shown)),
-                       caption="Repositories not analysed"))
+    parts.append(
+        table(
+            ("repository", "status", "detail"),
+            ((r["repo"], r["status"], r["detail"]) for r in _records(shown)),
+            caption="Repositories not analysed",
+        )
+    )
     if more > 0:
         parts.append(f"<p>… and {more} more (mlflow-miner export writes failures.csv).</p>")
     return "\n".join(parts)
 
 
 def _headline(aggregates: Aggregates) -> str:
-    return table(("measure", "counts", "repositories", "share", "95% CI"),
-                 ((r["measure"], r["definition"], f"{r['n_using']}/{r['n_analysed']}",
-                   pct(r["share"]), ci(r["ci_low"], r["ci_high"]))
-                  for r in _records(aggregates.headline)), numeric=(2, 3, 4))
+    return table(
+        ("measure", "counts", "repositories", "share", "95% CI"),
+        (
+            (
+                r["measure"],
+                r["definition"],
+                f"{r['n_using']}/{r['n_analysed']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+            )
+            for r in _records(aggregates.headline)
+        ),
+        numeric=(2, 3, 4),
+    )
 
 
 def _adoption_rows(aggregates: Aggregates, level: str) -> list[tuple[object, ...]]:
@@ -188,9 +233,17 @@ def _adoption_rows(aggregates: Aggregates, level: str) -> list[tuple[object, ...
     rows = []
     for r in _records(frame[frame["kind"] == "any"]):
         script, notebook = by_kind["script"].loc[r["name"]], by_kind["notebook"].loc[r["name"]]
-        rows.append((r["name"], f"{r['n_using']}/{r['n_analysed']}", pct(r["share"]),
-                     ci(r["ci_low"], r["ci_high"]), pct(script["share"]), pct(notebook["share"]),
-                     r["calls"]))
+        rows.append(
+            (
+                r["name"],
+                f"{r['n_using']}/{r['n_analysed']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+                pct(script["share"]),
+                pct(notebook["share"]),
+                r["calls"],
+            )
+        )
     return rows
 
 
@@ -198,30 +251,55 @@ _ADOPTION_HEADERS = ("repositories", "share", "95% CI", "in scripts", "in notebo
 
 
 def _adoption(aggregates: Aggregates) -> str:
-    return table(("dimension", *_ADOPTION_HEADERS), _adoption_rows(aggregates, "dimension"),
-                 numeric=range(1, 7))
+    return table(
+        ("dimension", *_ADOPTION_HEADERS),
+        _adoption_rows(aggregates, "dimension"),
+        numeric=range(1, 7),
+    )
 
 
 def _apis(aggregates: Aggregates) -> str:
     rows = _adoption_rows(aggregates, "api")
     shown = rows[:MAX_APIS_SHOWN]
-    note = (f"<p>The {MAX_APIS_SHOWN} most used of {len(rows)} APIs; mlflow-miner export "
-            "writes them all (adoption.csv).</p>" if len(rows) > len(shown) else "")
+    note = (
+        f"<p>The {MAX_APIS_SHOWN} most used of {len(rows)} APIs; mlflow-miner export "
+        "writes them all (adoption.csv).</p>"
+        if len(rows) > len(shown)
+        else ""
+    )
     return note + table(("API", *_ADOPTION_HEADERS), shown, numeric=range(1, 7))
 
 
 def _coverage(aggregates: Aggregates) -> str:
-    aspects = table(("aspect", "evidence", "repositories", "share", "95% CI"),
-                    ((ASPECT_LABELS[r["aspect"]], r["evidence"],
-                      f"{r['n_using']}/{r['n_analysed']}", pct(r["share"]),
-                      ci(r["ci_low"], r["ci_high"]))
-                     for r in _records(aggregates.traceability)), numeric=(2, 3, 4),
-                    caption="Repositories recording each aspect")
-    distribution = table(("aspects recorded", "repositories", "share", "95% CI"),
-                         ((f"{r['coverage']} of {len(ASPECTS)}", r["n_repos"], pct(r["share"]),
-                           ci(r["ci_low"], r["ci_high"]))
-                          for r in _records(aggregates.coverage_distribution)),
-                         numeric=(1, 2, 3), caption="Coverage distribution")
+    aspects = table(
+        ("aspect", "evidence", "repositories", "share", "95% CI"),
+        (
+            (
+                ASPECT_LABELS[r["aspect"]],
+                r["evidence"],
+                f"{r['n_using']}/{r['n_analysed']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+            )
+            for r in _records(aggregates.traceability)
+        ),
+        numeric=(2, 3, 4),
+        caption="Repositories recording each aspect",
+    )
+    distribution = table(
+        ("aspects recorded", "repositories", "share", "95% CI"),
+        (
+            (
+                f"{r['coverage']} of {len(ASPECTS)}",
+                r["n_repos"],
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+            )
+            for r in _records(aggregates.coverage_distribution)
+        ),
+        numeric=(1, 2, 3),
+        caption="Coverage distribution",
+    )
     return aspects + "\n" + distribution
 
 
@@ -230,23 +308,42 @@ def _keys(aggregates: Aggregates) -> str:
     for dimension in ("parameters", "metrics"):
         keys = aggregates.top_keys
         part = keys[(keys["dimension"] == dimension) & (keys["rank"] <= MAX_KEYS_SHOWN)]
-        parts.append(table(("rank", "name", "repositories", "calls"),
-                           ((r["rank"], r["key"], r["n_repos"], r["n_calls"])
-                            for r in _records(part)), numeric=(0, 2, 3),
-                           caption=f"Top {MAX_KEYS_SHOWN} {dimension}"))
+        parts.append(
+            table(
+                ("rank", "name", "repositories", "calls"),
+                ((r["rank"], r["key"], r["n_repos"], r["n_calls"]) for r in _records(part)),
+                numeric=(0, 2, 3),
+                caption=f"Top {MAX_KEYS_SHOWN} {dimension}",
+            )
+        )
     return '<div class="side">' + "\n".join(parts) + "</div>"
 
 
 def _signals(aggregates: Aggregates) -> str:
-    signals = table(("signal", "value", "repositories", "share", "95% CI"),
-                    ((r["signal"], r["value"], f"{r['n_using']}/{r['n_analysed']}",
-                      pct(r["share"]), ci(r["ci_low"], r["ci_high"]))
-                     for r in _records(aggregates.signals)), numeric=(2, 3, 4),
-                    caption="Repository-level signals (files read, nothing run)")
-    versions = table(("mlflow version", "repositories", "share of pinning"),
-                     ((r["version"], r["n_repos"], pct(r["share"]))
-                      for r in _records(aggregates.mlflow_versions)), numeric=(1, 2),
-                     caption="Pinned mlflow versions (major.minor)")
+    signals = table(
+        ("signal", "value", "repositories", "share", "95% CI"),
+        (
+            (
+                r["signal"],
+                r["value"],
+                f"{r['n_using']}/{r['n_analysed']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+            )
+            for r in _records(aggregates.signals)
+        ),
+        numeric=(2, 3, 4),
+        caption="Repository-level signals (files read, nothing run)",
+    )
+    versions = table(
+        ("mlflow version", "repositories", "share of pinning"),
+        (
+            (r["version"], r["n_repos"], pct(r["share"]))
+            for r in _records(aggregates.mlflow_versions)
+        ),
+        numeric=(1, 2),
+        caption="Pinned mlflow versions (major.minor)",
+    )
     return signals + "\n" + versions
 
 
@@ -257,17 +354,28 @@ def _by_year(aggregates: Aggregates) -> str:
     for year, part in frame.groupby("year", sort=True):
         cells = part.set_index("name")
         first = part.iloc[0]
-        rows.append((year, first["n_repos"], first["n_analysed"],
-                     *(f"{cells.loc[m, 'n_using']} ({pct(cells.loc[m, 'share'])})"
-                       for m in HEADLINE)))
-    return table(("year", "repositories", "analysed", *HEADLINE), rows,
-                 numeric=range(1, 3 + len(HEADLINE)))
+        rows.append(
+            (
+                year,
+                first["n_repos"],
+                first["n_analysed"],
+                *(f"{cells.loc[m, 'n_using']} ({pct(cells.loc[m, 'share'])})" for m in HEADLINE),
+            )
+        )
+    return table(
+        ("year", "repositories", "analysed", *HEADLINE), rows, numeric=range(1, 3 + len(HEADLINE))
+    )
 
 
 def _files(aggregates: Aggregates) -> str:
-    return table(("kind", "status", "files", "repositories"),
-                 ((r["kind"], r["status"], r["n_files"], r["n_repos"])
-                  for r in _records(aggregates.file_status)), numeric=(2, 3))
+    return table(
+        ("kind", "status", "files", "repositories"),
+        (
+            (r["kind"], r["status"], r["n_files"], r["n_repos"])
+            for r in _records(aggregates.file_status)
+        ),
+        numeric=(2, 3),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,10 +384,12 @@ def _files(aggregates: Aggregates) -> str:
 MAX_REPOS_SHOWN = 50
 MAX_TOKENS_SHOWN = 15
 CHECK = "\u2713"
-_NO_FACTS = ('<p class="warning">This study has no facts.csv (it was scanned before the '
-             "analyzer recorded values found in code): locations set in code, logged files, "
-             "log_model environments, registered model names and model URIs are missing, so "
-             "this section rests on calls and configuration files alone.</p>")
+_NO_FACTS = (
+    '<p class="warning">This study has no facts.csv (it was scanned before the '
+    "analyzer recorded values found in code): locations set in code, logged files, "
+    "log_model environments, registered model names and model URIs are missing, so "
+    "this section rests on calls and configuration files alone.</p>"
+)
 
 
 def _no_facts(aggregates: Aggregates) -> str:
@@ -287,8 +397,12 @@ def _no_facts(aggregates: Aggregates) -> str:
 
 
 def _more(shown: int, total: int, table_name: str) -> str:
-    return (f"<p>The first {shown} of {total} repositories; mlflow-miner export writes them "
-            f"all ({table_name}.csv).</p>" if total > shown else "")
+    return (
+        f"<p>The first {shown} of {total} repositories; mlflow-miner export writes them "
+        f"all ({table_name}.csv).</p>"
+        if total > shown
+        else ""
+    )
 
 
 def _locations(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
@@ -297,38 +411,71 @@ def _locations(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
 
     def share_of(setting: str, location: str) -> str:
         view = views.get(setting)
-        return (pct(view.loc[location, "share"])
-                if view is not None and location in view.index else DASH)
+        return (
+            pct(view.loc[location, "share"])
+            if view is not None and location in view.index
+            else DASH
+        )
 
     overall = _records(shares[shares["setting"] == "any"])
     counts = {r["location"]: r for r in overall}
     intro = ""
     if "any-location" in counts and DEFAULT_LOCAL in counts:
         some, default = counts["any-location"], counts[DEFAULT_LOCAL]
-        intro = (f"<p><strong>{some['n_using']}</strong> of {some['n_analysed']} analysed "
-                 f"repositories ({pct(some['share'])}) set a tracking or registry location in "
-                 f"code or configuration; <strong>{default['n_using']}</strong> "
-                 f"({pct(default['share'])}) call MLflow but set none, so their runs go to the "
-                 "default local store (./mlruns) unless MLFLOW_TRACKING_URI is set when they "
-                 "run. Credentials are never shown: user, password and query values read "
-                 "***.</p>")
+        intro = (
+            f"<p><strong>{some['n_using']}</strong> of {some['n_analysed']} analysed "
+            f"repositories ({pct(some['share'])}) set a tracking or registry location in "
+            f"code or configuration; <strong>{default['n_using']}</strong> "
+            f"({pct(default['share'])}) call MLflow but set none, so their runs go to the "
+            "default local store (./mlruns) unless MLFLOW_TRACKING_URI is set when they "
+            "run. Credentials are never shown: user, password and query values read "
+            "***.</p>"
+        )
     classes = table(
-        ("location", "what it is", "repositories", "share", "95% CI", "tracking URI",
-         "registry URI"),
-        ((r["location"], r["definition"], f"{r['n_using']}/{r['n_analysed']}", pct(r["share"]),
-          ci(r["ci_low"], r["ci_high"]), share_of("tracking-uri", r["location"]),
-          share_of("registry-uri", r["location"])) for r in overall),
-        numeric=range(2, 7), caption="Repositories setting a location of each class (a "
-        "repository can set several)")
+        (
+            "location",
+            "what it is",
+            "repositories",
+            "share",
+            "95% CI",
+            "tracking URI",
+            "registry URI",
+        ),
+        (
+            (
+                r["location"],
+                r["definition"],
+                f"{r['n_using']}/{r['n_analysed']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+                share_of("tracking-uri", r["location"]),
+                share_of("registry-uri", r["location"]),
+            )
+            for r in overall
+        ),
+        numeric=range(2, 7),
+        caption="Repositories setting a location of each class (a repository can set several)",
+    )
     per_repo = aggregates.repo_locations
     per_repo = per_repo[per_repo["classes"] != ""]
     shown = per_repo.head(MAX_REPOS_SHOWN)
-    repos = table(("repository", "tracking URI", "registry URI", "all locations", "found"),
-                  ((r["repo"], r["tracking"], r["registry"], r["classes"], r["n_locations"])
-                   for r in _records(shown)), numeric=(4,),
-                  caption="Per repository (repositories calling MLflow or setting a location)")
-    return (_no_facts(aggregates) + intro + figure("locations") + classes + repos
-            + _more(len(shown), len(per_repo), "repo_locations"))
+    repos = table(
+        ("repository", "tracking URI", "registry URI", "all locations", "found"),
+        (
+            (r["repo"], r["tracking"], r["registry"], r["classes"], r["n_locations"])
+            for r in _records(shown)
+        ),
+        numeric=(4,),
+        caption="Per repository (repositories calling MLflow or setting a location)",
+    )
+    return (
+        _no_facts(aggregates)
+        + intro
+        + figure("locations")
+        + classes
+        + repos
+        + _more(len(shown), len(per_repo), "repo_locations")
+    )
 
 
 def _profile(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
@@ -338,75 +485,156 @@ def _profile(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     missing = [r for r in shares if r["most_missing"]]
     intro = ""
     if full is not None:
-        intro = (f"<p><strong>{full['n_using']}</strong> of {full['n_analysed']} analysed "
-                 f"repositories ({pct(full['share'])}, 95% CI "
-                 f"{ci(full['ci_low'], full['ci_high'])}) are fully traceable: they record all "
-                 f"{len(PROFILE_ASPECTS)} aspects.")
+        intro = (
+            f"<p><strong>{full['n_using']}</strong> of {full['n_analysed']} analysed "
+            f"repositories ({pct(full['share'])}, 95% CI "
+            f"{ci(full['ci_low'], full['ci_high'])}) are fully traceable: they record all "
+            f"{len(PROFILE_ASPECTS)} aspects."
+        )
         if missing:
             labels = [PROFILE_LABELS[r["aspect"]] for r in missing]
-            names = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1
-                                 else labels)
-            intro += (f" Missing most often: <strong>{_esc(names)}</strong> (in "
-                      f"{missing[0]['n_missing']} of {missing[0]['n_analysed']}).")
+            names = " and ".join(
+                [", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels
+            )
+            intro += (
+                f" Missing most often: <strong>{_esc(names)}</strong> (in "
+                f"{missing[0]['n_missing']} of {missing[0]['n_analysed']})."
+            )
         intro += "</p>"
     aspects = table(
         ("aspect", "evidence", "repositories", "share", "95% CI", "missing in"),
-        ((PROFILE_LABELS.get(r["aspect"], "fully traceable (all five)"), r["definition"],
-          f"{r['n_using']}/{r['n_analysed']}", pct(r["share"]), ci(r["ci_low"], r["ci_high"]),
-          r["n_missing"]) for r in shares), numeric=range(2, 6),
-        caption="Repositories recording each aspect")
+        (
+            (
+                PROFILE_LABELS.get(r["aspect"], "fully traceable (all five)"),
+                r["definition"],
+                f"{r['n_using']}/{r['n_analysed']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+                r["n_missing"],
+            )
+            for r in shares
+        ),
+        numeric=range(2, 6),
+        caption="Repositories recording each aspect",
+    )
     matrix = aggregates.profile_matrix
     shown = matrix.head(MAX_REPOS_SHOWN)
     repos = table(
-        ("repository", *(PROFILE_LABELS[aspect] for aspect in PROFILE_ASPECTS), "aspects",
-         "mlflow pinned", "frameworks"),
-        ((r["repo"], *(CHECK if r[aspect] else "" for aspect in PROFILE_ASPECTS),
-          r["n_aspects"], r["mlflow_pins"], r["framework_requirements"])
-         for r in _records(shown)), numeric=(len(PROFILE_ASPECTS) + 1,),
-        caption="Profile per repository (profile.csv holds the evidence for each cell)")
-    return (_no_facts(aggregates) + intro + figure("profile") + aspects
-            + figure("profile-combinations") + repos
-            + _more(len(shown), len(matrix), "profile_matrix"))
+        (
+            "repository",
+            *(PROFILE_LABELS[aspect] for aspect in PROFILE_ASPECTS),
+            "aspects",
+            "mlflow pinned",
+            "frameworks",
+        ),
+        (
+            (
+                r["repo"],
+                *(CHECK if r[aspect] else "" for aspect in PROFILE_ASPECTS),
+                r["n_aspects"],
+                r["mlflow_pins"],
+                r["framework_requirements"],
+            )
+            for r in _records(shown)
+        ),
+        numeric=(len(PROFILE_ASPECTS) + 1,),
+        caption="Profile per repository (profile.csv holds the evidence for each cell)",
+    )
+    return (
+        _no_facts(aggregates)
+        + intro
+        + figure("profile")
+        + aspects
+        + figure("profile-combinations")
+        + repos
+        + _more(len(shown), len(matrix), "profile_matrix")
+    )
 
 
 def _registry(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
-    lifecycle = table(("measure", "counts", "repositories", "share", "95% CI"),
-                      ((r["measure"], r["definition"], f"{r['n_using']}/{r['n_analysed']}",
-                        pct(r["share"]), ci(r["ci_low"], r["ci_high"]))
-                       for r in _records(aggregates.registry_summary)), numeric=(2, 3, 4),
-                      caption="Registry use and lifecycle")
-    kinds = table(("model URI kind", "what it is", "literals", "of all", "repositories"),
-                  ((r["kind"], r["definition"], r["n_uris"], pct(r["uri_share"]),
-                    f"{r['n_using']}/{r['n_analysed']}")
-                   for r in _records(aggregates.model_uri_kinds)), numeric=(2, 3, 4),
-                  caption="Model URIs in string literals")
+    lifecycle = table(
+        ("measure", "counts", "repositories", "share", "95% CI"),
+        (
+            (
+                r["measure"],
+                r["definition"],
+                f"{r['n_using']}/{r['n_analysed']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+            )
+            for r in _records(aggregates.registry_summary)
+        ),
+        numeric=(2, 3, 4),
+        caption="Registry use and lifecycle",
+    )
+    kinds = table(
+        ("model URI kind", "what it is", "literals", "of all", "repositories"),
+        (
+            (
+                r["kind"],
+                r["definition"],
+                r["n_uris"],
+                pct(r["uri_share"]),
+                f"{r['n_using']}/{r['n_analysed']}",
+            )
+            for r in _records(aggregates.model_uri_kinds)
+        ),
+        numeric=(2, 3, 4),
+        caption="Model URIs in string literals",
+    )
     naming = aggregates.model_naming
     no_semver = naming[naming["name"] == "no-semver"]
     if len(no_semver) and no_semver["n_total"].iloc[0]:
         r = _records(no_semver)[0]
-        intro = (f"<p>Of the <strong>{r['n_total']}</strong> literal registered model names, "
-                 f"<strong>{r['n_names']}</strong> ({pct(r['share'])}, 95% CI "
-                 f"{ci(r['ci_low'], r['ci_high'])}) follow no semantic versioning, against "
-                 f"{pct(HF_NO_SEMVER_SHARE)} of the models in the Hugging Face naming "
-                 "study.</p>")
+        intro = (
+            f"<p>Of the <strong>{r['n_total']}</strong> literal registered model names, "
+            f"<strong>{r['n_names']}</strong> ({pct(r['share'])}, 95% CI "
+            f"{ci(r['ci_low'], r['ci_high'])}) follow no semantic versioning, against "
+            f"{pct(HF_NO_SEMVER_SHARE)} of the models in the Hugging Face naming "
+            "study.</p>"
+        )
     else:
         intro = "<p>No literal registered model name was found.</p>"
-    names = table(("group", "name", "what it is", "names", "share", "95% CI", "Hugging Face"),
-                  ((r["group"], r["name"], r["definition"], f"{r['n_names']}/{r['n_total']}",
-                    pct(r["share"]), ci(r["ci_low"], r["ci_high"]),
-                    "" if math.isnan(r["reference"]) else pct(r["reference"]))
-                   for r in _records(naming)), numeric=range(3, 7),
-                  caption="Registered model names: semantic versioning and tokens")
+    names = table(
+        ("group", "name", "what it is", "names", "share", "95% CI", "Hugging Face"),
+        (
+            (
+                r["group"],
+                r["name"],
+                r["definition"],
+                f"{r['n_names']}/{r['n_total']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+                "" if math.isnan(r["reference"]) else pct(r["reference"]),
+            )
+            for r in _records(naming)
+        ),
+        numeric=range(3, 7),
+        caption="Registered model names: semantic versioning and tokens",
+    )
     tokens = aggregates.name_tokens.head(MAX_TOKENS_SHOWN)
-    top = table(("token", "kind", "names", "repositories"),
-                ((r["token"], r["kind"], r["n_names"], r["n_repos"]) for r in _records(tokens)),
-                numeric=(2, 3), caption=f"Most common name tokens (top {MAX_TOKENS_SHOWN})")
-    return (_no_facts(aggregates) + figure("registry-lifecycle") + lifecycle
-            + figure("model-uris") + kinds + figure("model-naming") + intro + names + top)
+    top = table(
+        ("token", "kind", "names", "repositories"),
+        ((r["token"], r["kind"], r["n_names"], r["n_repos"]) for r in _records(tokens)),
+        numeric=(2, 3),
+        caption=f"Most common name tokens (top {MAX_TOKENS_SHOWN})",
+    )
+    return (
+        _no_facts(aggregates)
+        + figure("registry-lifecycle")
+        + lifecycle
+        + figure("model-uris")
+        + kinds
+        + figure("model-naming")
+        + intro
+        + names
+        + top
+    )
 
 
-def findings_sections(aggregates: Aggregates,
-                      figure: Callable[[str], str]) -> list[tuple[str, str, str]]:
+def findings_sections(
+    aggregates: Aggregates, figure: Callable[[str], str]
+) -> list[tuple[str, str, str]]:
     """The report sections of the three findings: (id, title, HTML)."""
     return [
         ("locations", "Where runs are stored", _locations(aggregates, figure)),
@@ -418,8 +646,10 @@ def findings_sections(aggregates: Aggregates,
 def _figure(chart: Chart, static: Iterable[str]) -> str:
     links = [f'<a href="charts/{_esc(chart.name)}.html">interactive</a>']
     links += [f'<a href="charts/{_esc(chart.name)}.{fmt}">{fmt.upper()}</a>' for fmt in static]
-    return (f'<figure id="figure-{_esc(chart.name)}">\n{chart_div(chart)}\n'
-            f"<figcaption>{_esc(chart.caption)} ({' · '.join(links)})</figcaption>\n</figure>")
+    return (
+        f'<figure id="figure-{_esc(chart.name)}">\n{chart_div(chart)}\n'
+        f"<figcaption>{_esc(chart.caption)} ({' · '.join(links)})</figcaption>\n</figure>"
+    )
 
 
 _STYLE = """
@@ -437,9 +667,12 @@ figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}
 """
 
 
-def render_index(aggregates: Aggregates, charts: Sequence[Chart],
-                 static_formats: Mapping[str, Sequence[str]] | None = None,
-                 warnings: Sequence[str] = ()) -> str:
+def render_index(
+    aggregates: Aggregates,
+    charts: Sequence[Chart],
+    static_formats: Mapping[str, Sequence[str]] | None = None,
+    warnings: Sequence[str] = (),
+) -> str:
     """The report page. `static_formats` maps a chart name to the image formats written for it
     (linked under the chart); plotly.js is inlined once, in the head."""
     static_formats = static_formats or {}
@@ -454,8 +687,11 @@ def render_index(aggregates: Aggregates, charts: Sequence[Chart],
         ("provenance", "Provenance", _provenance(aggregates)),
         ("repositories", "Repositories", _repositories(aggregates)),
         ("headline", "Headline: logging and tracking", _headline(aggregates)),
-        ("adoption", "Adoption by traceability dimension",
-         figure("adoption") + _adoption(aggregates) + figure("adoption-by-kind")),
+        (
+            "adoption",
+            "Adoption by traceability dimension",
+            figure("adoption") + _adoption(aggregates) + figure("adoption-by-kind"),
+        ),
         ("coverage", "Traceability coverage", figure("coverage") + _coverage(aggregates)),
         ("cooccurrence", "Which dimensions go together", figure("cooccurrence")),
         ("keys", "Logged parameter and metric names", figure("top-keys") + _keys(aggregates)),
@@ -467,11 +703,18 @@ def render_index(aggregates: Aggregates, charts: Sequence[Chart],
         ("files", "Files", _files(aggregates)),
     ]
     if warnings:
-        sections.append(("notes", "Notes", "<ul>" + "".join(
-            f"<li>{_esc(warning)}</li>" for warning in warnings) + "</ul>"))
+        sections.append(
+            (
+                "notes",
+                "Notes",
+                "<ul>" + "".join(f"<li>{_esc(warning)}</li>" for warning in warnings) + "</ul>",
+            )
+        )
     nav = " ".join(f'<a href="#{key}">{_esc(title)}</a>' for key, title, _ in sections)
-    body = "\n".join(f'<section id="{key}">\n<h2>{_esc(title)}</h2>\n{content}\n</section>'
-                     for key, title, content in sections)
+    body = "\n".join(
+        f'<section id="{key}">\n<h2>{_esc(title)}</h2>\n{content}\n</section>'
+        for key, title, content in sections
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -496,10 +739,12 @@ make their experiments traceable. Shares come with 95% Wilson score intervals.</
 # Building
 
 
-
-
-def build_report(study_dir: str | Path, out_dir: str | Path | None = None, static: bool = True,
-                 progress: Progress | None = None) -> Report:
+def build_report(
+    study_dir: str | Path,
+    out_dir: str | Path | None = None,
+    static: bool = True,
+    progress: Progress | None = None,
+) -> Report:
     """Aggregate a study and write `<out_dir>/index.html` (default `<study>/report/`) with
     its charts under `charts/`: HTML always, PNG and SVG when `static` and a browser allow."""
     started = time.monotonic()
@@ -529,10 +774,7 @@ def build_report(study_dir: str | Path, out_dir: str | Path | None = None, stati
     index = out / "index.html"
     with atomic_path(index) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    return Report(index, tuple(chart_files), exported, tuple(warnings),
-                  time.monotonic() - started)
-
-
+    return Report(index, tuple(chart_files), exported, tuple(warnings), time.monotonic() - started)
 
 
 # Findings beyond call counts
@@ -541,8 +783,15 @@ def build_report(study_dir: str | Path, out_dir: str | Path | None = None, stati
 # ---------------------------------------------------------------------------------------------
 # Evolution and ecosystem (issue 6): sections only for a study that has their inputs.
 
-COADOPTION_PRACTICES = ("data", "log-input", "parameters", "metrics", "environment", "autolog",
-                        "registry")
+COADOPTION_PRACTICES = (
+    "data",
+    "log-input",
+    "parameters",
+    "metrics",
+    "environment",
+    "autolog",
+    "registry",
+)
 
 
 def _days_text(value: float) -> str:
@@ -551,26 +800,50 @@ def _days_text(value: float) -> str:
 
 def _ecosystem(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     tools = aggregates.evolution.tables["ecosystem_tools"]
-    evidence = {tool: ", ".join(f"{r['evidence']} ({r['n_using']})" for r in _records(part)
-                                if r["evidence"] != "any")
-                for tool, part in tools.groupby("tool", sort=False)}
-    shares = table(("tool", "repositories", "share", "95% CI", "evidence (repositories)"),
-                   ((r["tool"], f"{r['n_using']}/{r['n_analysed']}", pct(r["share"]),
-                     ci(r["ci_low"], r["ci_high"]), evidence.get(r["tool"], ""))
-                    for r in _records(tools[tools["evidence"] == "any"])), numeric=(1, 2, 3),
-                   caption="Evidence read from files, imports and workflow steps; nothing run")
+    evidence = {
+        tool: ", ".join(
+            f"{r['evidence']} ({r['n_using']})" for r in _records(part) if r["evidence"] != "any"
+        )
+        for tool, part in tools.groupby("tool", sort=False)
+    }
+    shares = table(
+        ("tool", "repositories", "share", "95% CI", "evidence (repositories)"),
+        (
+            (
+                r["tool"],
+                f"{r['n_using']}/{r['n_analysed']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+                evidence.get(r["tool"], ""),
+            )
+            for r in _records(tools[tools["evidence"] == "any"])
+        ),
+        numeric=(1, 2, 3),
+        caption="Evidence read from files, imports and workflow steps; nothing run",
+    )
     coadoption = aggregates.evolution.tables["ecosystem_coadoption"]
     practices = [p for p in COADOPTION_PRACTICES if p in set(coadoption["practice"])]
     rows = []
     for tool, part in coadoption.groupby("tool", sort=False):
         cells = part.set_index("practice")
-        rows.append((tool, int(part["n_tool"].iloc[0]),
-                     *(f"{pct(cells.loc[p, 'share_tool'])} vs {pct(cells.loc[p, 'share_other'])}"
-                       for p in practices)))
-    matrix = table(("tool", "users", *practices), rows, numeric=range(1, 2 + len(practices)),
-                   caption="Share of each tool's users with an MLflow practice vs the share of "
-                           "the other analysed repositories (ecosystem_coadoption has the "
-                           "intervals)")
+        rows.append(
+            (
+                tool,
+                int(part["n_tool"].iloc[0]),
+                *(
+                    f"{pct(cells.loc[p, 'share_tool'])} vs {pct(cells.loc[p, 'share_other'])}"
+                    for p in practices
+                ),
+            )
+        )
+    matrix = table(
+        ("tool", "users", *practices),
+        rows,
+        numeric=range(1, 2 + len(practices)),
+        caption="Share of each tool's users with an MLflow practice vs the share of "
+        "the other analysed repositories (ecosystem_coadoption has the "
+        "intervals)",
+    )
     return figure("ecosystem") + shares + figure("ecosystem-coadoption") + matrix
 
 
@@ -578,49 +851,80 @@ def _history(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     inputs = aggregates.evolution.inputs
     summary = inputs.summary
     walked = summary[summary["status"] == "walked"]
-    numbers = {column: int(pd.to_numeric(walked[column], errors="coerce").fillna(0).sum())
-               for column in ("commits_analysed", "blobs_parsed", "blobs_skipped",
-                              "cache_hits")}
+    numbers = {
+        column: int(pd.to_numeric(walked[column], errors="coerce").fillna(0).sum())
+        for column in ("commits_analysed", "blobs_parsed", "blobs_skipped", "cache_hits")
+    }
     truncated = int((walked["truncated"].str.lower() == "true").sum())
     failed = len(summary) - len(walked)
-    intro = (f"<p>The default-branch history of <strong>{len(walked)}</strong> analysed "
-             f"repositories was walked ({numbers['commits_analysed']} commits; "
-             f"{numbers['blobs_parsed']} file versions parsed, {numbers['blobs_skipped']} "
-             f"skipped by the byte pre-filter, {numbers['cache_hits']} found in the cache)"
-             + (f"; {truncated} walks were capped (--max-commits, --since)" if truncated else "")
-             + (f"; {failed} could not be walked (history_summary.csv says why)"
-                if failed else "") + ".</p>")
+    intro = (
+        f"<p>The default-branch history of <strong>{len(walked)}</strong> analysed "
+        f"repositories was walked ({numbers['commits_analysed']} commits; "
+        f"{numbers['blobs_parsed']} file versions parsed, {numbers['blobs_skipped']} "
+        f"skipped by the byte pre-filter, {numbers['cache_hits']} found in the cache)"
+        + (f"; {truncated} walks were capped (--max-commits, --since)" if truncated else "")
+        + (f"; {failed} could not be walked (history_summary.csv says why)" if failed else "")
+        + ".</p>"
+    )
     adoption = aggregates.evolution.tables["time_to_adoption"]
-    delays = table(("from", "repositories", "median days", "quartiles"),
-                   [(label, int(adoption[column].notna().sum()),
-                     _days_text(adoption[column].median()),
-                     DASH if adoption[column].notna().sum() == 0 else
-                     f"{_days_text(adoption[column].quantile(0.25))}{DASH}"
-                     f"{_days_text(adoption[column].quantile(0.75))}")
-                    for column, label in (("days_from_creation", "repository creation"),
-                                          ("days_from_first_commit", "first commit"))],
-                   numeric=(1, 2, 3), caption="Days until the first commit with MLflow")
-    lifecycle = table(("dimension", "adopted", "later removed", "share removed", "95% CI",
-                       "at head", "median days after MLflow"),
-                      ((r["dimension"], f"{r['n_adopted']}/{r['n_repos']}", r["n_removed"],
-                        pct(r["share_removed"]), ci(r["ci_low"], r["ci_high"]), r["n_at_head"],
-                        _days_text(r["median_days_after_mlflow"]))
-                       for r in _records(aggregates.evolution.tables["dimension_lifecycle"])),
-                      numeric=range(1, 7), caption="Did practices stay?")
+    delays = table(
+        ("from", "repositories", "median days", "quartiles"),
+        [
+            (
+                label,
+                int(adoption[column].notna().sum()),
+                _days_text(adoption[column].median()),
+                DASH
+                if adoption[column].notna().sum() == 0
+                else f"{_days_text(adoption[column].quantile(0.25))}{DASH}"
+                f"{_days_text(adoption[column].quantile(0.75))}",
+            )
+            for column, label in (
+                ("days_from_creation", "repository creation"),
+                ("days_from_first_commit", "first commit"),
+            )
+        ],
+        numeric=(1, 2, 3),
+        caption="Days until the first commit with MLflow",
+    )
+    lifecycle = table(
+        (
+            "dimension",
+            "adopted",
+            "later removed",
+            "share removed",
+            "95% CI",
+            "at head",
+            "median days after MLflow",
+        ),
+        (
+            (
+                r["dimension"],
+                f"{r['n_adopted']}/{r['n_repos']}",
+                r["n_removed"],
+                pct(r["share_removed"]),
+                ci(r["ci_low"], r["ci_high"]),
+                r["n_at_head"],
+                _days_text(r["median_days_after_mlflow"]),
+            )
+            for r in _records(aggregates.evolution.tables["dimension_lifecycle"])
+        ),
+        numeric=range(1, 7),
+        caption="Did practices stay?",
+    )
     return intro + figure("adoption-curve") + figure("time-to-adoption") + delays + lifecycle
 
 
-def evolution_sections(aggregates: Aggregates,
-                       figure: Callable[[str], str]) -> list[tuple[str, str, str]]:
+def evolution_sections(
+    aggregates: Aggregates, figure: Callable[[str], str]
+) -> list[tuple[str, str, str]]:
     """The ecosystem and history sections a study has inputs for: (id, title, HTML)."""
     inputs = aggregates.evolution.inputs
     sections = []
     if inputs.has_ecosystem:
-        sections.append(("ecosystem", "MLOps tools beside MLflow",
-                         _ecosystem(aggregates, figure)))
+        sections.append(("ecosystem", "MLOps tools beside MLflow", _ecosystem(aggregates, figure)))
     if inputs.has_history:
-        sections.append(("history", "When MLflow and each practice arrived",
-                         _history(aggregates, figure)))
+        sections.append(
+            ("history", "When MLflow and each practice arrived", _history(aggregates, figure))
+        )
     return sections
-
-

@@ -15,8 +15,9 @@ from analyzers.study.definitions import REQUIREMENT_LEVELS
 from analyzers.study.load import Study
 from analyzers.study.stats import table_frame, with_share
 
-PIN = re.compile(r"===?\s*v?(\d+)(?:\.(\d+))?(?:\.\d+)*(?:[a-z]+\d*|\.post\d+|\.dev\d+)*",
-                  re.IGNORECASE)
+PIN = re.compile(
+    r"===?\s*v?(\d+)(?:\.(\d+))?(?:\.\d+)*(?:[a-z]+\d*|\.post\d+|\.dev\d+)*", re.IGNORECASE
+)
 
 
 def classify_requirement(specifier: str) -> tuple[str, str]:
@@ -45,8 +46,14 @@ def mlflow_requirements(study: Study) -> pd.DataFrame:
         levels = [classify_requirement(spec) for _, spec in found]
         level = min((lvl for lvl, _ in levels), key=REQUIREMENT_LEVELS.index, default="none")
         versions = sorted({v for _, v in levels if v}, key=version_key)
-        rows.append({"repo": repo, "requirement": level, "versions": ";".join(versions),
-                     "specifiers": ";".join(f"{path}:{spec}" for path, spec in found)})
+        rows.append(
+            {
+                "repo": repo,
+                "requirement": level,
+                "versions": ";".join(versions),
+                "specifiers": ";".join(f"{path}:{spec}" for path, spec in found),
+            }
+        )
     return table_frame("mlflow_requirements", rows)
 
 
@@ -62,10 +69,13 @@ def mlflow_versions(requirements: pd.DataFrame) -> pd.DataFrame:
         for version in filter(None, versions.split(";")):
             counts[version] = counts.get(version, 0) + 1
     n = len(pinning)
-    return table_frame("mlflow_versions", ({"version": version, "n_repos": k, "n_pinning": n,
-                                       "share": k / n}
-                                      for version, k in sorted(counts.items(),
-                                                               key=lambda i: version_key(i[0]))))
+    return table_frame(
+        "mlflow_versions",
+        (
+            {"version": version, "n_repos": k, "n_pinning": n, "share": k / n}
+            for version, k in sorted(counts.items(), key=lambda i: version_key(i[0]))
+        ),
+    )
 
 
 def signal_summary(study: Study, requirements: pd.DataFrame) -> pd.DataFrame:
@@ -76,8 +86,11 @@ def signal_summary(study: Study, requirements: pd.DataFrame) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
 
     def add(signal: str, value: str, repos: Iterable[str]) -> None:
-        rows.append(with_share({"signal": signal, "value": value,
-                                 "n_using": len(set(repos)), "n_analysed": n}))
+        rows.append(
+            with_share(
+                {"signal": signal, "value": value, "n_using": len(set(repos)), "n_analysed": n}
+            )
+        )
 
     for signal in ("mlproject", "mlproject-env", "env-file"):
         subset = signals[signals["signal"] == signal]
@@ -87,8 +100,11 @@ def signal_summary(study: Study, requirements: pd.DataFrame) -> pd.DataFrame:
             for value in sorted(set(subset["value"])):
                 add(signal, value or "unknown", subset.loc[subset["value"] == value, "repo"])
     for level in REQUIREMENT_LEVELS:
-        add("mlflow-requirement", level,
-            requirements.loc[requirements["requirement"] == level, "repo"])
+        add(
+            "mlflow-requirement",
+            level,
+            requirements.loc[requirements["requirement"] == level, "repo"],
+        )
     add("dvc", "any", signals.loc[signals["signal"] == "dvc", "repo"])
     return table_frame("signals", rows)
 
@@ -141,18 +157,22 @@ def dependency_evidence(study: Study) -> dict[str, Dependencies]:
         per_framework: dict[str, list[str]] = {}
         for _, name, spec in declared:
             per_framework.setdefault(name, []).append(classify_requirement(spec)[0])
-        pinned = level == "pinned" and all(strictest(levels) == "pinned"
-                                           for levels in per_framework.values())
+        pinned = level == "pinned" and all(
+            strictest(levels) == "pinned" for levels in per_framework.values()
+        )
         evidence = [f"mlflow{spec or ' (unpinned)'} [{path}]" for path, spec in specs]
         evidence = evidence or ["no mlflow requirement"]
         evidence += [f"{name}{spec or ' (unpinned)'} [{path}]" for path, name, spec in declared]
-        pins = sorted({version for _, spec in specs for version in exact_versions(spec)},
-                      key=release_key)
-        result[repo] = Dependencies(pinned, evidence, pins,
-                                     sorted({name + spec for _, name, spec in declared}))
+        pins = sorted(
+            {version for _, spec in specs for version in exact_versions(spec)}, key=release_key
+        )
+        result[repo] = Dependencies(
+            pinned, evidence, pins, sorted({name + spec for _, name, spec in declared})
+        )
     return result
 
 
 def release_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, int(part)) if part.isdigit() else (1, part)
-                 for part in re.split(r"[.+-]", version))
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.+-]", version)
+    )

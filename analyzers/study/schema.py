@@ -31,12 +31,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "repo": "GitHub owner/name (dataset full_name, repos.csv repo).",
         "commit": "Pinned commit SHA (from repos.csv, else from the dataset).",
         "status": "analyzed, a failure from repos.csv (not-found, unavailable, too-large, "
-                  "timeout, error, empty, ...), or not-attempted (in the dataset, not in "
-                  "repos.csv).",
+        "timeout, error, empty, ...), or not-attempted (in the dataset, not in "
+        "repos.csv).",
         "detail": "repos.csv's one-line reason for a failure; empty otherwise.",
         "in_dataset": "Whether dataset.csv lists the repository.",
-        "created_year": "Year the repository was created (dataset created_at); empty if "
-                        "unknown.",
+        "created_year": "Year the repository was created (dataset created_at); empty if unknown.",
         "analysed": "Whether the repository was cloned and scanned (status analyzed).",
     },
     "repo_status": {
@@ -59,8 +58,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "usage": {
         "repo": "Analysed repository.",
-        "level": "api (one MLflow API) or dimension (a traceability dimension of the "
-                 "catalog).",
+        "level": "api (one MLflow API) or dimension (a traceability dimension of the catalog).",
         "name": "The API's canonical name or the dimension.",
         "calls": "Call sites of the API or dimension in the repository.",
         "script_calls": "Of which in .py files.",
@@ -69,9 +67,9 @@ COLUMNS: dict[str, dict[str, str]] = {
     "adoption": {
         "level": "dimension or api.",
         "name": "Traceability dimension (all of the catalog's, used or not) or canonical API "
-                "name (every API seen in an analysed repository).",
+        "name (every API seen in an analysed repository).",
         "kind": "any (calls anywhere), script (calls in .py files) or notebook (calls in "
-                ".ipynb notebooks).",
+        ".ipynb notebooks).",
         "n_using": "Analysed repositories with at least one such call (of that kind).",
         "n_analysed": _N_ANALYSED,
         **_SHARE,
@@ -86,8 +84,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "coverage": {
         "repo": "Analysed repository.",
-        **{aspect: f"Whether the repository records its {ASPECT_LABELS[aspect]}: {evidence}."
-           for aspect, evidence in ASPECTS.items()},
+        **{
+            aspect: f"Whether the repository records its {ASPECT_LABELS[aspect]}: {evidence}."
+            for aspect, evidence in ASPECTS.items()
+        },
         "coverage": "How many of the six aspects it records (0-6).",
     },
     "coverage_distribution": {
@@ -120,23 +120,22 @@ COLUMNS: dict[str, dict[str, str]] = {
     "signals": {
         "signal": "mlproject, mlproject-env, env-file, mlflow-requirement or dvc.",
         "value": "any (any file of that signal), an MLproject environment kind, an environment "
-                 "file kind, or a requirement level: pinned (==X.Y...), constrained (another "
-                 "specifier), unpinned (no specifier), none (no mlflow requirement found).",
+        "file kind, or a requirement level: pinned (==X.Y...), constrained (another "
+        "specifier), unpinned (no specifier), none (no mlflow requirement found).",
         "n_using": "Analysed repositories with that signal and value.",
         "n_analysed": _N_ANALYSED,
         **_SHARE,
     },
     "mlflow_requirements": {
         "repo": "Analysed repository.",
-        "requirement": "Its strictest mlflow requirement: pinned, constrained, unpinned or "
-                       "none.",
+        "requirement": "Its strictest mlflow requirement: pinned, constrained, unpinned or none.",
         "versions": "major.minor versions it pins, sorted, ';'-separated; empty unless pinned.",
         "specifiers": "Every mlflow specifier found, as path:specifier, ';'-separated.",
     },
     "mlflow_versions": {
         "version": "A pinned mlflow major.minor version.",
         "n_repos": "Analysed repositories pinning it (a repository pinning two versions in "
-                   "different files counts for both).",
+        "different files counts for both).",
         "n_pinning": "Analysed repositories pinning any version.",
         "share": "n_repos / n_pinning.",
     },
@@ -155,13 +154,15 @@ COLUMNS: dict[str, dict[str, str]] = {
 _PER_REPO_POSITION = {
     "path": "File the value was found in, relative to the repository root.",
     "cell": "Notebooks: 0-based cell index, as in calls.csv; empty for .py files and "
-            "configuration files.",
+    "configuration files.",
     "line": "1-based line (inside the cell for notebooks); empty for configuration files.",
 }
 
 
-_PROFILE_FLAGS = {aspect: f"Whether the repository records its {PROFILE_LABELS[aspect]}: "
-                          f"{evidence}." for aspect, evidence in PROFILE_ASPECTS.items()}
+_PROFILE_FLAGS = {
+    aspect: f"Whether the repository records its {PROFILE_LABELS[aspect]}: {evidence}."
+    for aspect, evidence in PROFILE_ASPECTS.items()
+}
 
 
 FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
@@ -170,17 +171,17 @@ FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
         **_PER_REPO_POSITION,
         "setting": "tracking-uri or registry-uri.",
         "origin": "code (facts.csv: a call, constructor keyword or environment assignment in a "
-                  ".py/.ipynb file) or configuration (signals.csv: .env, docker-compose, GitHub "
-                  "workflow, MLproject).",
+        ".py/.ipynb file) or configuration (signals.csv: .env, docker-compose, GitHub "
+        "workflow, MLproject).",
         "source": "The API or construct it came from (mlflow.set_tracking_uri, "
-                  "mlflow.MlflowClient, os.environ) or the kind of configuration file (.env, "
-                  "docker-compose, github-workflow, MLproject).",
+        "mlflow.MlflowClient, os.environ) or the kind of configuration file (.env, "
+        "docker-compose, github-workflow, MLproject).",
         "value": "The location with user, password and query values replaced by ***; env:NAME "
-                 "when read from an environment variable; {…} for non-literal parts; empty when "
-                 "not a literal (also for a set_tracking_uri/set_registry_uri call facts.csv "
-                 "has no value for).",
+        "when read from an environment variable; {…} for non-literal parts; empty when "
+        "not a literal (also for a set_tracking_uri/set_registry_uri call facts.csv "
+        "has no value for).",
         "location": "Its class: local-file, local-database, remote-database, server-localhost, "
-                    "server-remote, server-unknown-host, databricks, environment or unknown.",
+        "server-remote, server-unknown-host, databricks, environment or unknown.",
     },
     "repo_locations": {
         "repo": "Analysed repository.",
@@ -189,13 +190,13 @@ FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
         "tracking": "Classes of the tracking URIs it sets, ';'-separated, in class order.",
         "registry": "Classes of the registry URIs it sets, ';'-separated, in class order.",
         "classes": "Classes of every location it sets; default-local when it calls MLflow but "
-                   "sets none; empty when it neither calls MLflow nor sets a location.",
+        "sets none; empty when it neither calls MLflow nor sets a location.",
     },
     "location_shares": {
         "setting": "any (tracking or registry URI), tracking-uri or registry-uri.",
         "location": "any-location (at least one), a location class, or default-local (calls "
-                    "MLflow, sets no location of that setting; not for registry-uri, which "
-                    "defaults to the tracking URI).",
+        "MLflow, sets no location of that setting; not for registry-uri, which "
+        "defaults to the tracking URI).",
         "definition": "What the class covers.",
         "n_using": "Analysed repositories setting a location of that class.",
         "n_analysed": _N_ANALYSED,
@@ -206,8 +207,8 @@ FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
         "aspect": "code_version, parameters_metrics, environment, dependencies or data.",
         "recorded": "Whether the repository records the aspect.",
         "evidence": "What was found, '; '-separated, with the file in brackets: MLproject, "
-                    "tags, logged files, APIs, environment files, requirements (for "
-                    "dependencies also when they fall short of pinning).",
+        "tags, logged files, APIs, environment files, requirements (for "
+        "dependencies also when they fall short of pinning).",
     },
     "profile_matrix": {
         "repo": "Analysed repository.",
@@ -217,7 +218,7 @@ FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
         "missing": "The aspects it does not record, ';'-separated.",
         "mlflow_pins": "Exact mlflow versions it pins (==), sorted, ';'-separated.",
         "framework_requirements": "Every ML framework requirement found, as name plus "
-                                  "specifier (no specifier: unpinned), sorted, ';'-separated.",
+        "specifier (no specifier: unpinned), sorted, ';'-separated.",
     },
     "profile_shares": {
         "aspect": "A profile aspect, or fully-traceable (all five).",
@@ -230,8 +231,10 @@ FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
     },
     "profile_combinations": {
         "combination": "The aspects recorded, '+'-joined in aspect order; none for none.",
-        **{aspect: f"Whether the combination includes {PROFILE_LABELS[aspect]}."
-           for aspect in PROFILE_ASPECTS},
+        **{
+            aspect: f"Whether the combination includes {PROFILE_LABELS[aspect]}."
+            for aspect in PROFILE_ASPECTS
+        },
         "n_aspects": "Number of aspects in the combination.",
         "n_repos": "Analysed repositories recording exactly that combination.",
         "n_analysed": _N_ANALYSED,
@@ -245,7 +248,7 @@ FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
         "register_model": "Whether it calls mlflow.register_model.",
         "log_model_registration": "Whether it gives registered_model_name= to a log_model.",
         "client_registry": "Whether it calls an MlflowClient method on registered models or "
-                           "model versions.",
+        "model versions.",
         "stage_transitions": "Calls of MlflowClient.transition_model_version_stage.",
         "alias_assignments": "Calls of MlflowClient.set_registered_model_alias.",
         "uses_stages": "Stage lifecycle: a stage transition, stage literal or stage model URI.",
@@ -284,24 +287,22 @@ FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
         "literal": "Whether the whole name is a literal (only those count in model_naming).",
         "semver": "Whether it holds a semantic version.",
         "pattern": "The first version pattern found: vX, vX.Y, vX.Y.Z, vX-Y, X.Y, X.Y.Z or "
-                   "X-Y; empty when none.",
+        "X-Y; empty when none.",
         "version": "The version as written; empty when none.",
         "tokens": "Its lowercase tokens (split on - _ . space / and camelCase), ';'-separated.",
         "token_kinds": "The kind of each token, in the same order.",
     },
     "model_naming": {
-        "group": "versioning (semver or not), pattern (a version pattern) or token (a token "
-                 "kind).",
+        "group": "versioning (semver or not), pattern (a version pattern) or token (a token kind).",
         "name": "semver, no-semver, a pattern, or a token kind.",
         "definition": "What it covers.",
-        "n_names": "Literal registered model names (one per repository and name) it holds "
-                   "for.",
+        "n_names": "Literal registered model names (one per repository and name) it holds for.",
         "n_total": "Literal registered model names: the denominator.",
         "share": "n_names / n_total; empty when n_total is 0.",
         "ci_low": _SHARE["ci_low"],
         "ci_high": _SHARE["ci_high"],
         "reference": "The Hugging Face naming study's share for the same measure (79% of models "
-                     "follow no semantic versioning); empty where it has none.",
+        "follow no semantic versioning); empty where it has none.",
     },
     "name_tokens": {
         "token": "A lowercase token of literal registered model names.",
@@ -315,8 +316,10 @@ FINDINGS_COLUMNS: dict[str, dict[str, str]] = {
 COLUMNS.update(FINDINGS_COLUMNS)
 
 
-_N_HISTORY = ("Analysed repositories whose history was walked (history_summary.csv status "
-              "walked): the denominator.")
+_N_HISTORY = (
+    "Analysed repositories whose history was walked (history_summary.csv status "
+    "walked): the denominator."
+)
 
 
 _TOOL_SHARE = {
@@ -338,30 +341,31 @@ EVOLUTION_COLUMNS: dict[str, dict[str, str]] = {
     "ecosystem_tools": {
         "tool": "An MLOps tool: " + ", ".join(ECOSYSTEM_TOOLS) + ".",
         "evidence": "any (any evidence of the tool), or one kind of evidence: a file "
-                    "(dvc.yaml, *.dvc, uv.lock, Dockerfile, ...), an import (import wandb, "
-                    "torch.utils.tensorboard, ...), a call (optuna.create_study, "
-                    "@hydra.main, ...) or a workflow step (workflow: cml comment, workflow: "
-                    "mlflow server, ...).",
+        "(dvc.yaml, *.dvc, uv.lock, Dockerfile, ...), an import (import wandb, "
+        "torch.utils.tensorboard, ...), a call (optuna.create_study, "
+        "@hydra.main, ...) or a workflow step (workflow: cml comment, workflow: "
+        "mlflow server, ...).",
         "n_using": "Analysed repositories with that evidence.",
         "n_analysed": _N_ANALYSED,
         **_SHARE,
     },
     "ecosystem_coadoption": {
         "tool": "An MLOps tool used by at least one analysed repository.",
-        "practice": "An MLflow practice: " + "; ".join(f"{name}: {text}" for name, text
-                                                       in PRACTICES.items()) + ".",
+        "practice": "An MLflow practice: "
+        + "; ".join(f"{name}: {text}" for name, text in PRACTICES.items())
+        + ".",
         **_TOOL_SHARE,
     },
     "adoption_curve": {
         "month": "Calendar month (YYYY-MM), from the first month a walked history has an "
-                 "MLflow event to the last head commit's month; the state is the one at the "
-                 "month's end.",
+        "MLflow event to the last head commit's month; the state is the one at the "
+        "month's end.",
         "dimension": "mlflow (any MLflow call or mlflow requirement) or a traceability "
-                     "dimension of the catalog seen in some history.",
+        "dimension of the catalog seen in some history.",
         "n_using": "Repositories whose default branch had the dimension at the month's end "
-                   "(history_events.csv: the last event by then is an addition).",
+        "(history_events.csv: the last event by then is an addition).",
         "n_existing": "Repositories whose walked history had started by the month's end "
-                      "(oldest walked commit at or before it).",
+        "(oldest walked commit at or before it).",
         "n_repos": _N_HISTORY,
         "share": "n_using / n_repos; empty when n_repos is 0.",
         "ci_low": "Lower bound of the 95% Wilson score interval of share.",
@@ -370,32 +374,31 @@ EVOLUTION_COLUMNS: dict[str, dict[str, str]] = {
     "time_to_adoption": {
         "repo": "Analysed repository whose history was walked.",
         "created_at": "When the GitHub repository was created (dataset created_at); empty "
-                      "if unknown.",
+        "if unknown.",
         "oldest_date": "Date of the oldest commit walked (its first commit unless the walk "
-                       "was capped).",
+        "was capped).",
         "first_mlflow_commit": "First commit with MLflow evidence (a call or an mlflow "
-                               "requirement); empty if none.",
+        "requirement); empty if none.",
         "first_mlflow_date": "Its commit date (UTC).",
         "days_from_creation": "first_mlflow_date - created_at, in days; negative when the "
-                              "history predates the GitHub repository (an imported history); "
-                              "empty without MLflow or a creation date.",
-        "days_from_first_commit": "first_mlflow_date - oldest_date, in days; empty without "
-                                  "MLflow.",
+        "history predates the GitHub repository (an imported history); "
+        "empty without MLflow or a creation date.",
+        "days_from_first_commit": "first_mlflow_date - oldest_date, in days; empty without MLflow.",
         "truncated": "Whether --max-commits or --since cut the walk short of the first "
-                     "commit (then MLflow may have come earlier).",
+        "commit (then MLflow may have come earlier).",
     },
     "dimension_lifecycle": {
         "dimension": "mlflow or a traceability dimension seen in some history.",
         "n_repos": _N_HISTORY,
         "n_adopted": "Repositories where it appeared at some commit.",
         "n_removed": "Of which it later disappeared from at least once (present at a commit, "
-                     "absent at a later one).",
+        "absent at a later one).",
         "n_at_head": "Repositories whose head commit has it.",
         "share_removed": "n_removed / n_adopted; empty when n_adopted is 0.",
         "ci_low": "Lower bound of the 95% Wilson score interval of share_removed.",
         "ci_high": "Upper bound of the 95% Wilson score interval of share_removed.",
         "median_days_after_mlflow": "Median days from the repository's first MLflow commit to "
-                                    "the dimension's first commit (mlflow: 0).",
+        "the dimension's first commit (mlflow: 0).",
     },
 }
 
@@ -405,11 +408,40 @@ COLUMNS.update(EVOLUTION_COLUMNS)
 
 # Column types of these tables, so that an empty table (no input) has the types of a full one.
 EVOLUTION_TYPES: dict[str, str] = {
-    **dict.fromkeys(("n_using", "n_analysed", "n_tool", "k_tool", "n_other", "k_other",
-                     "n_existing", "n_repos", "n_adopted", "n_removed", "n_at_head"), "int64"),
-    **dict.fromkeys(("share", "ci_low", "ci_high", "share_tool", "ci_low_tool", "ci_high_tool",
-                     "share_other", "ci_low_other", "ci_high_other", "difference",
-                     "days_from_creation", "days_from_first_commit", "share_removed",
-                     "median_days_after_mlflow"), "float64"),
+    **dict.fromkeys(
+        (
+            "n_using",
+            "n_analysed",
+            "n_tool",
+            "k_tool",
+            "n_other",
+            "k_other",
+            "n_existing",
+            "n_repos",
+            "n_adopted",
+            "n_removed",
+            "n_at_head",
+        ),
+        "int64",
+    ),
+    **dict.fromkeys(
+        (
+            "share",
+            "ci_low",
+            "ci_high",
+            "share_tool",
+            "ci_low_tool",
+            "ci_high_tool",
+            "share_other",
+            "ci_low_other",
+            "ci_high_other",
+            "difference",
+            "days_from_creation",
+            "days_from_first_commit",
+            "share_removed",
+            "median_days_after_mlflow",
+        ),
+        "float64",
+    ),
     "truncated": "bool",
 }

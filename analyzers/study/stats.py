@@ -1,5 +1,4 @@
-"""Shares with 95% Wilson intervals, and DataFrames with exactly their documented columns.
-"""
+"""Shares with 95% Wilson intervals, and DataFrames with exactly their documented columns."""
 
 from __future__ import annotations
 
@@ -60,19 +59,23 @@ def as_int(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 def position_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (row["repo"], row["path"], -1 if row["cell"] is None else row["cell"],
-            -1 if row["line"] is None else row["line"])
+    return (
+        row["repo"],
+        row["path"],
+        -1 if row["cell"] is None else row["cell"],
+        -1 if row["line"] is None else row["line"],
+    )
 
 
 def joined(values: Iterable[str], order: Sequence[str] | None = None) -> str:
     distinct = {value for value in values if value}
     if order is None:
         return ";".join(sorted(distinct))
-    return ";".join(sorted(distinct, key=lambda v: (order.index(v) if v in order else len(order),
-                                                    v)))
+    return ";".join(
+        sorted(distinct, key=lambda v: (order.index(v) if v in order else len(order), v))
+    )
 
 
 def typed_frame(table: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = table_frame(table, rows)
-    return frame.astype({column: EVOLUTION_TYPES.get(column, "str")
-                         for column in frame.columns})
+    return frame.astype({column: EVOLUTION_TYPES.get(column, "str") for column in frame.columns})

@@ -20,7 +20,7 @@ HF_NO_SEMVER_SHARE = 0.79
 
 MODEL_URI_KINDS: dict[str, str] = {
     "stage": "models:/NAME/STAGE with STAGE Production, Staging, Archived or None (any case): "
-             "the deprecated stage lifecycle",
+    "the deprecated stage lifecycle",
     "alias": "models:/NAME@ALIAS: the alias lifecycle (MLflow 2.3+)",
     "version": "models:/NAME/N: a pinned version number",
     "latest": "models:/NAME/latest: the newest version, whatever it is",
@@ -45,7 +45,8 @@ SEMVER_PATTERNS: dict[str, str] = {
 # letter or digit (camelCase: ChurnModelV2); `mobilenetv2` is a name, not a version.
 _V_VERSION = re.compile(
     r"(?:^|(?<=[^A-Za-z0-9])|(?<=[a-z0-9])(?=V))[vV](\d+)"
-    r"(?:(\.)(\d+)(?:(\.)(\d+))?|(-)(\d{1,3}))?(?![A-Za-z0-9]|\.\d)")
+    r"(?:(\.)(\d+)(?:(\.)(\d+))?|(-)(\d{1,3}))?(?![A-Za-z0-9]|\.\d)"
+)
 _DOTTED_VERSION = re.compile(r"(?<![A-Za-z0-9.])(\d+)\.(\d+)(?:\.(\d+))?(?![A-Za-z0-9]|\.\d)")
 _DASHED_VERSION = re.compile(r"(?<![A-Za-z0-9.])(\d{1,3})-(\d{1,3})(?![A-Za-z0-9]|[.\-]\d)")
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -56,12 +57,30 @@ TOKEN_KINDS: dict[str, str] = {
     "parameter-count": "a parameter count: 7b, 125m, 8x7b",
     "size-label": "a size variant: base, large, small, tiny, mini, medium, xl, ...",
     "fine-tuned": "a fine-tuning mark: finetuned (fine-tuned, fine_tuned), finetune, ft, sft, "
-                  "tuned",
+    "tuned",
     "number": "any other number",
     "word": "anything else",
 }
-SIZE_LABELS = frozenset({"base", "large", "small", "tiny", "mini", "medium", "xl", "xxl",
-                         "xlarge", "xxlarge", "huge", "big", "nano", "micro", "xs", "lite"})
+SIZE_LABELS = frozenset(
+    {
+        "base",
+        "large",
+        "small",
+        "tiny",
+        "mini",
+        "medium",
+        "xl",
+        "xxl",
+        "xlarge",
+        "xxlarge",
+        "huge",
+        "big",
+        "nano",
+        "micro",
+        "xs",
+        "lite",
+    }
+)
 FINE_TUNED = frozenset({"finetuned", "finetune", "finetuning", "ft", "sft", "tuned"})
 _PARAMETER_COUNT = re.compile(r"\d+(?:\.\d+)?(?:x\d+)?[kmbt]")
 _DATE = re.compile(r"(?:19|20)\d\d(?:(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])?)?")
@@ -76,7 +95,7 @@ def classify_model_uri(value: str) -> str:
         return "run"
     if not lower.startswith("models:/"):
         return "unknown"
-    path = re.split(r"[?#]", text[len("models:/"):], maxsplit=1)[0].lstrip("/")
+    path = re.split(r"[?#]", text[len("models:/") :], maxsplit=1)[0].lstrip("/")
     parts = path.split("/")
     name = parts[0]
     if "@" in name:
@@ -105,8 +124,12 @@ def semantic_version(name: str) -> tuple[str, str]:
     found: list[tuple[int, str, str]] = []
     match = _V_VERSION.search(name)
     if match:
-        pattern = "vX" + (".Y" if match[2] else "") + (".Z" if match[4] else "") + (
-            "-Y" if match[6] else "")
+        pattern = (
+            "vX"
+            + (".Y" if match[2] else "")
+            + (".Z" if match[4] else "")
+            + ("-Y" if match[6] else "")
+        )
         found.append((match.start(), pattern, match[0]))
     for match in _DOTTED_VERSION.finditer(name):
         if not (len(match[1]) == 4 and _YEAR.fullmatch(match[1])):
@@ -150,6 +173,16 @@ def token_kind(token: str) -> str:
     return "word"
 
 
-__all__ = ["FINE_TUNED", "HF_NO_SEMVER_SHARE", "MODEL_URI_KINDS", "SEMVER_PATTERNS",
-           "SIZE_LABELS", "STAGES", "TOKEN_KINDS", "classify_model_uri", "name_tokens",
-           "semantic_version", "token_kind"]
+__all__ = [
+    "FINE_TUNED",
+    "HF_NO_SEMVER_SHARE",
+    "MODEL_URI_KINDS",
+    "SEMVER_PATTERNS",
+    "SIZE_LABELS",
+    "STAGES",
+    "TOKEN_KINDS",
+    "classify_model_uri",
+    "name_tokens",
+    "semantic_version",
+    "token_kind",
+]

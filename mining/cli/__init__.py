@@ -10,7 +10,10 @@ import click
 # name -> ("module:attribute" of a click command, one-line summary for --help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("mining.cli.scan:scan", "Find MLflow calls in local directories or git checkouts."),
-    "crawl": ("mining.cli.crawl:crawl", "List the repositories of GitHub topics into a pinned dataset."),
+    "crawl": (
+        "mining.cli.crawl:crawl",
+        "List the repositories of GitHub topics into a pinned dataset.",
+    ),
     "clone": ("mining.cli.clone:clone", "Fetch a dataset's repositories at their pinned commits."),
     "study": ("mining.cli.study:study", "Run a whole study from its study file, resumably."),
     "demo": ("mining.cli.study:demo", "Run the whole study offline on the shipped demo corpus."),

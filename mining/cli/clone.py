@@ -50,23 +50,57 @@ def _read_dataset(path: Path) -> list[dict[str, str]]:
 
 @click.command()
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Checkout cache (default: $XDG_CACHE_HOME/mlflow-miner/repos).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Repositories fetched at once.")
-@click.option("--repos-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the per-repository statuses (default: results/NAME.repos.csv).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600.0,
-              show_default=True, help="Seconds allowed per repository.")
-@click.option("--max-size-mb", type=click.FloatRange(min=0), default=2048.0, show_default=True,
-              help="Skip repositories larger than this (dataset size_kb, then fetched bytes); "
-                   "0 = no limit.")
-@click.option("--allow-protocol", "allow_protocols", multiple=True,
-              type=click.Choice([p for p in PROTOCOLS if p != "https"]),
-              help="Also allow this URL scheme (https always is). `file` runs the source "
-                   "repository's git config: trusted repositories only.")
-def clone(dataset: Path, cache: Path | None, jobs: int, repos_csv: Path | None, timeout: float,
-          max_size_mb: float, allow_protocols: tuple[str, ...]) -> None:
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Checkout cache (default: $XDG_CACHE_HOME/mlflow-miner/repos).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Repositories fetched at once.",
+)
+@click.option(
+    "--repos-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the per-repository statuses (default: results/NAME.repos.csv).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=600.0,
+    show_default=True,
+    help="Seconds allowed per repository.",
+)
+@click.option(
+    "--max-size-mb",
+    type=click.FloatRange(min=0),
+    default=2048.0,
+    show_default=True,
+    help="Skip repositories larger than this (dataset size_kb, then fetched bytes); 0 = no limit.",
+)
+@click.option(
+    "--allow-protocol",
+    "allow_protocols",
+    multiple=True,
+    type=click.Choice([p for p in PROTOCOLS if p != "https"]),
+    help="Also allow this URL scheme (https always is). `file` runs the source "
+    "repository's git config: trusted repositories only.",
+)
+def clone(
+    dataset: Path,
+    cache: Path | None,
+    jobs: int,
+    repos_csv: Path | None,
+    timeout: float,
+    max_size_mb: float,
+    allow_protocols: tuple[str, ...],
+) -> None:
     """Fetch each repository of DATASET (a crawl CSV with full_name, clone_url, commit) at its
     pinned commit, sparsely: only Python files, notebooks, MLproject, environment, requirement,
     packaging, Docker, CI and DVC files are downloaded.

@@ -15,10 +15,18 @@ from analyzers.study.report import build_report
 
 @click.command()
 @click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory for index.html and charts/ (default: STUDY_DIR/report).")
-@click.option("--no-static", is_flag=True,
-              help="Skip the PNG and SVG images (they need Chromium; the HTML does not).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for index.html and charts/ (default: STUDY_DIR/report).",
+)
+@click.option(
+    "--no-static",
+    is_flag=True,
+    help="Skip the PNG and SVG images (they need Chromium; the HTML does not).",
+)
 def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
     """Write an offline HTML report of a study: charts, tables and provenance.
 
@@ -28,6 +36,7 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
     charts/NAME.html, .png and .svg for each chart; prints the path of index.html. Static
     images need Chromium (or set BROWSER_PATH); without it they are skipped with a warning.
     """
+
     def say(message: str) -> None:
         click.echo(message, err=True)
 
@@ -42,8 +51,13 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
 
 @click.command()
 @click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory for the exported files (default: STUDY_DIR/export).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for the exported files (default: STUDY_DIR/export).",
+)
 def export(study_dir: Path, out_dir: Path | None) -> None:
     """Export a study's statistics as tidy tables for papers and further analysis.
 

@@ -30,9 +30,11 @@ class ProgressLine:
         self._last = now
         width = 24
         filled = width * progress.files_done // max(1, progress.files_total)
-        text = (f"[{progress.repo_index + 1}/{progress.repo_count}] {progress.repo} "
-                f"[{'#' * filled}{'.' * (width - filled)}] "
-                f"{progress.files_done}/{progress.files_total} files {now - self.started:.1f}s")
+        text = (
+            f"[{progress.repo_index + 1}/{progress.repo_count}] {progress.repo} "
+            f"[{'#' * filled}{'.' * (width - filled)}] "
+            f"{progress.files_done}/{progress.files_total} files {now - self.started:.1f}s"
+        )
         if self.interactive:
             self.stream.write("\r\033[K" + text)
             if final and progress.repo_index + 1 == progress.repo_count:
@@ -49,8 +51,9 @@ def _repo(path: str, name: str | None) -> RepoRef:
     from mining.github.remote import RemoteError, checkout_github, looks_like_full_name
 
     if not looks_like_full_name(path):
-        raise click.BadParameter(f"{path!r} does not exist (and is not a GitHub owner/name)",
-                                 param_hint="PATHS")
+        raise click.BadParameter(
+            f"{path!r} does not exist (and is not a GitHub owner/name)", param_hint="PATHS"
+        )
     try:
         repo = checkout_github(path)
     except RemoteError as error:
@@ -60,27 +63,66 @@ def _repo(path: str, name: str | None) -> RepoRef:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results/scan"), show_default=True,
-              help="Directory for calls.csv and files.csv.")
-@click.option("--name", "names", multiple=True,
-              help="Repository name for the corresponding PATH (default: GitHub owner/name "
-                   "from the origin remote, else the directory name). Repeat per PATH.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
-              help="Worker processes (default: all cores; 0 analyses in-process).")
-@click.option("--max-file-size", type=click.FloatRange(min=0), default=5, show_default=True,
-              help="Skip .py files larger than this many MiB (status too-large).")
-@click.option("--max-notebook-size", type=click.FloatRange(min=0), default=50,
-              show_default=True, help="Skip .ipynb files larger than this many MiB.")
-@click.option("--include-vendored", is_flag=True,
-              help="Also scan venv, site-packages, node_modules, build and dist trees.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results/scan"),
+    show_default=True,
+    help="Directory for calls.csv and files.csv.",
+)
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    help="Repository name for the corresponding PATH (default: GitHub owner/name "
+    "from the origin remote, else the directory name). Repeat per PATH.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes (default: all cores; 0 analyses in-process).",
+)
+@click.option(
+    "--max-file-size",
+    type=click.FloatRange(min=0),
+    default=5,
+    show_default=True,
+    help="Skip .py files larger than this many MiB (status too-large).",
+)
+@click.option(
+    "--max-notebook-size",
+    type=click.FloatRange(min=0),
+    default=50,
+    show_default=True,
+    help="Skip .ipynb files larger than this many MiB.",
+)
+@click.option(
+    "--include-vendored",
+    is_flag=True,
+    help="Also scan venv, site-packages, node_modules, build and dist trees.",
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache.")
-@click.option("--cache-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Analysis cache (default: $XDG_CACHE_HOME/mlflow-miner/analysis-v<N>.sqlite, "
-                   "N the analyzer version).")
-def scan(paths: tuple[str, ...], out_dir: Path, names: tuple[str, ...], jobs: int | None,
-         max_file_size: float, max_notebook_size: float, include_vendored: bool,
-         no_cache: bool, cache_file: Path | None) -> None:
+@click.option(
+    "--cache-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Analysis cache (default: $XDG_CACHE_HOME/mlflow-miner/analysis-v<N>.sqlite, "
+    "N the analyzer version).",
+)
+def scan(
+    paths: tuple[str, ...],
+    out_dir: Path,
+    names: tuple[str, ...],
+    jobs: int | None,
+    max_file_size: float,
+    max_notebook_size: float,
+    include_vendored: bool,
+    no_cache: bool,
+    cache_file: Path | None,
+) -> None:
     """Find every MLflow call in PATHS (directories, git checkouts, single files, or GitHub
     repositories given as owner/name, pinned to their default branch's head and cloned).
 
@@ -93,10 +135,14 @@ def scan(paths: tuple[str, ...], out_dir: Path, names: tuple[str, ...], jobs: in
     settings = ScanSettings(
         max_script_bytes=int(max_file_size * MIB),
         max_notebook_bytes=int(max_notebook_size * MIB),
-        include_vendored=include_vendored, use_cache=not no_cache, cache_path=cache_file,
-        **({"jobs": jobs} if jobs is not None else {}))
-    repos = [_repo(path, name) for path, name
-             in zip(paths, names or [None] * len(paths), strict=True)]
+        include_vendored=include_vendored,
+        use_cache=not no_cache,
+        cache_path=cache_file,
+        **({"jobs": jobs} if jobs is not None else {}),
+    )
+    repos = [
+        _repo(path, name) for path, name in zip(paths, names or [None] * len(paths), strict=True)
+    ]
     summary = write_scan(scan_repos(repos, settings, ProgressLine()), out_dir)
     click.echo(summary.render(), err=True)
     click.echo(f"wrote {out_dir / 'calls.csv'} and {out_dir / 'files.csv'}", err=True)

@@ -254,8 +254,12 @@ def cache_key(full_name: str) -> str:
     a hash of the original so two different names never share a directory.
     """
     owner, slash, name = full_name.partition("/")
-    if slash and _GITHUB_OWNER.fullmatch(owner) and _GITHUB_NAME.fullmatch(name) \
-            and name not in (".", ".."):
+    if (
+        slash
+        and _GITHUB_OWNER.fullmatch(owner)
+        and _GITHUB_NAME.fullmatch(name)
+        and name not in (".", "..")
+    ):
         return f"{owner}__{name}"
     digest = hashlib.sha256(full_name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", unicodedata.normalize("NFKC", full_name))
@@ -276,13 +280,30 @@ def checkout_path(cache: Path, full_name: str, commit: str) -> Path:
 def classify_failure(message: str) -> CloneStatus:
     """The status for a failed git fetch, from git's (English) error output."""
     text = message.lower()
-    if any(s in text for s in ("dmca", "error: 451", "unavailable for legal reasons",
-                               "repository unavailable", "access to this repository has been disabled")):
+    if any(
+        s in text
+        for s in (
+            "dmca",
+            "error: 451",
+            "unavailable for legal reasons",
+            "repository unavailable",
+            "access to this repository has been disabled",
+        )
+    ):
         return CloneStatus.UNAVAILABLE
-    if any(s in text for s in ("repository not found", "does not appear to be a git repository",
-                               "could not read username", "could not read password",
-                               "terminal prompts disabled", "authentication failed",
-                               "error: 404", "error: 401")):
+    if any(
+        s in text
+        for s in (
+            "repository not found",
+            "does not appear to be a git repository",
+            "could not read username",
+            "could not read password",
+            "terminal prompts disabled",
+            "authentication failed",
+            "error: 404",
+            "error: 401",
+        )
+    ):
         return CloneStatus.NOT_FOUND
     return CloneStatus.ERROR
 
@@ -318,9 +339,11 @@ def sweep_partials(cache: Path) -> int:
     return removed
 
 
-def clone_all(rows: Iterable[Mapping[str, Any] | CloneRequest], settings: CloneSettings,
-              progress: Callable[[int, int, CloneResult], None] | None = None,
-              ) -> Iterator[CloneResult]:
+def clone_all(
+    rows: Iterable[Mapping[str, Any] | CloneRequest],
+    settings: CloneSettings,
+    progress: Callable[[int, int, CloneResult], None] | None = None,
+) -> Iterator[CloneResult]:
     """Clone every row (dataset dicts or `CloneRequest`s); yield results in input order.
 
     `progress(done, total, result)` is called as each repository finishes, in completion order.
@@ -332,8 +355,11 @@ def clone_all(rows: Iterable[Mapping[str, Any] | CloneRequest], settings: CloneS
     settings.cache.mkdir(parents=True, exist_ok=True)
     sweep_partials(settings.cache)
     with tempfile.TemporaryDirectory(prefix="mlflow-miner-git-") as scratch:
-        extra = [] if settings.protocol_version is None else \
-            [("protocol.version", str(settings.protocol_version))]
+        extra = (
+            []
+            if settings.protocol_version is None
+            else [("protocol.version", str(settings.protocol_version))]
+        )
         git = _Cloner(settings, SafeGit(Path(scratch), settings.protocols, extra))
         done = itertools.count(1)
         done_lock = threading.Lock()
@@ -345,8 +371,7 @@ def clone_all(rows: Iterable[Mapping[str, Any] | CloneRequest], settings: CloneS
                     progress(next(done), len(requests), result)
             return result
 
-        executor = ThreadPoolExecutor(max_workers=max(1, settings.jobs),
-                                      thread_name_prefix="clone")
+        executor = ThreadPoolExecutor(max_workers=max(1, settings.jobs), thread_name_prefix="clone")
         futures: list[Future[CloneResult]] = [executor.submit(work, r) for r in requests]
         try:
             for future in futures:
@@ -382,9 +407,19 @@ class _Cloner:
         start = time.monotonic()
         strategy: list[str] = [""]
 
-        def result(status: CloneStatus, detail: str = "", path: str = "", size: int = 0) -> CloneResult:
-            return CloneResult(request.full_name, request.commit, status, detail, path,
-                               round(time.monotonic() - start, 3), size, strategy[0])
+        def result(
+            status: CloneStatus, detail: str = "", path: str = "", size: int = 0
+        ) -> CloneResult:
+            return CloneResult(
+                request.full_name,
+                request.commit,
+                status,
+                detail,
+                path,
+                round(time.monotonic() - start, 3),
+                size,
+                strategy[0],
+            )
 
         try:
             target = self._check(request)
@@ -394,10 +429,18 @@ class _Cloner:
                     strategy[0] = "cache"
                     return result(CloneStatus.CACHED, path=str(target))
                 limit = self.settings.max_bytes
-                if limit is not None and request.size_kb is not None and request.size_kb * 1024 > limit:
-                    return result(CloneStatus.TOO_LARGE,
-                                  f"size_kb {request.size_kb} is over {self.settings.max_size_mb:g} MB")
-                partial = target.with_name(f"{target.name}.partial-{os.getpid()}-{next(self._serial)}")
+                if (
+                    limit is not None
+                    and request.size_kb is not None
+                    and request.size_kb * 1024 > limit
+                ):
+                    return result(
+                        CloneStatus.TOO_LARGE,
+                        f"size_kb {request.size_kb} is over {self.settings.max_size_mb:g} MB",
+                    )
+                partial = target.with_name(
+                    f"{target.name}.partial-{os.getpid()}-{next(self._serial)}"
+                )
                 try:
                     if state in ("patterns", "shallow"):
                         os.rename(target, partial)
@@ -418,7 +461,9 @@ class _Cloner:
                     if limit is not None and fetched > limit:
                         raise GitTooLarge(f"{fetched} bytes")
                     if self._state(partial, request.commit) != "ok":
-                        raise _Failure(CloneStatus.ERROR, "checkout does not match the pinned commit")
+                        raise _Failure(
+                            CloneStatus.ERROR, "checkout does not match the pinned commit"
+                        )
                     try:
                         os.rename(partial, target)
                     except OSError:
@@ -435,8 +480,9 @@ class _Cloner:
         except GitTimeout:
             return result(CloneStatus.TIMEOUT, f"no result within {self.settings.timeout:g}s")
         except GitTooLarge:
-            return result(CloneStatus.TOO_LARGE,
-                          f"fetched more than {self.settings.max_size_mb:g} MB")
+            return result(
+                CloneStatus.TOO_LARGE, f"fetched more than {self.settings.max_size_mb:g} MB"
+            )
         except GitAborted:
             return result(CloneStatus.ERROR, "run aborted")
         except Exception as error:  # one odd repository must not end the run
@@ -451,12 +497,18 @@ class _Cloner:
         if not _SHA.fullmatch(request.commit):
             raise _Failure(CloneStatus.ERROR, "pinned commit is not a full hex SHA")
         scheme, sep, _rest = request.clone_url.partition("://")
-        if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) \
-                or any(ord(c) < 0x21 or c == "\x7f" for c in request.clone_url):
+        if (
+            not sep
+            or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme)
+            or any(ord(c) < 0x21 or c == "\x7f" for c in request.clone_url)
+        ):
             raise _Failure(CloneStatus.ERROR, "clone_url is not a plain scheme://… URL")
         if scheme.lower() not in self.settings.protocols:
-            raise _Failure(CloneStatus.ERROR, f"protocol {scheme.lower()!r} not allowed "
-                                              f"(allowed: {', '.join(self.settings.protocols)})")
+            raise _Failure(
+                CloneStatus.ERROR,
+                f"protocol {scheme.lower()!r} not allowed "
+                f"(allowed: {', '.join(self.settings.protocols)})",
+            )
         try:
             return checkout_path(self.settings.cache, request.full_name, request.commit)
         except ValueError as error:
@@ -481,41 +533,55 @@ class _Cloner:
             return "shallow"  # history wanted, a depth-1 checkout cached
         return "ok"
 
-    def _git(self, args: list[str], repo: Path, start: float, *,
-             network: bool = False) -> GitOutput:
+    def _git(
+        self, args: list[str], repo: Path, start: float, *, network: bool = False
+    ) -> GitOutput:
         watch = repo / ".git" / "objects" if network else None
-        return self.git.run(args, repo=repo, deadline=start + self.settings.timeout,
-                            watch=watch, max_bytes=self.settings.max_bytes if network else None)
+        return self.git.run(
+            args,
+            repo=repo,
+            deadline=start + self.settings.timeout,
+            watch=watch,
+            max_bytes=self.settings.max_bytes if network else None,
+        )
 
-    def _must(self, args: list[str], repo: Path, start: float, *,
-              network: bool = False) -> GitOutput:
+    def _must(
+        self, args: list[str], repo: Path, start: float, *, network: bool = False
+    ) -> GitOutput:
         output = self._git(args, repo, start, network=network)
         if not output.ok:
             raise _Failure(classify_failure(output.stderr), one_line(output.stderr))
         return output
 
-    def _materialise(self, request: CloneRequest, repo: Path, start: float,
-                     strategy: list[str]) -> None:
+    def _materialise(
+        self, request: CloneRequest, repo: Path, start: float, strategy: list[str]
+    ) -> None:
         repo.mkdir(parents=True)
         self._must(["init", "--quiet", f"--template={self.git.template}"], repo, start)
-        for key, value in (("remote.origin.url", request.clone_url),
-                           ("core.sparseCheckout", "true"),
-                           ("core.sparseCheckoutCone", "false"),
-                           ("core.symlinks", "false"),
-                           ("core.hooksPath", os.devnull),
-                           ("submodule.recurse", "false")):
+        for key, value in (
+            ("remote.origin.url", request.clone_url),
+            ("core.sparseCheckout", "true"),
+            ("core.sparseCheckoutCone", "false"),
+            ("core.symlinks", "false"),
+            ("core.hooksPath", os.devnull),
+            ("submodule.recurse", "false"),
+        ):
             self._must(["config", key, value], repo, start)
         info = repo / ".git" / "info"
         info.mkdir(exist_ok=True)
         (info / "attributes").write_text(_ATTRIBUTES, encoding="utf-8")
         (info / "sparse-checkout").write_text(self.patterns_text, encoding="utf-8")
 
-        fetch = ["fetch", "--no-tags", "--no-recurse-submodules", "--no-auto-gc",
-                 "--filter=blob:none"]
+        fetch = [
+            "fetch",
+            "--no-tags",
+            "--no-recurse-submodules",
+            "--no-auto-gc",
+            "--filter=blob:none",
+        ]
         strategy[0] = "pinned-sha"
         depth = [] if self.settings.history else ["--depth=1"]
-        output = self._git([*fetch, *depth, "origin", request.commit], repo, start,
-                           network=True)
+        output = self._git([*fetch, *depth, "origin", request.commit], repo, start, network=True)
         stderr = output.stderr
         if not output.ok:
             status = classify_failure(output.stderr)
@@ -527,45 +593,74 @@ class _Cloner:
         strategy[0] += "+full-blobs" if "filtering not recognized" in stderr else "+blobless"
         if self.settings.history:
             strategy[0] += "+history"
-        self._must(["checkout", "--quiet", "--no-recurse-submodules", "--detach", request.commit],
-                   repo, start, network=True)
+        self._must(
+            ["checkout", "--quiet", "--no-recurse-submodules", "--detach", request.commit],
+            repo,
+            start,
+            network=True,
+        )
 
-    def _fetch_history(self, request: CloneRequest, repo: Path, start: float,
-                       fetch: list[str], strategy: list[str]) -> str:
+    def _fetch_history(
+        self, request: CloneRequest, repo: Path, start: float, fetch: list[str], strategy: list[str]
+    ) -> str:
         """The server will not send the pinned SHA by name: find it in the branch history."""
         branch = request.default_branch
         if branch and not _BRANCH.fullmatch(branch):
             raise _Failure(CloneStatus.ERROR, "default_branch is not a valid branch name")
-        refspec = f"+refs/heads/{branch}:refs/remotes/origin/{branch}" if branch \
+        refspec = (
+            f"+refs/heads/{branch}:refs/remotes/origin/{branch}"
+            if branch
             else "+HEAD:refs/remotes/origin/HEAD"
+        )
         strategy[0] = "branch-deepen"
-        stderr = self._must([*fetch, f"--depth={_DEEPEN_START}", "origin", refspec], repo, start,
-                            network=True).stderr
+        stderr = self._must(
+            [*fetch, f"--depth={_DEEPEN_START}", "origin", refspec], repo, start, network=True
+        ).stderr
         deepen = _DEEPEN_START
         for _ in range(_DEEPEN_ROUNDS):
-            if self._has_commit(repo, request.commit, start) or not (repo / ".git" / "shallow").exists():
+            if (
+                self._has_commit(repo, request.commit, start)
+                or not (repo / ".git" / "shallow").exists()
+            ):
                 break
             self._must([*fetch, f"--deepen={deepen}", "origin", refspec], repo, start, network=True)
             deepen *= 2
         if not self._has_commit(repo, request.commit, start):
             strategy[0] = "all-refs"
             unshallow = ["--unshallow"] if (repo / ".git" / "shallow").exists() else []
-            self._must([*fetch, *unshallow, "origin", "+refs/heads/*:refs/remotes/origin/*",
-                        "+refs/tags/*:refs/tags/*"], repo, start, network=True)
+            self._must(
+                [
+                    *fetch,
+                    *unshallow,
+                    "origin",
+                    "+refs/heads/*:refs/remotes/origin/*",
+                    "+refs/tags/*:refs/tags/*",
+                ],
+                repo,
+                start,
+                network=True,
+            )
             if not self._has_commit(repo, request.commit, start):
-                raise _Failure(CloneStatus.ERROR, "pinned commit is not on the server "
-                                                  "(history rewritten?)")
+                raise _Failure(
+                    CloneStatus.ERROR, "pinned commit is not on the server (history rewritten?)"
+                )
         return stderr
 
     def _unshallow(self, request: CloneRequest, repo: Path, start: float) -> None:
         """Deepen a shallow checkout to the pinned commit's whole history (commits and trees;
         blobs stay on the server): by the pinned SHA, else from every branch."""
-        fetch = ["fetch", "--no-tags", "--no-recurse-submodules", "--no-auto-gc",
-                 "--filter=blob:none", "--unshallow", "origin"]
+        fetch = [
+            "fetch",
+            "--no-tags",
+            "--no-recurse-submodules",
+            "--no-auto-gc",
+            "--filter=blob:none",
+            "--unshallow",
+            "origin",
+        ]
         output = self._git([*fetch, request.commit], repo, start, network=True)
         if not output.ok:
-            self._must([*fetch, "+refs/heads/*:refs/remotes/origin/*"], repo, start,
-                       network=True)
+            self._must([*fetch, "+refs/heads/*:refs/remotes/origin/*"], repo, start, network=True)
 
     def _has_commit(self, repo: Path, commit: str, start: float) -> bool:
         # rev-list walks commits only, so it never triggers a lazy fetch from the promisor remote
@@ -573,7 +668,9 @@ class _Cloner:
         return commit in self._must(["rev-list", "--all"], repo, start).stdout.split()
 
     def _resparse(self, repo: Path, start: float) -> None:
-        (repo / ".git" / "info" / "sparse-checkout").write_text(self.patterns_text, encoding="utf-8")
+        (repo / ".git" / "info" / "sparse-checkout").write_text(
+            self.patterns_text, encoding="utf-8"
+        )
         self._must(["sparse-checkout", "reapply"], repo, start, network=True)
 
 
@@ -587,8 +684,15 @@ def _remove(path: Path) -> None:
 
 def _refused(stderr: str) -> bool:
     text = stderr.lower()
-    return any(s in text for s in ("not our ref", "unadvertised object", "couldn't find remote ref",
-                                   "no such remote ref"))
+    return any(
+        s in text
+        for s in (
+            "not our ref",
+            "unadvertised object",
+            "couldn't find remote ref",
+            "no such remote ref",
+        )
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -601,12 +705,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-
-
-
-
-
-
-

@@ -81,18 +81,44 @@ from analyzers.tables import csv_table
 MLFLOW = "mlflow"  # the pseudo-dimension "any MLflow evidence": a call or a requirement
 _CALL, _DEPENDENCY = "mlflow-call", "mlflow-dependency"
 
-HISTORY_COLUMNS = ("repo", "commit", "dimension", "first_commit", "first_date",
-                   "removed_commit", "removed_date", "present_at_head", "present_at_start",
-                   "removals")
+HISTORY_COLUMNS = (
+    "repo",
+    "commit",
+    "dimension",
+    "first_commit",
+    "first_date",
+    "removed_commit",
+    "removed_date",
+    "present_at_head",
+    "present_at_start",
+    "removals",
+)
 EVENT_COLUMNS = ("repo", "commit", "dimension", "event", "event_commit", "event_date")
-SUMMARY_COLUMNS = ("repo", "commit", "status", "detail", "walk", "commits_analysed",
-                   "truncated", "oldest_commit", "oldest_date", "head_date",
-                   "first_mlflow_commit", "first_mlflow_date", "first_mlflow_evidence",
-                   "blobs_parsed", "blobs_skipped", "cache_hits", "blobs_fetched",
-                   "bytes_fetched")
+SUMMARY_COLUMNS = (
+    "repo",
+    "commit",
+    "status",
+    "detail",
+    "walk",
+    "commits_analysed",
+    "truncated",
+    "oldest_commit",
+    "oldest_date",
+    "head_date",
+    "first_mlflow_commit",
+    "first_mlflow_date",
+    "first_mlflow_evidence",
+    "blobs_parsed",
+    "blobs_skipped",
+    "cache_hits",
+    "blobs_fetched",
+    "bytes_fetched",
+)
 HISTORY_TABLES: dict[str, tuple[str, ...]] = {
-    "history.csv": HISTORY_COLUMNS, "history_events.csv": EVENT_COLUMNS,
-    "history_summary.csv": SUMMARY_COLUMNS}
+    "history.csv": HISTORY_COLUMNS,
+    "history_events.csv": EVENT_COLUMNS,
+    "history_summary.csv": SUMMARY_COLUMNS,
+}
 
 MAX_SCRIPT_BYTES = 5 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
@@ -100,9 +126,20 @@ MAX_DEPENDENCY_BYTES = 1024 * 1024
 # Bump when what a dependency file's analysis means changes: cached results are then ignored.
 _DEPENDENCY_VERSION = "1"
 # Dependency files whose `analyzers.repo.signals` detectors can find an mlflow requirement.
-DEPENDENCY_PATTERNS = ("requirements*.txt", "requirements*.in", "pyproject.toml", "setup.py",
-                       "setup.cfg", "Pipfile", "environment*.yml", "environment*.yaml",
-                       "*conda*.yml", "*conda*.yaml", "python_env.yml", "python_env.yaml")
+DEPENDENCY_PATTERNS = (
+    "requirements*.txt",
+    "requirements*.in",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "Pipfile",
+    "environment*.yml",
+    "environment*.yaml",
+    "*conda*.yml",
+    "*conda*.yaml",
+    "python_env.yml",
+    "python_env.yaml",
+)
 _REGULAR = ("100644", "100755")
 _ZERO = "0" * 40
 
@@ -127,8 +164,11 @@ class HistoryOptions:
 
     def marker(self) -> dict[str, Any]:
         """What makes two walks' results the same (for the study's resume marker)."""
-        return {"max_commits": self.max_commits, "since": self.since,
-                "first_parent": self.first_parent}
+        return {
+            "max_commits": self.max_commits,
+            "since": self.since,
+            "first_parent": self.first_parent,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,6 +204,7 @@ class HistoryError(Exception):
 
 
 # --------------------------------------------------------------------------- candidate files
+
 
 def _vendored(path: str) -> bool:
     return any(part in VENDORED_DIRS or part in ALWAYS_SKIPPED for part in path.split("/")[:-1])
@@ -201,15 +242,22 @@ def analyse_dependency(path: str, data: bytes) -> FileAnalysis:
     """An mlflow requirement in a dependency file, with the `analyzers.repo.signals` detectors:
     ANALYZED (detail: the specifiers) or NO_MLFLOW."""
     text = data.decode("utf-8", errors="replace")
-    specifiers = sorted({signal.value for detector in SIGNAL_DETECTORS if detector.reads(path)
-                         for signal in detector.detect(path, text)
-                         if signal.signal == "mlflow-requirement"})
+    specifiers = sorted(
+        {
+            signal.value
+            for detector in SIGNAL_DETECTORS
+            if detector.reads(path)
+            for signal in detector.detect(path, text)
+            if signal.signal == "mlflow-requirement"
+        }
+    )
     if not specifiers:
         return FileAnalysis(FileStatus.NO_MLFLOW)
     return FileAnalysis(FileStatus.ANALYZED, ";".join(spec or "*" for spec in specifiers))
 
 
 # --------------------------------------------------------------------------- git
+
 
 class HistoryGit(SafeGit):
     """`SafeGit` for the walk: fetches go through `run` (deadline, size watch, process group);
@@ -219,10 +267,16 @@ class HistoryGit(SafeGit):
     def open_repo(self, checkout: Path) -> Repo:
         git_dir = checkout / ".git"
         repo = Repo(checkout)
-        repo.git.update_environment(**{
-            **self._env, "GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(checkout),
-            "GIT_INDEX_FILE": str(git_dir / "index"),
-            "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"), "GIT_COMMON_DIR": str(git_dir)})
+        repo.git.update_environment(
+            **{
+                **self._env,
+                "GIT_DIR": str(git_dir),
+                "GIT_WORK_TREE": str(checkout),
+                "GIT_INDEX_FILE": str(git_dir / "index"),
+                "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
+                "GIT_COMMON_DIR": str(git_dir),
+            }
+        )
         repo.git.set_persistent_git_options(c=self._config_args[1::2])
         return repo
 
@@ -270,8 +324,9 @@ def parse_log(raw: bytes) -> list[_Commit]:
 
 def _ls_tree(repo: Repo, commit: str, timeout: float) -> dict[str, str]:
     """Candidate files of a commit's tree: path -> blob SHA (regular files only)."""
-    raw = repo.git.ls_tree("-r", "-z", "--full-tree", commit, stdout_as_string=False,
-                           kill_after_timeout=timeout)
+    raw = repo.git.ls_tree(
+        "-r", "-z", "--full-tree", commit, stdout_as_string=False, kill_after_timeout=timeout
+    )
     files = {}
     for entry in raw.split(b"\0"):
         meta, tab, path_bytes = entry.partition(b"\t")
@@ -286,11 +341,20 @@ def _ls_tree(repo: Repo, commit: str, timeout: float) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- analysis
 
+
 class _Resolver:
     """Features of (blob, kind) pairs: from the cache, else fetched, pre-filtered, analysed."""
 
-    def __init__(self, repo: Repo, git: HistoryGit, checkout: Path, cache: AnalysisCache | None,
-                 options: HistoryOptions, stats: HistoryStats, deadline: float) -> None:
+    def __init__(
+        self,
+        repo: Repo,
+        git: HistoryGit,
+        checkout: Path,
+        cache: AnalysisCache | None,
+        options: HistoryOptions,
+        stats: HistoryStats,
+        deadline: float,
+    ) -> None:
         self.repo, self.git, self.checkout, self.cache = repo, git, checkout, cache
         self.options, self.stats, self.deadline = options, stats, deadline
         self.features: dict[tuple[str, str], frozenset[str]] = {}
@@ -327,9 +391,12 @@ class _Resolver:
     def _local_blobs(self) -> set[str]:
         """Blob ids in the local object store. `--batch-all-objects` lists what is there and
         never asks the promisor remote for anything."""
-        raw = self.repo.git.cat_file("--batch-all-objects", "--unordered",
-                                     "--batch-check=%(objecttype) %(objectname)",
-                                     kill_after_timeout=self._remaining())
+        raw = self.repo.git.cat_file(
+            "--batch-all-objects",
+            "--unordered",
+            "--batch-check=%(objecttype) %(objectname)",
+            kill_after_timeout=self._remaining(),
+        )
         return {line[5:] for line in raw.splitlines() if line.startswith("blob ")}
 
     def _remaining(self) -> float:
@@ -341,28 +408,47 @@ class _Resolver:
     def _fetch(self, blobs: Sequence[str]) -> None:
         objects = self.checkout / ".git" / "objects"
         before = tree_size(objects)
-        limit = None if self.options.max_fetch_mb is None else \
-            before + int(self.options.max_fetch_mb * 1024 * 1024)
+        limit = (
+            None
+            if self.options.max_fetch_mb is None
+            else before + int(self.options.max_fetch_mb * 1024 * 1024)
+        )
         for start in range(0, len(blobs), max(1, self.options.batch)):
-            chunk = blobs[start:start + max(1, self.options.batch)]
+            chunk = blobs[start : start + max(1, self.options.batch)]
             try:
                 output = self.git.run(
-                    ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "--no-tags",
-                     "--no-write-fetch-head", "--recurse-submodules=no", "--no-auto-gc",
-                     "--filter=blob:none", "origin", *chunk],
-                    repo=self.checkout, deadline=self.deadline, watch=objects, max_bytes=limit)
+                    [
+                        "-c",
+                        "fetch.negotiationAlgorithm=noop",
+                        "fetch",
+                        "--no-tags",
+                        "--no-write-fetch-head",
+                        "--recurse-submodules=no",
+                        "--no-auto-gc",
+                        "--filter=blob:none",
+                        "origin",
+                        *chunk,
+                    ],
+                    repo=self.checkout,
+                    deadline=self.deadline,
+                    watch=objects,
+                    max_bytes=limit,
+                )
             except GitTimeout:
-                raise HistoryError(f"fetching blobs: no result within "
-                                   f"{self.options.timeout:g}s") from None
+                raise HistoryError(
+                    f"fetching blobs: no result within {self.options.timeout:g}s"
+                ) from None
             except GitTooLarge:
-                raise HistoryError(f"fetching blobs: more than {self.options.max_fetch_mb:g} "
-                                   "MB") from None
+                raise HistoryError(
+                    f"fetching blobs: more than {self.options.max_fetch_mb:g} MB"
+                ) from None
             except GitAborted:
                 raise HistoryError("run aborted") from None
             if not output.ok:
                 lines = [line for line in output.stderr.splitlines() if line.strip()]
-                raise HistoryError("fetching blobs failed: " + (lines[-1] if lines else "git "
-                                                                "fetch failed"))
+                raise HistoryError(
+                    "fetching blobs failed: " + (lines[-1] if lines else "git fetch failed")
+                )
             self.stats.fetch_requests += 1
             self.stats.blobs_fetched += len(chunk)
         self.stats.bytes_fetched += max(0, tree_size(objects) - before)
@@ -413,13 +499,15 @@ class _Resolver:
 
 # --------------------------------------------------------------------------- replay
 
+
 class _State:
     """The candidate files of one commit's tree and what each contributes."""
 
     __slots__ = ("counts", "files")
 
-    def __init__(self, files: dict[str, frozenset[str]] | None = None,
-                 counts: Counter[str] | None = None) -> None:
+    def __init__(
+        self, files: dict[str, frozenset[str]] | None = None, counts: Counter[str] | None = None
+    ) -> None:
         self.files: dict[str, frozenset[str]] = files if files is not None else {}
         self.counts: Counter[str] = counts if counts is not None else Counter()
 
@@ -440,22 +528,31 @@ class _State:
         return frozenset(found)
 
 
-def _path_features(features: dict[tuple[str, str], frozenset[str]], path: str,
-                   blob: str) -> frozenset[str]:
-    return frozenset().union(*(features.get((blob, kind), frozenset())
-                               for kind in candidate_kinds(path)))
+def _path_features(
+    features: dict[tuple[str, str], frozenset[str]], path: str, blob: str
+) -> frozenset[str]:
+    return frozenset().union(
+        *(features.get((blob, kind), frozenset()) for kind in candidate_kinds(path))
+    )
 
 
 def _evidence(present: frozenset[str]) -> str:
-    return "+".join(name for name, feature in (("call", _CALL), ("dependency", _DEPENDENCY))
-                    if feature in present)
+    return "+".join(
+        name
+        for name, feature in (("call", _CALL), ("dependency", _DEPENDENCY))
+        if feature in present
+    )
 
 
 # --------------------------------------------------------------------------- the walk
 
-def walk_history(repo_ref: RepoRef, options: HistoryOptions | None = None,
-                 cache: AnalysisCache | None = None,
-                 log: Callable[[str], None] = lambda message: None) -> HistoryResult:
+
+def walk_history(
+    repo_ref: RepoRef,
+    options: HistoryOptions | None = None,
+    cache: AnalysisCache | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> HistoryResult:
     """Walk the history of the checkout at `repo_ref.root` from `repo_ref.commit` (HEAD when
     empty). Raises `HistoryError` when the walk cannot be done."""
     options = options or HistoryOptions()
@@ -466,36 +563,63 @@ def walk_history(repo_ref: RepoRef, options: HistoryOptions | None = None,
     if not (checkout / ".git").is_dir():
         raise HistoryError(f"{checkout}: not a git checkout")
     if (checkout / ".git" / "shallow").exists():
-        raise HistoryError("the checkout is shallow: clone with history "
-                           "(CloneSettings(history=True))")
+        raise HistoryError(
+            "the checkout is shallow: clone with history (CloneSettings(history=True))"
+        )
     with TemporaryDirectory(prefix="mlflow-miner-history-") as scratch:
         git = HistoryGit(Path(scratch), options.protocols)
         repo = git.open_repo(checkout)
         try:
-            return _walk(repo, git, checkout, repo_ref, options, cache, stats, deadline,
-                         started, log)
+            return _walk(
+                repo, git, checkout, repo_ref, options, cache, stats, deadline, started, log
+            )
         except GitCommandError as error:
-            lines = [line.strip(" '") for line in str(error.stderr).splitlines()
-                     if line.strip(" '")]
-            raise HistoryError("git failed: " + (lines[-1] if lines else f"exit {error.status}")
-                               ) from None
+            lines = [
+                line.strip(" '") for line in str(error.stderr).splitlines() if line.strip(" '")
+            ]
+            raise HistoryError(
+                "git failed: " + (lines[-1] if lines else f"exit {error.status}")
+            ) from None
         finally:
             repo.close()
 
 
-def _walk(repo: Repo, git: HistoryGit, checkout: Path, repo_ref: RepoRef,
-          options: HistoryOptions, cache: AnalysisCache | None, stats: HistoryStats,
-          deadline: float, started: float, log: Callable[[str], None]) -> HistoryResult:
+def _walk(
+    repo: Repo,
+    git: HistoryGit,
+    checkout: Path,
+    repo_ref: RepoRef,
+    options: HistoryOptions,
+    cache: AnalysisCache | None,
+    stats: HistoryStats,
+    deadline: float,
+    started: float,
+    log: Callable[[str], None],
+) -> HistoryResult:
     head = repo_ref.commit or repo.git.rev_parse("HEAD")
     args = ["--first-parent"] if options.first_parent else ["--topo-order"]
-    args += ["--diff-merges=first-parent", "--raw", "--no-renames", "--no-abbrev", "-z",
-             "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x01%H %P%x00%ct"]
+    args += [
+        "--diff-merges=first-parent",
+        "--raw",
+        "--no-renames",
+        "--no-abbrev",
+        "-z",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--format=%x01%H %P%x00%ct",
+    ]
     if options.max_commits is not None:
         args.append(f"--max-count={max(0, options.max_commits)}")
     if options.since:
         args.append(f"--since={options.since}")
-    raw = repo.git.log(*args, head, "--", stdout_as_string=False,
-                       kill_after_timeout=max(1.0, deadline - time.monotonic()))
+    raw = repo.git.log(
+        *args,
+        head,
+        "--",
+        stdout_as_string=False,
+        kill_after_timeout=max(1.0, deadline - time.monotonic()),
+    )
     commits = parse_log(raw)[::-1]  # oldest first; in topological order for all-parents
     stats.commits_analysed = len(commits)
     walked = {commit.sha for commit in commits}
@@ -520,14 +644,29 @@ def _walk(repo: Repo, git: HistoryGit, checkout: Path, repo_ref: RepoRef,
     resolver.resolve(wanted)
     result = _replay(commits, bases, resolver.features, repo_ref, head, options)
     stats.seconds = round(time.monotonic() - started, 3)
-    result.summary.update({key: getattr(stats, key) for key in (
-        "blobs_parsed", "blobs_skipped", "cache_hits", "blobs_fetched", "bytes_fetched")})
+    result.summary.update(
+        {
+            key: getattr(stats, key)
+            for key in (
+                "blobs_parsed",
+                "blobs_skipped",
+                "cache_hits",
+                "blobs_fetched",
+                "bytes_fetched",
+            )
+        }
+    )
     return HistoryResult(result.dimensions, result.events, result.summary, stats)
 
 
-def _replay(commits: list[_Commit], bases: dict[str, dict[str, str]],
-            features: dict[tuple[str, str], frozenset[str]], repo_ref: RepoRef, head: str,
-            options: HistoryOptions) -> HistoryResult:
+def _replay(
+    commits: list[_Commit],
+    bases: dict[str, dict[str, str]],
+    features: dict[tuple[str, str], frozenset[str]],
+    repo_ref: RepoRef,
+    head: str,
+    options: HistoryOptions,
+) -> HistoryResult:
     children: Counter[str] = Counter(c.parents[0] for c in commits if c.parents)
     states: dict[str, _State] = {}
     base_states = {parent: _State() for parent in bases}
@@ -566,17 +705,28 @@ def _replay(commits: list[_Commit], bases: dict[str, dict[str, str]],
         if children[commit.sha] > 0:
             states[commit.sha] = state
     public = [event for event in events if not event[1].startswith("mlflow-")]
-    dimensions = _dimension_rows(public, at_start, head_present, repo_ref, head,
-                                 options.first_parent)
-    event_rows = tuple({"repo": repo_ref.name, "commit": head, "dimension": dimension,
-                        "event": kind, "event_commit": commit.sha,
-                        "event_date": _iso(commit.time)}
-                       for _order, dimension, kind, commit in public)
+    dimensions = _dimension_rows(
+        public, at_start, head_present, repo_ref, head, options.first_parent
+    )
+    event_rows = tuple(
+        {
+            "repo": repo_ref.name,
+            "commit": head,
+            "dimension": dimension,
+            "event": kind,
+            "event_commit": commit.sha,
+            "event_date": _iso(commit.time),
+        }
+        for _order, dimension, kind, commit in public
+    )
     first = next((row for row in dimensions if row["dimension"] == MLFLOW), None)
     oldest = commits[0] if commits else None
     head_commit = next((c for c in reversed(commits) if c.sha == head), None)
     summary = {
-        "repo": repo_ref.name, "commit": head, "status": "walked", "detail": "",
+        "repo": repo_ref.name,
+        "commit": head,
+        "status": "walked",
+        "detail": "",
         "walk": "first-parent" if options.first_parent else "all-parents",
         "commits_analysed": len(commits),
         "truncated": bool(bases),
@@ -590,13 +740,22 @@ def _replay(commits: list[_Commit], bases: dict[str, dict[str, str]],
     return HistoryResult(dimensions, event_rows, summary, HistoryStats())
 
 
-def _dimension_rows(events: list[tuple[int, str, str, _Commit]], at_start: set[str],
-                    head_present: frozenset[str], repo_ref: RepoRef, head: str,
-                    first_parent: bool) -> tuple[dict[str, Any], ...]:
+def _dimension_rows(
+    events: list[tuple[int, str, str, _Commit]],
+    at_start: set[str],
+    head_present: frozenset[str],
+    repo_ref: RepoRef,
+    head: str,
+    first_parent: bool,
+) -> tuple[dict[str, Any], ...]:
     catalog_order = [MLFLOW, *load_catalog().dimensions]
-    names = sorted({dimension for _o, dimension, _k, _c in events},
-                   key=lambda name: (catalog_order.index(name) if name in catalog_order
-                                     else len(catalog_order), name))
+    names = sorted(
+        {dimension for _o, dimension, _k, _c in events},
+        key=lambda name: (
+            catalog_order.index(name) if name in catalog_order else len(catalog_order),
+            name,
+        ),
+    )
     rows = []
     for name in names:
         mine = [event for event in events if event[1] == name]
@@ -604,28 +763,41 @@ def _dimension_rows(events: list[tuple[int, str, str, _Commit]], at_start: set[s
         # First-parent: the walk's order is the default branch's. All parents: the earliest
         # commit (by commit date) on any branch that had it.
         first = added[0] if first_parent else min(added, key=lambda e: (e[3].time, e[0]))
-        removed = next((event for event in mine if event[2] == "removed"
-                        and event[0] > first[0]), None)
-        rows.append({
-            "repo": repo_ref.name, "commit": head, "dimension": name,
-            "first_commit": first[3].sha, "first_date": _iso(first[3].time),
-            "removed_commit": removed[3].sha if removed else "",
-            "removed_date": _iso(removed[3].time) if removed else "",
-            "present_at_head": name in head_present,
-            "present_at_start": name in at_start,
-            "removals": sum(1 for event in mine if event[2] == "removed"),
-        })
+        removed = next(
+            (event for event in mine if event[2] == "removed" and event[0] > first[0]), None
+        )
+        rows.append(
+            {
+                "repo": repo_ref.name,
+                "commit": head,
+                "dimension": name,
+                "first_commit": first[3].sha,
+                "first_date": _iso(first[3].time),
+                "removed_commit": removed[3].sha if removed else "",
+                "removed_date": _iso(removed[3].time) if removed else "",
+                "present_at_head": name in head_present,
+                "present_at_start": name in at_start,
+                "removals": sum(1 for event in mine if event[2] == "removed"),
+            }
+        )
     return tuple(rows)
 
 
 # --------------------------------------------------------------------------- study integration
 
+
 def failed_summary(repo_ref: RepoRef, options: HistoryOptions, detail: str) -> dict[str, Any]:
     """The summary row of a walk that could not be done."""
     row: dict[str, Any] = dict.fromkeys(SUMMARY_COLUMNS, "")
-    row.update({"repo": repo_ref.name, "commit": repo_ref.commit, "status": "error",
-                "detail": detail,
-                "walk": "first-parent" if options.first_parent else "all-parents"})
+    row.update(
+        {
+            "repo": repo_ref.name,
+            "commit": repo_ref.commit,
+            "status": "error",
+            "detail": detail,
+            "walk": "first-parent" if options.first_parent else "all-parents",
+        }
+    )
     return row
 
 
@@ -634,9 +806,13 @@ def open_cache(path: Path | None) -> AnalysisCache:
     return AnalysisCache(path or default_cache_path(), load_catalog().version)
 
 
-def write_history(repo_ref: RepoRef, out_dir: Path, options: HistoryOptions,
-                  cache_path: Path | None = None,
-                  log: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
+def write_history(
+    repo_ref: RepoRef,
+    out_dir: Path,
+    options: HistoryOptions,
+    cache_path: Path | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> dict[str, Any]:
     """Walk and write `history.csv`, `history_events.csv` and `history_summary.csv` into
     `out_dir` (each atomically); a walk that fails writes its reason in the summary. Returns
     the summary row."""
@@ -648,15 +824,34 @@ def write_history(repo_ref: RepoRef, out_dir: Path, options: HistoryOptions,
         dimensions, events, summary = (), (), failed_summary(repo_ref, options, str(error))
     finally:
         cache.close()
-    for name, rows in (("history.csv", dimensions), ("history_events.csv", events),
-                       ("history_summary.csv", (summary,))):
+    for name, rows in (
+        ("history.csv", dimensions),
+        ("history_events.csv", events),
+        ("history_summary.csv", (summary,)),
+    ):
         with csv_table(out_dir / name, HISTORY_TABLES[name]) as table:
             table.write_all(rows)
     return summary
 
 
-__all__ = ["DEPENDENCY_PATTERNS", "EVENT_COLUMNS", "HISTORY_COLUMNS", "HISTORY_TABLES", "MLFLOW",
-           "SUMMARY_COLUMNS", "HistoryError", "HistoryGit", "HistoryOptions", "HistoryResult",
-           "HistoryStats", "analyse_dependency", "candidate_kinds", "failed_summary",
-           "features_of", "open_cache", "parse_log", "walk_history",
-           "write_history"]
+__all__ = [
+    "DEPENDENCY_PATTERNS",
+    "EVENT_COLUMNS",
+    "HISTORY_COLUMNS",
+    "HISTORY_TABLES",
+    "MLFLOW",
+    "SUMMARY_COLUMNS",
+    "HistoryError",
+    "HistoryGit",
+    "HistoryOptions",
+    "HistoryResult",
+    "HistoryStats",
+    "analyse_dependency",
+    "candidate_kinds",
+    "failed_summary",
+    "features_of",
+    "open_cache",
+    "parse_log",
+    "walk_history",
+    "write_history",
+]

@@ -23,8 +23,12 @@ def checkpoint_path(out: Path) -> Path:
     return out.with_name(out.name + ".checkpoint.jsonl")
 
 
-def write_dataset(settings: CrawlSettings, out: Path, stats: CrawlStats | None = None,
-                  keep_checkpoint: bool = False) -> CrawlStats:
+def write_dataset(
+    settings: CrawlSettings,
+    out: Path,
+    stats: CrawlStats | None = None,
+    keep_checkpoint: bool = False,
+) -> CrawlStats:
     """Crawl into the dataset CSV `out` (atomically), resuming from its checkpoint file."""
     if settings.checkpoint is None:
         settings = replace(settings, checkpoint=checkpoint_path(out))
@@ -35,7 +39,3 @@ def write_dataset(settings: CrawlSettings, out: Path, stats: CrawlStats | None =
     if not keep_checkpoint and settings.checkpoint is not None:
         settings.checkpoint.unlink(missing_ok=True)
     return stats
-
-
-
-

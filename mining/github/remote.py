@@ -24,13 +24,21 @@ def looks_like_full_name(text: str) -> bool:
     return bool(FULL_NAME.match(text)) and not text.startswith(("./", "../"))
 
 
-def checkout_github(full_name: str, clone: CloneSettings | None = None,
-                    log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> RepoRef:
+def checkout_github(
+    full_name: str,
+    clone: CloneSettings | None = None,
+    log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+) -> RepoRef:
     """Pin `owner/name` to its default branch's head (GITHUB_API_URL, GITHUB_TOKEN) and bring
     that commit into the clone cache; return where it is."""
     settings = CrawlSettings(topics=())
-    client = GithubClient(base_url=settings.base_url, token=settings.token, sleep=time.sleep,
-                          clock=time.time, progress=log)
+    client = GithubClient(
+        base_url=settings.base_url,
+        token=settings.token,
+        sleep=time.sleep,
+        clock=time.time,
+        progress=log,
+    )
     try:
         _, repo = client.get(f"/repos/{full_name}")
         branch = repo.get("default_branch") or "main"
@@ -43,8 +51,13 @@ def checkout_github(full_name: str, clone: CloneSettings | None = None,
     if not re.fullmatch(r"[0-9a-f]{40}", commit or ""):
         raise RemoteError(f"{full_name}: the {branch} branch has no commit to pin")
     log(f"{full_name}: pinned {branch} at {commit[:12]}")
-    row = {"full_name": full_name, "clone_url": repo.get("clone_url", ""), "commit": commit,
-           "size_kb": str(repo.get("size", "")), "default_branch": branch}
+    row = {
+        "full_name": full_name,
+        "clone_url": repo.get("clone_url", ""),
+        "commit": commit,
+        "size_kb": str(repo.get("size", "")),
+        "default_branch": branch,
+    }
     (result,) = clone_all([row], clone or CloneSettings(jobs=1))
     if not result.ok:
         raise RemoteError(f"{full_name}: {result.status.value}: {result.detail}")

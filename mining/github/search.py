@@ -171,18 +171,26 @@ class RepoRecord:
 
     def as_row(self) -> dict[str, Any]:
         row = {name: getattr(self.repo, name) for name in _LISTED_COLUMNS}
-        row.update(commit=self.commit, crawled_at=self.crawled_at, note=self.note,
-                   topics=";".join(self.repo.topics),
-                   matched_topics=";".join(self.matched_topics))
+        row.update(
+            commit=self.commit,
+            crawled_at=self.crawled_at,
+            note=self.note,
+            topics=";".join(self.repo.topics),
+            matched_topics=";".join(self.matched_topics),
+        )
         return row
 
 
 _LISTED_COLUMNS = tuple(f.name for f in fields(ListedRepo))
 # The dataset's column order: the pinned commit right after the branch it was read from.
 COLUMNS: tuple[str, ...] = (
-    *_LISTED_COLUMNS[:_LISTED_COLUMNS.index("default_branch") + 1], "commit",
-    *_LISTED_COLUMNS[_LISTED_COLUMNS.index("default_branch") + 1:],
-    "crawled_at", "matched_topics", "note")
+    *_LISTED_COLUMNS[: _LISTED_COLUMNS.index("default_branch") + 1],
+    "commit",
+    *_LISTED_COLUMNS[_LISTED_COLUMNS.index("default_branch") + 1 :],
+    "crawled_at",
+    "matched_topics",
+    "note",
+)
 
 
 def crawl(settings: CrawlSettings, stats: CrawlStats | None = None) -> Iterator[RepoRecord]:

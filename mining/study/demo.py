@@ -30,9 +30,12 @@ HISTORY = FIXTURES.parent / "history"
 CRAWLED_AT = "2026-11-01T00:00:00Z"
 OWNER = "demo"
 _GIT_ENV = {
-    "GIT_AUTHOR_NAME": "mlflow-miner demo", "GIT_AUTHOR_EMAIL": "demo@mlflow-miner.invalid",
-    "GIT_COMMITTER_NAME": "mlflow-miner demo", "GIT_COMMITTER_EMAIL": "demo@mlflow-miner.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_NAME": "mlflow-miner demo",
+    "GIT_AUTHOR_EMAIL": "demo@mlflow-miner.invalid",
+    "GIT_COMMITTER_NAME": "mlflow-miner demo",
+    "GIT_COMMITTER_EMAIL": "demo@mlflow-miner.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
 }
 
 
@@ -42,8 +45,14 @@ def default_demo_dir() -> Path:
 
 def _git(cwd: Path, *args: str, date: str = CRAWLED_AT) -> str:
     env = {**os.environ, **_GIT_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
-    done = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip()
 
 
@@ -89,8 +98,7 @@ def _build_history(repo: Path, history: Path, created: str) -> str:
             branches.add(branch)
             current = branch
         if "merge" in step:
-            _git(repo, "merge", "-q", "--no-ff", "-m", step["message"], step["merge"],
-                 date=date)
+            _git(repo, "merge", "-q", "--no-ff", "-m", step["message"], step["merge"], date=date)
             continue
         if "files" in step:
             subprocess.run(["cp", "-a", f"{history / step['files']}/.", str(repo)], check=True)
@@ -112,8 +120,9 @@ def _serve(repo: Path) -> None:
     _git(repo, "config", "uploadpack.allowAnySHA1InWant", "true")
 
 
-def build_demo(target: Path | None = None, fixtures: Path = FIXTURES,
-               dataset: Path | None = None) -> Path:
+def build_demo(
+    target: Path | None = None, fixtures: Path = FIXTURES, dataset: Path | None = None
+) -> Path:
     """Build the demo repositories under `target` (once; they never change) and write their
     dataset CSV (default `target/dataset.csv`); return the dataset's path."""
     target = (target or default_demo_dir()).resolve()
@@ -146,8 +155,9 @@ def build_demo(target: Path | None = None, fixtures: Path = FIXTURES,
         empty.mkdir(parents=True, exist_ok=True)
         _git(empty, "init", "-q", "-b", "main")
         _serve(empty)
-    rows.append({**_row("empty-repo", empty, "", len(rows)),
-                 "note": "409: Git Repository is empty."})
+    rows.append(
+        {**_row("empty-repo", empty, "", len(rows)), "note": "409: Git Repository is empty."}
+    )
     rows.append(_row("deleted-repo", origins / "deleted-repo", "0" * 40, len(rows)))
     dataset = dataset or target / "dataset.csv"
     with csv_table(dataset, DATASET_COLUMNS) as table:
@@ -156,14 +166,30 @@ def build_demo(target: Path | None = None, fixtures: Path = FIXTURES,
 
 
 def _row(name: str, repo: Path, commit: str, index: int) -> dict[str, object]:
-    size_kb = sum(f.stat().st_size for f in repo.rglob("*") if f.is_file()
-                  and ".git" not in f.parts) // 1024 if repo.exists() else 0
+    size_kb = (
+        sum(f.stat().st_size for f in repo.rglob("*") if f.is_file() and ".git" not in f.parts)
+        // 1024
+        if repo.exists()
+        else 0
+    )
     return {
-        "full_name": f"{OWNER}/{name}", "html_url": "", "clone_url": repo.as_uri(),
-        "default_branch": "main", "commit": commit, "stars": (index * 7) % 40,
-        "forks": index % 5, "size_kb": size_kb, "language": "Python",
-        "topics": "mlflow;mlflow-project", "license": "mit", "created_at": _created_at(index),
-        "pushed_at": CRAWLED_AT, "archived": False, "fork": False,
-        "description": f"Demo project {name}", "crawled_at": CRAWLED_AT,
-        "matched_topics": "mlflow-project", "note": "",
+        "full_name": f"{OWNER}/{name}",
+        "html_url": "",
+        "clone_url": repo.as_uri(),
+        "default_branch": "main",
+        "commit": commit,
+        "stars": (index * 7) % 40,
+        "forks": index % 5,
+        "size_kb": size_kb,
+        "language": "Python",
+        "topics": "mlflow;mlflow-project",
+        "license": "mit",
+        "created_at": _created_at(index),
+        "pushed_at": CRAWLED_AT,
+        "archived": False,
+        "fork": False,
+        "description": f"Demo project {name}",
+        "crawled_at": CRAWLED_AT,
+        "matched_topics": "mlflow-project",
+        "note": "",
     }

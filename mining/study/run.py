@@ -59,8 +59,12 @@ REPO_TABLES: tuple[RepoTable, ...] = (
     RepoTable("signals.csv", SIGNAL_COLUMNS, signal_rows),
     RepoTable("ecosystem.csv", ECOSYSTEM_COLUMNS, ecosystem_rows),
 )
-TABLES = {"files.csv": FILE_COLUMNS, "calls.csv": CALL_COLUMNS, "facts.csv": FACT_COLUMNS,
-          **{table.name: table.columns for table in REPO_TABLES}}
+TABLES = {
+    "files.csv": FILE_COLUMNS,
+    "calls.csv": CALL_COLUMNS,
+    "facts.csv": FACT_COLUMNS,
+    **{table.name: table.columns for table in REPO_TABLES},
+}
 MARKER = "done.json"
 HISTORY_MARKER = "history.json"  # with --history: written before MARKER
 HISTORY_KEYS = ("history", "max_commits", "since", "first_parent")  # study-file keys
@@ -93,8 +97,12 @@ class StudySettings:
         """How each repository's history is walked, or None without --history."""
         if not self.history:
             return None
-        return HistoryOptions(max_commits=self.max_commits, since=self.since,
-                              first_parent=self.first_parent, protocols=self.protocols)
+        return HistoryOptions(
+            max_commits=self.max_commits,
+            since=self.since,
+            first_parent=self.first_parent,
+            protocols=self.protocols,
+        )
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> StudySettings:
@@ -103,8 +111,17 @@ class StudySettings:
         with open(path, "rb") as handle:
             table = tomllib.load(handle)
         base = path.resolve().parent.parent
-        unknown = set(table) - {"name", "dataset", "output", "topics", "qualifiers", "crawl",
-                                "protocols", "jobs", *HISTORY_KEYS}
+        unknown = set(table) - {
+            "name",
+            "dataset",
+            "output",
+            "topics",
+            "qualifiers",
+            "crawl",
+            "protocols",
+            "jobs",
+            *HISTORY_KEYS,
+        }
         if unknown:
             raise ValueError(f"{path}: unknown study keys {sorted(unknown)}")
         settings = cls(
@@ -162,18 +179,18 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
         outcome = RepoOutcome(task.repo, task.commit, task.status, task.detail)
     else:
         ref = RepoRef(root=task.checkout, name=task.repo, commit=task.commit)
-        settings = ScanSettings(jobs=1 if isolated else 0,
-                                use_cache=task.analysis_cache is not None,
-                                cache_path=Path(task.analysis_cache) if task.analysis_cache
-                                else None)
+        settings = ScanSettings(
+            jobs=1 if isolated else 0,
+            use_cache=task.analysis_cache is not None,
+            cache_path=Path(task.analysis_cache) if task.analysis_cache else None,
+        )
         summary = write_scan(scan_repos([ref], settings), out)
         for table in REPO_TABLES:
             with csv_table(out / table.name, table.columns) as writer:
                 writer.write_all(table.rows(ref))
         if task.history is not None:
             _walk_history(task, ref, out, isolated)
-        outcome = RepoOutcome(task.repo, task.commit, "analyzed", "", summary.files,
-                              summary.calls)
+        outcome = RepoOutcome(task.repo, task.commit, "analyzed", "", summary.files, summary.calls)
     with atomic_text(out / MARKER) as handle:
         json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
     return outcome
@@ -185,13 +202,15 @@ def _analysis_version() -> str:
 
 # --- History (--history): mining.git.history's tables beside the scan's, with their own marker.
 
+
 def _walk_history(task: RepoTask, ref: RepoRef, out: Path, isolated: bool) -> None:
     """Write history.csv, history_events.csv and history_summary.csv; the history marker goes
     last, and only for a walk that worked (a failed one is tried again by the next run)."""
     assert task.history is not None
     options = replace(task.history, jobs=1 if isolated else 0)
-    summary = write_history(ref, out, options,
-                            Path(task.analysis_cache) if task.analysis_cache else None)
+    summary = write_history(
+        ref, out, options, Path(task.analysis_cache) if task.analysis_cache else None
+    )
     (out / HISTORY_MARKER).unlink(missing_ok=True)
     if summary["status"] == "walked":
         with atomic_text(out / HISTORY_MARKER) as handle:
@@ -237,16 +256,19 @@ def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
 class Study:
     """A study, traversed lazily: nothing happens until `traverse_repos` is iterated."""
 
-    def __init__(self, settings: StudySettings,
-                 log: Callable[[str], None] = lambda message: None) -> None:
+    def __init__(
+        self, settings: StudySettings, log: Callable[[str], None] = lambda message: None
+    ) -> None:
         self.settings = settings
         self.log = log
         self.work = settings.output / "repos"
 
     def dataset_rows(self) -> list[dict[str, str]]:
         if not self.settings.dataset.exists():
-            raise FileNotFoundError(f"dataset {self.settings.dataset} does not exist: crawl it "
-                                    "first (mlflow-miner crawl) or fix the study file")
+            raise FileNotFoundError(
+                f"dataset {self.settings.dataset} does not exist: crawl it "
+                "first (mlflow-miner crawl) or fix the study file"
+            )
         return list(read_csv_rows(self.settings.dataset))
 
     def out_dir(self, repo: str) -> Path:
@@ -260,15 +282,21 @@ class Study:
         for row in rows:
             done = _finished(self.out_dir(row["full_name"]), row.get("commit", ""))
             history = self.settings.history_options()
-            if done is not None and history is not None and done.status == "analyzed" and \
-                    not _history_done(self.out_dir(row["full_name"]), done.commit, history):
+            if (
+                done is not None
+                and history is not None
+                and done.status == "analyzed"
+                and not _history_done(self.out_dir(row["full_name"]), done.commit, history)
+            ):
                 done = None  # analysed, but its history not yet (or with other caps)
             if done is not None:
                 finished[row["full_name"]] = done
             else:
                 pending_rows.append(row)
-        self.log(f"{len(rows)} repositories: {len(finished)} already analysed, "
-                 f"{len(pending_rows)} to clone and analyse")
+        self.log(
+            f"{len(rows)} repositories: {len(finished)} already analysed, "
+            f"{len(pending_rows)} to clone and analyse"
+        )
         outcomes = self._run(self._tasks(pending_rows))
         for row in rows:
             name = row["full_name"]
@@ -276,14 +304,18 @@ class Study:
 
     def _tasks(self, rows: list[dict[str, str]]) -> Iterator[RepoTask]:
         clone_settings = CloneSettings(
-            protocols=self.settings.protocols, jobs=max(2, self.settings.jobs),
+            protocols=self.settings.protocols,
+            jobs=max(2, self.settings.jobs),
             history=self.settings.history,
-            **({"cache": self.settings.clone_cache} if self.settings.clone_cache else {}))
+            **({"cache": self.settings.clone_cache} if self.settings.clone_cache else {}),
+        )
         history = self.settings.history_options()
 
         def progress(done: int, total: int, result: Any) -> None:
-            self.log(f"[clone {done}/{total}] {result.full_name}: {result.status.value}"
-                     + (f" ({result.detail})" if result.detail else ""))
+            self.log(
+                f"[clone {done}/{total}] {result.full_name}: {result.status.value}"
+                + (f" ({result.detail})" if result.detail else "")
+            )
 
         cache = str(self.settings.analysis_cache) if self.settings.analysis_cache else None
         pinned = [row for row in rows if row.get("commit")]
@@ -293,13 +325,27 @@ class Study:
             if not row.get("commit"):
                 # The crawler could not read a head (empty, blocked or deleted repository):
                 # final, so a rerun does not try again.
-                yield RepoTask(name, "", "", UNPINNED, row.get("note") or
-                               "no pinned commit in the dataset", str(self.out_dir(name)), cache)
+                yield RepoTask(
+                    name,
+                    "",
+                    "",
+                    UNPINNED,
+                    row.get("note") or "no pinned commit in the dataset",
+                    str(self.out_dir(name)),
+                    cache,
+                )
                 continue
             result = next(clones)
-            yield RepoTask(name, result.commit, result.path if result.ok else "",
-                           result.status.value, result.detail, str(self.out_dir(name)), cache,
-                           history)
+            yield RepoTask(
+                name,
+                result.commit,
+                result.path if result.ok else "",
+                result.status.value,
+                result.detail,
+                str(self.out_dir(name)),
+                cache,
+                history,
+            )
 
     def _run(self, tasks: Iterable[RepoTask]) -> Iterator[RepoOutcome]:
         if self.settings.executor == "dask":
@@ -319,14 +365,23 @@ class Study:
         with csv_table(out / "repos.csv", REPO_COLUMNS) as repos:
             for row in rows:
                 recorded = _recorded(self.out_dir(row["full_name"]))
-                outcome = recorded[0] if recorded else RepoOutcome(
-                    row["full_name"], row.get("commit", ""), "missing",
-                    "not analysed yet: rerun the study")
+                outcome = (
+                    recorded[0]
+                    if recorded
+                    else RepoOutcome(
+                        row["full_name"],
+                        row.get("commit", ""),
+                        "missing",
+                        "not analysed yet: rerun the study",
+                    )
+                )
                 repos.write(outcome.as_row())
                 counts[outcome.status] += 1
         # History tables only with --history: a study without it leaves them alone.
-        for table, columns in {**TABLES,
-                               **(HISTORY_TABLES if self.settings.history else {})}.items():
+        for table, columns in {
+            **TABLES,
+            **(HISTORY_TABLES if self.settings.history else {}),
+        }.items():
             with csv_table(out / table, columns) as merged:
                 for row in rows:
                     part = self.out_dir(row["full_name"]) / table
@@ -347,8 +402,9 @@ class Study:
         return dict(counts)
 
 
-def _run_local(tasks: Iterable[RepoTask], jobs: int,
-               log: Callable[[str], None]) -> Iterator[RepoOutcome]:
+def _run_local(
+    tasks: Iterable[RepoTask], jobs: int, log: Callable[[str], None]
+) -> Iterator[RepoOutcome]:
     """Repositories in parallel worker processes, results in task order, a bounded window."""
     window: list[tuple[RepoTask, Future[RepoOutcome]]] = []
     pool = _pool(jobs)
@@ -370,8 +426,12 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
 
 
-def _collect(item: tuple[RepoTask, Future[RepoOutcome]], pool: ProcessPoolExecutor, jobs: int,
-             log: Callable[[str], None]) -> tuple[RepoOutcome, ProcessPoolExecutor]:
+def _collect(
+    item: tuple[RepoTask, Future[RepoOutcome]],
+    pool: ProcessPoolExecutor,
+    jobs: int,
+    log: Callable[[str], None],
+) -> tuple[RepoOutcome, ProcessPoolExecutor]:
     task, future = item
     try:
         return future.result(), pool
@@ -383,14 +443,16 @@ def _collect(item: tuple[RepoTask, Future[RepoOutcome]], pool: ProcessPoolExecut
         return analyze_checkout(task, isolated=True), _pool(jobs)
 
 
-def _run_dask(tasks: Iterable[RepoTask], scheduler: str | None,
-              log: Callable[[str], None]) -> Iterator[RepoOutcome]:
+def _run_dask(
+    tasks: Iterable[RepoTask], scheduler: str | None, log: Callable[[str], None]
+) -> Iterator[RepoOutcome]:
     """The same unit of work on a Dask distributed cluster (checkouts on a shared disk)."""
     try:
         from distributed import Client
     except ImportError as error:
-        raise RuntimeError("--executor dask needs the 'distributed' package: "
-                           "pip install 'mlflow-miner[dask]'") from error
+        raise RuntimeError(
+            "--executor dask needs the 'distributed' package: pip install 'mlflow-miner[dask]'"
+        ) from error
     if not scheduler:
         raise ValueError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
     with Client(scheduler) as client:

@@ -10,12 +10,25 @@ import pytest
 from analyzers.tables import csv_table, neutralise, read_csv_rows, restore
 
 
-@pytest.mark.parametrize(("value", "cell"), [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
-    ("+1", "'+1"), ("-cmd", "'-cmd"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-    ("lr", "lr"), ("", ""), (None, ""), (-1, "-1"), (0.5, "0.5"), (True, "true"),
-    ("'=1", "''=1"), ("'plain", "'plain"), ("==2.16.2", "'==2.16.2"),
-])
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("lr", "lr"),
+        ("", ""),
+        (None, ""),
+        (-1, "-1"),
+        (0.5, "0.5"),
+        (True, "true"),
+        ("'=1", "''=1"),
+        ("'plain", "'plain"),
+        ("==2.16.2", "'==2.16.2"),
+    ],
+)
 def test_neutralise(value: object, cell: str) -> None:
     assert neutralise(value) == cell
 
@@ -35,7 +48,7 @@ def test_table_appears_only_when_complete(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [target], "no temporary file is left behind"
     with csv_table(target, ["a", "b"]) as table:
         table.write({"a": "=1", "b": "x,y"})
-    assert target.read_text() == "a,b\n'=1,\"x,y\"\n"
+    assert target.read_text() == 'a,b\n\'=1,"x,y"\n'
     assert list(read_csv_rows(target)) == [{"a": "=1", "b": "x,y"}]
 
 

@@ -12,37 +12,80 @@ FULLWIDTH = "".join(chr(0xFF00 + ord(c) - 0x20) for c in "mlflow")  # NFKC: "mlf
 
 BAD_INPUT = [
     ("python2-print", b"import mlflow\nprint 'hello'\n" + CALL, FileStatus.PYTHON2, "line 2"),
-    ("python2-except", b"import mlflow\ntry:\n    x\nexcept Exception, e:\n    pass\n",
-     FileStatus.PYTHON2, "Python 2"),
-    ("python2-octal", b"import mlflow, os\nos.chmod('f', 0755)\n" + CALL, FileStatus.PYTHON2,
-     "octal literal without 0o at line 2"),
-    ("python2-long", b"import mlflow\nn = 10L\n" + CALL, FileStatus.PYTHON2, "long integer literal at line 2"),
+    (
+        "python2-except",
+        b"import mlflow\ntry:\n    x\nexcept Exception, e:\n    pass\n",
+        FileStatus.PYTHON2,
+        "Python 2",
+    ),
+    (
+        "python2-octal",
+        b"import mlflow, os\nos.chmod('f', 0755)\n" + CALL,
+        FileStatus.PYTHON2,
+        "octal literal without 0o at line 2",
+    ),
+    (
+        "python2-long",
+        b"import mlflow\nn = 10L\n" + CALL,
+        FileStatus.PYTHON2,
+        "long integer literal at line 2",
+    ),
     ("python2-backtick", b"import mlflow\ns = `n`\n" + CALL, FileStatus.PYTHON2, "backtick"),
     ("python2-not-equal", b"import mlflow\nif a <> b: pass\n" + CALL, FileStatus.PYTHON2, "<>"),
     ("python2-ur-prefix", b"import mlflow\ns = ur'x'\n" + CALL, FileStatus.PYTHON2, "ur string"),
     ("python2-exec", b"import mlflow\nexec 'x = 1'\n" + CALL, FileStatus.PYTHON2, "exec"),
     ("python2-raise", b"import mlflow\nraise ValueError, 'bad'\n", FileStatus.PYTHON2, "raise"),
-    ("python2-print-after-colon", b"import mlflow\nif x: print x\n", FileStatus.PYTHON2,
-     "print statement at line 2"),
+    (
+        "python2-print-after-colon",
+        b"import mlflow\nif x: print x\n",
+        FileStatus.PYTHON2,
+        "print statement at line 2",
+    ),
     ("syntax-error", b"import mlflow\ndef f(:\n    pass\n", FileStatus.SYNTAX_ERROR, "line 2"),
     # Python 2 look-alikes in comments and strings are no evidence: it is a plain syntax error.
-    ("syntax-error-with-python2-lookalikes", b"import mlflow\n# a <> b, 0755, ada-002\n"
-     b"s = 'print x, 10L'\ndef f(:\n", FileStatus.SYNTAX_ERROR, "line 4"),
+    (
+        "syntax-error-with-python2-lookalikes",
+        b"import mlflow\n# a <> b, 0755, ada-002\ns = 'print x, 10L'\ndef f(:\n",
+        FileStatus.SYNTAX_ERROR,
+        "line 4",
+    ),
     ("non-utf8", b"import mlflow\nname = '\xe9t\xe9'\n", FileStatus.DECODE_ERROR, "utf-8"),
-    ("bad-cookie", b"# -*- coding: klingon -*-\nimport mlflow\n", FileStatus.DECODE_ERROR,
-     "klingon"),
+    (
+        "bad-cookie",
+        b"# -*- coding: klingon -*-\nimport mlflow\n",
+        FileStatus.DECODE_ERROR,
+        "klingon",
+    ),
     ("binary", b"\x7fELF\x00\x00import mlflow\x00\x01", FileStatus.BINARY, "NUL"),
-    ("deep-parentheses", b"import mlflow\nx = " + b"(" * 300 + b"1" + b")" * 300 + b"\n",
-     FileStatus.TOO_DEEP, "nested"),
-    ("deep-chain", b"import mlflow\nx = " + b"+".join([b"a"] * 20000) + b"\n",
-     FileStatus.TOO_DEEP, "nested"),
-    ("deep-indentation", b"import mlflow\n" + b"".join(b" " * i + b"if x:\n" for i in range(120))
-     + b" " * 120 + b"pass\n", FileStatus.TOO_DEEP, "indentation"),
+    (
+        "deep-parentheses",
+        b"import mlflow\nx = " + b"(" * 300 + b"1" + b")" * 300 + b"\n",
+        FileStatus.TOO_DEEP,
+        "nested",
+    ),
+    (
+        "deep-chain",
+        b"import mlflow\nx = " + b"+".join([b"a"] * 20000) + b"\n",
+        FileStatus.TOO_DEEP,
+        "nested",
+    ),
+    (
+        "deep-indentation",
+        b"import mlflow\n"
+        + b"".join(b" " * i + b"if x:\n" for i in range(120))
+        + b" " * 120
+        + b"pass\n",
+        FileStatus.TOO_DEEP,
+        "indentation",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("data", "status", "detail"), [case[1:] for case in BAD_INPUT],
-                         ids=[case[0] for case in BAD_INPUT])
+@pytest.mark.parametrize(
+    ("data", "status", "detail"),
+    [case[1:] for case in BAD_INPUT],
+    ids=[case[0] for case in BAD_INPUT],
+)
 def test_bad_input_gets_a_status_and_reason(data: bytes, status: FileStatus, detail: str) -> None:
     analysis = analyze_bytes(data, FileKind.SCRIPT)
     assert analysis.status is status
@@ -56,8 +99,11 @@ GOOD_ENCODINGS = [
     ("latin1-cookie", b"# -*- coding: latin-1 -*-\nimport mlflow\nname = '\xe9'\n" + CALL, 4),
     ("non-ascii-identifiers", "import mlflow\nnäme = 1\n".encode() + CALL, 3),
     ("nfkc-identifier", f"import {FULLWIDTH}\n{FULLWIDTH}.log_param('a', 1)\n".encode(), 2),
-    ("moderately-deep-but-fine", b"import mlflow\nx = " + b"+".join([b"a"] * 600) + b"\n"
-     + CALL, 3),
+    (
+        "moderately-deep-but-fine",
+        b"import mlflow\nx = " + b"+".join([b"a"] * 600) + b"\n" + CALL,
+        3,
+    ),
     ("python312-type-statement", b"import mlflow\ntype Vector = list[float]\n" + CALL, 3),
     # Each link's receiver is evaluated once: asking twice per link would double per link.
     ("long-method-chain", b"import mlflow\nx = (df" + b".pipe(f)" * 200 + b")\n" + CALL, 3),
@@ -66,49 +112,73 @@ GOOD_ENCODINGS = [
 
 PYTHON2_LOOKALIKES = [
     # A date, a model name or markup in comments and strings is not Python 2 syntax.
-    ("magic-and-a-date", b"%pip install mlflow\nimport mlflow\nmlflow.log_param('d', '2024-01-05')\n",
-     3),
-    ("databricks-magic-comment", b"# Databricks notebook source\n%pip install mlflow \\\n  pandas\n"
-     b"# COMMAND ----------\n# MAGIC %md text-embedding-ada-002 <b>x</b>\nimport mlflow\n"
-     b"mlflow.log_param('model', 'ada-002')\n", 7),
-    ("newer-fstring-and-a-date", b"import mlflow\nd = {'a': 1}\nmlflow.log_param('when', '2024-01-05')\n"
-     b"print(f\"{d[\"a\"]}\")\n", 3),
-    ("print-as-a-name", b"import mlflow\nprint = mlflow.log_param\nprint('a', 1)\nmlflow.log_param('a', 1)\n", 3),
+    (
+        "magic-and-a-date",
+        b"%pip install mlflow\nimport mlflow\nmlflow.log_param('d', '2024-01-05')\n",
+        3,
+    ),
+    (
+        "databricks-magic-comment",
+        b"# Databricks notebook source\n%pip install mlflow \\\n  pandas\n"
+        b"# COMMAND ----------\n# MAGIC %md text-embedding-ada-002 <b>x</b>\nimport mlflow\n"
+        b"mlflow.log_param('model', 'ada-002')\n",
+        7,
+    ),
+    (
+        "newer-fstring-and-a-date",
+        b"import mlflow\nd = {'a': 1}\nmlflow.log_param('when', '2024-01-05')\n"
+        b'print(f"{d["a"]}")\n',
+        3,
+    ),
+    (
+        "print-as-a-name",
+        b"import mlflow\nprint = mlflow.log_param\nprint('a', 1)\nmlflow.log_param('a', 1)\n",
+        3,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("data", "line"), [case[1:] for case in PYTHON2_LOOKALIKES],
-                         ids=[case[0] for case in PYTHON2_LOOKALIKES])
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [case[1:] for case in PYTHON2_LOOKALIKES],
+    ids=[case[0] for case in PYTHON2_LOOKALIKES],
+)
 def test_python2_lookalikes_are_analysed(data: bytes, line: int) -> None:
     analysis = analyze_bytes(data, FileKind.SCRIPT)
     assert analysis.status is FileStatus.ANALYZED, analysis.detail
     assert (line, "mlflow.log_param") in [(c.line, c.api) for c in analysis.calls]
 
 
-@pytest.mark.parametrize(("data", "line"), [case[1:] for case in GOOD_ENCODINGS],
-                         ids=[case[0] for case in GOOD_ENCODINGS])
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [case[1:] for case in GOOD_ENCODINGS],
+    ids=[case[0] for case in GOOD_ENCODINGS],
+)
 def test_unusual_but_valid_files_are_analysed(data: bytes, line: int) -> None:
     analysis = analyze_bytes(data, FileKind.SCRIPT)
     assert analysis.status is FileStatus.ANALYZED, analysis.detail
     assert [(c.line, c.api) for c in analysis.calls] == [(line, "mlflow.log_param")]
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b"import mlflow", True),
-    (b"from mlflow.tracking import MlflowClient", True),
-    (b"import os\nprint('MLflow')", False),
-    (b"# we used to import mlflow.log_param here\n", True),  # comments may not be parsed away
-    (b"x = 1  # see mlflow.org\nmlflow_utils.log(1)\n", False),
-    (b"import os, mlflow\n", True),
-    (b"from \\\n    mlflow import log_param\n", True),
-    (b'm = importlib.import_module("mlflow")\n', True),
-    (b"os.environ['MLFLOW_TRACKING_URI'] = x\n", True),
-    (b"# MAGIC %run ./setup\nmlflow.autolog()\n", True),
-    (b"from pytorch_lightning.loggers import MLFlowLogger\n", False),
-    (b"", False),
-    (f"import {FULLWIDTH}".encode(), True),
-    ("# ünïcode but no tracker".encode(), False),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"import mlflow", True),
+        (b"from mlflow.tracking import MlflowClient", True),
+        (b"import os\nprint('MLflow')", False),
+        (b"# we used to import mlflow.log_param here\n", True),  # comments may not be parsed away
+        (b"x = 1  # see mlflow.org\nmlflow_utils.log(1)\n", False),
+        (b"import os, mlflow\n", True),
+        (b"from \\\n    mlflow import log_param\n", True),
+        (b'm = importlib.import_module("mlflow")\n', True),
+        (b"os.environ['MLFLOW_TRACKING_URI'] = x\n", True),
+        (b"# MAGIC %run ./setup\nmlflow.autolog()\n", True),
+        (b"from pytorch_lightning.loggers import MLFlowLogger\n", False),
+        (b"", False),
+        (f"import {FULLWIDTH}".encode(), True),
+        ("# ünïcode but no tracker".encode(), False),
+    ],
+)
 def test_prefilter(data: bytes, expected: bool) -> None:
     assert may_use_mlflow(data) is expected
 
@@ -123,22 +193,29 @@ def test_prefilter_never_loses_a_resolvable_file() -> None:
 
 
 def test_databricks_source_with_a_broken_cell_keeps_the_other_cells_and_its_imports() -> None:
-    source = (b"# Databricks notebook source\nimport os\n\n# COMMAND ----------\n\n"
-              b"import mlflow\nx = (\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n")
+    source = (
+        b"# Databricks notebook source\nimport os\n\n# COMMAND ----------\n\n"
+        b"import mlflow\nx = (\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n"
+    )
     analysis = analyze_bytes(source, FileKind.SCRIPT)
     assert analysis.status is FileStatus.ANALYZED
     assert "1 of 3 Databricks cells skipped: cell at line 5" in analysis.detail
     assert [(c.cell, c.line, c.api, c.keys) for c in analysis.calls] == [
-        (None, 11, "mlflow.log_param", ("depth",))]
+        (None, 11, "mlflow.log_param", ("depth",))
+    ]
 
 
 def test_databricks_cell_with_a_leading_indent_runs_as_ipython_runs_it() -> None:
     """IPython strips the first code line's indentation from a cell: a stray space does not
     stop the cell from running, so it does not hide its calls."""
-    source = (b"# Databricks notebook source\nimport mlflow\n\n# COMMAND ----------\n\n"
-              b" run = mlflow.start_run()\n if run:\n     mlflow.end_run()\n")
+    source = (
+        b"# Databricks notebook source\nimport mlflow\n\n# COMMAND ----------\n\n"
+        b" run = mlflow.start_run()\n if run:\n     mlflow.end_run()\n"
+    )
     analysis = analyze_bytes(source, FileKind.SCRIPT)
     assert analysis.status is FileStatus.ANALYZED
     assert analysis.detail.startswith("parsed as 2 Databricks cells")
     assert [(c.line, c.column, c.api) for c in analysis.calls] == [
-        (6, 7, "mlflow.start_run"), (8, 5, "mlflow.end_run")]
+        (6, 7, "mlflow.start_run"),
+        (8, 5, "mlflow.end_run"),
+    ]

@@ -30,39 +30,60 @@ def test_every_dimension_is_used_or_reserved() -> None:
 
 
 def test_required_dimensions_exist() -> None:
-    required = {"parameters", "metrics", "artifacts", "models", "datasets", "tags",
-                "run-lifecycle", "experiment-organisation", "tracking-setup", "autolog",
-                "registry", "evaluation", "projects", "model-loading", "tracing", "prompts",
-                OTHER}
+    required = {
+        "parameters",
+        "metrics",
+        "artifacts",
+        "models",
+        "datasets",
+        "tags",
+        "run-lifecycle",
+        "experiment-organisation",
+        "tracking-setup",
+        "autolog",
+        "registry",
+        "evaluation",
+        "projects",
+        "model-loading",
+        "tracing",
+        "prompts",
+        OTHER,
+    }
     assert required <= set(CATALOG.dimensions)
 
 
-@pytest.mark.parametrize(("internal", "canonical"), [
-    ("mlflow.tracking.fluent.log_param", "mlflow.log_param"),
-    ("mlflow.projects.run", "mlflow.run"),
-    ("mlflow.tracking.MlflowClient", "mlflow.MlflowClient"),
-    ("mlflow.tracking.client.MlflowClient", "mlflow.MlflowClient"),
-    ("mlflow.client.MlflowClient", "mlflow.MlflowClient"),
-    ("mlflow.tracking.MlflowClient.log_metric", "mlflow.MlflowClient.log_metric"),
-    ("mlflow.log_param", "mlflow.log_param"),
-    ("mlflow.trackingx.y", "mlflow.trackingx.y"),
-])
+@pytest.mark.parametrize(
+    ("internal", "canonical"),
+    [
+        ("mlflow.tracking.fluent.log_param", "mlflow.log_param"),
+        ("mlflow.projects.run", "mlflow.run"),
+        ("mlflow.tracking.MlflowClient", "mlflow.MlflowClient"),
+        ("mlflow.tracking.client.MlflowClient", "mlflow.MlflowClient"),
+        ("mlflow.client.MlflowClient", "mlflow.MlflowClient"),
+        ("mlflow.tracking.MlflowClient.log_metric", "mlflow.MlflowClient.log_metric"),
+        ("mlflow.log_param", "mlflow.log_param"),
+        ("mlflow.trackingx.y", "mlflow.trackingx.y"),
+    ],
+)
 def test_internal_paths_are_normalised(internal: str, canonical: str) -> None:
     assert CATALOG.canonical(internal) == canonical
 
 
-@pytest.mark.parametrize(("rule", "call", "keys"), [
-    ("key@0", 'f("a", 1)', ("a",)),
-    ("key@0", "f(key='b', value=1)", ("b",)),
-    ("key@1", 'f("run", "c", 1)', ("c",)),
-    ("key@1", 'f(run_id, key="d")', ("d",)),
-    ("key@0", "f(name, 1)", ()),
-    ("key@0", "f(*args)", ()),
-    ("{params}@0", 'f({"x": 1, "a": 2})', ("a", "x")),
-    ("{params}@0", "f(params=dict(z=1))", ("z",)),
-    ("{params}@0", "f(p)", ()),
-    ("{params}@0", 'f({k: 1, "y": 2})', ("y",)),
-])
+@pytest.mark.parametrize(
+    ("rule", "call", "keys"),
+    [
+        ("key@0", 'f("a", 1)', ("a",)),
+        ("key@0", "f(key='b', value=1)", ("b",)),
+        ("key@1", 'f("run", "c", 1)', ("c",)),
+        ("key@1", 'f(run_id, key="d")', ("d",)),
+        ("key@0", "f(name, 1)", ()),
+        ("key@0", "f(*args)", ()),
+        ("{params}@0", 'f({"x": 1, "a": 2})', ("a", "x")),
+        ("{params}@0", "f(params=dict(z=1))", ("z",)),
+        ("{params}@0", "f(p)", ()),
+        ("{params}@0", 'f({k: 1, "y": 2})', ("y",)),
+    ],
+)
 def test_keys_rules(rule: str, call: str, keys: tuple[str, ...]) -> None:
     import libcst as cst
 

@@ -16,23 +16,28 @@ LAYOUTS = {
     "tabs-and-crlf": "if x:\r\n\tdef f():\r\n\t\treturn g(1)\r\n\r\n\tclass C:\r\n\t  y = h()\r\n",
     "mixed-indent": "class A:\n  def f(self):\n        if a:\n         b()\n  x = c()\n",
     "decorators-and-comments": (
-        "# header\n\n@d1(a())\n# between\n@d2\n\n# after\ndef f():\n    # inside\n    g()\n"),
+        "# header\n\n@d1(a())\n# between\n@d2\n\n# after\ndef f():\n    # inside\n    g()\n"
+    ),
     "continuations": "x = \\\n    f(\n  1)\ny = 2; z = g(); w = h(\n)\n",
     "one-line-suites": "if a: b(); c()\nelif d(): e()\nelse: f()\nwhile g(): h()\n",
     "elif-chain": "if a():\n    b()\nelif c():\n    d()\nelif e():\n    f()\nelse:\n    g()\n",
     "try-handlers": (
         "try:\n    a()\nexcept b() as e:\n    c()\nexcept (d(), e()):\n    pass\nelse:\n"
-        "    f()\nfinally:\n    g()\n"),
+        "    f()\nfinally:\n    g()\n"
+    ),
     "match-guards": (
-        "match a():\n    case [x] if b(x):\n        c()\n    case {'k': v}:\n        d(v)\n"),
+        "match a():\n    case [x] if b(x):\n        c()\n    case {'k': v}:\n        d(v)\n"
+    ),
     "non-ascii": "é = '日本語'; f(é)\nclass Ω:\n    def m(self): return g('ü', h())\n",
     "multiline-strings": 'x = """\nf()\n"""\ng(\'\'\'\n\'\'\', h())\nclass K:\n    """Doc\n    """\n    y = i()\n',
     "with-and-for-headers": (
-        "with a() as b, c(d()):\n    for e in f(g()):\n        h()\n    else:\n        i()\n"),
+        "with a() as b, c(d()):\n    for e in f(g()):\n        h()\n    else:\n        i()\n"
+    ),
     "nested-defs": (
         "def outer():\n    @deco(a())\n    class Inner(b()):\n        def m(self, x=c()):\n"
         "            async def n():\n                async with d() as e:\n"
-        "                    await f()\n            return n\n    return Inner\n"),
+        "                    await f()\n            return n\n    return Inner\n"
+    ),
     "every-syntax": EVERY_SYNTAX,
 }
 
@@ -61,8 +66,9 @@ class _Chains(Walker):
         super().walk(node)
 
 
-@pytest.mark.parametrize("source", [*LAYOUTS.values(), *_fixture_sources().values()],
-                         ids=[*LAYOUTS, *_fixture_sources()])
+@pytest.mark.parametrize(
+    "source", [*LAYOUTS.values(), *_fixture_sources().values()], ids=[*LAYOUTS, *_fixture_sources()]
+)
 def test_every_node_starts_where_libcst_says(source: str) -> None:
     module = cst.parse_module(source)
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -73,8 +79,9 @@ def test_every_node_starts_where_libcst_says(source: str) -> None:
     assert chains.found
     for node, chain in chains.found:
         start = expected[node].start
-        assert positions.start(chain, node) == (start.line, start.column), (
-            cst.Module([]).code_for_node(node)[:60])
+        assert positions.start(chain, node) == (start.line, start.column), cst.Module(
+            []
+        ).code_for_node(node)[:60]
     assert positions._whole is None, "answered by the slow whole-module fallback"
 
 

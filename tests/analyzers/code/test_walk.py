@@ -79,12 +79,33 @@ class Box[T](Base[T]):
 """
 
 # What no analysis looks at: the Walker skips these (and what they hold).
-TRIVIA = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline,
-          cst.Comment, cst.Comma, cst.Semicolon, cst.LeftParen, cst.RightParen, cst.Colon,
-          cst.AssignEqual, cst.Dot, cst.LeftSquareBracket, cst.RightSquareBracket,
-          cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.BaseBinaryOp, cst.BaseBooleanOp,
-          cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.Asynchronous, cst.ImportStar,
-          cst.ParamStar, cst.ParamSlash)
+TRIVIA = (
+    cst.BaseParenthesizableWhitespace,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Newline,
+    cst.Comment,
+    cst.Comma,
+    cst.Semicolon,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.Colon,
+    cst.AssignEqual,
+    cst.Dot,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.BaseBinaryOp,
+    cst.BaseBooleanOp,
+    cst.BaseCompOp,
+    cst.BaseUnaryOp,
+    cst.BaseAugOp,
+    cst.Asynchronous,
+    cst.ImportStar,
+    cst.ParamStar,
+    cst.ParamSlash,
+)
 
 
 class _LibcstOrder(cst.CSTVisitor):
@@ -126,8 +147,10 @@ def fixture_scripts() -> dict[str, str]:
 
 def _sources() -> list:
     """The syntax samples above and every fixture script that libcst parses."""
-    sources = [pytest.param(EVERY_SYNTAX, id="every-syntax"),
-               pytest.param(NEWER_SYNTAX, id="newer-syntax")]
+    sources = [
+        pytest.param(EVERY_SYNTAX, id="every-syntax"),
+        pytest.param(NEWER_SYNTAX, id="newer-syntax"),
+    ]
     for name, source in fixture_scripts().items():
         try:
             cst.parse_module(source)
@@ -150,13 +173,17 @@ def test_walker_visits_every_non_trivia_node_in_libcst_order(source: str) -> Non
     # Same relative order as libcst's visitor...
     assert [node for node in expected.seen if id(node) in walked_ids] == walked.seen
     # ...and nothing but trivia (or what trivia hold) left out.
-    missed = [node for node in expected.seen if id(node) not in walked_ids
-              and not isinstance(node, (*TRIVIA, cst.Module))]
+    missed = [
+        node
+        for node in expected.seen
+        if id(node) not in walked_ids and not isinstance(node, (*TRIVIA, cst.Module))
+    ]
     assert all(_inside_trivia(node, module) for node in missed), missed[:3]
 
 
 def _inside_trivia(target: cst.CSTNode, module: cst.Module) -> bool:
     """Whether `target` sits under a trivia node (e.g. a Comment inside whitespace)."""
+
     class Finder(cst.CSTVisitor):
         def __init__(self) -> None:
             self.stack: list[cst.CSTNode] = []

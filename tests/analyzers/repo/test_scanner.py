@@ -52,20 +52,26 @@ def test_corpus_scan_matches_golden_file(corpus: list[Path], tmp_path: Path, tab
 
 
 def test_git_checkout_gets_github_name_and_commit(tmp_path: Path) -> None:
-    sha = make_git_repo(tmp_path / "checkout", {"train.py": "import mlflow\nmlflow.autolog()\n"},
-                        origin="git@github.com:acme/churn-model.git")
+    sha = make_git_repo(
+        tmp_path / "checkout",
+        {"train.py": "import mlflow\nmlflow.autolog()\n"},
+        origin="git@github.com:acme/churn-model.git",
+    )
     (result,) = scan(tmp_path / "checkout", settings=INLINE)
     assert (result.repo, result.commit, result.path) == ("acme/churn-model", sha, "train.py")
     assert [c.api for c in result.calls] == ["mlflow.autolog"]
 
 
-@pytest.mark.parametrize(("origin", "name"), [
-    ("https://github.com/acme/churn.git", "acme/churn"),
-    ("https://github.com/acme/churn", "acme/churn"),
-    ("git@github.com:acme/churn.model.git", "acme/churn.model"),
-    ("https://gitlab.com/acme/churn.git", "checkout"),
-    (None, "checkout"),
-])
+@pytest.mark.parametrize(
+    ("origin", "name"),
+    [
+        ("https://github.com/acme/churn.git", "acme/churn"),
+        ("https://github.com/acme/churn", "acme/churn"),
+        ("git@github.com:acme/churn.model.git", "acme/churn.model"),
+        ("https://gitlab.com/acme/churn.git", "checkout"),
+        (None, "checkout"),
+    ],
+)
 def test_repository_name_from_origin(tmp_path: Path, origin: str | None, name: str) -> None:
     make_git_repo(tmp_path / "checkout", {"a.py": ""}, origin=origin)
     assert describe_repo(tmp_path / "checkout").name == name
@@ -74,8 +80,9 @@ def test_repository_name_from_origin(tmp_path: Path, origin: str | None, name: s
 def test_plain_directory_has_empty_commit_and_starts_no_git(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     refs = []
-    spawned = _audited_during(lambda: refs.append(describe_repo(tmp_path / "plain")),
-                              "subprocess.Popen")
+    spawned = _audited_during(
+        lambda: refs.append(describe_repo(tmp_path / "plain")), "subprocess.Popen"
+    )
     assert refs[0].commit == "" and refs[0].name == "plain"
     assert spawned == [], "no repository above: git is not asked"
 
@@ -105,8 +112,9 @@ def test_vendored_trees_are_skipped_and_said_so(tmp_path: Path) -> None:
         (tmp_path / "r" / directory / "m.py").write_text("import mlflow\nmlflow.autolog()\n")
     (tmp_path / "r" / "env-with-cfg" / "pyvenv.cfg").write_text("home = /usr\n")
     results = {r.path: r.status for r in scan(tmp_path / "r", settings=INLINE)}
-    assert results == {name: FileStatus.VENDORED
-                       for name in ("build", "env-with-cfg", "node_modules", "venv")}
+    assert results == {
+        name: FileStatus.VENDORED for name in ("build", "env-with-cfg", "node_modules", "venv")
+    }
     included = ScanSettings(jobs=0, use_cache=False, include_vendored=True)
     assert len([r for r in scan(tmp_path / "r", settings=included) if r.calls]) == 4
 
@@ -123,8 +131,11 @@ def test_symlinks_are_never_followed(tmp_path: Path) -> None:
     (repo / "linked_dir").symlink_to(outside)
     results = {r.path: r for r in scan(repo, settings=INLINE)}
     assert {p: r.status for p, r in results.items()} == {
-        "inside.py": FileStatus.SYMLINK, "leak.py": FileStatus.SYMLINK,
-        "linked_dir": FileStatus.SYMLINK, "real.py": FileStatus.ANALYZED}
+        "inside.py": FileStatus.SYMLINK,
+        "leak.py": FileStatus.SYMLINK,
+        "linked_dir": FileStatus.SYMLINK,
+        "real.py": FileStatus.ANALYZED,
+    }
     assert "outside the scanned root" in results["leak.py"].detail
     assert "points to real.py" in results["inside.py"].detail
     assert all("secret" not in key for r in results.values() for c in r.calls for key in c.keys)
@@ -255,8 +266,10 @@ def test_a_dying_worker_costs_no_file() -> None:
     try:
         data = b"import mlflow\n" + b"mlflow.log_param('a', 1)\n" * 3000
         entry = Entry("a.py", FileKind.SCRIPT)
-        pending = [_Pending(entry, data=data, future=workers.submit(data, FileKind.SCRIPT))
-                   for _ in range(4)]
+        pending = [
+            _Pending(entry, data=data, future=workers.submit(data, FileKind.SCRIPT))
+            for _ in range(4)
+        ]
         futures = [item.future for item in pending]
         for pid in list(workers._executor()._processes):
             os.kill(pid, signal.SIGKILL)

@@ -22,9 +22,16 @@ from analyzers.study.schema import COLUMNS
 from analyzers.study.stats import wilson_interval
 from tests.analyzers.study.study_fixture import STUDY, copy_study
 
-ANALYSED = ["acme/churn-sklearn", "acme/keras-notebooks", "beta/genai-agent",
-            "beta/registry-client", "delta/broken-files", "eta/projects-demo",
-            "gamma/lightning-only", "gamma/mixed"]
+ANALYSED = [
+    "acme/churn-sklearn",
+    "acme/keras-notebooks",
+    "beta/genai-agent",
+    "beta/registry-client",
+    "delta/broken-files",
+    "eta/projects-demo",
+    "gamma/lightning-only",
+    "gamma/mixed",
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,22 +39,24 @@ def agg() -> Aggregates:
     return aggregate(load_study(STUDY))
 
 
-
-
 # --- Wilson score interval -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("k", "n", "low", "high"), [
-    (0, 10, 0.0, 0.2775),
-    (10, 10, 0.7225, 1.0),
-    (5, 10, 0.2366, 0.7634),
-    (1, 2, 0.0945, 0.9055),
-    # Newcombe (1998), Statistics in Medicine 17:857-872, Table I, method 3
-    (81, 263, 0.2553, 0.3662),
-    (15, 148, 0.0624, 0.1605),
-    (0, 20, 0.0, 0.1611),
-    (1, 29, 0.0061, 0.1718),
-    (29, 29, 0.8830, 1.0),
-])
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [
+        (0, 10, 0.0, 0.2775),
+        (10, 10, 0.7225, 1.0),
+        (5, 10, 0.2366, 0.7634),
+        (1, 2, 0.0945, 0.9055),
+        # Newcombe (1998), Statistics in Medicine 17:857-872, Table I, method 3
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+        (29, 29, 0.8830, 1.0),
+    ],
+)
 def test_wilson_interval_known_values(k: int, n: int, low: float, high: float) -> None:
     got = wilson_interval(k, n)
     assert got == pytest.approx((low, high), abs=5e-5)
@@ -67,8 +76,10 @@ def test_wilson_interval_rejects_impossible_counts(k: int, n: int) -> None:
 
 # --- Reading a study -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["dataset.csv", "repos.csv", "files.csv", "calls.csv",
-                                  "signals.csv", "study.json"])
+
+@pytest.mark.parametrize(
+    "name", ["dataset.csv", "repos.csv", "files.csv", "calls.csv", "signals.csv", "study.json"]
+)
 def test_a_missing_file_is_named(tmp_path: Path, name: str) -> None:
     study = copy_study(tmp_path)
     (study / name).unlink()
@@ -76,12 +87,15 @@ def test_a_missing_file_is_named(tmp_path: Path, name: str) -> None:
         load_study(study)
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("calls.csv", "repo,path,api,keys\n", "calls.csv: missing column(s) dimension"),
-    ("repos.csv", "", "repos.csv: empty file"),
-    ("study.json", "{not json", "study.json: not valid JSON"),
-    ("study.json", "[1, 2]", "study.json: expected a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("calls.csv", "repo,path,api,keys\n", "calls.csv: missing column(s) dimension"),
+        ("repos.csv", "", "repos.csv: empty file"),
+        ("study.json", "{not json", "study.json: not valid JSON"),
+        ("study.json", "[1, 2]", "study.json: expected a JSON object"),
+    ],
+)
 def test_a_bad_file_is_named(tmp_path: Path, name: str, content: str, message: str) -> None:
     study = copy_study(tmp_path)
     (study / name).write_text(content, encoding="utf-8")
@@ -109,23 +123,36 @@ def test_calls_and_signals_of_repositories_not_analysed_are_ignored() -> None:
 def test_keys_that_look_like_missing_values_stay_text(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     with open(study / "calls.csv", "a", encoding="utf-8") as handle:
-        handle.write("gamma/mixed,5555555555555555555555555555555555555555,train.py,,30,0,"
-                     "mlflow.log_param,parameters,NA;null\n")
+        handle.write(
+            "gamma/mixed,5555555555555555555555555555555555555555,train.py,,30,0,"
+            "mlflow.log_param,parameters,NA;null\n"
+        )
     keys = aggregate(load_study(study)).top_keys
     assert {"NA", "null"} <= set(keys.loc[keys["dimension"] == "parameters", "key"])
 
 
 # --- Denominators and failures ---------------------------------------------------------------
 
+
 def test_failures_are_counted_never_dropped(agg: Aggregates) -> None:
     assert (agg.n_total, agg.n_analysed, agg.n_failed) == (13, 8, 5)
     assert dict(zip(agg.repo_status["status"], agg.repo_status["n_repos"], strict=True)) == {
-        "analyzed": 8, "empty": 1, "not-attempted": 1, "not-found": 1, "timeout": 1,
-        "too-large": 1}
+        "analyzed": 8,
+        "empty": 1,
+        "not-attempted": 1,
+        "not-found": 1,
+        "timeout": 1,
+        "too-large": 1,
+    }
     assert agg.repo_status["status"].iloc[0] == "analyzed"
     assert set(agg.repo_status["n_total"]) == {13}
-    assert sorted(agg.failures["repo"]) == ["delta/gone", "delta/huge", "eps/empty", "eps/slow",
-                                            "zeta/not-cloned"]
+    assert sorted(agg.failures["repo"]) == [
+        "delta/gone",
+        "delta/huge",
+        "eps/empty",
+        "eps/slow",
+        "zeta/not-cloned",
+    ]
     assert set(agg.adoption["n_analysed"]) == {8} and set(agg.headline["n_analysed"]) == {8}
 
 
@@ -143,8 +170,9 @@ def test_a_repository_only_in_repos_csv_is_kept(tmp_path: Path) -> None:
 
 def test_a_study_without_any_call(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
-    (study / "calls.csv").write_text("repo,commit,path,cell,line,column,api,dimension,keys\n",
-                                     encoding="utf-8")
+    (study / "calls.csv").write_text(
+        "repo,commit,path,cell,line,column,api,dimension,keys\n", encoding="utf-8"
+    )
     result = aggregate(load_study(study))
     assert result.usage.empty and result.top_keys.empty and result.cooccurrence.empty
     dims = result.adoption[result.adoption["level"] == "dimension"]
@@ -152,35 +180,47 @@ def test_a_study_without_any_call(tmp_path: Path) -> None:
     assert list(result.headline["n_using"]) == [0] * 5
     # files still count: environment files for five, MLproject (code and environment) for two
     assert result.coverage_distribution.set_index("coverage")["n_repos"].to_dict() == {
-        0: 1, 1: 5, 2: 2, 3: 0, 4: 0, 5: 0, 6: 0}
+        0: 1,
+        1: 5,
+        2: 2,
+        3: 0,
+        4: 0,
+        5: 0,
+        6: 0,
+    }
 
 
 # --- Adoption --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("level", "name", "kind", "n_using", "calls"), [
-    ("dimension", "parameters", "any", 5, 5),
-    ("dimension", "parameters", "script", 4, 4),
-    ("dimension", "parameters", "notebook", 1, 1),
-    ("dimension", "metrics", "any", 5, 9),
-    ("dimension", "metrics", "script", 4, 5),
-    ("dimension", "metrics", "notebook", 2, 4),
-    ("dimension", "run-lifecycle", "any", 4, 5),
-    ("dimension", "tracking-setup", "any", 3, 4),
-    ("dimension", "tracking-setup", "notebook", 1, 1),
-    ("dimension", "autolog", "script", 1, 1),
-    ("dimension", "autolog", "notebook", 1, 1),
-    ("dimension", "artifacts", "script", 0, 0),
-    ("dimension", "artifacts", "notebook", 2, 2),  # keras-notebooks logs a data file
-    ("dimension", "querying", "notebook", 1, 1),
-    ("dimension", "prompts", "any", 0, 0),
-    ("api", "mlflow.start_run", "any", 4, 4),
-    ("api", "mlflow.log_metric", "any", 3, 7),
-    ("api", "mlflow.log_param", "any", 2, 2),  # eps/slow's log_param does not count
-    ("api", "mlflow.set_tracking_uri", "any", 3, 3),
-    ("api", "mlflow.MlflowClient.log_param", "any", 1, 1),
-])
-def test_adoption(agg: Aggregates, level: str, name: str, kind: str, n_using: int,
-                  calls: int) -> None:
+
+@pytest.mark.parametrize(
+    ("level", "name", "kind", "n_using", "calls"),
+    [
+        ("dimension", "parameters", "any", 5, 5),
+        ("dimension", "parameters", "script", 4, 4),
+        ("dimension", "parameters", "notebook", 1, 1),
+        ("dimension", "metrics", "any", 5, 9),
+        ("dimension", "metrics", "script", 4, 5),
+        ("dimension", "metrics", "notebook", 2, 4),
+        ("dimension", "run-lifecycle", "any", 4, 5),
+        ("dimension", "tracking-setup", "any", 3, 4),
+        ("dimension", "tracking-setup", "notebook", 1, 1),
+        ("dimension", "autolog", "script", 1, 1),
+        ("dimension", "autolog", "notebook", 1, 1),
+        ("dimension", "artifacts", "script", 0, 0),
+        ("dimension", "artifacts", "notebook", 2, 2),  # keras-notebooks logs a data file
+        ("dimension", "querying", "notebook", 1, 1),
+        ("dimension", "prompts", "any", 0, 0),
+        ("api", "mlflow.start_run", "any", 4, 4),
+        ("api", "mlflow.log_metric", "any", 3, 7),
+        ("api", "mlflow.log_param", "any", 2, 2),  # eps/slow's log_param does not count
+        ("api", "mlflow.set_tracking_uri", "any", 3, 3),
+        ("api", "mlflow.MlflowClient.log_param", "any", 1, 1),
+    ],
+)
+def test_adoption(
+    agg: Aggregates, level: str, name: str, kind: str, n_using: int, calls: int
+) -> None:
     row = agg.adoption.set_index(["level", "name", "kind"]).loc[(level, name, kind)]
     assert (row["n_using"], row["n_analysed"], row["calls"]) == (n_using, 8, calls)
     assert row["share"] == n_using / 8
@@ -192,13 +232,16 @@ def test_adoption_lists_every_catalog_dimension_for_every_kind(agg: Aggregates) 
     assert dims.groupby("kind").size().to_dict() == {"any": 20, "notebook": 20, "script": 20}
 
 
-@pytest.mark.parametrize(("measure", "n_using", "low", "high"), [
-    ("log-params", 5, 0.3057, 0.8632),
-    ("log-metrics", 5, 0.3057, 0.8632),
-    ("autolog", 2, 0.0715, 0.5907),
-    ("any-logging", 6, 0.4093, 0.9285),
-    ("set-tracking-uri", 3, 0.1368, 0.6943),
-])
+@pytest.mark.parametrize(
+    ("measure", "n_using", "low", "high"),
+    [
+        ("log-params", 5, 0.3057, 0.8632),
+        ("log-metrics", 5, 0.3057, 0.8632),
+        ("autolog", 2, 0.0715, 0.5907),
+        ("any-logging", 6, 0.4093, 0.9285),
+        ("set-tracking-uri", 3, 0.1368, 0.6943),
+    ],
+)
 def test_headline(agg: Aggregates, measure: str, n_using: int, low: float, high: float) -> None:
     row = agg.headline.set_index("measure").loc[measure]
     assert (row["n_using"], row["n_analysed"]) == (n_using, 8)
@@ -207,20 +250,34 @@ def test_headline(agg: Aggregates, measure: str, n_using: int, low: float, high:
 
 # --- Traceability coverage -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("repo", "aspects"), [
-    ("acme/churn-sklearn", "code_version parameters metrics artifacts_models environment"),
-    ("acme/keras-notebooks", "parameters metrics artifacts_models environment"),  # autolog
-    ("beta/registry-client", "parameters metrics environment"),
-    ("beta/genai-agent", "parameters metrics artifacts_models environment"),
-    ("gamma/mixed", "code_version parameters metrics artifacts_models environment data"),
-    ("gamma/lightning-only", "environment"),
-    ("delta/broken-files", ""),
-    ("eta/projects-demo", "code_version parameters metrics environment"),
-])
+
+@pytest.mark.parametrize(
+    ("repo", "aspects"),
+    [
+        ("acme/churn-sklearn", "code_version parameters metrics artifacts_models environment"),
+        ("acme/keras-notebooks", "parameters metrics artifacts_models environment"),  # autolog
+        ("beta/registry-client", "parameters metrics environment"),
+        ("beta/genai-agent", "parameters metrics artifacts_models environment"),
+        ("gamma/mixed", "code_version parameters metrics artifacts_models environment data"),
+        ("gamma/lightning-only", "environment"),
+        ("delta/broken-files", ""),
+        ("eta/projects-demo", "code_version parameters metrics environment"),
+    ],
+)
 def test_coverage_per_repository(agg: Aggregates, repo: str, aspects: str) -> None:
     row = agg.coverage.set_index("repo").loc[repo]
-    recorded = {aspect for aspect in ("code_version", "parameters", "metrics",
-                                      "artifacts_models", "environment", "data") if row[aspect]}
+    recorded = {
+        aspect
+        for aspect in (
+            "code_version",
+            "parameters",
+            "metrics",
+            "artifacts_models",
+            "environment",
+            "data",
+        )
+        if row[aspect]
+    }
     assert recorded == set(aspects.split())
     assert row["coverage"] == len(recorded)
 
@@ -230,17 +287,30 @@ def test_coverage_distribution_and_aspects(agg: Aggregates) -> None:
     assert distribution["n_repos"].to_dict() == {0: 1, 1: 1, 2: 0, 3: 1, 4: 3, 5: 1, 6: 1}
     assert set(distribution["n_analysed"]) == {8}
     assert agg.traceability.set_index("aspect")["n_using"].to_dict() == {
-        "code_version": 3, "parameters": 6, "metrics": 6, "artifacts_models": 4,
-        "environment": 7, "data": 1}
+        "code_version": 3,
+        "parameters": 6,
+        "metrics": 6,
+        "artifacts_models": 4,
+        "environment": 7,
+        "data": 1,
+    }
 
 
 # --- Co-occurrence, keys ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("a", "b", "n"), [
-    ("parameters", "metrics", 5), ("parameters", "parameters", 5),
-    ("parameters", "autolog", 1), ("run-lifecycle", "parameters", 3),
-    ("tracking-setup", "parameters", 2), ("tracing", "autolog", 1), ("tracing", "metrics", 0),
-])
+
+@pytest.mark.parametrize(
+    ("a", "b", "n"),
+    [
+        ("parameters", "metrics", 5),
+        ("parameters", "parameters", 5),
+        ("parameters", "autolog", 1),
+        ("run-lifecycle", "parameters", 3),
+        ("tracking-setup", "parameters", 2),
+        ("tracing", "autolog", 1),
+        ("tracing", "metrics", 0),
+    ],
+)
 def test_cooccurrence(agg: Aggregates, a: str, b: str, n: int) -> None:
     matrix = cooccurrence_matrix(agg.cooccurrence)
     assert matrix.loc[a, b] == matrix.loc[b, a] == n
@@ -252,15 +322,19 @@ def test_cooccurrence_covers_used_dimensions_only(agg: Aggregates) -> None:
     assert "prompts" not in matrix.index and len(matrix) == 15
 
 
-@pytest.mark.parametrize(("dimension", "key", "n_repos", "n_calls", "rank"), [
-    ("metrics", "accuracy", 4, 5, 1),  # gamma/mixed logs it twice: one repository, two calls
-    ("metrics", "loss", 1, 1, 4),
-    ("metrics", '=HYPERLINK("http://x.invalid","win")', 1, 1, 2),
-    ("parameters", "lr", 1, 1, 4),  # not 2: eps/slow was not analysed
-    ("parameters", "alpha", 1, 1, 1),
-])
-def test_top_keys(agg: Aggregates, dimension: str, key: str, n_repos: int, n_calls: int,
-                  rank: int) -> None:
+@pytest.mark.parametrize(
+    ("dimension", "key", "n_repos", "n_calls", "rank"),
+    [
+        ("metrics", "accuracy", 4, 5, 1),  # gamma/mixed logs it twice: one repository, two calls
+        ("metrics", "loss", 1, 1, 4),
+        ("metrics", '=HYPERLINK("http://x.invalid","win")', 1, 1, 2),
+        ("parameters", "lr", 1, 1, 4),  # not 2: eps/slow was not analysed
+        ("parameters", "alpha", 1, 1, 1),
+    ],
+)
+def test_top_keys(
+    agg: Aggregates, dimension: str, key: str, n_repos: int, n_calls: int, rank: int
+) -> None:
     row = agg.top_keys.set_index(["dimension", "key"]).loc[(dimension, key)]
     assert (row["n_repos"], row["n_calls"], row["rank"]) == (n_repos, n_calls, rank)
 
@@ -278,39 +352,46 @@ def test_usage_matrix(agg: Aggregates) -> None:
 
 # --- Signals ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("specifier", "level", "version"), [
-    ("==2.16.2", "pinned", "2.16"),
-    ("== 3.1.0", "pinned", "3.1"),
-    ("===2.9.2", "pinned", "2.9"),
-    ("==2", "pinned", "2.0"),
-    ("==2.3.0rc1", "pinned", "2.3"),
-    (">=2.0,==2.16.1", "pinned", "2.16"),
-    ("==2.16.2; python_version>'3.8'", "pinned", "2.16"),
-    (">=2.0", "constrained", ""),
-    ("~=2.1", "constrained", ""),
-    ("==2.*", "constrained", ""),
-    ("<3,>=2", "constrained", ""),
-    ("", "unpinned", ""),
-    ("  ", "unpinned", ""),
-])
+
+@pytest.mark.parametrize(
+    ("specifier", "level", "version"),
+    [
+        ("==2.16.2", "pinned", "2.16"),
+        ("== 3.1.0", "pinned", "3.1"),
+        ("===2.9.2", "pinned", "2.9"),
+        ("==2", "pinned", "2.0"),
+        ("==2.3.0rc1", "pinned", "2.3"),
+        (">=2.0,==2.16.1", "pinned", "2.16"),
+        ("==2.16.2; python_version>'3.8'", "pinned", "2.16"),
+        (">=2.0", "constrained", ""),
+        ("~=2.1", "constrained", ""),
+        ("==2.*", "constrained", ""),
+        ("<3,>=2", "constrained", ""),
+        ("", "unpinned", ""),
+        ("  ", "unpinned", ""),
+    ],
+)
 def test_classify_requirement(specifier: str, level: str, version: str) -> None:
     assert classify_requirement(specifier) == (level, version)
 
 
-@pytest.mark.parametrize(("signal", "value", "n_using"), [
-    ("mlproject", "any", 2),
-    ("mlproject-env", "conda", 1),
-    ("mlproject-env", "python_env", 1),
-    ("mlproject-env", "none", 1),
-    ("env-file", "any", 7),
-    ("env-file", "requirements", 5),
-    ("env-file", "pyproject", 2),
-    ("mlflow-requirement", "pinned", 4),
-    ("mlflow-requirement", "constrained", 1),
-    ("mlflow-requirement", "unpinned", 1),
-    ("mlflow-requirement", "none", 2),
-    ("dvc", "any", 1),
-])
+@pytest.mark.parametrize(
+    ("signal", "value", "n_using"),
+    [
+        ("mlproject", "any", 2),
+        ("mlproject-env", "conda", 1),
+        ("mlproject-env", "python_env", 1),
+        ("mlproject-env", "none", 1),
+        ("env-file", "any", 7),
+        ("env-file", "requirements", 5),
+        ("env-file", "pyproject", 2),
+        ("mlflow-requirement", "pinned", 4),
+        ("mlflow-requirement", "constrained", 1),
+        ("mlflow-requirement", "unpinned", 1),
+        ("mlflow-requirement", "none", 2),
+        ("dvc", "any", 1),
+    ],
+)
 def test_signals(agg: Aggregates, signal: str, value: str, n_using: int) -> None:
     row = agg.signals.set_index(["signal", "value"]).loc[(signal, value)]
     assert (row["n_using"], row["n_analysed"]) == (n_using, 8)
@@ -328,16 +409,21 @@ def test_strictest_requirement_wins_and_versions_are_counted(agg: Aggregates) ->
 
 # --- Over time -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("year", "name", "n_repos", "n_using", "n_analysed"), [
-    (2018, "any-logging", 1, 0, 0),  # only zeta/not-cloned
-    (2019, "any-logging", 2, 1, 2),  # churn-sklearn logs, broken-files does not
-    (2020, "any-logging", 2, 1, 1),  # delta/gone failed: not in the denominator
-    (2021, "log-params", 2, 1, 2),
-    (2023, "set-tracking-uri", 2, 1, 1),
-    (2024, "autolog", 2, 1, 1),
-])
-def test_adoption_by_year(agg: Aggregates, year: int, name: str, n_repos: int, n_using: int,
-                          n_analysed: int) -> None:
+
+@pytest.mark.parametrize(
+    ("year", "name", "n_repos", "n_using", "n_analysed"),
+    [
+        (2018, "any-logging", 1, 0, 0),  # only zeta/not-cloned
+        (2019, "any-logging", 2, 1, 2),  # churn-sklearn logs, broken-files does not
+        (2020, "any-logging", 2, 1, 1),  # delta/gone failed: not in the denominator
+        (2021, "log-params", 2, 1, 2),
+        (2023, "set-tracking-uri", 2, 1, 1),
+        (2024, "autolog", 2, 1, 1),
+    ],
+)
+def test_adoption_by_year(
+    agg: Aggregates, year: int, name: str, n_repos: int, n_using: int, n_analysed: int
+) -> None:
     row = agg.adoption_by_year.set_index(["year", "level", "name"]).loc[(year, "headline", name)]
     assert (row["n_repos"], row["n_using"], row["n_analysed"]) == (n_repos, n_using, n_analysed)
     assert math.isnan(row["share"]) == (n_analysed == 0)

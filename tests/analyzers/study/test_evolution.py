@@ -52,8 +52,9 @@ def test_tool_shares(agg: Aggregates) -> None:
     assert tools.loc[("dvc", "*.dvc"), "n_using"] == 1  # two .dvc files, one repository
     assert tools.loc[("neptune", "any"), "n_using"] == 0  # every tool is listed
     low, high = wilson_interval(2, 8)
-    assert tools.loc[("dvc", "any"), ["share", "ci_low", "ci_high"]].tolist() == \
-        pytest.approx([0.25, low, high])
+    assert tools.loc[("dvc", "any"), ["share", "ci_low", "ci_high"]].tolist() == pytest.approx(
+        [0.25, low, high]
+    )
     assert list(tools.index.get_level_values(0).unique()[:3]) == ["dvc", "hydra", "cml"]
 
 
@@ -63,8 +64,7 @@ def test_coadoption_compares_users_with_the_others(agg: Aggregates) -> None:
     # gamma/mixed logs its input with log_input and uses DVC; nobody else logs inputs.
     assert (dvc["n_tool"], dvc["k_tool"], dvc["n_other"], dvc["k_other"]) == (2, 1, 6, 0)
     assert [dvc["ci_low_tool"], dvc["ci_high_tool"]] == pytest.approx(list(wilson_interval(1, 2)))
-    assert [dvc["ci_low_other"], dvc["ci_high_other"]] == \
-        pytest.approx(list(wilson_interval(0, 6)))
+    assert [dvc["ci_low_other"], dvc["ci_high_other"]] == pytest.approx(list(wilson_interval(0, 6)))
     assert dvc["difference"] == pytest.approx(0.5)
     assert rows.loc[("tensorboard", "autolog"), ["k_tool", "n_tool"]].tolist() == [1, 1]
     assert set(rows.index.get_level_values(1)) == set(PRACTICES)
@@ -78,14 +78,16 @@ def test_adoption_curve(agg: Aggregates) -> None:
     assert curve.loc[("2019-04", "datasets"), "n_using"] == 1  # added mid-April
     assert curve.loc[("2019-05", "datasets"), "n_using"] == 0  # removed in May
     assert curve.loc[("2022-12", "datasets"), "n_using"] == 1
-    assert [curve.loc[(month, "mlflow"), "n_using"] for month in
-            ("2019-04", "2020-04", "2020-05", "2022-11", "2022-12")] == [1, 1, 2, 2, 3]
-    assert [curve.loc[(month, "mlflow"), "n_existing"] for month in
-            ("2019-04", "2020-05", "2022-11")] == [1, 2, 3]
+    assert [
+        curve.loc[(month, "mlflow"), "n_using"]
+        for month in ("2019-04", "2020-04", "2020-05", "2022-11", "2022-12")
+    ] == [1, 1, 2, 2, 3]
+    assert [
+        curve.loc[(month, "mlflow"), "n_existing"] for month in ("2019-04", "2020-05", "2022-11")
+    ] == [1, 2, 3]
     row = curve.loc[("2022-12", "mlflow")]
     assert (row["n_repos"], row["share"]) == (3, 1.0)
-    assert set(curve.index.get_level_values(1)) == {"mlflow", "parameters", "datasets",
-                                                    "autolog"}
+    assert set(curve.index.get_level_values(1)) == {"mlflow", "parameters", "datasets", "autolog"}
 
 
 def test_time_to_adoption(agg: Aggregates) -> None:
@@ -102,12 +104,19 @@ def test_time_to_adoption(agg: Aggregates) -> None:
 def test_dimension_lifecycle(agg: Aggregates) -> None:
     rows = table(agg, "dimension_lifecycle").set_index("dimension")
     datasets = rows.loc["datasets"]
-    assert (datasets["n_repos"], datasets["n_adopted"], datasets["n_removed"],
-            datasets["n_at_head"]) == (3, 2, 1, 1)
+    assert (
+        datasets["n_repos"],
+        datasets["n_adopted"],
+        datasets["n_removed"],
+        datasets["n_at_head"],
+    ) == (3, 2, 1, 1)
     assert [datasets["ci_low"], datasets["ci_high"]] == pytest.approx(list(wilson_interval(1, 2)))
     assert datasets["median_days_after_mlflow"] == pytest.approx(7.0)
-    assert rows.loc["mlflow", ["n_adopted", "n_removed", "median_days_after_mlflow"]].tolist() \
-        == [3, 0, 0.0]
+    assert rows.loc["mlflow", ["n_adopted", "n_removed", "median_days_after_mlflow"]].tolist() == [
+        3,
+        0,
+        0.0,
+    ]
     assert list(rows.index) == ["mlflow", "parameters", "datasets", "autolog"]
 
 
@@ -128,18 +137,26 @@ def test_without_inputs_the_tables_are_empty_but_typed(tmp_path: Path, agg: Aggr
         assert list(empty.dtypes) == list(full.dtypes), name
 
 
-def test_report_has_the_sections_and_charts_only_with_inputs(tmp_path: Path,
-                                                             agg: Aggregates) -> None:
+def test_report_has_the_sections_and_charts_only_with_inputs(
+    tmp_path: Path, agg: Aggregates
+) -> None:
     page = render_index(agg, build_charts(agg))
-    for marker in ('id="ecosystem"', 'id="history"', 'id="chart-ecosystem"',
-                   'id="chart-ecosystem-coadoption"', 'id="chart-adoption-curve"',
-                   'id="chart-time-to-adoption"', "Did practices stay?",
-                   "1 could not be walked", "1 walks were capped"):
+    for marker in (
+        'id="ecosystem"',
+        'id="history"',
+        'id="chart-ecosystem"',
+        'id="chart-ecosystem-coadoption"',
+        'id="chart-adoption-curve"',
+        'id="chart-time-to-adoption"',
+        "Did practices stay?",
+        "1 could not be walked",
+        "1 walks were capped",
+    ):
         assert marker in page, marker
     only_ecosystem = aggregate(load_study(study_with(tmp_path / "a", ("ecosystem.csv",))))
     page = render_index(only_ecosystem, build_charts(only_ecosystem))
     assert 'id="ecosystem"' in page and 'id="history"' not in page
-    assert 'chart-adoption-curve' not in page
+    assert "chart-adoption-curve" not in page
     bare = aggregate(load_study(study_with(tmp_path / "b", ())))
     page = render_index(bare, build_charts(bare))
     assert 'id="ecosystem"' not in page and 'id="history"' not in page

@@ -37,8 +37,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize("name", [f"{table}.csv" for table in TABLES]
-                         + LATEX + ["data-dictionary.csv"])
+@pytest.mark.parametrize(
+    "name", [f"{table}.csv" for table in TABLES] + LATEX + ["data-dictionary.csv"]
+)
 def test_export_matches_golden_file(exported: Path, name: str) -> None:
     produced = (exported / name).read_text(encoding="utf-8")
     golden = GOLDEN / f"study_{name}"
@@ -50,24 +51,32 @@ def test_export_matches_golden_file(exported: Path, name: str) -> None:
 def test_export_goes_into_the_study_directory(exported: Path) -> None:
     assert exported.name == "export" and (exported.parent / "study.json").is_file()
     assert {path.name for path in exported.iterdir()} == (
-        {f"{t}.csv" for t in TABLES} | {f"{t}.parquet" for t in TABLES} | set(LATEX)
-        | {"data-dictionary.csv"})
+        {f"{t}.csv" for t in TABLES}
+        | {f"{t}.parquet" for t in TABLES}
+        | set(LATEX)
+        | {"data-dictionary.csv"}
+    )
 
 
 def test_formula_cells_are_neutralised_in_csv_but_kept_in_parquet(exported: Path) -> None:
     key = '=HYPERLINK("http://x.invalid","win")'
     csv_keys = [row["key"] for row in read_csv(exported / "top_keys.csv")]
     assert "'" + key in csv_keys and key not in csv_keys
-    assert not [cell for row in read_csv(exported / "top_keys.csv")
-                for cell in row.values() if cell.startswith(("=", "+", "@"))]
+    assert not [
+        cell
+        for row in read_csv(exported / "top_keys.csv")
+        for cell in row.values()
+        if cell.startswith(("=", "+", "@"))
+    ]
     assert key in set(pd.read_parquet(exported / "top_keys.parquet")["key"])
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_parquet_holds_the_same_table(exported: Path, table: str) -> None:
     expected = aggregate(load_study(STUDY)).tables()[table].reset_index(drop=True)
-    pd.testing.assert_frame_equal(pd.read_parquet(exported / f"{table}.parquet"), expected,
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(exported / f"{table}.parquet"), expected, check_dtype=False
+    )
 
 
 def test_every_exported_column_is_documented(exported: Path) -> None:
@@ -86,8 +95,10 @@ def test_every_exported_column_is_documented(exported: Path) -> None:
 
 
 def test_dictionary_types_follow_the_data() -> None:
-    types = {(row["table"], row["column"]): row["type"] for row in
-             data_dictionary(aggregate(load_study(STUDY)).tables()).to_dict("records")}
+    types = {
+        (row["table"], row["column"]): row["type"]
+        for row in data_dictionary(aggregate(load_study(STUDY)).tables()).to_dict("records")
+    }
     assert types[("adoption", "share")] == "number"
     assert types[("adoption", "n_using")] == "integer"
     assert types[("coverage", "data")] == "boolean"
@@ -95,32 +106,38 @@ def test_dictionary_types_follow_the_data() -> None:
     assert types[("top_keys", "key")] == "text"
 
 
-@pytest.mark.parametrize(("text", "escaped"), [
-    ("run_lifecycle", r"run\_lifecycle"),
-    ("95% CI", r"95\% CI"),
-    ("a & b", r"a \& b"),
-    ("#1 $5 {x}", r"\#1 \$5 \{x\}"),
-    ("~^", r"\textasciitilde{}\textasciicircum{}"),
-    ("C:\\temp", r"C:\textbackslash{}temp"),
-    ("plain-text 1.5", "plain-text 1.5"),
-])
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("run_lifecycle", r"run\_lifecycle"),
+        ("95% CI", r"95\% CI"),
+        ("a & b", r"a \& b"),
+        ("#1 $5 {x}", r"\#1 \$5 \{x\}"),
+        ("~^", r"\textasciitilde{}\textasciicircum{}"),
+        ("C:\\temp", r"C:\textbackslash{}temp"),
+        ("plain-text 1.5", "plain-text 1.5"),
+    ],
+)
 def test_latex_escape(text: str, escaped: str) -> None:
     assert latex_escape(text) == escaped
 
 
 def test_latex_table_uses_booktabs_and_escapes_cells() -> None:
-    text = latex_table(("name_x", "share %"), [("a_b", "50%")], "lr", "Caption & more",
-                       "tab:x")
+    text = latex_table(("name_x", "share %"), [("a_b", "50%")], "lr", "Caption & more", "tab:x")
     lines = text.splitlines()
     assert [line for line in lines if line.startswith("\\") and "rule" in line] == [
-        r"\toprule", r"\midrule", r"\bottomrule"]
+        r"\toprule",
+        r"\midrule",
+        r"\bottomrule",
+    ]
     assert r"name\_x & share \% \\" in lines and r"a\_b & 50\% \\" in lines
     assert r"\caption{Caption \& more}" in lines
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mining", *args], capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mining", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_cli_exports_and_prints_the_directory(tmp_path: Path) -> None:

@@ -42,14 +42,13 @@ def agg() -> Aggregates:
     return aggregate(load_study(STUDY))
 
 
-
-
 def append(path: Path, *lines: str) -> None:
     with open(path, "a", encoding="utf-8") as handle:
         handle.writelines(line + "\n" for line in lines)
 
 
 # --- Reading facts.csv -----------------------------------------------------------------------
+
 
 def test_facts_of_repositories_not_analysed_are_ignored() -> None:
     study = load_study(STUDY)
@@ -67,15 +66,21 @@ def test_a_study_without_facts_csv_still_aggregates(tmp_path: Path) -> None:
     locations = result.locations
     assert set(locations.loc[locations["origin"] == "code", "location"]) == {"unknown"}
     assert set(locations.loc[locations["origin"] == "code", "repo"]) == {
-        "beta/genai-agent", "beta/registry-client", "eta/projects-demo"}
+        "beta/genai-agent",
+        "beta/registry-client",
+        "eta/projects-demo",
+    }
     assert result.model_uris.empty and result.model_names.empty
     assert set(result.model_naming["n_total"]) == {0}
     assert result.model_naming["share"].isna().all()
     page = build_report(study, static=False).index.read_text(encoding="utf-8")
     assert page.count("This study has no facts.csv") == 3
     assert "No literal registered model name was found." in page
-    assert (export_study(study) / "model_names.csv").read_text(encoding="utf-8").startswith(
-        "repo,name,")
+    assert (
+        (export_study(study) / "model_names.csv")
+        .read_text(encoding="utf-8")
+        .startswith("repo,name,")
+    )
 
 
 def test_facts_csv_without_a_column_is_named(tmp_path: Path) -> None:
@@ -87,21 +92,38 @@ def test_facts_csv_without_a_column_is_named(tmp_path: Path) -> None:
 
 # --- Where runs are stored -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("repo", "tracking", "registry", "classes"), [
-    ("acme/churn-sklearn", "local-database", "", "local-database"),
-    ("acme/keras-notebooks", "", "", "default-local"),
-    ("beta/genai-agent", "server-unknown-host;environment", "",
-     "server-unknown-host;environment"),
-    ("beta/registry-client", "server-remote", "databricks", "server-remote;databricks"),
-    ("delta/broken-files", "", "", "default-local"),
-    ("eta/projects-demo", "server-localhost;environment", "local-database",
-     "local-database;server-localhost;environment"),
-    ("gamma/lightning-only", "", "", ""),  # no MLflow call: no default either
-    ("gamma/mixed", "local-file;remote-database;unknown", "",
-     "local-file;remote-database;unknown"),
-])
-def test_repo_locations(agg: Aggregates, repo: str, tracking: str, registry: str,
-                        classes: str) -> None:
+
+@pytest.mark.parametrize(
+    ("repo", "tracking", "registry", "classes"),
+    [
+        ("acme/churn-sklearn", "local-database", "", "local-database"),
+        ("acme/keras-notebooks", "", "", "default-local"),
+        (
+            "beta/genai-agent",
+            "server-unknown-host;environment",
+            "",
+            "server-unknown-host;environment",
+        ),
+        ("beta/registry-client", "server-remote", "databricks", "server-remote;databricks"),
+        ("delta/broken-files", "", "", "default-local"),
+        (
+            "eta/projects-demo",
+            "server-localhost;environment",
+            "local-database",
+            "local-database;server-localhost;environment",
+        ),
+        ("gamma/lightning-only", "", "", ""),  # no MLflow call: no default either
+        (
+            "gamma/mixed",
+            "local-file;remote-database;unknown",
+            "",
+            "local-file;remote-database;unknown",
+        ),
+    ],
+)
+def test_repo_locations(
+    agg: Aggregates, repo: str, tracking: str, registry: str, classes: str
+) -> None:
     row = agg.repo_locations.set_index("repo").loc[repo]
     assert (row["tracking"], row["registry"], row["classes"]) == (tracking, registry, classes)
 
@@ -110,30 +132,38 @@ def test_every_location_class_occurs(agg: Aggregates) -> None:
     assert set(agg.locations["location"]) == set(LOCATION_CLASSES)
     assert set(agg.locations["origin"]) == {"code", "configuration"}
     assert set(agg.locations["source"]) == {
-        ".env", "docker-compose", "github-workflow", "mlflow.MlflowClient", "os.environ",
-        "mlflow.set_tracking_uri"}
+        ".env",
+        "docker-compose",
+        "github-workflow",
+        "mlflow.MlflowClient",
+        "os.environ",
+        "mlflow.set_tracking_uri",
+    }
     assert "eps/slow" not in set(agg.locations["repo"])
 
 
-@pytest.mark.parametrize(("setting", "location", "n_using"), [
-    ("any", "any-location", 5),
-    ("any", "local-file", 1),
-    ("any", "local-database", 2),
-    ("any", "remote-database", 1),
-    ("any", "server-localhost", 1),
-    ("any", "server-remote", 1),
-    ("any", "server-unknown-host", 1),
-    ("any", "databricks", 1),
-    ("any", "environment", 2),
-    ("any", "unknown", 1),
-    ("any", "default-local", 2),
-    ("tracking-uri", "any-location", 5),
-    ("tracking-uri", "local-database", 1),
-    ("tracking-uri", "default-local", 2),
-    ("registry-uri", "any-location", 2),
-    ("registry-uri", "databricks", 1),
-    ("registry-uri", "local-database", 1),
-])
+@pytest.mark.parametrize(
+    ("setting", "location", "n_using"),
+    [
+        ("any", "any-location", 5),
+        ("any", "local-file", 1),
+        ("any", "local-database", 2),
+        ("any", "remote-database", 1),
+        ("any", "server-localhost", 1),
+        ("any", "server-remote", 1),
+        ("any", "server-unknown-host", 1),
+        ("any", "databricks", 1),
+        ("any", "environment", 2),
+        ("any", "unknown", 1),
+        ("any", "default-local", 2),
+        ("tracking-uri", "any-location", 5),
+        ("tracking-uri", "local-database", 1),
+        ("tracking-uri", "default-local", 2),
+        ("registry-uri", "any-location", 2),
+        ("registry-uri", "databricks", 1),
+        ("registry-uri", "local-database", 1),
+    ],
+)
 def test_location_shares(agg: Aggregates, setting: str, location: str, n_using: int) -> None:
     row = agg.location_shares.set_index(["setting", "location"]).loc[(setting, location)]
     assert (row["n_using"], row["n_analysed"], row["share"]) == (n_using, 8, n_using / 8)
@@ -148,12 +178,14 @@ def test_registry_uris_have_no_default_row(agg: Aggregates) -> None:
 def test_a_set_tracking_uri_call_without_a_fact_is_unknown(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     facts = (study / "facts.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (study / "facts.csv").write_text("".join(
-        line for line in facts if "http://{…}:5000" not in line), encoding="utf-8")
+    (study / "facts.csv").write_text(
+        "".join(line for line in facts if "http://{…}:5000" not in line), encoding="utf-8"
+    )
     locations = aggregate(load_study(study)).locations
     genai = locations[(locations["repo"] == "beta/genai-agent") & (locations["origin"] == "code")]
     assert genai[["path", "source", "value", "location"]].values.tolist() == [
-        ["agent.py", "mlflow.set_tracking_uri", "", "unknown"]]
+        ["agent.py", "mlflow.set_tracking_uri", "", "unknown"]
+    ]
 
 
 SECRETS = [
@@ -168,31 +200,46 @@ def test_no_credential_reaches_any_output(tmp_path: Path) -> None:
     """The lead's redaction would write postgresql://***:***@db/mlflow; even values that
     slipped through unredacted never reach the report or the export."""
     study = copy_study(tmp_path)
-    append(study / "facts.csv",
-           "gamma/mixed,5555555555555555555555555555555555555555,train.py,,30,0,tracking-uri,"
-           "postgresql://***:***@db/mlflow,mlflow.set_tracking_uri",
-           *(f"gamma/mixed,5555555555555555555555555555555555555555,train.py,,{31 + i},0,"
-             f"{fact},{value},mlflow.set_tracking_uri"
-             for i, (fact, value) in enumerate(
-                 (fact, value) for value in SECRETS
-                 for fact in ("tracking-uri", "registry-uri", "model-uri", "artifact-path"))))
-    append(study / "signals.csv", *(
-        f"eta/projects-demo,8888888888888888888888888888888888888888,.env,{signal},{value}"
-        for value in SECRETS for signal in ("tracking-uri", "registry-uri",
-                                            "framework-requirement")))
+    append(
+        study / "facts.csv",
+        "gamma/mixed,5555555555555555555555555555555555555555,train.py,,30,0,tracking-uri,"
+        "postgresql://***:***@db/mlflow,mlflow.set_tracking_uri",
+        *(
+            f"gamma/mixed,5555555555555555555555555555555555555555,train.py,,{31 + i},0,"
+            f"{fact},{value},mlflow.set_tracking_uri"
+            for i, (fact, value) in enumerate(
+                (fact, value)
+                for value in SECRETS
+                for fact in ("tracking-uri", "registry-uri", "model-uri", "artifact-path")
+            )
+        ),
+    )
+    append(
+        study / "signals.csv",
+        *(
+            f"eta/projects-demo,8888888888888888888888888888888888888888,.env,{signal},{value}"
+            for value in SECRETS
+            for signal in ("tracking-uri", "registry-uri", "framework-requirement")
+        ),
+    )
     study_dir = Path(study)
     report = build_report(study_dir, static=False)
     exported = export_study(study_dir)
-    written = [path for path in [*report.index.parent.rglob("*"), *exported.rglob("*")]
-               if path.is_file()]
+    written = [
+        path for path in [*report.index.parent.rglob("*"), *exported.rglob("*")] if path.is_file()
+    ]
     assert len(written) > 40
     leaks = [path.name for path in written if b"s3cr3t" in path.read_bytes()]
     assert leaks == []
     locations = pd.read_csv(exported / "locations.csv", dtype=str, keep_default_na=False)
     values = set(locations["value"])
-    assert {"postgresql://***:***@db/mlflow", "postgresql://***:***@db.example.com/mlflow",
-            "https://***:***@mlflow.example.com", "https://mlflow.example.com/?token=***",
-            "mysql+pymysql://***:***@{…}/mlflow"} <= values
+    assert {
+        "postgresql://***:***@db/mlflow",
+        "postgresql://***:***@db.example.com/mlflow",
+        "https://***:***@mlflow.example.com",
+        "https://mlflow.example.com/?token=***",
+        "mysql+pymysql://***:***@{…}/mlflow",
+    } <= values
     classes = dict(zip(locations["value"], locations["location"], strict=False))
     assert classes["postgresql://***:***@db/mlflow"] == "remote-database"
     assert classes["https://***:***@mlflow.example.com"] == "server-remote"
@@ -200,16 +247,20 @@ def test_no_credential_reaches_any_output(tmp_path: Path) -> None:
 
 # --- Traceability profile --------------------------------------------------------------------
 
-@pytest.mark.parametrize(("repo", "aspects"), [
-    ("acme/churn-sklearn", "code_version parameters_metrics environment dependencies"),
-    ("acme/keras-notebooks", "parameters_metrics environment data"),
-    ("beta/genai-agent", "parameters_metrics environment"),  # openai unpinned
-    ("beta/registry-client", "parameters_metrics environment"),
-    ("delta/broken-files", ""),
-    ("eta/projects-demo", "code_version parameters_metrics environment dependencies"),
-    ("gamma/lightning-only", "environment"),
-    ("gamma/mixed", "code_version parameters_metrics environment dependencies data"),
-])
+
+@pytest.mark.parametrize(
+    ("repo", "aspects"),
+    [
+        ("acme/churn-sklearn", "code_version parameters_metrics environment dependencies"),
+        ("acme/keras-notebooks", "parameters_metrics environment data"),
+        ("beta/genai-agent", "parameters_metrics environment"),  # openai unpinned
+        ("beta/registry-client", "parameters_metrics environment"),
+        ("delta/broken-files", ""),
+        ("eta/projects-demo", "code_version parameters_metrics environment dependencies"),
+        ("gamma/lightning-only", "environment"),
+        ("gamma/mixed", "code_version parameters_metrics environment dependencies data"),
+    ],
+)
 def test_profile_matrix(agg: Aggregates, repo: str, aspects: str) -> None:
     row = agg.profile_matrix.set_index("repo").loc[repo]
     recorded = {aspect for aspect in PROFILE_ASPECTS if row[aspect]}
@@ -219,28 +270,52 @@ def test_profile_matrix(agg: Aggregates, repo: str, aspects: str) -> None:
     assert row["missing"] == ";".join(a for a in PROFILE_ASPECTS if a not in recorded)
 
 
-@pytest.mark.parametrize(("repo", "aspect", "evidence"), [
-    ("acme/churn-sklearn", "code_version", "MLproject [MLproject]"),
-    ("gamma/mixed", "code_version",
-     "tag mlflow.source.git.commit [train.py]; source artifact train.py [analysis.ipynb]"),
-    ("acme/keras-notebooks", "parameters_metrics",
-     "mlflow.log_metrics; mlflow.log_params; mlflow.tensorflow.autolog"),
-    ("beta/genai-agent", "parameters_metrics", "mlflow.openai.autolog"),
-    ("acme/churn-sklearn", "environment",
-     "MLproject conda [MLproject]; mlflow.sklearn.log_model pip_requirements [src/train.py]; "
-     "env file conda [conda.yaml]; env file requirements [requirements.txt]"),
-    ("acme/churn-sklearn", "dependencies",
-     "mlflow==2.16.2 [requirements.txt]; scikit-learn==1.4.2 [requirements.txt]"),
-    ("acme/keras-notebooks", "dependencies",
-     "mlflow (unpinned) [requirements.txt]; tensorflow==2.15.0 [requirements.txt]"),
-    ("beta/genai-agent", "dependencies",
-     "mlflow==3.1.0 [pyproject.toml]; openai (unpinned) [pyproject.toml]"),
-    ("gamma/lightning-only", "dependencies",
-     "no mlflow requirement; pytorch-lightning (unpinned) [requirements.txt]"),
-    ("acme/keras-notebooks", "data", "data artifact data/fashion_sample.csv [fashion.ipynb]"),
-    ("gamma/mixed", "data", "mlflow.log_input; DVC [data/raw.dvc]; DVC [dvc.yaml]"),
-    ("delta/broken-files", "data", ""),
-])
+@pytest.mark.parametrize(
+    ("repo", "aspect", "evidence"),
+    [
+        ("acme/churn-sklearn", "code_version", "MLproject [MLproject]"),
+        (
+            "gamma/mixed",
+            "code_version",
+            "tag mlflow.source.git.commit [train.py]; source artifact train.py [analysis.ipynb]",
+        ),
+        (
+            "acme/keras-notebooks",
+            "parameters_metrics",
+            "mlflow.log_metrics; mlflow.log_params; mlflow.tensorflow.autolog",
+        ),
+        ("beta/genai-agent", "parameters_metrics", "mlflow.openai.autolog"),
+        (
+            "acme/churn-sklearn",
+            "environment",
+            "MLproject conda [MLproject]; mlflow.sklearn.log_model pip_requirements [src/train.py]; "
+            "env file conda [conda.yaml]; env file requirements [requirements.txt]",
+        ),
+        (
+            "acme/churn-sklearn",
+            "dependencies",
+            "mlflow==2.16.2 [requirements.txt]; scikit-learn==1.4.2 [requirements.txt]",
+        ),
+        (
+            "acme/keras-notebooks",
+            "dependencies",
+            "mlflow (unpinned) [requirements.txt]; tensorflow==2.15.0 [requirements.txt]",
+        ),
+        (
+            "beta/genai-agent",
+            "dependencies",
+            "mlflow==3.1.0 [pyproject.toml]; openai (unpinned) [pyproject.toml]",
+        ),
+        (
+            "gamma/lightning-only",
+            "dependencies",
+            "no mlflow requirement; pytorch-lightning (unpinned) [requirements.txt]",
+        ),
+        ("acme/keras-notebooks", "data", "data artifact data/fashion_sample.csv [fashion.ipynb]"),
+        ("gamma/mixed", "data", "mlflow.log_input; DVC [data/raw.dvc]; DVC [dvc.yaml]"),
+        ("delta/broken-files", "data", ""),
+    ],
+)
 def test_profile_evidence(agg: Aggregates, repo: str, aspect: str, evidence: str) -> None:
     row = agg.profile.set_index(["repo", "aspect"]).loc[(repo, aspect)]
     assert row["evidence"] == evidence
@@ -250,8 +325,9 @@ def test_profile_is_tidy_and_matches_the_matrix(agg: Aggregates) -> None:
     assert len(agg.profile) == 8 * len(PROFILE_ASPECTS)
     wide = agg.profile.pivot(index="repo", columns="aspect", values="recorded")
     matrix = agg.profile_matrix.set_index("repo")[list(PROFILE_ASPECTS)]
-    pd.testing.assert_frame_equal(wide[list(PROFILE_ASPECTS)].astype(bool), matrix,
-                                  check_names=False)
+    pd.testing.assert_frame_equal(
+        wide[list(PROFILE_ASPECTS)].astype(bool), matrix, check_names=False
+    )
 
 
 def test_pinned_versions_are_reported(agg: Aggregates) -> None:
@@ -259,19 +335,22 @@ def test_pinned_versions_are_reported(agg: Aggregates) -> None:
     assert matrix.loc["acme/churn-sklearn", "mlflow_pins"] == "2.16.2"
     assert matrix.loc["eta/projects-demo", "mlflow_pins"] == "2.16.0"
     assert matrix.loc["gamma/mixed", "framework_requirements"] == (
-        "pytorch-lightning==2.2.1;torch==2.2.0")
+        "pytorch-lightning==2.2.1;torch==2.2.0"
+    )
     assert matrix.loc["beta/registry-client", "framework_requirements"] == "xgboost>=2.0"
 
 
 def test_the_strictest_framework_requirement_wins(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
-    append(study / "signals.csv",
-           # setup.py constrains, requirements.txt pins: pinned
-           "gamma/mixed,5555555555555555555555555555555555555555,setup.py,"
-           "framework-requirement,torch>=2",
-           # a framework pinned nowhere: the repository's dependencies are not pinned
-           "acme/churn-sklearn,1111111111111111111111111111111111111111,setup.py,"
-           "framework-requirement,xgboost")
+    append(
+        study / "signals.csv",
+        # setup.py constrains, requirements.txt pins: pinned
+        "gamma/mixed,5555555555555555555555555555555555555555,setup.py,"
+        "framework-requirement,torch>=2",
+        # a framework pinned nowhere: the repository's dependencies are not pinned
+        "acme/churn-sklearn,1111111111111111111111111111111111111111,setup.py,"
+        "framework-requirement,xgboost",
+    )
     matrix = aggregate(load_study(study)).profile_matrix.set_index("repo")
     assert matrix.loc["gamma/mixed", "dependencies"]
     assert not matrix.loc["acme/churn-sklearn", "dependencies"]
@@ -280,8 +359,13 @@ def test_the_strictest_framework_requirement_wins(tmp_path: Path) -> None:
 def test_profile_shares(agg: Aggregates) -> None:
     shares = agg.profile_shares.set_index("aspect")
     assert shares["n_using"].to_dict() == {
-        "code_version": 3, "parameters_metrics": 6, "environment": 7, "dependencies": 3,
-        "data": 2, "fully-traceable": 1}
+        "code_version": 3,
+        "parameters_metrics": 6,
+        "environment": 7,
+        "dependencies": 3,
+        "data": 2,
+        "fully-traceable": 1,
+    }
     assert set(shares["n_analysed"]) == {8}
     assert (shares["n_using"] + shares["n_missing"] == 8).all()
     assert shares.index[shares["most_missing"]].tolist() == ["data"]
@@ -294,8 +378,7 @@ def test_profile_combinations(agg: Aggregates) -> None:
     first = combos.iloc[0]
     assert first["combination"] == "code_version+parameters_metrics+environment+dependencies"
     assert first["n_repos"] == 2
-    assert set(combos["combination"]) >= {"none", "environment",
-                                          "+".join(PROFILE_ASPECTS)}
+    assert set(combos["combination"]) >= {"none", "environment", "+".join(PROFILE_ASPECTS)}
     for row in combos.to_dict("records"):
         held = [aspect for aspect in PROFILE_ASPECTS if row[aspect]]
         assert row["combination"] == ("+".join(held) or "none")
@@ -304,25 +387,68 @@ def test_profile_combinations(agg: Aggregates) -> None:
 
 # --- Model versioning in the registry --------------------------------------------------------
 
-@pytest.mark.parametrize(("repo", "expected"), [
-    ("acme/churn-sklearn", dict(uses_registry=True, register_model=False,
-                                log_model_registration=True, client_registry=False,
-                                uses_stages=False, uses_aliases=False, model_uri_kinds="latest",
-                                n_model_names=1)),
-    ("beta/registry-client", dict(uses_registry=True, register_model=True,
-                                  log_model_registration=False, client_registry=True,
-                                  stage_transitions=1, alias_assignments=1, uses_stages=True,
-                                  uses_aliases=True, stage_names="Production",
-                                  alias_names="champion", model_uri_kinds="run;unknown",
-                                  n_model_names=4)),
-    ("eta/projects-demo", dict(uses_registry=False, uses_stages=True, uses_aliases=False,
-                               model_uri_kinds="stage;version")),
-    ("gamma/mixed", dict(uses_registry=False, uses_stages=False, uses_aliases=True,
-                         model_uri_kinds="alias")),
-    ("beta/genai-agent", dict(uses_registry=False, model_uri_kinds="logged-model")),
-    ("delta/broken-files", dict(uses_registry=False, uses_stages=False, uses_aliases=False,
-                                model_uri_kinds="", n_model_names=0)),
-])
+
+@pytest.mark.parametrize(
+    ("repo", "expected"),
+    [
+        (
+            "acme/churn-sklearn",
+            dict(
+                uses_registry=True,
+                register_model=False,
+                log_model_registration=True,
+                client_registry=False,
+                uses_stages=False,
+                uses_aliases=False,
+                model_uri_kinds="latest",
+                n_model_names=1,
+            ),
+        ),
+        (
+            "beta/registry-client",
+            dict(
+                uses_registry=True,
+                register_model=True,
+                log_model_registration=False,
+                client_registry=True,
+                stage_transitions=1,
+                alias_assignments=1,
+                uses_stages=True,
+                uses_aliases=True,
+                stage_names="Production",
+                alias_names="champion",
+                model_uri_kinds="run;unknown",
+                n_model_names=4,
+            ),
+        ),
+        (
+            "eta/projects-demo",
+            dict(
+                uses_registry=False,
+                uses_stages=True,
+                uses_aliases=False,
+                model_uri_kinds="stage;version",
+            ),
+        ),
+        (
+            "gamma/mixed",
+            dict(
+                uses_registry=False, uses_stages=False, uses_aliases=True, model_uri_kinds="alias"
+            ),
+        ),
+        ("beta/genai-agent", dict(uses_registry=False, model_uri_kinds="logged-model")),
+        (
+            "delta/broken-files",
+            dict(
+                uses_registry=False,
+                uses_stages=False,
+                uses_aliases=False,
+                model_uri_kinds="",
+                n_model_names=0,
+            ),
+        ),
+    ],
+)
 def test_registry_use(agg: Aggregates, repo: str, expected: dict[str, object]) -> None:
     row = agg.registry_use.set_index("repo").loc[repo]
     assert {key: row[key] for key in expected} == expected
@@ -331,9 +457,18 @@ def test_registry_use(agg: Aggregates, repo: str, expected: dict[str, object]) -
 def test_registry_summary(agg: Aggregates) -> None:
     summary = agg.registry_summary.set_index("measure")
     assert summary["n_using"].to_dict() == {
-        "uses-registry": 2, "register-model": 1, "log-model-registration": 1,
-        "client-registry": 1, "stage-transitions": 1, "alias-assignments": 1, "stages": 2,
-        "aliases": 2, "stages-only": 1, "aliases-only": 1, "stages-and-aliases": 1}
+        "uses-registry": 2,
+        "register-model": 1,
+        "log-model-registration": 1,
+        "client-registry": 1,
+        "stage-transitions": 1,
+        "alias-assignments": 1,
+        "stages": 2,
+        "aliases": 2,
+        "stages-only": 1,
+        "aliases-only": 1,
+        "stages-and-aliases": 1,
+    }
     assert set(summary["n_analysed"]) == {8}
 
 
@@ -347,35 +482,46 @@ def test_every_model_uri_kind_occurs_once(agg: Aggregates) -> None:
 
 def test_model_names(agg: Aggregates) -> None:
     names = agg.model_names.set_index("name")
-    assert list(names.index) == ["ChurnClassifierV2", "bert-base-finetuned-20240115",
-                                 "fraud_detector_1.0.3", "llama_7b_ft", "{…}_recommender"]
+    assert list(names.index) == [
+        "ChurnClassifierV2",
+        "bert-base-finetuned-20240115",
+        "fraud_detector_1.0.3",
+        "llama_7b_ft",
+        "{…}_recommender",
+    ]
     assert names.loc["fraud_detector_1.0.3", "sources"] == (
         "mlflow.MlflowClient.set_registered_model_alias;"
-        "mlflow.MlflowClient.transition_model_version_stage;mlflow.register_model")
+        "mlflow.MlflowClient.transition_model_version_stage;mlflow.register_model"
+    )
     assert names.loc["ChurnClassifierV2", ["pattern", "version"]].tolist() == ["vX", "V2"]
     assert names.loc["llama_7b_ft", "token_kinds"] == "word;parameter-count;fine-tuned"
     assert not names.loc["{…}_recommender", "literal"]
 
 
-@pytest.mark.parametrize(("group", "name", "n_names", "reference"), [
-    ("versioning", "semver", 2, 0.21),
-    ("versioning", "no-semver", 2, 0.79),
-    ("pattern", "vX", 1, math.nan),
-    ("pattern", "X.Y.Z", 1, math.nan),
-    ("pattern", "vX.Y", 0, math.nan),
-    ("token", "fine-tuned", 2, math.nan),
-    ("token", "date", 1, math.nan),
-    ("token", "parameter-count", 1, math.nan),
-    ("token", "size-label", 1, math.nan),
-    ("token", "word", 4, math.nan),
-])
-def test_model_naming(agg: Aggregates, group: str, name: str, n_names: int,
-                      reference: float) -> None:
+@pytest.mark.parametrize(
+    ("group", "name", "n_names", "reference"),
+    [
+        ("versioning", "semver", 2, 0.21),
+        ("versioning", "no-semver", 2, 0.79),
+        ("pattern", "vX", 1, math.nan),
+        ("pattern", "X.Y.Z", 1, math.nan),
+        ("pattern", "vX.Y", 0, math.nan),
+        ("token", "fine-tuned", 2, math.nan),
+        ("token", "date", 1, math.nan),
+        ("token", "parameter-count", 1, math.nan),
+        ("token", "size-label", 1, math.nan),
+        ("token", "word", 4, math.nan),
+    ],
+)
+def test_model_naming(
+    agg: Aggregates, group: str, name: str, n_names: int, reference: float
+) -> None:
     row = agg.model_naming.set_index(["group", "name"]).loc[(group, name)]
     assert (row["n_names"], row["n_total"]) == (n_names, 4)  # the partly literal name is out
     assert row["share"] == n_names / 4
     assert (math.isnan(row["reference"]) and math.isnan(reference)) or (
-        row["reference"] == pytest.approx(reference))
+        row["reference"] == pytest.approx(reference)
+    )
 
 
 def test_every_token_kind_occurs(agg: Aggregates) -> None:
@@ -384,6 +530,7 @@ def test_every_token_kind_occurs(agg: Aggregates) -> None:
 
 
 # --- Tables, charts, report ------------------------------------------------------------------
+
 
 def test_findings_tables_are_documented(agg: Aggregates) -> None:
     tables = agg.tables()
@@ -401,13 +548,19 @@ def test_findings_are_deterministic(agg: Aggregates) -> None:
 def test_charts_of_an_empty_study_build(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     (study / "facts.csv").unlink()
-    (study / "calls.csv").write_text("repo,commit,path,cell,line,column,api,dimension,keys\n",
-                                     encoding="utf-8")
+    (study / "calls.csv").write_text(
+        "repo,commit,path,cell,line,column,api,dimension,keys\n", encoding="utf-8"
+    )
     (study / "signals.csv").write_text("repo,commit,path,signal,value\n", encoding="utf-8")
     charts = findings_charts(aggregate(load_study(study)))
     assert [chart.name for chart in charts] == [
-        "locations", "profile", "profile-combinations", "registry-lifecycle", "model-uris",
-        "model-naming"]
+        "locations",
+        "profile",
+        "profile-combinations",
+        "registry-lifecycle",
+        "model-uris",
+        "model-naming",
+    ]
 
 
 def test_report_states_the_findings(tmp_path: Path) -> None:
@@ -419,7 +572,9 @@ def test_report_states_the_findings(tmp_path: Path) -> None:
     assert "2 (25.0%) call MLflow but set none" in text
     assert f"1 of 8 analysed repositories (12.5%, 95% CI 2.2{EN}47.1%) are fully traceable" in text
     assert "Missing most often: data (in 6 of 8)" in text
-    assert (f"Of the 4 literal registered model names, 2 (50.0%, 95% CI 15.0{EN}85.0%) follow no "
-            "semantic versioning, against 79.0% of the models in the Hugging Face naming "
-            "study.") in text
+    assert (
+        f"Of the 4 literal registered model names, 2 (50.0%, 95% CI 15.0{EN}85.0%) follow no "
+        "semantic versioning, against 79.0% of the models in the Hugging Face naming "
+        "study."
+    ) in text
     assert "This study has no facts.csv" not in page

@@ -19,18 +19,29 @@ from analyzers.study.report import Report, build_report, render_index
 from tests.analyzers.study.study_fixture import STUDY, copy_study
 
 GOLDEN = Path(__file__).parent / "golden"
-CHARTS = ["adoption", "adoption-by-kind", "coverage", "cooccurrence", "top-keys",
-          "adoption-by-year"]
+CHARTS = [
+    "adoption",
+    "adoption-by-kind",
+    "coverage",
+    "cooccurrence",
+    "top-keys",
+    "adoption-by-year",
+]
 # Findings beyond call counts
-CHARTS += ["locations", "profile", "profile-combinations", "registry-lifecycle", "model-uris",
-           "model-naming"]
+CHARTS += [
+    "locations",
+    "profile",
+    "profile-combinations",
+    "registry-lifecycle",
+    "model-uris",
+    "model-naming",
+]
 BROWSER = find_browser()
 # CI installs Chromium (.ci/run): there, a missing browser is a failure, not a skip.
 needs_browser = pytest.mark.skipif(
     BROWSER is None and not os.environ.get("CI"),
-    reason="no Chromium or Chrome on PATH (apt-get install chromium, or set BROWSER_PATH)")
-
-
+    reason="no Chromium or Chrome on PATH (apt-get install chromium, or set BROWSER_PATH)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +85,9 @@ def test_index_shows_provenance_and_denominators(built: Report) -> None:
     page = built.index.read_text(encoding="utf-8")
     meta = json.loads((STUDY / "study.json").read_text(encoding="utf-8"))
     assert meta["dataset_sha256"] + " (matches study.json)" in page
-    assert all(str(meta[key]) in page for key in ("dataset", "tool_version", "started_at",
-                                                  "finished_at"))
+    assert all(
+        str(meta[key]) in page for key in ("dataset", "tool_version", "started_at", "finished_at")
+    )
     assert "<strong>13</strong> repositories: <strong>8</strong>" in page
     assert "<strong>5</strong> were not" in page
     for status in ("not-found", "too-large", "timeout", "empty", "not-attempted"):
@@ -93,8 +105,10 @@ def test_a_dataset_that_differs_from_study_json_is_flagged(tmp_path: Path) -> No
 def test_names_from_repositories_are_escaped(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     with open(study / "calls.csv", "a", encoding="utf-8") as handle:
-        handle.write("gamma/mixed,5555555555555555555555555555555555555555,train.py,,40,0,"
-                     "mlflow.log_metric,metrics,<img src=x onerror=alert(1)>\n")
+        handle.write(
+            "gamma/mixed,5555555555555555555555555555555555555555,train.py,,40,0,"
+            "mlflow.log_metric,metrics,<img src=x onerror=alert(1)>\n"
+        )
     page = build_report(study, static=False).index.read_text(encoding="utf-8")
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -123,7 +137,8 @@ def test_static_images_are_written(built: Report, name: str) -> None:
 
 
 def test_without_a_browser_the_report_is_written_with_a_warning(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-browser"))
     study = copy_study(tmp_path)
     charts = study / "report" / "charts"
@@ -149,8 +164,11 @@ class ChartProbe(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag == "div" and self._chart is None and (attributes.get("id") or "").startswith(
-                "chart-"):
+        if (
+            tag == "div"
+            and self._chart is None
+            and (attributes.get("id") or "").startswith("chart-")
+        ):
             self._chart, self._depth = str(attributes["id"]), 0
             self.rendered[self._chart] = False
         if self._chart is None:
@@ -193,18 +211,38 @@ def test_every_chart_renders_in_headless_chromium(built: Report, tmp_path: Path)
     probed = built.index.parent / "probed.html"
     probed.write_text(page, encoding="utf-8")
     done = subprocess.run(
-        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-extensions", f"--user-data-dir={tmp_path / 'profile'}",
-         "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom",
-         probed.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probed.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
     root = re.search(r"<html[^>]*>", dom)
     assert root is not None and "data-errors" not in root.group(0), root and root.group(0)
-    console_errors = [line for line in done.stderr.splitlines()
-                      if "CONSOLE" in line and re.search(r"error|uncaught", line, re.I)]
+    console_errors = [
+        line
+        for line in done.stderr.splitlines()
+        if "CONSOLE" in line and re.search(r"error|uncaught", line, re.I)
+    ]
     assert not console_errors
     probe = ChartProbe()
     probe.feed(dom)
@@ -212,8 +250,9 @@ def test_every_chart_renders_in_headless_chromium(built: Report, tmp_path: Path)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mining", *args], capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mining", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_cli_writes_the_report_and_prints_its_path(tmp_path: Path) -> None:

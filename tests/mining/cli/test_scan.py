@@ -12,8 +12,13 @@ from tests.paths import ROOT
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mining", *args], capture_output=True,
-                          text=True, cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mining", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
 
 
 def test_help_lists_commands() -> None:
@@ -31,7 +36,8 @@ def test_scan_writes_both_tables_and_a_summary(tmp_path: Path) -> None:
     repo = tmp_path / "proj"
     repo.mkdir()
     (repo / "train.py").write_text(
-        "import mlflow as mf\nmf.log_params({'lr': 1, 'depth': 2})\nmf.log_metric('=1+1', 2)\n")
+        "import mlflow as mf\nmf.log_params({'lr': 1, 'depth': 2})\nmf.log_metric('=1+1', 2)\n"
+    )
     (repo / "broken.py").write_text("import mlflow\ndef f(:\n")
     done = run("scan", str(repo), "--out", str(tmp_path / "out"), "--no-cache")
     assert done.returncode == 0, done.stderr
@@ -41,9 +47,13 @@ def test_scan_writes_both_tables_and_a_summary(tmp_path: Path) -> None:
         files = list(csv.DictReader(handle))
     assert tuple(calls[0]) == CALL_COLUMNS and tuple(files[0]) == FILE_COLUMNS
     assert [(c["line"], c["api"], c["keys"]) for c in calls] == [
-        ("2", "mlflow.log_params", "depth;lr"), ("3", "mlflow.log_metric", "'=1+1")]
-    assert {f["path"]: f["status"] for f in files} == {"broken.py": "syntax-error",
-                                                       "train.py": "analyzed"}
+        ("2", "mlflow.log_params", "depth;lr"),
+        ("3", "mlflow.log_metric", "'=1+1"),
+    ]
+    assert {f["path"]: f["status"] for f in files} == {
+        "broken.py": "syntax-error",
+        "train.py": "analyzed",
+    }
     assert "2 MLflow calls" in done.stderr and "syntax-error" in done.stderr
     assert done.stdout == ""  # data goes to files, progress and summary to stderr
 
@@ -55,8 +65,9 @@ def test_missing_path_fails_with_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_name_count_must_match_paths(tmp_path: Path) -> None:
-    done = run("scan", str(tmp_path), "--name", "a/b", "--name", "c/d", "--out",
-               str(tmp_path / "o"))
+    done = run(
+        "scan", str(tmp_path), "--name", "a/b", "--name", "c/d", "--out", str(tmp_path / "o")
+    )
     assert done.returncode == 2 and "--name" in done.stderr
 
 
@@ -64,7 +75,10 @@ def test_every_column_is_in_the_data_dictionary() -> None:
     from analyzers.repo.outputs import DATA_DICTIONARY
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for table, columns in (("calls.csv", CALL_COLUMNS), ("files.csv", FILE_COLUMNS),
-                           ("facts.csv", FACT_COLUMNS)):
+    for table, columns in (
+        ("calls.csv", CALL_COLUMNS),
+        ("files.csv", FILE_COLUMNS),
+        ("facts.csv", FACT_COLUMNS),
+    ):
         assert set(DATA_DICTIONARY[table]) == set(columns)
         assert all(f"`{column}`" in readme for column in columns)

@@ -50,11 +50,19 @@ FIXED_ENV = {
 FILE_ONLY = ("https", "file")
 
 
-def git(*args: str, cwd: Path, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
+def git(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, input: bytes | None = None
+) -> str:
     """Run the fixture's own git (not the code under test) with a deterministic identity."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    done = subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=cwd, check=True,
-                          capture_output=True, input=input, env={**base, **FIXED_ENV, **(env or {})})
+    done = subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        input=input,
+        env={**base, **FIXED_ENV, **(env or {})},
+    )
     return done.stdout.decode().strip()
 
 
@@ -116,15 +124,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     repo = new_repo(root / "served")
     rng = random.Random(7)
     files: dict[str, bytes | str] = dict(WANTED)
-    files.update({
-        "data/big.bin": rng.randbytes(2_000_000),
-        "data/table.csv": "a,b\n" * 5000,
-        "README.md": "# demo\n",
-        "images/plot.png": rng.randbytes(50_000),
-        ".gitattributes": "notebooks/lfs.ipynb filter=lfs diff=lfs merge=lfs -text\n",
-        "notebooks/lfs.ipynb": LFS_POINTER,
-        ".gitmodules": f'[submodule "ext"]\n\tpath = extern/lib.py\n\turl = {url(submodule)}\n',
-    })
+    files.update(
+        {
+            "data/big.bin": rng.randbytes(2_000_000),
+            "data/table.csv": "a,b\n" * 5000,
+            "README.md": "# demo\n",
+            "images/plot.png": rng.randbytes(50_000),
+            ".gitattributes": "notebooks/lfs.ipynb filter=lfs diff=lfs merge=lfs -text\n",
+            "notebooks/lfs.ipynb": LFS_POINTER,
+            ".gitmodules": f'[submodule "ext"]\n\tpath = extern/lib.py\n\turl = {url(submodule)}\n',
+        }
+    )
     for name, content in files.items():
         path = repo / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,13 +148,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     pinned = git("rev-parse", "HEAD", cwd=repo)
     head = commit_files(repo, {"train.py": "print('NEW')\n"}, "later")
     big_blob = git("rev-parse", f"{pinned}:data/big.bin", cwd=repo)
-    return {"root": root, "repo": repo, "pinned": pinned, "head": head, "secret": secret,
-            "big_blob": big_blob, "submodule": submodule}
+    return {
+        "root": root,
+        "repo": repo,
+        "pinned": pinned,
+        "head": head,
+        "secret": secret,
+        "big_blob": big_blob,
+        "submodule": submodule,
+    }
 
 
 def settings_for(tmp_path: Path, **overrides: object) -> CloneSettings:
-    values: dict[str, object] = {"cache": tmp_path / "cache", "jobs": 2, "timeout": 30.0,
-                                 "protocols": FILE_ONLY}
+    values: dict[str, object] = {
+        "cache": tmp_path / "cache",
+        "jobs": 2,
+        "timeout": 30.0,
+        "protocols": FILE_ONLY,
+    }
     values.update(overrides)
     return CloneSettings(**values)  # type: ignore[arg-type]
 
@@ -155,8 +176,11 @@ def clone_one(request: CloneRequest, settings: CloneSettings) -> CloneResult:
 
 
 def request_for(world: dict[str, object], name: str = "acme/demo", **kw: object) -> CloneRequest:
-    values: dict[str, object] = {"full_name": name, "clone_url": url(world["repo"]),  # type: ignore[arg-type]
-                                 "commit": world["pinned"]}
+    values: dict[str, object] = {
+        "full_name": name,
+        "clone_url": url(world["repo"]),  # type: ignore[arg-type]
+        "commit": world["pinned"],
+    }
     values.update(kw)
     return CloneRequest(**values)  # type: ignore[arg-type]
 
@@ -172,12 +196,14 @@ def test_clones_pinned_commit_not_head(world: dict[str, object], tmp_path: Path)
     assert checkout == tmp_path / "cache" / "acme__demo" / str(world["pinned"])
     assert git("rev-parse", "HEAD", cwd=checkout) == world["pinned"] != world["head"]
     assert (checkout / "train.py").read_text() == "print('OLD')\n"
-    assert not (checkout / ".git" / "shallow").exists() or \
-        (checkout / ".git" / "shallow").read_text().split() == [world["pinned"]]
+    assert not (checkout / ".git" / "shallow").exists() or (
+        checkout / ".git" / "shallow"
+    ).read_text().split() == [world["pinned"]]
 
 
-def test_sparse_checkout_fetches_only_what_analyses_read(world: dict[str, object],
-                                                         tmp_path: Path) -> None:
+def test_sparse_checkout_fetches_only_what_analyses_read(
+    world: dict[str, object], tmp_path: Path
+) -> None:
     result = clone_one(request_for(world), settings_for(tmp_path))
     checkout = Path(result.path)
     for name, content in WANTED.items():
@@ -190,11 +216,13 @@ def test_sparse_checkout_fetches_only_what_analyses_read(world: dict[str, object
     assert f"?{world['big_blob']}" in listing.split()
     assert result.bytes < 100_000  # data/big.bin alone is 2 MB of random bytes
     assert result.bytes == pytest.approx(
-        sum(f.stat().st_size for f in (checkout / ".git" / "objects").rglob("*") if f.is_file()))
+        sum(f.stat().st_size for f in (checkout / ".git" / "objects").rglob("*") if f.is_file())
+    )
 
 
-def test_nothing_from_the_repository_or_environment_runs(world: dict[str, object], tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_from_the_repository_or_environment_runs(
+    world: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     markers = tmp_path / "markers"
     markers.mkdir()
     hook = f"#!/bin/sh\ntouch {markers}/hook-ran\n"
@@ -209,8 +237,9 @@ def test_nothing_from_the_repository_or_environment_runs(world: dict[str, object
     home = tmp_path / "evil-home"
     home.mkdir()
     (home / ".gitconfig").write_text(
-        f"[core]\n\thooksPath = {hooks}\n[filter \"lfs\"]\n\tsmudge = {smudge}\n\trequired = true\n"
-        "[submodule]\n\trecurse = true\n[core]\n\tsymlinks = true\n")
+        f'[core]\n\thooksPath = {hooks}\n[filter "lfs"]\n\tsmudge = {smudge}\n\trequired = true\n'
+        "[submodule]\n\trecurse = true\n[core]\n\tsymlinks = true\n"
+    )
     someone_elses_repo = new_repo(tmp_path / "unrelated")
     hostile = {
         "HOME": str(home),
@@ -226,9 +255,21 @@ def test_nothing_from_the_repository_or_environment_runs(world: dict[str, object
     control_env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     control_env.update({**hostile, "GIT_CONFIG_GLOBAL": str(home / ".gitconfig")})
     del control_env["GIT_DIR"]
-    subprocess.run(["git", "-c", "protocol.file.allow=always", "clone", "-q",
-                    "--recurse-submodules", url(world["repo"]), str(tmp_path / "control")],  # type: ignore[arg-type]
-                   check=True, env=control_env, capture_output=True)
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "protocol.file.allow=always",
+            "clone",
+            "-q",
+            "--recurse-submodules",
+            url(world["repo"]),
+            str(tmp_path / "control"),
+        ],  # type: ignore[arg-type]
+        check=True,
+        env=control_env,
+        capture_output=True,
+    )
     assert {p.name for p in markers.iterdir()} == {"hook-ran", "smudge-ran"}
     assert (tmp_path / "control" / "extern" / "lib.py" / "inside_submodule.py").exists()
     for marker in markers.iterdir():
@@ -247,13 +288,16 @@ def test_nothing_from_the_repository_or_environment_runs(world: dict[str, object
     assert not (checkout / ".git" / "modules").exists()
     assert not list(checkout.rglob("inside_submodule.py"))
     # Symlinks: plain files holding the link text; nothing is dereferenced.
-    for name, target in (("passwd_link.py", "../../../../../../../../etc/passwd"),
-                         ("secret_link.py", str(world["secret"]))):
+    for name, target in (
+        ("passwd_link.py", "../../../../../../../../etc/passwd"),
+        ("secret_link.py", str(world["secret"])),
+    ):
         link = checkout / name
         assert not link.is_symlink() and link.is_file()
         assert link.read_text() == target
-    assert "TOP-SECRET" not in "".join(p.read_text(errors="replace")
-                                       for p in checkout.rglob("*") if p.is_file())
+    assert "TOP-SECRET" not in "".join(
+        p.read_text(errors="replace") for p in checkout.rglob("*") if p.is_file()
+    )
     assert git("rev-parse", "--git-dir", cwd=someone_elses_repo) == ".git"
     assert git("rev-list", "--all", cwd=someone_elses_repo) == ""
 
@@ -263,8 +307,9 @@ def test_nothing_from_the_repository_or_environment_runs(world: dict[str, object
 
 def test_missing_repository_fails_fast(world: dict[str, object], tmp_path: Path) -> None:
     started = time.monotonic()
-    result = clone_one(request_for(world, clone_url=url(tmp_path / "deleted")),
-                       settings_for(tmp_path))
+    result = clone_one(
+        request_for(world, clone_url=url(tmp_path / "deleted")), settings_for(tmp_path)
+    )
     assert time.monotonic() - started < 5
     assert result.status is CloneStatus.NOT_FOUND
     assert "does not appear to be a git repository" in result.detail
@@ -282,16 +327,20 @@ def test_credentials_never_reach_the_detail(world: dict[str, object], tmp_path: 
     assert "hunter2" not in result.detail and "\n" not in result.detail
 
 
-@pytest.mark.parametrize(("row", "detail"), [
-    ({"commit": ""}, "no pinned commit"),
-    ({"commit": "abc123"}, "not a full hex SHA"),
-    ({"clone_url": "ext::sh -c touch% /tmp/pwned"}, "not a plain"),
-    ({"clone_url": "-uhttps://x"}, "not a plain"),
-    ({"clone_url": "ssh://git@github.com/a/b"}, "'ssh' not allowed"),
-    ({"full_name": ""}, "no full_name"),
-])
-def test_invalid_rows_are_errors_without_network(world: dict[str, object], tmp_path: Path,
-                                                 row: dict[str, str], detail: str) -> None:
+@pytest.mark.parametrize(
+    ("row", "detail"),
+    [
+        ({"commit": ""}, "no pinned commit"),
+        ({"commit": "abc123"}, "not a full hex SHA"),
+        ({"clone_url": "ext::sh -c touch% /tmp/pwned"}, "not a plain"),
+        ({"clone_url": "-uhttps://x"}, "not a plain"),
+        ({"clone_url": "ssh://git@github.com/a/b"}, "'ssh' not allowed"),
+        ({"full_name": ""}, "no full_name"),
+    ],
+)
+def test_invalid_rows_are_errors_without_network(
+    world: dict[str, object], tmp_path: Path, row: dict[str, str], detail: str
+) -> None:
     result = clone_one(request_for(world, **row), settings_for(tmp_path))
     assert result.status is CloneStatus.ERROR
     assert detail in result.detail
@@ -300,8 +349,10 @@ def test_invalid_rows_are_errors_without_network(world: dict[str, object], tmp_p
 
 def test_file_protocol_needs_to_be_allowed(world: dict[str, object], tmp_path: Path) -> None:
     result = clone_one(request_for(world), settings_for(tmp_path, protocols=("https",)))
-    assert (result.status, result.detail) == (CloneStatus.ERROR,
-                                              "protocol 'file' not allowed (allowed: https)")
+    assert (result.status, result.detail) == (
+        CloneStatus.ERROR,
+        "protocol 'file' not allowed (allowed: https)",
+    )
 
 
 def test_too_large_by_dataset_size(world: dict[str, object], tmp_path: Path) -> None:
@@ -346,8 +397,9 @@ def silent_server() -> Iterator[int]:
     server.close()
 
 
-def test_timeout_kills_a_hanging_fetch(world: dict[str, object], tmp_path: Path,
-                                       silent_server: int) -> None:
+def test_timeout_kills_a_hanging_fetch(
+    world: dict[str, object], tmp_path: Path, silent_server: int
+) -> None:
     request = request_for(world, clone_url=f"git://127.0.0.1:{silent_server}/acme/demo")
     started = time.monotonic()
     result = clone_one(request, settings_for(tmp_path, timeout=1.0, protocols=("https", "git")))
@@ -356,26 +408,42 @@ def test_timeout_kills_a_hanging_fetch(world: dict[str, object], tmp_path: Path,
     assert not (tmp_path / "cache" / "acme__demo").exists()
 
 
-@pytest.mark.parametrize(("message", "status"), [
-    ("remote: Repository not found.\nfatal: repository 'https://github.com/a/b/' not found",
-     CloneStatus.NOT_FOUND),
-    ("fatal: could not read Username for 'https://github.com': terminal prompts disabled",
-     CloneStatus.NOT_FOUND),
-    ("remote: Invalid username or password.\nfatal: Authentication failed for 'https://x/'",
-     CloneStatus.NOT_FOUND),
-    ("remote: Repository unavailable due to DMCA takedown.\nfatal: unable to access "
-     "'https://github.com/a/b/': The requested URL returned error: 451", CloneStatus.UNAVAILABLE),
-    ("remote: Access to this repository has been disabled by GitHub Staff.",
-     CloneStatus.UNAVAILABLE),
-    ("fatal: unable to access 'https://x/': Could not resolve host: x", CloneStatus.ERROR),
-])
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        (
+            "remote: Repository not found.\nfatal: repository 'https://github.com/a/b/' not found",
+            CloneStatus.NOT_FOUND,
+        ),
+        (
+            "fatal: could not read Username for 'https://github.com': terminal prompts disabled",
+            CloneStatus.NOT_FOUND,
+        ),
+        (
+            "remote: Invalid username or password.\nfatal: Authentication failed for 'https://x/'",
+            CloneStatus.NOT_FOUND,
+        ),
+        (
+            "remote: Repository unavailable due to DMCA takedown.\nfatal: unable to access "
+            "'https://github.com/a/b/': The requested URL returned error: 451",
+            CloneStatus.UNAVAILABLE,
+        ),
+        (
+            "remote: Access to this repository has been disabled by GitHub Staff.",
+            CloneStatus.UNAVAILABLE,
+        ),
+        ("fatal: unable to access 'https://x/': Could not resolve host: x", CloneStatus.ERROR),
+    ],
+)
 def test_classify_failure(message: str, status: CloneStatus) -> None:
     assert classify_failure(message) is status
 
 
 def test_one_line_scrubs_credentials() -> None:
-    message = ("warning: redirecting\nfatal: unable to access 'https://bob:s3cr3t@host/r.git/': "
-               "error ghp_abcdefghijklmnopqrstuvwxyz0123\nfatal: second")
+    message = (
+        "warning: redirecting\nfatal: unable to access 'https://bob:s3cr3t@host/r.git/': "
+        "error ghp_abcdefghijklmnopqrstuvwxyz0123\nfatal: second"
+    )
     line = one_line(message)
     assert line == "fatal: unable to access 'https://***@host/r.git/': error ***"
     assert scrub("http://tok@h/x and git://a:b@c/d") == "http://***@h/x and git://***@c/d"
@@ -389,8 +457,10 @@ def fast_history(repo: Path, commits: int) -> list[str]:
     stream = []
     for i in range(commits):
         body = f"v = {i}\n".encode()
-        stream.append(b"commit refs/heads/main\nmark :%d\ncommitter F <f@x> %d +0000\n"
-                      b"data 2\nc\n" % (i + 1, 1_700_000_000 + i))
+        stream.append(
+            b"commit refs/heads/main\nmark :%d\ncommitter F <f@x> %d +0000\n"
+            b"data 2\nc\n" % (i + 1, 1_700_000_000 + i)
+        )
         if i:
             stream.append(b"from :%d\n" % i)
         stream.append(b"M 100644 inline train.py\ndata %d\n%s\n" % (len(body), body))
@@ -398,12 +468,16 @@ def fast_history(repo: Path, commits: int) -> list[str]:
     return git("rev-list", "--reverse", "main", cwd=repo).split()
 
 
-@pytest.mark.parametrize(("depth_from_head", "strategy"), [
-    (3, "branch-deepen+full-blobs"),
-    (150, "branch-deepen+full-blobs"),
-])
-def test_fallback_when_server_refuses_unadvertised_sha(tmp_path: Path, depth_from_head: int,
-                                                       strategy: str) -> None:
+@pytest.mark.parametrize(
+    ("depth_from_head", "strategy"),
+    [
+        (3, "branch-deepen+full-blobs"),
+        (150, "branch-deepen+full-blobs"),
+    ],
+)
+def test_fallback_when_server_refuses_unadvertised_sha(
+    tmp_path: Path, depth_from_head: int, strategy: str
+) -> None:
     repo = new_repo(tmp_path / "old-server", serve_filter=False)
     history = fast_history(repo, 200)
     pinned = history[-1 - depth_from_head]
@@ -418,8 +492,10 @@ def test_commit_gone_from_server_is_an_error(tmp_path: Path) -> None:
     repo = new_repo(tmp_path / "rewritten", serve_filter=False)
     fast_history(repo, 5)
     missing = "1234567890abcdef1234567890abcdef12345678"
-    result = clone_one(CloneRequest("acme/rewritten", url(repo), missing, default_branch="main"),
-                       settings_for(tmp_path, protocol_version=0))
+    result = clone_one(
+        CloneRequest("acme/rewritten", url(repo), missing, default_branch="main"),
+        settings_for(tmp_path, protocol_version=0),
+    )
     assert (result.status, result.strategy) == (CloneStatus.ERROR, "all-refs")
     assert "not on the server" in result.detail
 
@@ -427,8 +503,9 @@ def test_commit_gone_from_server_is_an_error(tmp_path: Path) -> None:
 # --- the cache ------------------------------------------------------------------------------
 
 
-def test_rerun_is_served_from_the_cache_without_git(world: dict[str, object],
-                                                    tmp_path: Path) -> None:
+def test_rerun_is_served_from_the_cache_without_git(
+    world: dict[str, object], tmp_path: Path
+) -> None:
     source = tmp_path / "copy"
     shutil.copytree(world["repo"], source, symlinks=True)  # type: ignore[arg-type]
     request = request_for(world, clone_url=url(source))
@@ -436,17 +513,25 @@ def test_rerun_is_served_from_the_cache_without_git(world: dict[str, object],
     shutil.rmtree(source)  # any fetch now would fail
     second = clone_one(request, settings_for(tmp_path))
     assert first.status is CloneStatus.CLONED
-    assert (second.status, second.path, second.bytes, second.strategy) == \
-        (CloneStatus.CACHED, first.path, 0, "cache")
+    assert (second.status, second.path, second.bytes, second.strategy) == (
+        CloneStatus.CACHED,
+        first.path,
+        0,
+        "cache",
+    )
 
 
-def test_changed_patterns_resparse_the_cached_checkout(world: dict[str, object],
-                                                       tmp_path: Path) -> None:
+def test_changed_patterns_resparse_the_cached_checkout(
+    world: dict[str, object], tmp_path: Path
+) -> None:
     first = clone_one(request_for(world), settings_for(tmp_path, patterns=("*.py",)))
     assert not (Path(first.path) / "MLproject").exists()
     second = clone_one(request_for(world), settings_for(tmp_path))
-    assert (second.status, second.strategy, second.path) == \
-        (CloneStatus.CLONED, "resparse", first.path)
+    assert (second.status, second.strategy, second.path) == (
+        CloneStatus.CLONED,
+        "resparse",
+        first.path,
+    )
     assert (Path(second.path) / "MLproject").read_text() == "name: demo\n"
     assert 0 < second.bytes < 20_000
 
@@ -476,17 +561,32 @@ def test_leftovers_are_not_trusted_and_are_swept(world: dict[str, object], tmp_p
     assert sweep_partials(tmp_path / "cache") == 0
 
 
-def test_killed_run_leaves_nothing_a_rerun_trusts(world: dict[str, object], tmp_path: Path,
-                                                 silent_server: int) -> None:
+def test_killed_run_leaves_nothing_a_rerun_trusts(
+    world: dict[str, object], tmp_path: Path, silent_server: int
+) -> None:
     dataset = tmp_path / "hang.csv"
-    dataset.write_text("full_name,clone_url,commit\n"
-                       f"acme/demo,git://127.0.0.1:{silent_server}/demo,{world['pinned']}\n")
+    dataset.write_text(
+        "full_name,clone_url,commit\n"
+        f"acme/demo,git://127.0.0.1:{silent_server}/demo,{world['pinned']}\n"
+    )
     cache = tmp_path / "cache"
     process = subprocess.Popen(
-        [sys.executable, "-c", "from mining.cli import main; main()", "clone", str(dataset),
-         "--cache", str(cache),
-         "--allow-protocol", "git", "--repos-csv", str(tmp_path / "repos.csv")],
-        cwd=ROOT, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-c",
+            "from mining.cli import main; main()",
+            "clone",
+            str(dataset),
+            "--cache",
+            str(cache),
+            "--allow-protocol",
+            "git",
+            "--repos-csv",
+            str(tmp_path / "repos.csv"),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 20
     while not list(cache.glob("*/*.partial-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -502,12 +602,25 @@ def test_killed_run_leaves_nothing_a_rerun_trusts(world: dict[str, object], tmp_
     assert [p.name for p in target.parent.iterdir()] == [target.name]
 
 
-@pytest.mark.parametrize("name", [
-    "../../evil", "a/b/../../c", "..", "/etc/passwd", "owner/..", "x" * 300, "ünï/cødé",
-    "a/b/c", "CON/nul", "owner/name\x00", ".hidden/-rf",
-])
-def test_hostile_names_stay_inside_the_cache(world: dict[str, object], tmp_path: Path,
-                                             name: str) -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../evil",
+        "a/b/../../c",
+        "..",
+        "/etc/passwd",
+        "owner/..",
+        "x" * 300,
+        "ünï/cødé",
+        "a/b/c",
+        "CON/nul",
+        "owner/name\x00",
+        ".hidden/-rf",
+    ],
+)
+def test_hostile_names_stay_inside_the_cache(
+    world: dict[str, object], tmp_path: Path, name: str
+) -> None:
     cache = tmp_path / "cache"
     result = clone_one(request_for(world, name=name), settings_for(tmp_path))
     assert result.status is CloneStatus.CLONED, result
@@ -517,16 +630,19 @@ def test_hostile_names_stay_inside_the_cache(world: dict[str, object], tmp_path:
     assert path.parent.name not in (".", "..") and not path.parent.name.startswith(("-", "."))
 
 
-def test_planted_symlink_in_the_cache_is_not_followed(world: dict[str, object],
-                                                      tmp_path: Path) -> None:
+def test_planted_symlink_in_the_cache_is_not_followed(
+    world: dict[str, object], tmp_path: Path
+) -> None:
     outside = tmp_path / "outside"
     (outside / str(world["pinned"])).mkdir(parents=True)
     (outside / str(world["pinned"]) / "keep.txt").write_text("mine")
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "acme__demo").symlink_to(outside, target_is_directory=True)
     result = clone_one(request_for(world), settings_for(tmp_path))
-    assert (result.status, result.detail) == (CloneStatus.ERROR,
-                                              "repository name escapes the cache: 'acme/demo'")
+    assert (result.status, result.detail) == (
+        CloneStatus.ERROR,
+        "repository name escapes the cache: 'acme/demo'",
+    )
     assert [p.name for p in outside.rglob("*")] == [str(world["pinned"]), "keep.txt"]
 
 
@@ -540,13 +656,19 @@ def test_cache_keys_are_plain_for_github_names_and_distinct_otherwise() -> None:
 # --- the run --------------------------------------------------------------------------------
 
 
-def test_results_in_dataset_order_and_duplicates_cloned_once(world: dict[str, object],
-                                                            tmp_path: Path) -> None:
+def test_results_in_dataset_order_and_duplicates_cloned_once(
+    world: dict[str, object], tmp_path: Path
+) -> None:
     requests = [request_for(world, name=f"acme/r{i}") for i in range(5)]
     requests.insert(2, request_for(world, name="acme/r0"))
     seen: list[int] = []
-    results = list(clone_all(requests, settings_for(tmp_path, jobs=4),
-                             progress=lambda done, total, _r: seen.append(done)))
+    results = list(
+        clone_all(
+            requests,
+            settings_for(tmp_path, jobs=4),
+            progress=lambda done, total, _r: seen.append(done),
+        )
+    )
     assert [r.full_name for r in results] == [r.full_name for r in requests]
     assert sorted(seen) == list(range(1, 7))
     statuses = [r.status for r in results if r.full_name == "acme/r0"]
@@ -567,8 +689,20 @@ def test_cli_writes_repos_csv(world: dict[str, object], tmp_path: Path) -> None:
         writer.writerow(["full_name", "clone_url", "commit", "size_kb", "stars"])
         writer.writerows([(*row, "3") for row in rows])
     out = tmp_path / "out" / "repos.csv"
-    args = ["clone", str(dataset), "--cache", str(tmp_path / "cache"), "--jobs", "3",
-            "--repos-csv", str(out), "--allow-protocol", "file", "--max-size-mb", "100"]
+    args = [
+        "clone",
+        str(dataset),
+        "--cache",
+        str(tmp_path / "cache"),
+        "--jobs",
+        "3",
+        "--repos-csv",
+        str(out),
+        "--allow-protocol",
+        "file",
+        "--max-size-mb",
+        "100",
+    ]
     outcome = CliRunner().invoke(main, args)
     assert outcome.exit_code == 0, outcome.output
     assert "[4/4]" in outcome.stderr
@@ -576,8 +710,11 @@ def test_cli_writes_repos_csv(world: dict[str, object], tmp_path: Path) -> None:
         table = list(csv.DictReader(handle))
     assert tuple(table[0]) == REPOS_COLUMNS
     assert [(r["full_name"], r["status"]) for r in table] == [
-        ("acme/demo", "cloned"), ("acme/gone", "not-found"), ("acme/unpinned", "error"),
-        ("'=cmd|' /C calc'!A0", "too-large")]
+        ("acme/demo", "cloned"),
+        ("acme/gone", "not-found"),
+        ("acme/unpinned", "error"),
+        ("'=cmd|' /C calc'!A0", "too-large"),
+    ]
     assert table[2]["detail"] == "no pinned commit"
     assert os.listdir(out.parent) == ["repos.csv"]  # no temporary file left behind
 
@@ -592,8 +729,10 @@ def test_cli_fails_when_the_run_cannot_start(tmp_path: Path) -> None:
     assert missing.exit_code != 0
     bad = tmp_path / "bad.csv"
     bad.write_text("name,url\nx,y\n")
-    outcome = CliRunner().invoke(main, ["clone", str(bad), "--cache", str(tmp_path / "c"),
-                                        "--repos-csv", str(tmp_path / "r.csv")])
+    outcome = CliRunner().invoke(
+        main,
+        ["clone", str(bad), "--cache", str(tmp_path / "c"), "--repos-csv", str(tmp_path / "r.csv")],
+    )
     assert outcome.exit_code == 1
     assert "missing column(s) full_name, clone_url, commit" in outcome.output
     assert not (tmp_path / "r.csv").exists()
@@ -602,6 +741,12 @@ def test_cli_fails_when_the_run_cannot_start(tmp_path: Path) -> None:
 def test_cli_help() -> None:
     outcome = CliRunner().invoke(main, ["clone", "--help"])
     assert outcome.exit_code == 0
-    for option in ("--cache", "--jobs", "--repos-csv", "--timeout", "--max-size-mb",
-                   "--allow-protocol"):
+    for option in (
+        "--cache",
+        "--jobs",
+        "--repos-csv",
+        "--timeout",
+        "--max-size-mb",
+        "--allow-protocol",
+    ):
         assert option in outcome.output

@@ -35,13 +35,24 @@ FILE = ("https", "file")
 
 def git(repo: Path, *args: str, date: str = "2020-01-01T00:00:00Z") -> str:
     env = {**os.environ, **GIT_IDENTITY, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
-    done = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=repo, env=env,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip()
 
 
-def commit(repo: Path, date: str, files: dict[str, str | None], message: str = "change",
-           moves: dict[str, str] | None = None) -> str:
+def commit(
+    repo: Path,
+    date: str,
+    files: dict[str, str | None],
+    message: str = "change",
+    moves: dict[str, str] | None = None,
+) -> str:
     """Write (or delete, for None) `files`, `git mv` `moves`, commit at `date`; the SHA."""
     for old, new in (moves or {}).items():
         (repo / new).parent.mkdir(parents=True, exist_ok=True)
@@ -72,45 +83,74 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     shas = {"path": str(repo)}
-    shas["c1"] = commit(repo, "2020-01-10T10:00:00Z", {
-        "train.py": "import sklearn\nprint('train')\n", "requirements.txt": "scikit-learn\n",
-        "README.md": "# story\n", "venv/lib/site.py": TRAIN}, "no MLflow yet")
-    shas["c2"] = commit(repo, "2020-02-10T10:00:00Z",
-                        {"requirements.txt": "scikit-learn\nmlflow>=2.0\n"}, "require mlflow")
+    shas["c1"] = commit(
+        repo,
+        "2020-01-10T10:00:00Z",
+        {
+            "train.py": "import sklearn\nprint('train')\n",
+            "requirements.txt": "scikit-learn\n",
+            "README.md": "# story\n",
+            "venv/lib/site.py": TRAIN,
+        },
+        "no MLflow yet",
+    )
+    shas["c2"] = commit(
+        repo,
+        "2020-02-10T10:00:00Z",
+        {"requirements.txt": "scikit-learn\nmlflow>=2.0\n"},
+        "require mlflow",
+    )
     shas["c3"] = commit(repo, "2020-03-10T10:00:00Z", {"train.py": TRAIN}, "track runs")
     shas["c4"] = commit(repo, "2020-04-10T10:00:00Z", {"train.py": TRAIN_DATA}, "log the data")
-    shas["c5"] = commit(repo, "2020-05-10T10:00:00Z", {}, "move into src/",
-                        moves={"train.py": "src/train.py"})
+    shas["c5"] = commit(
+        repo, "2020-05-10T10:00:00Z", {}, "move into src/", moves={"train.py": "src/train.py"}
+    )
     shas["c6"] = commit(repo, "2020-06-10T10:00:00Z", {"src/train.py": TRAIN}, "drop log_input")
     git(repo, "checkout", "-q", "-b", "feature")
     shas["c7"] = commit(repo, "2020-06-15T10:00:00Z", {"src/tags.py": TAGS}, "tag runs")
     git(repo, "checkout", "-q", "main")
     shas["c8"] = commit(repo, "2020-06-20T10:00:00Z", {"README.md": "# story, v2\n"}, "docs")
-    git(repo, "merge", "-q", "--no-ff", "-m", "merge feature", "feature",
-        date="2020-07-10T10:00:00Z")
+    git(
+        repo,
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "merge feature",
+        "feature",
+        date="2020-07-10T10:00:00Z",
+    )
     shas["c9"] = git(repo, "rev-parse", "HEAD")
-    shas["c10"] = commit(repo, "2020-08-10T10:00:00Z", {"src/train.py": TRAIN_DATA},
-                         "log the data again")
+    shas["c10"] = commit(
+        repo, "2020-08-10T10:00:00Z", {"src/train.py": TRAIN_DATA}, "log the data again"
+    )
     return shas
 
 
-def walk(story: dict[str, str], cache: AnalysisCache | None = None,
-         **options: object) -> tuple[dict[str, dict[str, object]], list[tuple[str, ...]],
-                                     dict[str, object], object]:
-    result = walk_history(RepoRef(story["path"], "o/story", story["c10"]),
-                          HistoryOptions(**options), cache)  # type: ignore[arg-type]
+def walk(
+    story: dict[str, str], cache: AnalysisCache | None = None, **options: object
+) -> tuple[dict[str, dict[str, object]], list[tuple[str, ...]], dict[str, object], object]:
+    result = walk_history(
+        RepoRef(story["path"], "o/story", story["c10"]), HistoryOptions(**options), cache
+    )  # type: ignore[arg-type]
     names = {sha: name for name, sha in story.items() if name != "path"}
-    rows = {row["dimension"]: {key: names.get(value, value) if isinstance(value, str) else value
-                               for key, value in row.items()} for row in result.dimensions}
-    events = [(row["dimension"], row["event"], names[row["event_commit"]])
-              for row in result.events]
+    rows = {
+        row["dimension"]: {
+            key: names.get(value, value) if isinstance(value, str) else value
+            for key, value in row.items()
+        }
+        for row in result.dimensions
+    }
+    events = [(row["dimension"], row["event"], names[row["event_commit"]]) for row in result.events]
     return rows, events, result.summary, result.stats
 
 
 def test_first_commits_removals_and_the_head(story: dict[str, str]) -> None:
     rows, events, summary, _stats = walk(story)
-    assert {name: (row["first_commit"], row["removed_commit"], row["present_at_head"],
-                   row["removals"]) for name, row in rows.items()} == {
+    assert {
+        name: (row["first_commit"], row["removed_commit"], row["present_at_head"], row["removals"])
+        for name, row in rows.items()
+    } == {
         "mlflow": ("c2", "", True, 0),  # the requirement came before the first call
         "parameters": ("c3", "", True, 0),
         "run-lifecycle": ("c3", "", True, 0),
@@ -121,20 +161,32 @@ def test_first_commits_removals_and_the_head(story: dict[str, str]) -> None:
     assert rows["datasets"]["removed_date"] == "2020-06-10T10:00:00Z"
     assert not any(row["present_at_start"] for row in rows.values())
     assert list(rows) == ["mlflow", "parameters", "datasets", "tags", "run-lifecycle"]
-    assert events == [("mlflow", "added", "c2"), ("parameters", "added", "c3"),
-                      ("run-lifecycle", "added", "c3"), ("datasets", "added", "c4"),
-                      ("datasets", "removed", "c6"), ("tags", "added", "c9"),
-                      ("datasets", "added", "c10")]
+    assert events == [
+        ("mlflow", "added", "c2"),
+        ("parameters", "added", "c3"),
+        ("run-lifecycle", "added", "c3"),
+        ("datasets", "added", "c4"),
+        ("datasets", "removed", "c6"),
+        ("tags", "added", "c9"),
+        ("datasets", "added", "c10"),
+    ]
     assert summary["commits_analysed"] == 9 and summary["walk"] == "first-parent"
-    assert (summary["first_mlflow_commit"], summary["first_mlflow_date"],
-            summary["first_mlflow_evidence"]) == (story["c2"], "2020-02-10T10:00:00Z",
-                                                  "dependency")
-    assert (summary["oldest_commit"], summary["oldest_date"], summary["head_date"],
-            summary["truncated"]) == (story["c1"], "2020-01-10T10:00:00Z",
-                                      "2020-08-10T10:00:00Z", False)
+    assert (
+        summary["first_mlflow_commit"],
+        summary["first_mlflow_date"],
+        summary["first_mlflow_evidence"],
+    ) == (story["c2"], "2020-02-10T10:00:00Z", "dependency")
+    assert (
+        summary["oldest_commit"],
+        summary["oldest_date"],
+        summary["head_date"],
+        summary["truncated"],
+    ) == (story["c1"], "2020-01-10T10:00:00Z", "2020-08-10T10:00:00Z", False)
     assert list(summary) == list(SUMMARY_COLUMNS)
-    assert all(list(row) == list(HISTORY_COLUMNS) for row in walk_history(
-        RepoRef(story["path"], "o/story", story["c10"])).dimensions)
+    assert all(
+        list(row) == list(HISTORY_COLUMNS)
+        for row in walk_history(RepoRef(story["path"], "o/story", story["c10"])).dimensions
+    )
 
 
 def test_the_rename_is_not_a_removal(story: dict[str, str]) -> None:
@@ -173,8 +225,9 @@ def test_the_content_cache_is_shared_with_the_scan(story: dict[str, str], tmp_pa
     from analyzers.repo.scanner import ScanSettings, scan_repos
 
     cache_path = tmp_path / "cache.sqlite"
-    list(scan_repos([RepoRef(story["path"], "o/story")],
-                    ScanSettings(jobs=0, cache_path=cache_path)))
+    list(
+        scan_repos([RepoRef(story["path"], "o/story")], ScanSettings(jobs=0, cache_path=cache_path))
+    )
     cache = AnalysisCache(cache_path, load_catalog().version)
     try:
         head_train = (Path(story["path"]) / "src" / "train.py").read_bytes()
@@ -191,10 +244,13 @@ def test_max_commits_starts_inside_the_history(story: dict[str, str]) -> None:
     assert summary["commits_analysed"] == 3 and summary["truncated"] is True
     assert summary["oldest_commit"] == story["c8"]
     # What c6 (the parent of the oldest walked commit) had is attributed to c8, flagged.
-    assert {name: (row["first_commit"], row["present_at_start"]) for name, row
-            in rows.items()} == {"mlflow": ("c8", True), "parameters": ("c8", True),
-                                 "run-lifecycle": ("c8", True), "datasets": ("c10", False),
-                                 "tags": ("c9", False)}
+    assert {name: (row["first_commit"], row["present_at_start"]) for name, row in rows.items()} == {
+        "mlflow": ("c8", True),
+        "parameters": ("c8", True),
+        "run-lifecycle": ("c8", True),
+        "datasets": ("c10", False),
+        "tags": ("c9", False),
+    }
     assert summary["first_mlflow_commit"] == story["c8"]
 
 
@@ -208,8 +264,7 @@ def test_a_repository_without_mlflow(tmp_path: Path) -> None:
     repo = tmp_path / "plain"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    sha = commit(repo, "2021-01-01T00:00:00Z", {"a.py": "print(1)\n",
-                                               "nb.ipynb": '{"cells": []}'})
+    sha = commit(repo, "2021-01-01T00:00:00Z", {"a.py": "print(1)\n", "nb.ipynb": '{"cells": []}'})
     result = walk_history(RepoRef(str(repo), "o/plain", sha))
     assert result.dimensions == () and result.events == ()
     assert result.summary["first_mlflow_commit"] == "" and result.summary["commits_analysed"] == 1
@@ -219,11 +274,17 @@ def test_notebooks_and_dependency_files_count(tmp_path: Path) -> None:
     repo = tmp_path / "nb"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    notebook = json.dumps({"cells": [{"cell_type": "code",
-                                      "source": "import mlflow\nmlflow.autolog()"}],
-                           "nbformat": 4})
-    first = commit(repo, "2021-01-01T00:00:00Z", {"environment.yml":
-                                                  "dependencies:\n  - pip:\n    - mlflow==2.1\n"})
+    notebook = json.dumps(
+        {
+            "cells": [{"cell_type": "code", "source": "import mlflow\nmlflow.autolog()"}],
+            "nbformat": 4,
+        }
+    )
+    first = commit(
+        repo,
+        "2021-01-01T00:00:00Z",
+        {"environment.yml": "dependencies:\n  - pip:\n    - mlflow==2.1\n"},
+    )
     second = commit(repo, "2021-02-01T00:00:00Z", {"explore.ipynb": notebook})
     result = walk_history(RepoRef(str(repo), "o/nb", second))
     firsts = {row["dimension"]: row["first_commit"] for row in result.dimensions}
@@ -236,18 +297,24 @@ def test_candidates_and_dependency_analysis() -> None:
     assert candidate_kinds("venv/lib/x.py") == () and candidate_kinds("README.md") == ()
     assert candidate_kinds("setup.py")[0] == "script" and len(candidate_kinds("setup.py")) == 2
     assert candidate_kinds("requirements-dev.txt")[0].startswith("requirements")
-    assert analyse_dependency("pyproject.toml",
-                              b'[project]\ndependencies = ["mlflow>=2"]\n').detail == ">=2"
-    assert analyse_dependency("requirements.txt", b"mlflow-export-import\n").status.value == \
-        "no-mlflow"
+    assert (
+        analyse_dependency("pyproject.toml", b'[project]\ndependencies = ["mlflow>=2"]\n').detail
+        == ">=2"
+    )
+    assert (
+        analyse_dependency("requirements.txt", b"mlflow-export-import\n").status.value
+        == "no-mlflow"
+    )
 
 
 def test_parse_log_reads_odd_paths() -> None:
-    raw = (b"\x01" + b"a" * 40 + b" " + b"b" * 40 + b"\x001600000000\x00\n"
-           b":100644 100644 " + b"1" * 40 + b" " + b"2" * 40 + b" M\x00dir/a b\n\xc3\xa9.py\x00"
-           b":100644 120000 " + b"1" * 40 + b" " + b"3" * 40 + b" T\x00link.py\x00"
-           b":000000 100644 " + b"0" * 40 + b" " + b"4" * 40 + b" A\x00data.bin\x00"
-           b"\n\x01" + b"b" * 40 + b"\x001500000000\x00")
+    raw = (
+        b"\x01" + b"a" * 40 + b" " + b"b" * 40 + b"\x001600000000\x00\n"
+        b":100644 100644 " + b"1" * 40 + b" " + b"2" * 40 + b" M\x00dir/a b\n\xc3\xa9.py\x00"
+        b":100644 120000 " + b"1" * 40 + b" " + b"3" * 40 + b" T\x00link.py\x00"
+        b":000000 100644 " + b"0" * 40 + b" " + b"4" * 40 + b" A\x00data.bin\x00"
+        b"\n\x01" + b"b" * 40 + b"\x001500000000\x00"
+    )
     commits = parse_log(raw)
     assert [c.sha[0] for c in commits] == ["a", "b"] and commits[0].parents == ("b" * 40,)
     assert commits[0].changes == [("dir/a b\n\u00e9.py", "2" * 40), ("link.py", "")]
@@ -297,47 +364,65 @@ def test_partial_clone_fetches_blobs_in_one_batch(story: dict[str, str], tmp_pat
     assert (cold.stats.blobs_fetched, cold.stats.fetch_requests) == (2, 1)
     assert cold.stats.bytes_fetched > 0
     assert (warm.stats.blobs_fetched, warm.stats.blobs_parsed) == (0, 0)
-    assert cold.dimensions == walk_history(RepoRef(story["path"], "o/story",
-                                                   story["c10"])).dimensions
+    assert (
+        cold.dimensions == walk_history(RepoRef(story["path"], "o/story", story["c10"])).dimensions
+    )
 
 
-def test_a_fresh_history_clone_is_blobless_and_complete(story: dict[str, str],
-                                                        tmp_path: Path) -> None:
+def test_a_fresh_history_clone_is_blobless_and_complete(
+    story: dict[str, str], tmp_path: Path
+) -> None:
     url = serve(Path(story["path"]))
     settings = CloneSettings(cache=tmp_path / "clones", jobs=1, protocols=FILE, history=True)
     (result,) = clone_all([CloneRequest("o/story", url, story["c10"])], settings)
     assert result.ok and result.strategy == "pinned-sha+blobless+history"
     checkout = Path(result.path)
     assert (checkout / "src" / "train.py").is_file() and not (checkout / "README.md").exists()
-    count = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=checkout, text=True,
-                           capture_output=True, check=True).stdout.strip()
+    count = subprocess.run(
+        ["git", "rev-list", "--count", "HEAD"],
+        cwd=checkout,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.strip()
     assert count == "10"
 
 
-def test_a_refused_fetch_is_reported_in_the_summary(story: dict[str, str],
-                                                   tmp_path: Path) -> None:
+def test_a_refused_fetch_is_reported_in_the_summary(story: dict[str, str], tmp_path: Path) -> None:
     origin = Path(story["path"])
     url = serve(origin)
     settings = CloneSettings(cache=tmp_path / "clones", jobs=1, protocols=FILE, history=True)
     (result,) = clone_all([CloneRequest("o/story", url, story["c10"])], settings)
     # A protocol the walk may not use: the fetch of old blobs is refused, the row says why.
-    summary = write_history(RepoRef(result.path, "o/story", story["c10"]), tmp_path / "out",
-                            HistoryOptions(protocols=("https",)), tmp_path / "cache.sqlite")
+    summary = write_history(
+        RepoRef(result.path, "o/story", story["c10"]),
+        tmp_path / "out",
+        HistoryOptions(protocols=("https",)),
+        tmp_path / "cache.sqlite",
+    )
     assert summary["status"] == "error" and "fetching blobs failed" in summary["detail"]
     assert [row["status"] for row in read(tmp_path / "out" / "history_summary.csv")] == ["error"]
     assert (tmp_path / "out" / "history.csv").read_text().strip() == ",".join(HISTORY_COLUMNS)
-    assert (tmp_path / "out" / "history_events.csv").read_text().strip() == \
-        ",".join(EVENT_COLUMNS)
+    assert (tmp_path / "out" / "history_events.csv").read_text().strip() == ",".join(EVENT_COLUMNS)
 
 
 # --- the study -------------------------------------------------------------------------------
+
 
 def dataset(path: Path, repo: str, url: str, sha: str) -> Path:
     from mining.github.search import COLUMNS
 
     row = dict.fromkeys(COLUMNS, "")
-    row.update({"full_name": repo, "clone_url": url, "commit": sha, "default_branch": "main",
-                "created_at": "2019-12-01T00:00:00Z", "size_kb": "10"})
+    row.update(
+        {
+            "full_name": repo,
+            "clone_url": url,
+            "commit": sha,
+            "default_branch": "main",
+            "created_at": "2019-12-01T00:00:00Z",
+            "size_kb": "10",
+        }
+    )
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
         writer.writeheader()
@@ -350,10 +435,17 @@ def test_the_study_walks_histories_and_resumes(story: dict[str, str], tmp_path: 
     data = dataset(tmp_path / "dataset.csv", "o/story", url, story["c10"])
 
     def settings(**overrides: object) -> StudySettings:
-        return StudySettings(name="t", dataset=data, output=tmp_path / "out", crawl=False,
-                             protocols=FILE, jobs=1, clone_cache=tmp_path / "clones",
-                             analysis_cache=tmp_path / "cache.sqlite",
-                             **overrides)  # type: ignore[arg-type]
+        return StudySettings(
+            name="t",
+            dataset=data,
+            output=tmp_path / "out",
+            crawl=False,
+            protocols=FILE,
+            jobs=1,
+            clone_cache=tmp_path / "clones",
+            analysis_cache=tmp_path / "cache.sqlite",
+            **overrides,
+        )  # type: ignore[arg-type]
 
     plain = Study(settings())
     list(plain.traverse_repos())
@@ -383,17 +475,20 @@ def test_the_study_walks_histories_and_resumes(story: dict[str, str], tmp_path: 
 def test_study_file_and_cli_options(tmp_path: Path) -> None:
     (tmp_path / "datasets").mkdir()
     study_file = tmp_path / "datasets" / "x.toml"
-    study_file.write_text('name = "x"\nhistory = true\nmax_commits = 50\n'
-                          'since = "2021-01-01"\n')
+    study_file.write_text('name = "x"\nhistory = true\nmax_commits = 50\nsince = "2021-01-01"\n')
     loaded = StudySettings.from_toml(study_file)
     options = loaded.history_options()
-    assert options is not None and (options.max_commits, options.since,
-                                    options.first_parent) == (50, "2021-01-01", True)
+    assert options is not None and (options.max_commits, options.since, options.first_parent) == (
+        50,
+        "2021-01-01",
+        True,
+    )
     assert StudySettings.from_toml(study_file, history=False).history_options() is None
     from click.testing import CliRunner
 
     from mining.cli.study import study
 
     help_text = CliRunner().invoke(study, ["--help"]).output
-    assert all(flag in help_text for flag in ("--history", "--max-commits", "--since",
-                                              "--all-parents"))
+    assert all(
+        flag in help_text for flag in ("--history", "--max-commits", "--since", "--all-parents")
+    )

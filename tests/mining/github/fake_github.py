@@ -58,17 +58,20 @@ class FakeRepo:
         licence = None
         if self.license:
             spdx = {"mit": "MIT", "apache-2.0": "Apache-2.0", "other": "NOASSERTION"}
-            licence = {"key": self.license, "name": self.license.upper(),
-                       "spdx_id": spdx.get(self.license, self.license.upper()), "url": None,
-                       "node_id": "MDc6TGljZW5zZTA="}
+            licence = {
+                "key": self.license,
+                "name": self.license.upper(),
+                "spdx_id": spdx.get(self.license, self.license.upper()),
+                "url": None,
+                "node_id": "MDc6TGljZW5zZTA=",
+            }
         return {
             "id": int(self.head[:8], 16),
             "node_id": "R_" + self.head[:10],
             "name": name,
             "full_name": self.full_name,
             "private": False,
-            "owner": {"login": owner, "id": 1, "type": "User",
-                      "url": f"{base}/users/{owner}"},
+            "owner": {"login": owner, "id": 1, "type": "User", "url": f"{base}/users/{owner}"},
             "html_url": f"https://github.com/{self.full_name}",
             "url": f"{base}/repos/{self.full_name}",
             "clone_url": self.clone_url or f"https://github.com/{self.full_name}.git",
@@ -92,8 +95,9 @@ class FakeRepo:
         }
 
 
-def make_world(*, project: int = 2500, projects: int = 300, both: int = 120, other: int = 150,
-               seed: int = 7) -> list[FakeRepo]:
+def make_world(
+    *, project: int = 2500, projects: int = 300, both: int = 120, other: int = 150, seed: int = 7
+) -> list[FakeRepo]:
     """A deterministic population: `project` repositories on topic mlflow-project, `projects`
     on mlflow-projects (`both` of them on both), `other` on neither, created mostly in recent
     years, plus a handful of awkward ones (formula description, empty, blocked, deleted...)."""
@@ -116,31 +120,43 @@ def make_world(*, project: int = 2500, projects: int = 300, both: int = 120, oth
         # Skewed towards recent years, like real adoption; 40 share one second.
         created = burst if 200 <= i < 240 else first + int((last - first) * rng.random() ** 0.5)
         owner = f"{'Org' if i % 7 == 0 else 'user'}{i % 97:02d}"
-        repos.append(FakeRepo(
-            full_name=f"{owner}/repo-{i:05d}",
-            created=created,
-            topics=topics_of(i),
-            stars=int(rng.paretovariate(1.2)) - 1,
-            forks=rng.randrange(0, 20),
-            size=rng.randrange(1, 50_000),
-            language=rng.choice(["Python", "Python", "Python", "Jupyter Notebook", "R", None]),
-            license=rng.choice(["mit", "apache-2.0", None, "other"]),
-            description=rng.choice([None, "An MLflow project", 'quotes "and", commas',
-                                    "line\nbreak", "naïve ünïcode"]),
-            default_branch=rng.choice(["main", "master"]),
-            pushed=created + rng.randrange(0, max(1, last - created)),
-            archived=rng.random() < 0.05,
-        ))
+        repos.append(
+            FakeRepo(
+                full_name=f"{owner}/repo-{i:05d}",
+                created=created,
+                topics=topics_of(i),
+                stars=int(rng.paretovariate(1.2)) - 1,
+                forks=rng.randrange(0, 20),
+                size=rng.randrange(1, 50_000),
+                language=rng.choice(["Python", "Python", "Python", "Jupyter Notebook", "R", None]),
+                license=rng.choice(["mit", "apache-2.0", None, "other"]),
+                description=rng.choice(
+                    [
+                        None,
+                        "An MLflow project",
+                        'quotes "and", commas',
+                        "line\nbreak",
+                        "naïve ünïcode",
+                    ]
+                ),
+                default_branch=rng.choice(["main", "master"]),
+                pushed=created + rng.randrange(0, max(1, last - created)),
+                archived=rng.random() < 0.05,
+            )
+        )
     day = 86400
     repos += [
-        FakeRepo("acme/formula", T0 - 400 * day, ("mlflow-project",), stars=3,
-                 description='=HYPERLINK("http://evil.invalid","click")'),
-        FakeRepo("acme/empty-repo", T0 - 300 * day, ("mlflow-project",), size=0,
-                 state="empty"),
+        FakeRepo(
+            "acme/formula",
+            T0 - 400 * day,
+            ("mlflow-project",),
+            stars=3,
+            description='=HYPERLINK("http://evil.invalid","click")',
+        ),
+        FakeRepo("acme/empty-repo", T0 - 300 * day, ("mlflow-project",), size=0, state="empty"),
         FakeRepo("acme/blocked", T0 - 200 * day, ("mlflow-project",), state="blocked"),
         FakeRepo("acme/gone", T0 - 100 * day, ("mlflow-projects",), state="gone"),
-        FakeRepo("acme/slashy", T0 - 50 * day, ("mlflow-projects",),
-                 default_branch="release/v1"),
+        FakeRepo("acme/slashy", T0 - 50 * day, ("mlflow-projects",), default_branch="release/v1"),
         FakeRepo("acme/a-fork", T0 - 40 * day, ("mlflow-project",), fork=True),
         FakeRepo("acme/tomorrow", T0 + day, ("mlflow-project",)),  # created after the crawl
     ]
@@ -161,8 +177,14 @@ class Fault:
     def payload(self) -> Any:
         if self.body is not None:
             return self.body
-        return {"message": {500: "Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-                            429: "Too Many Requests"}.get(self.status, "Fault")}
+        return {
+            "message": {
+                500: "Server Error",
+                502: "Bad Gateway",
+                503: "Service Unavailable",
+                429: "Too Many Requests",
+            }.get(self.status, "Fault")
+        }
 
 
 @dataclass
@@ -197,8 +219,7 @@ class FakeGitHub:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True)
 
     def __enter__(self) -> FakeGitHub:
         self._thread.start()
@@ -208,8 +229,9 @@ class FakeGitHub:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def fail(self, fault: Fault, *, at: int | None = None, path: str | None = None,
-             times: int | None = 1) -> None:
+    def fail(
+        self, fault: Fault, *, at: int | None = None, path: str | None = None, times: int | None = 1
+    ) -> None:
         """Answer with `fault` at request number `at`, or the next `times` requests under
         `path`."""
         with self._lock:
@@ -230,8 +252,14 @@ class FakeGitHub:
         if repo is None or repo.state == "gone":
             return 404, {}, {"message": "Not Found"}
         if repo.state == "blocked":
-            return 451, {}, {"message": "Repository access blocked",
-                             "block": {"reason": "dmca", "created_at": _iso(T0)}}
+            return (
+                451,
+                {},
+                {
+                    "message": "Repository access blocked",
+                    "block": {"reason": "dmca", "created_at": _iso(T0)},
+                },
+            )
         if match[3] is None:
             return 200, {}, repo.api(self.url)
         ref = urllib.parse.unquote(match[4])
@@ -243,9 +271,18 @@ class FakeGitHub:
             return 200, {}, {"sha": repo.head, "commit": {"message": "head"}}
         if repo.state == "empty" or ref != repo.default_branch:
             return 404, {}, {"message": "Branch not found"}
-        return 200, {}, {"name": ref, "protected": False,
-                         "commit": {"sha": repo.head, "url": f"{self.url}/repos/{repo.full_name}"
-                                                          f"/commits/{repo.head}"}}
+        return (
+            200,
+            {},
+            {
+                "name": ref,
+                "protected": False,
+                "commit": {
+                    "sha": repo.head,
+                    "url": f"{self.url}/repos/{repo.full_name}/commits/{repo.head}",
+                },
+            },
+        )
 
     def _search(self, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         q = query.get("q", "")
@@ -254,16 +291,28 @@ class FakeGitHub:
         try:
             matcher = _parse_query(q)
         except ValueError as exc:
-            return 422, {}, {"message": "Validation Failed",
-                             "errors": [{"message": str(exc), "resource": "Search",
-                                         "field": "q", "code": "invalid"}]}
-        found = sorted((r for r in self.repos if matcher(r)),
-                       key=lambda r: (-r.stars, r.full_name))
+            return (
+                422,
+                {},
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {"message": str(exc), "resource": "Search", "field": "q", "code": "invalid"}
+                    ],
+                },
+            )
+        found = sorted((r for r in self.repos if matcher(r)), key=lambda r: (-r.stars, r.full_name))
         if (page - 1) * per_page >= SEARCH_CAP:
-            return 422, {}, {"message": "Only the first 1000 search results are available",
-                             "documentation_url": "https://docs.github.com/v3/search/"}
+            return (
+                422,
+                {},
+                {
+                    "message": "Only the first 1000 search results are available",
+                    "documentation_url": "https://docs.github.com/v3/search/",
+                },
+            )
         reachable = found[:SEARCH_CAP]
-        items = reachable[(page - 1) * per_page: page * per_page]
+        items = reachable[(page - 1) * per_page : page * per_page]
         last = max(1, math.ceil(len(reachable) / per_page))
 
         def link(n: int) -> str:
@@ -276,8 +325,11 @@ class FakeGitHub:
         if page > 1:
             rels += [f'{link(page - 1)}; rel="prev"', f'{link(1)}; rel="first"']
         headers = {"Link": ", ".join(rels)} if rels else {}
-        body = {"total_count": len(found), "incomplete_results": False,
-                "items": [r.api(self.url) for r in items]}
+        body = {
+            "total_count": len(found),
+            "incomplete_results": False,
+            "items": [r.api(self.url) for r in items],
+        }
         return 200, headers, body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -309,8 +361,7 @@ class FakeGitHub:
                 else:
                     status, headers, body = fake._answer(path, query)
                     headers.update(fault.headers if fault else {})
-                recorded = Recorded(number, "GET", path, query, dict(self.headers.items()),
-                                    status)
+                recorded = Recorded(number, "GET", path, query, dict(self.headers.items()), status)
                 with fake._lock:
                     fake.requests.append(recorded)
                 if fake.on_request is not None:
@@ -318,11 +369,13 @@ class FakeGitHub:
                 if status == 0:
                     self.close_connection = True
                     return
-                rate = {"X-RateLimit-Limit": str(RATE_LIMIT),
-                        "X-RateLimit-Remaining": str(max(RATE_LIMIT - used, 1)),
-                        "X-RateLimit-Reset": str(T0 + 3600),
-                        "X-RateLimit-Used": str(used),
-                        "X-RateLimit-Resource": resource}
+                rate = {
+                    "X-RateLimit-Limit": str(RATE_LIMIT),
+                    "X-RateLimit-Remaining": str(max(RATE_LIMIT - used, 1)),
+                    "X-RateLimit-Reset": str(T0 + 3600),
+                    "X-RateLimit-Used": str(used),
+                    "X-RateLimit-Resource": resource,
+                }
                 # A str body is sent as it is, like the HTML of a failing proxy.
                 text = isinstance(body, str)
                 data = body.encode() if text else json.dumps(body).encode()
@@ -364,6 +417,7 @@ def fake_github() -> Iterator[FakeGitHub]:
 
 # --- the search query language ---------------------------------------------------------------
 
+
 def _parse_query(q: str) -> Callable[[FakeRepo], bool]:
     tests: list[Callable[[FakeRepo], bool]] = []
     forks = "false"
@@ -372,8 +426,9 @@ def _parse_query(q: str) -> Callable[[FakeRepo], bool]:
         lowered = value.lower()
         if not sep:
             word = token.lower()
-            tests.append(lambda r, w=word: w in r.full_name.lower()
-                         or w in (r.description or "").lower())
+            tests.append(
+                lambda r, w=word: w in r.full_name.lower() or w in (r.description or "").lower()
+            )
         elif key == "topic":
             tests.append(lambda r, v=lowered: v in r.topics)
         elif key == "language":
@@ -405,11 +460,12 @@ def _range(spec: str, parse: Callable[[str, bool], int]) -> tuple[float, float]:
     inf = float("inf")
     if ".." in spec:
         low, high = spec.split("..", 1)
-        return (-inf if low == "*" else parse(low, False)), (inf if high == "*" else
-                                                            parse(high, True))
+        return (-inf if low == "*" else parse(low, False)), (
+            inf if high == "*" else parse(high, True)
+        )
     for op in (">=", "<=", ">", "<"):
         if spec.startswith(op):
-            value = spec[len(op):]
+            value = spec[len(op) :]
             if op == ">=":
                 return parse(value, False), inf
             if op == ">":

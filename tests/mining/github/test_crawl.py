@@ -35,9 +35,26 @@ from mining.github.search import (
 from tests.mining.github.fake_github import T0, FakeGitHub, FakeRepo, Fault, Recorded, make_world
 
 TOKEN = "ghp_S3cretT0kenThatMustNeverLeak0123456789"
-REQUIRED = ("full_name", "html_url", "clone_url", "default_branch", "commit", "stars", "forks",
-            "size_kb", "language", "topics", "license", "created_at", "pushed_at", "archived",
-            "fork", "description", "crawled_at", "matched_topics")
+REQUIRED = (
+    "full_name",
+    "html_url",
+    "clone_url",
+    "default_branch",
+    "commit",
+    "stars",
+    "forks",
+    "size_kb",
+    "language",
+    "topics",
+    "license",
+    "created_at",
+    "pushed_at",
+    "archived",
+    "fork",
+    "description",
+    "crawled_at",
+    "matched_topics",
+)
 
 
 @dataclass
@@ -60,34 +77,52 @@ class FakeClock:
         self.now += seconds
 
 
-def expected(world: list[FakeRepo], topics: tuple[str, ...] = DEFAULT_TOPICS,
-             keep: Callable[[FakeRepo], bool] = lambda repo: True,
-             until: float = T0) -> dict[str, str]:
+def expected(
+    world: list[FakeRepo],
+    topics: tuple[str, ...] = DEFAULT_TOPICS,
+    keep: Callable[[FakeRepo], bool] = lambda repo: True,
+    until: float = T0,
+) -> dict[str, str]:
     """Ground truth: full_name -> matched_topics, computed from the world, not the server."""
     return {
         repo.full_name: ";".join(sorted(t for t in topics if t in repo.topics))
         for repo in world
-        if any(t in repo.topics for t in topics) and not repo.fork and repo.created <= until
+        if any(t in repo.topics for t in topics)
+        and not repo.fork
+        and repo.created <= until
         and keep(repo)
     }
 
 
-def run_cli(server: FakeGitHub, out: Path, *args: str, token: str | None = TOKEN,
-            clock: FakeClock | None = None) -> Result:
+def run_cli(
+    server: FakeGitHub,
+    out: Path,
+    *args: str,
+    token: str | None = TOKEN,
+    clock: FakeClock | None = None,
+) -> Result:
     clock = clock or FakeClock()
     return CliRunner().invoke(
-        main, ["crawl", "--out", str(out), *args],
+        main,
+        ["crawl", "--out", str(out), *args],
         env={"GITHUB_API_URL": server.url, "GITHUB_TOKEN": token},
         obj={"sleep": clock.sleep, "clock": clock.time},
     )
 
 
-def run_api(server: FakeGitHub, clock: FakeClock | None = None, **options: object
-            ) -> tuple[list[RepoRecord], CrawlStats, list[str]]:
+def run_api(
+    server: FakeGitHub, clock: FakeClock | None = None, **options: object
+) -> tuple[list[RepoRecord], CrawlStats, list[str]]:
     clock = clock or FakeClock()
     stats, said = CrawlStats(), []
-    settings = CrawlSettings(base_url=server.url, token=TOKEN, sleep=clock.sleep,
-                             clock=clock.time, progress=said.append, **options)  # type: ignore[arg-type]
+    settings = CrawlSettings(
+        base_url=server.url,
+        token=TOKEN,
+        sleep=clock.sleep,
+        clock=clock.time,
+        progress=said.append,
+        **options,
+    )  # type: ignore[arg-type]
     return list(crawl(settings, stats)), stats, said
 
 
@@ -96,6 +131,7 @@ def small_world() -> list[FakeRepo]:
 
 
 # --- slicing a topic with far more than 1000 repositories ----------------------------------------
+
 
 @dataclass
 class BigRun:
@@ -115,8 +151,14 @@ def big_run(tmp_path_factory: pytest.TempPathFactory) -> BigRun:
     with FakeGitHub(world) as server:
         result = run_cli(server, out, "--keep-checkpoint")
     lines = checkpoint_path(out).read_text(encoding="utf-8").splitlines()
-    return BigRun(world, server.requests, result, list(read_csv_rows(out)),
-                  [json.loads(line) for line in lines], out)
+    return BigRun(
+        world,
+        server.requests,
+        result,
+        list(read_csv_rows(out)),
+        [json.loads(line) for line in lines],
+        out,
+    )
 
 
 def test_slicing_lists_every_repository_exactly_once(big_run: BigRun) -> None:
@@ -127,8 +169,12 @@ def test_slicing_lists_every_repository_exactly_once(big_run: BigRun) -> None:
     # Exactly once: the slices of each topic never overlap, and no page past 1000 was asked for.
     slices = [entry for entry in big_run.checkpoint if entry["kind"] == "slice"]
     for topic in DEFAULT_TOPICS:
-        names = [repo["full_name"] for entry in slices if entry["topic"] == topic
-                 for repo in entry["repos"]]  # type: ignore[attr-defined]
+        names = [
+            repo["full_name"]
+            for entry in slices
+            if entry["topic"] == topic
+            for repo in entry["repos"]
+        ]  # type: ignore[attr-defined]
         assert len(names) == len(set(names)) == len(expected(big_run.world, (topic,)))
     searches = [r for r in big_run.requests if r.path == "/search/repositories"]
     assert all(r.status == 200 for r in searches)
@@ -149,8 +195,10 @@ def test_slice_and_request_counts_are_reported(big_run: BigRun) -> None:
     splits = sum(entry["kind"] == "split" for entry in big_run.checkpoint)
     assert pins == len(big_run.rows)  # one request per repository for its pin
     assert slices > 2 and splits >= 2
-    assert f"{slices} slices ({splits} splits); {len(big_run.requests)} requests: " \
-           f"{searches} search, {pins} pin, 0 retries" in stderr
+    assert (
+        f"{slices} slices ({splits} splits); {len(big_run.requests)} requests: "
+        f"{searches} search, {pins} pin, 0 retries" in stderr
+    )
     assert f"wrote {len(big_run.rows)} repositories" in stderr
     assert "mlflow-project: 2503 listed of 2503" in stderr
     # Listing 2800 repositories took this many searches (recorded for the report).
@@ -160,9 +208,11 @@ def test_slice_and_request_counts_are_reported(big_run: BigRun) -> None:
 def test_rows_are_deduplicated_sorted_and_complete(big_run: BigRun) -> None:
     names = [row["full_name"] for row in big_run.rows]
     assert names == sorted(set(names))
-    assert tuple(COLUMNS[: len(REQUIRED)]) == REQUIRED and COLUMNS[len(REQUIRED):] == ("note",)
+    assert tuple(COLUMNS[: len(REQUIRED)]) == REQUIRED and COLUMNS[len(REQUIRED) :] == ("note",)
     assert tuple(big_run.rows[0]) == COLUMNS
-    both = [row for row in big_run.rows if row["matched_topics"] == "mlflow-project;mlflow-projects"]
+    both = [
+        row for row in big_run.rows if row["matched_topics"] == "mlflow-project;mlflow-projects"
+    ]
     assert len(both) == 120
     by_name = {repo.full_name: repo for repo in big_run.world}
     for row in big_run.rows:
@@ -177,13 +227,15 @@ def test_rows_are_deduplicated_sorted_and_complete(big_run: BigRun) -> None:
     assert next(r for r in big_run.rows if r["full_name"] == "acme/slashy")["commit"]
 
 
-@pytest.mark.parametrize(("name", "note"), [
-    ("acme/empty-repo", "HTTP 404: Branch not found"),
-    ("acme/blocked", "HTTP 451: Repository access blocked"),
-    ("acme/gone", "HTTP 404: Not Found"),
-])
-def test_unreadable_heads_keep_their_row_with_a_note(big_run: BigRun, name: str,
-                                                     note: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "note"),
+    [
+        ("acme/empty-repo", "HTTP 404: Branch not found"),
+        ("acme/blocked", "HTTP 451: Repository access blocked"),
+        ("acme/gone", "HTTP 404: Not Found"),
+    ],
+)
+def test_unreadable_heads_keep_their_row_with_a_note(big_run: BigRun, name: str, note: str) -> None:
     row = next(row for row in big_run.rows if row["full_name"] == name)
     assert (row["commit"], row["note"]) == ("", note)
     assert f"{name}: no commit pinned ({note})" in big_run.result.stderr
@@ -192,7 +244,7 @@ def test_unreadable_heads_keep_their_row_with_a_note(big_run: BigRun, name: str,
 def test_formula_cells_are_neutralised(big_run: BigRun) -> None:
     """In the file the cell cannot run; read back through our reader it is the original."""
     row = next(row for row in big_run.rows if row["full_name"] == "acme/formula")
-    assert row["description"] == "=HYPERLINK(\"http://evil.invalid\",\"click\")"
+    assert row["description"] == '=HYPERLINK("http://evil.invalid","click")'
     raw = big_run.out.read_text(encoding="utf-8")
     assert "'=HYPERLINK(" in raw and ",=HYPERLINK(" not in raw
 
@@ -206,17 +258,24 @@ def test_token_reaches_the_server_and_nothing_else(big_run: BigRun, tmp_path: Pa
 
 # --- qualifiers, topics, anonymous mode ----------------------------------------------------------
 
-@pytest.mark.parametrize(("queries", "keep"), [
-    (["language:python"], lambda r: r.language == "Python"),
-    (["stars:>=5"], lambda r: r.stars >= 5),
-    (["pushed:>2023-01-01"],
-     lambda r: r.pushed >= datetime.fromisoformat("2023-01-02T00:00:00+00:00").timestamp()),
-    (["language:python stars:>=5"], lambda r: r.language == "Python" and r.stars >= 5),
-    (["language:python", "stars:>=5"], lambda r: r.language == "Python" and r.stars >= 5),
-    (["archived:false", "fork:true"], lambda r: not r.archived),
-])
-def test_qualifiers_pass_through(tmp_path: Path, queries: list[str],
-                                 keep: Callable[[FakeRepo], bool]) -> None:
+
+@pytest.mark.parametrize(
+    ("queries", "keep"),
+    [
+        (["language:python"], lambda r: r.language == "Python"),
+        (["stars:>=5"], lambda r: r.stars >= 5),
+        (
+            ["pushed:>2023-01-01"],
+            lambda r: r.pushed >= datetime.fromisoformat("2023-01-02T00:00:00+00:00").timestamp(),
+        ),
+        (["language:python stars:>=5"], lambda r: r.language == "Python" and r.stars >= 5),
+        (["language:python", "stars:>=5"], lambda r: r.language == "Python" and r.stars >= 5),
+        (["archived:false", "fork:true"], lambda r: not r.archived),
+    ],
+)
+def test_qualifiers_pass_through(
+    tmp_path: Path, queries: list[str], keep: Callable[[FakeRepo], bool]
+) -> None:
     world = small_world()
     args = [arg for query in queries for arg in ("--query", query)]
     with FakeGitHub(world) as server:
@@ -224,8 +283,13 @@ def test_qualifiers_pass_through(tmp_path: Path, queries: list[str],
     assert result.exit_code == 0, result.output
     truth = expected(world, keep=keep)
     if "fork:true" in queries:
-        truth.update({r.full_name: "mlflow-project" for r in world
-                      if r.fork and not r.archived and r.created <= T0})
+        truth.update(
+            {
+                r.full_name: "mlflow-project"
+                for r in world
+                if r.fork and not r.archived and r.created <= T0
+            }
+        )
     assert {row["full_name"] for row in read_csv_rows(tmp_path / "q.csv")} == set(truth)
     joined = " ".join(queries)
     searched = [r.query["q"] for r in server.requests if r.path == "/search/repositories"]
@@ -235,20 +299,24 @@ def test_qualifiers_pass_through(tmp_path: Path, queries: list[str],
 def test_topics_are_chosen_and_deduplicated(tmp_path: Path) -> None:
     world = small_world()
     with FakeGitHub(world) as server:
-        result = run_cli(server, tmp_path / "t.csv", "--topic", "mlflow-projects",
-                         "--topic", "MLflow-Projects")
+        result = run_cli(
+            server, tmp_path / "t.csv", "--topic", "mlflow-projects", "--topic", "MLflow-Projects"
+        )
     assert result.exit_code == 0, result.output
     rows = list(read_csv_rows(tmp_path / "t.csv"))
     assert {row["full_name"] for row in rows} == set(expected(world, ("mlflow-projects",)))
     assert {row["matched_topics"] for row in rows} == {"mlflow-projects"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--query", "created:>2020-01-01"], "created: is reserved"),
-    (["--topic", "not a topic"], "is not a GitHub topic"),
-    (["--query", "bogus:qualifier"], "HTTP 422"),
-    (["--since", "2030-01-01"], "is not before the crawl's start"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--query", "created:>2020-01-01"], "created: is reserved"),
+        (["--topic", "not a topic"], "is not a GitHub topic"),
+        (["--query", "bogus:qualifier"], "HTTP 422"),
+        (["--since", "2030-01-01"], "is not before the crawl's start"),
+    ],
+)
 def test_bad_requests_fail_cleanly(tmp_path: Path, args: list[str], message: str) -> None:
     with FakeGitHub(small_world()) as server:
         result = run_cli(server, tmp_path / "bad.csv", *args)
@@ -277,6 +345,7 @@ def test_help_documents_the_environment() -> None:
 
 # --- rate limits, back-off and retries ---------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def small_baseline() -> list[RepoRecord]:
     with FakeGitHub(small_world()) as server:
@@ -285,21 +354,40 @@ def small_baseline() -> list[RepoRecord]:
 
 RATE_CASES = {
     # name: (request number, fault, sleeps expected before that request is repeated)
-    "primary limit used up (403)": (3, Fault(403, {"X-RateLimit-Remaining": "0",
-                                                   "X-RateLimit-Reset": str(T0 + 120)},
-                                             {"message": "API rate limit exceeded for 1.2.3.4."}),
-                                    [10] * 12 + [1]),
-    "primary limit used up (429)": (5, Fault(429, {"X-RateLimit-Remaining": "0",
-                                                   "X-RateLimit-Reset": str(T0 + 30)}),
-                                    [10, 10, 10, 1]),
+    "primary limit used up (403)": (
+        3,
+        Fault(
+            403,
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(T0 + 120)},
+            {"message": "API rate limit exceeded for 1.2.3.4."},
+        ),
+        [10] * 12 + [1],
+    ),
+    "primary limit used up (429)": (
+        5,
+        Fault(429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(T0 + 30)}),
+        [10, 10, 10, 1],
+    ),
     "secondary limit, 403 Retry-After": (
-        2, Fault(403, {"Retry-After": "7"}, {"message": "You have exceeded a secondary rate "
-                                                        "limit. Please wait a few minutes "
-                                                        "before you try again."}), [7]),
+        2,
+        Fault(
+            403,
+            {"Retry-After": "7"},
+            {
+                "message": "You have exceeded a secondary rate "
+                "limit. Please wait a few minutes "
+                "before you try again."
+            },
+        ),
+        [7],
+    ),
     "429 Retry-After": (9, Fault(429, {"Retry-After": "7"}), [7]),
     "429 without Retry-After": (4, Fault(429), [10] * 6),
     "secondary limit, 403 without Retry-After": (
-        6, Fault(403, body={"message": "You have exceeded a secondary rate limit."}), [10] * 6),
+        6,
+        Fault(403, body={"message": "You have exceeded a secondary rate limit."}),
+        [10] * 6,
+    ),
 }
 
 
@@ -315,12 +403,15 @@ def test_rate_limits_are_waited_out(case: str, small_baseline: list[RepoRecord])
     assert clock.sleeps == sleeps
     # The whole wait sits between the refused request and its repetition.
     at = clock.events.index(("request", number))
-    assert clock.events[at + 1: at + 1 + len(sleeps)] == [("sleep", s) for s in sleeps]
+    assert clock.events[at + 1 : at + 1 + len(sleeps)] == [("sleep", s) for s in sleeps]
     assert clock.events[at + 1 + len(sleeps)] == ("request", number + 1)
     assert server.requests[number].path == server.requests[number - 1].path
     assert stats.rate_limit_waits == 1 and stats.retries == 0
-    assert any(f"waiting {sum(sleeps) // 60}m{sum(sleeps) % 60:02d}s" in line
-               or f"waiting {sum(sleeps)}s" in line for line in said)
+    assert any(
+        f"waiting {sum(sleeps) // 60}m{sum(sleeps) % 60:02d}s" in line
+        or f"waiting {sum(sleeps)}s" in line
+        for line in said
+    )
 
 
 def test_exhausted_limit_is_awaited_before_asking(small_baseline: list[RepoRecord]) -> None:
@@ -328,28 +419,36 @@ def test_exhausted_limit_is_awaited_before_asking(small_baseline: list[RepoRecor
     clock = FakeClock()
     with FakeGitHub(small_world()) as server:
         server.on_request = lambda r: clock.events.append(("request", r.number))
-        server.fail(Fault(200, {"X-RateLimit-Remaining": "0",
-                                "X-RateLimit-Reset": str(T0 + 45)}), at=1)
+        server.fail(
+            Fault(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(T0 + 45)}), at=1
+        )
         records, _, said = run_api(server, clock)
     assert records == small_baseline
     assert clock.sleeps == [10, 10, 10, 10, 6]
-    assert clock.events[:7] == [("request", 1), *(("sleep", s) for s in clock.sleeps),
-                                ("request", 2)]
+    assert clock.events[:7] == [
+        ("request", 1),
+        *(("sleep", s) for s in clock.sleeps),
+        ("request", 2),
+    ]
     assert all(r.status == 200 for r in server.requests[:3])
     assert "rate limit for search requests used up; waiting 46s" in said
     assert "  resuming in 36s" in said
 
 
-@pytest.mark.parametrize(("fault", "times", "sleeps"), [
-    (Fault(500), 2, [1, 2]),
-    (Fault(502), 1, [1]),
-    (Fault(503), 4, [1, 2, 4, 8]),
-    (Fault(drop=True), 2, [1, 2]),
-    (Fault(200, delay=1.1), 1, [1]),  # a read timeout (timeout=1)
-    (Fault(500, body="<html>oops</html>"), 1, [1]),
-])
-def test_transient_failures_are_retried(fault: Fault, times: int, sleeps: list[int],
-                                        small_baseline: list[RepoRecord]) -> None:
+@pytest.mark.parametrize(
+    ("fault", "times", "sleeps"),
+    [
+        (Fault(500), 2, [1, 2]),
+        (Fault(502), 1, [1]),
+        (Fault(503), 4, [1, 2, 4, 8]),
+        (Fault(drop=True), 2, [1, 2]),
+        (Fault(200, delay=1.1), 1, [1]),  # a read timeout (timeout=1)
+        (Fault(500, body="<html>oops</html>"), 1, [1]),
+    ],
+)
+def test_transient_failures_are_retried(
+    fault: Fault, times: int, sleeps: list[int], small_baseline: list[RepoRecord]
+) -> None:
     clock = FakeClock()
     with FakeGitHub(small_world()) as server:
         server.fail(fault, path="/search/", times=times)
@@ -360,19 +459,39 @@ def test_transient_failures_are_retried(fault: Fault, times: int, sleeps: list[i
     assert stats.retries == 2 * times
 
 
-@pytest.mark.parametrize(("path", "fault", "message", "sleeps"), [
-    ("/search/", Fault(500), "GET /search/repositories failed after 6 attempts: HTTP 500",
-     [1, 2, 4, 8, 16]),
-    ("/repos/", Fault(503), "failed after 6 attempts: HTTP 503: Service Unavailable",
-     [1, 2, 4, 8, 16]),
-    ("/search/", Fault(drop=True), "failed after 6 attempts: ConnectionError",
-     [1, 2, 4, 8, 16]),
-    ("/", Fault(401, body={"message": "Bad credentials"}), "HTTP 401: Bad credentials", []),
-    ("/search/", Fault(429, {"Retry-After": "1"}), "still rate limited after 10 waits",
-     [1] * 10),
-])
-def test_persistent_failures_exit_non_zero(tmp_path: Path, path: str, fault: Fault,
-                                           message: str, sleeps: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("path", "fault", "message", "sleeps"),
+    [
+        (
+            "/search/",
+            Fault(500),
+            "GET /search/repositories failed after 6 attempts: HTTP 500",
+            [1, 2, 4, 8, 16],
+        ),
+        (
+            "/repos/",
+            Fault(503),
+            "failed after 6 attempts: HTTP 503: Service Unavailable",
+            [1, 2, 4, 8, 16],
+        ),
+        (
+            "/search/",
+            Fault(drop=True),
+            "failed after 6 attempts: ConnectionError",
+            [1, 2, 4, 8, 16],
+        ),
+        ("/", Fault(401, body={"message": "Bad credentials"}), "HTTP 401: Bad credentials", []),
+        (
+            "/search/",
+            Fault(429, {"Retry-After": "1"}),
+            "still rate limited after 10 waits",
+            [1] * 10,
+        ),
+    ],
+)
+def test_persistent_failures_exit_non_zero(
+    tmp_path: Path, path: str, fault: Fault, message: str, sleeps: list[int]
+) -> None:
     clock = FakeClock()
     out = tmp_path / "fail.csv"
     with FakeGitHub(small_world()) as server:
@@ -400,6 +519,7 @@ def test_a_pin_refused_for_the_repository_keeps_the_row(tmp_path: Path, status: 
 
 # --- resuming ------------------------------------------------------------------------------------
 
+
 def resume_world() -> list[FakeRepo]:
     return make_world(project=1100, projects=60, both=20, other=10, seed=11)
 
@@ -407,12 +527,17 @@ def resume_world() -> list[FakeRepo]:
 @pytest.mark.parametrize("kill_at", [2, 700])
 def test_a_killed_crawl_resumes_to_the_same_file(tmp_path: Path, kill_at: int) -> None:
     out = tmp_path / "datasets" / "resumed.csv"
-    command = [sys.executable, "-c", "from mining.cli import main; main()", "crawl",
-               "--out", str(out)]
+    command = [
+        sys.executable,
+        "-c",
+        "from mining.cli import main; main()",
+        "crawl",
+        "--out",
+        str(out),
+    ]
     with FakeGitHub(resume_world()) as server:
         env = {**os.environ, "GITHUB_API_URL": server.url, "GITHUB_TOKEN": TOKEN}
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
         def kill(request: Recorded) -> None:
             if request.number == kill_at:
@@ -499,8 +624,10 @@ def test_a_checkpoint_of_another_crawl_is_refused_until_restart(tmp_path: Path) 
 
 # --- the token never leaks ---------------------------------------------------------------------
 
+
 def test_token_is_redacted_from_errors_even_when_the_server_echoes_it(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("DEBUG")
     echo = Fault(500, body={"message": f"upstream said: Authorization: token {TOKEN}"})
     with FakeGitHub(small_world()) as server:
@@ -510,16 +637,23 @@ def test_token_is_redacted_from_errors_even_when_the_server_echoes_it(
             run_api(server)
     assert result.exit_code == 1
     assert "[token]" in result.stderr
-    texts = [result.stdout, result.stderr, caplog.text, str(raised.value), repr(raised.value),
-             "".join(traceback.format_exception(raised.value)),
-             checkpoint_path(tmp_path / "x.csv").read_text(encoding="utf-8"),
-             repr(CrawlSettings(token=TOKEN))]
+    texts = [
+        result.stdout,
+        result.stderr,
+        caplog.text,
+        str(raised.value),
+        repr(raised.value),
+        "".join(traceback.format_exception(raised.value)),
+        checkpoint_path(tmp_path / "x.csv").read_text(encoding="utf-8"),
+        repr(CrawlSettings(token=TOKEN)),
+    ]
     for text in texts:
         assert TOKEN not in text
     assert all(r.headers.get("Authorization") == f"token {TOKEN}" for r in server.requests)
 
 
 # --- the pieces -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("start", "end"), [(0, 1), (0, 2), (10, 1_000_001), (5, 6), (7, 7)])
 def test_halves_tile_their_range(start: int, end: int) -> None:

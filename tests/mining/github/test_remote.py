@@ -35,9 +35,14 @@ def test_owner_name_is_pinned_cloned_and_scanned(served, tmp_path: Path) -> None
     assert (repo.name, repo.commit) == ("acme/churn", sha)
     (result,) = scan_repos([repo], ScanSettings(jobs=0, use_cache=False))
     assert (result.repo, result.commit, [c.api for c in result.calls]) == (
-        "acme/churn", sha, ["mlflow.autolog"])
-    assert [r.path for r in server.requests] == ["/repos/acme/churn",
-                                                 "/repos/acme/churn/branches/main"]
+        "acme/churn",
+        sha,
+        ["mlflow.autolog"],
+    )
+    assert [r.path for r in server.requests] == [
+        "/repos/acme/churn",
+        "/repos/acme/churn/branches/main",
+    ]
 
 
 def test_missing_repository_is_a_clear_error(served, tmp_path: Path) -> None:
@@ -46,15 +51,27 @@ def test_missing_repository_is_a_clear_error(served, tmp_path: Path) -> None:
 
 
 def test_cli_reports_missing_repository(served, tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "mining", "scan", "acme/nope", "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "mining", "scan", "acme/nope", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 1 and "acme/nope" in done.stderr and "404" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("mlflow/mlflow", True), ("a-b/c.d_e", True), ("./x", False), ("a/b/c", False),
-    ("/abs/path", False), ("noslash", False), ("-bad/name", False),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mlflow/mlflow", True),
+        ("a-b/c.d_e", True),
+        ("./x", False),
+        ("a/b/c", False),
+        ("/abs/path", False),
+        ("noslash", False),
+        ("-bad/name", False),
+    ],
+)
 def test_full_name_shape(text: str, expected: bool) -> None:
     assert looks_like_full_name(text) is expected

@@ -23,9 +23,16 @@ def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def settings(dataset: Path, output: Path, **overrides: object) -> StudySettings:
-    return StudySettings(name="demo", dataset=dataset, output=output, crawl=False,
-                         protocols=("https", "file"), jobs=2,
-                         clone_cache=output.parent / f"{output.name}-clones", **overrides)
+    return StudySettings(
+        name="demo",
+        dataset=dataset,
+        output=output,
+        crawl=False,
+        protocols=("https", "file"),
+        jobs=2,
+        clone_cache=output.parent / f"{output.name}-clones",
+        **overrides,
+    )
 
 
 def snapshot(output: Path) -> dict[str, bytes]:
@@ -56,20 +63,32 @@ def test_every_dataset_repository_has_an_outcome(local_run: Path) -> None:
 
 def test_tables_hold_what_the_fixtures_contain(local_run: Path) -> None:
     calls = rows(local_run / "calls.csv")
-    assert ("demo/churn-sklearn", "src/train.py", "mlflow.log_params", "max_depth;n_estimators") \
-        in {(c["repo"], c["path"], c["api"], c["keys"]) for c in calls}
+    assert (
+        "demo/churn-sklearn",
+        "src/train.py",
+        "mlflow.log_params",
+        "max_depth;n_estimators",
+    ) in {(c["repo"], c["path"], c["api"], c["keys"]) for c in calls}
     assert not [c for c in calls if c["repo"] in ("demo/lightning-only", "demo/data-utils")]
     signals = rows(local_run / "signals.csv")
-    assert {"repo": "demo/churn-sklearn", "path": "requirements.txt",
-            "signal": "mlflow-requirement", "value": "'==2.16.2"} in [
-        {k: s[k] for k in ("repo", "path", "signal", "value")} for s in signals]
+    assert {
+        "repo": "demo/churn-sklearn",
+        "path": "requirements.txt",
+        "signal": "mlflow-requirement",
+        "value": "'==2.16.2",
+    } in [{k: s[k] for k in ("repo", "path", "signal", "value")} for s in signals]
     provenance = json.loads((local_run / "study.json").read_text())
-    assert provenance["counts"] == {"analyzed": 12, "not-found": 1, "repositories": 14,
-                                    "unpinned": 1}
+    assert provenance["counts"] == {
+        "analyzed": 12,
+        "not-found": 1,
+        "repositories": 14,
+        "unpinned": 1,
+    }
 
 
 def test_rerun_with_nothing_new_touches_no_repository_and_is_identical(
-        local_run: Path, demo_dataset: Path) -> None:
+    local_run: Path, demo_dataset: Path
+) -> None:
     before = snapshot(local_run)
     origins = demo_dataset.parent / "origins"
     hidden = origins.with_name("origins-hidden")
@@ -84,12 +103,14 @@ def test_rerun_with_nothing_new_touches_no_repository_and_is_identical(
     assert snapshot(local_run) == before
 
 
-def test_killed_study_resumes_to_identical_outputs(local_run: Path, demo_dataset: Path,
-                                                   tmp_path: Path) -> None:
+def test_killed_study_resumes_to_identical_outputs(
+    local_run: Path, demo_dataset: Path, tmp_path: Path
+) -> None:
     output = tmp_path / "study"
     shutil.copytree(local_run, output)
-    shutil.copytree(local_run.parent / f"{local_run.name}-clones",
-                    tmp_path / "study-clones", symlinks=True)
+    shutil.copytree(
+        local_run.parent / f"{local_run.name}-clones", tmp_path / "study-clones", symlinks=True
+    )
     # A kill leaves repositories without their marker (the marker is written last) and a
     # half-written table: neither may be trusted.
     for name in ("demo__xgboost-optuna", "demo__genai-agent"):
@@ -106,14 +127,17 @@ def test_killed_study_resumes_to_identical_outputs(local_run: Path, demo_dataset
     assert snapshot(output) == snapshot(local_run)
 
 
-def test_dask_local_cluster_gives_identical_outputs(local_run: Path, demo_dataset: Path,
-                                                    tmp_path: Path) -> None:
+def test_dask_local_cluster_gives_identical_outputs(
+    local_run: Path, demo_dataset: Path, tmp_path: Path
+) -> None:
     distributed = pytest.importorskip("distributed")
     output = tmp_path / "study"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        study = Study(settings(demo_dataset, output, executor="dask",
-                               scheduler=cluster.scheduler_address))
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        study = Study(
+            settings(demo_dataset, output, executor="dask", scheduler=cluster.scheduler_address)
+        )
         list(study.traverse_repos())
         study.merge()
     assert snapshot(output) == snapshot(local_run)
@@ -136,8 +160,10 @@ def test_study_file_is_read_relative_to_the_project(tmp_path: Path) -> None:
     study_file = tmp_path / "datasets" / "x.toml"
     study_file.write_text('name = "x"\ntopics = ["a"]\nqualifiers = ["stars:>=5"]\n')
     loaded = StudySettings.from_toml(study_file, jobs=3)
-    assert (loaded.dataset, loaded.output) == (tmp_path / "datasets" / "x.csv",
-                                               tmp_path / "results" / "x")
+    assert (loaded.dataset, loaded.output) == (
+        tmp_path / "datasets" / "x.csv",
+        tmp_path / "results" / "x",
+    )
     assert (loaded.topics, loaded.qualifiers, loaded.jobs) == (("a",), ("stars:>=5",), 3)
     study_file.write_text('name = "x"\ntopic = ["typo"]\n')
     with pytest.raises(ValueError, match="unknown study keys"):
@@ -146,11 +172,20 @@ def test_study_file_is_read_relative_to_the_project(tmp_path: Path) -> None:
 
 def test_demo_command_end_to_end(tmp_path: Path) -> None:
     """What a new user runs first: offline, no token, a report at the end."""
-    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin",
-           "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "mining", "demo", "--out",
-                           str(tmp_path / "demo"), "--no-static"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    env = {
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "mining", "demo", "--out", str(tmp_path / "demo"), "--no-static"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "demo" / "report" / "index.html").exists()
     assert (tmp_path / "demo" / "export" / "adoption.tex").exists()
