@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -157,6 +157,10 @@ class Catalog:
     flavors: frozenset[str]
     flavor_functions: dict[str, str]
     flavor_facts: dict[str, tuple[FactRule, ...]] = field(default_factory=dict)
+    modules: frozenset[str] = frozenset()  # module paths: prefixes of entries, flavors
+
+    def is_module(self, canonical_name: str) -> bool:
+        return canonical_name in self.modules
 
     def canonical(self, qualified_name: str) -> str:
         """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`)."""
@@ -222,22 +226,37 @@ def _load(data: bytes) -> Catalog:
         if dimension not in dimensions:
             raise ValueError(f"catalog: flavor dimension {dimension!r} is not declared")
     normalise = sorted(table["normalise"].items(), key=lambda item: -len(item[0]))
+    flavor_modules = frozenset(flavors["modules"])
     return Catalog(
         version=_version(data),
         dimensions=dimensions,
         entries=entries,
         normalise=tuple(normalise),
         instance_classes=frozenset(table["instances"]["classes"]),
-        flavors=frozenset(flavors["modules"]),
+        flavors=flavor_modules,
         flavor_functions=dict(flavors["functions"]),
         flavor_facts={
             function: _fact_rules({"facts": facts})
             for function, facts in flavors.get("facts", {}).items()
         },
+        modules=_modules(entries, flavor_modules),
     )
 
 
-def _fact_rules(spec: dict) -> tuple[FactRule, ...]:
+def _modules(entries: dict[str, ApiEntry], flavors: frozenset[str]) -> frozenset[str]:
+    """Every package path above a catalogued name, up to its first class (`mlflow.genai`,
+    `mlflow.genai.judges`, not `mlflow.MlflowClient`), and every flavor module."""
+    modules = {ROOT_MODULE} | {f"{ROOT_MODULE}.{flavor}" for flavor in flavors}
+    for name in entries:
+        parts = name.split(".")
+        for end in range(2, len(parts)):
+            if not parts[end - 1][:1].islower():
+                break
+            modules.add(".".join(parts[:end]))
+    return frozenset(modules)
+
+
+def _fact_rules(spec: dict[str, Any]) -> tuple[FactRule, ...]:
     return tuple(
         rule for fact, text in spec.get("facts", {}).items() for rule in FactRule.parse(fact, text)
     )

@@ -76,14 +76,15 @@ def code_cells(data: bytes) -> tuple[list[CodeCell], str]:
     return result, _language(notebook)
 
 
-def _language(notebook: dict) -> str:
+def _language(notebook: dict[str, object]) -> str:
     metadata = notebook.get("metadata")
     if not isinstance(metadata, dict):
         return ""
     for section, key in (("kernelspec", "language"), ("language_info", "name")):
         value = metadata.get(section)
-        if isinstance(value, dict) and isinstance(value.get(key), str):
-            return value[key].lower()
+        language = value.get(key) if isinstance(value, dict) else None
+        if isinstance(language, str):
+            return language.lower()
     return ""
 
 
