@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +145,21 @@ class ApiEntry:
     example: str
     expect: tuple[str, ...]
     facts: tuple[FactRule, ...] = ()
+    removed: str = ""  # the MLflow version it is gone from, if it is
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedObject:
+    """A `[returns]` row: a factory, constructor or context manager, the kind of object it
+    gives (`object`, e.g. "span"), that object's class under its canonical name (`prefix`), and
+    the dimension of the methods called on it that have no entry of their own."""
+
+    factory: str
+    object: str
+    prefix: str
+    dimension: str | None
+    example: str
+    expect: str
 
 
 @dataclass(frozen=True)
@@ -158,6 +173,13 @@ class Catalog:
     flavor_functions: dict[str, str]
     flavor_facts: dict[str, tuple[FactRule, ...]] = field(default_factory=dict)
     modules: frozenset[str] = frozenset()  # module paths: prefixes of entries, flavors
+    returns: dict[str, ReturnedObject] = field(default_factory=dict)  # factory -> object
+    removed_flavors: dict[str, str] = field(default_factory=dict)  # flavor -> version
+
+    def returned(self, canonical_factory: str) -> str | None:
+        """The class of the object a call of this factory gives, if it is followed."""
+        row = self.returns.get(canonical_factory)
+        return row.prefix if row is not None else None
 
     def is_module(self, canonical_name: str) -> bool:
         return canonical_name in self.modules
@@ -186,7 +208,20 @@ class Catalog:
                     (),
                     self.flavor_facts.get(function, ()),
                 )
-        return None
+        return self._object_method(canonical_name)
+
+    def _object_method(self, canonical_name: str) -> ApiEntry | None:
+        """`mlflow.entities.Span.set_inputs`: a method of a followed object takes the dimension
+        its `[returns]` rows give the object."""
+        prefix, _, method = canonical_name.rpartition(".")
+        dimension = self.object_dimensions.get(prefix)
+        if dimension is None or not method.isidentifier():
+            return None
+        return ApiEntry(canonical_name, dimension, None, "", ())
+
+    @cached_property
+    def object_dimensions(self) -> dict[str, str]:
+        return {row.prefix: row.dimension for row in self.returns.values() if row.dimension}
 
     def dimension(self, canonical_name: str) -> str:
         entry = self.lookup(canonical_name)
@@ -220,6 +255,7 @@ def _load(data: bytes) -> Catalog:
                 spec["example"],
                 tuple(spec.get("expect", ())),
                 _fact_rules(spec),
+                spec.get("removed", ""),
             )
     flavors = table["flavors"]
     for dimension in flavors["functions"].values():
@@ -227,12 +263,13 @@ def _load(data: bytes) -> Catalog:
             raise ValueError(f"catalog: flavor dimension {dimension!r} is not declared")
     normalise = sorted(table["normalise"].items(), key=lambda item: -len(item[0]))
     flavor_modules = frozenset(flavors["modules"])
+    returns = _returns(table["returns"], dimensions)
     return Catalog(
         version=_version(data),
         dimensions=dimensions,
         entries=entries,
         normalise=tuple(normalise),
-        instance_classes=frozenset(table["instances"]["classes"]),
+        instance_classes=frozenset(row.prefix for row in returns.values()),
         flavors=flavor_modules,
         flavor_functions=dict(flavors["functions"]),
         flavor_facts={
@@ -240,7 +277,29 @@ def _load(data: bytes) -> Catalog:
             for function, facts in flavors.get("facts", {}).items()
         },
         modules=_modules(entries, flavor_modules),
+        returns=returns,
+        removed_flavors=dict(flavors.get("removed", {})),
     )
+
+
+def _returns(
+    rows: dict[str, dict[str, str]], dimensions: dict[str, str]
+) -> dict[str, ReturnedObject]:
+    """The `[returns]` table; every object class has one dimension, wherever it is made."""
+    returns: dict[str, ReturnedObject] = {}
+    dimension_of: dict[str, str | None] = {}
+    for factory, row in rows.items():
+        dimension = row.get("dimension")
+        if dimension is not None and dimension not in dimensions:
+            raise ValueError(
+                f"catalog: [returns] {factory}: dimension {dimension!r} is not declared"
+            )
+        if dimension_of.setdefault(row["prefix"], dimension) != dimension:
+            raise ValueError(f"catalog: [returns] {row['prefix']} is given two dimensions")
+        returns[factory] = ReturnedObject(
+            factory, row["object"], row["prefix"], dimension, row["example"], row["expect"]
+        )
+    return returns
 
 
 def _modules(entries: dict[str, ApiEntry], flavors: frozenset[str]) -> frozenset[str]:

@@ -16,6 +16,7 @@ from analyzers.code.catalog import ROOT_MODULE
 from analyzers.code.resolver_evaluate import ENVIRON, Evaluator, is_mlflow
 from analyzers.code.resolver_values import (
     UNKNOWN,
+    Instance,
     QName,
     Scope,
     SelfRef,
@@ -251,7 +252,9 @@ class Binder(Evaluator):
     def visit_WithItem(self, node: cst.WithItem) -> bool:
         self.walk(node.item)
         if node.asname is not None:
-            self.bind_target(node.asname.name, None)
+            # The objects MLflow's context managers give are the ones `__enter__` returns.
+            value = self.evaluate(node.item)
+            self.bind_target(node.asname.name, value if isinstance(value, Instance) else None)
         return False
 
 

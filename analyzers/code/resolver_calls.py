@@ -26,11 +26,6 @@ _ENV_UPDATERS = frozenset({"os.environ.update", "environ.update"})
 class Resolver(ScopeWalker):
     _concatenation_depth = 0
 
-    def is_module(self, value: QName) -> bool:
-        """`mlflow`, `mlflow.sklearn`: a module, which a parameter keeps only when every call
-        site passes it."""
-        return self.catalog.is_module(self.catalog.canonical(value.name))
-
     def visit_Call(self, node: cst.Call) -> bool:
         value, method = self.callee(node.func)
         if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):

@@ -130,7 +130,11 @@ class Evaluator(Walker):
     def attribute(self, base: Value | None, attr: str) -> Value | None:
         """What `<base>.<attr>` holds, given what `<base>` holds."""
         if isinstance(base, QName):
-            if _is_plain_value(base.name, attr) or self._is_function(base.name):
+            if (
+                _is_plain_value(base.name, attr)
+                or self._is_function(base.name)
+                or _is_class_attribute(base.name)
+            ):
                 return None
             return QName(f"{base.name}.{attr}")
         if isinstance(base, Instance):
@@ -207,10 +211,8 @@ class Evaluator(Walker):
             return StrConst(f"env:{variable}")
         func, method = self.callee(node.func)
         if isinstance(func, QName):
-            canonical = self.catalog.canonical(func.name)
-            if canonical in self.catalog.instance_classes:
-                return Instance(canonical)
-            return None
+            returned = self.catalog.returned(self.catalog.canonical(func.name))
+            return Instance(returned) if returned is not None else None
         if isinstance(func, UserFunction):
             return func.info.returns
         if isinstance(func, UserClass):
@@ -226,12 +228,23 @@ class Evaluator(Walker):
             attr = self.literal_text(node.args[1].value)  # getattr(mlflow, "log_metric")
             if attr is not None and attr.isidentifier():
                 return self.evaluate(cst.Attribute(node.args[0].value, cst.Name(attr)))
+        return self._dynamic_import(node)
+
+    def _dynamic_import(self, node: cst.Call) -> QName | None:
+        """`importlib.import_module("mlflow.sklearn")` (or a name bound to that string) is
+        the module; `__import__("mlflow.sklearn")` is `mlflow` unless given a `fromlist`."""
         called = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
-        if isinstance(called, cst.Name) and _DYNAMIC_IMPORTER.search(called.value) and node.args:
-            module = literal_string(node.args[0].value)
-            if module is not None and is_mlflow(module):
-                return QName(module)
-        return None
+        if not (isinstance(called, cst.Name) and _DYNAMIC_IMPORTER.search(called.value)):
+            return None
+        module = self.literal_text(node.args[0].value) if node.args else None
+        if module is None or not is_mlflow(module) or NOT_LITERAL in module:
+            return None
+        if called.value == "__import__" and not any(
+            (arg.keyword is not None and arg.keyword.value == "fromlist") or index >= 3
+            for index, arg in enumerate(node.args)
+        ):
+            module = ROOT_MODULE
+        return QName(module)
 
     def annotation_value(self, annotation: cst.Annotation | None) -> Instance | None:
         """`client: MlflowClient` (or `"MlflowClient"`, `MlflowClient | None`,
@@ -307,6 +320,14 @@ def _is_plain_value(qualified: str, attr: str) -> bool:
         or last.lower().endswith("logger")
         or (last.isupper() and attr in _STR_METHODS)
     )
+
+
+def _is_class_attribute(qualified: str) -> bool:
+    """`mlflow.store.dbmodels.models.SqlMetric.value`: an attribute of a class attribute, whose
+    own attributes (`.asc()`) are not MLflow's API, unlike a class's methods."""
+    parts = qualified.split(".")
+    first_class = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts))
+    return len(parts) - first_class >= 2
 
 
 def is_mlflow(name: str) -> bool:

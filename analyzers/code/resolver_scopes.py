@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from analyzers.code.catalog import Catalog
+from analyzers.code.catalog import Catalog, literal_string
 from analyzers.code.positions import Chain
 from analyzers.code.resolver_binding import Binder
 from analyzers.code.resolver_values import (
@@ -152,12 +152,26 @@ class ScopeWalker(Binder):
             item.defaults.get(name)
             or self.annotation_value(param.annotation)
             or item.info.passed(name)
+            or self._module_kept(param, name)
         )
         if value is None:  # def test_x(mlflow_client): a fixture of this file
             fixture = self.module_scope.names.get(name)
             if isinstance(fixture, UserFunction) and fixture.info.fixture:
                 value = fixture.info.returns
         return value
+
+    def _module_kept(self, param: cst.Param, name: str) -> Value | None:
+        """`def step(mlflow: ModuleType)`: a parameter hinted as a module keeps the meaning
+        its name has where the function is defined, when that is an MLflow module."""
+        if param.annotation is None or not _is_module_hint(param.annotation.annotation):
+            return None
+        outer = self.lookup(name)  # the parameter itself is not bound yet
+        return outer if isinstance(outer, QName) and self.is_module(outer) else None
+
+    def is_module(self, value: QName) -> bool:
+        """`mlflow`, `mlflow.sklearn`: a module, which a parameter keeps only when every call
+        site passes it."""
+        return self.catalog.is_module(self.catalog.canonical(value.name))
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         self.walk(node.params)
@@ -249,6 +263,22 @@ class ScopeWalker(Binder):
 
     def summaries(self) -> list[tuple[object, ...]]:
         return [info.summary() for info in self.functions.values()]
+
+
+_MODULE_HINTS = frozenset({"ModuleType", "types.ModuleType"})
+
+
+def _is_module_hint(node: cst.BaseExpression) -> bool:
+    """`ModuleType`, `types.ModuleType`, `"ModuleType"`, `ModuleType | None`,
+    `Optional[ModuleType]`."""
+    if isinstance(node, cst.SimpleString):
+        return (literal_string(node) or "").replace(" ", "").removesuffix("|None") in _MODULE_HINTS
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _is_module_hint(node.left) or _is_module_hint(node.right)
+    if isinstance(node, cst.Subscript) and dotted(node.value) in ("Optional", "typing.Optional"):
+        element = node.slice[0].slice if node.slice else None
+        return isinstance(element, cst.Index) and _is_module_hint(element.value)
+    return dotted(node) in _MODULE_HINTS
 
 
 def _function_info(params: cst.Parameters) -> FunctionInfo:

@@ -886,7 +886,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         with mlflow.start_span(name="retrieve") as span:
             span.set_inputs({"q": q})
         """,
-        ["2 mlflow.start_span"],
+        ["2 mlflow.start_span", "3 mlflow.entities.Span.set_inputs"],
     ),
     (
         "genai-evaluate",
