@@ -41,12 +41,18 @@ BAD_INPUT = [
         FileStatus.PYTHON2,
         "print statement at line 2",
     ),
-    ("syntax-error", b"import mlflow\ndef f(:\n    pass\n", FileStatus.SYNTAX_ERROR, "line 2"),
+    ("syntax-error", b"from mlflow import (\n", FileStatus.SYNTAX_ERROR, "line 1"),
+    (
+        "syntax-error-nothing-parses",
+        b"from mlflow import log_param\n    log_param('a', 1)\n",
+        FileStatus.SYNTAX_ERROR,
+        "line 2",
+    ),
     # Python 2 look-alikes in comments and strings are no evidence: it is a plain syntax error.
     (
         "syntax-error-with-python2-lookalikes",
         b"import mlflow\n# a <> b, 0755, ada-002\ns = 'print x, 10L'\ndef f(:\n",
-        FileStatus.SYNTAX_ERROR,
+        FileStatus.PARTIAL,
         "line 4",
     ),
     ("non-utf8", b"import mlflow\nname = '\xe9t\xe9'\n", FileStatus.DECODE_ERROR, "utf-8"),
@@ -198,8 +204,8 @@ def test_databricks_source_with_a_broken_cell_keeps_the_other_cells_and_its_impo
         b"import mlflow\nx = (\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n"
     )
     analysis = analyze_bytes(source, FileKind.SCRIPT)
-    assert analysis.status is FileStatus.ANALYZED
-    assert "1 of 3 Databricks cells skipped: cell at line 5" in analysis.detail
+    assert analysis.status is FileStatus.PARTIAL
+    assert "1 of 3 Databricks cells do not parse in full: cell at line 5" in analysis.detail
     assert [(c.cell, c.line, c.api, c.keys) for c in analysis.calls] == [
         (None, 11, "mlflow.log_param", ("depth",))
     ]
