@@ -21,9 +21,11 @@ import libcst as cst
 
 from analyzers.code.catalog import Catalog, load_catalog
 from analyzers.code.notebooks import (
+    MAGIC_COLUMNS,
     CodeCell,
     NotebookError,
     code_cells,
+    databricks_written_scripts,
     neutralise_magics,
     without_leading_indent,
     written_script,
@@ -111,7 +113,7 @@ def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -
         return FileAnalysis(FileStatus.NO_MLFLOW)
     if kind is FileKind.NOTEBOOK:
         return _analyze_notebook(data, catalog)
-    return _analyze_script(data, catalog)
+    return _with_written_scripts(_analyze_script(data, catalog), data, catalog)
 
 
 def _resolve(
@@ -168,6 +170,47 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
         return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+
+
+_MAGIC_WRITEFILE = re.compile(rb"^# MAGIC[ \t]+%%(?:writefile|file)\b", re.MULTILINE)
+
+
+def _with_written_scripts(analysis: FileAnalysis, data: bytes, catalog: Catalog) -> FileAnalysis:
+    """A Databricks source notebook's `# MAGIC %%writefile train.py` cells are the scripts they
+    write, as in an .ipynb: each resolved as a module of its own, its calls added."""
+    if analysis.status not in (FileStatus.ANALYZED, FileStatus.PARTIAL) or not (
+        _MAGIC_WRITEFILE.search(data)
+    ):
+        return analysis
+    calls, facts, broken = list(analysis.calls), list(analysis.facts), []
+    for script in databricks_written_scripts(decode_source(data)):
+        try:
+            module: ParsedModule | None = _parse(script)[0]
+        except _TooDeep:
+            module = None
+        except _Unparsable as error:
+            recovered = _recover(script, None)
+            module = recovered.parsed if recovered else None
+            broken.append(recovered.describe() if recovered else str(error))
+        if module is None:
+            continue
+        try:
+            found = _resolve([replace(module, column_offset=MAGIC_COLUMNS)], catalog, script)
+        except RecursionError:
+            continue
+        calls.extend(found[0])
+        facts.extend(found[1])
+    detail = analysis.detail
+    if broken:
+        detail = "; ".join([detail, "a written script does not parse in full: " + broken[0]])
+    status = FileStatus.PARTIAL if broken else analysis.status
+    return replace(
+        analysis,
+        status=status,
+        detail=detail.lstrip("; "),
+        calls=_in_order(tuple(calls)),
+        facts=_in_order(tuple(facts)),
+    )
 
 
 def _unparsable(text: str, error: str, catalog: Catalog) -> FileAnalysis:

@@ -225,3 +225,32 @@ def test_databricks_cell_with_a_leading_indent_runs_as_ipython_runs_it() -> None
         (6, 7, "mlflow.start_run"),
         (8, 5, "mlflow.end_run"),
     ]
+
+
+DATABRICKS_WRITTEN = (
+    b"# Databricks notebook source\nimport mlflow\nmlflow.set_experiment('/demo')\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %%writefile train.py\n# MAGIC import mlflow\n# MAGIC\n# MAGIC def main():\n"
+    b"# MAGIC     mlflow.log_param('lr', 0.1)\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %%writefile -a train.py\n# MAGIC main()\n# MAGIC mlflow.log_metric('auc', 1)\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %%writefile conf.yaml\n# MAGIC mlflow.log_param: not python\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %%writefile serve.py\n# MAGIC mlflow.log_metric('unbound', 1)\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %md mlflow.log_param('in markdown', 1)\n"
+)
+
+
+def test_databricks_written_scripts_are_analysed_as_the_scripts_they_write() -> None:
+    """A `# MAGIC %%writefile train.py` cell is a script of its own (appending cells continue
+    it), at the notebook's lines, its columns past the `# MAGIC ` prefix. Not the YAML one, not
+    markdown, and a written script does not see the notebook's `import mlflow`."""
+    analysis = analyze_bytes(DATABRICKS_WRITTEN, FileKind.SCRIPT)
+    assert analysis.status is FileStatus.ANALYZED
+    assert [(c.line, c.column, c.api, c.keys) for c in analysis.calls] == [
+        (3, 0, "mlflow.set_experiment", ()),
+        (11, 12, "mlflow.log_param", ("lr",)),
+        (17, 8, "mlflow.log_metric", ("auc",)),
+    ]
