@@ -35,7 +35,14 @@ from analyzers.code.catalog import Catalog
 from analyzers.code.positions import ParsedModule, Positions
 from analyzers.code.resolver_calls import Resolver
 from analyzers.code.resolver_scopes import MAX_PASSES
-from analyzers.code.resolver_values import FunctionInfo, QName, Value
+from analyzers.code.resolver_summaries import (
+    Encoded,
+    ModuleSummary,
+    RepoContext,
+    distinct_calls,
+    encode,
+)
+from analyzers.code.resolver_values import UNKNOWN, FunctionInfo, QName, UserFunction, Value
 from analyzers.records import CallSite, Fact
 
 
@@ -45,8 +52,9 @@ def _resolve_modules(
     preimported: Iterable[str],
     known_attrs: Mapping[cst.ClassDef, dict[str, Value]],
     functions: dict[cst.FunctionDef, FunctionInfo],
+    context: RepoContext | None,
 ) -> Resolver:
-    resolver = Resolver(catalog, known_attrs, functions)
+    resolver = Resolver(catalog, known_attrs, functions, context)
     for module_name in preimported:
         resolver.bind(module_name.split(".", 1)[0], QName(module_name.split(".", 1)[0]))
     for parsed in modules:
@@ -59,17 +67,31 @@ def _resolve_modules(
 
 
 def resolve_calls(
-    modules: Sequence[ParsedModule], catalog: Catalog, preimported: Iterable[str] = ()
+    modules: Sequence[ParsedModule],
+    catalog: Catalog,
+    preimported: Iterable[str] = (),
+    context: RepoContext | None = None,
 ) -> tuple[list[CallSite], list[Fact]]:
     """All MLflow call sites in `modules`, resolved as one module in the order given, and the
     facts read beside them (tracking URIs, model names, model URI literals...).
 
     Each module's `cell` is a notebook cell's index, or None for a script. `preimported`
     modules are bound before the first statement, as when a notebook's `%run` of another
-    notebook imported them. Both lists are ordered by cell, line and column; positions are
-    1-based lines, 0-based columns.
+    notebook imported them. `context` tells what the repository's other modules mean. Both
+    lists are ordered by cell, line and column; positions are 1-based lines, 0-based columns.
     """
-    resolver = _resolve_modules(modules, catalog, preimported, {}, {})
+    calls, facts, _ = resolve_in_repository(modules, catalog, preimported, context)
+    return calls, facts
+
+
+def resolve_in_repository(
+    modules: Sequence[ParsedModule],
+    catalog: Catalog,
+    preimported: Iterable[str] = (),
+    context: RepoContext | None = None,
+) -> tuple[list[CallSite], list[Fact], ModuleSummary]:
+    """`resolve_calls`, and what the module means to the rest of its repository."""
+    resolver = _resolve_modules(modules, catalog, preimported, {}, {}, context)
     for _ in range(MAX_PASSES - 1):
         # Module-level code ran before the function bodies that told what `self` attributes
         # hold or what a function returns: run again, knowing both from the start.
@@ -82,8 +104,30 @@ def resolve_calls(
             preimported,
             {node: info.attrs for node, info in resolver.classes.items()},
             resolver.functions,
+            context,
         )
-    return _located(resolver, modules, catalog)
+    calls, facts = _located(resolver, modules, catalog)
+    return calls, facts, summarise(resolver)
+
+
+def summarise(resolver: Resolver) -> ModuleSummary:
+    """The module's top-level names that carry an MLflow meaning, its pytest fixtures, the
+    mlflow modules it star-imports and its calls into other modules."""
+    names: dict[str, Encoded] = {}
+    fixtures: dict[str, Encoded] = {}
+    key = resolver.context.key if resolver.context is not None else ""
+    for name, binding in resolver.module_scope.names.items():
+        encoded = None if binding is UNKNOWN else encode(binding)  # type: ignore[arg-type]
+        if encoded is not None:
+            names[name] = encoded
+        elif resolver.star_from:  # its own name hides the one `from mlflow import *` gave
+            names[name] = ["n", key, name]
+        if isinstance(binding, UserFunction) and binding.info.fixture:
+            returned = encode(binding.info.returns)
+            if returned is not None:
+                fixtures[name] = returned
+    calls_out = distinct_calls(resolver.calls_out)
+    return ModuleSummary(names, fixtures, tuple(resolver.star_from), calls_out)
 
 
 def _located(

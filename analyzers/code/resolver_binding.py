@@ -18,6 +18,7 @@ from analyzers.code.resolver_values import (
     UNKNOWN,
     Instance,
     QName,
+    RepoModule,
     Scope,
     SelfRef,
     Value,
@@ -68,25 +69,48 @@ class Binder(Evaluator):
             name = dotted(alias.name)
             if alias.asname is not None:
                 bound = _as_name(alias)
-                self.bind(bound, QName(name) if is_mlflow(name) else None)
+                self.bind(bound, QName(name) if is_mlflow(name) else self._repo_module(name))
             else:
                 top = name.split(".", 1)[0]
-                self.bind(top, QName(top) if top == ROOT_MODULE else None)
+                self.bind(top, QName(top) if top == ROOT_MODULE else self._repo_module(top))
         return False
+
+    def _repo_module(self, spec: str) -> RepoModule | None:
+        """The repository's own module an import names (`utils`, `.config`), if known."""
+        key = self.context.module(spec) if self.context is not None else None
+        return RepoModule(key) if key is not None else None
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         module = dotted(node.module) if node.module is not None else ""
         from_mlflow = not node.relative and is_mlflow(module)
+        repo = None if from_mlflow else self._repo_module("." * len(node.relative) + module)
         if isinstance(node.names, cst.ImportStar):
-            if from_mlflow:
-                for name in self._star_exports(module):
-                    self.bind(name, QName(f"{module}.{name}"))
+            self._import_star(module if from_mlflow else None, repo)
             return False
         for alias in node.names:
             name = dotted(alias.name)
             bound = _as_name(alias) if alias.asname is not None else name
-            self.bind(bound, QName(f"{module}.{name}") if from_mlflow else None)
+            if from_mlflow:
+                self.bind(bound, QName(f"{module}.{name}"))
+            elif repo is not None and self.context is not None:
+                self.bind(bound, self.context.member(repo.key, name))
+            else:
+                self.bind(bound, None)
         return False
+
+    def _import_star(self, mlflow_module: str | None, repo: RepoModule | None) -> None:
+        """`from mlflow import *`, or `from utils import *` of a repository module (which may
+        itself have star-imported mlflow)."""
+        modules = [mlflow_module] if mlflow_module else []
+        if repo is not None and self.context is not None:
+            for name, value in self.context.star_names(repo.key).items():
+                self.bind(name, value)
+            modules += self.context.modules.get(repo.key, {}).get("star", [])
+        for module in modules:
+            for name in self._star_exports(module):
+                self.bind(name, QName(f"{module}.{name}"))
+            if self.scope is self.module_scope and module not in self.star_from:
+                self.star_from.append(module)
 
     def _star_exports(self, module: str) -> list[str]:
         canonical = self.catalog.canonical(module)

@@ -13,7 +13,17 @@ import libcst as cst
 from analyzers.code.catalog import ROOT_MODULE, literal_string
 from analyzers.code.resolver_evaluate import FoundCall, FoundFact
 from analyzers.code.resolver_scopes import ScopeWalker
-from analyzers.code.resolver_values import QName, UserClass, UserFunction, dotted
+from analyzers.code.resolver_summaries import CallOut, PassedArgument, encode
+from analyzers.code.resolver_values import (
+    FunctionInfo,
+    QName,
+    RepoName,
+    UserClass,
+    UserFunction,
+    Value,
+    dotted,
+    is_known_object,
+)
 from analyzers.code.uris import redact_uri
 
 # Environment variables that set where runs are stored, and the fact each one gives.
@@ -28,6 +38,8 @@ class Resolver(ScopeWalker):
 
     def visit_Call(self, node: cst.Call) -> bool:
         value, method = self.callee(node.func)
+        if self.context is not None:
+            self._call_out(node, value, method)
         if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):
             self._record(node, value.name, node)
         elif isinstance(value, UserFunction) and isinstance(node.func, cst.Name):
@@ -39,6 +51,34 @@ class Resolver(ScopeWalker):
         elif isinstance(node.func, cst.Name | cst.Attribute):
             self._environment_call(node, dotted(node.func))
         return True
+
+    def _call_out(
+        self, node: cst.Call, value: Value | None, method: tuple[FunctionInfo, int] | None
+    ) -> None:
+        """A call into another module of the repository (`train(mlflow, data)` after `from
+        steps import train`) is noted with what it passes, for that module to learn."""
+        target: tuple[str, str] | None = None
+        implicit = 0
+        if isinstance(value, RepoName):
+            target = (value.key, value.name)
+        elif isinstance(value, UserFunction | UserClass) and value.info.origin:
+            target = value.info.origin
+        elif method is not None and method[0].origin:
+            target, implicit = method[0].origin, method[1]
+        if target is None or not target[1]:
+            return
+        arguments: list[PassedArgument] = []
+        for index, arg in enumerate(node.args):
+            if arg.star:
+                break
+            passed = self.evaluate(arg.value)
+            encoded = encode(passed)
+            known_object = is_known_object(arg.value) or (passed is not None and encoded is None)
+            if encoded is not None or known_object:
+                where: int | str = arg.keyword.value if arg.keyword is not None else index
+                arguments.append((where, encoded, known_object))
+        if arguments:
+            self.calls_out.append(CallOut(target[0], target[1], implicit, tuple(arguments)))
 
     def _environment_call(self, node: cst.Call, called: str) -> None:
         """`os.environ.setdefault("MLFLOW_TRACKING_URI", uri)`, `os.putenv(...)`,

@@ -17,6 +17,7 @@ import libcst as cst
 
 from analyzers.code.catalog import ROOT_MODULE, Catalog, literal_string
 from analyzers.code.positions import Chain
+from analyzers.code.resolver_summaries import CallOut, RepoContext
 from analyzers.code.resolver_values import (
     UNKNOWN,
     Binding,
@@ -24,6 +25,7 @@ from analyzers.code.resolver_values import (
     FunctionInfo,
     Instance,
     QName,
+    RepoModule,
     Scope,
     SelfRef,
     StrConst,
@@ -70,9 +72,13 @@ class Evaluator(Walker):
         catalog: Catalog,
         known_attrs: Mapping[cst.ClassDef, dict[str, Value]] | None = None,
         functions: dict[cst.FunctionDef, FunctionInfo] | None = None,
+        context: RepoContext | None = None,
     ) -> None:
         super().__init__()
         self.catalog = catalog
+        self.context = context  # what the rest of the repository means, when it is known
+        self.calls_out: list[CallOut] = []  # calls into other modules, with MLflow arguments
+        self.star_from: list[str] = []  # mlflow modules star-imported at the top level
         # `self` attributes found by an earlier pass, for module-level code that used an
         # instance before its methods (which run later) were resolved.
         self.known_attrs = known_attrs or {}
@@ -139,6 +145,8 @@ class Evaluator(Walker):
             return QName(f"{base.name}.{attr}")
         if isinstance(base, Instance):
             return QName(f"{base.cls}.{attr}")
+        if isinstance(base, RepoModule):
+            return self.context.member(base.key, attr) if self.context is not None else None
         if isinstance(base, UserClass):
             base = SelfRef(base.info)
         if isinstance(base, SelfRef):

@@ -18,6 +18,7 @@ import libcst as cst
 from analyzers.code.catalog import Catalog, literal_string
 from analyzers.code.positions import Chain
 from analyzers.code.resolver_binding import Binder
+from analyzers.code.resolver_summaries import RepoContext, decode
 from analyzers.code.resolver_values import (
     ClassInfo,
     FunctionInfo,
@@ -55,9 +56,11 @@ class ScopeWalker(Binder):
         catalog: Catalog,
         known_attrs: Mapping[cst.ClassDef, dict[str, Value]] | None = None,
         functions: dict[cst.FunctionDef, FunctionInfo] | None = None,
+        context: RepoContext | None = None,
     ) -> None:
-        super().__init__(catalog, known_attrs, functions)
+        super().__init__(catalog, known_attrs, functions, context)
         self.deferred: list[Deferred] = []
+        self.class_path: list[str] = []  # names of the classes being read, outermost first
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         for decorator in node.decorators:
@@ -83,6 +86,7 @@ class ScopeWalker(Binder):
         info.fixture = any(d in FIXTURES for d in decorators)
         if owner is not None:
             owner.methods[name] = info
+        self._replay_incoming(name, info)
         if owner is not None and any(d in _PROPERTIES for d in decorators):
             owner.properties[name] = info  # `self.client` is what it returns
             self.bind(name, None)
@@ -95,6 +99,28 @@ class ScopeWalker(Binder):
             )
         )
         return False
+
+    def _replay_incoming(self, name: str, info: FunctionInfo) -> None:
+        """What other modules of the repository pass to this function (a top-level function,
+        or a method of a top-level class; `__init__` also gets the class's calls)."""
+        if self.context is None or not self.context.incoming:
+            return
+        if self.scope.kind not in ("module", "class") or len(self.class_path) > 1:
+            return
+        qualname = ".".join([*self.class_path, name])
+        calls = [(0, call) for call in self.context.incoming.get(qualname, [])]
+        if name == "__init__" and self.class_path:  # Trainer(mlflow): `self` comes first
+            calls += [(1, call) for call in self.context.incoming.get(self.class_path[0], [])]
+        for offset, (implicit, arguments) in calls:
+            for where, encoded, known_object in arguments:
+                if isinstance(where, int):
+                    index = where + implicit + offset
+                    target = info.positional[index] if index < len(info.positional) else None
+                else:
+                    target = where if where in info.keywords else None
+                if target is not None:
+                    value = decode(encoded, self.context.key, "") if encoded else None
+                    info.note_argument(target, value, known_object, self.is_module)
 
     def visit_Return(self, node: cst.Return) -> bool:
         if node.value is not None:
@@ -158,12 +184,19 @@ class ScopeWalker(Binder):
             fixture = self.module_scope.names.get(name)
             if isinstance(fixture, UserFunction) and fixture.info.fixture:
                 value = fixture.info.returns
+        if value is None and self.context is not None and name in self.context.fixtures:
+            value = decode(self.context.fixtures[name], self.context.key, "")  # a conftest's
         return value
 
     def _module_kept(self, param: cst.Param, name: str) -> Value | None:
         """`def step(mlflow: ModuleType)`: a parameter hinted as a module keeps the meaning
         its name has where the function is defined, when that is an MLflow module."""
-        if param.annotation is None or not _is_module_hint(param.annotation.annotation):
+        if param.annotation is None:
+            return None
+        hint = self.evaluate(param.annotation.annotation)  # `mlflow: mlflow`: the module itself
+        if isinstance(hint, QName) and self.is_module(hint):
+            return hint
+        if not _is_module_hint(param.annotation.annotation):
             return None
         outer = self.lookup(name)  # the parameter itself is not bound yet
         return outer if isinstance(outer, QName) and self.is_module(outer) else None
@@ -201,7 +234,9 @@ class ScopeWalker(Binder):
             self.walk(keyword)
         outer = self.scope
         self.scope = Scope("class", outer, owner=info)
+        self.class_path.append(identifier(node.name))
         self.walk(node.body)
+        self.class_path.pop()
         self.scope = outer
         self.bind(identifier(node.name), UserClass(info))
         return False

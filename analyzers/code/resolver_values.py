@@ -47,6 +47,15 @@ class RepoModule:
     key: str
 
 
+@dataclass(frozen=True, slots=True)
+class RepoName:
+    """A name in a module of the repository whose meaning is not known here (`from steps
+    import train`): calling it still tells that module what was passed."""
+
+    key: str
+    name: str
+
+
 @dataclass(eq=False, slots=True)
 class ClassInfo:
     """A class of the analysed code: what `self.<attr>` (or `self.<a>.<b>`) holds in its
@@ -58,6 +67,7 @@ class ClassInfo:
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     properties: dict[str, FunctionInfo] = field(default_factory=dict)
     extends: str | None = None
+    origin: tuple[str, str] | None = None  # (module key, name) of a class of another module
 
     def lineage(self) -> Iterator[ClassInfo]:
         seen: set[int] = set()
@@ -131,6 +141,7 @@ class FunctionInfo:
     module_params: dict[str, QName | str] = field(default_factory=dict)  # QName or CONFLICT
     decorator: str = ""  # "staticmethod" or "classmethod" for such methods
     fixture: bool = False  # a pytest fixture: a parameter of its name gets what it gives
+    origin: tuple[str, str] | None = None  # (module key, qualified name) in another module
 
     def bind_arguments(
         self,
@@ -151,20 +162,19 @@ class FunctionInfo:
             else:
                 name = self.positional[index] if index < len(self.positional) else None
             if name is not None:
-                self.note_argument(name, evaluate(arg.value), arg.value, is_module)
+                value = evaluate(arg.value)
+                self.note_argument(name, value, is_known_object(arg.value), is_module)
 
     def note_argument(
-        self,
-        name: str,
-        value: Value | None,
-        node: cst.BaseExpression | None,
-        is_module: Callable[[QName], bool],
+        self, name: str, value: Value | None, known_object: bool, is_module: Callable[[QName], bool]
     ) -> None:
+        """One call site passed `value` (or, if `known_object`, a literal or display) for the
+        parameter `name`."""
         if isinstance(value, QName) and is_module(value):
             known = self.module_params.get(name)
             self.module_params[name] = value if known is None or known == value else CONFLICT
             return
-        if value is not None or (node is not None and is_known_object(node)):
+        if value is not None or known_object:
             self.module_params[name] = CONFLICT  # matters only where another call passes one
         if isinstance(value, QName | Instance):
             self.params.setdefault(name, value)
@@ -221,7 +231,7 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
-Value = QName | Instance | SelfRef | StrConst | UserClass | UserFunction | RepoModule
+Value = QName | Instance | SelfRef | StrConst | UserClass | UserFunction | RepoModule | RepoName
 Binding = Value | _Unknown
 
 

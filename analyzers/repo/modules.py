@@ -1,0 +1,91 @@
+"""Which file of a checkout an import reaches, and which `conftest.py` files a file is under.
+
+A file's imports are resolved as Python would for a script or a test in the checkout:
+relative imports from the file's package; absolute ones from the file's own directory, then
+each directory above it up to the root, and a `src/` beside each (the usual layouts). A module
+is a `.py` file or a package's `__init__.py`; a directory of Python files without one is a
+namespace package (its key ends with `/`). `mlflow` itself is never a module of the checkout.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Iterator
+
+from analyzers.code.catalog import ROOT_MODULE
+
+CONFTEST = "conftest.py"
+
+
+class ModuleIndex:
+    def __init__(self, keys: Iterable[str]) -> None:
+        self.keys = frozenset(keys)  # paths of .py files, relative, "/"-separated
+        self.directories = frozenset(
+            parent for key in self.keys for parent in _ancestors(posixpath.dirname(key)) if parent
+        )
+
+    def resolve(self, importer: str, spec: str) -> str | None:
+        """The module (its key) that `spec` (`pkg.utils`, `.config`, `..`) names when
+        imported from the file `importer`, or None when it is not in the checkout."""
+        level = len(spec) - len(spec.lstrip("."))
+        name = spec[level:]
+        if level:
+            base = posixpath.dirname(importer)
+            for _ in range(level - 1):
+                if not base:
+                    return None
+                base = posixpath.dirname(base)
+            return self._module(base, name)
+        if name == ROOT_MODULE or name.startswith(ROOT_MODULE + "."):
+            return None
+        for root in _search_roots(importer):
+            found = self._module(root, name)
+            if found is not None:
+                return found
+        return None
+
+    def _module(self, base: str, name: str) -> str | None:
+        path = posixpath.join(base, *name.split(".")) if name else base
+        if name and f"{path}.py" in self.keys:
+            return f"{path}.py"
+        init = posixpath.join(path, "__init__.py")
+        if init in self.keys:
+            return init
+        return f"{path}/" if path in self.directories else None
+
+    def conftests(self, key: str) -> list[str]:
+        """The `conftest.py` files whose fixtures `key` sees, outermost first (pytest's
+        rule: the file's directory and every directory above it)."""
+        found = []
+        for directory in reversed(list(_ancestors(posixpath.dirname(key)))):
+            conftest = posixpath.join(directory, CONFTEST)
+            if conftest in self.keys and conftest != key:
+                found.append(conftest)
+        return found
+
+
+def prefixes(spec: str) -> list[str]:
+    """`a.b.c` -> a, a.b, a.b.c; `.x.y` -> `.`, `.x`, `.x.y`: every module an import runs."""
+    level = len(spec) - len(spec.lstrip("."))
+    parts = [part for part in spec[level:].split(".") if part]
+    dots = "." * level
+    found = [dots] if level else []
+    for end in range(1, len(parts) + 1):
+        joined = ".".join(parts[:end])
+        found.append(dots + joined)
+    return found
+
+
+def _ancestors(directory: str) -> Iterator[str]:
+    """`a/b` -> a/b, a, "" (the root)."""
+    while True:
+        yield directory
+        if not directory:
+            return
+        directory = posixpath.dirname(directory)
+
+
+def _search_roots(importer: str) -> Iterator[str]:
+    for directory in _ancestors(posixpath.dirname(importer)):
+        yield directory
+        yield posixpath.join(directory, "src") if directory else "src"
