@@ -2,45 +2,65 @@
 order the files of a checkout before any is resolved.
 
 The outline over-approximates: every `import a.b` and `from .x import y` line it finds,
-anywhere (in functions, in notebook JSON strings), as import specs (`a.b`, `.x`, `.x.y`: the
-last, in case `y` is a submodule). A spec that names no module of the repository is dropped
-later; a missed one would only cost a cross-file flow. No libcst: a warm rerun reads outlines
+anywhere (in functions, in a notebook's code cells). A module that is not the repository's is
+dropped later; a missed import would only cost a cross-file flow. No libcst: a warm rerun reads outlines
 from the cache without loading the parser.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-_FROM = re.compile(
-    rb"""(?:^|["'\n])[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;"]*)""",
+from analyzers.code.notebooks import NotebookError, code_cells
+
+# An import at the start of a line (anywhere: in functions, in `try:` blocks).
+_IMPORT_LINE = re.compile(
+    rb"""^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;"]*)"""
+    rb"""|import[ \t]+([^\n#;"]+))""",
     re.MULTILINE,
 )
-_IMPORT = re.compile(rb"""(?:^|["'\n])[ \t]*import[ \t]+([^\n#;"]+)""", re.MULTILINE)
 _NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
-def import_specs(data: bytes) -> tuple[str, ...]:
-    """Every module an import line of `data` may name, as written (relative ones with their
-    leading dots), in first-seen order."""
-    specs: dict[str, None] = {}
-    for match in _FROM.finditer(data):
-        module = match.group(1).decode("ascii", "ignore")
-        specs[module] = None  # `from . import x`: the package (`.`), then `.x`
-        for name in _names(match.group(2)):
-            if "." not in name:
-                joined = f"{module}{name}" if module.endswith(".") else f"{module}.{name}"
-                specs[joined] = None
-    for match in _IMPORT.finditer(data):
-        for name in _names(match.group(1)):
-            specs[name] = None
-    return tuple(spec for spec in specs if spec)
+@dataclass(frozen=True, slots=True)
+class Imports:
+    """`import a.b.c` (which runs and binds `a`, so every prefix matters) and `from m import
+    x, y` (which needs `m`, and `m.x` if `x` is a submodule)."""
+
+    plain: tuple[str, ...]
+    from_: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def import_specs(data: bytes, notebook: bool = False) -> Imports:
+    """Every import line of `data`, as written (relative modules with their leading dots)."""
+    plain: dict[str, None] = {}
+    from_: dict[str, dict[str, None]] = {}
+    if notebook:
+        data = _cells_text(data)
+    for match in _IMPORT_LINE.finditer(data):
+        module, names, modules = match.groups()
+        if modules is not None:
+            plain.update(dict.fromkeys(_names(modules)))
+        else:
+            found = from_.setdefault(module.decode("ascii", "ignore"), {})
+            found.update(dict.fromkeys(name for name in _names(names) if "." not in name))
+    return Imports(
+        tuple(plain), tuple((module, tuple(names)) for module, names in from_.items() if module)
+    )
+
+
+def _cells_text(data: bytes) -> bytes:
+    try:
+        cells, _ = code_cells(data)
+    except NotebookError:
+        return b""
+    return "\n".join(cell.source for cell in cells).encode("utf-8", "surrogatepass")
 
 
 def _names(clause: bytes) -> list[str]:
     """`a, b as c, (d,\n e)` -> a, b, d, e: the imported names, not their aliases."""
-    text = clause.decode("utf-8", "ignore").replace("\\n", "\n")  # notebook JSON: `\\n`
-    text = text.strip().strip("()").replace("\\\n", " ")
+    text = clause.decode("utf-8", "ignore").strip().strip("()").replace("\\\n", " ")
     names = []
     for part in text.replace("\n", ",").split(","):
         words = part.split()

@@ -16,6 +16,7 @@ from analyzers.code.resolver_scopes import ScopeWalker
 from analyzers.code.resolver_summaries import CallOut, PassedArgument, encode
 from analyzers.code.resolver_values import (
     FunctionInfo,
+    Instance,
     QName,
     RepoName,
     UserClass,
@@ -72,7 +73,8 @@ class Resolver(ScopeWalker):
             if arg.star:
                 break
             passed = self.evaluate(arg.value)
-            encoded = encode(passed)
+            # What a callee's parameters keep: MLflow's modules, functions and objects.
+            encoded = encode(passed) if isinstance(passed, QName | Instance) else None
             known_object = is_known_object(arg.value) or (passed is not None and encoded is None)
             if encoded is not None or known_object:
                 where: int | str = arg.keyword.value if arg.keyword is not None else index

@@ -23,10 +23,24 @@ class ModuleIndex:
         self.directories = frozenset(
             parent for key in self.keys for parent in _ancestors(posixpath.dirname(key)) if parent
         )
+        self._resolved: dict[tuple[str, str], str | None] = {}
+        # The first part of any absolute import that can reach the checkout: a file or a
+        # directory of it (numpy, torch... are answered from this set alone).
+        self._tops = frozenset(
+            part.removesuffix(".py")
+            for path in (*self.keys, *self.directories)
+            for part in path.split("/")
+        )
 
     def resolve(self, importer: str, spec: str) -> str | None:
         """The module (its key) that `spec` (`pkg.utils`, `.config`, `..`) names when
         imported from the file `importer`, or None when it is not in the checkout."""
+        where = (posixpath.dirname(importer), spec)  # all that the answer depends on
+        if where not in self._resolved:
+            self._resolved[where] = self._resolve(importer, spec)
+        return self._resolved[where]
+
+    def _resolve(self, importer: str, spec: str) -> str | None:
         level = len(spec) - len(spec.lstrip("."))
         name = spec[level:]
         if level:
@@ -37,6 +51,8 @@ class ModuleIndex:
                 base = posixpath.dirname(base)
             return self._module(base, name)
         if name == ROOT_MODULE or name.startswith(ROOT_MODULE + "."):
+            return None
+        if name.split(".", 1)[0] not in self._tops:
             return None
         for root in _search_roots(importer):
             found = self._module(root, name)

@@ -20,13 +20,15 @@ files waiting for analysis in the current level.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from analyzers.code.outline import import_specs
+from analyzers.code.outline import Imports, import_specs
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.code.resolver_summaries import ModuleSummary, RepoContext
 from analyzers.records import FileAnalysis, FileKind, FileStatus, RepoRef
@@ -49,15 +51,17 @@ _CALLABLE_KINDS = frozenset({"q", "i", "f", "c", "o"})
 @dataclass(frozen=True, slots=True)
 class Outline:
     mlflow: bool  # the pre-filter lets the file through
-    specs: tuple[str, ...]
+    imports: Imports
 
     def to_json(self) -> str:
-        return json.dumps([self.mlflow, list(self.specs)], separators=(",", ":"))
+        data = [self.mlflow, self.imports.plain, self.imports.from_]
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Outline:
-        mlflow, specs = json.loads(text)
-        return cls(bool(mlflow), tuple(specs))
+        mlflow, plain, from_ = json.loads(text)
+        imports = Imports(tuple(plain), tuple((m, tuple(names)) for m, names in from_))
+        return cls(bool(mlflow), imports)
 
 
 @dataclass(slots=True)
@@ -65,11 +69,13 @@ class _File:
     entry: Entry
     path: str
     blob: str | None = None
-    outline: Outline = field(default_factory=lambda: Outline(False, ()))
+    outline: Outline = field(default_factory=lambda: Outline(False, Imports((), ())))
     data: bytes | None = None  # kept while the file may still be analysed
     analysis: FileAnalysis | None = None
     summary: ModuleSummary = field(default_factory=ModuleSummary)
     digest: str | None = None  # of the context the analysis used; None: not analysed yet
+    imports: dict[str, str] | None = None  # import spec -> module key, once resolved
+    children: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -134,7 +140,8 @@ def _outlined(
     if data is None:
         return file
     file.blob = blob_sha(data)
-    file.outline = Outline(may_use_mlflow(data), import_specs(data))
+    notebook = entry.kind is FileKind.NOTEBOOK
+    file.outline = Outline(may_use_mlflow(data), import_specs(data, notebook))
     file.data = data if file.outline.mlflow else None
     if cache is not None:
         if stamp is not None:
@@ -157,13 +164,15 @@ def _read(file: _File, cap: int) -> bytes | None:
 
 
 def _dependencies(file: _File, index: ModuleIndex) -> set[str]:
+    """The modules whose summaries the file's resolution reads: every package an `import
+    a.b.c` runs, the module of a `from m import x` (and `m.x` if a submodule) and the
+    conftest.py files above it. Not the packages above `m`: a package's `__init__` that
+    imports its own modules would otherwise make a cycle of every package."""
     found = set(index.conftests(file.key))
-    for spec in file.outline.specs:
-        for part in prefixes(spec):
-            key = index.resolve(file.key, part)
-            if key is not None and not key.endswith("/") and key != file.key:
-                found.add(key)
-    return found
+    imports, children = _imports(file, index)
+    found.update(imports.values())
+    found.update(key for submodules in children.values() for key in submodules.values())
+    return {key for key in found if not key.endswith("/") and key != file.key}
 
 
 def _levels(files: list[_File], index: ModuleIndex) -> list[list[_File]]:
@@ -258,23 +267,9 @@ def _context(
     by_key: dict[str, _File],
     incoming: Incoming,
 ) -> RepoContext:
-    imports: dict[str, str] = {}
-    children: dict[str, dict[str, str]] = {}
-    for spec in file.outline.specs:
-        parent: str | None = None
-        for part in prefixes(spec):
-            key = index.resolve(file.key, part)
-            if key is None:
-                break
-            if key == file.key:  # `from . import x` in a package's own __init__
-                parent = key
-                continue
-            imports[part] = key
-            if parent is not None:
-                children.setdefault(parent, {})[part.rpartition(".")[2]] = key
-            parent = key
+    imports, children = _imports(file, index)
     modules: dict[str, dict[str, Any]] = {}
-    pending = list(imports.values())
+    pending = [*imports.values(), *(k for sub in children.values() for k in sub.values())]
     while pending:
         key = pending.pop()
         source = by_key.get(key)
@@ -290,20 +285,86 @@ def _context(
     return RepoContext(file.key, imports, modules, children, fixtures, incoming.get(file.key, {}))
 
 
+def _imports(file: _File, index: ModuleIndex) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The file's import specs that reach modules of the checkout, and the submodules they
+    reach through packages (resolved once: they do not change from round to round)."""
+    if file.imports is None:
+        file.imports = {}
+        for spec in file.outline.imports.plain:
+            parent: str | None = None
+            for part in prefixes(spec):
+                key = index.resolve(file.key, part)
+                if key is None:
+                    break
+                file.imports[part] = key
+                if parent is not None:
+                    file.children.setdefault(parent, {})[part.rpartition(".")[2]] = key
+                parent = key
+        for module, names in file.outline.imports.from_:
+            key = index.resolve(file.key, module)
+            if key is None:
+                continue
+            file.imports[module] = key  # `from . import x` in a package's own __init__ too
+            for name in names:
+                child = index.resolve(
+                    file.key, module + ("" if module.endswith(".") else ".") + name
+                )
+                if child is not None:
+                    file.children.setdefault(key, {})[name] = child
+    return file.imports, file.children
+
+
 def _trivial(context: RepoContext) -> bool:
     return not (context.imports or context.fixtures or context.incoming)
 
 
-def _may_matter(file: _File, context: RepoContext) -> bool:
-    """Whether a file the pre-filter ruled out can be changed by its context: it imports a
-    module whose names can make calls MLflow's, gets MLflow values from other modules, or
-    may ask for a fixture that gives one."""
-    if context.incoming or context.fixtures:
+def _callees(file: _File, incoming: Incoming) -> set[str]:
+    """Names of the functions and classes, in the modules this file imports, that other
+    modules pass MLflow values to: a call of one here (with a stub, say) must be heard too."""
+    return {
+        qualname.split(".", 1)[0]
+        for key in set((file.imports or {}).values())
+        for qualname in incoming.get(key, {})
+    }
+
+
+def _digest(context: RepoContext, callees: set[str]) -> str:
+    extra = ",".join(sorted(callees)).encode("utf-8")
+    return hashlib.sha256(context.digest().encode("ascii") + b"|" + extra).hexdigest()[:20]
+
+
+def _relevant_words(context: RepoContext, callees: set[str]) -> set[str] | None:
+    """For a file the pre-filter ruled out: the words whose mention in it could let its
+    context change what it resolves to or what it tells others (a callable name of a module
+    it imports, a fixture, a function others pass MLflow values to); None when anything
+    could (it receives MLflow values itself, or imports a module that star-imports mlflow)."""
+    if context.incoming or any(exports.get("star") for exports in context.modules.values()):
+        return None
+    words = set(context.fixtures) | callees
+    for exports in context.modules.values():
+        words.update(n for n, v in exports["names"].items() if _callable(v))
+    return words
+
+
+def _callable(encoded: list[Any]) -> bool:
+    """A summarised value that can make a call MLflow's: not a string, nor a class (or
+    instance) that holds nothing but strings (a config class)."""
+    kind = encoded[0]
+    if kind == "o":
+        return _callable(encoded[1])
+    if kind == "c":
+        _, attrs, methods, properties, extends = encoded
+        return bool(methods or properties or extends) or any(map(_callable, attrs.values()))
+    return kind in _CALLABLE_KINDS
+
+
+def _mentions(data: bytes, words: set[str] | None) -> bool:
+    if words is None:
         return True
-    return any(
-        exports.get("star") or any(v[0] in _CALLABLE_KINDS for v in exports["names"].values())
-        for exports in context.modules.values()
-    )
+    if not words:
+        return False
+    names = b"|".join(re.escape(word.encode("utf-8")) for word in sorted(words))
+    return re.search(rb"\b(?:" + names + rb")\b", data) is not None
 
 
 def _resolve_level(
@@ -320,13 +381,16 @@ def _resolve_level(
     changed = False
     for file in level:
         context = _context(file, index, by_key, incoming)
-        digest = "" if _trivial(context) else context.digest()
+        callees = _callees(file, incoming)
+        digest = "" if _trivial(context) else _digest(context, callees)
         if digest == file.digest:
             continue
         before = file.summary
         file.digest = digest
-        if not file.outline.mlflow and not _may_matter(file, context):
+        words = _relevant_words(context, callees)
+        if not file.outline.mlflow and words is not None and not words:
             file.analysis, file.summary = FileAnalysis(FileStatus.NO_MLFLOW), ModuleSummary()
+            changed |= file.summary != before
             continue
         key = (
             cache.context_key(file.blob, file.entry.kind.value, digest)
@@ -342,6 +406,13 @@ def _resolve_level(
             file.data if file.data is not None else _read(file, settings.max_bytes(file.entry.kind))
         )
         if data is None:
+            continue
+        if not file.outline.mlflow and not _mentions(data, words):
+            file.analysis, file.summary = FileAnalysis(FileStatus.NO_MLFLOW), ModuleSummary()
+            if cache is not None and key is not None:  # a rerun need not read it
+                cache.put(key, file.analysis)
+                cache.put_summary(key, file.summary.to_json())
+            changed |= file.summary != before
             continue
         file.data = data
         future = workers.submit_task(analyze_task, data, file.entry.kind, context.to_json())

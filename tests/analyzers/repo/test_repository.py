@@ -6,11 +6,13 @@ false positive fails as surely as a miss. Look-alike negatives share the table.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from analyzers.code.outline import import_specs
 from analyzers.records import FileStatus
 from analyzers.repo import cache as cache_module
 from analyzers.repo.scanner import ScanSettings, scan
@@ -371,3 +373,39 @@ def test_an_edit_reanalyses_the_file_and_its_importers_only(
     assert sorted(analysed) == ["from utils import get_client", "import mlflow"]
     assert [c.api for c in results["train.py"].calls] == ["mlflow.log_metric"]
     assert results["report.py"].status is FileStatus.ANALYZED
+
+
+def test_a_notebook_uses_what_the_repository_modules_mean(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _write(root, {"utils.py": "import mlflow\ndef client():\n    return mlflow.MlflowClient()\n"})
+    cells = ["from utils import client", "c = client()\nc.log_metric('run', 'auc', 0.9)"]
+    notebook = {
+        "cells": [{"cell_type": "code", "source": source} for source in cells],
+        "metadata": {},
+        "nbformat": 4,
+    }
+    (root / "explore.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    results = {r.path: r for r in scan(root, settings=ScanSettings(jobs=0, use_cache=False))}
+    assert [(c.cell, c.line, c.api) for c in results["explore.ipynb"].calls] == [
+        (1, 2, "mlflow.MlflowClient.log_metric")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "plain", "from_"),
+    [
+        ("import os, utils.io as uio\n", ("os", "utils.io"), ()),
+        ("from . import config, helpers as h\n", (), ((".", ("config", "helpers")),)),
+        (
+            "from ..core import (\n    make,\n    Other as O,\n)\n",
+            (),
+            (("..core", ("make", "Other")),),
+        ),
+        ("def f():\n    from .deep import y  # late\n", (), ((".deep", ("y",)),)),
+        ("from x import *\ntext = 'import nothing'\n", (), (("x", ()),)),
+    ],
+    ids=["plain", "relative", "parenthesised", "in-a-function", "star-and-a-string"],
+)
+def test_outline_reads_imports_without_parsing(source: str, plain: tuple, from_: tuple) -> None:
+    imports = import_specs(source.encode())
+    assert (imports.plain, imports.from_) == (plain, from_)
