@@ -24,6 +24,11 @@ class ModuleIndex:
             parent for key in self.keys for parent in _ancestors(posixpath.dirname(key)) if parent
         )
         self._resolved: dict[tuple[str, str], str | None] = {}
+        self._roots: dict[str, list[str]] = {}
+        self._conftests: dict[str, list[str]] = {}
+        self._conftest_dirs = frozenset(
+            posixpath.dirname(key) for key in self.keys if posixpath.basename(key) == CONFTEST
+        )
         # The first part of any absolute import that can reach the checkout: a file or a
         # directory of it (numpy, torch... are answered from this set alone).
         self._tops = frozenset(
@@ -54,17 +59,21 @@ class ModuleIndex:
             return None
         if name.split(".", 1)[0] not in self._tops:
             return None
-        for root in _search_roots(importer):
+        directory = posixpath.dirname(importer)
+        if directory not in self._roots:
+            self._roots[directory] = list(_search_roots(directory))
+        for root in self._roots[directory]:
             found = self._module(root, name)
             if found is not None:
                 return found
         return None
 
     def _module(self, base: str, name: str) -> str | None:
-        path = posixpath.join(base, *name.split(".")) if name else base
+        relative = name.replace(".", "/")
+        path = (f"{base}/{relative}" if base else relative) if name else base
         if name and f"{path}.py" in self.keys:
             return f"{path}.py"
-        init = posixpath.join(path, "__init__.py")
+        init = f"{path}/__init__.py" if path else "__init__.py"
         if init in self.keys:
             return init
         return f"{path}/" if path in self.directories else None
@@ -72,12 +81,14 @@ class ModuleIndex:
     def conftests(self, key: str) -> list[str]:
         """The `conftest.py` files whose fixtures `key` sees, outermost first (pytest's
         rule: the file's directory and every directory above it)."""
-        found = []
-        for directory in reversed(list(_ancestors(posixpath.dirname(key)))):
-            conftest = posixpath.join(directory, CONFTEST)
-            if conftest in self.keys and conftest != key:
-                found.append(conftest)
-        return found
+        directory = posixpath.dirname(key)
+        if directory not in self._conftests:
+            self._conftests[directory] = [
+                f"{d}/{CONFTEST}" if d else CONFTEST
+                for d in reversed(list(_ancestors(directory)))
+                if d in self._conftest_dirs
+            ]
+        return [conftest for conftest in self._conftests[directory] if conftest != key]
 
 
 def prefixes(spec: str) -> list[str]:
@@ -101,7 +112,9 @@ def _ancestors(directory: str) -> Iterator[str]:
         directory = posixpath.dirname(directory)
 
 
-def _search_roots(importer: str) -> Iterator[str]:
-    for directory in _ancestors(posixpath.dirname(importer)):
-        yield directory
-        yield posixpath.join(directory, "src") if directory else "src"
+def _search_roots(directory: str) -> Iterator[str]:
+    """Where an absolute import from a file of `directory` may start: that directory, each
+    directory above it, and a `src/` beside each."""
+    for ancestor in _ancestors(directory):
+        yield ancestor
+        yield f"{ancestor}/src" if ancestor else "src"

@@ -1,40 +1,49 @@
 """The repository pass: each file of a checkout resolved with what the others mean.
 
-1. Outline every `.py`/`.ipynb` file: whether the pre-filter lets it through, and its import
-   specs (from the cache, else read from its bytes without parsing).
-2. Order the files after the modules they import and the `conftest.py` files above them, in
-   levels whose files are independent (and analysed in parallel); an import cycle shares one
-   level.
-3. Resolve each file with its `RepoContext` (the summaries of what it imports, its fixtures,
-   what other modules pass to its functions) and keep its `ModuleSummary` for its importers.
-   A file the pre-filter ruled out is resolved only when its context can matter to it.
-4. Calls into other modules with MLflow arguments become the callee's `incoming`; every file
-   whose context changed is resolved again, round after round, until nothing changes or
-   MAX_ROUNDS have run (so cycles terminate).
+1. Outline every `.py`/`.ipynb` file: whether the pre-filter lets it through, and its imports
+   (from the cache when its stat signature is unchanged, else read without parsing).
+2. Order the files after the modules they import and the `conftest.py` files above them
+   (the members of an import cycle are ordered among themselves arbitrarily).
+3. Resolve each file, as soon as what it depends on is resolved, in the worker pool, with its
+   `RepoContext` (`contexts`); keep its `ModuleSummary` for the files that import it.
+4. Calls into other modules with MLflow arguments become the callee's incoming arguments;
+   every file whose context changed is resolved again, round after round, until nothing
+   changes or MAX_ROUNDS have run (so cycles terminate).
 
 The cache key of a file includes the digest of the context it used: after an edit to
-`utils.py` only `utils.py` and the files whose context its new summary changes are analysed
+`utils.py`, only `utils.py` and the files whose context its new summary changes are analysed
 again. What is held per repository is an outline and a summary per file, and the bytes of
-files waiting for analysis in the current level.
+the files in flight.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
+from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from analyzers.code.outline import Imports, import_specs
+from analyzers.code.outline import import_specs
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.code.resolver_summaries import ModuleSummary, RepoContext
 from analyzers.records import FileAnalysis, FileKind, FileStatus, RepoRef
 from analyzers.repo.cache import AnalysisCache, blob_sha
+from analyzers.repo.contexts import (
+    Incoming,
+    Outline,
+    RepoFile,
+    callees_of,
+    context_of,
+    dependencies,
+    digest_of,
+    incoming_calls,
+    mentions,
+    relevant_words,
+    trivial,
+)
 from analyzers.repo.files import Entry
-from analyzers.repo.modules import ModuleIndex, prefixes
+from analyzers.repo.modules import ModuleIndex
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -42,44 +51,11 @@ if TYPE_CHECKING:
     from analyzers.repo.scanner import AnalysisWorkers, ScanSettings
 
 MAX_ROUNDS = 4
-Incoming = dict[str, dict[str, list[list[Any]]]]  # module -> function -> call sites
-# Kinds of summarised values that can turn a call into an MLflow call in a file that never
-# names mlflow itself (a string constant cannot).
-_CALLABLE_KINDS = frozenset({"q", "i", "f", "c", "o"})
-
-
-@dataclass(frozen=True, slots=True)
-class Outline:
-    mlflow: bool  # the pre-filter lets the file through
-    imports: Imports
-
-    def to_json(self) -> str:
-        data = [self.mlflow, self.imports.plain, self.imports.from_]
-        return json.dumps(data, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> Outline:
-        mlflow, plain, from_ = json.loads(text)
-        imports = Imports(tuple(plain), tuple((m, tuple(names)) for m, names in from_))
-        return cls(bool(mlflow), imports)
-
-
-@dataclass(slots=True)
-class _File:
-    entry: Entry
-    path: str
-    blob: str | None = None
-    outline: Outline = field(default_factory=lambda: Outline(False, Imports((), ())))
-    data: bytes | None = None  # kept while the file may still be analysed
-    analysis: FileAnalysis | None = None
-    summary: ModuleSummary = field(default_factory=ModuleSummary)
-    digest: str | None = None  # of the context the analysis used; None: not analysed yet
-    imports: dict[str, str] | None = None  # import spec -> module key, once resolved
-    children: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return self.entry.path
+_IRRELEVANT = "-"  # the digest of a ruled-out file whose context names nothing it could use
+_CRASHED = (
+    FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file"),
+    ModuleSummary().to_json(),
+)
 
 
 def analyze_repository(
@@ -98,14 +74,9 @@ def analyze_repository(
     ]
     pending = [file for file in files if file.analysis is None]
     index = ModuleIndex(f.key for f in pending if f.entry.kind is FileKind.SCRIPT)
-    by_key = {file.key: file for file in pending}
-    levels = _levels(pending, index)
+    rounds = _Rounds(pending, index, settings, cache, workers)
     for _ in range(MAX_ROUNDS):
-        incoming = _incoming(pending)
-        changed = False
-        for level in levels:
-            changed |= _resolve_level(level, index, by_key, incoming, settings, cache, workers)
-        if not changed:
+        if not rounds.run(incoming_calls(pending)):
             break
     for file in files:
         yield file.entry, file.analysis or FileAnalysis(FileStatus.NO_MLFLOW)
@@ -118,9 +89,9 @@ def _outlined(
     cache: AnalysisCache | None,
     known: dict[str, tuple[str, str | None]],
     outlines: dict[str, str],
-) -> _File:
+) -> RepoFile:
     """The file's outline, from the cache when its stat signature is unchanged, else read."""
-    file = _File(entry, path)
+    file = RepoFile(entry, path)
     if entry.status is not None:
         file.analysis = FileAnalysis(entry.status, entry.detail)
         return file
@@ -150,7 +121,7 @@ def _outlined(
     return file
 
 
-def _read(file: _File, cap: int) -> bytes | None:
+def _read(file: RepoFile, cap: int) -> bytes | None:
     try:
         with open(file.path, "rb") as handle:
             data = handle.read(cap + 1)
@@ -163,288 +134,167 @@ def _read(file: _File, cap: int) -> bytes | None:
     return data
 
 
-def _dependencies(file: _File, index: ModuleIndex) -> set[str]:
-    """The modules whose summaries the file's resolution reads: every package an `import
-    a.b.c` runs, the module of a `from m import x` (and `m.x` if a submodule) and the
-    conftest.py files above it. Not the packages above `m`: a package's `__init__` that
-    imports its own modules would otherwise make a cycle of every package."""
-    found = set(index.conftests(file.key))
-    imports, children = _imports(file, index)
-    found.update(imports.values())
-    found.update(key for submodules in children.values() for key in submodules.values())
-    return {key for key in found if not key.endswith("/") and key != file.key}
+@dataclass(slots=True)
+class _InFlight:
+    file: RepoFile
+    context: str
+    key: str | None
+    before: ModuleSummary
 
 
-def _levels(files: list[_File], index: ModuleIndex) -> list[list[_File]]:
-    """Files grouped so that each comes after what it imports; the members of an import cycle
-    share a level (the rounds settle what they tell each other)."""
-    by_key = {file.key: file for file in files}
-    depends = {file.key: {d for d in _dependencies(file, index) if d in by_key} for file in files}
-    component = _components(list(by_key), depends)
-    level: dict[int, int] = {}
-    for group in sorted(set(component.values())):  # Tarjan numbers dependencies first
-        members = [key for key, c in component.items() if c == group]
-        below = [
-            level[component[d]] + 1
-            for key in members
-            for d in depends[key]
-            if component[d] != group
-        ]
-        level[group] = max(below, default=0)
-    grouped: dict[int, list[_File]] = {}
-    for file in files:
-        grouped.setdefault(level[component[file.key]], []).append(file)
-    return [grouped[number] for number in sorted(grouped)]
+class _Rounds:
+    """The files of one checkout, and the rounds that resolve them: in each, a file starts
+    once the files it depends on are done (members of a cycle do not wait for each other)."""
 
-
-def _components(keys: list[str], depends: dict[str, set[str]]) -> dict[str, int]:
-    """Tarjan's strongly connected components, iteratively; numbered so that a component's
-    dependencies have smaller numbers."""
-    number: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    component: dict[str, int] = {}
-    counter = 0
-    for root in keys:
-        if root in number:
-            continue
-        work: list[tuple[str, Iterator[str]]] = [(root, iter(sorted(depends[root])))]
-        number[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in number:
-                    number[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(depends[child]))))
-                elif child in on_stack:
-                    low[node] = min(low[node], number[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == number[node]:
-                group = len(set(component.values()))
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component[member] = group
-                    if member == node:
-                        break
-    return component
-
-
-def _incoming(files: list[_File]) -> Incoming:
-    """What each module's functions are passed by the other modules, per call site; only
-    for functions some call site passes an MLflow value to."""
-    found: Incoming = {}
-    for file in files:
-        for call in file.summary.calls_out:
-            arguments = [list(argument) for argument in call.arguments]
-            found.setdefault(call.key, {}).setdefault(call.qualname, []).append(
-                [call.implicit, arguments]
-            )
-    return {
-        key: {
-            name: sites
-            for name, sites in functions.items()
-            if any(argument[1] is not None for _, arguments in sites for argument in arguments)
+    def __init__(
+        self,
+        files: list[RepoFile],
+        index: ModuleIndex,
+        settings: ScanSettings,
+        cache: AnalysisCache | None,
+        workers: AnalysisWorkers,
+    ) -> None:
+        self.files, self.index, self.settings = files, index, settings
+        self.cache, self.workers = cache, workers
+        self.by_key = {file.key: file for file in files}
+        self.depends = {
+            file.key: {d for d in dependencies(file, index) if d in self.by_key} for file in files
         }
-        for key, functions in found.items()
-    }
+        _break_cycles(self.depends)
+        self.dependents: dict[str, list[str]] = {}
+        for key, needs in self.depends.items():
+            for need in needs:
+                self.dependents.setdefault(need, []).append(key)
+        self.in_flight_limit = max(1, workers.jobs) * 8
 
+    def run(self, incoming: Incoming) -> bool:
+        """One round; whether any summary changed."""
+        waiting = {key: len(needs) for key, needs in self.depends.items()}
+        ready = deque(file for file in self.files if not waiting[file.key])
+        in_flight: dict[Future[tuple[FileAnalysis, str]], _InFlight] = {}
+        changed = False
+        while ready or in_flight:
+            while ready and len(in_flight) < self.in_flight_limit:
+                file = ready.popleft()
+                started = self._start(file, incoming)
+                if isinstance(started, bool):
+                    changed |= started
+                    ready.extend(self._release(file, waiting))
+                else:
+                    in_flight[started[0]] = started[1]
+            if in_flight:
+                for future in _first_done(in_flight):
+                    flight = in_flight.pop(future)
+                    changed |= self._finish(future, flight)
+                    ready.extend(self._release(flight.file, waiting))
+        return changed
 
-def _context(
-    file: _File,
-    index: ModuleIndex,
-    by_key: dict[str, _File],
-    incoming: Incoming,
-) -> RepoContext:
-    imports, children = _imports(file, index)
-    modules: dict[str, dict[str, Any]] = {}
-    pending = [*imports.values(), *(k for sub in children.values() for k in sub.values())]
-    while pending:
-        key = pending.pop()
-        source = by_key.get(key)
-        if key in modules or source is None or not source.summary.meaningful:
-            continue
-        modules[key] = source.summary.exports()
-        pending.extend(v[1] for v in source.summary.names.values() if v[0] == "m")
-    fixtures: dict[str, list[Any]] = {}
-    for conftest in index.conftests(file.key):
-        source = by_key.get(conftest)
-        if source is not None:
-            fixtures.update(source.summary.fixtures)
-    return RepoContext(file.key, imports, modules, children, fixtures, incoming.get(file.key, {}))
+    def _release(self, file: RepoFile, waiting: dict[str, int]) -> list[RepoFile]:
+        freed = []
+        for dependent in self.dependents.get(file.key, []):
+            waiting[dependent] -= 1
+            if not waiting[dependent]:
+                freed.append(self.by_key[dependent])
+        return freed
 
-
-def _imports(file: _File, index: ModuleIndex) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """The file's import specs that reach modules of the checkout, and the submodules they
-    reach through packages (resolved once: they do not change from round to round)."""
-    if file.imports is None:
-        file.imports = {}
-        for spec in file.outline.imports.plain:
-            parent: str | None = None
-            for part in prefixes(spec):
-                key = index.resolve(file.key, part)
-                if key is None:
-                    break
-                file.imports[part] = key
-                if parent is not None:
-                    file.children.setdefault(parent, {})[part.rpartition(".")[2]] = key
-                parent = key
-        for module, names in file.outline.imports.from_:
-            key = index.resolve(file.key, module)
-            if key is None:
-                continue
-            file.imports[module] = key  # `from . import x` in a package's own __init__ too
-            for name in names:
-                child = index.resolve(
-                    file.key, module + ("" if module.endswith(".") else ".") + name
-                )
-                if child is not None:
-                    file.children.setdefault(key, {})[name] = child
-    return file.imports, file.children
-
-
-def _trivial(context: RepoContext) -> bool:
-    return not (context.imports or context.fixtures or context.incoming)
-
-
-def _callees(file: _File, incoming: Incoming) -> set[str]:
-    """Names of the functions and classes, in the modules this file imports, that other
-    modules pass MLflow values to: a call of one here (with a stub, say) must be heard too."""
-    return {
-        qualname.split(".", 1)[0]
-        for key in set((file.imports or {}).values())
-        for qualname in incoming.get(key, {})
-    }
-
-
-def _digest(context: RepoContext, callees: set[str]) -> str:
-    extra = ",".join(sorted(callees)).encode("utf-8")
-    return hashlib.sha256(context.digest().encode("ascii") + b"|" + extra).hexdigest()[:20]
-
-
-def _relevant_words(context: RepoContext, callees: set[str]) -> set[str] | None:
-    """For a file the pre-filter ruled out: the words whose mention in it could let its
-    context change what it resolves to or what it tells others (a callable name of a module
-    it imports, a fixture, a function others pass MLflow values to); None when anything
-    could (it receives MLflow values itself, or imports a module that star-imports mlflow)."""
-    if context.incoming or any(exports.get("star") for exports in context.modules.values()):
-        return None
-    words = set(context.fixtures) | callees
-    for exports in context.modules.values():
-        words.update(n for n, v in exports["names"].items() if _callable(v))
-    return words
-
-
-def _callable(encoded: list[Any]) -> bool:
-    """A summarised value that can make a call MLflow's: not a string, nor a class (or
-    instance) that holds nothing but strings (a config class)."""
-    kind = encoded[0]
-    if kind == "o":
-        return _callable(encoded[1])
-    if kind == "c":
-        _, attrs, methods, properties, extends = encoded
-        return bool(methods or properties or extends) or any(map(_callable, attrs.values()))
-    return kind in _CALLABLE_KINDS
-
-
-def _mentions(data: bytes, words: set[str] | None) -> bool:
-    if words is None:
-        return True
-    if not words:
-        return False
-    names = b"|".join(re.escape(word.encode("utf-8")) for word in sorted(words))
-    return re.search(rb"\b(?:" + names + rb")\b", data) is not None
-
-
-def _resolve_level(
-    level: list[_File],
-    index: ModuleIndex,
-    by_key: dict[str, _File],
-    incoming: Incoming,
-    settings: ScanSettings,
-    cache: AnalysisCache | None,
-    workers: AnalysisWorkers,
-) -> bool:
-    """Resolve the files of one level whose context changed; whether any summary changed."""
-    submitted: list[tuple[_File, RepoContext, str | None, Future[tuple[FileAnalysis, str]]]] = []
-    changed = False
-    for file in level:
-        context = _context(file, index, by_key, incoming)
-        callees = _callees(file, incoming)
-        digest = "" if _trivial(context) else _digest(context, callees)
+    def _start(
+        self, file: RepoFile, incoming: Incoming
+    ) -> bool | tuple[Future[tuple[FileAnalysis, str]], _InFlight]:
+        """Settle the file from its context without parsing if possible (whether its summary
+        changed), else submit its analysis."""
+        context = context_of(file, self.index, self.by_key, incoming)
+        # Callees matter only to a file the pre-filter ruled out (whether to read it at all).
+        callees = callees_of(file, incoming) if not file.outline.mlflow else set()
+        words = relevant_words(context, callees) if not file.outline.mlflow else None
+        if words is not None and not words:  # nothing it could name: no need to look
+            if file.digest == _IRRELEVANT:
+                return False
+            before, file.digest = file.summary, _IRRELEVANT
+            return self._settle(file, before, None, (FileAnalysis(FileStatus.NO_MLFLOW), None))
+        text = context.to_json()
+        digest = "" if trivial(context) else digest_of(text, callees)
         if digest == file.digest:
-            continue
-        before = file.summary
-        file.digest = digest
-        words = _relevant_words(context, callees)
-        if not file.outline.mlflow and words is not None and not words:
-            file.analysis, file.summary = FileAnalysis(FileStatus.NO_MLFLOW), ModuleSummary()
-            changed |= file.summary != before
-            continue
-        key = (
-            cache.context_key(file.blob, file.entry.kind.value, digest)
-            if (cache is not None and file.blob is not None)
-            else None
-        )
-        cached = _cached(cache, key)
+            return False
+        before, file.digest = file.summary, digest
+        key = None
+        if self.cache is not None and file.blob is not None:
+            key = self.cache.context_key(file.blob, file.entry.kind.value, digest)
+        cached = self._cached(key)
         if cached is not None:
-            file.analysis, file.summary = cached
-            changed |= file.summary != before
-            continue
-        data = (
-            file.data if file.data is not None else _read(file, settings.max_bytes(file.entry.kind))
-        )
+            return self._settle(file, before, None, cached)
+        data = file.data or _read(file, self.settings.max_bytes(file.entry.kind))
         if data is None:
-            continue
-        if not file.outline.mlflow and not _mentions(data, words):
-            file.analysis, file.summary = FileAnalysis(FileStatus.NO_MLFLOW), ModuleSummary()
-            if cache is not None and key is not None:  # a rerun need not read it
-                cache.put(key, file.analysis)
-                cache.put_summary(key, file.summary.to_json())
-            changed |= file.summary != before
-            continue
+            return False
+        if not file.outline.mlflow and not mentions(data, words):
+            return self._settle(file, before, key, (FileAnalysis(FileStatus.NO_MLFLOW), None))
         file.data = data
-        future = workers.submit_task(analyze_task, data, file.entry.kind, context.to_json())
-        submitted.append((file, context, key, future))
-    for file, context, key, future in submitted:
-        before = file.summary
-        crashed = (
-            FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file"),
-            ModuleSummary().to_json(),
-        )
+        future = self.workers.submit_task(analyze_task, data, file.entry.kind, text)
+        return future, _InFlight(file, text, key, before)
+
+    def _settle(
+        self,
+        file: RepoFile,
+        before: ModuleSummary,
+        key: str | None,
+        result: tuple[FileAnalysis, ModuleSummary | None],
+    ) -> bool:
+        file.analysis, file.summary = result[0], result[1] or ModuleSummary()
+        if self.cache is not None and key is not None:  # a rerun need not read it
+            self.cache.put(key, file.analysis)
+            self.cache.put_summary(key, file.summary.to_json())
+        return file.summary != before
+
+    def _finish(self, future: Future[tuple[FileAnalysis, str]], flight: _InFlight) -> bool:
+        file = flight.file
         assert file.data is not None
-        args = (file.data, file.entry.kind, context.to_json())
-        analysis, summary = workers.task_result(future, analyze_task, args, crashed)
-        file.analysis, file.summary = analysis, ModuleSummary.from_json(summary)
-        file.data = None
-        if cache is not None and key is not None and analysis.status is not FileStatus.CRASH:
-            cache.put(key, analysis)
-            cache.put_summary(key, summary)
-        changed |= file.summary != before
-    return changed
+        arguments = (file.data, file.entry.kind, flight.context)
+        analysis, summary = self.workers.task_result(future, analyze_task, arguments, _CRASHED)
+        file.analysis, file.summary, file.data = analysis, ModuleSummary.from_json(summary), None
+        crashed = analysis.status is FileStatus.CRASH  # maybe the machine's fault: not kept
+        if self.cache is not None and flight.key is not None and not crashed:
+            self.cache.put(flight.key, analysis)
+            self.cache.put_summary(flight.key, summary)
+        return file.summary != flight.before
+
+    def _cached(self, key: str | None) -> tuple[FileAnalysis, ModuleSummary | None] | None:
+        if self.cache is None or key is None:
+            return None
+        summary = self.cache.summary(key)
+        analysis = self.cache.get(key) if summary is not None else None
+        if analysis is None or summary is None:
+            return None
+        return analysis, ModuleSummary.from_json(summary)
 
 
-def _cached(
-    cache: AnalysisCache | None, key: str | None
-) -> tuple[FileAnalysis, ModuleSummary] | None:
-    if cache is None or key is None:
-        return None
-    summary = cache.summary(key)
-    if summary is None:
-        return None
-    analysis = cache.get(key)
-    return None if analysis is None else (analysis, ModuleSummary.from_json(summary))
+def _first_done(
+    in_flight: dict[Future[tuple[FileAnalysis, str]], _InFlight],
+) -> set[Future[tuple[FileAnalysis, str]]]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+    return done
+
+
+def _break_cycles(depends: dict[str, set[str]]) -> None:
+    """Drop the edges that close import cycles (depth-first, in path order), so that every
+    file can start; what cycle members tell each other is settled by the next rounds."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in sorted(depends):
+        if root in state:
+            continue
+        stack = [(root, iter(sorted(depends[root])))]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                depends[node].discard(child)
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(sorted(depends[child]))))
 
 
 def analyze_task(data: bytes, kind: FileKind, context: str) -> tuple[FileAnalysis, str]:

@@ -248,6 +248,33 @@ REPOS: list[tuple[str, dict[str, str], list[str]]] = [
         ],
     ),
     (
+        "service-held-by-a-base-class-in-a-module-that-never-names-mlflow",
+        {
+            "app/io/services.py": """
+                import mlflow
+                class MlflowService:
+                    def client(self) -> mlflow.MlflowClient:
+                        return mlflow.MlflowClient()
+            """,
+            "app/jobs/base.py": """
+                from app.io import services
+                class Job:
+                    mlflow_service = services.MlflowService()
+            """,
+            "app/jobs/promotion.py": """
+                from app.jobs import base
+                class PromotionJob(base.Job):
+                    def run(self):
+                        client = self.mlflow_service.client()
+                        client.set_registered_model_alias("churn", "champion", 3)
+            """,
+        },
+        [
+            "app/io/services.py 4 mlflow.MlflowClient",
+            "app/jobs/promotion.py 5 mlflow.MlflowClient.set_registered_model_alias",
+        ],
+    ),
+    (
         "neg-module-parameter-given-a-user-object-elsewhere",
         {
             "steps.py": """
