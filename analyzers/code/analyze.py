@@ -307,31 +307,33 @@ def python2_syntax(text: str) -> str | None:
             if kind in (tokenize.COMMENT, tokenize.NL):
                 continue
             adjacent = previous is not None and previous.end == token.start
+            before = previous.string if previous is not None else ""
+            before_kind = previous.type if previous is not None else None
             found = None
             if (
                 kind == tokenize.NUMBER
                 and adjacent
-                and previous.type == tokenize.NUMBER
-                and (previous.string.strip("0") == "")
+                and before_kind == tokenize.NUMBER
+                and (before.strip("0") == "")
             ):
                 found = "octal literal without 0o"
             elif (
                 kind == tokenize.NAME
                 and string in ("l", "L")
                 and adjacent
-                and (previous.type == tokenize.NUMBER)
+                and (before_kind == tokenize.NUMBER)
             ):
                 found = "long integer literal"
             elif (
                 kind == tokenize.STRING
                 and adjacent
-                and previous.type == tokenize.NAME
-                and (previous.string.lower() == "ur")
+                and before_kind == tokenize.NAME
+                and (before.lower() == "ur")
             ):
                 found = "ur string prefix"
             elif kind == tokenize.ERRORTOKEN and string == "`":
                 found = "backtick repr"
-            elif kind == tokenize.OP and string == ">" and adjacent and previous.string == "<":
+            elif kind == tokenize.OP and string == ">" and adjacent and before == "<":
                 found = "<> operator"
             elif (
                 head in ("print", "exec")
