@@ -2,8 +2,10 @@
 
 It searches an in-memory list of repositories (`topic:`, `created:`, `pushed:`, `stars:`,
 `language:`... really filter it), caps searches at 1000 results the way GitHub does, paginates
-with `Link` headers, sends rate-limit headers with every answer, records every request, and
-plays scripted faults (rate limits, 5xx, dropped connections) on cue.
+with `Link` headers, sends rate-limit headers with every answer, answers `/rate_limit`, records
+every request, and plays scripted faults (rate limits, 5xx, dropped connections) on cue. With
+`always_incomplete`, every search says `incomplete_results: true`, as GitHub does when its
+search times out.
 """
 
 from __future__ import annotations
@@ -173,6 +175,7 @@ class Fault:
     body: Any = None
     drop: bool = False
     delay: float = 0.0
+    served: threading.Event = field(default_factory=threading.Event)  # set when first used
 
     def payload(self) -> Any:
         if self.body is not None:
@@ -213,6 +216,7 @@ class FakeGitHub:
         self._by_name = {repo.full_name.lower(): repo for repo in self.repos}
         self.requests: list[Recorded] = []
         self.on_request: Callable[[Recorded], None] | None = None
+        self.always_incomplete = False
         self._rules: list[_Rule] = []
         self._used = {"core": 0, "search": 0}
         self._lock = threading.Lock()
@@ -245,6 +249,14 @@ class FakeGitHub:
     def _answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         if path == "/search/repositories":
             return self._search(query)
+        if path == "/rate_limit":
+            with self._lock:
+                used = dict(self._used)
+            limits = {
+                name: {"limit": RATE_LIMIT, "used": n, "remaining": RATE_LIMIT - n, "reset": T0}
+                for name, n in used.items()
+            }
+            return 200, {}, {"resources": limits, "rate": limits["core"]}
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(?:/(branches|commits)/(.+))?", path)
         if not match:
             return 404, {}, {"message": "Not Found"}
@@ -327,7 +339,7 @@ class FakeGitHub:
         headers = {"Link": ", ".join(rels)} if rels else {}
         body = {
             "total_count": len(found),
-            "incomplete_results": False,
+            "incomplete_results": self.always_incomplete,
             "items": [r.api(self.url) for r in items],
         }
         return 200, headers, body
@@ -352,6 +364,8 @@ class FakeGitHub:
                     fault = fake._pick_fault(number, path)
                     fake._used[resource] += 1
                     used = fake._used[resource]
+                if fault is not None:
+                    fault.served.set()
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
                 if fault is not None and fault.drop:
