@@ -82,15 +82,12 @@ this run added to the object store (0 when cached); `seconds` is wall time for t
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -108,46 +105,20 @@ from analyzers.repo.gitsafe import (
     scrub,
     tree_size,
 )
-
-# Non-cone sparse-checkout patterns (gitignore syntax: no slash = any depth).
-SPARSE_PATTERNS: tuple[str, ...] = (
-    "*.py",
-    "*.ipynb",
-    # MLflow finds its MLproject file case-insensitively.
-    "[Mm][Ll][Pp][Rr][Oo][Jj][Ee][Cc][Tt]",
-    "python_env.yaml",
-    "python_env.yml",
-    "*conda*.yaml",
-    "*conda*.yml",
-    "environment*.yml",
-    "environment*.yaml",
-    "requirements*.txt",
-    "**/requirements/*.txt",
-    "constraints*.txt",
-    "setup.cfg",
-    "pyproject.toml",
-    "Pipfile",
-    "Pipfile.lock",
-    "poetry.lock",
-    "Dockerfile",
-    "Dockerfile.*",
-    "*.Dockerfile",
-    "*.dockerfile",
-    "docker-compose*.yml",
-    "docker-compose*.yaml",
-    "compose.yml",
-    "compose.yaml",
-    "/.github/workflows/*",
-    "dvc.yaml",
-    "dvc.lock",
-    "*.dvc",
-    ".env",
-    ".env.*",
-    # Hydra config trees (analyzers.repo.ecosystem): conf/ or configs/ at any depth.
-    "**/conf/**/*.yaml",
-    "**/conf/**/*.yml",
-    "**/configs/**/*.yaml",
-    "**/configs/**/*.yml",
+from mining.git.checkouts import (
+    SHA,
+    checkout_path,
+    partial_path,
+    remove,
+    sweep_partials,
+)
+from mining.git.sparse import (
+    SPARSE_PATTERNS,
+    LeftOut,
+    TooLarge,
+    matches,
+    plan_checkout,
+    read_left_out,
 )
 
 REQUIRED_COLUMNS = ("full_name", "clone_url", "commit")
@@ -157,17 +128,14 @@ REPOS_COLUMNS = ("full_name", "commit", "status", "detail", "path", "seconds", "
 # out exactly as their blobs.
 _ATTRIBUTES = "* -filter -ident -text -eol -working-tree-encoding\n"
 
-_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
-_GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _BRANCH = re.compile(r"(?!-)(?!.*\.\.)(?!.*@\{)(?!.*//)[^\x00-\x20\x7f~^:?*\[\\]{1,250}(?<![./])")
-_PARTIAL = re.compile(r"\.partial-(\d+)-\d+$")
 _DEEPEN_START, _DEEPEN_ROUNDS = 64, 5
 
 
 class CloneStatus(StrEnum):
     CLONED = "cloned"
     CACHED = "cached"
+    UNPINNED = "unpinned"
     NOT_FOUND = "not-found"
     UNAVAILABLE = "unavailable"
     TOO_LARGE = "too-large"
@@ -184,6 +152,7 @@ class CloneRequest:
     commit: str
     size_kb: int | None = None
     default_branch: str = ""
+    note: str = ""  # the crawler's reason when it could not pin a commit
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> CloneRequest:
@@ -195,6 +164,7 @@ class CloneRequest:
             commit=str(row.get("commit") or "").strip().lower(),
             size_kb=int(size) if size.isdigit() else None,
             default_branch=str(row.get("default_branch") or "").strip(),
+            note=str(row.get("note") or "").strip(),
         )
 
 
@@ -210,6 +180,7 @@ class CloneResult:
     seconds: float = 0.0
     bytes: int = 0
     strategy: str = ""
+    left_out: tuple[LeftOut, ...] = ()  # files over the per-file cap, not written
 
     @property
     def ok(self) -> bool:
@@ -236,6 +207,8 @@ class CloneSettings:
     jobs: int = 4
     timeout: float = 600.0
     max_size_mb: float | None = 2048.0
+    # The largest file any analysis reads (a notebook, 50 MiB): bigger ones are left out.
+    max_file_mb: float | None = 50.0
     protocols: tuple[str, ...] = ("https",)
     patterns: tuple[str, ...] = SPARSE_PATTERNS
     protocol_version: int | None = None
@@ -245,36 +218,10 @@ class CloneSettings:
     def max_bytes(self) -> int | None:
         return None if self.max_size_mb is None else int(self.max_size_mb * 1024 * 1024)
 
-
-def cache_key(full_name: str) -> str:
-    """A single, safe directory name for a repository.
-
-    Plain GitHub names map to `owner__name` (GitHub owners cannot contain `_`, so this is
-    unambiguous); anything else is reduced to `[A-Za-z0-9._-]`, shortened, and suffixed with
-    a hash of the original so two different names never share a directory.
-    """
-    owner, slash, name = full_name.partition("/")
-    if (
-        slash
-        and _GITHUB_OWNER.fullmatch(owner)
-        and _GITHUB_NAME.fullmatch(name)
-        and name not in (".", "..")
-    ):
-        return f"{owner}__{name}"
-    digest = hashlib.sha256(full_name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", unicodedata.normalize("NFKC", full_name))
-    readable = readable[:64].strip("._-") or "repo"
-    return f"{readable}-{digest}"
-
-
-def checkout_path(cache: Path, full_name: str, commit: str) -> Path:
-    """Where the checkout of `full_name` at `commit` lives (or would live) in `cache`."""
-    if not _SHA.fullmatch(commit):
-        raise ValueError(f"not a full hex commit id: {commit!r}")
-    path = cache / cache_key(full_name) / commit
-    if path.resolve().parent.parent != cache.resolve():
-        raise ValueError(f"repository name escapes the cache: {full_name!r}")
-    return path
+    @property
+    def max_file_bytes(self) -> int | None:
+        caps = [cap for cap in (self.max_file_mb, self.max_size_mb) if cap is not None]
+        return int(min(caps) * 1024 * 1024) if caps else None
 
 
 def classify_failure(message: str) -> CloneStatus:
@@ -318,25 +265,6 @@ def one_line(message: str, limit: int = 240) -> str:
     chosen = tagged[0] if tagged else remote[-1] if remote else lines[-1] if lines else "git failed"
     text = " ".join(chosen.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def sweep_partials(cache: Path) -> int:
-    """Delete `.partial-*` checkouts left by runs that died; returns how many were removed.
-
-    Partials of processes still alive (another run sharing the cache) are left alone.
-    """
-    removed = 0
-    if not cache.is_dir():
-        return 0
-    for repo_dir in cache.iterdir():
-        if not repo_dir.is_dir() or repo_dir.is_symlink():
-            continue
-        for entry in repo_dir.iterdir():
-            match = _PARTIAL.search(entry.name)
-            if match and not _alive(int(match.group(1))):
-                shutil.rmtree(entry, ignore_errors=True)
-                removed += 1
-    return removed
 
 
 def clone_all(
@@ -408,17 +336,22 @@ class _Cloner:
         strategy: list[str] = [""]
 
         def result(
-            status: CloneStatus, detail: str = "", path: str = "", size: int = 0
+            status: CloneStatus,
+            detail: str = "",
+            path: str = "",
+            size: int = 0,
+            left_out: tuple[LeftOut, ...] = (),
         ) -> CloneResult:
             return CloneResult(
                 request.full_name,
                 request.commit,
                 status,
-                detail,
+                detail or _left_out_detail(left_out, self.settings.max_file_bytes),
                 path,
                 round(time.monotonic() - start, 3),
                 size,
                 strategy[0],
+                left_out,
             )
 
         try:
@@ -427,52 +360,23 @@ class _Cloner:
                 state = self._state(target, request.commit)
                 if state == "ok":
                     strategy[0] = "cache"
-                    return result(CloneStatus.CACHED, path=str(target))
-                limit = self.settings.max_bytes
-                if (
-                    limit is not None
-                    and request.size_kb is not None
-                    and request.size_kb * 1024 > limit
-                ):
-                    return result(
-                        CloneStatus.TOO_LARGE,
-                        f"size_kb {request.size_kb} is over {self.settings.max_size_mb:g} MB",
-                    )
-                partial = target.with_name(
-                    f"{target.name}.partial-{os.getpid()}-{next(self._serial)}"
-                )
+                    return result(CloneStatus.CACHED, path=str(target), left_out=_left(target))
+                self._check_size(request)
+                partial = partial_path(target, os.getpid(), next(self._serial))
                 try:
-                    if state in ("patterns", "shallow"):
-                        os.rename(target, partial)
-                        before = tree_size(partial / ".git" / "objects")
-                        strategy[0] = "resparse"
-                        if self.settings.history and (partial / ".git" / "shallow").exists():
-                            strategy[0] = "unshallow"
-                            self._unshallow(request, partial, start)
-                        if state == "patterns":
-                            self._resparse(partial, start)
-                    else:
-                        if state == "bad":
-                            os.rename(target, partial)
-                            _remove(partial)
-                        before = 0
-                        self._materialise(request, partial, start, strategy)
-                    fetched = tree_size(partial / ".git" / "objects") - before
-                    if limit is not None and fetched > limit:
-                        raise GitTooLarge(f"{fetched} bytes")
-                    if self._state(partial, request.commit) != "ok":
-                        raise _Failure(
-                            CloneStatus.ERROR, "checkout does not match the pinned commit"
-                        )
+                    fetched = self._build(request, target, partial, state, start, strategy)
                     try:
                         os.rename(partial, target)
                     except OSError:
                         if self._state(target, request.commit) != "ok":
                             raise
-                        return result(CloneStatus.CACHED, path=str(target))  # another run won
-                    return result(CloneStatus.CLONED, path=str(target), size=max(fetched, 0))
+                        # another run won
+                        return result(CloneStatus.CACHED, path=str(target), left_out=_left(target))
+                    return result(
+                        CloneStatus.CLONED, path=str(target), size=fetched, left_out=_left(target)
+                    )
                 finally:
-                    _remove(partial)
+                    remove(partial)
                     with contextlib.suppress(OSError):
                         target.parent.rmdir()  # only if empty: nothing cached for this repository
         except _Failure as failure:
@@ -483,18 +387,62 @@ class _Cloner:
             return result(
                 CloneStatus.TOO_LARGE, f"fetched more than {self.settings.max_size_mb:g} MB"
             )
+        except TooLarge as error:
+            return result(CloneStatus.TOO_LARGE, str(error))
         except GitAborted:
             return result(CloneStatus.ERROR, "run aborted")
         except Exception as error:  # one odd repository must not end the run
             return result(CloneStatus.ERROR, one_line(f"{type(error).__name__}: {error}"))
+
+    def _check_size(self, request: CloneRequest) -> None:
+        limit = self.settings.max_bytes
+        if limit is not None and request.size_kb is not None and request.size_kb * 1024 > limit:
+            raise _Failure(
+                CloneStatus.TOO_LARGE,
+                f"size_kb {request.size_kb} is over {self.settings.max_size_mb:g} MB",
+            )
+
+    def _build(
+        self,
+        request: CloneRequest,
+        target: Path,
+        partial: Path,
+        state: str,
+        start: float,
+        strategy: list[str],
+    ) -> int:
+        """Make a verified checkout at `partial` (anew, or from the cached one at `target`);
+        returns the bytes it fetched."""
+        if state in ("patterns", "shallow"):
+            os.rename(target, partial)
+            before = tree_size(partial / ".git" / "objects")
+            strategy[0] = "resparse"
+            if self.settings.history and (partial / ".git" / "shallow").exists():
+                strategy[0] = "unshallow"
+                self._unshallow(request, partial, start)
+            if state == "patterns":
+                self._resparse(request.commit, partial, start)
+        else:
+            if state == "bad":
+                os.rename(target, partial)
+                remove(partial)
+            before = 0
+            self._materialise(request, partial, start, strategy)
+        fetched = tree_size(partial / ".git" / "objects") - before
+        limit = self.settings.max_bytes
+        if limit is not None and fetched > limit:
+            raise GitTooLarge(f"{fetched} bytes")
+        if self._state(partial, request.commit) != "ok":
+            raise _Failure(CloneStatus.ERROR, "checkout does not match the pinned commit")
+        return max(fetched, 0)
 
     def _check(self, request: CloneRequest) -> Path:
         """Validate a request before anything touches the disk or the network."""
         if not request.full_name:
             raise _Failure(CloneStatus.ERROR, "no full_name")
         if not request.commit:
-            raise _Failure(CloneStatus.ERROR, "no pinned commit")
-        if not _SHA.fullmatch(request.commit):
+            raise _Failure(CloneStatus.UNPINNED, request.note or "no pinned commit")
+        if not SHA.fullmatch(request.commit):
             raise _Failure(CloneStatus.ERROR, "pinned commit is not a full hex SHA")
         scheme, sep, _rest = request.clone_url.partition("://")
         if (
@@ -527,8 +475,8 @@ class _Cloner:
             return "bad"
         if head != commit:
             return "bad"
-        if patterns != self.patterns_text:
-            return "patterns"
+        if not matches(patterns, self.patterns_text, self.settings.max_file_bytes):
+            return "patterns"  # other patterns, or another per-file cap
         if self.settings.history and (path / ".git" / "shallow").exists():
             return "shallow"  # history wanted, a depth-1 checkout cached
         return "ok"
@@ -570,7 +518,8 @@ class _Cloner:
         info = repo / ".git" / "info"
         info.mkdir(exist_ok=True)
         (info / "attributes").write_text(_ATTRIBUTES, encoding="utf-8")
-        (info / "sparse-checkout").write_text(self.patterns_text, encoding="utf-8")
+        # What the checkout may write is decided by `_plan`, once the trees are here.
+        (info / "sparse-checkout").write_text("", encoding="utf-8")
 
         fetch = [
             "fetch",
@@ -593,6 +542,7 @@ class _Cloner:
         strategy[0] += "+full-blobs" if "filtering not recognized" in stderr else "+blobless"
         if self.settings.history:
             strategy[0] += "+history"
+        self._plan(request.commit, repo, start)
         self._must(
             ["checkout", "--quiet", "--no-recurse-submodules", "--detach", request.commit],
             repo,
@@ -667,19 +617,54 @@ class _Cloner:
         # (cat-file -e would ask the server for the very object it refused to send).
         return commit in self._must(["rev-list", "--all"], repo, start).stdout.split()
 
-    def _resparse(self, repo: Path, start: float) -> None:
-        (repo / ".git" / "info" / "sparse-checkout").write_text(
-            self.patterns_text, encoding="utf-8"
-        )
+    def _resparse(self, commit: str, repo: Path, start: float) -> None:
+        self._plan(commit, repo, start)
         self._must(["sparse-checkout", "reapply"], repo, start, network=True)
 
+    def _plan(self, commit: str, repo: Path, start: float) -> tuple[LeftOut, ...]:
+        """Before anything is written: what the checkout writes, within the size caps."""
 
-def _remove(path: Path) -> None:
-    """Delete `path` if it exists, without following it if it is a symlink."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path, ignore_errors=True)
+        def git(
+            args: list[str],
+            *,
+            network: bool = False,
+            stdin: bytes | None = None,
+            accept: tuple[int, ...] = (0,),
+        ) -> GitOutput:
+            output = self.git.run(
+                args,
+                repo=repo,
+                deadline=start + self.settings.timeout,
+                watch=repo / ".git" / "objects" if network else None,
+                max_bytes=self.settings.max_bytes if network else None,
+                stdin=stdin,
+            )
+            if output.returncode not in accept:
+                raise _Failure(classify_failure(output.stderr), one_line(output.stderr))
+            return output
+
+        return plan_checkout(
+            git,
+            repo,
+            commit,
+            self.patterns_text,
+            self.settings.max_file_bytes,
+            self.settings.max_bytes,
+        )
+
+
+def _left(checkout: Path) -> tuple[LeftOut, ...]:
+    return read_left_out(checkout / ".git")
+
+
+def _left_out_detail(left_out: tuple[LeftOut, ...], cap: int | None) -> str:
+    """repos.csv's detail for a checkout that left files out (each is analysed as too-large)."""
+    if not left_out:
+        return ""
+    shown = ", ".join(item.describe() for item in left_out[:3])
+    more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+    limit = f" over {cap / 1024 / 1024:g} MB" if cap is not None else ""
+    return f"left out {len(left_out)} file(s){limit}, the rest analysed: {shown}{more}"
 
 
 def _refused(stderr: str) -> bool:
@@ -693,15 +678,3 @@ def _refused(stderr: str) -> bool:
             "no such remote ref",
         )
     )
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
