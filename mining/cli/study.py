@@ -101,6 +101,9 @@ def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) ->
     checkpoint = checkpoint_path(settings.dataset)
     try:
         preflight(crawl)
+    except CrawlError as error:  # the API, the token, the topics: before anything is done
+        raise (EnvironmentProblem if error.environment else BadInput)(str(error)) from None
+    try:
         if restart:
             checkpoint.unlink(missing_ok=True)
         _log(f"crawling topics {', '.join(settings.topics)} into {settings.dataset}")

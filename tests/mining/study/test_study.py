@@ -255,3 +255,32 @@ def test_a_file_left_out_of_the_checkout_is_a_too_large_row(tmp_path: Path) -> N
         ("bomb.py", "too-large"),
     }
     assert "left out of the checkout" in next(f["detail"] for f in files if f["path"] == "bomb.py")
+
+
+def test_two_demo_builds_at_once_both_succeed(tmp_path: Path) -> None:
+    """Two `mlflow-miner demo` runs at once used to build the same repositories in the same
+    folders and crash; each now builds in a folder of its own and renames it into place."""
+    script = "import sys; from pathlib import Path; from mining.study.demo import build_demo; "
+    script += "build_demo(Path(sys.argv[1]), dataset=Path(sys.argv[2]))"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / "demo"), str(tmp_path / f"{n}.csv")],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=300)
+        assert run.returncode == 0, stderr
+    first, second = (rows(tmp_path / f"{n}.csv") for n in range(2))
+    assert first == second and len(first) == 14
+    origins = tmp_path / "demo" / "origins"
+    for row in first:
+        if row["commit"] and row["full_name"] != "demo/deleted-repo":
+            repo = origins / row["full_name"].split("/")[1]
+            head = subprocess.run(
+                ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+            )
+            assert head.stdout.strip() == row["commit"]
+    assert not [path.name for path in origins.iterdir() if path.name.startswith(".")]
