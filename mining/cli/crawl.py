@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from mining.cli.guard import EnvironmentProblem, ExitCode, claim_output
+from mining.cli.guard import BadInput, EnvironmentProblem, ExitCode, claim_output
 from mining.cli.options import max_retry_seconds, min_slice
 from mining.github.client import GithubApiError, redact
 from mining.github.crawl import checkpoint_path, provenance_path, write_dataset
@@ -128,6 +128,12 @@ def crawl(
     stats = CrawlStats()
     try:
         preflight(settings, stats)
+    except CrawlError as exc:  # the API, the token, the topics: before anything is done
+        failure: type[click.ClickException] = EnvironmentProblem if exc.environment else BadInput
+        raise failure(redact(str(exc), settings.token)) from None
+    except GithubApiError as exc:
+        raise EnvironmentProblem(redact(str(exc), settings.token)) from None
+    try:
         if restart:
             checkpoint.unlink(missing_ok=True)
         write_dataset(settings, out, stats, keep_checkpoint)
@@ -136,7 +142,13 @@ def crawl(
         ctx.exit(ExitCode.INTERRUPTED)
     except (CrawlError, GithubApiError) as exc:
         kept = f" (progress kept in {checkpoint})" if checkpoint.exists() else ""
-        failure = EnvironmentProblem if exc.environment else click.ClickException
+        failure = (
+            EnvironmentProblem
+            if exc.environment
+            else BadInput
+            if getattr(exc, "usage", False)
+            else click.ClickException
+        )
         raise failure(redact(str(exc), settings.token) + kept) from None
     except OSError:
         raise  # the output or the checkpoint cannot be written: the guard's one line

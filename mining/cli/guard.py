@@ -17,6 +17,7 @@ import contextlib
 import errno
 import os
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -160,10 +161,14 @@ def classify(error: BaseException) -> tuple[ExitCode, str]:
         return ExitCode(error.exit_code), one_line(error.format_message())
     if getattr(error, "environment", False):  # e.g. mining.github's ApiUnreachable
         return ExitCode.ENVIRONMENT, one_line(str(error))
+    if isinstance(error, sqlite3.OperationalError):  # the analysis cache: full, read-only, ...
+        return ExitCode.ENVIRONMENT, one_line(f"the analysis cache cannot be used: {error}")
     if isinstance(error, OSError) and (
         error.errno in _ENVIRONMENT_ERRNOS or isinstance(error, ConnectionError)
     ):
         where = f" {error.filename}" if error.filename else ""
+        if not where and _claims:  # a failed write names no file: say where the run writes
+            where = " into " + ", ".join(str(claim.folder) for claim in _claims)
         return ExitCode.ENVIRONMENT, one_line(f"cannot write{where}: {_reason(error)}")
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""

@@ -46,9 +46,10 @@ class CrawlError(Exception):
     """The crawl cannot go on. The message never contains the token. `environment`: the
     network, the API URL or the token is to blame, not the crawl."""
 
-    def __init__(self, message: str, *, environment: bool = False) -> None:
+    def __init__(self, message: str, *, environment: bool = False, usage: bool = False) -> None:
         super().__init__(message)
         self.environment = environment
+        self.usage = usage  # the topics, qualifiers or dates asked for are wrong
 
 
 def _stderr(message: str) -> None:
@@ -260,8 +261,7 @@ def crawl(
         "min_slice": settings.min_slice,
     }
     now = int(settings.clock())
-    if since >= now:
-        raise CrawlError(f"--since {settings.since:%Y-%m-%d} is not before the crawl's start")
+    _since(settings)
     client = _client(settings)
     try:
         checkpoint = Checkpoint.open(settings.checkpoint, identity, now, say)
@@ -281,7 +281,9 @@ def crawl(
         )
         yield from _pin(client, checkpoint, listed, _iso(crawled_at), stats, say)
     except GithubApiError as exc:
-        raise CrawlError(str(exc), environment=exc.environment) from None
+        # 422: GitHub refused the query (an unknown qualifier, say): the user's to fix.
+        usage = exc.status == 422
+        raise CrawlError(str(exc), environment=exc.environment, usage=usage) from None
     finally:
         _count(client, stats)
         client.close()
@@ -293,6 +295,7 @@ def preflight(settings: CrawlSettings, stats: CrawlStats | None = None) -> None:
     `environment` set); the topics and qualifiers are valid (else `CrawlError`)."""
     _topics(settings.topics)
     _qualifiers(settings.qualifiers)
+    _since(settings)
     client = _client(settings)
     try:
         client.check()
@@ -507,19 +510,29 @@ def _topics(topics: tuple[str, ...]) -> tuple[str, ...]:
     # does not depend on the order the topics were given in.
     cleaned = tuple(sorted({topic.strip().lower() for topic in topics}))
     if not cleaned:
-        raise CrawlError("no topic given")
+        raise CrawlError("no topic given", usage=True)
     for topic in cleaned:
         if not TOPIC_PATTERN.fullmatch(topic):
             raise CrawlError(
-                f"{topic!r} is not a GitHub topic (lower-case letters, digits and hyphens)"
+                f"{topic!r} is not a GitHub topic (lower-case letters, digits and hyphens)",
+                usage=True,
             )
     return cleaned
+
+
+def _since(settings: CrawlSettings) -> None:
+    if int(settings.since.timestamp()) >= int(settings.clock()):
+        raise CrawlError(
+            f"--since {settings.since:%Y-%m-%d} is not before the crawl's start", usage=True
+        )
 
 
 def _qualifiers(qualifiers: tuple[str, ...]) -> str:
     query = " ".join(" ".join(qualifiers).split())
     if re.search(r"(^|\s)-?created:", query):
-        raise CrawlError("created: is reserved for slicing the search; use --since instead")
+        raise CrawlError(
+            "created: is reserved for slicing the search; use --since instead", usage=True
+        )
     return query
 
 

@@ -320,7 +320,7 @@ def test_topics_are_chosen_and_deduplicated(tmp_path: Path) -> None:
 def test_bad_requests_fail_cleanly(tmp_path: Path, args: list[str], message: str) -> None:
     with FakeGitHub(small_world()) as server:
         result = run_cli(server, tmp_path / "bad.csv", *args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "bad.csv").exists()
