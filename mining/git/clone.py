@@ -1,43 +1,10 @@
 """`mlflow-miner clone`: materialise each repository of a dataset at its pinned commit, fetching
 only the files the analyses read.
 
-Strategy
---------
-For each repository: `git init` into a private `<sha>.partial-*` directory, then
-
-    git fetch --depth=1 --filter=blob:none --no-tags origin <pinned sha>
-    git checkout --detach <pinned sha>          # with a non-cone sparse checkout
-
-The fetch brings one commit and its trees, no file contents; the checkout then asks the server,
-in one batch, for the blobs that match `SPARSE_PATTERNS` and nothing else: two requests in all.
-History, data files, models and images are never transferred. `benchmarks/bench_clone.py`
-measured (git 2.39, over file://, so seconds are mostly local CPU; on a network they follow the
-bytes) on a generated repository of 3,000 commits, 400 Python modules, 20 notebooks and 60 MB of
-binary data (40 MB more rewritten during the history), 119 MB packed:
-
-    strategy                                   transferred  requests  files  seconds
-    full clone (git clone)                        119.2 MB         1    456     1.76
-    shallow clone (--depth=1)                      66.1 MB         1    456     1.07
-    blobless clone (--filter=blob:none)            68.0 MB         2    456     1.22
-    pinned sha + tree:0 + sparse                    1.2 MB         3    423     0.41
-    pinned sha + blob:none + sparse (chosen)        1.2 MB         2    423     0.31
-    the same, rerun from the cache                     0 B         0    423     0.00
-
-and on microsoft/MLOpsPython (429 commits, 128 files, 14.9 MB packed): full clone 13.6 MB,
-shallow 2.5 MB, ours 56 kB (the 40 files the analyses read).
-
-`tree:0` was rejected: trees are small, so it saved nothing measurable and costs one more
-request (git lazily fetches the missing trees before the blobs). A server-side `sparse:oid`
-filter could save the second request, but GitHub does not serve it.
-
-Fallbacks, each recorded in the `strategy` column:
-
-* the server ignores the filter (`uploadpack.allowFilter` off): the fetch still works, with
-  every blob of that one commit (`+full-blobs` instead of `+blobless`);
-* the server refuses an unadvertised SHA (protocol v0 without `allowReachableSHA1InWant`): fetch
-  the default branch at depth 64 and deepen (x2, five times) until the commit appears
-  (`branch-deepen`), then all branches and tags with full history (`all-refs`). A commit that is
-  still missing was rewritten away: status `error`.
+For each repository: `git init` into a private `<sha>.partial-*` directory, fetch the pinned
+commit without any file content (`mining.git.fetch`: the strategy, its measurements and its
+fallbacks), decide what the sparse checkout may write and fetch just that (`mining.git.sparse`:
+the patterns and the size guard), then `git checkout --detach <sha>`.
 
 Cache and atomicity
 -------------------
@@ -56,8 +23,8 @@ dataset, beside the other results rather than in the cache (which is shared by d
 
 Limits: POSIX only (process groups). A checkout is a partial clone whose promisor is the origin,
 so a git command that reads an excluded blob (`git show HEAD:data.csv`) fetches it; read the
-work tree instead. If the runner itself is SIGKILLed, its git children are orphaned until their
-fetch ends or fails; their partial directories are swept by the next run.
+work tree instead. If the runner itself is killed, its git commands die with it
+(`analyzers.repo.lifetime`); their partial directories are swept by the next run.
 
 Safety (see `analyzers.repo.gitsafe`)
 -----------------------------
@@ -68,14 +35,16 @@ limited to https unless more are asked for. `core.symlinks=false`: a symlink is 
 a small regular file holding its target path, so nothing downstream can follow it out of the
 tree. `text`, `eol` and `working-tree-encoding` are unset too, so every checked-out file is
 byte-identical to its blob. Each repository has a deadline (its git process group is killed)
-and a size limit checked against the dataset's `size_kb` before and against the object store
-while fetching.
+and a size limit checked against the dataset's `size_kb` before, against the object store
+while fetching, and against the blobs' sizes before anything is written (a file over the
+per-file cap is left out, the rest checked out).
 
 Serving over file:// runs `git upload-pack` on the source repository with that repository's own
 config: allow `file` only for repositories you trust.
 
-Statuses (`repos.csv`): cloned, cached, not-found (deleted, private, or no such path),
-unavailable (DMCA / HTTP 451 / disabled by GitHub), too-large, timeout, error. `bytes` is what
+Statuses (`repos.csv`): cloned, cached, unpinned (no commit in the dataset), not-found
+(deleted, private, or no such path), unavailable (DMCA / HTTP 451 / disabled by GitHub),
+too-large, timeout, error; README's "Bad input" says what a run does with each. `bytes` is what
 this run added to the object store (0 when cached); `seconds` is wall time for the repository.
 """
 
@@ -91,18 +60,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from analyzers.repo.cache import cache_root
 from analyzers.repo.gitsafe import (
     GitAborted,
-    GitOutput,
     GitTimeout,
     GitTooLarge,
     SafeGit,
-    scrub,
     tree_size,
 )
 from mining.git.checkouts import (
@@ -111,6 +77,12 @@ from mining.git.checkouts import (
     partial_path,
     remove,
     sweep_partials,
+)
+from mining.git.fetch import (
+    CloneFailure,
+    CloneStatus,
+    RepoGit,
+    one_line,
 )
 from mining.git.sparse import (
     SPARSE_PATTERNS,
@@ -127,20 +99,6 @@ REPOS_COLUMNS = ("full_name", "commit", "status", "detail", "path", "seconds", "
 # Wins over every .gitattributes in the tree: no filter driver can run, and files are checked
 # out exactly as their blobs.
 _ATTRIBUTES = "* -filter -ident -text -eol -working-tree-encoding\n"
-
-_BRANCH = re.compile(r"(?!-)(?!.*\.\.)(?!.*@\{)(?!.*//)[^\x00-\x20\x7f~^:?*\[\\]{1,250}(?<![./])")
-_DEEPEN_START, _DEEPEN_ROUNDS = 64, 5
-
-
-class CloneStatus(StrEnum):
-    CLONED = "cloned"
-    CACHED = "cached"
-    UNPINNED = "unpinned"
-    NOT_FOUND = "not-found"
-    UNAVAILABLE = "unavailable"
-    TOO_LARGE = "too-large"
-    TIMEOUT = "timeout"
-    ERROR = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,49 +182,6 @@ class CloneSettings:
         return int(min(caps) * 1024 * 1024) if caps else None
 
 
-def classify_failure(message: str) -> CloneStatus:
-    """The status for a failed git fetch, from git's (English) error output."""
-    text = message.lower()
-    if any(
-        s in text
-        for s in (
-            "dmca",
-            "error: 451",
-            "unavailable for legal reasons",
-            "repository unavailable",
-            "access to this repository has been disabled",
-        )
-    ):
-        return CloneStatus.UNAVAILABLE
-    if any(
-        s in text
-        for s in (
-            "repository not found",
-            "does not appear to be a git repository",
-            "could not read username",
-            "could not read password",
-            "terminal prompts disabled",
-            "authentication failed",
-            "error: 404",
-            "error: 401",
-        )
-    ):
-        return CloneStatus.NOT_FOUND
-    return CloneStatus.ERROR
-
-
-def one_line(message: str, limit: int = 240) -> str:
-    """The most telling line of git's output, without credentials, at most `limit` characters."""
-    lines = [line.strip() for line in scrub(message).splitlines() if line.strip()]
-    # git's first fatal/error line names the cause ("'x' does not appear to be a git
-    # repository"); the ones after it are consequences ("Could not read from remote").
-    tagged = [line for line in lines if line.lower().startswith(("fatal:", "error:"))]
-    remote = [line for line in lines if line.lower().startswith("remote:")]
-    chosen = tagged[0] if tagged else remote[-1] if remote else lines[-1] if lines else "git failed"
-    text = " ".join(chosen.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def clone_all(
     rows: Iterable[Mapping[str, Any] | CloneRequest],
     settings: CloneSettings,
@@ -309,13 +224,6 @@ def clone_all(
                 future.cancel()
             git.git.abort()
             executor.shutdown(wait=True)
-
-
-class _Failure(Exception):
-    def __init__(self, status: CloneStatus, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 class _Cloner:
@@ -379,7 +287,7 @@ class _Cloner:
                     remove(partial)
                     with contextlib.suppress(OSError):
                         target.parent.rmdir()  # only if empty: nothing cached for this repository
-        except _Failure as failure:
+        except CloneFailure as failure:
             return result(failure.status, failure.detail)
         except GitTimeout:
             return result(CloneStatus.TIMEOUT, f"no result within {self.settings.timeout:g}s")
@@ -397,7 +305,7 @@ class _Cloner:
     def _check_size(self, request: CloneRequest) -> None:
         limit = self.settings.max_bytes
         if limit is not None and request.size_kb is not None and request.size_kb * 1024 > limit:
-            raise _Failure(
+            raise CloneFailure(
                 CloneStatus.TOO_LARGE,
                 f"size_kb {request.size_kb} is over {self.settings.max_size_mb:g} MB",
             )
@@ -419,7 +327,7 @@ class _Cloner:
             strategy[0] = "resparse"
             if self.settings.history and (partial / ".git" / "shallow").exists():
                 strategy[0] = "unshallow"
-                self._unshallow(request, partial, start)
+                self._repo_git(partial, start).unshallow(request.commit)
             if state == "patterns":
                 self._resparse(request.commit, partial, start)
         else:
@@ -433,26 +341,26 @@ class _Cloner:
         if limit is not None and fetched > limit:
             raise GitTooLarge(f"{fetched} bytes")
         if self._state(partial, request.commit) != "ok":
-            raise _Failure(CloneStatus.ERROR, "checkout does not match the pinned commit")
+            raise CloneFailure(CloneStatus.ERROR, "checkout does not match the pinned commit")
         return max(fetched, 0)
 
     def _check(self, request: CloneRequest) -> Path:
         """Validate a request before anything touches the disk or the network."""
         if not request.full_name:
-            raise _Failure(CloneStatus.ERROR, "no full_name")
+            raise CloneFailure(CloneStatus.ERROR, "no full_name")
         if not request.commit:
-            raise _Failure(CloneStatus.UNPINNED, request.note or "no pinned commit")
+            raise CloneFailure(CloneStatus.UNPINNED, request.note or "no pinned commit")
         if not SHA.fullmatch(request.commit):
-            raise _Failure(CloneStatus.ERROR, "pinned commit is not a full hex SHA")
+            raise CloneFailure(CloneStatus.ERROR, "pinned commit is not a full hex SHA")
         scheme, sep, _rest = request.clone_url.partition("://")
         if (
             not sep
             or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme)
             or any(ord(c) < 0x21 or c == "\x7f" for c in request.clone_url)
         ):
-            raise _Failure(CloneStatus.ERROR, "clone_url is not a plain scheme://… URL")
+            raise CloneFailure(CloneStatus.ERROR, "clone_url is not a plain scheme://… URL")
         if scheme.lower() not in self.settings.protocols:
-            raise _Failure(
+            raise CloneFailure(
                 CloneStatus.ERROR,
                 f"protocol {scheme.lower()!r} not allowed "
                 f"(allowed: {', '.join(self.settings.protocols)})",
@@ -460,7 +368,7 @@ class _Cloner:
         try:
             return checkout_path(self.settings.cache, request.full_name, request.commit)
         except ValueError as error:
-            raise _Failure(CloneStatus.ERROR, str(error)) from None
+            raise CloneFailure(CloneStatus.ERROR, str(error)) from None
 
     def _state(self, path: Path, commit: str) -> str:
         """'ok' (trust it), 'patterns' (right commit, other patterns), 'bad', or 'absent'."""
@@ -481,31 +389,15 @@ class _Cloner:
             return "shallow"  # history wanted, a depth-1 checkout cached
         return "ok"
 
-    def _git(
-        self, args: list[str], repo: Path, start: float, *, network: bool = False
-    ) -> GitOutput:
-        watch = repo / ".git" / "objects" if network else None
-        return self.git.run(
-            args,
-            repo=repo,
-            deadline=start + self.settings.timeout,
-            watch=watch,
-            max_bytes=self.settings.max_bytes if network else None,
-        )
-
-    def _must(
-        self, args: list[str], repo: Path, start: float, *, network: bool = False
-    ) -> GitOutput:
-        output = self._git(args, repo, start, network=network)
-        if not output.ok:
-            raise _Failure(classify_failure(output.stderr), one_line(output.stderr))
-        return output
+    def _repo_git(self, repo: Path, start: float) -> RepoGit:
+        return RepoGit(self.git, repo, start + self.settings.timeout, self.settings.max_bytes)
 
     def _materialise(
         self, request: CloneRequest, repo: Path, start: float, strategy: list[str]
     ) -> None:
+        git = self._repo_git(repo, start)
         repo.mkdir(parents=True)
-        self._must(["init", "--quiet", f"--template={self.git.template}"], repo, start)
+        git(["init", "--quiet", f"--template={self.git.template}"])
         for key, value in (
             ("remote.origin.url", request.clone_url),
             ("core.sparseCheckout", "true"),
@@ -514,138 +406,29 @@ class _Cloner:
             ("core.hooksPath", os.devnull),
             ("submodule.recurse", "false"),
         ):
-            self._must(["config", key, value], repo, start)
+            git(["config", key, value])
         info = repo / ".git" / "info"
         info.mkdir(exist_ok=True)
         (info / "attributes").write_text(_ATTRIBUTES, encoding="utf-8")
         # What the checkout may write is decided by `_plan`, once the trees are here.
         (info / "sparse-checkout").write_text("", encoding="utf-8")
-
-        fetch = [
-            "fetch",
-            "--no-tags",
-            "--no-recurse-submodules",
-            "--no-auto-gc",
-            "--filter=blob:none",
-        ]
-        strategy[0] = "pinned-sha"
-        depth = [] if self.settings.history else ["--depth=1"]
-        output = self._git([*fetch, *depth, "origin", request.commit], repo, start, network=True)
-        stderr = output.stderr
-        if not output.ok:
-            status = classify_failure(output.stderr)
-            if status is not CloneStatus.ERROR or not _refused(output.stderr):
-                raise _Failure(status, one_line(output.stderr))
-            stderr = self._fetch_history(request, repo, start, fetch, strategy)
-            if self.settings.history and (repo / ".git" / "shallow").exists():
-                self._unshallow(request, repo, start)
-        strategy[0] += "+full-blobs" if "filtering not recognized" in stderr else "+blobless"
-        if self.settings.history:
-            strategy[0] += "+history"
-        self._plan(request.commit, repo, start)
-        self._must(
+        git.fetch_pinned(request.commit, request.default_branch, self.settings.history, strategy)
+        self._plan(request.commit, git)
+        git(
             ["checkout", "--quiet", "--no-recurse-submodules", "--detach", request.commit],
-            repo,
-            start,
             network=True,
         )
 
-    def _fetch_history(
-        self, request: CloneRequest, repo: Path, start: float, fetch: list[str], strategy: list[str]
-    ) -> str:
-        """The server will not send the pinned SHA by name: find it in the branch history."""
-        branch = request.default_branch
-        if branch and not _BRANCH.fullmatch(branch):
-            raise _Failure(CloneStatus.ERROR, "default_branch is not a valid branch name")
-        refspec = (
-            f"+refs/heads/{branch}:refs/remotes/origin/{branch}"
-            if branch
-            else "+HEAD:refs/remotes/origin/HEAD"
-        )
-        strategy[0] = "branch-deepen"
-        stderr = self._must(
-            [*fetch, f"--depth={_DEEPEN_START}", "origin", refspec], repo, start, network=True
-        ).stderr
-        deepen = _DEEPEN_START
-        for _ in range(_DEEPEN_ROUNDS):
-            if (
-                self._has_commit(repo, request.commit, start)
-                or not (repo / ".git" / "shallow").exists()
-            ):
-                break
-            self._must([*fetch, f"--deepen={deepen}", "origin", refspec], repo, start, network=True)
-            deepen *= 2
-        if not self._has_commit(repo, request.commit, start):
-            strategy[0] = "all-refs"
-            unshallow = ["--unshallow"] if (repo / ".git" / "shallow").exists() else []
-            self._must(
-                [
-                    *fetch,
-                    *unshallow,
-                    "origin",
-                    "+refs/heads/*:refs/remotes/origin/*",
-                    "+refs/tags/*:refs/tags/*",
-                ],
-                repo,
-                start,
-                network=True,
-            )
-            if not self._has_commit(repo, request.commit, start):
-                raise _Failure(
-                    CloneStatus.ERROR, "pinned commit is not on the server (history rewritten?)"
-                )
-        return stderr
-
-    def _unshallow(self, request: CloneRequest, repo: Path, start: float) -> None:
-        """Deepen a shallow checkout to the pinned commit's whole history (commits and trees;
-        blobs stay on the server): by the pinned SHA, else from every branch."""
-        fetch = [
-            "fetch",
-            "--no-tags",
-            "--no-recurse-submodules",
-            "--no-auto-gc",
-            "--filter=blob:none",
-            "--unshallow",
-            "origin",
-        ]
-        output = self._git([*fetch, request.commit], repo, start, network=True)
-        if not output.ok:
-            self._must([*fetch, "+refs/heads/*:refs/remotes/origin/*"], repo, start, network=True)
-
-    def _has_commit(self, repo: Path, commit: str, start: float) -> bool:
-        # rev-list walks commits only, so it never triggers a lazy fetch from the promisor remote
-        # (cat-file -e would ask the server for the very object it refused to send).
-        return commit in self._must(["rev-list", "--all"], repo, start).stdout.split()
-
     def _resparse(self, commit: str, repo: Path, start: float) -> None:
-        self._plan(commit, repo, start)
-        self._must(["sparse-checkout", "reapply"], repo, start, network=True)
+        git = self._repo_git(repo, start)
+        self._plan(commit, git)
+        git(["sparse-checkout", "reapply"], network=True)
 
-    def _plan(self, commit: str, repo: Path, start: float) -> tuple[LeftOut, ...]:
+    def _plan(self, commit: str, git: RepoGit) -> tuple[LeftOut, ...]:
         """Before anything is written: what the checkout writes, within the size caps."""
-
-        def git(
-            args: list[str],
-            *,
-            network: bool = False,
-            stdin: bytes | None = None,
-            accept: tuple[int, ...] = (0,),
-        ) -> GitOutput:
-            output = self.git.run(
-                args,
-                repo=repo,
-                deadline=start + self.settings.timeout,
-                watch=repo / ".git" / "objects" if network else None,
-                max_bytes=self.settings.max_bytes if network else None,
-                stdin=stdin,
-            )
-            if output.returncode not in accept:
-                raise _Failure(classify_failure(output.stderr), one_line(output.stderr))
-            return output
-
         return plan_checkout(
             git,
-            repo,
+            git.repo,
             commit,
             self.patterns_text,
             self.settings.max_file_bytes,
@@ -665,16 +448,3 @@ def _left_out_detail(left_out: tuple[LeftOut, ...], cap: int | None) -> str:
     more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
     limit = f" over {cap / 1024 / 1024:g} MB" if cap is not None else ""
     return f"left out {len(left_out)} file(s){limit}, the rest analysed: {shown}{more}"
-
-
-def _refused(stderr: str) -> bool:
-    text = stderr.lower()
-    return any(
-        s in text
-        for s in (
-            "not our ref",
-            "unadvertised object",
-            "couldn't find remote ref",
-            "no such remote ref",
-        )
-    )

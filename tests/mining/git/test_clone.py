@@ -28,10 +28,9 @@ from mining.git.clone import (
     CloneResult,
     CloneSettings,
     CloneStatus,
-    classify_failure,
     clone_all,
-    one_line,
 )
+from mining.git.fetch import classify_failure, one_line
 from tests.paths import ROOT
 
 FIXED_ENV = {
