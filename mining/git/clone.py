@@ -448,3 +448,16 @@ def _left_out_detail(left_out: tuple[LeftOut, ...], cap: int | None) -> str:
     more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
     limit = f" over {cap / 1024 / 1024:g} MB" if cap is not None else ""
     return f"left out {len(left_out)} file(s){limit}, the rest analysed: {shown}{more}"
+
+
+__all__ = [
+    "REPOS_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "SPARSE_PATTERNS",
+    "CloneRequest",
+    "CloneResult",
+    "CloneSettings",
+    "CloneStatus",
+    "LeftOut",
+    "clone_all",
+]
