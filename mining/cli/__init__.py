@@ -1,7 +1,7 @@
 """The `mlflow-miner` command line. Each subcommand lives with the stage it drives and is
 imported only when used, so `--help` stays fast and one broken stage cannot break the others.
 
-Every subcommand runs inside `guard.guarded`: errors are one line on stderr with an exit code
+Every subcommand runs inside `guard.run_guarded`: errors are one line on stderr with an exit code
 from `guard.EXIT_CODES`, SIGTERM is handled like Ctrl-C, and the outputs a command claims are
 checked before it works and cleaned if it is stopped.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from mining.cli.guard import ExitCode, claim_output, guarded, one_line
+from mining.cli.guard import ExitCode, claim_output, one_line, run_guarded
 
 # name -> ("module:attribute" of a click command, one-line summary for --help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -56,8 +56,7 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def invoke(self, ctx: click.Context) -> Any:
-        with guarded():
-            return super().invoke(ctx)
+        return run_guarded(lambda: super(LazyGroup, self).invoke(ctx))
 
     def main(
         self,

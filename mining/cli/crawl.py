@@ -112,6 +112,7 @@ def crawl(
     # Embedding programs and tests may inject `sleep` and `clock` through the context object.
     injected = ctx.obj if isinstance(ctx.obj, dict) else {}
     claim_output(out, folder=False)
+    claim_output(provenance_path(out), folder=False)
     checkpoint = checkpoint_path(out)
     settings = CrawlSettings(
         topics=topics or DEFAULT_TOPICS,

@@ -3,7 +3,7 @@
 * `EXIT_CODES` is the table README's "Exit codes" shows; every failure maps to one of them
   (`classify`), and is reported in one line on stderr, never as a traceback (set
   `MLFLOW_MINER_DEBUG=1` to see the traceback of an unexpected error).
-* `guarded` runs a command so that SIGTERM is handled like Ctrl-C: the processes below this
+* `run_guarded` runs a command so that SIGTERM is handled like Ctrl-C: the processes below this
   one are stopped, the temporary files being written are removed, and the command exits with
   143 (130 for Ctrl-C); a rerun then resumes.
 * `claim_output` is called for every folder or file a command writes, before any work: it
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 import signal
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -182,8 +183,7 @@ def classify(error: BaseException) -> tuple[ExitCode, str]:
 # --------------------------------------------------------------------------- signals
 
 
-@contextlib.contextmanager
-def guarded() -> Iterator[None]:
+def run_guarded(call: Callable[[], Any]) -> Any:
     """Run a command: SIGTERM and Ctrl-C stop it cleanly; errors become one line and an exit
     code (raised as `click.exceptions.Exit`)."""
     _claims.clear()
@@ -198,30 +198,38 @@ def guarded() -> Iterator[None]:
 
     previous = _install(stop)
     try:
-        yield
-    except (click.ClickException, click.exceptions.Exit, click.Abort):
-        raise
-    except (Terminated, KeyboardInterrupt) as interruption:
-        stopping.set()
-        code = ExitCode.TERMINATED if isinstance(interruption, Terminated) else ExitCode.INTERRUPTED
-        stop_descendants()  # anything started while unwinding
-        _sweep_claims()
-        name = "SIGTERM" if code is ExitCode.TERMINATED else "Ctrl-C"
-        click.echo(
-            f"stopped by {name}: workers stopped, partial files removed; rerun the same "
-            "command to resume",
-            err=True,
-        )
-        raise click.exceptions.Exit(code) from None
-    except Exception as error:
-        if os.environ.get("MLFLOW_MINER_DEBUG"):
+        try:
+            return call()
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        code, message = classify(error)
+        except Terminated:
+            code, message = ExitCode.TERMINATED, _stopped("SIGTERM")
+        except KeyboardInterrupt:
+            code, message = ExitCode.INTERRUPTED, _stopped("Ctrl-C")
+        except Exception as error:
+            if os.environ.get("MLFLOW_MINER_DEBUG"):
+                raise
+            code, message = classify(error)
+            message = f"Error: {message}"
+        stopping.set()
+        # The exception is gone, and with it the frames it held: generators the command left
+        # open now run their `finally` (git aborted, partial checkouts and temporary files
+        # removed) before what is left is swept.
+        gc.collect()
+        if code in (ExitCode.TERMINATED, ExitCode.INTERRUPTED):
+            stop_descendants()  # anything started while unwinding
         _sweep_claims()
-        click.echo(f"Error: {message}", err=True)
-        raise click.exceptions.Exit(code) from None
+        click.echo(message, err=True)
+        raise click.exceptions.Exit(code)
     finally:
         _restore(previous)
+
+
+def _stopped(name: str) -> str:
+    return (
+        f"stopped by {name}: workers stopped, partial files removed; rerun the same command "
+        "to resume"
+    )
 
 
 def _sweep_claims() -> None:

@@ -60,7 +60,10 @@ def _claim(settings: StudySettings, crawling: bool) -> None:
     """Preflight: every output writable before any request or clone; leftovers swept."""
     claim_output(settings.output, option="output")
     if crawling:
+        from mining.github.crawl import provenance_path
+
         claim_output(settings.dataset, folder=False, option="dataset")
+        claim_output(provenance_path(settings.dataset), folder=False, option="dataset")
     elif not settings.dataset.is_file():
         raise BadInput(
             f"dataset {settings.dataset} does not exist and the study file says crawl = false: "

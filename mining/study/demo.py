@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tomllib
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from analyzers.repo.cache import cache_root
+from analyzers.repo.lifetime import is_running
 from analyzers.tables import csv_table
 from mining.github.search import COLUMNS as DATASET_COLUMNS
 
@@ -30,7 +32,10 @@ FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "corpus"
 HISTORY = FIXTURES.parent / "history"
 
 CRAWLED_AT = "2026-11-01T00:00:00Z"
-STAMP = "mlflow-miner-fixture"  # in a built repository's .git: the digest it was built from
+STAMP = "mlflow-miner-fixture"
+_BUILD = re.compile(
+    r"\..+\.(?:build|stale)-(?P<pid>\d+)-[0-9a-f]+"
+)  # in a built repository's .git: the digest it was built from
 OWNER = "demo"
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "mlflow-miner demo",
@@ -135,6 +140,7 @@ def build_demo(
     target = (target or default_demo_dir()).resolve()
     origins = target / "origins"
     origins.mkdir(parents=True, exist_ok=True)
+    _sweep_builds(origins)
     rows = []
     projects = sorted(path for path in fixtures.iterdir() if path.is_dir())
     for index, project in enumerate(projects):
@@ -185,6 +191,14 @@ def _stamp(repo: Path) -> str | None:
         return (repo / ".git" / STAMP).read_text(encoding="utf-8")
     except OSError:
         return None
+
+
+def _sweep_builds(origins: Path) -> None:
+    """Remove the build folders of runs that were killed while building."""
+    for path in origins.iterdir():
+        match = _BUILD.fullmatch(path.name)
+        if match and not is_running(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _publish(repo: Path, digest: str, build: Callable[[Path], None]) -> None:
