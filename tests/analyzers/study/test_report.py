@@ -17,6 +17,7 @@ from analyzers.study.charts import build_charts, find_browser
 from analyzers.study.load import load_study
 from analyzers.study.report import Report, build_report, render_index
 from tests.analyzers.study.study_fixture import STUDY, copy_study
+from tests.conftest import Golden
 
 GOLDEN = Path(__file__).parent / "golden"
 CHARTS = [
@@ -56,13 +57,10 @@ def without_scripts(page: str) -> str:
     return re.sub(r"(<script[^>]*>).*?(</script>)", r"\1…\2", page, flags=re.DOTALL)
 
 
-def test_index_matches_golden_file(tmp_path: Path) -> None:
+def test_index_matches_golden_file(tmp_path: Path, golden: Golden) -> None:
     report = build_report(copy_study(tmp_path), static=False)
     produced = without_scripts(report.index.read_text(encoding="utf-8"))
-    golden = GOLDEN / "study_index.html"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(produced, encoding="utf-8")
-    assert produced == golden.read_text(encoding="utf-8")
+    golden(GOLDEN / "study_index.html", produced)
 
 
 def test_index_is_deterministic() -> None:
