@@ -98,12 +98,6 @@ def _requirement_signals(path: str, line: str) -> Iterator[Signal]:
         yield Signal(path, "framework-requirement", name + spec)
 
 
-def _requirement_value(line: str) -> str | None:
-    """The specifier of an mlflow requirement ("" when unpinned), else None."""
-    parsed = _requirement(line)
-    return parsed[1] if parsed and parsed[0] in MLFLOW_DISTRIBUTIONS else None
-
-
 def _requirements_txt(path: str, text: str) -> Iterator[Signal]:
     yield Signal(path, "env-file", "requirements")
     for line in text.splitlines():

@@ -1,6 +1,7 @@
 """The study's figures (plotly), as offline HTML files and, through kaleido, PNG and SVG.
 
-Static export drives a headless Chromium. Starting it costs seconds, so every image of a report
+kaleido is an optional extra (`mlflow-miner[static]`; `make install` has it). Static export
+drives a headless Chromium. Starting it costs seconds, so every image of a report
 is written in one batch by one browser; without a browser the HTML is still written and the
 caller gets a warning instead of an exception.
 """
@@ -803,6 +804,17 @@ def write_static(
     """Write every chart in every format with one browser; never raises for a missing or
     failing browser: what could not be written is reported in `warnings`."""
     started = time.monotonic()
+    try:
+        import kaleido  # the optional extra mlflow-miner[static]
+    except ImportError:
+        return StaticExport(
+            (),
+            (
+                "static export skipped: kaleido is not installed (pip install "
+                "'mlflow-miner[static]'); the HTML charts were written",
+            ),
+            0.0,
+        )
     browser = find_browser()
     if browser is None:
         return StaticExport(
@@ -813,12 +825,6 @@ def write_static(
                 "were written",
             ),
             0.0,
-        )
-    try:
-        import kaleido
-    except ImportError as error:
-        return StaticExport(
-            (), (f"static export skipped: kaleido is not installed ({error})",), 0.0
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -80,13 +80,6 @@ def ci(low: float, high: float) -> str:
     return f"{100 * low:.1f}{DASH}{100 * high:.1f}%"
 
 
-def _share_cell(row: Mapping[str, Any], k: str = "n_using") -> str:
-    return (
-        f"{row[k]}/{row['n_analysed']} ({pct(row['share'])}, "
-        f"CI {ci(row['ci_low'], row['ci_high'])})"
-    )
-
-
 def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],

@@ -151,6 +151,19 @@ def test_without_a_browser_the_report_is_written_with_a_warning(
     assert all((charts / f"{name}.html").is_file() for name in CHARTS)
 
 
+def test_without_kaleido_the_report_has_html_charts_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "kaleido", None)  # `import kaleido` raises ImportError
+    report = build_report(copy_study(tmp_path), static=True)
+    assert report.static is not None and report.static.files == ()
+    assert len(report.warnings) == 1 and "kaleido is not installed" in report.warnings[0]
+    assert "mlflow-miner[static]" in report.index.read_text(encoding="utf-8")
+    charts = report.index.parent / "charts"
+    assert all((charts / f"{name}.html").is_file() for name in CHARTS)
+    assert not list(charts.glob("*.png"))
+
+
 class ChartProbe(HTMLParser):
     """Which chart elements (`div#chart-*`) contain a rendered plotly `svg.main-svg`."""
 
