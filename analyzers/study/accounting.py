@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analyzers.study.definitions import ANALYZED
+from analyzers.codebook import ANALYZED
 from analyzers.study.load import Study
 from analyzers.study.schema import COLUMNS
 from analyzers.study.stats import table_frame

@@ -10,16 +10,9 @@ from typing import Any
 import pandas as pd
 
 from analyzers.code.catalog import load_catalog
-from analyzers.study.definitions import (
-    ASPECTS,
-    HEADLINE,
-    KINDS,
-    LOG_METRICS,
-    LOG_PARAMS,
-    SET_TRACKING_URI,
-)
+from analyzers.codebook import ASPECTS, HEADLINE, KINDS
 from analyzers.study.load import Study
-from analyzers.study.stats import share_interval, table_frame, with_share
+from analyzers.study.stats import in_group, share_interval, table_frame, with_share
 
 
 def dimensions(study: Study) -> list[str]:
@@ -107,12 +100,9 @@ def adoption(study: Study) -> pd.DataFrame:
 
 
 def headline_users(calls: pd.DataFrame) -> dict[str, set[str]]:
-    api = calls["api"]
     users = {
-        "log-params": set(calls.loc[api.isin(LOG_PARAMS), "repo"]),
-        "log-metrics": set(calls.loc[api.isin(LOG_METRICS), "repo"]),
-        "autolog": set(calls.loc[api.str.endswith(".autolog"), "repo"]),
-        "set-tracking-uri": set(calls.loc[api.isin(SET_TRACKING_URI), "repo"]),
+        measure: set(calls.loc[in_group(calls["api"], measure), "repo"])
+        for measure in ("log-params", "log-metrics", "autolog", "set-tracking-uri")
     }
     users["any-logging"] = users["log-params"] | users["log-metrics"] | users["autolog"]
     return users
@@ -158,7 +148,7 @@ def coverage(study: Study) -> pd.DataFrame:
         return set(rows["repo"])
 
     keys = split_keys(calls)
-    source_tags = set(keys.loc[keys["key"].str.startswith("mlflow.source"), "repo"])
+    source_tags = set(keys.loc[in_group(keys["key"], "source-tags"), "repo"])
     autolog = using("autolog")
     evidence = {
         "code_version": signalled("mlproject") | source_tags,

@@ -22,15 +22,15 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from analyzers.study.adoption import cooccurrence_matrix
-from analyzers.study.aggregate import Aggregates
-from analyzers.study.definitions import (
+from analyzers.codebook import (
     ANY_LOCATION,
     FULLY_TRACEABLE,
     HEADLINE,
     PROFILE_ASPECTS,
     PROFILE_LABELS,
 )
+from analyzers.study.adoption import cooccurrence_matrix
+from analyzers.study.aggregate import Aggregates
 from analyzers.study.locations import DEFAULT_LOCAL
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE
 from analyzers.tables import atomic_path

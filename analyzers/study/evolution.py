@@ -16,16 +16,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analyzers.code.catalog import load_catalog
+from analyzers.codebook import ASPECTS, ECOSYSTEM_TOOLS, HISTORY_MLFLOW, PRACTICES
 from analyzers.study.adoption import headline_users
-from analyzers.study.definitions import (
-    ASPECTS,
-    ECOSYSTEM_TOOLS,
-    HISTORY_MLFLOW,
-    LOG_INPUT,
-    PRACTICES,
-)
 from analyzers.study.load import EvolutionInputs, load_evolution_inputs
-from analyzers.study.stats import share_interval, typed_frame, with_share
+from analyzers.study.stats import in_group, share_interval, typed_frame, with_share
 
 if TYPE_CHECKING:
     from analyzers.study.aggregate import Aggregates
@@ -76,7 +70,7 @@ def practice_users(aggregates: Aggregates) -> dict[str, set[str]]:
     }
     calls = aggregates.study.calls
     headline = headline_users(calls)
-    users["log-input"] = set(calls.loc[calls["api"].isin(LOG_INPUT), "repo"])
+    users["log-input"] = set(calls.loc[in_group(calls["api"], "log-input"), "repo"])
     users["autolog"] = headline["autolog"]
     users["set-tracking-uri"] = headline["set-tracking-uri"]
     users["registry"] = set(calls.loc[calls["dimension"] == "registry", "repo"])

@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from analyzers.codebook import FULLY_TRACEABLE, PROFILE_ASPECTS
 from analyzers.study.adoption import split_keys
-from analyzers.study.definitions import FULLY_TRACEABLE, PROFILE_ASPECTS
 from analyzers.study.load import Study
 from analyzers.study.requirements import dependency_evidence
-from analyzers.study.stats import table_frame, with_share
+from analyzers.study.stats import in_group, table_frame, with_share
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
@@ -42,7 +42,9 @@ DATA_SUFFIXES = (
 COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")
 
 
-_GIT_TAG = re.compile(r"^mlflow\.source\.git|git|commit|revision", re.IGNORECASE)
+# A tag set by hand to record the code version: MLflow's git source tags, or a key of the
+# user's own that names git, a commit or a revision.
+_VERSION_WORD = re.compile(r"git|commit|revision", re.IGNORECASE)
 
 
 def _data_file(path: str) -> bool:
@@ -78,9 +80,10 @@ def _profile_evidence(study: Study) -> dict[str, dict[str, tuple[bool, list[str]
         note("code_version", row["repo"], f"MLproject [{row['path']}]")
     tags = split_keys(calls[calls["dimension"] == "tags"])
     tags = tags.sort_values(["repo", "key", "path"], kind="stable")
+    keys = tags["key"]
+    tags = tags[in_group(keys, "source-git-tags") | keys.str.contains(_VERSION_WORD)]
     for repo, key, path in zip(tags["repo"], tags["key"], tags["path"], strict=True):
-        if _GIT_TAG.search(key):
-            note("code_version", repo, f"tag {key} [{path}]")
+        note("code_version", repo, f"tag {key} [{path}]")
     for row in artifacts:
         if row["value"].lower().endswith(SOURCE_SUFFIXES):
             note("code_version", row["repo"], f"source artifact {row['value']} [{row['path']}]")

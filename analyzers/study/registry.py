@@ -5,16 +5,23 @@ semantic versions in registered model names.
 from __future__ import annotations
 
 import math
-import re
 
 import pandas as pd
 
-from analyzers.study.definitions import REGISTRY_MEASURES
+from analyzers.codebook import REGISTRY_MEASURES
 from analyzers.study.load import Study
 from analyzers.study.locations import (
     PLACEHOLDER,
 )
-from analyzers.study.stats import as_int, as_number, joined, position_key, table_frame, with_share
+from analyzers.study.stats import (
+    as_int,
+    as_number,
+    in_group,
+    joined,
+    position_key,
+    table_frame,
+    with_share,
+)
 from analyzers.study.versioning import (
     HF_NO_SEMVER_SHARE,
     MODEL_URI_KINDS,
@@ -24,28 +31,6 @@ from analyzers.study.versioning import (
     name_tokens,
     semantic_version,
     token_kind,
-)
-
-# Registered models and their versions (the registry dimension also holds webhooks, MCP
-# servers and skills, which are no model versioning).
-_MODEL_REGISTRY_API = re.compile(
-    r"registered_model|model_version|register_model|"
-    r"latest_versions"
-)
-
-
-TRANSITION_API = "mlflow.MlflowClient.transition_model_version_stage"
-
-
-SET_ALIAS_API = "mlflow.MlflowClient.set_registered_model_alias"
-
-
-ALIAS_APIS = frozenset(
-    {
-        SET_ALIAS_API,
-        "mlflow.MlflowClient.get_model_version_by_alias",
-        "mlflow.MlflowClient.delete_registered_model_alias",
-    }
 )
 
 
@@ -92,10 +77,6 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
     """Per analysed repository: how it uses the model registry and which lifecycle it
     follows (stages or aliases)."""
     calls, facts = study.calls, study.facts
-    registry = calls[
-        (calls["dimension"] == "registry")
-        & calls["api"].str.contains(_MODEL_REGISTRY_API.pattern, regex=True)
-    ]
     names = facts[facts["fact"] == "registered-model-name"]
 
     def repos(frame: pd.DataFrame) -> set[str]:
@@ -105,14 +86,15 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
         subset = facts[(facts["fact"] == fact) & (facts["value"] != "")]
         return subset.groupby("repo")["value"].agg(set).to_dict()
 
-    register = repos(calls[calls["api"] == "mlflow.register_model"]) | repos(
-        names[names["source"] == "mlflow.register_model"]
+    api = calls["api"]
+    register = repos(calls[in_group(api, "register-model")]) | repos(
+        names[in_group(names["source"], "register-model")]
     )
-    logged = repos(names[names["source"].str.endswith(".log_model")])
-    client = repos(registry[registry["api"].str.startswith("mlflow.MlflowClient.")])
-    transitions = calls[calls["api"] == TRANSITION_API]["repo"].value_counts().to_dict()
-    assignments = calls[calls["api"] == SET_ALIAS_API]["repo"].value_counts().to_dict()
-    alias_calls = repos(calls[calls["api"].isin(list(ALIAS_APIS))])
+    logged = repos(names[in_group(names["source"], "log-model")])
+    client = repos(calls[in_group(api, "model-registry") & in_group(api, "client")])
+    transitions = calls[in_group(api, "stage-transition")]["repo"].value_counts().to_dict()
+    assignments = calls[in_group(api, "set-alias")]["repo"].value_counts().to_dict()
+    alias_calls = repos(calls[in_group(api, "alias")])
     stages, aliases = literals("model-stage"), literals("model-alias")
     kinds = uris.groupby("repo")["kind"].agg(set).to_dict()
     n_names = names[names["value"] != ""].groupby("repo")["value"].nunique().to_dict()

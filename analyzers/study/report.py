@@ -17,6 +17,14 @@ from typing import Any
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
+from analyzers.codebook import (
+    ASPECT_LABELS,
+    ASPECTS,
+    FULLY_TRACEABLE,
+    HEADLINE,
+    PROFILE_ASPECTS,
+    PROFILE_LABELS,
+)
 from analyzers.study.aggregate import Aggregates, aggregate_study
 from analyzers.study.charts import (
     STATIC_FORMATS,
@@ -26,14 +34,6 @@ from analyzers.study.charts import (
     chart_div,
     write_html,
     write_static,
-)
-from analyzers.study.definitions import (
-    ASPECT_LABELS,
-    ASPECTS,
-    FULLY_TRACEABLE,
-    HEADLINE,
-    PROFILE_ASPECTS,
-    PROFILE_LABELS,
 )
 from analyzers.study.locations import DEFAULT_LOCAL
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from analyzers.study.definitions import REQUIREMENT_LEVELS
+from analyzers.codebook import REQUIREMENT_LEVELS
 from analyzers.study.load import Study
 from analyzers.study.stats import table_frame, with_share
 

@@ -6,7 +6,7 @@ DataFrame from it, and `export.data_dictionary` writes it out, so a column is do
 
 from __future__ import annotations
 
-from analyzers.study.definitions import (
+from analyzers.codebook import (
     ASPECT_LABELS,
     ASPECTS,
     ECOSYSTEM_TOOLS,

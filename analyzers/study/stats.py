@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from analyzers.code.catalog import load_catalog
 from analyzers.study.schema import COLUMNS, EVOLUTION_TYPES
 
 Z95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
@@ -74,6 +75,17 @@ def joined(values: Iterable[str], order: Sequence[str] | None = None) -> str:
     return ";".join(
         sorted(distinct, key=lambda v: (order.index(v) if v in order else len(order), v))
     )
+
+
+def in_group(names: pd.Series, group: str) -> pd.Series:
+    """Which of `names` (canonical APIs, or tag keys) belong to the catalog group `group`."""
+    members = load_catalog().group(group)
+    mask = names.isin(list(members.names))
+    if members.prefixes:
+        mask |= names.str.startswith(members.prefixes)
+    if members.suffixes:
+        mask |= names.str.endswith(members.suffixes)
+    return mask
 
 
 def typed_frame(table: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.codebook import PRACTICES
 from analyzers.study.aggregate import Aggregates, aggregate
 from analyzers.study.charts import build_charts
-from analyzers.study.definitions import PRACTICES
 from analyzers.study.export import export_study
 from analyzers.study.load import load_study
 from analyzers.study.report import build_report, render_index

@@ -23,9 +23,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.codebook import PROFILE_ASPECTS
 from analyzers.study.aggregate import Aggregates, aggregate
 from analyzers.study.charts import findings_charts
-from analyzers.study.definitions import PROFILE_ASPECTS
 from analyzers.study.export import export_study
 from analyzers.study.load import load_study
 from analyzers.study.locations import LOCATION_CLASSES
