@@ -10,10 +10,10 @@ TREE ?=
 STUDY ?= datasets/mlflow-topics.toml
 STUDY_DIR ?= results/mlflow-topics
 
-.PHONY: help install test lint typecheck golden scan bench bench-history demo study export clean
+.PHONY: help install test lint typecheck golden docs scan bench bench-history demo study export clean
 .DEFAULT_GOAL := help
 
-help: ## List every target with what it does (this text).
+help: ## List every target with what it does.
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
@@ -38,6 +38,9 @@ typecheck: $(STAMP) ## mypy, strict for the packages (the config is in pyproject
 
 golden: $(STAMP) ## Rewrite every golden file from what the code produces now (review the diff).
 	$(BIN)/pytest -q -m golden --update-golden
+
+docs: $(STAMP) ## Regenerate README.md's generated tables from analyzers/schema.py (CI checks them).
+	$(BIN)/python scripts/render_docs.py README.md
 
 scan: $(STAMP) ## make scan REPO=PATH [OUT=results/scan]: scan one local repository or directory.
 	@test -n "$(REPO)" || { echo "usage: make scan REPO=PATH [OUT=DIR]" >&2; exit 2; }

@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from analyzers.code.notebooks import NotebookError, code_cells
 from analyzers.records import RepoRef
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS, regular_files
+from analyzers.schema import columns
 
-ECOSYSTEM_COLUMNS = ("repo", "commit", "path", "tool", "evidence")
+ECOSYSTEM_COLUMNS = columns("ecosystem")
 TOOLS = (
     "dvc",
     "hydra",

@@ -17,9 +17,10 @@ from typing import Any
 from analyzers.code.uris import redact_uri
 from analyzers.records import RepoRef
 from analyzers.repo.files import regular_files
+from analyzers.schema import columns
 
 MAX_SIGNAL_FILE_BYTES = 1024 * 1024
-SIGNAL_COLUMNS = ("repo", "commit", "path", "signal", "value")
+SIGNAL_COLUMNS = columns("signals")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from analyzers.codebook import ANALYZED
+from analyzers.schema import study_table
 from analyzers.study.load import Study
-from analyzers.study.schema import COLUMNS
 from analyzers.study.stats import table_frame
 
 
@@ -33,7 +33,7 @@ def failures(study: Study) -> pd.DataFrame:
     """Every repository that was not analysed, with why."""
     failed = study.repos[~study.repos["analysed"]]
     failed = failed.sort_values(["status", "repo"], kind="stable")
-    return table_frame("failures", failed[list(COLUMNS["failures"])].to_dict("records"))
+    return table_frame("failures", failed[list(study_table("failures").names)].to_dict("records"))
 
 
 def file_status(study: Study) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from analyzers.code.catalog import load_catalog
 from analyzers.codebook import ASPECTS, ECOSYSTEM_TOOLS, HISTORY_MLFLOW, PRACTICES
 from analyzers.study.adoption import headline_users
 from analyzers.study.load import EvolutionInputs, load_evolution_inputs
-from analyzers.study.stats import in_group, share_interval, typed_frame, with_share
+from analyzers.study.stats import in_group, share_interval, table_frame, with_share
 
 if TYPE_CHECKING:
     from analyzers.study.aggregate import Aggregates
@@ -30,7 +30,7 @@ def ecosystem_tools(inputs: EvolutionInputs, n_analysed: int) -> pd.DataFrame:
     of evidence, with Wilson intervals. Every tool is listed (with 0) once the study has an
     ecosystem.csv."""
     if not inputs.has_ecosystem:
-        return typed_frame("ecosystem_tools", [])
+        return table_frame("ecosystem_tools", [])
     eco = inputs.ecosystem
     tools = list(ECOSYSTEM_TOOLS) + sorted(set(eco["tool"]) - set(ECOSYSTEM_TOOLS))
     rows = []
@@ -58,7 +58,7 @@ def ecosystem_tools(inputs: EvolutionInputs, n_analysed: int) -> pd.DataFrame:
                     }
                 )
             )
-    return typed_frame("ecosystem_tools", rows)
+    return table_frame("ecosystem_tools", rows)
 
 
 def practice_users(aggregates: Aggregates) -> dict[str, set[str]]:
@@ -81,7 +81,7 @@ def ecosystem_coadoption(inputs: EvolutionInputs, aggregates: Aggregates) -> pd.
     """Tool x practice: the share of the tool's users with the practice beside the share of
     the other analysed repositories, each with a Wilson interval, and their difference."""
     if not inputs.has_ecosystem:
-        return typed_frame("ecosystem_coadoption", [])
+        return table_frame("ecosystem_coadoption", [])
     analysed = set(aggregates.study.analysed)
     users = practice_users(aggregates)
     by_tool = inputs.ecosystem.groupby("tool")["repo"].agg(set).to_dict()
@@ -113,7 +113,7 @@ def ecosystem_coadoption(inputs: EvolutionInputs, aggregates: Aggregates) -> pd.
                     "difference": share_tool - share_other,
                 }
             )
-    return typed_frame("ecosystem_coadoption", rows)
+    return table_frame("ecosystem_coadoption", rows)
 
 
 def _month(date: str) -> str:
@@ -141,7 +141,7 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
     summary = inputs.summary[inputs.summary["status"] == "walked"]
     events = inputs.events
     if summary.empty or events.empty:
-        return typed_frame("adoption_curve", [])
+        return table_frame("adoption_curve", [])
     n_repos = len(summary)
     first = _month(min(events["event_date"]))
     last = max((_month(date) for date in summary["head_date"] if date), default=first)
@@ -177,7 +177,7 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
                     n="n_repos",
                 )
             )
-    return typed_frame("adoption_curve", rows)
+    return table_frame("adoption_curve", rows)
 
 
 def _days(later: str, earlier: str) -> float:
@@ -208,7 +208,7 @@ def time_to_adoption(inputs: EvolutionInputs) -> pd.DataFrame:
                 "truncated": str(row["truncated"]).lower() == "true",
             }
         )
-    return typed_frame("time_to_adoption", rows)
+    return table_frame("time_to_adoption", rows)
 
 
 def dimension_lifecycle(inputs: EvolutionInputs) -> pd.DataFrame:
@@ -217,7 +217,7 @@ def dimension_lifecycle(inputs: EvolutionInputs) -> pd.DataFrame:
     summary = inputs.summary[inputs.summary["status"] == "walked"]
     history = inputs.history
     if summary.empty:
-        return typed_frame("dimension_lifecycle", [])
+        return table_frame("dimension_lifecycle", [])
     first_mlflow = dict(zip(summary["repo"], summary["first_mlflow_date"], strict=True))
     rows = []
     for dimension in _history_dimensions(history):
@@ -246,19 +246,19 @@ def dimension_lifecycle(inputs: EvolutionInputs) -> pd.DataFrame:
                 else math.nan,
             }
         )
-    return typed_frame("dimension_lifecycle", rows)
+    return table_frame("dimension_lifecycle", rows)
 
 
 @dataclass(frozen=True)
 class Evolution:
-    """The issue-6 tables (keys of `EVOLUTION_COLUMNS`) and the inputs they came from."""
+    """The evolution tables (`study_tables("evolution")`) and the inputs they came from."""
 
     inputs: EvolutionInputs
     tables: dict[str, pd.DataFrame]
 
 
 def evolution_tables(aggregates: Aggregates) -> Evolution:
-    """Every table of `EVOLUTION_COLUMNS` for a study (empty ones where an input is absent)."""
+    """Every evolution table of a study (empty ones where an input is absent)."""
     inputs = load_evolution_inputs(aggregates.study)
     return Evolution(
         inputs,

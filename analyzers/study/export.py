@@ -13,11 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from analyzers.schema import DICTIONARY, Table, study_table
 from analyzers.study.aggregate import Aggregates, aggregate_study
-from analyzers.study.schema import COLUMNS
 from analyzers.tables import atomic_path, atomic_text, csv_table
 
-DICTIONARY_COLUMNS = ("table", "column", "type", "description")
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -46,17 +45,6 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def column_type(series: pd.Series) -> str:
-    """The data dictionary's type of a column: boolean, integer, number or text."""
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(series):
-        return "integer"
-    if pd.api.types.is_float_dtype(series):
-        return "number"
-    return "text"
-
-
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """The table as CSV, atomically, formula-like cells neutralised."""
     with csv_table(path, list(frame.columns)) as out:
@@ -72,27 +60,20 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def data_dictionary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per column of every table: its type and what it means."""
+    """One row per column of every table, and of the dictionary itself: its type and what it
+    means, as `analyzers.schema` declares them."""
+    declared: list[Table] = [study_table(name) for name in tables] + [DICTIONARY]
     rows = [
         {
-            "table": name,
-            "column": column,
-            "type": column_type(frame[column]),
-            "description": COLUMNS[name][column],
+            "table": table.name,
+            "column": column.name,
+            "type": column.type.value,
+            "description": column.description,
         }
-        for name, frame in tables.items()
-        for column in frame.columns
+        for table in declared
+        for column in table.columns
     ]
-    rows += [
-        {"table": "data-dictionary", "column": column, "type": "text", "description": description}
-        for column, description in (
-            ("table", "Table name: the file stem of NAME.csv and NAME.parquet."),
-            ("column", "Column of that table."),
-            ("type", "boolean, integer, number or text."),
-            ("description", "What the column holds."),
-        )
-    ]
-    return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
+    return pd.DataFrame(rows, columns=list(DICTIONARY.names))
 
 
 def _percent(share: float) -> str:

@@ -11,15 +11,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.schema import study_tables
 from analyzers.study.aggregate import aggregate
 from analyzers.study.export import data_dictionary, export_study, latex_escape, latex_table
 from analyzers.study.load import load_study
-from analyzers.study.schema import COLUMNS
 from tests.conftest import Golden
 from tests.paths import STUDY
 
 GOLDEN = Path(__file__).parent / "golden"
-TABLES = list(COLUMNS)
+TABLES = list(study_tables())
 LATEX = ["adoption.tex", "coverage_distribution.tex", "headline.tex"]
 # Findings beyond call counts
 LATEX += ["location_shares.tex", "profile_shares.tex"]
