@@ -26,13 +26,16 @@ import fnmatch
 import os
 import re
 import stat
-import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from analyzers.code.notebooks import NotebookError, code_cells
 from analyzers.records import RepoRef
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS, regular_files
+from analyzers.repo.gitsafe import GitTimeout, SafeGit
 from analyzers.schema import columns
 
 ECOSYSTEM_COLUMNS = columns("ecosystem")
@@ -55,6 +58,7 @@ MAX_TEXT_BYTES = 1024 * 1024  # workflows, YAML, pyproject.toml
 MAX_SCRIPT_BYTES = 5 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 HYDRA_CONF_DIRS = ("conf", "configs")
+TREE_SECONDS = 120  # listing a tree reads no blob: minutes would mean a broken repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,49 +399,29 @@ def _vendored(path: str) -> bool:
 
 def tree_paths(root: str) -> list[str] | None:
     """Every file path of the checkout's HEAD tree (including files a sparse checkout left out),
-    or None when `root` is not the top of a git checkout. Reads trees only, never a blob."""
+    or None when `root` is not the top of a git checkout. Reads trees only, never a blob, and
+    through `gitsafe`, so the checkout's own config cannot run anything."""
     if not os.path.isdir(os.path.join(root, ".git")):
         return None
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    env.update(
-        {
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_OPTIONAL_LOCKS": "0",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull,
-        }
-    )
-    try:
-        done = subprocess.run(
-            [
-                "git",
-                "-c",
-                "safe.directory=*",
-                "-c",
-                f"core.hooksPath={os.devnull}",
-                "--git-dir",
-                os.path.join(root, ".git"),
-                "ls-tree",
-                "-r",
-                "-z",
-                "--full-tree",
-                "HEAD",
-            ],
-            capture_output=True,
-            timeout=120,
-            env=env,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if done.returncode != 0:
+    with tempfile.TemporaryDirectory(prefix="mlflow-miner-git-") as scratch:
+        # safe.directory: a study's checkouts may belong to another user (a shared cache).
+        git = SafeGit(Path(scratch), extra_config=(("safe.directory", "*"),))
+        try:
+            done = git.run(
+                ["ls-tree", "-r", "-z", "--full-tree", "HEAD"],
+                repo=Path(root),
+                deadline=time.monotonic() + TREE_SECONDS,
+            )
+        except (OSError, GitTimeout):
+            return None
+    if not done.ok:
         return None
     paths = []
-    for entry in done.stdout.split(b"\0"):
-        meta, tab, path = entry.partition(b"\t")
+    for entry in done.stdout.split("\0"):
+        meta, tab, path = entry.partition("\t")
         # Regular files only: no symlink (120000), no submodule (160000).
-        if tab and meta.split(b" ")[0] in (b"100644", b"100755"):
-            paths.append(path.decode("utf-8", errors="surrogateescape"))
+        if tab and meta.split(" ")[0] in ("100644", "100755"):
+            paths.append(path)
     return sorted(paths)
 
 

@@ -16,6 +16,7 @@ from analyzers.repo.ecosystem import (
     detect_file,
     ecosystem_rows,
     python_code,
+    tree_paths,
 )
 from mining.git.clone import SPARSE_PATTERNS
 from tests.conftest import git, make_git_repo
@@ -390,3 +391,22 @@ def test_the_cloner_fetches_what_the_detectors_read(tmp_path: Path) -> None:
         str(p.relative_to(repo)) for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts
     }
     assert on_disk == {"conf/db/pg.yaml", "src/configs/a.yml", ".github/workflows/ci.yml"}
+
+
+def test_the_tree_is_listed_through_gitsafe_so_the_checkout_config_runs_nothing(
+    tmp_path: Path,
+) -> None:
+    """A partial clone missing its trees makes `ls-tree` fetch them lazily from its promisor
+    remote; a checkout's own config could point that remote at `ext::` and allow it, running
+    any command. Through `gitsafe` (GIT_ALLOW_PROTOCOL) that fetch is refused."""
+    make_git_repo(tmp_path / "origin", {"train.py": "import wandb\n", "uv.lock": ""})
+    git(tmp_path / "origin", "config", "uploadpack.allowFilter", "true")
+    url = (tmp_path / "origin").as_uri()
+    git(tmp_path, "clone", "-q", "--filter=tree:0", "--no-checkout", url, "checkout")
+    marker = tmp_path / "ran"
+    checkout = tmp_path / "checkout"
+    git(checkout, "config", "remote.origin.url", f"ext::sh -c touch% {marker}")
+    git(checkout, "config", "protocol.ext.allow", "always")
+    assert tree_paths(str(checkout)) is None  # the trees could not be fetched
+    assert not marker.exists()
+    assert tree_paths(str(tmp_path / "origin")) == ["train.py", "uv.lock"]
