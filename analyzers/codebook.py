@@ -9,6 +9,7 @@ loads the catalog.
 
 from __future__ import annotations
 
+from analyzers import schema
 from analyzers.code.catalog import load_catalog
 
 
@@ -112,21 +113,7 @@ REGISTRY_MEASURES: dict[str, str] = {
 }
 
 
-ECOSYSTEM_TOOLS = (
-    "dvc",
-    "hydra",
-    "cml",
-    "github-actions",
-    "optuna",
-    "wandb",
-    "neptune",
-    "comet",
-    "tensorboard",
-    "uv",
-    "poetry",
-    "conda",
-    "docker",
-)
+ECOSYSTEM_TOOLS = schema.ECOSYSTEM_TOOLS  # declared with the ecosystem table
 
 
 HISTORY_MLFLOW = "mlflow"  # history.csv's pseudo-dimension: any MLflow call or requirement

@@ -143,6 +143,23 @@ FILE_STATUSES: dict[str, str] = {
     "crash": "the parser's worker process died on the file; the run went on",
 }
 
+# The MLOps tools `ecosystem.csv` knows (analyzers.repo.detectors), in report order.
+ECOSYSTEM_TOOLS = (
+    "dvc",
+    "hydra",
+    "cml",
+    "github-actions",
+    "optuna",
+    "wandb",
+    "neptune",
+    "comet",
+    "tensorboard",
+    "uv",
+    "poetry",
+    "conda",
+    "docker",
+)
+
 _SCAN_KEYS = {
     "repo": "GitHub `owner/name` (from the `origin` remote) or the scanned directory's name",
     "commit": "the checkout's HEAD SHA; empty outside git",
@@ -287,8 +304,7 @@ _PIPELINE = (
         "scan",
         {
             **_SCAN_KEYS,
-            "tool": "an MLOps tool: `dvc`, `hydra`, `cml`, `github-actions`, `optuna`, `wandb`, "
-            "`neptune`, `comet`, `tensorboard`, `uv`, `poetry`, `conda`, `docker`",
+            "tool": "an MLOps tool: " + ", ".join(f"`{name}`" for name in ECOSYSTEM_TOOLS),
             "evidence": "the kind of evidence: a file (`dvc.yaml`, `*.dvc`, `uv.lock`, "
             "`Dockerfile`, ...), an import (`import wandb`), a call (`optuna.create_study`) or "
             "a workflow step (`workflow: cml comment`)",

@@ -1,9 +1,11 @@
 """Regenerate README.md's generated blocks (`make docs`): data dictionaries and the file
-statuses from `analyzers/schema.py`, the make targets from the Makefile.
+statuses from `analyzers/schema.py`, the detectors from their registry, the make targets from
+the Makefile.
 
 A block is everything between `<!-- make docs: SPEC -->` and `<!-- end make docs -->`, where
-SPEC is `tables NAME...` (pipeline tables), `file-statuses` or `make-targets` (the Makefile's
-`##` lines, which `make help` prints). Everything else in
+SPEC is `tables NAME...` (pipeline tables), `file-statuses`, `detectors` (the registry of
+`analyzers/repo/detectors`) or `make-targets` (the Makefile's `##` lines, which `make help`
+prints). Everything else in
 the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
 would write, so CI catches a column documented in one place and not the other.
 
@@ -54,6 +56,24 @@ def file_statuses() -> str:
     )
 
 
+def detectors() -> str:
+    """The repository detectors (analyzers/repo/detectors), as the registry describes them."""
+    from analyzers.repo.detectors import DETECTORS
+
+    return markdown_table(
+        ("id", "writes", "reads", "finds"),
+        (
+            (
+                detector.id,
+                ", ".join(f"`{table}.csv`" for table in sorted(detector.tables)),
+                ", ".join(f"`{pattern.lstrip('/')}`" for pattern in detector.patterns),
+                detector.description,
+            )
+            for detector in DETECTORS
+        ),
+    )
+
+
 MAKE_TARGET = re.compile(r"^(?P<target>[a-z][a-z-]*):[^#\n]*## (?P<text>.*)$", re.M)
 
 
@@ -70,6 +90,7 @@ RENDERERS: dict[str, Callable[[list[str]], str]] = {
     "tables": tables,
     "file-statuses": lambda _args: file_statuses(),
     "make-targets": lambda _args: make_targets(),
+    "detectors": lambda _args: detectors(),
 }
 
 

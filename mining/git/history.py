@@ -72,10 +72,10 @@ from analyzers.code.catalog import load_catalog
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileStatus, RepoRef
 from analyzers.repo.cache import AnalysisCache, default_cache_path
+from analyzers.repo.detectors import DETECTORS as SIGNAL_DETECTORS
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS
 from analyzers.repo.gitsafe import GitAborted, GitTimeout, GitTooLarge, SafeGit, tree_size
 from analyzers.repo.scanner import AnalysisWorkers
-from analyzers.repo.signals import DETECTORS as SIGNAL_DETECTORS
 from analyzers.schema import columns
 from analyzers.tables import csv_table
 
@@ -219,7 +219,7 @@ def analyse_dependency(path: str, data: bytes) -> FileAnalysis:
             for detector in SIGNAL_DETECTORS
             if detector.reads(path)
             for signal in detector.detect(path, text)
-            if signal.signal == "mlflow-requirement"
+            if signal.name == "mlflow-requirement"
         }
     )
     if not specifiers:
