@@ -12,7 +12,7 @@ import pandas as pd
 from analyzers.code.catalog import load_catalog
 from analyzers.codebook import ASPECTS, HEADLINE, KINDS
 from analyzers.study.load import Study
-from analyzers.study.stats import in_group, share_interval, table_frame, with_share
+from analyzers.study.stats import in_group, records, share_interval, table_frame, with_share
 
 
 def dimensions(study: Study) -> list[str]:
@@ -42,7 +42,7 @@ def usage(study: Study) -> pd.DataFrame:
                 }
             )
         )
-    rows = pd.concat(frames, ignore_index=True).to_dict("records") if frames else []
+    rows = records(pd.concat(frames, ignore_index=True)) if frames else []
     return table_frame("usage", rows)
 
 
@@ -212,13 +212,13 @@ def cooccurrence(study: Study, usage_table: pd.DataFrame) -> pd.DataFrame:
     used = usage_table.loc[usage_table["level"] == "dimension", "name"].unique()
     names = [name for name in dimensions(study) if name in set(used)]
     matrix = usage_matrix(usage_table, "dimension", study.analysed, names=names).astype(int)
-    both = matrix.T @ matrix
+    both = (matrix.T @ matrix).to_numpy()  # rows and columns in the order of `names`
     return table_frame(
         "cooccurrence",
         (
-            {"dimension_a": a, "dimension_b": b, "n_repos": int(both.loc[a, b])}
-            for a in names
-            for b in names
+            {"dimension_a": a, "dimension_b": b, "n_repos": int(both[i, j])}
+            for i, a in enumerate(names)
+            for j, b in enumerate(names)
         ),
     )
 
@@ -245,7 +245,7 @@ def top_keys(study: Study) -> pd.DataFrame:
             .reset_index()
         )
         ranked = sorted(
-            grouped.to_dict("records"),
+            records(grouped),
             key=lambda row: (-row["n_repos"], -row["n_calls"], row["key"]),
         )
         rows.extend(

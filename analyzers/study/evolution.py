@@ -19,7 +19,7 @@ from analyzers.code.catalog import load_catalog
 from analyzers.codebook import ASPECTS, ECOSYSTEM_TOOLS, HISTORY_MLFLOW, PRACTICES
 from analyzers.study.adoption import headline_users
 from analyzers.study.load import EvolutionInputs, load_evolution_inputs
-from analyzers.study.stats import in_group, share_interval, table_frame, with_share
+from analyzers.study.stats import in_group, records, share_interval, table_frame, with_share
 
 if TYPE_CHECKING:
     from analyzers.study.aggregate import Aggregates
@@ -84,7 +84,9 @@ def ecosystem_coadoption(inputs: EvolutionInputs, aggregates: Aggregates) -> pd.
         return table_frame("ecosystem_coadoption", [])
     analysed = set(aggregates.study.analysed)
     users = practice_users(aggregates)
-    by_tool = inputs.ecosystem.groupby("tool")["repo"].agg(set).to_dict()
+    by_tool: dict[str, set[str]] = {}
+    for name, repo in zip(inputs.ecosystem["tool"], inputs.ecosystem["repo"], strict=True):
+        by_tool.setdefault(name, set()).add(repo)
     tools = [tool for tool in ECOSYSTEM_TOOLS if by_tool.get(tool)]
     tools += sorted(set(by_tool) - set(ECOSYSTEM_TOOLS))
     rows = []
@@ -152,9 +154,9 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
     for dimension in _history_dimensions(inputs.history):
         mine = ordered[ordered["dimension"] == dimension]
         timeline: dict[str, list[tuple[str, bool]]] = {}
-        for event in mine.itertuples():
-            timeline.setdefault(event.repo, []).append(
-                (_month(event.event_date), event.event == "added")
+        for event in records(mine):
+            timeline.setdefault(event["repo"], []).append(
+                (_month(event["event_date"]), event["event"] == "added")
             )
         for month in months:
             using = 0
@@ -194,7 +196,7 @@ def time_to_adoption(inputs: EvolutionInputs) -> pd.DataFrame:
     first commit with MLflow evidence."""
     summary = inputs.summary[inputs.summary["status"] == "walked"].sort_values("repo")
     rows = []
-    for row in summary.to_dict("records"):
+    for row in records(summary):
         created = inputs.created_at.get(row["repo"], "")
         rows.append(
             {

@@ -27,6 +27,7 @@ from analyzers.study.stats import (
     in_group,
     joined,
     position_key,
+    records,
     table_frame,
     with_share,
 )
@@ -205,7 +206,7 @@ def locations(study: Study) -> pd.DataFrame:
         )
 
     facts = study.facts[study.facts["fact"].isin(LOCATION_SETTINGS)]
-    for fact in facts.to_dict("records"):
+    for fact in records(facts):
         add(
             fact["repo"],
             fact["path"],
@@ -217,7 +218,7 @@ def locations(study: Study) -> pd.DataFrame:
             fact["value"],
         )
     signals = study.signals[study.signals["signal"].isin(LOCATION_SETTINGS)]
-    for signal in signals.to_dict("records"):
+    for signal in records(signals):
         add(
             signal["repo"],
             signal["path"],
@@ -231,7 +232,7 @@ def locations(study: Study) -> pd.DataFrame:
     covered = set(zip(facts["repo"], facts["source"], strict=True))
     for setting, group in SETTING_GROUPS.items():
         calls = study.calls[in_group(study.calls["api"], group)]
-        for call in calls.to_dict("records"):
+        for call in records(calls):
             if (call["repo"], call["api"]) not in covered:
                 add(call["repo"], call["path"], "", "", setting, "code", call["api"], "")
     rows.sort(

@@ -12,7 +12,7 @@ from analyzers.codebook import FULLY_TRACEABLE, PROFILE_ASPECTS
 from analyzers.study.adoption import split_keys
 from analyzers.study.load import Study
 from analyzers.study.requirements import dependency_evidence
-from analyzers.study.stats import in_group, table_frame, with_share
+from analyzers.study.stats import in_group, records, table_frame, with_share
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
@@ -66,14 +66,14 @@ def _profile_evidence(study: Study) -> dict[str, dict[str, tuple[bool, list[str]
 
     def signalled(name: str) -> list[dict[str, Any]]:
         rows = signals[signals["signal"] == name]
-        return rows.sort_values(["repo", "path", "value"], kind="stable").to_dict("records")
+        return records(rows.sort_values(["repo", "path", "value"], kind="stable"))
 
     def apis(dimensions_: Sequence[str]) -> list[tuple[str, str]]:
         subset = calls[calls["dimension"].isin(list(dimensions_))]
         return sorted(set(zip(subset["repo"], subset["api"], strict=True)))
 
     ordered_facts = facts.sort_values(["repo", "path", "fact", "value"], kind="stable")
-    artifacts = ordered_facts[ordered_facts["fact"] == "artifact-path"].to_dict("records")
+    artifacts = records(ordered_facts[ordered_facts["fact"] == "artifact-path"])
     environments = ordered_facts[ordered_facts["fact"] == "log-model-environment"]
 
     for row in signalled("mlproject"):
@@ -94,7 +94,7 @@ def _profile_evidence(study: Study) -> dict[str, dict[str, tuple[bool, list[str]
     for row in signalled("mlproject-env"):
         if row["value"] not in ("", "none"):
             note("environment", row["repo"], f"MLproject {row['value']} [{row['path']}]")
-    for row in environments.to_dict("records"):
+    for row in records(environments):
         note("environment", row["repo"], f"{row['source']} {row['value']} [{row['path']}]")
     for row in signalled("env-file"):
         note("environment", row["repo"], f"env file {row['value']} [{row['path']}]")

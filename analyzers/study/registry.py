@@ -19,6 +19,7 @@ from analyzers.study.stats import (
     in_group,
     joined,
     position_key,
+    records,
     table_frame,
     with_share,
 )
@@ -46,7 +47,7 @@ def model_uris(study: Study) -> pd.DataFrame:
             "value": fact["value"],
             "kind": classify_model_uri(fact["value"]),
         }
-        for fact in facts.to_dict("records")
+        for fact in records(facts)
     ]
     rows.sort(key=lambda row: (*position_key(row), row["value"]))
     return as_int(table_frame("model_uris", rows), "cell", "line")
@@ -84,7 +85,10 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
 
     def literals(fact: str) -> dict[str, set[str]]:
         subset = facts[(facts["fact"] == fact) & (facts["value"] != "")]
-        return subset.groupby("repo")["value"].agg(set).to_dict()
+        found: dict[str, set[str]] = {}
+        for repo, value in zip(subset["repo"], subset["value"], strict=True):
+            found.setdefault(repo, set()).add(value)
+        return found
 
     api = calls["api"]
     register = repos(calls[in_group(api, "register-model")]) | repos(
@@ -164,9 +168,11 @@ def model_names(study: Study) -> pd.DataFrame:
     facts = study.facts[
         (study.facts["fact"] == "registered-model-name") & (study.facts["value"].str.strip() != "")
     ]
-    sources = facts.groupby(["repo", "value"])["source"].agg(lambda s: joined(s)).to_dict()
+    given: dict[tuple[str, str], list[str]] = {}
+    for repo, name, source in zip(facts["repo"], facts["value"], facts["source"], strict=True):
+        given.setdefault((repo, name), []).append(source)
     rows = []
-    for (repo, name), source in sorted(sources.items()):
+    for (repo, name), source in sorted((key, joined(found)) for key, found in given.items()):
         pattern, version = semantic_version(name)
         tokens = name_tokens(name)
         rows.append(
@@ -239,16 +245,14 @@ def name_tokens_table(names: pd.DataFrame) -> pd.DataFrame:
             found = holders.setdefault(token, (set(), set()))
             found[0].add((repo, name))
             found[1].add(repo)
-    rows = sorted(
-        (
-            {
-                "token": token,
-                "kind": token_kind(token),
-                "n_names": len(found[0]),
-                "n_repos": len(found[1]),
-            }
-            for token, found in holders.items()
-        ),
-        key=lambda row: (-row["n_names"], -row["n_repos"], row["token"]),
-    )
+    ranked = sorted(holders.items(), key=lambda item: (-len(item[1][0]), -len(item[1][1]), item[0]))
+    rows = [
+        {
+            "token": token,
+            "kind": token_kind(token),
+            "n_names": len(names_with),
+            "n_repos": len(repos_with),
+        }
+        for token, (names_with, repos_with) in ranked
+    ]
     return table_frame("name_tokens", rows)

@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from analyzers.codebook import REQUIREMENT_LEVELS
 from analyzers.study.load import Study
-from analyzers.study.stats import table_frame, with_share
+from analyzers.study.stats import records, table_frame, with_share
 
 
 def _clauses(specifier: str) -> list[str]:
@@ -53,8 +53,8 @@ def mlflow_requirements(study: Study) -> pd.DataFrame:
     """Per analysed repository: its strictest mlflow requirement and the versions it pins."""
     requirements = study.signals[study.signals["signal"] == "mlflow-requirement"]
     by_repo: dict[str, list[tuple[str, str]]] = {}
-    for row in requirements.sort_values(["repo", "path"], kind="stable").itertuples():
-        by_repo.setdefault(row.repo, []).append((row.path, row.value))
+    for row in records(requirements.sort_values(["repo", "path"], kind="stable")):
+        by_repo.setdefault(row["repo"], []).append((row["path"], row["value"]))
     rows = []
     for repo in study.analysed:
         found = by_repo.get(repo, [])
@@ -164,7 +164,7 @@ def dependency_evidence(study: Study) -> dict[str, Dependencies]:
     signals = study.signals.sort_values(["repo", "path", "signal", "value"], kind="stable")
     mlflow: dict[str, list[tuple[str, str]]] = {}
     frameworks: dict[str, list[tuple[str, str, str]]] = {}
-    for row in signals.to_dict("records"):
+    for row in records(signals):
         if row["signal"] == "mlflow-requirement":
             mlflow.setdefault(row["repo"], []).append((row["path"], row["value"]))
         elif row["signal"] == "framework-requirement":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -57,6 +57,11 @@ def _holds(series: pd.Series, column: Column) -> bool:
     if column.type is ColumnType.NUMBER:
         return pd.api.types.is_float_dtype(series.dtype)
     return str(series.dtype) == column.dtype
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of `frame` as dicts keyed by column name (pandas types the keys Hashable)."""
+    return cast(list[dict[str, Any]], frame.to_dict("records"))
 
 
 def with_share(row: dict[str, Any], k: str = "n_using", n: str = "n_analysed") -> dict[str, Any]:

@@ -69,14 +69,10 @@ def adoption_chart(aggregates: Aggregates) -> Chart:
 def adoption_by_kind_chart(aggregates: Aggregates) -> Chart:
     """Per dimension, share of analysed repositories using it in scripts and in notebooks."""
     rows = aggregates.adoption[aggregates.adoption["level"] == "dimension"]
-    order = rows[rows["kind"] == "any"].sort_values(
+    ranked = rows[rows["kind"] == "any"].sort_values(
         ["share", "name"], ascending=[True, False], kind="stable"
-    )["name"]
-    order = [
-        name
-        for name in order
-        if rows.loc[(rows["name"] == name) & (rows["kind"] == "any"), "n_using"].iloc[0]
-    ]
+    )
+    order = [name for name, using in zip(ranked["name"], ranked["n_using"], strict=True) if using]
     figure = go.Figure()
     for kind, colour, where in (
         ("script", BLUE, "in .py scripts"),

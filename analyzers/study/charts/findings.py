@@ -25,6 +25,7 @@ from analyzers.study.charts.theme import (
     ranked_share_figure,
 )
 from analyzers.study.locations import DEFAULT_LOCAL
+from analyzers.study.stats import records
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE
 
 MAX_COMBINATIONS = 20
@@ -124,7 +125,7 @@ def profile_combinations_chart(aggregates: Aggregates, limit: int = MAX_COMBINAT
     dots: dict[bool, tuple[list[int], list[int]]] = {True: ([], []), False: ([], [])}
     lines_x: list[int | None] = []
     lines_y: list[int | None] = []
-    for position, row in zip(positions, combos.to_dict("records"), strict=True):
+    for position, row in zip(positions, records(combos), strict=True):
         held = [index for index, aspect in enumerate(aspects) if row[aspect]]
         for index, aspect in enumerate(aspects):
             dots[bool(row[aspect])][0].append(position)
@@ -144,11 +145,11 @@ def profile_combinations_chart(aggregates: Aggregates, limit: int = MAX_COMBINAT
         row=2,
         col=1,
     )
-    for held, colour in ((False, LIGHT), (True, DARK)):
+    for recorded, colour in ((False, LIGHT), (True, DARK)):
         figure.add_trace(
             go.Scatter(
-                x=dots[held][0],
-                y=dots[held][1],
+                x=dots[recorded][0],
+                y=dots[recorded][1],
                 mode="markers",
                 showlegend=False,
                 marker={"size": 11, "color": colour},

@@ -42,7 +42,7 @@ class StaticExport:
 
 def chart_div(chart: Chart) -> str:
     """The chart as an HTML fragment with a fixed element id, without plotly.js."""
-    return pio.to_html(
+    fragment: str = pio.to_html(
         chart.figure,
         config=PLOTLY_CONFIG,
         include_plotlyjs=False,
@@ -50,6 +50,7 @@ def chart_div(chart: Chart) -> str:
         div_id=chart.div_id,
         default_height=chart.height,
     )
+    return fragment
 
 
 def write_html(charts: Sequence[Chart], out_dir: str | Path) -> list[Path]:
@@ -138,8 +139,8 @@ def write_static(
         errors = ()
         reason = error.args[0] if error.args else error
         warnings.append(f"static export failed with {browser}: {type(error).__name__}: {reason}")
-    for error in errors or ():
-        warnings.append(f"static export: {type(error).__name__}: {error}")
+    for failure in errors or ():
+        warnings.append(f"static export: {type(failure).__name__}: {failure}")
     written = []
     for tmp, target in targets:
         if tmp.is_file() and tmp.stat().st_size > 0:

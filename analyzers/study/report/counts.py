@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 
 from analyzers.codebook import ASPECT_LABELS, ASPECTS, HEADLINE
 from analyzers.study.aggregate import Aggregates
-from analyzers.study.report.html import ci, pct, records, share_cells, table
+from analyzers.study.report.html import ci, pct, share_cells, table
+from analyzers.study.stats import records
 
 MAX_FAILURES_SHOWN = 50
 MAX_APIS_SHOWN = 30
@@ -107,10 +108,10 @@ def headline(aggregates: Aggregates) -> str:
 
 def _adoption_rows(aggregates: Aggregates, level: str) -> list[tuple[object, ...]]:
     frame = aggregates.adoption[aggregates.adoption["level"] == level]
-    by_kind = {kind: part.set_index("name") for kind, part in frame.groupby("kind")}
-    rows = []
+    by_kind = {(r["kind"], r["name"]): r for r in records(frame)}
+    rows: list[tuple[object, ...]] = []
     for r in records(frame[frame["kind"] == "any"]):
-        script, notebook = by_kind["script"].loc[r["name"]], by_kind["notebook"].loc[r["name"]]
+        script, notebook = by_kind["script", r["name"]], by_kind["notebook", r["name"]]
         rows.append(
             (
                 r["name"],
@@ -224,14 +225,14 @@ def by_year(aggregates: Aggregates) -> str:
     frame = frame[frame["level"] == "headline"]
     rows = []
     for year, part in frame.groupby("year", sort=True):
-        cells = part.set_index("name")
-        first = part.iloc[0]
+        cells = {r["name"]: r for r in records(part)}
+        first = next(iter(cells.values()))
         rows.append(
             (
                 year,
                 first["n_repos"],
                 first["n_analysed"],
-                *(f"{cells.loc[m, 'n_using']} ({pct(cells.loc[m, 'share'])})" for m in HEADLINE),
+                *(f"{cells[m]['n_using']} ({pct(cells[m]['share'])})" for m in HEADLINE),
             )
         )
     return table(

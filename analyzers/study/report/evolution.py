@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from analyzers.study.aggregate import Aggregates
-from analyzers.study.report.html import DASH, ci, pct, records, share_cells, table
+from analyzers.study.report.html import DASH, ci, pct, share_cells, table
+from analyzers.study.stats import records
 
 COADOPTION_PRACTICES = (
     "data",
@@ -50,13 +51,13 @@ def _ecosystem(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     practices = [p for p in COADOPTION_PRACTICES if p in set(coadoption["practice"])]
     rows = []
     for tool, part in coadoption.groupby("tool", sort=False):
-        cells = part.set_index("practice")
+        cells = {r["practice"]: r for r in records(part)}
         rows.append(
             (
                 tool,
                 int(part["n_tool"].iloc[0]),
                 *(
-                    f"{pct(cells.loc[p, 'share_tool'])} vs {pct(cells.loc[p, 'share_other'])}"
+                    f"{pct(cells[p]['share_tool'])} vs {pct(cells[p]['share_other'])}"
                     for p in practices
                 ),
             )
@@ -98,11 +99,11 @@ def _history(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
             (
                 label,
                 int(adoption[column].notna().sum()),
-                _days_text(adoption[column].median()),
+                _days_text(float(adoption[column].median())),
                 DASH
                 if adoption[column].notna().sum() == 0
-                else f"{_days_text(adoption[column].quantile(0.25))}{DASH}"
-                f"{_days_text(adoption[column].quantile(0.75))}",
+                else f"{_days_text(float(adoption[column].quantile(0.25)))}{DASH}"
+                f"{_days_text(float(adoption[column].quantile(0.75)))}",
             )
             for column, label in (
                 ("days_from_creation", "repository creation"),

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from analyzers.codebook import FULLY_TRACEABLE, PROFILE_ASPECTS, PROFILE_LABELS
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.locations import DEFAULT_LOCAL
-from analyzers.study.report.html import CHECK, DASH, ci, esc, pct, records, share_cells, table
+from analyzers.study.report.html import CHECK, DASH, ci, esc, pct, share_cells, table
+from analyzers.study.stats import records
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE
 
 MAX_REPOS_SHOWN = 50
@@ -37,15 +38,11 @@ def _more(shown: int, total: int, table_name: str) -> str:
 
 def _locations(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     shares = aggregates.location_shares
-    views = {setting: part.set_index("location") for setting, part in shares.groupby("setting")}
+    by_key = {(r["setting"], r["location"]): r for r in records(shares)}
 
     def share_of(setting: str, location: str) -> str:
-        view = views.get(setting)
-        return (
-            pct(view.loc[location, "share"])
-            if view is not None and location in view.index
-            else DASH
-        )
+        found = by_key.get((setting, location))
+        return DASH if found is None else pct(found["share"])
 
     overall = records(shares[shares["setting"] == "any"])
     counts = {r["location"]: r for r in overall}

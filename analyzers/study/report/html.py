@@ -7,8 +7,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import pandas as pd
-
 from analyzers.study.charts import Chart, chart_div
 
 DASH = "\u2013"
@@ -74,10 +72,6 @@ def table(
         out.append(f'<tr><td colspan="{len(headers)}" class="empty">none</td></tr>')
     out.append("</tbody></table>")
     return "\n".join(out)
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.to_dict("records")
 
 
 def figure_html(chart: Chart, static: Iterable[str]) -> str:
