@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from scripts.render_docs import BLOCK, render
+from scripts.render_docs import BLOCK, MAKE_TARGET, render
 from tests.paths import ROOT
 
 README = ROOT / "README.md"
@@ -31,3 +33,13 @@ def test_a_stale_block_is_rewritten_and_the_rest_kept() -> None:
 def test_an_unknown_block_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown generated block"):
         render("<!-- make docs: chart adoption -->\n<!-- end make docs -->\n")
+
+
+def test_every_make_target_says_what_it_does() -> None:
+    """`make help` and README.md list the targets from their `##` lines."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([a-z][a-z-]*):", makefile, re.M)
+    described = [match["target"] for match in MAKE_TARGET.finditer(makefile)]
+    phony = re.search(r"^\.PHONY:(.*)$", makefile, re.M)
+    assert targets and targets == described
+    assert phony is not None and set(phony[1].split()) == set(targets)
