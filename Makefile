@@ -40,7 +40,7 @@ golden: $(STAMP) ## Rewrite every golden file from what the code produces now (r
 	$(BIN)/pytest -q -m golden --update-golden
 
 docs: $(STAMP) ## Regenerate README.md's generated tables from analyzers/schema.py (CI checks them).
-	$(BIN)/python scripts/render_docs.py README.md
+	$(BIN)/python -m analyzers.docs README.md
 
 scan: $(STAMP) ## make scan REPO=PATH [OUT=results/scan]: scan one local repository or directory.
 	@test -n "$(REPO)" || { echo "usage: make scan REPO=PATH [OUT=DIR]" >&2; exit 2; }

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from scripts.render_docs import BLOCK, MAKE_TARGET, render
+from analyzers.docs import BLOCK, MAKE_TARGET, render
 from tests.paths import ROOT
 
 README = ROOT / "README.md"

@@ -9,8 +9,8 @@ prints). Everything else in
 the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
 would write, so CI catches a column documented in one place and not the other.
 
-    python scripts/render_docs.py [README.md]      # rewrite in place
-    python scripts/render_docs.py --check          # exit 1 if it would change anything
+    python -m analyzers.docs [README.md]      # rewrite in place
+    python -m analyzers.docs --check          # exit 1 if it would change anything
 """
 
 from __future__ import annotations
