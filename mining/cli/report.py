@@ -54,8 +54,8 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
     claim_output(out_dir or study_dir / "report")
     try:
         built = build_report(study_dir, out_dir, static=not no_static, progress=say)
-    except StudyError as error:  # the directory is not a study: the user's input
-        raise BadInput(str(error)) from None
+    except StudyError as error:  # a study directory with a table missing or unreadable
+        raise click.ClickException(str(error)) from None
     say(f"report written in {built.seconds:.1f}s")
     click.echo(str(built.index))
     sys.stdout.flush()
@@ -89,7 +89,7 @@ def export(study_dir: Path, out_dir: Path | None) -> None:
     claim_output(out_dir or study_dir / "export")
     try:
         out = export_study(study_dir, out_dir, progress=say)
-    except StudyError as error:  # the directory is not a study: the user's input
-        raise BadInput(str(error)) from None
+    except StudyError as error:  # a study directory with a table missing or unreadable
+        raise click.ClickException(str(error)) from None
     say(f"export written in {time.monotonic() - started:.1f}s")
     click.echo(str(out))

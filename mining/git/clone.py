@@ -71,6 +71,7 @@ from analyzers.repo.gitsafe import (
     SafeGit,
     tree_size,
 )
+from analyzers.schema import columns
 from mining.git.checkouts import (
     SHA,
     checkout_path,
@@ -94,7 +95,7 @@ from mining.git.sparse import (
 )
 
 REQUIRED_COLUMNS = ("full_name", "clone_url", "commit")
-REPOS_COLUMNS = ("full_name", "commit", "status", "detail", "path", "seconds", "bytes", "strategy")
+REPOS_COLUMNS = columns("clones")  # declared in analyzers/schema.py
 
 # Wins over every .gitattributes in the tree: no filter driver can run, and files are checked
 # out exactly as their blobs.

@@ -26,7 +26,7 @@ file content is. Then, with GitPython on that repository:
    travel as deltas of one another; then read with GitPython's object database.
 5. The byte pre-filter (`analyzers.code.analyze.may_use_mlflow`, `mlflow` for dependency files)
    skips blobs that cannot use MLflow (`blobs_skipped`); the rest are analysed
-   (`blobs_parsed`): `analyze_bytes` for code, the `analyzers.repo.signals` detectors for an
+   (`blobs_parsed`): `analyze_bytes` for code, the `analyzers.repo.detectors` detectors for an
    `mlflow` requirement in dependency files. Every result goes into the cache, no-mlflow ones
    included.
 6. The commits are replayed in order: each path contributes the dimensions of its calls
@@ -70,6 +70,8 @@ from git.exc import GitCommandError
 from analyzers.code.catalog import load_catalog
 from analyzers.records import RepoRef
 from analyzers.repo.cache import AnalysisCache, default_cache_path
+from analyzers.repo.gitsafe import SafeGit
+from analyzers.schema import columns
 from analyzers.tables import csv_table
 from mining.git.replay import Commit, replay
 from mining.git.versions import (
@@ -77,45 +79,14 @@ from mining.git.versions import (
     MLFLOW,
     BlobFeatures,
     HistoryError,
-    HistoryGit,
     analyse_dependency,
     candidate_kinds,
     features_of,
 )
 
-HISTORY_COLUMNS = (
-    "repo",
-    "commit",
-    "dimension",
-    "first_commit",
-    "first_date",
-    "removed_commit",
-    "removed_date",
-    "present_at_head",
-    "present_at_start",
-    "removals",
-)
-EVENT_COLUMNS = ("repo", "commit", "dimension", "event", "event_commit", "event_date")
-SUMMARY_COLUMNS = (
-    "repo",
-    "commit",
-    "status",
-    "detail",
-    "walk",
-    "commits_analysed",
-    "truncated",
-    "oldest_commit",
-    "oldest_date",
-    "head_date",
-    "first_mlflow_commit",
-    "first_mlflow_date",
-    "first_mlflow_evidence",
-    "blobs_parsed",
-    "blobs_skipped",
-    "cache_hits",
-    "blobs_fetched",
-    "bytes_fetched",
-)
+HISTORY_COLUMNS = columns("history")  # the three tables are declared in analyzers/schema.py
+EVENT_COLUMNS = columns("history_events")
+SUMMARY_COLUMNS = columns("history_summary")
 HISTORY_TABLES: dict[str, tuple[str, ...]] = {
     "history.csv": HISTORY_COLUMNS,
     "history_events.csv": EVENT_COLUMNS,
@@ -124,6 +95,59 @@ HISTORY_TABLES: dict[str, tuple[str, ...]] = {
 
 _REGULAR = ("100644", "100755")
 _ZERO = "0" * 40
+
+
+class HistoryGit(SafeGit):
+    """`SafeGit` for the walk: fetches go through `run` (deadline, size watch, process group);
+    reads go through a GitPython `Repo` whose git commands get the same environment and `-c`
+    settings. Reads never need the network: every blob read was fetched first."""
+
+    def open_repo(self, checkout: Path) -> Repo:
+        git_dir = checkout / ".git"
+        repo = Repo(checkout)
+        repo.git.update_environment(
+            **{
+                **self._env,
+                "GIT_DIR": str(git_dir),
+                "GIT_WORK_TREE": str(checkout),
+                "GIT_INDEX_FILE": str(git_dir / "index"),
+                "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
+                "GIT_COMMON_DIR": str(git_dir),
+            }
+        )
+        repo.git.set_persistent_git_options(c=self._config_args[1::2])
+        return repo
+
+
+class GitObjects:
+    """The checkout's object database through GitPython: what is local, never the promisor's."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+
+    def local_blobs(self, timeout: float) -> set[str]:
+        """Blob ids in the local object store. `--batch-all-objects` lists what is there and
+        never asks the promisor remote for anything."""
+        raw = self.repo.git.cat_file(
+            "--batch-all-objects",
+            "--unordered",
+            "--batch-check=%(objecttype) %(objectname)",
+            kill_after_timeout=timeout,
+        )
+        return {line[5:] for line in raw.splitlines() if line.startswith("blob ")}
+
+    def size(self, blob: str) -> int:
+        try:
+            return int(self.repo.odb.info(bytes.fromhex(blob)).size)
+        except (ValueError, OSError, GitCommandError) as error:
+            raise HistoryError(f"cannot read blob {blob}: {error}") from None
+
+    def read(self, blob: str) -> bytes:
+        try:
+            data: bytes = self.repo.odb.stream(bytes.fromhex(blob)).read()
+        except (ValueError, OSError, GitCommandError) as error:
+            raise HistoryError(f"cannot read blob {blob}: {error}") from None
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,7 +350,7 @@ def _walk(
                 for kind in candidate_kinds(path):
                     wanted.setdefault((blob, kind), path)
     log(f"{repo_ref.name}: {len(commits)} commits, {len(wanted)} file versions to know")
-    resolver = BlobFeatures(repo, git, checkout, cache, options, stats, deadline)
+    resolver = BlobFeatures(GitObjects(repo), git, checkout, cache, options, stats, deadline)
     resolver.resolve(wanted)
     dimensions, events, summary = replay(
         commits, bases, resolver.features, repo_ref, head, options.first_parent

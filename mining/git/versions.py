@@ -1,7 +1,7 @@
 """The file versions a history walk reads, and what each contributes to it.
 
 A version is a (blob, kind): a `.py` script, a `.ipynb` notebook, or a dependency file read by
-the `analyzers.repo.signals` detectors (`candidate_kinds`). `BlobFeatures` knows, for every
+the `analyzers.repo.detectors` detectors (`candidate_kinds`). `BlobFeatures` knows, for every
 version a walk needs, its features (`features_of`: the catalog dimensions of its calls, and
 `mlflow-call` or `mlflow-dependency`): from the content cache when it has them, else fetched
 from the promisor remote in batches, pre-filtered by their bytes and analysed.
@@ -14,18 +14,15 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from git import Repo
-from git.exc import GitCommandError
+from typing import TYPE_CHECKING, Protocol
 
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileStatus
 from analyzers.repo.cache import AnalysisCache
+from analyzers.repo.detectors import DETECTORS as SIGNAL_DETECTORS
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS
 from analyzers.repo.gitsafe import GitAborted, GitTimeout, GitTooLarge, SafeGit, tree_size
 from analyzers.repo.scanner import AnalysisWorkers
-from analyzers.repo.signals import DETECTORS as SIGNAL_DETECTORS
 
 if TYPE_CHECKING:
     from mining.git.history import HistoryOptions, HistoryStats
@@ -38,7 +35,7 @@ MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_DEPENDENCY_BYTES = 1024 * 1024
 # Bump when what a dependency file's analysis means changes: cached results are then ignored.
 _DEPENDENCY_VERSION = "1"
-# Dependency files whose `analyzers.repo.signals` detectors can find an mlflow requirement.
+# Dependency files whose `analyzers.repo.detectors` detectors can find an mlflow requirement.
 DEPENDENCY_PATTERNS = (
     "requirements*.txt",
     "requirements*.in",
@@ -95,7 +92,7 @@ def features_of(kind: str, analysis: FileAnalysis) -> frozenset[str]:
 
 
 def analyse_dependency(path: str, data: bytes) -> FileAnalysis:
-    """An mlflow requirement in a dependency file, with the `analyzers.repo.signals` detectors:
+    """An mlflow requirement in a dependency file, with the `analyzers.repo.detectors` detectors:
     ANALYZED (detail: the specifiers) or NO_MLFLOW."""
     text = data.decode("utf-8", errors="replace")
     specifiers = sorted(
@@ -104,7 +101,7 @@ def analyse_dependency(path: str, data: bytes) -> FileAnalysis:
             for detector in SIGNAL_DETECTORS
             if detector.reads(path)
             for signal in detector.detect(path, text)
-            if signal.signal == "mlflow-requirement"
+            if signal.name == "mlflow-requirement"
         }
     )
     if not specifiers:
@@ -112,29 +109,18 @@ def analyse_dependency(path: str, data: bytes) -> FileAnalysis:
     return FileAnalysis(FileStatus.ANALYZED, ";".join(spec or "*" for spec in specifiers))
 
 
-# --------------------------------------------------------------------------- git
+# --------------------------------------------------------------------------- objects
 
 
-class HistoryGit(SafeGit):
-    """`SafeGit` for the walk: fetches go through `run` (deadline, size watch, process group);
-    reads go through a GitPython `Repo` whose git commands get the same environment and `-c`
-    settings. Reads never need the network: every blob read was fetched first."""
+class ObjectStore(Protocol):
+    """A checkout's local object database, read without ever asking the promisor remote
+    (`mining.git.history.GitObjects`); every failure is a `HistoryError`."""
 
-    def open_repo(self, checkout: Path) -> Repo:
-        git_dir = checkout / ".git"
-        repo = Repo(checkout)
-        repo.git.update_environment(
-            **{
-                **self._env,
-                "GIT_DIR": str(git_dir),
-                "GIT_WORK_TREE": str(checkout),
-                "GIT_INDEX_FILE": str(git_dir / "index"),
-                "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
-                "GIT_COMMON_DIR": str(git_dir),
-            }
-        )
-        repo.git.set_persistent_git_options(c=self._config_args[1::2])
-        return repo
+    def local_blobs(self, timeout: float) -> set[str]: ...
+
+    def size(self, blob: str) -> int: ...
+
+    def read(self, blob: str) -> bytes: ...
 
 
 # --------------------------------------------------------------------------- analysis
@@ -146,15 +132,15 @@ class BlobFeatures:
 
     def __init__(
         self,
-        repo: Repo,
-        git: HistoryGit,
+        objects: ObjectStore,
+        git: SafeGit,
         checkout: Path,
         cache: AnalysisCache | None,
         options: HistoryOptions,
         stats: HistoryStats,
         deadline: float,
     ) -> None:
-        self.repo, self.git, self.checkout, self.cache = repo, git, checkout, cache
+        self.objects, self.git, self.checkout, self.cache = objects, git, checkout, cache
         self.options, self.stats, self.deadline = options, stats, deadline
         self.features: dict[tuple[str, str], frozenset[str]] = {}
 
@@ -178,7 +164,8 @@ class BlobFeatures:
         order: dict[str, tuple[str, int]] = {}
         for (blob, _kind), path in missing.items():
             order.setdefault(blob, (path, len(order)))
-        self._fetch(sorted(set(order) - self._local_blobs(), key=order.__getitem__))
+        local = self.objects.local_blobs(self._remaining())
+        self._fetch(sorted(set(order) - local, key=order.__getitem__))
         parsers = AnalysisWorkers(self.options.jobs)
         try:
             self._analyse(missing, parsers)
@@ -186,17 +173,6 @@ class BlobFeatures:
             parsers.close()
             if self.cache is not None:
                 self.cache.flush()
-
-    def _local_blobs(self) -> set[str]:
-        """Blob ids in the local object store. `--batch-all-objects` lists what is there and
-        never asks the promisor remote for anything."""
-        raw = self.repo.git.cat_file(
-            "--batch-all-objects",
-            "--unordered",
-            "--batch-check=%(objecttype) %(objectname)",
-            kill_after_timeout=self._remaining(),
-        )
-        return {line[5:] for line in raw.splitlines() if line.startswith("blob ")}
 
     def _remaining(self) -> float:
         remaining = self.deadline - time.monotonic()
@@ -255,14 +231,7 @@ class BlobFeatures:
     def _read(self, blob: str, cap: int) -> bytes | None:
         """The blob's bytes, or None when it is over `cap` (its size is read first: a 200 MB
         version is never loaded)."""
-        try:
-            binary = bytes.fromhex(blob)
-            if self.repo.odb.info(binary).size > cap:
-                return None
-            data: bytes = self.repo.odb.stream(binary).read()
-            return data
-        except (ValueError, OSError, GitCommandError) as error:
-            raise HistoryError(f"cannot read blob {blob}: {error}") from None
+        return None if self.objects.size(blob) > cap else self.objects.read(blob)
 
     def _analyse(self, missing: dict[tuple[str, str], str], parsers: AnalysisWorkers) -> None:
         window: list[tuple[tuple[str, str], str, bytes, Future[FileAnalysis]]] = []

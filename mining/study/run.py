@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from analyzers import schema
 from analyzers.code.catalog import load_catalog
 from analyzers.records import FileKind, FileResult, FileStatus, RepoRef
 from analyzers.repo.cache import ANALYZER_VERSION
@@ -43,7 +44,7 @@ from mining.git.sparse import LeftOut
 from mining.github.crawl import read_provenance
 from mining.study.settings import MissingDependency, StudySettings, StudySetupError
 
-REPO_COLUMNS = ("repo", "commit", "status", "detail", "files", "calls")
+REPO_COLUMNS = schema.columns("repos")  # declared in analyzers/schema.py
 # Repository statuses that may be transient: a rerun tries them again, and the study exits 1.
 RETRIED = frozenset({CloneStatus.TIMEOUT.value, CloneStatus.ERROR.value, "missing"})
 
