@@ -60,6 +60,12 @@ CASES: dict[str, Case] = {
     "scan: --out is read-only": Case(
         ("scan", "{tmp}", "--out", "{ro}/out"), ENVIRONMENT, "cannot write to {ro}"
     ),
+    "scan: owner/name with GITHUB_API_URL not a URL": Case(
+        ("scan", "acme/demo", "--out", "{tmp}/out"),
+        ENVIRONMENT,
+        "GITHUB_API_URL='notaurl' is not an http(s) URL",
+        env={"GITHUB_API_URL": "notaurl"},
+    ),
     "scan: --jobs is not a number": Case(("scan", "{tmp}", "--jobs", "x"), USAGE, "--jobs"),
     # crawl
     "crawl: GITHUB_API_URL is not a URL": Case(
