@@ -624,6 +624,21 @@ def test_leftovers_are_not_trusted_and_are_swept(world: dict[str, object], tmp_p
     assert sweep_partials(tmp_path / "cache") == 0
 
 
+def fetching_in(folder: Path) -> list[int]:
+    """Live `git fetch` processes working inside `folder` (found through /proc)."""
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = os.readlink(entry / "cwd")
+            state = (entry / "stat").read_bytes().rpartition(b")")[2].split()[0]
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError):
+            continue
+        if cwd.startswith(str(folder.resolve())) and state != b"Z" and b"fetch" in command:
+            pids.append(int(entry.name))
+    return pids
+
+
 def test_killed_run_leaves_nothing_a_rerun_trusts(
     world: dict[str, object], tmp_path: Path, silent_server: int
 ) -> None:
@@ -651,11 +666,19 @@ def test_killed_run_leaves_nothing_a_rerun_trusts(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
-    while not list(cache.glob("*/*.partial-*")) and time.monotonic() < deadline:
+    while not fetching_in(cache) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert list(cache.glob("*/*.partial-*")), "the clone never started"
+    assert fetching_in(cache), "the clone never started"
     process.send_signal(signal.SIGKILL)
     process.wait()
+    # Its git fetch dies with it, instead of writing on into the partial checkout.
+    deadline = time.monotonic() + 10
+    while fetching_in(cache) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = fetching_in(cache)
+    for pid in survivors:  # leave nothing running, whatever the outcome
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors
     target = checkout_path(cache, "acme/demo", str(world["pinned"]))
     assert not target.exists()
     assert not (tmp_path / "repos.csv").exists()
