@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analyzers.schema import study_tables
 from analyzers.study.accounting import failures, file_status, repo_status, repos_table
 from analyzers.study.adoption import (
     adoption,
@@ -39,11 +40,10 @@ from analyzers.study.registry import (
     registry_use,
 )
 from analyzers.study.requirements import mlflow_requirements, mlflow_versions, signal_summary
-from analyzers.study.schema import COLUMNS
 
 
 def findings(study: Study) -> dict[str, pd.DataFrame]:
-    """Every table of the three findings, by name (the keys of `FINDINGS_COLUMNS`)."""
+    """Every table of the three findings, by name (`study_tables("findings")`)."""
     found = locations(study)
     per_repo = repo_locations(study, found)
     long = profile(study)
@@ -91,7 +91,7 @@ class Aggregates:
     mlflow_requirements: pd.DataFrame
     mlflow_versions: pd.DataFrame
     adoption_by_year: pd.DataFrame
-    # Findings beyond call counts (FINDINGS_COLUMNS)
+    # Findings beyond call counts (study_tables("findings"))
     locations: pd.DataFrame
     repo_locations: pd.DataFrame
     location_shares: pd.DataFrame
@@ -108,9 +108,11 @@ class Aggregates:
     name_tokens: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by name (the keys of `COLUMNS`), in documentation order."""
-        extra = self.evolution.tables  # issue 6: EVOLUTION_COLUMNS
-        return {name: extra[name] if name in extra else getattr(self, name) for name in COLUMNS}
+        """Every table by name (`study_tables()`), in documentation order."""
+        extra = self.evolution.tables  # study_tables("evolution")
+        return {
+            name: extra[name] if name in extra else getattr(self, name) for name in study_tables()
+        }
 
     @cached_property
     def evolution(self) -> Evolution:

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from analyzers.code.uris import redact_uri
-from analyzers.study.definitions import ANALYZED, NOT_ATTEMPTED
+from analyzers.codebook import ANALYZED, NOT_ATTEMPTED
 from analyzers.tables import restore
 
 DATASET_COLUMNS = ("full_name", "commit", "created_at")

@@ -108,6 +108,7 @@ from analyzers.repo.gitsafe import (
     scrub,
     tree_size,
 )
+from analyzers.schema import columns
 
 # Non-cone sparse-checkout patterns (gitignore syntax: no slash = any depth).
 SPARSE_PATTERNS: tuple[str, ...] = (
@@ -152,7 +153,7 @@ SPARSE_PATTERNS: tuple[str, ...] = (
 )
 
 REQUIRED_COLUMNS = ("full_name", "clone_url", "commit")
-REPOS_COLUMNS = ("full_name", "commit", "status", "detail", "path", "seconds", "bytes", "strategy")
+REPOS_COLUMNS = columns("clones")  # declared in analyzers/schema.py
 
 # Wins over every .gitattributes in the tree: no filter driver can run, and files are checked
 # out exactly as their blobs.

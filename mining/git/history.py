@@ -72,48 +72,19 @@ from analyzers.code.catalog import load_catalog
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileStatus, RepoRef
 from analyzers.repo.cache import AnalysisCache, default_cache_path
+from analyzers.repo.detectors import DETECTORS as SIGNAL_DETECTORS
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS
 from analyzers.repo.gitsafe import GitAborted, GitTimeout, GitTooLarge, SafeGit, tree_size
 from analyzers.repo.scanner import AnalysisWorkers
-from analyzers.repo.signals import DETECTORS as SIGNAL_DETECTORS
+from analyzers.schema import columns
 from analyzers.tables import csv_table
 
 MLFLOW = "mlflow"  # the pseudo-dimension "any MLflow evidence": a call or a requirement
 _CALL, _DEPENDENCY = "mlflow-call", "mlflow-dependency"
 
-HISTORY_COLUMNS = (
-    "repo",
-    "commit",
-    "dimension",
-    "first_commit",
-    "first_date",
-    "removed_commit",
-    "removed_date",
-    "present_at_head",
-    "present_at_start",
-    "removals",
-)
-EVENT_COLUMNS = ("repo", "commit", "dimension", "event", "event_commit", "event_date")
-SUMMARY_COLUMNS = (
-    "repo",
-    "commit",
-    "status",
-    "detail",
-    "walk",
-    "commits_analysed",
-    "truncated",
-    "oldest_commit",
-    "oldest_date",
-    "head_date",
-    "first_mlflow_commit",
-    "first_mlflow_date",
-    "first_mlflow_evidence",
-    "blobs_parsed",
-    "blobs_skipped",
-    "cache_hits",
-    "blobs_fetched",
-    "bytes_fetched",
-)
+HISTORY_COLUMNS = columns("history")  # the three tables are declared in analyzers/schema.py
+EVENT_COLUMNS = columns("history_events")
+SUMMARY_COLUMNS = columns("history_summary")
 HISTORY_TABLES: dict[str, tuple[str, ...]] = {
     "history.csv": HISTORY_COLUMNS,
     "history_events.csv": EVENT_COLUMNS,
@@ -248,7 +219,7 @@ def analyse_dependency(path: str, data: bytes) -> FileAnalysis:
             for detector in SIGNAL_DETECTORS
             if detector.reads(path)
             for signal in detector.detect(path, text)
-            if signal.signal == "mlflow-requirement"
+            if signal.name == "mlflow-requirement"
         }
     )
     if not specifiers:

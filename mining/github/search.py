@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from analyzers.schema import columns
 from mining.github.checkpoint import Checkpoint, CheckpointError, SliceKey
 from mining.github.client import (
     CORE,
@@ -182,15 +183,7 @@ class RepoRecord:
 
 
 _LISTED_COLUMNS = tuple(f.name for f in fields(ListedRepo))
-# The dataset's column order: the pinned commit right after the branch it was read from.
-COLUMNS: tuple[str, ...] = (
-    *_LISTED_COLUMNS[: _LISTED_COLUMNS.index("default_branch") + 1],
-    "commit",
-    *_LISTED_COLUMNS[_LISTED_COLUMNS.index("default_branch") + 1 :],
-    "crawled_at",
-    "matched_topics",
-    "note",
-)
+COLUMNS: tuple[str, ...] = columns("dataset")  # declared in analyzers/schema.py
 
 
 def crawl(settings: CrawlSettings, stats: CrawlStats | None = None) -> Iterator[RepoRecord]:

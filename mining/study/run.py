@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from analyzers import schema
 from analyzers.code.catalog import load_catalog
 from analyzers.records import RepoRef
 from analyzers.repo.cache import ANALYZER_VERSION
@@ -40,7 +41,7 @@ from mining.git.clone import CloneSettings, CloneStatus, cache_key, clone_all
 from mining.git.history import HISTORY_TABLES, HistoryOptions, write_history
 
 DEFAULT_TOPICS = ("mlflow-project", "mlflow-projects")
-REPO_COLUMNS = ("repo", "commit", "status", "detail", "files", "calls")
+REPO_COLUMNS = schema.columns("repos")  # declared in analyzers/schema.py
 
 
 @dataclass(frozen=True, slots=True)
