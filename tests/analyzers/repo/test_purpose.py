@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from analyzers.repo.ecosystem import tree_paths
+from analyzers.repo.detectors import tree_paths
 from analyzers.repo.purpose import (
     PURPOSES,
     Evidence,
