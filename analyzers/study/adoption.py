@@ -108,26 +108,6 @@ def headline_users(calls: pd.DataFrame) -> dict[str, set[str]]:
     return users
 
 
-def headline(study: Study) -> pd.DataFrame:
-    """The seed study's question: shares of analysed repositories that log parameters, metrics,
-    autolog, any of those, and set a tracking URI."""
-    users = headline_users(study.calls)
-    return table_frame(
-        "headline",
-        (
-            with_share(
-                {
-                    "measure": measure,
-                    "definition": definition,
-                    "n_using": len(users[measure]),
-                    "n_analysed": study.n_analysed,
-                }
-            )
-            for measure, definition in HEADLINE.items()
-        ),
-    )
-
-
 def split_keys(calls: pd.DataFrame) -> pd.DataFrame:
     """One row per (call, key) for calls with literal keys."""
     with_keys = calls[calls["keys"] != ""]

@@ -10,14 +10,19 @@ from pathlib import Path
 import pandas as pd
 
 from analyzers.schema import study_tables
-from analyzers.study.accounting import failures, file_status, repo_status, repos_table
+from analyzers.study.accounting import (
+    exclusions,
+    failures,
+    file_status,
+    repo_status,
+    repos_table,
+)
 from analyzers.study.adoption import (
     adoption,
     adoption_by_year,
     cooccurrence,
     coverage,
     coverage_distribution,
-    headline,
     top_keys,
     traceability,
     usage,
@@ -29,6 +34,7 @@ from analyzers.study.locations import (
     locations,
     repo_locations,
 )
+from analyzers.study.populations import headline, populations_table
 from analyzers.study.profile import profile, profile_combinations, profile_matrix, profile_shares
 from analyzers.study.registry import (
     model_names,
@@ -78,6 +84,8 @@ class Aggregates:
     repos: pd.DataFrame
     repo_status: pd.DataFrame
     failures: pd.DataFrame
+    exclusions: pd.DataFrame
+    populations: pd.DataFrame
     file_status: pd.DataFrame
     usage: pd.DataFrame
     adoption: pd.DataFrame
@@ -143,6 +151,8 @@ def aggregate(study: Study) -> Aggregates:
         repos=repos_table(study),
         repo_status=repo_status(study),
         failures=failures(study),
+        exclusions=exclusions(study),
+        populations=populations_table(study),
         file_status=file_status(study),
         usage=usage_table,
         adoption=adoption(study),

@@ -148,22 +148,24 @@ def coverage_latex(aggregates: Aggregates) -> str:
 
 
 def headline_latex(aggregates: Aggregates) -> str:
-    """The headline measures with their 95% CIs."""
+    """The headline measures for every population, with their 95% CIs."""
     rows = [
         (
             r["measure"],
-            f"{r['n_using']}/{r['n_analysed']}",
+            r["population"],
+            f"{r['numerator']}/{r['denominator']}",
             _percent(r["share"]),
             _interval(r["ci_low"], r["ci_high"]),
         )
         for r in records(aggregates.headline)
     ]
     return latex_table(
-        ("Measure", "Repos", "Share (%)", "95% CI (%)"),
+        ("Measure", "Population", "Repos", "Share (%)", "95% CI (%)"),
         rows,
-        "lrrr",
+        "llrrr",
         "Repositories that log parameters or metrics, autolog, or set a tracking "
-        "URI, with 95% Wilson score intervals.",
+        "URI, among all analysed repositories and the populations without near-duplicates or "
+        "teaching material, with 95% Wilson score intervals.",
         "tab:mlflow-headline",
     )
 

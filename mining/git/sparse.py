@@ -57,6 +57,7 @@ SPARSE_PATTERNS: tuple[str, ...] = (
     "compose.yml",
     "compose.yaml",
     "/.github/workflows/*",
+    "/[Rr][Ee][Aa][Dd][Mm][Ee]*",  # the root README: its headings tell a repository's purpose
     "dvc.yaml",
     "dvc.lock",
     "*.dvc",

@@ -3,11 +3,13 @@ coverage, logged names, signals, adoption by year, APIs, files."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from analyzers.codebook import ASPECT_LABELS, ASPECTS, HEADLINE
 from analyzers.study.aggregate import Aggregates
-from analyzers.study.report.html import ci, pct, share_cells, table
+from analyzers.study.report.html import DASH, ci, pct, share_cells, table
 from analyzers.study.stats import records
 
 MAX_FAILURES_SHOWN = 50
@@ -77,6 +79,15 @@ def repositories(aggregates: Aggregates) -> str:
             numeric=(1, 2),
         ),
     ]
+    if not aggregates.exclusions.empty:
+        parts.append(
+            table(
+                ("filter", "repositories it removed", "removed by it alone"),
+                ((r["filter"], r["n_repos"], r["n_only"]) for r in records(aggregates.exclusions)),
+                numeric=(1, 2),
+                caption="Excluded before analysis by the study's filters (status excluded)",
+            )
+        )
     shown = failed.head(MAX_FAILURES_SHOWN)
     more = len(failed) - len(shown)
     parts.append(
@@ -92,17 +103,79 @@ def repositories(aggregates: Aggregates) -> str:
 
 
 def headline(aggregates: Aggregates) -> str:
-    return table(
-        ("measure", "counts", "repositories", "share", "95% CI"),
-        (
-            (
-                r["measure"],
-                r["definition"],
-                *share_cells(r),
+    """Each headline measure for every population side by side, with what changes."""
+    rows = records(aggregates.headline)
+    populations = list(dict.fromkeys(r["population"] for r in rows))
+    cell = {(r["measure"], r["population"]): r for r in rows}
+    measures = list(dict.fromkeys(r["measure"] for r in rows))
+    headers = ["measure", "counts"]
+    for population in populations:
+        headers += [f"{population}: repositories", "share", "95% CI"]
+    body = []
+    for measure in measures:
+        base = cell[measure, populations[0]]
+        line: list[object] = [measure, base["definition"]]
+        for population in populations:
+            r = cell[measure, population]
+            share = pct(r["share"])
+            if population != populations[0]:
+                share += f" ({_points(r['share'], base['share'])})"
+            line += [f"{r['numerator']}/{r['denominator']}", share, ci(r["ci_low"], r["ci_high"])]
+        body.append(tuple(line))
+    numeric = tuple(i for i in range(2, len(headers)))
+    return "\n".join(
+        [
+            _populations_note(aggregates),
+            table(headers, body, numeric=numeric),
+            *(_change_note(rows, population, populations[0]) for population in populations[1:]),
+        ]
+    )
+
+
+def _points(share: float, base: float) -> str:
+    """The change from `base` to `share` in percentage points, signed."""
+    if math.isnan(share) or math.isnan(base):
+        return DASH
+    return f"{100 * (share - base):+.1f} pp"
+
+
+def _populations_note(aggregates: Aggregates) -> str:
+    parts = []
+    for r in records(aggregates.populations):
+        if r["available"]:
+            parts.append(f"<strong>{r['population']}</strong> ({r['n_repos']}): {r['definition']}")
+        else:
+            parts.append(
+                f"<strong>{r['population']}</strong>: not available, the study's repos.csv "
+                "predates it"
             )
-            for r in records(aggregates.headline)
-        ),
-        numeric=(2, 3, 4),
+    return "<p>Each share is given among several populations: " + "; ".join(parts) + ".</p>"
+
+
+def _change_note(rows: list[dict[str, Any]], population: str, base: str) -> str:
+    """How far the population moves the shares, and whether the intervals still overlap."""
+    of_base = {r["measure"]: r for r in rows if r["population"] == base}
+    pairs = [
+        (r, of_base[r["measure"]])
+        for r in rows
+        if r["population"] == population
+        and not (math.isnan(r["share"]) or math.isnan(of_base[r["measure"]]["share"]))
+    ]
+    if not pairs:
+        return f"<p>{population}: no repository, so no share.</p>"
+    r, o = max(pairs, key=lambda pair: abs(pair[0]["share"] - pair[1]["share"]))
+    apart = [
+        a["measure"] for a, b in pairs if a["ci_low"] > b["ci_high"] or a["ci_high"] < b["ci_low"]
+    ]
+    overlap = (
+        f"every 95% interval overlaps the {base} one"
+        if not apart
+        else "the intervals no longer overlap for " + ", ".join(apart)
+    )
+    return (
+        f"<p>Among {population} repositories the shares move by at most "
+        f"{100 * abs(r['share'] - o['share']):.1f} percentage points ({r['measure']}: "
+        f"{pct(o['share'])} → {pct(r['share'])}); {overlap}.</p>"
     )
 
 

@@ -153,7 +153,7 @@ def test_failures_are_counted_never_dropped(agg: Aggregates) -> None:
         "eps/slow",
         "zeta/not-cloned",
     ]
-    assert set(agg.adoption["n_analysed"]) == {8} and set(agg.headline["n_analysed"]) == {8}
+    assert set(agg.adoption["n_analysed"]) == {8} and set(agg.headline["denominator"]) == {8}
 
 
 def test_a_repository_only_in_repos_csv_is_kept(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_a_study_without_any_call(tmp_path: Path) -> None:
     assert result.usage.empty and result.top_keys.empty and result.cooccurrence.empty
     dims = result.adoption[result.adoption["level"] == "dimension"]
     assert set(dims["n_using"]) == {0} and set(dims["n_analysed"]) == {8}
-    assert list(result.headline["n_using"]) == [0] * 5
+    assert list(result.headline["numerator"]) == [0] * 5
     # files still count: environment files for five, MLproject (code and environment) for two
     assert result.coverage_distribution.set_index("coverage")["n_repos"].to_dict() == {
         0: 1,
@@ -243,8 +243,8 @@ def test_adoption_lists_every_catalog_dimension_for_every_kind(agg: Aggregates) 
     ],
 )
 def test_headline(agg: Aggregates, measure: str, n_using: int, low: float, high: float) -> None:
-    row = agg.headline.set_index("measure").loc[measure]
-    assert (row["n_using"], row["n_analysed"]) == (n_using, 8)
+    row = agg.headline.set_index(["measure", "population"]).loc[measure, "analysed"]
+    assert (row["numerator"], row["denominator"]) == (n_using, 8)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=5e-5)
 
 

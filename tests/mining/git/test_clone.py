@@ -105,8 +105,9 @@ WANTED = {
     "dvc.yaml": "stages: {}\n",
     "data.dvc": "outs: []\n",
     ".env": "MLFLOW_TRACKING_URI=http://localhost\n",
+    "README.md": "# demo\n",  # the root README only: its headings give the purpose
 }
-UNWANTED = ("data/big.bin", "data/table.csv", "README.md", "images/plot.png")
+UNWANTED = ("data/big.bin", "data/table.csv", "docs/README.md", "images/plot.png")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         {
             "data/big.bin": rng.randbytes(2_000_000),
             "data/table.csv": "a,b\n" * 5000,
-            "README.md": "# demo\n",
+            "docs/README.md": "# docs\n",
             "images/plot.png": rng.randbytes(50_000),
             ".gitattributes": "notebooks/lfs.ipynb filter=lfs diff=lfs merge=lfs -text\n",
             "notebooks/lfs.ipynb": LFS_POINTER,
