@@ -10,7 +10,11 @@ TREE ?=
 STUDY ?= datasets/mlflow-topics.toml
 STUDY_DIR ?= results/mlflow-topics
 
-.PHONY: install test lint scan bench bench-history demo study export clean
+.PHONY: help install test lint typecheck golden docs scan bench bench-history demo study export clean
+.DEFAULT_GOAL := help
+
+help: ## List every target with what it does.
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +32,15 @@ test: $(STAMP) ## Lint, then run the whole test suite.
 lint: $(STAMP) ## ruff check and ruff format --check, nothing else.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy, strict for the packages (the config is in pyproject.toml).
+	$(BIN)/mypy
+
+golden: $(STAMP) ## Rewrite every golden file from what the code produces now (review the diff).
+	$(BIN)/pytest -q -m golden --update-golden
+
+docs: $(STAMP) ## Regenerate README.md's generated tables from analyzers/schema.py (CI checks them).
+	$(BIN)/python -m analyzers.docs README.md
 
 scan: $(STAMP) ## make scan REPO=PATH [OUT=results/scan]: scan one local repository or directory.
 	@test -n "$(REPO)" || { echo "usage: make scan REPO=PATH [OUT=DIR]" >&2; exit 2; }
@@ -48,5 +61,5 @@ study: $(STAMP) ## make study [STUDY=datasets/NAME.toml]: crawl, clone, scan, re
 export: $(STAMP) ## make export [STUDY_DIR=results/NAME]: tidy CSV, Parquet and LaTeX for papers.
 	$(BIN)/mlflow-miner export "$(STUDY_DIR)"
 
-clean:
+clean: ## Remove .venv and the tools' caches (results/ and the XDG cache stay).
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

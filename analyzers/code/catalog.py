@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from analyzers.code.groups import ApiGroup, parse_groups
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -172,9 +174,17 @@ class Catalog:
     flavors: frozenset[str]
     flavor_functions: dict[str, str]
     flavor_facts: dict[str, tuple[FactRule, ...]] = field(default_factory=dict)
+    groups: dict[str, ApiGroup] = field(default_factory=dict)
     modules: frozenset[str] = frozenset()  # module paths: prefixes of entries, flavors
     returns: dict[str, ReturnedObject] = field(default_factory=dict)  # factory -> object
     removed_flavors: dict[str, str] = field(default_factory=dict)  # flavor -> version
+
+    def group(self, name: str) -> ApiGroup:
+        """The named group of `[groups]` (see `analyzers.code.groups`)."""
+        try:
+            return self.groups[name]
+        except KeyError:
+            raise KeyError(f"catalog: no group {name!r} in [groups]") from None
 
     def returned(self, canonical_factory: str) -> str | None:
         """The class of the object a call of this factory gives, if it is followed."""
@@ -264,7 +274,7 @@ def _load(data: bytes) -> Catalog:
     normalise = sorted(table["normalise"].items(), key=lambda item: -len(item[0]))
     flavor_modules = frozenset(flavors["modules"])
     returns = _returns(table["returns"], dimensions)
-    return Catalog(
+    catalog = Catalog(
         version=_version(data),
         dimensions=dimensions,
         entries=entries,
@@ -280,6 +290,25 @@ def _load(data: bytes) -> Catalog:
         returns=returns,
         removed_flavors=dict(flavors.get("removed", {})),
     )
+    return replace(catalog, groups=_groups(data, table, catalog))
+
+
+# The [groups] table names API sets for the study's statistics and changes no file's analysis,
+# so it comes last and stays out of the version that keys the analysis cache: editing a group
+# must not send every cached file back to the parser.
+GROUPS_HEADER = b"\n[groups]\n"
+
+
+def _groups(data: bytes, table: dict[str, Any], catalog: Catalog) -> dict[str, ApiGroup]:
+    if "groups" not in table:
+        return {}
+    import tomllib
+
+    _analysed, found, rest = data.partition(GROUPS_HEADER)
+    if not found or set(tomllib.loads((GROUPS_HEADER + rest).decode("utf-8"))) != {"groups"}:
+        raise ValueError("catalog: [groups] must be the last table, opened by a [groups] line")
+    api_names = [*catalog.entries, *(entry.name for entry in catalog.flavor_entries())]
+    return parse_groups(table["groups"], lambda name: catalog.lookup(name) is not None, api_names)
 
 
 def _returns(
@@ -322,7 +351,8 @@ def _fact_rules(spec: dict[str, Any]) -> tuple[FactRule, ...]:
 
 
 def _version(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
+    analysed, _found, _groups_table = data.partition(GROUPS_HEADER)
+    return hashlib.sha256(analysed).hexdigest()[:16]
 
 
 @cache
