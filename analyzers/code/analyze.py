@@ -14,8 +14,7 @@ import re
 import sys
 import tokenize
 import warnings
-from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TypeVar
 
 import libcst as cst
@@ -35,12 +34,7 @@ from analyzers.code.positions import ParsedModule
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.code.recovery import Recovered, Unparsable, recover
 from analyzers.code.resolver import resolve_calls, resolve_in_repository
-from analyzers.code.resolver_summaries import (
-    ModuleSummary,
-    RepoContext,
-    mentions_context,
-    merge_summaries,
-)
+from analyzers.code.resolver_summaries import REPOSITORY_SESSION
 from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
 
 # `%run other_notebook` runs another notebook in this one's namespace: a Jupyter line magic, or
@@ -113,10 +107,13 @@ def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None
         raise _TooDeep("nested too deeply to parse") from None
 
 
-def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -> FileAnalysis:
-    """The analysis of one `.py` or `.ipynb` file's content."""
+def analyze_bytes(
+    data: bytes, kind: FileKind, catalog: Catalog | None = None, prefilter: bool = True
+) -> FileAnalysis:
+    """The analysis of one `.py` or `.ipynb` file's content (`prefilter=False`: even when the
+    pre-filter would rule it out, for a file its repository gives MLflow values to)."""
     catalog = catalog or load_catalog()
-    if not may_use_mlflow(data):
+    if prefilter and not may_use_mlflow(data):
         return FileAnalysis(FileStatus.NO_MLFLOW)
     if kind is FileKind.NOTEBOOK:
         return _analyze_notebook(data, catalog)
@@ -132,7 +129,7 @@ def _resolve(
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        session = _REPOSITORY.get()
+        session = REPOSITORY_SESSION.get()
         if session is None:
             calls, facts = resolve_calls(modules, catalog, preimported)
         else:
@@ -143,44 +140,6 @@ def _resolve(
         return tuple(calls), tuple(facts)
     finally:
         sys.setrecursionlimit(limit)
-
-
-@dataclass(slots=True)
-class _RepositorySession:
-    """While one file of a repository is analysed: what the repository tells it, and the
-    summaries of the modules resolved (one per script, or per notebook group)."""
-
-    context: RepoContext
-    summaries: list[ModuleSummary] = field(default_factory=list)
-
-
-_REPOSITORY: ContextVar[_RepositorySession | None] = ContextVar("repository", default=None)
-
-
-def analyze_in_repository(
-    data: bytes, kind: FileKind, context: RepoContext, catalog: Catalog | None = None
-) -> tuple[FileAnalysis, ModuleSummary]:
-    """`analyze_bytes` for a file of a repository whose other modules `context` describes,
-    and what this file means to them. A file the pre-filter rules out is still read when it
-    names something the context knows (a module it imports, a fixture, a function another
-    module calls with MLflow arguments)."""
-    session = _RepositorySession(context)
-    token = _REPOSITORY.set(session)
-    try:
-        if not may_use_mlflow(data) and mentions_context(data, context):
-            analysis = _unfiltered(data, kind, catalog or load_catalog())
-        else:
-            analysis = analyze_bytes(data, kind, catalog)
-    finally:
-        _REPOSITORY.reset(token)
-    return analysis, merge_summaries(session.summaries)
-
-
-def _unfiltered(data: bytes, kind: FileKind, catalog: Catalog) -> FileAnalysis:
-    """The analysis the pre-filter would have skipped."""
-    if kind is FileKind.NOTEBOOK:
-        return _analyze_notebook(data, catalog)
-    return _with_written_scripts(_analyze_script(data, catalog), data, catalog)
 
 
 def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,6 +167,21 @@ class RepoContext:
             for name, encoded in exports.get("names", {}).items()
             if not name.startswith("_") and (value := decode(encoded, key, name)) is not None
         }
+
+
+@dataclass(slots=True)
+class RepositorySession:
+    """While one file of a repository is analysed: what the repository tells it, and the
+    summaries of the modules resolved in it (one per script, or per notebook group)."""
+
+    context: RepoContext
+    summaries: list[ModuleSummary] = field(default_factory=list)
+
+
+# Set by `analyzers.code.in_repository` around one file's analysis, read where it resolves.
+REPOSITORY_SESSION: ContextVar[RepositorySession | None] = ContextVar(
+    "repository_session", default=None
+)
 
 
 def merge_summaries(summaries: list[ModuleSummary]) -> ModuleSummary:

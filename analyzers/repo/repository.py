@@ -299,7 +299,7 @@ def _break_cycles(depends: dict[str, set[str]]) -> None:
 
 def analyze_task(data: bytes, kind: FileKind, context: str) -> tuple[FileAnalysis, str]:
     """One file of a repository, in a worker process: its analysis and its summary."""
-    from analyzers.code.analyze import analyze_in_repository  # the parser loads here only
+    from analyzers.code.in_repository import analyze_in_repository  # the parser loads here only
 
     analysis, summary = analyze_in_repository(data, kind, RepoContext.from_json(context))
     return analysis, summary.to_json()

@@ -38,6 +38,7 @@ class ScanSettings:
     include_vendored: bool = False
     use_cache: bool = True
     cache_path: Path | None = None  # None: the user's cache directory
+    repository_pass: bool = True  # False: each file alone, without what its repository means
 
     def max_bytes(self, kind: FileKind) -> int:
         return self.max_notebook_bytes if kind is FileKind.NOTEBOOK else self.max_script_bytes
@@ -169,7 +170,7 @@ def _analyses(
 ) -> Iterator[tuple[Entry, FileAnalysis]]:
     """A checkout is analysed by the repository pass (each file with what the others mean);
     a single file alone."""
-    if os.path.isdir(repo.root):
+    if settings.repository_pass and os.path.isdir(repo.root):
         from analyzers.repo.repository import analyze_repository
 
         return analyze_repository(repo, entries, settings, cache, workers)
