@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 OTHER = "other"
 ROOT_MODULE = "mlflow"
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+_MEMO_LIMIT = 1 << 16  # names kept by `Catalog.canonical`
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +196,35 @@ class Catalog:
         return canonical_name in self.modules
 
     def canonical(self, qualified_name: str) -> str:
-        """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`)."""
-        for prefix, replacement in self.normalise:
-            if qualified_name == prefix or qualified_name.startswith(prefix + "."):
-                return replacement + qualified_name[len(prefix) :]
-        return qualified_name
+        """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`):
+        the longest dotted prefix that has a `[normalise]` rule, found by dict lookups from the
+        whole name down (a name has a few prefixes; the table has dozens of rules)."""
+        known = self._canonical.get(qualified_name)
+        if known is not None:
+            return known
+        rewritten, prefix = qualified_name, qualified_name
+        while True:
+            replacement = self._rewrites.get(prefix)
+            if replacement is not None:
+                rewritten = replacement + qualified_name[len(prefix) :]
+                break
+            cut = prefix.rfind(".")
+            if cut < 0:
+                break
+            prefix = prefix[:cut]
+        if len(self._canonical) >= _MEMO_LIMIT:
+            self._canonical.clear()
+        self._canonical[qualified_name] = rewritten
+        return rewritten
+
+    @cached_property
+    def _rewrites(self) -> dict[str, str]:
+        return dict(self.normalise)
+
+    @cached_property
+    def _canonical(self) -> dict[str, str]:
+        """Names already rewritten: a file asks for the same few names again and again."""
+        return {}
 
     def lookup(self, canonical_name: str) -> ApiEntry | None:
         entry = self.entries.get(canonical_name)

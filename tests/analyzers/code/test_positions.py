@@ -10,7 +10,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from analyzers.code.positions import ParsedModule, Positions
 from analyzers.code.walk import Walker
-from tests.analyzers.code.test_walk import EVERY_SYNTAX, fixture_scripts
+from tests.analyzers.code.test_walk import EVERY_SYNTAX, fixture_scripts, visit_every_node
 
 LAYOUTS = {
     "tabs-and-crlf": "if x:\r\n\tdef f():\r\n\t\treturn g(1)\r\n\r\n\tclass C:\r\n\t  y = h()\r\n",
@@ -60,10 +60,13 @@ class _Chains(Walker):
         super().__init__()
         self.found: list[tuple[cst.CSTNode, tuple[cst.BaseStatement, ...]]] = []
 
-    def walk(self, node: cst.CSTNode) -> None:
+    def _record(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.BaseExpression | cst.BaseSmallStatement | cst.Decorator):
             self.found.append((node, tuple(self.statements)))
-        super().walk(node)
+        return True
+
+
+visit_every_node(_Chains, _Chains._record)
 
 
 @pytest.mark.parametrize(
