@@ -10,7 +10,7 @@ TREE ?=
 STUDY ?= datasets/mlflow-topics.toml
 STUDY_DIR ?= results/mlflow-topics
 
-.PHONY: install test lint scan bench bench-history demo study export clean
+.PHONY: install test lint scan bench bench-history bench-big-file demo study export clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: $(STAMP) ## make bench [TREE=PATH]: time the scan beside grep and Semgrep
 
 bench-history: $(STAMP) ## make bench-history [REPO=PATH]: seconds and bytes per 100 commits of --history.
 	$(BIN)/python benchmarks/bench_history.py $(if $(REPO),"$(REPO)")
+
+bench-big-file: $(STAMP) ## Seconds to analyse one file of 1,000 and 8,000 calls and of 100,000 lines.
+	$(BIN)/python benchmarks/bench_big_file.py
 
 demo: $(STAMP) ## The whole study, offline, on the shipped demo corpus: results/demo/report/index.html
 	$(BIN)/mlflow-miner demo --out results/demo

@@ -12,6 +12,10 @@ statements where libcst has one line of two, which the alignment follows. Where 
 be followed (an `elif`, a one-line suite) the last statement it could reach is generated; where
 the trees do not line up at all, or ast could not parse the text, the whole-module provider
 answers.
+
+Each block is aligned once and remembered, so the work is linear in the statements of the
+module plus, per finding, the depth of its chain: re-aligning the module's body for every call
+made a file of 8,000 top-level calls take minutes (`benchmarks/bench_big_file.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -50,6 +55,10 @@ class Positions:
         self._located: dict[int, tuple[cst.BaseStatement, int, list[str]] | None] = {}
         self._generated: dict[int, _Ranges] = {}
         self._whole: Mapping[cst.CSTNode, CodeRange] | None = None
+        # id of a libcst block's statement sequence -> id of each of its statements -> ast's
+        # statement for it (empty when the block does not line up).
+        self._alignments: dict[int, dict[int, ast.stmt]] = {}
+        self.statements_aligned = 0  # work done aligning, for tests of the complexity
 
     def start(self, chain: Chain, node: cst.CSTNode) -> tuple[int, int]:
         """Where `node` starts; `chain` holds the statements around it, outermost first."""
@@ -88,36 +97,47 @@ class Positions:
         for statement in chain:
             step = next(
                 (
-                    (cst_node, ast_node, indent)
+                    (ast_node, indent)
                     for cst_body, ast_body, indent in blocks
-                    for cst_node, ast_node in _aligned(cst_body, ast_body)
-                    if cst_node is statement
+                    if (ast_node := self._alignment(cst_body, ast_body).get(id(statement)))
+                    is not None
                 ),
                 None,
             )
             if step is None:
                 break
-            _, ast_node, indent = step
+            ast_node, indent = step
             if indent is not None:
                 indents = [*indents, indent]
             located = (statement, ast_node.lineno, indents)
             blocks = list(_blocks(statement, ast_node, self._module.default_indent))
         return located
 
+    def _alignment(
+        self, cst_body: Sequence[cst.BaseStatement], ast_body: list[ast.stmt]
+    ) -> dict[int, ast.stmt]:
+        """The block's statements paired, computed on the first visit only."""
+        known = self._alignments.get(id(cst_body))
+        if known is None:
+            self.statements_aligned += len(cst_body)
+            known = self._alignments[id(cst_body)] = {
+                id(statement): node for statement, node in _aligned(cst_body, ast_body)
+            }
+        return known
+
 
 def _aligned(
     cst_body: Sequence[cst.BaseStatement], ast_body: list[ast.stmt]
-) -> Iterator[tuple[cst.BaseStatement, ast.stmt]]:
-    """Pairs each libcst statement with ast's (first) statement for it; nothing if the two
+) -> list[tuple[cst.BaseStatement, ast.stmt]]:
+    """Pairs each libcst statement with ast's (first) statement for it; none if the two
     bodies do not line up."""
     pairs, index = [], 0
     for statement in cst_body:
         if index >= len(ast_body) or not _same_kind(statement, ast_body[index]):
-            return
+            return []
         pairs.append((statement, ast_body[index]))
         index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-    if index == len(ast_body):
-        yield from pairs
+    return pairs if index == len(ast_body) else []
 
 
 _COMPOUND = {
@@ -145,11 +165,12 @@ def _blocks(
         if isinstance(suite, cst.IndentedBlock):
             yield suite.body, body, default_indent if suite.indent is None else suite.indent
 
-    if isinstance(statement, cst.SimpleStatementLine) or not hasattr(node, "body"):
+    if not isinstance(statement, cst.BaseCompoundStatement) or not hasattr(node, "body"):
         return
-    yield from block(statement.body, node.body)  # type: ignore[attr-defined]
+    yield from block(statement.body, node.body)
     if isinstance(statement, cst.Try | cst.TryStar) and isinstance(node, ast.Try | ast.TryStar):
-        for handler, ast_handler in zip(statement.handlers, node.handlers, strict=False):
+        handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler] = statement.handlers
+        for handler, ast_handler in zip(handlers, node.handlers, strict=False):
             yield from block(handler.body, ast_handler.body)
         if statement.finalbody is not None:
             yield from block(statement.finalbody.body, node.finalbody)
@@ -190,6 +211,6 @@ def _generate(
         indent_tokens=list(indents),
     )
     statement._codegen(state)
-    ranges = provider._computed
+    ranges = cast(Mapping[cst.CSTNode, CodeRange], provider._computed)  # CodeRange values only
     anchor = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else statement
     return ranges, line - ranges[anchor].start.line
