@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_IMPORT_WORD = re.compile(rb"\b(?:import|from)\b")
+# Also after a JSON escape: a notebook cell's source may be one string, "x = 1\nimport mlflow".
+_IMPORT_WORD = re.compile(rb"(?:\b|(?<=\\[nrt]))(?:import|from)\b")
 # Compatibility characters NFKC folds into ASCII letters: fullwidth (U+FF21-FF5A, UTF-8
 # EF BC/EF BD) and mathematical alphanumerics (U+1D400-1D7FF, UTF-8 F0 9D).
 _FOLDABLE = (b"\xef\xbc", b"\xef\xbd", b"\xf0\x9d")
