@@ -110,6 +110,27 @@ def tree_size(path: Path) -> int:
     return total
 
 
+def git_dirs(repo: Path) -> tuple[Path, Path]:
+    """The git directory of the work tree `repo` and its common directory: both `repo/.git`,
+    except in a linked worktree, whose `.git` is a file naming its git directory (which names
+    the common one in `commondir`)."""
+    dot_git = repo / ".git"
+    if not dot_git.is_file():  # a directory, nothing, or something never to open (a FIFO)
+        return dot_git, dot_git
+    try:
+        content = dot_git.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return dot_git, dot_git
+    if not content.startswith("gitdir:"):
+        return dot_git, dot_git
+    git_dir = repo / content.removeprefix("gitdir:").strip()
+    try:
+        common = git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:  # a separate git directory (`git init --separate-git-dir`)
+        common = git_dir
+    return git_dir, common
+
+
 class SafeGit:
     """A hardened git runner. `scratch` must be a private directory that outlives the runner."""
 
@@ -169,23 +190,25 @@ class SafeGit:
         deadline: float | None = None,
         watch: Path | None = None,
         max_bytes: int | None = None,
+        errors: str = "replace",
     ) -> GitOutput:
         """Run `git <args>` on the repository whose work tree is `repo` (`repo/.git` the git dir).
 
         `deadline` is a `time.monotonic()` value. While the command runs, `watch` (a directory)
-        is polled and the command killed once it holds more than `max_bytes`.
+        is polled and the command killed once it holds more than `max_bytes`. `errors` decodes
+        the output ("surrogateescape" keeps file names that are not UTF-8 exact).
         """
         if self._aborted:
             raise GitAborted("run aborted")
-        git_dir = repo / ".git"
+        git_dir, common_dir = git_dirs(repo)
         env = dict(self._env)
         env.update(
             {
                 "GIT_DIR": str(git_dir),
                 "GIT_WORK_TREE": str(repo),
                 "GIT_INDEX_FILE": str(git_dir / "index"),
-                "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
-                "GIT_COMMON_DIR": str(git_dir),
+                "GIT_OBJECT_DIRECTORY": str(common_dir / "objects"),
+                "GIT_COMMON_DIR": str(common_dir),
             }
         )
         assert all(var in env for var in _LOCATION_VARS)
@@ -196,7 +219,7 @@ class SafeGit:
         with self._lock:
             self._live.add(proc)
         try:
-            return self._wait(proc, deadline, watch, max_bytes)
+            return self._wait(proc, deadline, watch, max_bytes, errors)
         finally:
             with self._lock:
                 self._live.discard(proc)
@@ -207,6 +230,7 @@ class SafeGit:
         deadline: float | None,
         watch: Path | None,
         max_bytes: int | None,
+        errors: str = "replace",
     ) -> GitOutput:
         chunks: tuple[bytes, bytes] | None = None
         while chunks is None:
@@ -230,7 +254,7 @@ class SafeGit:
         if self._aborted and proc.returncode != 0:
             raise GitAborted("run aborted")
         return GitOutput(
-            proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+            proc.returncode, out.decode("utf-8", errors), err.decode("utf-8", "replace")
         )
 
     @staticmethod

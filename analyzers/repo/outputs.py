@@ -15,14 +15,18 @@ from analyzers.records import FileKind, FileResult, FileStatus
 from analyzers.tables import csv_table
 
 CALL_COLUMNS = ("repo", "commit", "path", "cell", "line", "column", "api", "dimension", "keys")
-FILE_COLUMNS = ("repo", "commit", "path", "kind", "status", "detail")
+FILE_COLUMNS = ("repo", "commit", "path", "kind", "status", "detail", "dirty")
 FACT_COLUMNS = ("repo", "commit", "path", "cell", "line", "column", "fact", "value", "source")
 
 DATA_DICTIONARY: dict[str, dict[str, str]] = {
     "calls.csv": {
         "repo": "GitHub owner/name of the repository, or the scanned directory's name.",
         "commit": "SHA of the checkout's HEAD; empty outside git.",
-        "path": "File path relative to the repository root, '/'-separated.",
+        "path": "File path relative to the repository root (also when a folder or a file of it "
+        "was scanned), '/'-separated. A name that is not valid UTF-8 is escaped: each byte that "
+        "is not UTF-8 as \\xNN (two lowercase hex digits), a backslash as \\\\ "
+        "(analyzers.repo.files.unescape_path reverses it; the same text is in every table and "
+        "in the cache).",
         "cell": "Notebook cell index (0-based, among all cells, markdown included); empty for "
         ".py files.",
         "line": "1-based line where the call expression starts (within the cell for notebooks).",
@@ -41,10 +45,18 @@ DATA_DICTIONARY: dict[str, dict[str, str]] = {
         "repository with no .py or .ipynb file.",
         "kind": "script (.py), notebook (.ipynb) or directory (a skipped tree or empty repo).",
         "status": "analyzed | no-mlflow (pre-filter: never mentions mlflow) | syntax-error | "
-        "python2 | decode-error | binary | too-large | too-deep | bad-notebook | "
-        "not-python (notebook kernel) | unreadable | vendored | symlink | empty | crash.",
+        "python2 | decode-error (not text in its declared or default encoding, or a cookie "
+        "naming a codec that cannot decode source, e.g. rot13, hex, base64, zlib, punycode) | "
+        "binary | too-large | too-deep | bad-notebook | not-python (notebook kernel) | "
+        "unreadable | vendored | symlink | not-regular (a FIFO, socket or device: never opened) "
+        "| empty | crash (the parser's worker died) | timeout (the analysis ran over its time "
+        "budget per file, --file-timeout).",
         "detail": "One-line reason for any status other than analyzed/no-mlflow; for notebooks "
         "with unparsable cells, which cells were skipped.",
+        "dirty": "true when the file on disk is not the one the commit holds (changed, "
+        "untracked, or ignored), compared byte for byte; false when it is; empty when commit is "
+        "empty (outside git) and for directory rows. Calls in a dirty file are not the "
+        "commit's.",
     },
     "facts.csv": {
         "repo": "As in calls.csv.",
@@ -104,6 +116,7 @@ def file_row(result: FileResult) -> dict[str, Any]:
         "kind": result.kind.value,
         "status": result.status.value,
         "detail": result.detail,
+        "dirty": result.dirty,
     }
 
 
