@@ -9,8 +9,9 @@ REPO ?=
 TREE ?=
 STUDY ?= datasets/mlflow-topics.toml
 STUDY_DIR ?= results/mlflow-topics
+EXAMPLES ?= 2000
 
-.PHONY: install test lint scan bench bench-history bench-big-file demo study export clean
+.PHONY: install test fuzz lint scan bench bench-history bench-big-file demo study export clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +25,9 @@ test: $(STAMP) ## Lint, then run the whole test suite.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
+
+fuzz: $(STAMP) ## make fuzz [EXAMPLES=N]: the property-based tests of tests/fuzz, N examples each, random seeds.
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/pytest -q tests/fuzz --hypothesis-show-statistics
 
 lint: $(STAMP) ## ruff check and ruff format --check, nothing else.
 	$(BIN)/ruff check .

@@ -128,7 +128,7 @@ def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None
     except ValueError as error:  # null bytes
         raise _Unparsable(str(error)) from None
     try:
-        return ParsedModule(cell, cst.parse_module(text), tree), ast_error
+        return ParsedModule(cell, cst.parse_module(text), tree, text=text), ast_error
     except cst.ParserSyntaxError as error:
         # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
         raise _Unparsable(ast_error or f"line {error.raw_line}: {error.message}") from None

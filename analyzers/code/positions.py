@@ -21,16 +21,21 @@ made a file of 8,000 top-level calls take minutes (`benchmarks/bench_big_file.py
 from __future__ import annotations
 
 import ast
+import bisect
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 Chain = tuple[cst.BaseStatement, ...]
-_Ranges = tuple[Mapping[cst.CSTNode, CodeRange], int]
+# Ranges, what to add to their lines, the statement's first line, what to add to its columns.
+_Generated = tuple[Mapping[cst.CSTNode, CodeRange], int, int, int]
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python's tokenizer counts lines
+_SEARCH_WINDOW = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,7 @@ class ParsedModule:
     # Columns to add to every position: a notebook cell parsed without the leading indent
     # IPython strips.
     column_offset: int = 0
+    text: str = ""  # what both parsers read; "" when not known
 
 
 class Positions:
@@ -52,13 +58,15 @@ class Positions:
         self._module = parsed.module
         self._tree = parsed.tree
         self._column_offset = parsed.column_offset
-        self._located: dict[int, tuple[cst.BaseStatement, int, list[str]] | None] = {}
-        self._generated: dict[int, _Ranges] = {}
+        self._located: dict[int, tuple[cst.BaseStatement, ast.stmt, list[str]] | None] = {}
+        self._generated: dict[int, _Generated] = {}
         self._whole: Mapping[cst.CSTNode, CodeRange] | None = None
         # id of a libcst block's statement sequence -> id of each of its statements -> ast's
         # statement for it (empty when the block does not line up).
         self._alignments: dict[int, dict[int, ast.stmt]] = {}
         self.statements_aligned = 0  # work done aligning, for tests of the complexity
+        self._text = parsed.text
+        self._line_starts: list[int] | None = None
 
     def start(self, chain: Chain, node: cst.CSTNode) -> tuple[int, int]:
         """Where `node` starts; `chain` holds the statements around it, outermost first."""
@@ -68,26 +76,71 @@ class Positions:
                 self._located[id(chain[-1])] = self._locate(chain)
             located = self._located[id(chain[-1])]
         if located is not None:
-            statement, line, indents = located
+            statement, ast_node, indents = located
             if statement is chain[-1]:
                 # No statement nested in this one holds the node: its blocks are not needed.
                 statement = _without_body(statement)
             if id(statement) not in self._generated:
-                self._generated[id(statement)] = _generate(self._module, statement, line, indents)
-            ranges, shift = self._generated[id(statement)]
+                self._generated[id(statement)] = self._generate(statement, ast_node, indents)
+            ranges, shift, first_line, first_line_shift = self._generated[id(statement)]
             if node in ranges:
                 position = ranges[node].start
-                return position.line + shift, position.column + self._column_offset
+                column = position.column + (first_line_shift if position.line == first_line else 0)
+                return position.line + shift, column + self._column_offset
         if self._whole is None:
             self._whole = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(
                 PositionProvider
             )
-        position = self._whole[node].start
-        return position.line, position.column + self._column_offset
+        line, column = self._in_text(node, self._whole[node].start)
+        return line, column + self._column_offset
 
-    def _locate(self, chain: Chain) -> tuple[cst.BaseStatement, int, list[str]] | None:
-        """The innermost statement of `chain` that both trees reach, ast's line for it, and
-        the indentation of the blocks around it."""
+    def _generate(
+        self, statement: cst.BaseStatement, ast_node: ast.stmt, indents: list[str]
+    ) -> _Generated:
+        """Ranges of every node of `statement`, what to add to their lines, and to the columns
+        of its first line: ast's column where libcst lost a character before the statement
+        (a form feed at the start of a line, which libcst drops)."""
+        ranges, shift, anchor = _generate(self._module, statement, ast_node.lineno, indents)
+        first_line = ranges[anchor].start.line
+        if not self._text:
+            return ranges, shift, first_line, 0
+        line = self._line(ast_node.lineno).encode("utf-8", "surrogatepass")
+        column = len(line[: ast_node.col_offset].decode("utf-8", "surrogatepass"))
+        return ranges, shift, first_line, column - ranges[anchor].start.column
+
+    def _in_text(self, node: cst.CSTNode, start: CodePosition) -> tuple[int, int]:
+        """Where `node`'s code is in the text, nearest to where libcst's whole-module positions
+        put it: they are off where libcst's tree does not give the text back (a backslash line
+        after a block is parsed into the block)."""
+        if not self._text:
+            return start.line, start.column
+        starts = self._starts()
+        if start.line > len(starts):
+            return start.line, start.column
+        estimate = starts[start.line - 1] + start.column
+        code = self._module.code_for_node(node)
+        low = max(0, estimate - _SEARCH_WINDOW)
+        window = self._text[low : estimate + _SEARCH_WINDOW + len(code)]
+        found = [low + m.start() for m in re.finditer(re.escape(code), window)] if code else []
+        if not found or estimate in found:
+            return start.line, start.column
+        offset = min(found, key=lambda candidate: abs(candidate - estimate))
+        line = bisect.bisect_right(starts, offset)
+        return line, offset - starts[line - 1]
+
+    def _starts(self) -> list[int]:
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self._text))]
+        return self._line_starts
+
+    def _line(self, number: int) -> str:
+        starts = self._starts()
+        end = starts[number] if number < len(starts) else len(self._text)
+        return self._text[starts[number - 1] : end]
+
+    def _locate(self, chain: Chain) -> tuple[cst.BaseStatement, ast.stmt, list[str]] | None:
+        """The innermost statement of `chain` that both trees reach, ast's statement for it,
+        and the indentation of the blocks around it."""
         assert self._tree is not None
         blocks: list[tuple[Sequence[cst.BaseStatement], list[ast.stmt], str | None]] = [
             (self._module.body, self._tree.body, None)
@@ -109,7 +162,7 @@ class Positions:
             ast_node, indent = step
             if indent is not None:
                 indents = [*indents, indent]
-            located = (statement, ast_node.lineno, indents)
+            located = (statement, ast_node, indents)
             blocks = list(_blocks(statement, ast_node, self._module.default_indent))
         return located
 
@@ -201,8 +254,9 @@ def _without_body(statement: cst.BaseStatement) -> cst.BaseStatement:
 
 def _generate(
     module: cst.Module, statement: cst.BaseStatement, line: int, indents: list[str]
-) -> _Ranges:
-    """Ranges of every node of `statement`, and what to add to their lines."""
+) -> tuple[Mapping[cst.CSTNode, CodeRange], int, cst.CSTNode]:
+    """Ranges of every node of `statement`, what to add to their lines, and the node whose
+    start is the statement's."""
     provider = PositionProvider()
     state = PositionProvidingCodegenState(
         default_indent=module.default_indent,
@@ -213,4 +267,4 @@ def _generate(
     statement._codegen(state)
     ranges = cast(Mapping[cst.CSTNode, CodeRange], provider._computed)  # CodeRange values only
     anchor = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else statement
-    return ranges, line - ranges[anchor].start.line
+    return ranges, line - ranges[anchor].start.line, anchor

@@ -10,6 +10,7 @@ hit the cache for every file never load the parser.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -22,6 +23,18 @@ _FOLDABLE = (b"\xef\xbc", b"\xef\xbd", b"\xf0\x9d")
 
 def may_use_mlflow(data: bytes) -> bool:
     """True unless the file certainly has no MLflow call or fact to resolve."""
+    if data[:4].count(0) or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 or UTF-32, which a notebook's JSON may be (json.loads reads all three).
+        try:
+            wide = data.decode(json.detect_encoding(data)).encode("utf-8", "surrogatepass")
+        except (UnicodeError, LookupError):
+            wide = b""
+        if _may_use_mlflow(wide):
+            return True
+    return _may_use_mlflow(data)
+
+
+def _may_use_mlflow(data: bytes) -> bool:
     if b"MLFLOW_TRACKING_URI" in data or b"MLFLOW_REGISTRY_URI" in data:
         return True
     if b"mlflow" in data:

@@ -22,6 +22,7 @@ from analyzers.records import RepoRef
 from analyzers.repo.files import escape_path
 
 _GITHUB_REMOTE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
+_SHA = re.compile(r"[0-9a-f]{7,64}")
 GIT_SECONDS = 60
 
 
@@ -86,7 +87,9 @@ def layout_of(repo: RepoRef) -> Layout:
         directory = os.path.dirname(directory)
     relative = os.path.relpath(directory, top)
     below = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-    committed = _committed(top, repo.commit, below) if repo.commit else None
+    # A commit is named by its SHA: anything else (an option, say) is never passed to git.
+    sha = _SHA.fullmatch(repo.commit) is not None
+    committed = _committed(top, repo.commit, below) if sha else None
     return Layout(escape_path(below), committed)
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.records import FileStatus
+from analyzers.records import FileStatus, RepoRef
 from analyzers.repo import cache as cache_module
 from analyzers.repo.checkout import describe_repo, layout_of
 from analyzers.repo.outputs import write_scan
-from analyzers.repo.scanner import ScanSettings, scan
+from analyzers.repo.scanner import ScanSettings, scan, scan_repos
 from analyzers.tables import read_csv_rows
 from tests.conftest import git, make_git_repo
 
@@ -178,3 +178,22 @@ def test_a_fifo_named_dot_git_is_never_opened(tmp_path: Path) -> None:
     ref = describe_repo(tmp_path / "r")
     assert (ref.name, ref.commit) == ("r", "")
     assert layout_of(ref).committed is None
+
+
+@pytest.mark.parametrize("commit", ["--output=/tmp/x", "unpinned", "HEAD", ""])
+def test_a_commit_that_is_not_a_sha_is_never_given_to_git(
+    checkout: tuple[Path, str], commit: str
+) -> None:
+    repo, _ = checkout
+    assert layout_of(RepoRef(str(repo), "r", commit)).committed is None
+
+
+def test_the_commit_compared_with_is_the_one_credited(checkout: tuple[Path, str]) -> None:
+    """Files that HEAD holds unchanged differ from an older commit: they are dirty for it."""
+    repo, first = checkout
+    (repo / "top.py").write_text(CALL + "mlflow.end_run()\n")
+    git(repo, "commit", "-q", "-am", "second")
+    layout = layout_of(RepoRef(str(repo), "r", first))
+    assert layout.committed is not None
+    results = {r.path: r.dirty for r in scan_repos([RepoRef(str(repo), "r", first)], INLINE)}
+    assert results["top.py"] is True and results["src/same.py"] is False
