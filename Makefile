@@ -11,7 +11,11 @@ STUDY ?= datasets/mlflow-topics.toml
 STUDY_DIR ?= results/mlflow-topics
 EXAMPLES ?= 2000
 
-.PHONY: install test fuzz lint scan bench bench-history bench-big-file demo study export clean
+.PHONY: help install test fuzz lint typecheck golden docs scan bench bench-history bench-big-file demo study export clean
+.DEFAULT_GOAL := help
+
+help: ## List every target with what it does.
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +36,15 @@ fuzz: $(STAMP) ## make fuzz [EXAMPLES=N]: the property-based tests of tests/fuzz
 lint: $(STAMP) ## ruff check and ruff format --check, nothing else.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy, strict for the packages (the config is in pyproject.toml).
+	$(BIN)/mypy
+
+golden: $(STAMP) ## Rewrite every golden file from what the code produces now (review the diff).
+	$(BIN)/pytest -q -m golden --update-golden
+
+docs: $(STAMP) ## Regenerate README.md's generated tables from analyzers/schema.py (CI checks them).
+	$(BIN)/python -m analyzers.docs README.md
 
 scan: $(STAMP) ## make scan REPO=PATH [OUT=results/scan]: scan one local repository or directory.
 	@test -n "$(REPO)" || { echo "usage: make scan REPO=PATH [OUT=DIR]" >&2; exit 2; }
@@ -55,5 +68,5 @@ study: $(STAMP) ## make study [STUDY=datasets/NAME.toml]: crawl, clone, scan, re
 export: $(STAMP) ## make export [STUDY_DIR=results/NAME]: tidy CSV, Parquet and LaTeX for papers.
 	$(BIN)/mlflow-miner export "$(STUDY_DIR)"
 
-clean:
+clean: ## Remove .venv and the tools' caches (results/ and the XDG cache stay).
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -15,8 +15,11 @@ Three levels of work, one package each, each importing only the levels above it 
 * `analyzers.study`: a study directory's tables -> statistics, charts, report, export.
   Reads files the other levels wrote; imports `code` only for the catalog and URI redaction.
 
-Shared by all three: `records` (the frozen records one stage hands the next) and `tables`
-(tidy CSV, written atomically, safe to open in a spreadsheet).
+Shared by all three: `records` (the frozen records one stage hands the next), `tables`
+(tidy CSV, written atomically, safe to open in a spreadsheet), `schema` (every table's
+columns, types and meaning) and `codebook` (what each measure means; it quotes the catalog's
+groups). The shared modules import no level above `analyzers.code`; tests/test_layering.py
+checks every import of the packages against these rules.
 """
 
 from analyzers.records import CallSite, FileAnalysis, FileKind, FileResult, FileStatus, RepoRef

@@ -7,36 +7,17 @@
 The built repository (`git fast-import`, a few seconds) has a few thousand commits on a
 first-parent line with merged side branches, a few hundred Python modules of which a few
 start using MLflow a fifth of the way in (one gains `log_input` half way and loses it later),
-notebooks, and a requirements file that gains `mlflow` a third of the way in. PATH may be a work tree or a bare repository; it is
-served through a `--shared` bare clone with what GitHub allows (`uploadpack.allowFilter`,
-`uploadpack.allowAnySHA1InWant`), over file://, so seconds are mostly local CPU and bytes are
-what a network would carry. Nothing here talks to the network.
+notebooks, and a requirements file that gains `mlflow` a third of the way in. PATH may be a
+work tree or a bare repository; it is served through a `--shared` bare clone with what GitHub
+allows (`uploadpack.allowFilter`, `uploadpack.allowAnySHA1InWant`), over file://, so seconds
+are mostly local CPU and bytes are what a network would carry. Nothing here talks to the
+network.
 
 Stages: the history clone (`CloneSettings(history=True)`: commits and trees, the HEAD blobs of
 the sparse checkout), the walk with an empty analysis cache (blobs fetched in batches, pre-
 filtered, parsed), and the same walk again with the cache warm.
 
-Measured (git 2.39, Python 3.11, 2 cores, `--jobs 2`), on ludwig-ai/ludwig (4,132 commits,
-3,082 on the first-parent line, 67 MB packed), from a local file:// copy:
-
-    stage                 seconds  transferred  fetched  requests  parsed  skipped  cache hits
-    history clone             1.1       8.0 MB
-    walk, cold cache          9.4      16.3 MB   11,898         2     266   12,507           0
-    walk, warm cache          0.5          0 B        0         0       0        0      12,773
-    per 100 commits: 0.34 s and 0.79 MB cold (clone + walk), 0.017 s warm
-    --all-parents (4,132 commits): cold walk 9.7 s, 17.3 MB, 273 parsed, 13,423 skipped
-
-Batches: sorted by path, the batch size hardly matters (1,000 ids: 12 requests, 15.8 MB;
-100,000: 1 request, 16.4 MB); what matters is not letting git fetch lazily, one request per
-blob: 200 blobs read with `git cat-file` took 2.8 s and 689 kB (14 ms, 3.4 kB a blob), that is
-~165 s and ~41 MB for these 11,898, and one network round trip each.
-
-On the generated repository (defaults: 3,000 first-parent commits, 300 modules):
-
-    history clone             0.2       2.0 MB
-    walk, cold cache          2.2       3.3 MB    9,008         2     237    9,082           0
-    walk, warm cache          0.3          0 B        0         0       0        0       9,319
-    per 100 commits: 0.08 s and 0.18 MB cold (clone + walk), 0.011 s warm
+Measured numbers: benchmarks/README.md, "bench_history.py".
 """
 
 from __future__ import annotations

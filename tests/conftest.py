@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,46 @@ GIT_IDENTITY = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_CONFIG_GLOBAL": os.devnull,
 }
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite golden files from what the code produces now (make golden)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "golden: compares an output with a golden file")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "golden" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.golden)
+
+
+Golden = Callable[[Path, str], None]
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """`golden(path, produced)`: asserts `produced` is the golden file's text, or, under
+    `--update-golden` (`make golden`), rewrites the file. The one way golden files change."""
+    update = bool(request.config.getoption("--update-golden"))
+
+    def check(path: Path, produced: str) -> None:
+        if update:
+            path.write_text(produced, encoding="utf-8")
+            return
+        assert path.is_file(), f"{path} is missing: run make golden"
+        assert produced == path.read_text(encoding="utf-8"), (
+            f"{path.name} differs from the output: if the change is intended, run make golden "
+            "and review the diff"
+        )
+
+    return check
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from analyzers.code.groups import ApiGroup, parse_groups
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -157,6 +159,14 @@ class Catalog:
     flavors: frozenset[str]
     flavor_functions: dict[str, str]
     flavor_facts: dict[str, tuple[FactRule, ...]] = field(default_factory=dict)
+    groups: dict[str, ApiGroup] = field(default_factory=dict)
+
+    def group(self, name: str) -> ApiGroup:
+        """The named group of `[groups]` (see `analyzers.code.groups`)."""
+        try:
+            return self.groups[name]
+        except KeyError:
+            raise KeyError(f"catalog: no group {name!r} in [groups]") from None
 
     def canonical(self, qualified_name: str) -> str:
         """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`)."""
@@ -222,7 +232,7 @@ def _load(data: bytes) -> Catalog:
         if dimension not in dimensions:
             raise ValueError(f"catalog: flavor dimension {dimension!r} is not declared")
     normalise = sorted(table["normalise"].items(), key=lambda item: -len(item[0]))
-    return Catalog(
+    catalog = Catalog(
         version=_version(data),
         dimensions=dimensions,
         entries=entries,
@@ -235,6 +245,25 @@ def _load(data: bytes) -> Catalog:
             for function, facts in flavors.get("facts", {}).items()
         },
     )
+    return replace(catalog, groups=_groups(data, table, catalog))
+
+
+# The [groups] table names API sets for the study's statistics and changes no file's analysis,
+# so it comes last and stays out of the version that keys the analysis cache: editing a group
+# must not send every cached file back to the parser.
+GROUPS_HEADER = b"\n[groups]\n"
+
+
+def _groups(data: bytes, table: dict[str, Any], catalog: Catalog) -> dict[str, ApiGroup]:
+    if "groups" not in table:
+        return {}
+    import tomllib
+
+    _analysed, found, rest = data.partition(GROUPS_HEADER)
+    if not found or set(tomllib.loads((GROUPS_HEADER + rest).decode("utf-8"))) != {"groups"}:
+        raise ValueError("catalog: [groups] must be the last table, opened by a [groups] line")
+    api_names = [*catalog.entries, *(entry.name for entry in catalog.flavor_entries())]
+    return parse_groups(table["groups"], lambda name: catalog.lookup(name) is not None, api_names)
 
 
 def _fact_rules(spec: dict) -> tuple[FactRule, ...]:
@@ -244,7 +273,8 @@ def _fact_rules(spec: dict) -> tuple[FactRule, ...]:
 
 
 def _version(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
+    analysed, _found, _groups_table = data.partition(GROUPS_HEADER)
+    return hashlib.sha256(analysed).hexdigest()[:16]
 
 
 @cache

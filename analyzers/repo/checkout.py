@@ -98,9 +98,10 @@ def _committed(top: str, commit: str, below: str) -> dict[str, Committed] | None
     `below`; None when git cannot tell."""
     pathspec = ["--", below] if below else []
     args = ["--literal-pathspecs", "ls-tree", "-r", "-z", "-l", "--full-tree", commit, *pathspec]
-    listing = _run(top, args, errors="surrogateescape")
-    if listing is None:
+    raw = _run(top, args)
+    if raw is None:
         return None
+    listing = os.fsdecode(raw)  # file names as the walk decodes them, exact whatever the bytes
     committed = {}
     for record in listing.split("\0"):
         meta, tab, path = record.partition("\t")
@@ -113,19 +114,17 @@ def _committed(top: str, commit: str, below: str) -> dict[str, Committed] | None
 
 def _git(top: str, *args: str) -> str:
     """Read-only git in the work tree `top`: its output, or "" when it fails."""
-    return (_run(top, args) or "").strip()
+    return (_run(top, args) or b"").decode("utf-8", "replace").strip()
 
 
-def _run(top: str, args: Sequence[str], errors: str = "replace") -> str | None:
+def _run(top: str, args: Sequence[str]) -> bytes | None:
     # Imported here: GitPython costs time, and a scan of a plain directory never needs it.
     from analyzers.repo.gitsafe import SafeGit
 
     with tempfile.TemporaryDirectory(prefix="mlflow-miner-git-") as scratch:
         git = SafeGit(Path(scratch), protocols=("file",), extra_config=[("safe.directory", "*")])
         try:
-            done = git.run(
-                args, repo=Path(top), deadline=time.monotonic() + GIT_SECONDS, errors=errors
-            )
+            done = git.run(args, repo=Path(top), deadline=time.monotonic() + GIT_SECONDS)
         except Exception:  # no git, a timeout...: what git would have said stays unknown
             return None
-    return done.stdout if done.returncode == 0 else None
+    return done.raw if done.returncode == 0 else None

@@ -1,6 +1,6 @@
 """The scan's tidy tables, `calls.csv` and `files.csv`, and the summary of a scan.
 
-Every column is documented in `DATA_DICTIONARY`, which `docs/data-dictionary.md` renders.
+Every column is declared, with its type and meaning, in `analyzers/schema.py`.
 """
 
 from __future__ import annotations
@@ -12,69 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from analyzers.records import FileKind, FileResult, FileStatus
+from analyzers.schema import PIPELINE, columns
 from analyzers.tables import csv_table
 
-CALL_COLUMNS = ("repo", "commit", "path", "cell", "line", "column", "api", "dimension", "keys")
-FILE_COLUMNS = ("repo", "commit", "path", "kind", "status", "detail", "dirty")
-FACT_COLUMNS = ("repo", "commit", "path", "cell", "line", "column", "fact", "value", "source")
+CALL_COLUMNS = columns("calls")
+FILE_COLUMNS = columns("files")
+FACT_COLUMNS = columns("facts")
 
 DATA_DICTIONARY: dict[str, dict[str, str]] = {
-    "calls.csv": {
-        "repo": "GitHub owner/name of the repository, or the scanned directory's name.",
-        "commit": "SHA of the checkout's HEAD; empty outside git.",
-        "path": "File path relative to the repository root (also when a folder or a file of it "
-        "was scanned), '/'-separated. A name that is not valid UTF-8 is escaped: each byte that "
-        "is not UTF-8 as \\xNN (two lowercase hex digits), a backslash as \\\\ "
-        "(analyzers.repo.files.unescape_path reverses it; the same text is in every table and "
-        "in the cache).",
-        "cell": "Notebook cell index (0-based, among all cells, markdown included); empty for "
-        ".py files.",
-        "line": "1-based line where the call expression starts (within the cell for notebooks).",
-        "column": "0-based column (in characters) where the call expression starts.",
-        "api": "Canonical MLflow API name (see analyzers/code/catalog.toml), e.g. mlflow.log_param, "
-        "mlflow.sklearn.autolog, mlflow.MlflowClient.log_metric.",
-        "dimension": "Traceability dimension of the API from the catalog; 'other' for MLflow "
-        "APIs not in the catalog.",
-        "keys": "Parameter, metric or tag names logged, when written as literals; sorted, "
-        "';'-separated; empty otherwise.",
-    },
-    "files.csv": {
-        "repo": "As in calls.csv.",
-        "commit": "As in calls.csv.",
-        "path": "File (or skipped directory) path relative to the repository root; empty for a "
-        "repository with no .py or .ipynb file.",
-        "kind": "script (.py), notebook (.ipynb) or directory (a skipped tree or empty repo).",
-        "status": "analyzed | no-mlflow (pre-filter: never mentions mlflow) | syntax-error | "
-        "python2 | decode-error (not text in its declared or default encoding, or a cookie "
-        "naming a codec that cannot decode source, e.g. rot13, hex, base64, zlib, punycode) | "
-        "binary | too-large | too-deep | bad-notebook | not-python (notebook kernel) | "
-        "unreadable | vendored | symlink | not-regular (a FIFO, socket or device: never opened) "
-        "| empty | crash (the parser's worker died) | timeout (the analysis ran over its time "
-        "budget per file, --file-timeout).",
-        "detail": "One-line reason for any status other than analyzed/no-mlflow; for notebooks "
-        "with unparsable cells, which cells were skipped.",
-        "dirty": "true when the file on disk is not the one the commit holds (changed, "
-        "untracked, or ignored), compared byte for byte; false when it is; empty when commit is "
-        "empty (outside git) and for directory rows. Calls in a dirty file are not the "
-        "commit's.",
-    },
-    "facts.csv": {
-        "repo": "As in calls.csv.",
-        "commit": "As in calls.csv.",
-        "path": "As in calls.csv.",
-        "cell": "As in calls.csv.",
-        "line": "As in calls.csv: where the call, assignment or string literal starts.",
-        "column": "As in calls.csv.",
-        "fact": "tracking-uri | registry-uri | model-uri | registered-model-name | model-stage "
-        "| model-alias | log-model-environment | artifact-path.",
-        "value": "The value as written, credentials replaced by ***; computed parts of "
-        "f-strings and concatenations as {…}; env:NAME when read from an environment "
-        "variable; empty when the argument is not a literal; for "
-        "log-model-environment, the keyword passed (conda_env, pip_requirements, "
-        "extra_pip_requirements).",
-        "source": "The canonical API the value was passed to (e.g. mlflow.set_tracking_uri), "
-        "os.environ for environment assignments, string-literal for model URIs.",
-    },
+    PIPELINE[name].file: {column.name: column.description for column in PIPELINE[name].columns}
+    for name in ("calls", "files", "facts")
 }
 
 

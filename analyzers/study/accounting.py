@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analyzers.study.definitions import ANALYZED
+from analyzers.codebook import ANALYZED
+from analyzers.schema import study_table
 from analyzers.study.load import Study
-from analyzers.study.schema import COLUMNS
-from analyzers.study.stats import table_frame
+from analyzers.study.stats import records, table_frame
 
 
 def repos_table(study: Study) -> pd.DataFrame:
     """One row per repository of the study, with its status and creation year."""
-    return table_frame("repos", study.repos.to_dict("records"))
+    return table_frame("repos", records(study.repos))
 
 
 def repo_status(study: Study) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def failures(study: Study) -> pd.DataFrame:
     """Every repository that was not analysed, with why."""
     failed = study.repos[~study.repos["analysed"]]
     failed = failed.sort_values(["status", "repo"], kind="stable")
-    return table_frame("failures", failed[list(COLUMNS["failures"])].to_dict("records"))
+    return table_frame("failures", records(failed[list(study_table("failures").names)]))
 
 
 def file_status(study: Study) -> pd.DataFrame:
@@ -46,4 +46,31 @@ def file_status(study: Study) -> pd.DataFrame:
         .agg(n_files=("repo", "size"), n_repos=("repo", "nunique"))
         .reset_index()
     )
-    return table_frame("file_status", grouped.to_dict("records"))
+    return table_frame("file_status", records(grouped))
+
+
+EXCLUDED = "excluded"
+FILTERS = ("exclude_forks", "exclude_archived", "min_stars", "min_commits")
+
+
+def exclusions(study: Study) -> pd.DataFrame:
+    """How many repositories each study filter removed before analysis. An excluded
+    repository's detail names every filter it fails (`exclude_forks: a fork; min_stars: ...`)."""
+    excluded = study.repos.loc[study.repos["status"] == EXCLUDED, "detail"]
+    failing = [
+        {part.split(":", 1)[0].strip() for part in detail.split(";") if part.strip()}
+        for detail in excluded
+    ]
+    known = [f for f in FILTERS if any(f in names for names in failing)]
+    others = sorted({name for names in failing for name in names} - set(FILTERS))
+    return table_frame(
+        "exclusions",
+        (
+            {
+                "filter": name,
+                "n_repos": sum(name in names for names in failing),
+                "n_only": sum(names == {name} for names in failing),
+            }
+            for name in (*known, *others)
+        ),
+    )

@@ -10,16 +10,9 @@ from typing import Any
 import pandas as pd
 
 from analyzers.code.catalog import load_catalog
-from analyzers.study.definitions import (
-    ASPECTS,
-    HEADLINE,
-    KINDS,
-    LOG_METRICS,
-    LOG_PARAMS,
-    SET_TRACKING_URI,
-)
+from analyzers.codebook import ASPECTS, HEADLINE, KINDS
 from analyzers.study.load import Study
-from analyzers.study.stats import share_interval, table_frame, with_share
+from analyzers.study.stats import in_group, records, share_interval, table_frame, with_share
 
 
 def dimensions(study: Study) -> list[str]:
@@ -49,7 +42,7 @@ def usage(study: Study) -> pd.DataFrame:
                 }
             )
         )
-    rows = pd.concat(frames, ignore_index=True).to_dict("records") if frames else []
+    rows = records(pd.concat(frames, ignore_index=True)) if frames else []
     return table_frame("usage", rows)
 
 
@@ -107,35 +100,12 @@ def adoption(study: Study) -> pd.DataFrame:
 
 
 def headline_users(calls: pd.DataFrame) -> dict[str, set[str]]:
-    api = calls["api"]
     users = {
-        "log-params": set(calls.loc[api.isin(LOG_PARAMS), "repo"]),
-        "log-metrics": set(calls.loc[api.isin(LOG_METRICS), "repo"]),
-        "autolog": set(calls.loc[api.str.endswith(".autolog"), "repo"]),
-        "set-tracking-uri": set(calls.loc[api.isin(SET_TRACKING_URI), "repo"]),
+        measure: set(calls.loc[in_group(calls["api"], measure), "repo"])
+        for measure in ("log-params", "log-metrics", "autolog", "set-tracking-uri")
     }
     users["any-logging"] = users["log-params"] | users["log-metrics"] | users["autolog"]
     return users
-
-
-def headline(study: Study) -> pd.DataFrame:
-    """The seed study's question: shares of analysed repositories that log parameters, metrics,
-    autolog, any of those, and set a tracking URI."""
-    users = headline_users(study.calls)
-    return table_frame(
-        "headline",
-        (
-            with_share(
-                {
-                    "measure": measure,
-                    "definition": definition,
-                    "n_using": len(users[measure]),
-                    "n_analysed": study.n_analysed,
-                }
-            )
-            for measure, definition in HEADLINE.items()
-        ),
-    )
 
 
 def split_keys(calls: pd.DataFrame) -> pd.DataFrame:
@@ -158,7 +128,7 @@ def coverage(study: Study) -> pd.DataFrame:
         return set(rows["repo"])
 
     keys = split_keys(calls)
-    source_tags = set(keys.loc[keys["key"].str.startswith("mlflow.source"), "repo"])
+    source_tags = set(keys.loc[in_group(keys["key"], "source-tags"), "repo"])
     autolog = using("autolog")
     evidence = {
         "code_version": signalled("mlproject") | source_tags,
@@ -222,13 +192,13 @@ def cooccurrence(study: Study, usage_table: pd.DataFrame) -> pd.DataFrame:
     used = usage_table.loc[usage_table["level"] == "dimension", "name"].unique()
     names = [name for name in dimensions(study) if name in set(used)]
     matrix = usage_matrix(usage_table, "dimension", study.analysed, names=names).astype(int)
-    both = matrix.T @ matrix
+    both = (matrix.T @ matrix).to_numpy()  # rows and columns in the order of `names`
     return table_frame(
         "cooccurrence",
         (
-            {"dimension_a": a, "dimension_b": b, "n_repos": int(both.loc[a, b])}
-            for a in names
-            for b in names
+            {"dimension_a": a, "dimension_b": b, "n_repos": int(both[i, j])}
+            for i, a in enumerate(names)
+            for j, b in enumerate(names)
         ),
     )
 
@@ -255,7 +225,7 @@ def top_keys(study: Study) -> pd.DataFrame:
             .reset_index()
         )
         ranked = sorted(
-            grouped.to_dict("records"),
+            records(grouped),
             key=lambda row: (-row["n_repos"], -row["n_calls"], row["key"]),
         )
         rows.extend(

@@ -9,14 +9,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from analyzers.study.accounting import failures, file_status, repo_status, repos_table
+from analyzers.schema import study_tables
+from analyzers.study.accounting import (
+    exclusions,
+    failures,
+    file_status,
+    repo_status,
+    repos_table,
+)
 from analyzers.study.adoption import (
     adoption,
     adoption_by_year,
     cooccurrence,
     coverage,
     coverage_distribution,
-    headline,
     top_keys,
     traceability,
     usage,
@@ -28,6 +34,7 @@ from analyzers.study.locations import (
     locations,
     repo_locations,
 )
+from analyzers.study.populations import headline, populations_table
 from analyzers.study.profile import profile, profile_combinations, profile_matrix, profile_shares
 from analyzers.study.registry import (
     model_names,
@@ -39,11 +46,10 @@ from analyzers.study.registry import (
     registry_use,
 )
 from analyzers.study.requirements import mlflow_requirements, mlflow_versions, signal_summary
-from analyzers.study.schema import COLUMNS
 
 
 def findings(study: Study) -> dict[str, pd.DataFrame]:
-    """Every table of the three findings, by name (the keys of `FINDINGS_COLUMNS`)."""
+    """Every table of the three findings, by name (`study_tables("findings")`)."""
     found = locations(study)
     per_repo = repo_locations(study, found)
     long = profile(study)
@@ -78,6 +84,8 @@ class Aggregates:
     repos: pd.DataFrame
     repo_status: pd.DataFrame
     failures: pd.DataFrame
+    exclusions: pd.DataFrame
+    populations: pd.DataFrame
     file_status: pd.DataFrame
     usage: pd.DataFrame
     adoption: pd.DataFrame
@@ -91,7 +99,7 @@ class Aggregates:
     mlflow_requirements: pd.DataFrame
     mlflow_versions: pd.DataFrame
     adoption_by_year: pd.DataFrame
-    # Findings beyond call counts (FINDINGS_COLUMNS)
+    # Findings beyond call counts (study_tables("findings"))
     locations: pd.DataFrame
     repo_locations: pd.DataFrame
     location_shares: pd.DataFrame
@@ -108,9 +116,11 @@ class Aggregates:
     name_tokens: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by name (the keys of `COLUMNS`), in documentation order."""
-        extra = self.evolution.tables  # issue 6: EVOLUTION_COLUMNS
-        return {name: extra[name] if name in extra else getattr(self, name) for name in COLUMNS}
+        """Every table by name (`study_tables()`), in documentation order."""
+        extra = self.evolution.tables  # study_tables("evolution")
+        return {
+            name: extra[name] if name in extra else getattr(self, name) for name in study_tables()
+        }
 
     @cached_property
     def evolution(self) -> Evolution:
@@ -141,6 +151,8 @@ def aggregate(study: Study) -> Aggregates:
         repos=repos_table(study),
         repo_status=repo_status(study),
         failures=failures(study),
+        exclusions=exclusions(study),
+        populations=populations_table(study),
         file_status=file_status(study),
         usage=usage_table,
         adoption=adoption(study),

@@ -16,16 +16,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analyzers.code.catalog import load_catalog
+from analyzers.codebook import ASPECTS, ECOSYSTEM_TOOLS, HISTORY_MLFLOW, PRACTICES
 from analyzers.study.adoption import headline_users
-from analyzers.study.definitions import (
-    ASPECTS,
-    ECOSYSTEM_TOOLS,
-    HISTORY_MLFLOW,
-    LOG_INPUT,
-    PRACTICES,
-)
 from analyzers.study.load import EvolutionInputs, load_evolution_inputs
-from analyzers.study.stats import share_interval, typed_frame, with_share
+from analyzers.study.stats import in_group, records, share_interval, table_frame, with_share
 
 if TYPE_CHECKING:
     from analyzers.study.aggregate import Aggregates
@@ -36,7 +30,7 @@ def ecosystem_tools(inputs: EvolutionInputs, n_analysed: int) -> pd.DataFrame:
     of evidence, with Wilson intervals. Every tool is listed (with 0) once the study has an
     ecosystem.csv."""
     if not inputs.has_ecosystem:
-        return typed_frame("ecosystem_tools", [])
+        return table_frame("ecosystem_tools", [])
     eco = inputs.ecosystem
     tools = list(ECOSYSTEM_TOOLS) + sorted(set(eco["tool"]) - set(ECOSYSTEM_TOOLS))
     rows = []
@@ -64,7 +58,7 @@ def ecosystem_tools(inputs: EvolutionInputs, n_analysed: int) -> pd.DataFrame:
                     }
                 )
             )
-    return typed_frame("ecosystem_tools", rows)
+    return table_frame("ecosystem_tools", rows)
 
 
 def practice_users(aggregates: Aggregates) -> dict[str, set[str]]:
@@ -76,7 +70,7 @@ def practice_users(aggregates: Aggregates) -> dict[str, set[str]]:
     }
     calls = aggregates.study.calls
     headline = headline_users(calls)
-    users["log-input"] = set(calls.loc[calls["api"].isin(LOG_INPUT), "repo"])
+    users["log-input"] = set(calls.loc[in_group(calls["api"], "log-input"), "repo"])
     users["autolog"] = headline["autolog"]
     users["set-tracking-uri"] = headline["set-tracking-uri"]
     users["registry"] = set(calls.loc[calls["dimension"] == "registry", "repo"])
@@ -87,10 +81,12 @@ def ecosystem_coadoption(inputs: EvolutionInputs, aggregates: Aggregates) -> pd.
     """Tool x practice: the share of the tool's users with the practice beside the share of
     the other analysed repositories, each with a Wilson interval, and their difference."""
     if not inputs.has_ecosystem:
-        return typed_frame("ecosystem_coadoption", [])
+        return table_frame("ecosystem_coadoption", [])
     analysed = set(aggregates.study.analysed)
     users = practice_users(aggregates)
-    by_tool = inputs.ecosystem.groupby("tool")["repo"].agg(set).to_dict()
+    by_tool: dict[str, set[str]] = {}
+    for name, repo in zip(inputs.ecosystem["tool"], inputs.ecosystem["repo"], strict=True):
+        by_tool.setdefault(name, set()).add(repo)
     tools = [tool for tool in ECOSYSTEM_TOOLS if by_tool.get(tool)]
     tools += sorted(set(by_tool) - set(ECOSYSTEM_TOOLS))
     rows = []
@@ -119,7 +115,7 @@ def ecosystem_coadoption(inputs: EvolutionInputs, aggregates: Aggregates) -> pd.
                     "difference": share_tool - share_other,
                 }
             )
-    return typed_frame("ecosystem_coadoption", rows)
+    return table_frame("ecosystem_coadoption", rows)
 
 
 def _month(date: str) -> str:
@@ -147,7 +143,7 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
     summary = inputs.summary[inputs.summary["status"] == "walked"]
     events = inputs.events
     if summary.empty or events.empty:
-        return typed_frame("adoption_curve", [])
+        return table_frame("adoption_curve", [])
     n_repos = len(summary)
     first = _month(min(events["event_date"]))
     last = max((_month(date) for date in summary["head_date"] if date), default=first)
@@ -158,9 +154,9 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
     for dimension in _history_dimensions(inputs.history):
         mine = ordered[ordered["dimension"] == dimension]
         timeline: dict[str, list[tuple[str, bool]]] = {}
-        for event in mine.itertuples():
-            timeline.setdefault(event.repo, []).append(
-                (_month(event.event_date), event.event == "added")
+        for event in records(mine):
+            timeline.setdefault(event["repo"], []).append(
+                (_month(event["event_date"]), event["event"] == "added")
             )
         for month in months:
             using = 0
@@ -183,7 +179,7 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
                     n="n_repos",
                 )
             )
-    return typed_frame("adoption_curve", rows)
+    return table_frame("adoption_curve", rows)
 
 
 def _days(later: str, earlier: str) -> float:
@@ -200,7 +196,7 @@ def time_to_adoption(inputs: EvolutionInputs) -> pd.DataFrame:
     first commit with MLflow evidence."""
     summary = inputs.summary[inputs.summary["status"] == "walked"].sort_values("repo")
     rows = []
-    for row in summary.to_dict("records"):
+    for row in records(summary):
         created = inputs.created_at.get(row["repo"], "")
         rows.append(
             {
@@ -214,7 +210,7 @@ def time_to_adoption(inputs: EvolutionInputs) -> pd.DataFrame:
                 "truncated": str(row["truncated"]).lower() == "true",
             }
         )
-    return typed_frame("time_to_adoption", rows)
+    return table_frame("time_to_adoption", rows)
 
 
 def dimension_lifecycle(inputs: EvolutionInputs) -> pd.DataFrame:
@@ -223,7 +219,7 @@ def dimension_lifecycle(inputs: EvolutionInputs) -> pd.DataFrame:
     summary = inputs.summary[inputs.summary["status"] == "walked"]
     history = inputs.history
     if summary.empty:
-        return typed_frame("dimension_lifecycle", [])
+        return table_frame("dimension_lifecycle", [])
     first_mlflow = dict(zip(summary["repo"], summary["first_mlflow_date"], strict=True))
     rows = []
     for dimension in _history_dimensions(history):
@@ -252,19 +248,19 @@ def dimension_lifecycle(inputs: EvolutionInputs) -> pd.DataFrame:
                 else math.nan,
             }
         )
-    return typed_frame("dimension_lifecycle", rows)
+    return table_frame("dimension_lifecycle", rows)
 
 
 @dataclass(frozen=True)
 class Evolution:
-    """The issue-6 tables (keys of `EVOLUTION_COLUMNS`) and the inputs they came from."""
+    """The evolution tables (`study_tables("evolution")`) and the inputs they came from."""
 
     inputs: EvolutionInputs
     tables: dict[str, pd.DataFrame]
 
 
 def evolution_tables(aggregates: Aggregates) -> Evolution:
-    """Every table of `EVOLUTION_COLUMNS` for a study (empty ones where an input is absent)."""
+    """Every evolution table of a study (empty ones where an input is absent)."""
     inputs = load_evolution_inputs(aggregates.study)
     return Evolution(
         inputs,

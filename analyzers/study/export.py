@@ -13,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from analyzers.schema import DICTIONARY, Table, study_table
 from analyzers.study.aggregate import Aggregates, aggregate_study
-from analyzers.study.schema import COLUMNS
+from analyzers.study.stats import records
 from analyzers.tables import atomic_path, atomic_text, csv_table
 
-DICTIONARY_COLUMNS = ("table", "column", "type", "description")
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -46,23 +46,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def column_type(series: pd.Series) -> str:
-    """The data dictionary's type of a column: boolean, integer, number or text."""
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(series):
-        return "integer"
-    if pd.api.types.is_float_dtype(series):
-        return "number"
-    return "text"
-
-
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """The table as CSV, atomically, formula-like cells neutralised."""
     with csv_table(path, list(frame.columns)) as out:
         out.write_all(
-            {column: _cell(value) for column, value in row.items()}
-            for row in frame.to_dict("records")
+            {column: _cell(value) for column, value in row.items()} for row in records(frame)
         )
 
 
@@ -72,27 +60,20 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def data_dictionary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per column of every table: its type and what it means."""
+    """One row per column of every table, and of the dictionary itself: its type and what it
+    means, as `analyzers.schema` declares them."""
+    declared: list[Table] = [study_table(name) for name in tables] + [DICTIONARY]
     rows = [
         {
-            "table": name,
-            "column": column,
-            "type": column_type(frame[column]),
-            "description": COLUMNS[name][column],
+            "table": table.name,
+            "column": column.name,
+            "type": column.type.value,
+            "description": column.description,
         }
-        for name, frame in tables.items()
-        for column in frame.columns
+        for table in declared
+        for column in table.columns
     ]
-    rows += [
-        {"table": "data-dictionary", "column": column, "type": "text", "description": description}
-        for column, description in (
-            ("table", "Table name: the file stem of NAME.csv and NAME.parquet."),
-            ("column", "Column of that table."),
-            ("type", "boolean, integer, number or text."),
-            ("description", "What the column holds."),
-        )
-    ]
-    return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
+    return pd.DataFrame(rows, columns=list(DICTIONARY.names))
 
 
 def _percent(share: float) -> str:
@@ -136,7 +117,7 @@ def adoption_latex(aggregates: Aggregates) -> str:
             _percent(by_kind["script"].loc[r["name"], "share"]),
             _percent(by_kind["notebook"].loc[r["name"], "share"]),
         )
-        for r in frame[frame["kind"] == "any"].to_dict("records")
+        for r in records(frame[frame["kind"] == "any"])
     ]
     return latex_table(
         ("Dimension", "Repos", "Share (%)", "95% CI (%)", "Scripts (%)", "Notebooks (%)"),
@@ -153,7 +134,7 @@ def coverage_latex(aggregates: Aggregates) -> str:
     """How many of the six traceability aspects analysed repositories record."""
     rows = [
         (r["coverage"], r["n_repos"], _percent(r["share"]), _interval(r["ci_low"], r["ci_high"]))
-        for r in aggregates.coverage_distribution.to_dict("records")
+        for r in records(aggregates.coverage_distribution)
     ]
     return latex_table(
         ("Aspects recorded (of 6)", "Repos", "Share (%)", "95% CI (%)"),
@@ -167,22 +148,24 @@ def coverage_latex(aggregates: Aggregates) -> str:
 
 
 def headline_latex(aggregates: Aggregates) -> str:
-    """The headline measures with their 95% CIs."""
+    """The headline measures for every population, with their 95% CIs."""
     rows = [
         (
             r["measure"],
-            f"{r['n_using']}/{r['n_analysed']}",
+            r["population"],
+            f"{r['numerator']}/{r['denominator']}",
             _percent(r["share"]),
             _interval(r["ci_low"], r["ci_high"]),
         )
-        for r in aggregates.headline.to_dict("records")
+        for r in records(aggregates.headline)
     ]
     return latex_table(
-        ("Measure", "Repos", "Share (%)", "95% CI (%)"),
+        ("Measure", "Population", "Repos", "Share (%)", "95% CI (%)"),
         rows,
-        "lrrr",
+        "llrrr",
         "Repositories that log parameters or metrics, autolog, or set a tracking "
-        "URI, with 95% Wilson score intervals.",
+        "URI, among all analysed repositories and the populations without near-duplicates or "
+        "teaching material, with 95% Wilson score intervals.",
         "tab:mlflow-headline",
     )
 
@@ -195,15 +178,11 @@ def locations_latex(aggregates: Aggregates) -> str:
     """Where runs are stored: repositories setting a location of each class, with 95% CIs,
     overall and for tracking and registry URIs."""
     shares = aggregates.location_shares
-    views = {setting: part.set_index("location") for setting, part in shares.groupby("setting")}
+    by_key = {(r["setting"], r["location"]): r for r in records(shares)}
 
     def share_of(setting: str, location: str) -> str:
-        view = views.get(setting)
-        return (
-            _percent(view.loc[location, "share"])
-            if view is not None and location in view.index
-            else "--"
-        )
+        found = by_key.get((setting, location))
+        return "--" if found is None else _percent(found["share"])
 
     rows = [
         (
@@ -214,7 +193,7 @@ def locations_latex(aggregates: Aggregates) -> str:
             share_of("tracking-uri", r["location"]),
             share_of("registry-uri", r["location"]),
         )
-        for r in shares[shares["setting"] == "any"].to_dict("records")
+        for r in records(shares[shares["setting"] == "any"])
     ]
     return latex_table(
         ("Location", "Repos", "Share (%)", "95% CI (%)", "Tracking (%)", "Registry (%)"),
@@ -238,7 +217,7 @@ def profile_latex(aggregates: Aggregates) -> str:
             _percent(r["share"]),
             _interval(r["ci_low"], r["ci_high"]),
         )
-        for r in aggregates.profile_shares.to_dict("records")
+        for r in records(aggregates.profile_shares)
     ]
     return latex_table(
         ("Aspect", "Repos", "Missing", "Share (%)", "95% CI (%)"),

@@ -19,9 +19,18 @@ from typing import Any
 import pandas as pd
 
 from analyzers.code.uris import REDACTED, redact_uri
-from analyzers.study.definitions import ANY_LOCATION
+from analyzers.codebook import ANY_LOCATION
 from analyzers.study.load import Study
-from analyzers.study.stats import as_int, as_number, joined, position_key, table_frame, with_share
+from analyzers.study.stats import (
+    as_int,
+    as_number,
+    in_group,
+    joined,
+    position_key,
+    records,
+    table_frame,
+    with_share,
+)
 
 _LOCAL_IPV4 = re.compile(r"127(?:\.\d{1,3}){3}")
 
@@ -158,10 +167,8 @@ __all__ = [
 LOCATION_SETTINGS = ("tracking-uri", "registry-uri")
 
 
-SET_URI_APIS = {
-    "mlflow.set_tracking_uri": "tracking-uri",
-    "mlflow.set_registry_uri": "registry-uri",
-}
+# The catalog group of the calls that set each location.
+SETTING_GROUPS = {"tracking-uri": "set-tracking-uri", "registry-uri": "set-registry-uri"}
 
 
 LOCATION_VIEWS = (("any", "classes"), ("tracking-uri", "tracking"), ("registry-uri", "registry"))
@@ -199,7 +206,7 @@ def locations(study: Study) -> pd.DataFrame:
         )
 
     facts = study.facts[study.facts["fact"].isin(LOCATION_SETTINGS)]
-    for fact in facts.to_dict("records"):
+    for fact in records(facts):
         add(
             fact["repo"],
             fact["path"],
@@ -211,7 +218,7 @@ def locations(study: Study) -> pd.DataFrame:
             fact["value"],
         )
     signals = study.signals[study.signals["signal"].isin(LOCATION_SETTINGS)]
-    for signal in signals.to_dict("records"):
+    for signal in records(signals):
         add(
             signal["repo"],
             signal["path"],
@@ -223,19 +230,11 @@ def locations(study: Study) -> pd.DataFrame:
             signal["value"],
         )
     covered = set(zip(facts["repo"], facts["source"], strict=True))
-    calls = study.calls[study.calls["api"].isin(list(SET_URI_APIS))]
-    for call in calls.to_dict("records"):
-        if (call["repo"], call["api"]) not in covered:
-            add(
-                call["repo"],
-                call["path"],
-                "",
-                "",
-                SET_URI_APIS[call["api"]],
-                "code",
-                call["api"],
-                "",
-            )
+    for setting, group in SETTING_GROUPS.items():
+        calls = study.calls[in_group(study.calls["api"], group)]
+        for call in records(calls):
+            if (call["repo"], call["api"]) not in covered:
+                add(call["repo"], call["path"], "", "", setting, "code", call["api"], "")
     rows.sort(
         key=lambda row: (
             *position_key(row),

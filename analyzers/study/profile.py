@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from analyzers.codebook import FULLY_TRACEABLE, PROFILE_ASPECTS
 from analyzers.study.adoption import split_keys
-from analyzers.study.definitions import FULLY_TRACEABLE, PROFILE_ASPECTS
 from analyzers.study.load import Study
 from analyzers.study.requirements import dependency_evidence
-from analyzers.study.stats import table_frame, with_share
+from analyzers.study.stats import in_group, records, table_frame, with_share
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
@@ -42,7 +42,9 @@ DATA_SUFFIXES = (
 COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")
 
 
-_GIT_TAG = re.compile(r"^mlflow\.source\.git|git|commit|revision", re.IGNORECASE)
+# A tag set by hand to record the code version: MLflow's git source tags, or a key of the
+# user's own that names git, a commit or a revision.
+_VERSION_WORD = re.compile(r"git|commit|revision", re.IGNORECASE)
 
 
 def _data_file(path: str) -> bool:
@@ -64,23 +66,24 @@ def _profile_evidence(study: Study) -> dict[str, dict[str, tuple[bool, list[str]
 
     def signalled(name: str) -> list[dict[str, Any]]:
         rows = signals[signals["signal"] == name]
-        return rows.sort_values(["repo", "path", "value"], kind="stable").to_dict("records")
+        return records(rows.sort_values(["repo", "path", "value"], kind="stable"))
 
     def apis(dimensions_: Sequence[str]) -> list[tuple[str, str]]:
         subset = calls[calls["dimension"].isin(list(dimensions_))]
         return sorted(set(zip(subset["repo"], subset["api"], strict=True)))
 
     ordered_facts = facts.sort_values(["repo", "path", "fact", "value"], kind="stable")
-    artifacts = ordered_facts[ordered_facts["fact"] == "artifact-path"].to_dict("records")
+    artifacts = records(ordered_facts[ordered_facts["fact"] == "artifact-path"])
     environments = ordered_facts[ordered_facts["fact"] == "log-model-environment"]
 
     for row in signalled("mlproject"):
         note("code_version", row["repo"], f"MLproject [{row['path']}]")
     tags = split_keys(calls[calls["dimension"] == "tags"])
     tags = tags.sort_values(["repo", "key", "path"], kind="stable")
+    keys = tags["key"]
+    tags = tags[in_group(keys, "source-git-tags") | keys.str.contains(_VERSION_WORD)]
     for repo, key, path in zip(tags["repo"], tags["key"], tags["path"], strict=True):
-        if _GIT_TAG.search(key):
-            note("code_version", repo, f"tag {key} [{path}]")
+        note("code_version", repo, f"tag {key} [{path}]")
     for row in artifacts:
         if row["value"].lower().endswith(SOURCE_SUFFIXES):
             note("code_version", row["repo"], f"source artifact {row['value']} [{row['path']}]")
@@ -91,7 +94,7 @@ def _profile_evidence(study: Study) -> dict[str, dict[str, tuple[bool, list[str]
     for row in signalled("mlproject-env"):
         if row["value"] not in ("", "none"):
             note("environment", row["repo"], f"MLproject {row['value']} [{row['path']}]")
-    for row in environments.to_dict("records"):
+    for row in records(environments):
         note("environment", row["repo"], f"{row['source']} {row['value']} [{row['path']}]")
     for row in signalled("env-file"):
         note("environment", row["repo"], f"env file {row['value']} [{row['path']}]")

@@ -5,16 +5,24 @@ semantic versions in registered model names.
 from __future__ import annotations
 
 import math
-import re
 
 import pandas as pd
 
-from analyzers.study.definitions import REGISTRY_MEASURES
+from analyzers.codebook import REGISTRY_MEASURES
 from analyzers.study.load import Study
 from analyzers.study.locations import (
     PLACEHOLDER,
 )
-from analyzers.study.stats import as_int, as_number, joined, position_key, table_frame, with_share
+from analyzers.study.stats import (
+    as_int,
+    as_number,
+    in_group,
+    joined,
+    position_key,
+    records,
+    table_frame,
+    with_share,
+)
 from analyzers.study.versioning import (
     HF_NO_SEMVER_SHARE,
     MODEL_URI_KINDS,
@@ -24,28 +32,6 @@ from analyzers.study.versioning import (
     name_tokens,
     semantic_version,
     token_kind,
-)
-
-# Registered models and their versions (the registry dimension also holds webhooks, MCP
-# servers and skills, which are no model versioning).
-_MODEL_REGISTRY_API = re.compile(
-    r"registered_model|model_version|register_model|"
-    r"latest_versions"
-)
-
-
-TRANSITION_API = "mlflow.MlflowClient.transition_model_version_stage"
-
-
-SET_ALIAS_API = "mlflow.MlflowClient.set_registered_model_alias"
-
-
-ALIAS_APIS = frozenset(
-    {
-        SET_ALIAS_API,
-        "mlflow.MlflowClient.get_model_version_by_alias",
-        "mlflow.MlflowClient.delete_registered_model_alias",
-    }
 )
 
 
@@ -61,7 +47,7 @@ def model_uris(study: Study) -> pd.DataFrame:
             "value": fact["value"],
             "kind": classify_model_uri(fact["value"]),
         }
-        for fact in facts.to_dict("records")
+        for fact in records(facts)
     ]
     rows.sort(key=lambda row: (*position_key(row), row["value"]))
     return as_int(table_frame("model_uris", rows), "cell", "line")
@@ -92,10 +78,6 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
     """Per analysed repository: how it uses the model registry and which lifecycle it
     follows (stages or aliases)."""
     calls, facts = study.calls, study.facts
-    registry = calls[
-        (calls["dimension"] == "registry")
-        & calls["api"].str.contains(_MODEL_REGISTRY_API.pattern, regex=True)
-    ]
     names = facts[facts["fact"] == "registered-model-name"]
 
     def repos(frame: pd.DataFrame) -> set[str]:
@@ -103,16 +85,20 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
 
     def literals(fact: str) -> dict[str, set[str]]:
         subset = facts[(facts["fact"] == fact) & (facts["value"] != "")]
-        return subset.groupby("repo")["value"].agg(set).to_dict()
+        found: dict[str, set[str]] = {}
+        for repo, value in zip(subset["repo"], subset["value"], strict=True):
+            found.setdefault(repo, set()).add(value)
+        return found
 
-    register = repos(calls[calls["api"] == "mlflow.register_model"]) | repos(
-        names[names["source"] == "mlflow.register_model"]
+    api = calls["api"]
+    register = repos(calls[in_group(api, "register-model")]) | repos(
+        names[in_group(names["source"], "register-model")]
     )
-    logged = repos(names[names["source"].str.endswith(".log_model")])
-    client = repos(registry[registry["api"].str.startswith("mlflow.MlflowClient.")])
-    transitions = calls[calls["api"] == TRANSITION_API]["repo"].value_counts().to_dict()
-    assignments = calls[calls["api"] == SET_ALIAS_API]["repo"].value_counts().to_dict()
-    alias_calls = repos(calls[calls["api"].isin(list(ALIAS_APIS))])
+    logged = repos(names[in_group(names["source"], "log-model")])
+    client = repos(calls[in_group(api, "model-registry") & in_group(api, "client")])
+    transitions = calls[in_group(api, "stage-transition")]["repo"].value_counts().to_dict()
+    assignments = calls[in_group(api, "set-alias")]["repo"].value_counts().to_dict()
+    alias_calls = repos(calls[in_group(api, "alias")])
     stages, aliases = literals("model-stage"), literals("model-alias")
     kinds = uris.groupby("repo")["kind"].agg(set).to_dict()
     n_names = names[names["value"] != ""].groupby("repo")["value"].nunique().to_dict()
@@ -182,9 +168,11 @@ def model_names(study: Study) -> pd.DataFrame:
     facts = study.facts[
         (study.facts["fact"] == "registered-model-name") & (study.facts["value"].str.strip() != "")
     ]
-    sources = facts.groupby(["repo", "value"])["source"].agg(lambda s: joined(s)).to_dict()
+    given: dict[tuple[str, str], list[str]] = {}
+    for repo, name, source in zip(facts["repo"], facts["value"], facts["source"], strict=True):
+        given.setdefault((repo, name), []).append(source)
     rows = []
-    for (repo, name), source in sorted(sources.items()):
+    for (repo, name), source in sorted((key, joined(found)) for key, found in given.items()):
         pattern, version = semantic_version(name)
         tokens = name_tokens(name)
         rows.append(
@@ -257,16 +245,14 @@ def name_tokens_table(names: pd.DataFrame) -> pd.DataFrame:
             found = holders.setdefault(token, (set(), set()))
             found[0].add((repo, name))
             found[1].add(repo)
-    rows = sorted(
-        (
-            {
-                "token": token,
-                "kind": token_kind(token),
-                "n_names": len(found[0]),
-                "n_repos": len(found[1]),
-            }
-            for token, found in holders.items()
-        ),
-        key=lambda row: (-row["n_names"], -row["n_repos"], row["token"]),
-    )
+    ranked = sorted(holders.items(), key=lambda item: (-len(item[1][0]), -len(item[1][1]), item[0]))
+    rows = [
+        {
+            "token": token,
+            "kind": token_kind(token),
+            "n_names": len(names_with),
+            "n_repos": len(repos_with),
+        }
+        for token, (names_with, repos_with) in ranked
+    ]
     return table_frame("name_tokens", rows)

@@ -1,5 +1,6 @@
 """Requirements read from dependency files: how strictly mlflow and the ML frameworks are
-pinned, and which mlflow versions.
+pinned, and which mlflow versions. Specifiers and versions are read and ordered by `packaging`
+(PEP 440), as pip reads them.
 """
 
 from __future__ import annotations
@@ -10,27 +11,41 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from packaging.specifiers import InvalidSpecifier, Specifier
+from packaging.version import InvalidVersion, Version
 
-from analyzers.study.definitions import REQUIREMENT_LEVELS
+from analyzers.codebook import REQUIREMENT_LEVELS
 from analyzers.study.load import Study
-from analyzers.study.stats import table_frame, with_share
+from analyzers.study.stats import records, table_frame, with_share
 
-PIN = re.compile(
-    r"===?\s*v?(\d+)(?:\.(\d+))?(?:\.\d+)*(?:[a-z]+\d*|\.post\d+|\.dev\d+)*", re.IGNORECASE
-)
+
+def _clauses(specifier: str) -> list[str]:
+    """The clauses of a specifier as written (`>=2.0,<3`), its environment marker dropped."""
+    return [clause.strip() for clause in specifier.split(";", 1)[0].split(",") if clause.strip()]
+
+
+def pinned_version(clause: str) -> Version | None:
+    """The version an `==`/`===` clause pins exactly (not `==2.*`); None for any other clause,
+    a Poetry range (`^2.9`) or something that is no PEP 440 specifier."""
+    try:
+        specifier = Specifier(clause)
+        if specifier.operator not in ("==", "===") or specifier.version.endswith(".*"):
+            return None
+        return Version(specifier.version)
+    except (InvalidSpecifier, InvalidVersion):
+        return None
 
 
 def classify_requirement(specifier: str) -> tuple[str, str]:
     """(level, major.minor) of an mlflow version specifier: `==2.16.2` -> (pinned, 2.16),
     `>=2.0` or `==2.*` -> (constrained, ""), `` -> (unpinned, "")."""
-    clauses = [clause.strip() for clause in specifier.split(";", 1)[0].split(",")]
-    clauses = [clause for clause in clauses if clause]
+    clauses = _clauses(specifier)
     if not clauses:
         return "unpinned", ""
     for clause in clauses:
-        match = PIN.fullmatch(clause)
-        if match:
-            return "pinned", f"{int(match[1])}.{int(match[2] or 0)}"
+        version = pinned_version(clause)
+        if version is not None:
+            return "pinned", f"{version.major}.{version.minor}"
     return "constrained", ""
 
 
@@ -38,8 +53,8 @@ def mlflow_requirements(study: Study) -> pd.DataFrame:
     """Per analysed repository: its strictest mlflow requirement and the versions it pins."""
     requirements = study.signals[study.signals["signal"] == "mlflow-requirement"]
     by_repo: dict[str, list[tuple[str, str]]] = {}
-    for row in requirements.sort_values(["repo", "path"], kind="stable").itertuples():
-        by_repo.setdefault(row.repo, []).append((row.path, row.value))
+    for row in records(requirements.sort_values(["repo", "path"], kind="stable")):
+        by_repo.setdefault(row["repo"], []).append((row["path"], row["value"]))
     rows = []
     for repo in study.analysed:
         found = by_repo.get(repo, [])
@@ -57,8 +72,12 @@ def mlflow_requirements(study: Study) -> pd.DataFrame:
     return table_frame("mlflow_requirements", rows)
 
 
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
+def version_key(version: str) -> tuple[int, Version | str]:
+    """PEP 440 order (`2.9` < `2.10`, `2.0rc1` < `2.0`); a string that is no version last."""
+    try:
+        return 0, Version(version)
+    except InvalidVersion:
+        return 1, version
 
 
 def mlflow_versions(requirements: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +132,8 @@ _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._\-]*)\s*(.*)")
 
 
 def split_requirement(value: str) -> tuple[str, str]:
-    """`scikit-learn==1.4.2` -> (scikit-learn, ==1.4.2); `torch` -> (torch, "")."""
+    """`scikit-learn==1.4.2` -> (scikit-learn, ==1.4.2); `torch` -> (torch, "") (the
+    `name + specifier` that signals.csv writes)."""
     match = _REQUIREMENT_NAME.fullmatch(value)
     if match is None:
         return value.strip(), ""
@@ -121,9 +141,10 @@ def split_requirement(value: str) -> tuple[str, str]:
 
 
 def exact_versions(specifier: str) -> list[str]:
-    """The versions `==`/`===` clauses of a specifier pin exactly."""
-    clauses = [clause.strip() for clause in specifier.split(";", 1)[0].split(",")]
-    return [re.sub(r"^===?\s*v?", "", clause) for clause in clauses if PIN.fullmatch(clause)]
+    """The versions the `==`/`===` clauses of a specifier pin exactly, normalised (`v2.3` ->
+    `2.3`)."""
+    pinned = (pinned_version(clause) for clause in _clauses(specifier))
+    return [str(version) for version in pinned if version is not None]
 
 
 def strictest(levels: Iterable[str]) -> str:
@@ -143,7 +164,7 @@ def dependency_evidence(study: Study) -> dict[str, Dependencies]:
     signals = study.signals.sort_values(["repo", "path", "signal", "value"], kind="stable")
     mlflow: dict[str, list[tuple[str, str]]] = {}
     frameworks: dict[str, list[tuple[str, str, str]]] = {}
-    for row in signals.to_dict("records"):
+    for row in records(signals):
         if row["signal"] == "mlflow-requirement":
             mlflow.setdefault(row["repo"], []).append((row["path"], row["value"]))
         elif row["signal"] == "framework-requirement":
@@ -164,15 +185,9 @@ def dependency_evidence(study: Study) -> dict[str, Dependencies]:
         evidence = evidence or ["no mlflow requirement"]
         evidence += [f"{name}{spec or ' (unpinned)'} [{path}]" for path, name, spec in declared]
         pins = sorted(
-            {version for _, spec in specs for version in exact_versions(spec)}, key=release_key
+            {version for _, spec in specs for version in exact_versions(spec)}, key=version_key
         )
         result[repo] = Dependencies(
             pinned, evidence, pins, sorted({name + spec for _, name, spec in declared})
         )
     return result
-
-
-def release_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    return tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.+-]", version)
-    )

@@ -26,7 +26,7 @@ from analyzers.repo.scanner import (
     describe_repo,
     scan,
 )
-from tests.conftest import make_git_repo
+from tests.conftest import Golden, make_git_repo
 from tests.paths import CORPUS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -42,13 +42,12 @@ def corpus(tmp_path: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("table", ["calls.csv", "files.csv", "facts.csv"])
-def test_corpus_scan_matches_golden_file(corpus: list[Path], tmp_path: Path, table: str) -> None:
+def test_corpus_scan_matches_golden_file(
+    corpus: list[Path], tmp_path: Path, table: str, golden: Golden
+) -> None:
     write_scan(scan(*corpus, settings=ScanSettings(jobs=2, use_cache=False)), tmp_path / "out")
     produced = (tmp_path / "out" / table).read_text(encoding="utf-8")
-    golden = GOLDEN / f"corpus_{table}"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(produced, encoding="utf-8")
-    assert produced == golden.read_text(encoding="utf-8")
+    golden(GOLDEN / f"corpus_{table}", produced)
 
 
 def test_git_checkout_gets_github_name_and_commit(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.schema import study_tables
 from analyzers.study.adoption import cooccurrence_matrix, usage_matrix
 from analyzers.study.aggregate import Aggregates, aggregate
 from analyzers.study.load import StudyError, load_study
-from analyzers.study.requirements import classify_requirement
-from analyzers.study.schema import COLUMNS
+from analyzers.study.requirements import classify_requirement, exact_versions, version_key
 from analyzers.study.stats import wilson_interval
 from tests.analyzers.study.study_fixture import STUDY, copy_study
 
@@ -153,7 +153,7 @@ def test_failures_are_counted_never_dropped(agg: Aggregates) -> None:
         "eps/slow",
         "zeta/not-cloned",
     ]
-    assert set(agg.adoption["n_analysed"]) == {8} and set(agg.headline["n_analysed"]) == {8}
+    assert set(agg.adoption["n_analysed"]) == {8} and set(agg.headline["denominator"]) == {8}
 
 
 def test_a_repository_only_in_repos_csv_is_kept(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_a_study_without_any_call(tmp_path: Path) -> None:
     assert result.usage.empty and result.top_keys.empty and result.cooccurrence.empty
     dims = result.adoption[result.adoption["level"] == "dimension"]
     assert set(dims["n_using"]) == {0} and set(dims["n_analysed"]) == {8}
-    assert list(result.headline["n_using"]) == [0] * 5
+    assert list(result.headline["numerator"]) == [0] * 5
     # files still count: environment files for five, MLproject (code and environment) for two
     assert result.coverage_distribution.set_index("coverage")["n_repos"].to_dict() == {
         0: 1,
@@ -243,8 +243,8 @@ def test_adoption_lists_every_catalog_dimension_for_every_kind(agg: Aggregates) 
     ],
 )
 def test_headline(agg: Aggregates, measure: str, n_using: int, low: float, high: float) -> None:
-    row = agg.headline.set_index("measure").loc[measure]
-    assert (row["n_using"], row["n_analysed"]) == (n_using, 8)
+    row = agg.headline.set_index(["measure", "population"]).loc[measure, "analysed"]
+    assert (row["numerator"], row["denominator"]) == (n_using, 8)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=5e-5)
 
 
@@ -369,10 +369,28 @@ def test_usage_matrix(agg: Aggregates) -> None:
         ("<3,>=2", "constrained", ""),
         ("", "unpinned", ""),
         ("  ", "unpinned", ""),
+        ("^2.9.2", "constrained", ""),  # Poetry's caret is a range
+        ("===nightly", "constrained", ""),  # arbitrary equality with no version
+        ("==2.3.post1", "pinned", "2.3"),
+        ("==1!2.4", "pinned", "2.4"),  # an epoch
+        ("==v2.5", "pinned", "2.5"),
     ],
 )
 def test_classify_requirement(specifier: str, level: str, version: str) -> None:
     assert classify_requirement(specifier) == (level, version)
+
+
+def test_versions_are_in_pep_440_order() -> None:
+    versions = ["2.10", "2.0", "2.9", "2.0rc1", "not-a-version", "2.0.post1"]
+    assert sorted(versions, key=version_key) == [
+        "2.0rc1",
+        "2.0",
+        "2.0.post1",
+        "2.9",
+        "2.10",
+        "not-a-version",
+    ]
+    assert exact_versions(">=2,==v2.3.0,===2.4") == ["2.3.0", "2.4"]
 
 
 @pytest.mark.parametrize(
@@ -431,7 +449,6 @@ def test_adoption_by_year(
 
 def test_every_table_has_exactly_its_documented_columns(agg: Aggregates) -> None:
     tables = agg.tables()
-    assert list(tables) == list(COLUMNS)
+    assert list(tables) == list(study_tables())
     for name, frame in tables.items():
-        assert list(frame.columns) == list(COLUMNS[name]), name
-        assert all(description.strip() for description in COLUMNS[name].values())
+        assert list(frame.columns) == list(study_tables()[name].names), name

@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.codebook import PRACTICES
+from analyzers.schema import study_tables
 from analyzers.study.aggregate import Aggregates, aggregate
 from analyzers.study.charts import build_charts
-from analyzers.study.definitions import PRACTICES
 from analyzers.study.export import export_study
 from analyzers.study.load import load_study
 from analyzers.study.report import build_report, render_index
-from analyzers.study.schema import COLUMNS, EVOLUTION_COLUMNS
 from analyzers.study.stats import wilson_interval
 from tests.paths import FIXTURES
 
@@ -122,16 +122,15 @@ def test_dimension_lifecycle(agg: Aggregates) -> None:
 
 def test_every_new_table_has_its_documented_columns_and_types(agg: Aggregates) -> None:
     tables = agg.tables()
-    assert list(tables) == list(COLUMNS)
-    for name in EVOLUTION_COLUMNS:
-        assert list(tables[name].columns) == list(EVOLUTION_COLUMNS[name]), name
-        assert all(text.strip() for text in EVOLUTION_COLUMNS[name].values())
+    assert list(tables) == list(study_tables())
+    for name, table in study_tables("evolution").items():
+        assert list(tables[name].columns) == list(table.names), name
 
 
 def test_without_inputs_the_tables_are_empty_but_typed(tmp_path: Path, agg: Aggregates) -> None:
     bare = aggregate(load_study(study_with(tmp_path, ())))
     assert not bare.evolution.inputs.has_ecosystem and not bare.evolution.inputs.has_history
-    for name in EVOLUTION_COLUMNS:
+    for name in study_tables("evolution"):
         empty, full = bare.tables()[name], agg.tables()[name]
         assert empty.empty and list(empty.columns) == list(full.columns)
         assert list(empty.dtypes) == list(full.dtypes), name
@@ -170,9 +169,9 @@ def test_built_report_and_export(tmp_path: Path) -> None:
     out = export_study(study)
     with open(out / "data-dictionary.csv", encoding="utf-8", newline="") as handle:
         documented = {(row["table"], row["column"]) for row in csv.DictReader(handle)}
-    for name, columns in EVOLUTION_COLUMNS.items():
+    for name, table in study_tables("evolution").items():
         frame = pd.read_parquet(out / f"{name}.parquet")
-        assert list(frame.columns) == list(columns)
-        assert {(name, column) for column in columns} <= documented
+        assert list(frame.columns) == list(table.names)
+        assert {(name, column) for column in table.names} <= documented
     curve = pd.read_csv(out / "adoption_curve.csv")
     assert len(curve) == 46 * 4 and not math.isnan(curve["share"].iloc[0])

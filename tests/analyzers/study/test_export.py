@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -12,14 +11,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.schema import study_tables
 from analyzers.study.aggregate import aggregate
 from analyzers.study.export import data_dictionary, export_study, latex_escape, latex_table
 from analyzers.study.load import load_study
-from analyzers.study.schema import COLUMNS
+from tests.conftest import Golden
 from tests.paths import STUDY
 
 GOLDEN = Path(__file__).parent / "golden"
-TABLES = list(COLUMNS)
+TABLES = list(study_tables())
 LATEX = ["adoption.tex", "coverage_distribution.tex", "headline.tex"]
 # Findings beyond call counts
 LATEX += ["location_shares.tex", "profile_shares.tex"]
@@ -40,12 +40,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 @pytest.mark.parametrize(
     "name", [f"{table}.csv" for table in TABLES] + LATEX + ["data-dictionary.csv"]
 )
-def test_export_matches_golden_file(exported: Path, name: str) -> None:
+def test_export_matches_golden_file(exported: Path, name: str, golden: Golden) -> None:
     produced = (exported / name).read_text(encoding="utf-8")
-    golden = GOLDEN / f"study_{name}"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(produced, encoding="utf-8")
-    assert produced == golden.read_text(encoding="utf-8")
+    golden(GOLDEN / f"study_{name}", produced)
 
 
 def test_export_goes_into_the_study_directory(exported: Path) -> None:

@@ -23,14 +23,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.codebook import PROFILE_ASPECTS
+from analyzers.schema import study_tables
 from analyzers.study.aggregate import Aggregates, aggregate
 from analyzers.study.charts import findings_charts
-from analyzers.study.definitions import PROFILE_ASPECTS
 from analyzers.study.export import export_study
 from analyzers.study.load import load_study
 from analyzers.study.locations import LOCATION_CLASSES
 from analyzers.study.report import build_report
-from analyzers.study.schema import FINDINGS_COLUMNS
 from analyzers.study.versioning import MODEL_URI_KINDS, TOKEN_KINDS
 from tests.analyzers.study.study_fixture import STUDY, copy_study
 
@@ -534,14 +534,13 @@ def test_every_token_kind_occurs(agg: Aggregates) -> None:
 
 def test_findings_tables_are_documented(agg: Aggregates) -> None:
     tables = agg.tables()
-    for name, columns in FINDINGS_COLUMNS.items():
-        assert list(tables[name].columns) == list(columns), name
-        assert all(description.strip() for description in columns.values())
+    for name, table in study_tables("findings").items():
+        assert list(tables[name].columns) == list(table.names), name
 
 
 def test_findings_are_deterministic(agg: Aggregates) -> None:
     again = aggregate(load_study(STUDY))
-    for name in FINDINGS_COLUMNS:
+    for name in study_tables("findings"):
         pd.testing.assert_frame_equal(getattr(again, name), getattr(agg, name))
 
 

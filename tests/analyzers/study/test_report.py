@@ -17,6 +17,7 @@ from analyzers.study.charts import build_charts, find_browser
 from analyzers.study.load import load_study
 from analyzers.study.report import Report, build_report, render_index
 from tests.analyzers.study.study_fixture import STUDY, copy_study
+from tests.conftest import Golden
 
 GOLDEN = Path(__file__).parent / "golden"
 CHARTS = [
@@ -56,13 +57,10 @@ def without_scripts(page: str) -> str:
     return re.sub(r"(<script[^>]*>).*?(</script>)", r"\1…\2", page, flags=re.DOTALL)
 
 
-def test_index_matches_golden_file(tmp_path: Path) -> None:
+def test_index_matches_golden_file(tmp_path: Path, golden: Golden) -> None:
     report = build_report(copy_study(tmp_path), static=False)
     produced = without_scripts(report.index.read_text(encoding="utf-8"))
-    golden = GOLDEN / "study_index.html"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(produced, encoding="utf-8")
-    assert produced == golden.read_text(encoding="utf-8")
+    golden(GOLDEN / "study_index.html", produced)
 
 
 def test_index_is_deterministic() -> None:
@@ -151,6 +149,19 @@ def test_without_a_browser_the_report_is_written_with_a_warning(
     page = report.index.read_text(encoding="utf-8")
     assert "no Chromium" in page and 'href="charts/adoption.png"' not in page
     assert all((charts / f"{name}.html").is_file() for name in CHARTS)
+
+
+def test_without_kaleido_the_report_has_html_charts_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "kaleido", None)  # `import kaleido` raises ImportError
+    report = build_report(copy_study(tmp_path), static=True)
+    assert report.static is not None and report.static.files == ()
+    assert len(report.warnings) == 1 and "kaleido is not installed" in report.warnings[0]
+    assert "mlflow-miner[static]" in report.index.read_text(encoding="utf-8")
+    charts = report.index.parent / "charts"
+    assert all((charts / f"{name}.html").is_file() for name in CHARTS)
+    assert not list(charts.glob("*.png"))
 
 
 class ChartProbe(HTMLParser):

@@ -103,14 +103,3 @@ def test_a_file_over_its_time_budget_is_a_row_and_the_scan_goes_on(tmp_path: Pat
     }
     assert "time budget of 2 s" in files["slow.py"]["detail"]
     assert "slow.py: timeout" in done.stderr
-
-
-def test_every_file_status_is_documented() -> None:
-    from analyzers.records import FileStatus
-    from analyzers.repo.outputs import DATA_DICTIONARY
-
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    statuses = readme[readme.index("File statuses:") :].split("\n\n")[0]
-    for status in FileStatus:
-        assert f"`{status.value}`" in statuses, status
-        assert status.value in DATA_DICTIONARY["files.csv"]["status"], status

@@ -1,9 +1,22 @@
 """The study's codebook: what each measure, aspect and practice means, written once.
 
-Every table, chart and report section that names a measure takes its definition from here.
+Every table, chart, report section and column description that names a measure takes its
+definition from here; where a measure is a set of MLflow APIs, the definition is the
+description of that catalog group (`analyzers/code/catalog.toml`, `[groups]`), so the catalog
+stays the one place that names MLflow APIs. Shared by the schema and the study; importing it
+loads the catalog.
 """
 
 from __future__ import annotations
+
+from analyzers import schema
+from analyzers.code.catalog import load_catalog
+
+
+def _defined_by(group: str) -> str:
+    """The definition of a measure that is a catalog group: the group's description."""
+    return load_catalog().group(group).description
+
 
 ANALYZED = "analyzed"
 
@@ -15,25 +28,13 @@ KINDS = ("any", "script", "notebook")
 
 
 # The seed study's question: which repositories log parameters or metrics, turn on autologging,
-# and point MLflow at a tracking server? `MlflowClient.log_batch` is left out: its arguments are
-# never literal, so whether it logs parameters, metrics or only tags is unknown.
-LOG_PARAMS = frozenset({"mlflow.log_param", "mlflow.log_params", "mlflow.MlflowClient.log_param"})
-
-
-LOG_METRICS = frozenset(
-    {"mlflow.log_metric", "mlflow.log_metrics", "mlflow.MlflowClient.log_metric"}
-)
-
-
-SET_TRACKING_URI = frozenset({"mlflow.set_tracking_uri"})
-
-
+# and point MLflow at a tracking server? Each measure but any-logging is a catalog group.
 HEADLINE: dict[str, str] = {
-    "log-params": "mlflow.log_param, mlflow.log_params or MlflowClient.log_param",
-    "log-metrics": "mlflow.log_metric, mlflow.log_metrics or MlflowClient.log_metric",
-    "autolog": "any autolog: mlflow.autolog or a flavor's, e.g. mlflow.sklearn.autolog",
+    "log-params": _defined_by("log-params"),
+    "log-metrics": _defined_by("log-metrics"),
+    "autolog": _defined_by("autolog"),
     "any-logging": "any of log-params, log-metrics, autolog",
-    "set-tracking-uri": "mlflow.set_tracking_uri",
+    "set-tracking-uri": _defined_by("set-tracking-uri"),
 }
 
 
@@ -95,14 +96,13 @@ FULLY_TRACEABLE = "fully-traceable"
 
 REGISTRY_MEASURES: dict[str, str] = {
     "uses-registry": "any of register-model, log-model-registration, client-registry",
-    "register-model": "mlflow.register_model",
+    "register-model": _defined_by("register-model"),
     "log-model-registration": "registered_model_name= given to a log_model call",
     "client-registry": "an MlflowClient method on registered models or model versions "
     "(create_registered_model, create_model_version, get_latest_versions, "
     "transition_model_version_stage, set_registered_model_alias, ...)",
-    "stage-transitions": "MlflowClient.transition_model_version_stage (deprecated since "
-    "MLflow 2.9)",
-    "alias-assignments": "MlflowClient.set_registered_model_alias",
+    "stage-transitions": _defined_by("stage-transition"),
+    "alias-assignments": _defined_by("set-alias"),
     "stages": "the stage lifecycle: a stage transition, a stage literal or a stage model URI "
     "(models:/NAME/Production)",
     "aliases": "the alias lifecycle: an alias set, read or deleted, an alias literal or an alias "
@@ -113,21 +113,7 @@ REGISTRY_MEASURES: dict[str, str] = {
 }
 
 
-ECOSYSTEM_TOOLS = (
-    "dvc",
-    "hydra",
-    "cml",
-    "github-actions",
-    "optuna",
-    "wandb",
-    "neptune",
-    "comet",
-    "tensorboard",
-    "uv",
-    "poetry",
-    "conda",
-    "docker",
-)
+ECOSYSTEM_TOOLS = schema.ECOSYSTEM_TOOLS  # declared with the ecosystem table
 
 
 HISTORY_MLFLOW = "mlflow"  # history.csv's pseudo-dimension: any MLflow call or requirement
@@ -139,11 +125,8 @@ PRACTICES: dict[str, str] = {
         aspect: f"records its {ASPECT_LABELS[aspect]} (coverage: {evidence})"
         for aspect, evidence in ASPECTS.items()
     },
-    "log-input": "calls mlflow.log_input or MlflowClient.log_inputs (datasets as run inputs)",
+    "log-input": "calls " + _defined_by("log-input"),
     "autolog": HEADLINE["autolog"],
     "set-tracking-uri": HEADLINE["set-tracking-uri"],
     "registry": "a registry call (registered models, versions, stages, aliases)",
 }
-
-
-LOG_INPUT = frozenset({"mlflow.log_input", "mlflow.MlflowClient.log_inputs"})

@@ -1,0 +1,126 @@
+"""Regenerate README.md's generated blocks (`make docs`): data dictionaries and the file
+statuses from `analyzers/schema.py`, the detectors from their registry, the make targets from
+the Makefile.
+
+A block is everything between `<!-- make docs: SPEC -->` and `<!-- end make docs -->`, where
+SPEC is `tables NAME...` (pipeline tables), `file-statuses`, `detectors` (the registry of
+`analyzers/repo/detectors`) or `make-targets` (the Makefile's `##` lines, which `make help`
+prints). Everything else in
+the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
+would write, so CI catches a column documented in one place and not the other.
+
+    python -m analyzers.docs [README.md]      # rewrite in place
+    python -m analyzers.docs --check          # exit 1 if it would change anything
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from analyzers.schema import FILE_STATUSES, PIPELINE
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOCK = re.compile(
+    r"(<!-- make docs: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end make docs -->)", re.S
+)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def tables(names: Sequence[str]) -> str:
+    """The data dictionary of pipeline tables: one row per column."""
+    return markdown_table(
+        ("table", "column", "type", "meaning"),
+        (
+            (name, f"`{column.name}`", column.type.value, column.description)
+            for name in names
+            for column in PIPELINE[name].columns
+        ),
+    )
+
+
+def file_statuses() -> str:
+    return markdown_table(
+        ("status", "meaning"), ((f"`{status}`", text) for status, text in FILE_STATUSES.items())
+    )
+
+
+def detectors() -> str:
+    """The repository detectors (analyzers/repo/detectors), as the registry describes them."""
+    from analyzers.repo.detectors import DETECTORS
+
+    return markdown_table(
+        ("id", "writes", "reads", "finds"),
+        (
+            (
+                detector.id,
+                ", ".join(f"`{table}.csv`" for table in sorted(detector.tables)),
+                ", ".join(f"`{pattern.lstrip('/')}`" for pattern in detector.patterns),
+                detector.description,
+            )
+            for detector in DETECTORS
+        ),
+    )
+
+
+MAKE_TARGET = re.compile(r"^(?P<target>[a-z][a-z-]*):[^#\n]*## (?P<text>.*)$", re.M)
+
+
+def make_targets() -> str:
+    """Every target of the Makefile with its `##` line, as `make help` prints them."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return markdown_table(
+        ("target", "what it does"),
+        ((f"`make {m['target']}`", m["text"]) for m in MAKE_TARGET.finditer(makefile)),
+    )
+
+
+RENDERERS: dict[str, Callable[[list[str]], str]] = {
+    "tables": tables,
+    "file-statuses": lambda _args: file_statuses(),
+    "make-targets": lambda _args: make_targets(),
+    "detectors": lambda _args: detectors(),
+}
+
+
+def render(text: str) -> str:
+    """`text` with every generated block written anew."""
+
+    def block(match: re.Match[str]) -> str:
+        kind, *args = match["spec"].split()
+        if kind not in RENDERERS:
+            raise ValueError(f"unknown generated block: {match['spec']!r}")
+        return match.group(1) + RENDERERS[kind](args) + match.group(4)
+
+    return BLOCK.sub(block, text)
+
+
+def main(argv: Sequence[str]) -> int:
+    check = "--check" in argv
+    paths = [Path(arg) for arg in argv if arg != "--check"] or [ROOT / "README.md"]
+    stale = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        new = render(text)
+        if new != text:
+            stale.append(path)
+            if not check:
+                path.write_text(new, encoding="utf-8")
+    for path in stale:
+        print(f"{path}: {'out of date, run make docs' if check else 'rewritten'}", file=sys.stderr)
+    return 1 if check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

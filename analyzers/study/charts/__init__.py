@@ -1,0 +1,52 @@
+"""The study's figures (plotly): how they look (`theme`), what they draw, by family of findings
+(`adoption`, `findings`, `evolution`), and how they are written (`output`: offline HTML, and PNG
+and SVG through kaleido when it is installed).
+
+Adding a chart: a function from `Aggregates` to a `Chart` in its family's module, built with the
+theme's helpers (no colours or layouts of its own), listed in that family's `*_charts`; the
+report places it by name (`analyzers.study.report`).
+"""
+
+from __future__ import annotations
+
+from analyzers.study.aggregate import Aggregates
+from analyzers.study.charts.adoption import adoption_charts
+from analyzers.study.charts.evolution import evolution_charts
+from analyzers.study.charts.findings import findings_charts
+from analyzers.study.charts.output import (
+    BROWSER_NAMES,
+    PLOTLY_CONFIG,
+    STATIC_FORMATS,
+    StaticExport,
+    chart_div,
+    find_browser,
+    write_html,
+    write_static,
+)
+from analyzers.study.charts.theme import Chart
+
+
+def build_charts(aggregates: Aggregates) -> tuple[Chart, ...]:
+    """Every chart of the report, in report order."""
+    return (
+        *adoption_charts(aggregates),
+        *findings_charts(aggregates),
+        *evolution_charts(aggregates),
+    )
+
+
+__all__ = [
+    "BROWSER_NAMES",
+    "PLOTLY_CONFIG",
+    "STATIC_FORMATS",
+    "Chart",
+    "StaticExport",
+    "adoption_charts",
+    "build_charts",
+    "chart_div",
+    "evolution_charts",
+    "find_browser",
+    "findings_charts",
+    "write_html",
+    "write_static",
+]

@@ -1,0 +1,332 @@
+"""Charts of the three findings: where runs are stored, traceability profiles, model
+versioning in the registry."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from analyzers.codebook import ANY_LOCATION, FULLY_TRACEABLE, PROFILE_ASPECTS, PROFILE_LABELS
+from analyzers.study.aggregate import Aggregates
+from analyzers.study.charts.theme import (
+    BLUE,
+    DARK,
+    GREEN,
+    GREY,
+    LIGHT,
+    ORANGE,
+    Chart,
+    count_axis,
+    error_bars,
+    label,
+    layout,
+    percent,
+    ranked_share_figure,
+)
+from analyzers.study.locations import DEFAULT_LOCAL
+from analyzers.study.stats import records
+from analyzers.study.versioning import HF_NO_SEMVER_SHARE
+
+MAX_COMBINATIONS = 20
+_REGISTRY_COLOURS = {
+    "stage-transitions": ORANGE,
+    "stages": ORANGE,
+    "stages-only": ORANGE,
+    "alias-assignments": GREEN,
+    "aliases": GREEN,
+    "aliases-only": GREEN,
+    "stages-and-aliases": GREY,
+}
+
+
+def locations_chart(aggregates: Aggregates) -> Chart:
+    """Share of analysed repositories setting a location of each class, with 95% Wilson
+    intervals; default-local (calls MLflow, sets nothing) and unknown in grey."""
+    rows = aggregates.location_shares
+    rows = rows[(rows["setting"] == "any") & (rows["location"] != ANY_LOCATION)]
+    names = list(rows["location"])
+    colours = [GREY if name in (DEFAULT_LOCAL, "unknown") else BLUE for name in names]
+    figure, height = ranked_share_figure(
+        rows,
+        names,
+        colours,
+        f"Where runs are stored ({aggregates.n_analysed} analysed repositories)",
+        "repositories setting it (%)",
+    )
+    return Chart(
+        "locations",
+        "Where runs are stored",
+        "Share of analysed repositories setting a tracking or registry location of "
+        "each class (a repository can set several); default-local: calls MLflow but "
+        "sets no location; 95% Wilson score intervals.",
+        figure,
+        height,
+    )
+
+
+def profile_chart(aggregates: Aggregates) -> Chart:
+    """Share of analysed repositories recording each profile aspect, and all five."""
+    rows = aggregates.profile_shares
+    labels = [
+        PROFILE_LABELS.get(aspect, "fully traceable (all five)")
+        + (" (most often missing)" if missing else "")
+        for aspect, missing in zip(rows["aspect"], rows["most_missing"], strict=True)
+    ]
+    colours = [ORANGE if aspect == FULLY_TRACEABLE else BLUE for aspect in rows["aspect"]]
+    figure, height = ranked_share_figure(
+        rows,
+        labels,
+        colours,
+        "Traceability profile: what repositories record",
+        "analysed repositories (%)",
+        row_height=32,
+    )
+    return Chart(
+        "profile",
+        "Traceability profile",
+        "Share of analysed repositories recording their code version, parameters and "
+        "metrics, environment, pinned dependencies and data, and all five; 95% Wilson "
+        "score intervals.",
+        figure,
+        height,
+    )
+
+
+def profile_combinations_chart(aggregates: Aggregates, limit: int = MAX_COMBINATIONS) -> Chart:
+    """Upset-style: bars of how many repositories record each combination of aspects, above a
+    dot matrix of which aspects the combination holds."""
+    combos = aggregates.profile_combinations.head(limit)
+    aspects = list(PROFILE_ASPECTS)
+    positions = list(range(len(combos)))
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.03
+    )
+    figure.add_trace(
+        go.Bar(
+            x=positions,
+            y=list(combos["n_repos"]),
+            marker_color=BLUE,
+            showlegend=False,
+            text=[str(k) for k in combos["n_repos"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[
+                f"{label(combination)}: {k} repositories ({100 * s:.1f}%)"
+                for combination, k, s in zip(
+                    combos["combination"], combos["n_repos"], combos["share"].fillna(0), strict=True
+                )
+            ],
+            hoverinfo="text",
+        ),
+        row=1,
+        col=1,
+    )
+    dots: dict[bool, tuple[list[int], list[int]]] = {True: ([], []), False: ([], [])}
+    lines_x: list[int | None] = []
+    lines_y: list[int | None] = []
+    for position, row in zip(positions, records(combos), strict=True):
+        held = [index for index, aspect in enumerate(aspects) if row[aspect]]
+        for index, aspect in enumerate(aspects):
+            dots[bool(row[aspect])][0].append(position)
+            dots[bool(row[aspect])][1].append(index)
+        if len(held) > 1:
+            lines_x += [position, position, None]
+            lines_y += [min(held), max(held), None]
+    figure.add_trace(
+        go.Scatter(
+            x=lines_x,
+            y=lines_y,
+            mode="lines",
+            showlegend=False,
+            line={"color": DARK, "width": 2},
+            hoverinfo="skip",
+        ),
+        row=2,
+        col=1,
+    )
+    for recorded, colour in ((False, LIGHT), (True, DARK)):
+        figure.add_trace(
+            go.Scatter(
+                x=dots[recorded][0],
+                y=dots[recorded][1],
+                mode="markers",
+                showlegend=False,
+                marker={"size": 11, "color": colour},
+                hoverinfo="skip",
+            ),
+            row=2,
+            col=1,
+        )
+    figure.update_xaxes(showticklabels=False, range=[-0.6, max(len(combos), 1) - 0.4])
+    figure.update_yaxes(
+        title_text="repositories",
+        row=1,
+        col=1,
+        **count_axis(int(combos["n_repos"].max()) if len(combos) else 1),
+    )
+    figure.update_yaxes(
+        tickvals=list(range(len(aspects))),
+        ticktext=[label(PROFILE_LABELS[aspect]) for aspect in aspects],
+        range=[len(aspects) - 0.5, -0.5],
+        automargin=True,
+        row=2,
+        col=1,
+    )
+    height = 520
+    layout(figure, "Which aspects repositories record together", height)
+    return Chart(
+        "profile-combinations",
+        "Combinations of aspects",
+        f"Upset-style chart: analysed repositories by the exact combination of aspects "
+        f"they record (top {limit} combinations), the dots below marking the aspects "
+        "of each.",
+        figure,
+        height,
+    )
+
+
+def registry_lifecycle_chart(aggregates: Aggregates) -> Chart:
+    """Registry use and lifecycle (stages vs aliases), with 95% Wilson intervals."""
+    rows = aggregates.registry_summary
+    names = list(rows["measure"])
+    colours = [_REGISTRY_COLOURS.get(name, BLUE) for name in names]
+    figure, height = ranked_share_figure(
+        rows,
+        names,
+        colours,
+        "Model registry: use and lifecycle (stages vs aliases)",
+        "analysed repositories (%)",
+    )
+    return Chart(
+        "registry-lifecycle",
+        "Registry use and lifecycle",
+        "Share of analysed repositories using the model registry, and following the "
+        "deprecated stage lifecycle (orange) or aliases (green); 95% Wilson score "
+        "intervals.",
+        figure,
+        height,
+    )
+
+
+def model_uris_chart(aggregates: Aggregates) -> Chart:
+    """Model URI literals by kind."""
+    rows = aggregates.model_uri_kinds
+    colours = [
+        ORANGE if kind == "stage" else GREEN if kind == "alias" else BLUE for kind in rows["kind"]
+    ]
+    figure = go.Figure(
+        go.Bar(
+            x=[label(kind) for kind in rows["kind"]],
+            y=list(rows["n_uris"]),
+            marker_color=colours,
+            text=[f"{100 * s:.0f}%" if pd.notna(s) else "" for s in rows["uri_share"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[
+                f"{label(kind)}: {k} literals in {r} repositories"
+                for kind, k, r in zip(rows["kind"], rows["n_uris"], rows["n_using"], strict=True)
+            ],
+            hoverinfo="text",
+        )
+    )
+    height = 420
+    layout(
+        figure,
+        f"Model URIs in code, by kind ({int(rows['n_uris'].sum())} literals)",
+        height,
+        xaxis={"title": "kind", "type": "category"},
+        yaxis={"title": "literals", **count_axis(int(rows["n_uris"].max() or 1))},
+    )
+    return Chart(
+        "model-uris",
+        "Model URIs by kind",
+        "models:/ and runs:/ string literals by what they point at: a stage, an "
+        "alias, a version number, the latest version, a logged model or a run.",
+        figure,
+        height,
+    )
+
+
+def model_naming_chart(aggregates: Aggregates) -> Chart:
+    """Registered model names without semantic versioning, beside the Hugging Face figure, and
+    the kinds of tokens in them."""
+    naming = aggregates.model_naming
+    no_semver = naming[naming["name"] == "no-semver"]
+    tokens = naming[naming["group"] == "token"].iloc[::-1]
+    n = int(no_semver["n_total"].iloc[0]) if len(no_semver) else 0
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.4, 0.6],
+        horizontal_spacing=0.18,
+        subplot_titles=("no semantic versioning", "token kinds in names"),
+    )
+    figure.add_trace(
+        go.Bar(
+            x=[f"MLflow registry (n={n})"] * len(no_semver),
+            y=percent(no_semver["share"]),
+            marker_color=BLUE,
+            showlegend=False,
+            error_y=error_bars(no_semver),
+            hovertext=[f"{k}/{n} literal registered model names" for k in no_semver["n_names"]],
+            hoverinfo="text",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Bar(
+            x=["Hugging Face study"],
+            y=[round(100 * HF_NO_SEMVER_SHARE, 4)],
+            marker_color=GREY,
+            showlegend=False,
+            hovertext=[f"{100 * HF_NO_SEMVER_SHARE:.0f}% of Hugging Face models"],
+            hoverinfo="text",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Bar(
+            x=percent(tokens["share"]),
+            y=[label(kind) for kind in tokens["name"]],
+            orientation="h",
+            marker_color=BLUE,
+            showlegend=False,
+            error_x=error_bars(tokens),
+            hovertext=[
+                f"{label(kind)}: {k}/{n} names"
+                for kind, k in zip(tokens["name"], tokens["n_names"], strict=True)
+            ],
+            hoverinfo="text",
+        ),
+        row=1,
+        col=2,
+    )
+    figure.update_yaxes(title_text="names (%)", range=[0, 105], row=1, col=1)
+    figure.update_xaxes(title_text="names (%)", range=[0, 105], row=1, col=2)
+    figure.update_yaxes(automargin=True, row=1, col=2)
+    height = 440
+    layout(figure, "Registered model names: semantic versioning and tokens", height)
+    return Chart(
+        "model-naming",
+        "Model naming",
+        "Share of literal registered model names with no semantic version (vX, vX.Y, "
+        "X.Y.Z, ...), beside the Hugging Face naming study's 79%, and the kinds of "
+        "tokens the names hold; 95% Wilson score intervals.",
+        figure,
+        height,
+    )
+
+
+def findings_charts(aggregates: Aggregates) -> tuple[Chart, ...]:
+    """The charts of the three findings, in report order."""
+    return (
+        locations_chart(aggregates),
+        profile_chart(aggregates),
+        profile_combinations_chart(aggregates),
+        registry_lifecycle_chart(aggregates),
+        model_uris_chart(aggregates),
+        model_naming_chart(aggregates),
+    )

@@ -1,0 +1,156 @@
+"""Report sections of evolution and the ecosystem, for a study that has their inputs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pandas as pd
+
+from analyzers.study.aggregate import Aggregates
+from analyzers.study.report.html import DASH, ci, pct, share_cells, table
+from analyzers.study.stats import records
+
+COADOPTION_PRACTICES = (
+    "data",
+    "log-input",
+    "parameters",
+    "metrics",
+    "environment",
+    "autolog",
+    "registry",
+)
+
+
+def _days_text(value: float) -> str:
+    return DASH if value is None or math.isnan(value) else f"{value:.0f}"
+
+
+def _ecosystem(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
+    tools = aggregates.evolution.tables["ecosystem_tools"]
+    evidence = {
+        tool: ", ".join(
+            f"{r['evidence']} ({r['n_using']})" for r in records(part) if r["evidence"] != "any"
+        )
+        for tool, part in tools.groupby("tool", sort=False)
+    }
+    shares = table(
+        ("tool", "repositories", "share", "95% CI", "evidence (repositories)"),
+        (
+            (
+                r["tool"],
+                *share_cells(r),
+                evidence.get(r["tool"], ""),
+            )
+            for r in records(tools[tools["evidence"] == "any"])
+        ),
+        numeric=(1, 2, 3),
+        caption="Evidence read from files, imports and workflow steps; nothing run",
+    )
+    coadoption = aggregates.evolution.tables["ecosystem_coadoption"]
+    practices = [p for p in COADOPTION_PRACTICES if p in set(coadoption["practice"])]
+    rows = []
+    for tool, part in coadoption.groupby("tool", sort=False):
+        cells = {r["practice"]: r for r in records(part)}
+        rows.append(
+            (
+                tool,
+                int(part["n_tool"].iloc[0]),
+                *(
+                    f"{pct(cells[p]['share_tool'])} vs {pct(cells[p]['share_other'])}"
+                    for p in practices
+                ),
+            )
+        )
+    matrix = table(
+        ("tool", "users", *practices),
+        rows,
+        numeric=range(1, 2 + len(practices)),
+        caption="Share of each tool's users with an MLflow practice vs the share of "
+        "the other analysed repositories (ecosystem_coadoption has the "
+        "intervals)",
+    )
+    return figure("ecosystem") + shares + figure("ecosystem-coadoption") + matrix
+
+
+def _history(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
+    inputs = aggregates.evolution.inputs
+    summary = inputs.summary
+    walked = summary[summary["status"] == "walked"]
+    numbers = {
+        column: int(pd.to_numeric(walked[column], errors="coerce").fillna(0).sum())
+        for column in ("commits_analysed", "blobs_parsed", "blobs_skipped", "cache_hits")
+    }
+    truncated = int((walked["truncated"].str.lower() == "true").sum())
+    failed = len(summary) - len(walked)
+    intro = (
+        f"<p>The default-branch history of <strong>{len(walked)}</strong> analysed "
+        f"repositories was walked ({numbers['commits_analysed']} commits; "
+        f"{numbers['blobs_parsed']} file versions parsed, {numbers['blobs_skipped']} "
+        f"skipped by the byte pre-filter, {numbers['cache_hits']} found in the cache)"
+        + (f"; {truncated} walks were capped (--max-commits, --since)" if truncated else "")
+        + (f"; {failed} could not be walked (history_summary.csv says why)" if failed else "")
+        + ".</p>"
+    )
+    adoption = aggregates.evolution.tables["time_to_adoption"]
+    delays = table(
+        ("from", "repositories", "median days", "quartiles"),
+        [
+            (
+                label,
+                int(adoption[column].notna().sum()),
+                _days_text(float(adoption[column].median())),
+                DASH
+                if adoption[column].notna().sum() == 0
+                else f"{_days_text(float(adoption[column].quantile(0.25)))}{DASH}"
+                f"{_days_text(float(adoption[column].quantile(0.75)))}",
+            )
+            for column, label in (
+                ("days_from_creation", "repository creation"),
+                ("days_from_first_commit", "first commit"),
+            )
+        ],
+        numeric=(1, 2, 3),
+        caption="Days until the first commit with MLflow",
+    )
+    lifecycle = table(
+        (
+            "dimension",
+            "adopted",
+            "later removed",
+            "share removed",
+            "95% CI",
+            "at head",
+            "median days after MLflow",
+        ),
+        (
+            (
+                r["dimension"],
+                f"{r['n_adopted']}/{r['n_repos']}",
+                r["n_removed"],
+                pct(r["share_removed"]),
+                ci(r["ci_low"], r["ci_high"]),
+                r["n_at_head"],
+                _days_text(r["median_days_after_mlflow"]),
+            )
+            for r in records(aggregates.evolution.tables["dimension_lifecycle"])
+        ),
+        numeric=range(1, 7),
+        caption="Did practices stay?",
+    )
+    return intro + figure("adoption-curve") + figure("time-to-adoption") + delays + lifecycle
+
+
+def evolution_sections(
+    aggregates: Aggregates, figure: Callable[[str], str]
+) -> list[tuple[str, str, str]]:
+    """The ecosystem and history sections a study has inputs for: (id, title, HTML)."""
+    inputs = aggregates.evolution.inputs
+    sections = []
+    if inputs.has_ecosystem:
+        sections.append(("ecosystem", "MLOps tools beside MLflow", _ecosystem(aggregates, figure)))
+    if inputs.has_history:
+        sections.append(
+            ("history", "When MLflow and each practice arrived", _history(aggregates, figure))
+        )
+    return sections
