@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.records import FileKind, FileStatus
+from analyzers.records import FileKind, FileStatus, RepoRef
 from analyzers.repo import cache as cache_module
+from analyzers.repo.cache import blob_sha
+from analyzers.repo.content import blob_rows
 from analyzers.repo.files import unescape_path
 from analyzers.repo.outputs import write_scan
 from analyzers.repo.scanner import AnalysisWorkers, ScanSettings, scan
+from analyzers.repo.signals import signal_rows
 from analyzers.tables import restore
 from tests.conftest import git, make_git_repo
 
@@ -128,3 +131,23 @@ def test_an_uncommitted_file_with_a_name_git_quotes_is_compared(tmp_path: Path) 
     git(repo, "status")  # git itself is fine with both
     results = {r.path: r.dirty for r in scan(repo, settings=ScanSettings(jobs=0))}
     assert results == {"caf\\xe9.py": True, "n\\xe9w.py": True}
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["git-tree", "disk"])
+def test_signals_and_blobs_hold_the_same_escaped_paths(tmp_path: Path, in_git: bool) -> None:
+    """signals.csv and blobs.csv reach paths through git's tree or the same walk: a name that
+    is not UTF-8 is escaped as in files.csv, and the file is still read."""
+    repo = tmp_path / "repo"
+    _write(repo, b"d\xe9p\xf4t/requirements.txt", b"mlflow==2.9.2\n")
+    _write(repo, b"d\xe9p\xf4t/train.py", CALL)
+    if in_git:
+        make_git_repo(repo, {})
+    else:
+        os.mkfifo(repo / "pipe.py")  # never opened: it would block
+    ref = RepoRef(str(repo), "r", "")
+    files = {r.path for r in scan(repo, settings=ScanSettings(jobs=0, use_cache=False))}
+    assert "d\\xe9p\\xf4t/train.py" in files
+    signals = {(row["path"], row["value"]) for row in signal_rows(ref)}
+    assert ("d\\xe9p\\xf4t/requirements.txt", "==2.9.2") in signals
+    blobs = {row["path"]: row["blob"] for row in blob_rows(ref)}
+    assert blobs["d\\xe9p\\xf4t/train.py"] == blob_sha(CALL)
