@@ -86,7 +86,8 @@ class Positions:
             if node in ranges:
                 position = ranges[node].start
                 column = position.column + (first_line_shift if position.line == first_line else 0)
-                return position.line + shift, column + self._column_offset
+                line, column = self._in_text(node, CodePosition(position.line + shift, column))
+                return line, column + self._column_offset
         if self._whole is None:
             self._whole = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(
                 PositionProvider
@@ -109,15 +110,21 @@ class Positions:
         return ranges, shift, first_line, column - ranges[anchor].start.column
 
     def _in_text(self, node: cst.CSTNode, start: CodePosition) -> tuple[int, int]:
-        """Where `node`'s code is in the text, nearest to where libcst's whole-module positions
-        put it: they are off where libcst's tree does not give the text back (a backslash line
-        after a block is parsed into the block)."""
+        """`start`, if the text there starts the way `node` does; else where `node`'s code is
+        in the text, nearest to `start`. libcst's positions are off where its tree does not
+        give the text back: a backslash line after a block is parsed into the block, one
+        between a decorator and its `def` is dropped."""
         if not self._text:
             return start.line, start.column
         starts = self._starts()
         if start.line > len(starts):
             return start.line, start.column
         estimate = starts[start.line - 1] + start.column
+        leading = _leading_text(node)
+        if leading is None or self._text.startswith(leading, estimate):
+            return start.line, start.column
+        if getattr(node, "lpar", None):  # a position excludes the node's own parentheses
+            node = node.with_changes(lpar=[], rpar=[])
         code = self._module.code_for_node(node)
         low = max(0, estimate - _SEARCH_WINDOW)
         window = self._text[low : estimate + _SEARCH_WINDOW + len(code)]
@@ -177,6 +184,26 @@ class Positions:
                 id(statement): node for statement, node in _aligned(cst_body, ast_body)
             }
         return known
+
+
+def _leading_text(node: cst.CSTNode) -> str | None:
+    """What the code of `node` starts with (a name, a parenthesis, a quote), for a cheap check
+    of a position; None when not known. A position excludes the node's own parentheses, not
+    those of the nodes it starts with."""
+    top = node
+    while True:
+        if node is not top and getattr(node, "lpar", None):
+            return "("
+        if isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Attribute | cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Name):
+            return node.value
+        elif isinstance(node, cst.SimpleString):
+            return node.value[:1]
+        else:
+            return None
 
 
 def _aligned(

@@ -137,6 +137,13 @@ FOUND = [
         b"import mlflow\ndef f(c, r):\n    c.log(r)\n\\\nf(o, 'r')\nf(*[mlflow.MlflowClient()], 'r')\n",
         [(6, 4)],
     ),
+    # ... and drops a backslash line between a decorator and its def: the decorator's call
+    # was put a line low.
+    (
+        "backslash-line-after-a-decorator",
+        b'import mlflow\n@mlflow.trace(name="predict")\n\\\ndef predict(x):\n    return x\n',
+        [(2, 1)],
+    ),
 ]
 
 
