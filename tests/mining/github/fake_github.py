@@ -2,8 +2,10 @@
 
 It searches an in-memory list of repositories (`topic:`, `created:`, `pushed:`, `stars:`,
 `language:`... really filter it), caps searches at 1000 results the way GitHub does, paginates
-with `Link` headers, sends rate-limit headers with every answer, records every request, and
-plays scripted faults (rate limits, 5xx, dropped connections) on cue.
+with `Link` headers, sends rate-limit headers with every answer, answers `/rate_limit`, records
+every request, and plays scripted faults (rate limits, 5xx, dropped connections) on cue. With
+`always_incomplete`, every repository search says `incomplete_results: true`, as GitHub does
+when its search times out.
 
 Code search (`/search/code`, see `FakeGitHub._search_code`) searches the files each repository
 holds (`FakeRepo.code`): words and quoted phrases, `size:`, `language:`, `filename:`,
@@ -267,6 +269,7 @@ class Fault:
     body: Any = None
     drop: bool = False
     delay: float = 0.0
+    served: threading.Event = field(default_factory=threading.Event)  # set when first used
 
     def payload(self) -> Any:
         if self.body is not None:
@@ -307,6 +310,7 @@ class FakeGitHub:
         self._by_name = {repo.full_name.lower(): repo for repo in self.repos}
         self.requests: list[Recorded] = []
         self.on_request: Callable[[Recorded], None] | None = None
+        self.always_incomplete = False
         self._rules: list[_Rule] = []
         # Code search: its own bucket, `code_search_limit` requests per minute of `clock`.
         self.clock: Callable[[], float] = time.time
@@ -349,6 +353,14 @@ class FakeGitHub:
             return self._search(query)
         if path == "/search/code":
             return self._search_code(query, request or {})
+        if path == "/rate_limit":
+            with self._lock:
+                used = dict(self._used)
+            limits = {
+                name: {"limit": RATE_LIMIT, "used": n, "remaining": RATE_LIMIT - n, "reset": T0}
+                for name, n in used.items()
+            }
+            return 200, {}, {"resources": limits, "rate": limits["core"]}
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(?:/(branches|commits)/(.+))?", path)
         if not match:
             return 404, {}, {"message": "Not Found"}
@@ -431,7 +443,7 @@ class FakeGitHub:
         headers = {"Link": ", ".join(rels)} if rels else {}
         body = {
             "total_count": len(found),
-            "incomplete_results": False,
+            "incomplete_results": self.always_incomplete,
             "items": [r.api(self.url) for r in items],
         }
         return 200, headers, body
@@ -544,6 +556,8 @@ class FakeGitHub:
                     fault = fake._pick_fault(number, path)
                     fake._used[resource] += 1
                     used = fake._used[resource]
+                if fault is not None:
+                    fault.served.set()
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
                 if fault is not None and fault.drop:
