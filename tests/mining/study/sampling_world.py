@@ -92,7 +92,11 @@ def _repositories() -> list[tuple[str, dict[str, str | bytes], dict[str, object]
         ("alice/churn-copy", TEMPLATE, {"created": _at(2023), "stars": 1}),
         ("bob/churn-copy", TEMPLATE, {"created": _at(2023, 6), "stars": 0}),
         # One file more than the template: 6 of 7 blobs shared (86%), still a copy.
-        ("carol/churn-plus", {**TEMPLATE, "src/extra.py": "y = 2\n"}, {"created": _at(2024)}),
+        (
+            "carol/churn-plus",
+            {**TEMPLATE, "src/extra.py": "y = 2\n"},
+            {"created": _at(2024), "stars": 2},
+        ),
         ("dave/churn-fork", TEMPLATE, {"created": _at(2022), "fork": True, "stars": 3}),
         # Two of the six code files replaced: 4 of 6 shared (67%), not a copy.
         ("erin/churn-remix", remix, {"created": _at(2022, 3), "stars": 2}),
