@@ -10,7 +10,7 @@ from analyzers.records import RepoRef
 from analyzers.repo.content import BLOB_COLUMNS, LAYOUT_COLUMNS, blob_rows, layout_rows, tree_files
 from tests.conftest import git, make_git_repo
 
-FILES = {
+FILES: dict[str, str | bytes] = {
     "README.md": "# MLflow example\n## Usage\n",
     "train.py": "import mlflow\n",
     "nb/explore.ipynb": '{"cells": []}',
@@ -45,7 +45,7 @@ def test_outside_git_the_disk_is_hashed_as_git_would(tmp_path: Path) -> None:
     plain.mkdir()
     for name, content in FILES.items():
         (plain / name).parent.mkdir(parents=True, exist_ok=True)
-        (plain / name).write_text(content)
+        (plain / name).write_text(str(content))
     assert tree_files(str(plain)) is None
     got = {row["path"]: row["blob"] for row in blob_rows(RepoRef(str(plain), "o/r", ""))}
     assert got == expected

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ FEATURES = "import pandas as pd\n\n\ndef build(frame):\n    return frame.dropna(
 EVALUATE = "import mlflow\n\nmlflow.log_metric('mae', 0.2)\n"
 SERVE = "import mlflow\n\nmodel = mlflow.pyfunc.load_model('models:/churn/1')\n"
 UTILS = "def clean(text):\n    return text.strip()\n"
-TEMPLATE = {
+TEMPLATE: dict[str, str | bytes] = {
     "README.md": "# Churn prediction service\n\n## Run\n",
     "src/train.py": TRAIN,
     "src/features.py": FEATURES,
@@ -85,7 +86,9 @@ EXPECTED: dict[str, Expected] = {
 
 def _repositories() -> list[tuple[str, dict[str, str | bytes], dict[str, object]]]:
     """(full_name, files, FakeRepo fields) for every repository of the world."""
-    remix = {k: v for k, v in TEMPLATE.items() if k not in ("src/serve.py", "src/utils.py")}
+    remix: dict[str, str | bytes] = {
+        k: v for k, v in TEMPLATE.items() if k not in ("src/serve.py", "src/utils.py")
+    }
     remix.update({"src/model.py": "import mlflow\nmlflow.autolog()\n", "src/io.py": "x = 1\n"})
     return [
         ("origin/churn-service", TEMPLATE, {"created": _at(2021), "stars": 40, "topics": (TOPIC,)}),
@@ -167,7 +170,7 @@ def build_world(root: Path) -> list[FakeRepo]:
     return world
 
 
-def study_toml(name: str, api_note: str = "", **settings: object) -> str:
+def study_toml(name: str, settings: Mapping[str, object] | None = None, note: str = "") -> str:
     """A study file for the world: the topic and the code search, file:// clones allowed."""
     lines = [
         f'name = "{name}"',
@@ -176,9 +179,9 @@ def study_toml(name: str, api_note: str = "", **settings: object) -> str:
         'protocols = ["https", "file"]',
         "jobs = 2",
     ]
-    for key, value in settings.items():
+    for key, value in (settings or {}).items():
         lines.append(f"{key} = {str(value).lower() if isinstance(value, bool) else value}")
-    return (f"# {api_note}\n" if api_note else "") + "\n".join(lines) + "\n"
+    return (f"# {note}\n" if note else "") + "\n".join(lines) + "\n"
 
 
 def main(argv: list[str]) -> int:
@@ -192,7 +195,7 @@ def main(argv: list[str]) -> int:
     with FakeGitHub(world) as server:
         server.code_search_limit = 30
         study = root / "datasets" / "sampling.toml"
-        study.write_text(study_toml("sampling", f"served by {server.url}"), encoding="utf-8")
+        study.write_text(study_toml("sampling", note=f"served by {server.url}"), encoding="utf-8")
         print(f"GITHUB_API_URL={server.url} GITHUB_TOKEN=test make study STUDY={study}")
         try:
             while True:

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from analyzers.tables import read_csv_rows
 from mining.cli import main
-from tests.mining.github.fake_github import FakeGitHub, FakeRepo
+from tests.mining.github.fake_github import FakeGitHub, FakeRepo, Recorded
 from tests.mining.study.sampling_world import (
     CODE,
     EXPECTED,
@@ -36,7 +36,7 @@ TOKEN = "ghp_SamplingStudyT0kenNeverWritten0123456"
 class Server:
     world: list[FakeRepo]
     url: str
-    requests: list[object]
+    requests: list[Recorded]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ class Run:
 def study(server: Server, folder: Path, name: str, **settings: object) -> Run:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"
-    path.write_text(study_toml(name, **settings), encoding="utf-8")
+    path.write_text(study_toml(name, settings), encoding="utf-8")
     result = CliRunner().invoke(
         main,
         ["study", str(path), "--no-static"],
