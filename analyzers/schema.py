@@ -214,9 +214,10 @@ _PIPELINE = (
         {
             "full_name": "GitHub `owner/name`, as in the dataset",
             "commit": "the pinned commit",
-            "status": "`cloned`, `cached`, `not-found`, `unavailable`, `too-large`, `timeout` "
-            "or `error`",
-            "detail": "a one-line reason for every status but `cloned`/`cached`",
+            "status": "`cloned`, `cached`, `not-found`, `unavailable`, `too-large`, `timeout`, "
+            "`unpinned` (no commit in the dataset) or `error`",
+            "detail": "a one-line reason for every status but `cloned`/`cached`; for those, "
+            "the files left out over `--max-file-mb` when there are any",
             "path": "the checkout in the cache (`cloned` and `cached` only)",
             "seconds": "time spent on it",
             "bytes": "what the clone added to the cache",
@@ -231,9 +232,11 @@ _PIPELINE = (
         {
             **_REPOSITORY,
             "status": "`analyzed`, or the clone status that stopped it (`not-found`, "
-            "`unavailable`, `too-large`, `timeout`, `error`), or `unpinned` (no commit in the "
-            "dataset), or `excluded` (a study filter left it out)",
-            "detail": "a one-line reason for every status but `analyzed`; for `excluded`, "
+            "`unavailable`, `too-large`, `timeout`, `error`), `unpinned` (no commit in the "
+            "dataset), `missing` (not analysed yet: the run was stopped; a rerun resumes), or "
+            "`excluded` (a study filter left it out)",
+            "detail": "a one-line reason for every status but `analyzed`; for `analyzed`, the "
+            "files the clone left out over the size cap when there are any; for `excluded`, "
             "every filter it fails (`exclude_forks: a fork; min_stars: 3 stars < 10`)",
             "files": "`.py`/`.ipynb` files seen",
             "calls": "MLflow call sites found",
