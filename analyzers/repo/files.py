@@ -10,6 +10,7 @@ valid UTF-8 (git stores any bytes) is escaped here, once, by `escape_path`.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 
-from analyzers.records import FileKind, FileStatus
+from analyzers.records import FileAnalysis, FileKind, FileStatus
 
 SUFFIX_KINDS = {".py": FileKind.SCRIPT, ".ipynb": FileKind.NOTEBOOK}
 # Directory names that hold other people's code or build output, not the project's own.
@@ -170,6 +171,28 @@ def _file_entry(path: str, source: str, kind: FileKind, info: os.stat_result) ->
         return Entry(path, kind, stamp=FileStamp.of(info), source=source)
     what = _NOT_REGULAR.get(stat.S_IFMT(info.st_mode), "not a regular file")
     return Entry(path, kind, FileStatus.NOT_REGULAR, f"{what}: never opened", source=source)
+
+
+def read_file(path: str, cap: int) -> bytes | FileAnalysis:
+    """Up to `cap` bytes of the regular file at `path`, or why not. Opened without following a
+    link and without blocking, so a file swapped for a link or a FIFO since the walk is
+    neither followed nor waited on."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return FileAnalysis(FileStatus.SYMLINK, "symlink not followed (it was replaced)")
+        return FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}")
+    with open(descriptor, "rb", closefd=True) as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return FileAnalysis(FileStatus.NOT_REGULAR, "not a regular file: never read")
+        try:
+            data = handle.read(cap + 1)
+        except OSError as error:
+            return FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}")
+    if len(data) > cap:
+        return FileAnalysis(FileStatus.TOO_LARGE, f"over the {cap}-byte cap")
+    return data
 
 
 def regular_files(root: str, include_vendored: bool = False) -> Iterator[tuple[str, str]]:

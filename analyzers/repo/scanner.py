@@ -6,14 +6,12 @@ so a user's script is a for-loop and nothing holds more than a small window of f
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from analyzers.code.catalog import catalog_version, load_catalog
 from analyzers.code.prefilter import may_use_mlflow
@@ -26,13 +24,14 @@ from analyzers.repo.cache import (
     file_blob_sha,
 )
 from analyzers.repo.checkout import Layout, describe_repo, layout_of
-from analyzers.repo.files import Entry, escape_path, walk
+from analyzers.repo.files import Entry, escape_path, read_file, walk
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
 MIB = 1024 * 1024
 DEFAULT_FILE_TIMEOUT = 60.0
+_T = TypeVar("_T")
 
 __all__ = [
     "DEFAULT_FILE_TIMEOUT",
@@ -59,6 +58,7 @@ class ScanSettings:
     use_cache: bool = True
     cache_path: Path | None = None  # None: the user's cache directory
     file_timeout: float = DEFAULT_FILE_TIMEOUT
+    repository_pass: bool = True  # False: each file alone, without what its repository means
 
     def max_bytes(self, kind: FileKind) -> int:
         return self.max_notebook_bytes if kind is FileKind.NOTEBOOK else self.max_script_bytes
@@ -111,7 +111,7 @@ def scan_repos(
                     FileStatus.EMPTY,
                     "no .py or .ipynb files",
                 )
-            analyses = _analyze_entries(repo, entries, settings, cache, workers)
+            analyses = _analyses(repo, entries, settings, cache, workers)
             for done, (entry, analysis, blob) in enumerate(analyses, start=1):
                 yield FileResult(
                     repo.name,
@@ -150,6 +150,22 @@ def _dirty(layout: Layout, entry: Entry, blob: str | None) -> bool | None:
             return True
         blob = file_blob_sha(entry.source)
     return None if blob is None else blob != committed.blob
+
+
+def _analyses(
+    repo: RepoRef,
+    entries: list[Entry],
+    settings: ScanSettings,
+    cache: AnalysisCache | None,
+    workers: AnalysisWorkers,
+) -> Iterator[tuple[Entry, FileAnalysis, str | None]]:
+    """A checkout is analysed by the repository pass (each file with what the others mean);
+    a single file alone."""
+    if settings.repository_pass and os.path.isdir(repo.root):
+        from analyzers.repo.repository import analyze_repository
+
+        return analyze_repository(repo, entries, settings, cache, workers)
+    return _analyze_entries(repo, entries, settings, cache, workers)
 
 
 @dataclass(slots=True)
@@ -211,7 +227,7 @@ def _prepare(
         cached = cache.get(cache.key(remembered.blob, entry.kind.value))
         if cached is not None:
             return _Pending(entry, cached, blob=remembered.blob)
-    data = _read(entry.source, cap)
+    data = read_file(entry.source, cap)
     if isinstance(data, FileAnalysis):
         return _Pending(entry, data)
     blob = blob_sha(data)
@@ -228,28 +244,6 @@ def _prepare(
             return _Pending(entry, cached, blob=blob)
     future = workers.submit(data, entry.kind)
     return _Pending(entry, data=data, cache_key=key, future=future, blob=blob)
-
-
-def _read(path: str, cap: int) -> bytes | FileAnalysis:
-    """Up to `cap` bytes of the regular file at `path`, or why not. Opened without following a
-    link and without blocking, so a file swapped for a link or a FIFO since the walk is
-    neither followed nor waited on."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            return FileAnalysis(FileStatus.SYMLINK, "symlink not followed (it was replaced)")
-        return FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}")
-    with open(descriptor, "rb", closefd=True) as handle:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return FileAnalysis(FileStatus.NOT_REGULAR, "not a regular file: never read")
-        try:
-            data = handle.read(cap + 1)
-        except OSError as error:
-            return FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}")
-    if len(data) > cap:
-        return FileAnalysis(FileStatus.TOO_LARGE, f"over the {cap}-byte cap")
-    return data
 
 
 def _finish(
@@ -278,25 +272,28 @@ def _worker_init(owner: int) -> None:
 
 
 class AnalysisWorkers:
-    """`analyze_bytes` in worker processes, so that a crash in the native parser costs one
-    file (`jobs=0`: in this process, with no time budget), and a file that runs over its time
-    budget costs only itself. Shared by the scan and the history walk.
+    """Tasks (`analyze_bytes`, the repository pass's `analyze_task`) in worker processes, so
+    that a crash in the native parser costs one file (`jobs=0`: in this process, with no time
+    budget), and a file that runs over its time budget costs only itself. Shared by the scan,
+    the repository pass and the history walk.
 
     The budget is kept by the parent: a worker stuck in native code does not answer signals
     it could catch, so the parent kills the pool's workers (a pool cannot lose one alone) and
-    sends the other files they held to a new pool."""
+    sends the other tasks they held to a new pool."""
 
     def __init__(self, jobs: int, file_timeout: float = DEFAULT_FILE_TIMEOUT) -> None:
         self.jobs = jobs
         self.file_timeout = file_timeout
         self._pool: ProcessPoolExecutor | None = None
-        # Files in the pool: future -> (bytes, kind, the pool), to send again if it is stopped.
-        self._inflight: dict[Future[FileAnalysis], tuple[bytes, FileKind, object]] = {}
-        self._resent: dict[Future[FileAnalysis], Future[FileAnalysis]] = {}
+        # Tasks in the pool: future -> (task, its arguments, the pool), to send again if the
+        # pool is stopped for another task; and the stopped futures' replacements.
+        self._inflight: dict[Future[Any], tuple[Callable[..., Any], tuple[Any, ...], object]] = {}
+        self._resent: dict[Future[Any], Future[Any]] = {}
 
     @property
-    def _budget(self) -> float | None:
-        return self.file_timeout if self.file_timeout > 0 else None
+    def budget(self) -> float | None:
+        """Seconds a task may run (None: no limit)."""
+        return self.file_timeout if self.file_timeout > 0 and self.jobs > 0 else None
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         # Imported here: a scan answered wholly from the cache starts no process.
@@ -317,57 +314,80 @@ class AnalysisWorkers:
         return self._pool
 
     def submit(self, data: bytes, kind: FileKind) -> Future[FileAnalysis]:
+        return self.submit_task(analyze_bytes, data, kind)
+
+    def submit_task(self, task: Callable[..., _T], *args: Any) -> Future[_T]:
         # concurrent.futures is imported on first use, like the pool: a scan answered wholly
         # from the cache never needs it.
         from concurrent.futures import BrokenExecutor, Future
 
         if self.jobs <= 0:
-            future: Future[FileAnalysis] = Future()
-            future.set_result(analyze_bytes(data, kind))
+            future: Future[_T] = Future()
+            future.set_result(task(*args))
             return future
         try:
-            future = self._executor().submit(analyze_bytes, data, kind)
+            future = self._executor().submit(task, *args)
         except BrokenExecutor:
             self._restart()
-            future = self._executor().submit(analyze_bytes, data, kind)
-        self._inflight[future] = (data, kind, self._pool)
+            future = self._executor().submit(task, *args)
+        self._inflight[future] = (task, args, self._pool)
         return future
 
     def result(self, future: Future[FileAnalysis], data: bytes, kind: FileKind) -> FileAnalysis:
         """The analysis `future` holds; if its worker died (the parser crashed on some file,
         which one is unknown), the file is analysed again alone; if it runs over the budget
         (counted from now: the files before it are done), the status `timeout`."""
+        crashed = FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file")
+        return self.task_result(future, analyze_bytes, (data, kind), crashed, self.over_budget())
+
+    def task_result(
+        self,
+        future: Future[_T],
+        task: Callable[..., _T],
+        args: tuple[Any, ...],
+        crashed: _T,
+        timed_out: _T,
+        budget: float | None = None,
+    ) -> _T:
+        """The task's result; if its worker died, the task alone again (`crashed` if that dies
+        too); `timed_out` if it runs over `budget` seconds from now (default: the budget)."""
         from concurrent.futures import BrokenExecutor
 
-        while future in self._resent:  # sent again when the pool was stopped for another file
+        while future in self._resent:  # sent again when the pool was stopped for another task
             future = self._resent.pop(future)
         self._inflight.pop(future, None)
         try:
-            return future.result(timeout=self._budget)
+            return future.result(timeout=self.budget if budget is None else budget)
         except TimeoutError:
             self._stop_pool()
-            return self._over_budget()
+            return timed_out
         except BrokenExecutor:
-            return self.run_isolated(data, kind)
+            return self._run_isolated(task, args, crashed, timed_out)
 
     def run_isolated(self, data: bytes, kind: FileKind) -> FileAnalysis:
         """`data` analysed alone, in a worker of its own: if that worker dies, the file did it."""
+        crashed = FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file")
+        return self._run_isolated(analyze_bytes, (data, kind), crashed, self.over_budget())
+
+    def _run_isolated(
+        self, task: Callable[..., _T], args: tuple[Any, ...], crashed: _T, timed_out: _T
+    ) -> _T:
         from concurrent.futures import BrokenExecutor
 
+        if self.jobs <= 0:
+            return task(*args)
         pool = self._new_pool(1)
         try:
-            analysis = pool.submit(analyze_bytes, data, kind).result(timeout=self._budget)
+            outcome = pool.submit(task, *args).result(timeout=self.budget)
         except TimeoutError:
             _kill_workers(pool)
-            analysis = self._over_budget()
+            outcome = timed_out
         except BrokenExecutor:
-            analysis = FileAnalysis(
-                FileStatus.CRASH, "the analyzer's worker process died on this file"
-            )
+            outcome = crashed
         pool.shutdown(wait=True, cancel_futures=True)
-        return analysis
+        return outcome
 
-    def _over_budget(self) -> FileAnalysis:
+    def over_budget(self) -> FileAnalysis:
         return FileAnalysis(
             FileStatus.TIMEOUT,
             f"analysis ran over the time budget of {self.file_timeout:g} s per file "
@@ -375,8 +395,8 @@ class AnalysisWorkers:
         )
 
     def _stop_pool(self) -> None:
-        """Kill the pool's workers, one of them stuck on the file being waited for, and send
-        the files the others held to a new pool."""
+        """Kill the pool's workers, one of them stuck on the task being waited for, and send
+        the tasks the others held to a new pool."""
         pool = self._pool
         if pool is None:
             return
@@ -384,12 +404,12 @@ class AnalysisWorkers:
         pool.shutdown(wait=False, cancel_futures=True)
         self._pool = None
         stranded, self._inflight = self._inflight, {}
-        for old, (data, kind, owner) in stranded.items():
+        for old, (task, args, owner) in stranded.items():
             finished = old.done() and not old.cancelled() and old.exception() is None
             if owner is pool and not finished:
-                self._resent[old] = self.submit(data, kind)
+                self._resent[old] = self.submit_task(task, *args)
             else:
-                self._inflight[old] = (data, kind, owner)
+                self._inflight[old] = (task, args, owner)
 
     def _restart(self) -> None:
         if self._pool is not None:

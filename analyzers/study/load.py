@@ -266,13 +266,13 @@ def _read_facts(root: Path, analysed: set[str]) -> tuple[pd.DataFrame, bool]:
         return empty_facts(), False
     facts = read_table(path, FACTS_COLUMNS)
     facts = facts[facts["repo"].isin(analysed)].reset_index(drop=True)
-    facts["value"] = [redact_uri(value) for value in facts["value"]]
+    facts["value"] = facts["value"].map(redact_uri).astype(str)
     return facts, True
 
 
 def _redact_signals(signals: pd.DataFrame) -> pd.DataFrame:
     signals = signals.copy()
-    signals["value"] = [redact_uri(value) for value in signals["value"]]
+    signals["value"] = signals["value"].map(redact_uri).astype(str)
     return signals
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -157,8 +158,9 @@ def scan(
         include_vendored=include_vendored,
         use_cache=not no_cache,
         cache_path=cache_file,
-        **({"jobs": jobs} if jobs is not None else {}),
     )
+    if jobs is not None:
+        settings = replace(settings, jobs=jobs)
     repos = [
         _repo(path, name) for path, name in zip(paths, names or [None] * len(paths), strict=True)
     ]
