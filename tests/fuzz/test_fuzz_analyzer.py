@@ -19,6 +19,7 @@ from analyzers.code.analyze import (
 )
 from analyzers.code.catalog import load_catalog
 from analyzers.code.notebooks import NotebookError, code_cells, neutralise_magics
+from analyzers.code.prefilter import MODEL_URI_PREFIXES as PREFILTER_URI_PREFIXES
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileStatus
 from tests.fuzz.profiles import examples
@@ -41,7 +42,7 @@ _ORACLE_FAILS = (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeEr
 def _well_formed(analysis: FileAnalysis) -> None:
     assert isinstance(analysis.status, FileStatus)
     assert "\n" not in analysis.detail and "\r" not in analysis.detail, analysis.detail
-    if analysis.status is not FileStatus.ANALYZED:
+    if analysis.status not in (FileStatus.ANALYZED, FileStatus.PARTIAL):
         assert analysis.calls == () and analysis.facts == ()
     for site in (*analysis.calls, *analysis.facts):
         assert site.line >= 1 and site.column >= 0
@@ -161,3 +162,14 @@ def test_a_notebook_in_any_json_encoding_keeps_its_calls(encoding: str) -> None:
     data = json.dumps({"cells": [cell]}).encode(encoding)
     assert may_use_mlflow(data)
     assert [c.api for c in analyze_bytes(data, FileKind.NOTEBOOK).calls] == ["mlflow.autolog"]
+
+
+def test_a_model_uri_without_an_import_passes_the_prefilter() -> None:
+    """Found by make fuzz after the repository pass: a model URI literal is a fact without any
+    import of mlflow (a config module's MODEL_URI), which the pre-filter dropped."""
+    from analyzers.code.resolver_calls import MODEL_URI_PREFIXES
+
+    assert tuple(p.encode() for p in MODEL_URI_PREFIXES) == PREFILTER_URI_PREFIXES
+    data = b'MODEL_URI = "models:/churn/Production"\n'
+    assert may_use_mlflow(data)
+    assert [f.fact for f in analyze_bytes(data, FileKind.SCRIPT).facts] == ["model-uri"]
