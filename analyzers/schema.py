@@ -83,7 +83,7 @@ class Table:
 # names not listed are text. A table can override a name (see `_table`'s `types`).
 _INTEGERS = """cell line column stars forks size_kb bytes files calls script_calls notebook_calls
     coverage rank year created_year stage_transitions alias_assignments removals
-    commits_analysed blobs_parsed blobs_skipped cache_hits blobs_fetched bytes_fetched n_using
+    commits_analysed file_versions n_using
     n_analysed n_repos n_total n_files n_calls n_pinning n_locations n_aspects n_missing
     n_model_names n_uris n_names n_tool k_tool n_other k_other n_existing n_adopted n_removed
     n_at_head numerator denominator cluster_size n_only"""
@@ -365,14 +365,10 @@ _PIPELINE = (
             "first_mlflow_commit": "the first commit with MLflow",
             "first_mlflow_date": "its date",
             "first_mlflow_evidence": "what it had there: `call`, `dependency` or `call+dependency`",
-            "blobs_parsed": "file versions analysed (each blob counted once per kind: script, "
-            "notebook, dependency file)",
-            "blobs_skipped": "file versions read but skipped by the byte pre-filter (or over the "
-            "size cap)",
-            "cache_hits": "file versions answered by the content cache without reading them",
-            "blobs_fetched": "blobs this walk fetched (the cost columns describe the run that "
-            "wrote the row)",
-            "bytes_fetched": "what they added to the object store",
+            "file_versions": "file versions the walk needed (each blob counted once per kind: "
+            "script, notebook, dependency file), read from the analysis cache or analysed; what "
+            "reading them cost (blobs parsed, skipped, found in the cache, fetched) is in the run "
+            "log, `run-log.json`",
         },
     ),
 )

@@ -1,6 +1,6 @@
 """The study's figures (plotly): how they look (`theme`), what they draw, by family of findings
-(`adoption`, `findings`, `evolution`), and how they are written (`output`: offline HTML, and PNG
-and SVG through kaleido when it is installed).
+(`adoption`, `findings`, `evolution`), and how they are written (`output`: offline HTML, and PNG,
+SVG and PDF through kaleido when it is installed; `stable`: the same bytes on every run).
 
 Adding a chart: a function from `Aggregates` to a `Chart` in its family's module, built with the
 theme's helpers (no colours or layouts of its own), listed in that family's `*_charts`; the
@@ -17,8 +17,11 @@ from analyzers.study.charts.output import (
     BROWSER_NAMES,
     PLOTLY_CONFIG,
     STATIC_FORMATS,
+    DrawnCharts,
     StaticExport,
+    chart_digest,
     chart_div,
+    draw_charts,
     find_browser,
     write_html,
     write_static,
@@ -40,10 +43,13 @@ __all__ = [
     "PLOTLY_CONFIG",
     "STATIC_FORMATS",
     "Chart",
+    "DrawnCharts",
     "StaticExport",
     "adoption_charts",
     "build_charts",
+    "chart_digest",
     "chart_div",
+    "draw_charts",
     "evolution_charts",
     "find_browser",
     "findings_charts",

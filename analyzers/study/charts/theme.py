@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-WIDTH = 900
+WIDTH = 1050  # CSS pixels; a PNG is twice that: 2,100 px, 7 inches at 300 dpi
 LABEL_CHARS = 40
 TEMPLATE = "plotly_white"
 BLUE, ORANGE, GREY, GREEN, LIGHT = "#1f77b4", "#ff7f0e", "#7f7f7f", "#2ca02c", "#d9d9d9"

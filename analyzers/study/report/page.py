@@ -17,10 +17,10 @@ from analyzers.study.aggregate import Aggregates, aggregate_study
 from analyzers.study.charts import (
     STATIC_FORMATS,
     Chart,
+    DrawnCharts,
     StaticExport,
     build_charts,
-    write_html,
-    write_static,
+    draw_charts,
 )
 from analyzers.study.report import counts
 from analyzers.study.report.evolution import evolution_sections
@@ -40,6 +40,7 @@ class Report:
     static: StaticExport | None
     warnings: tuple[str, ...]
     seconds: float
+    drawn: DrawnCharts | None = None  # charts drawn now and reused, and the seconds they took
 
 
 _STYLE = """
@@ -134,37 +135,39 @@ def build_report(
     out_dir: str | Path | None = None,
     static: bool = True,
     progress: Progress | None = None,
+    verbose: bool = False,
 ) -> Report:
     """Aggregate a study and write `<out_dir>/index.html` (default `<study>/report/`) with
-    its charts under `charts/`: HTML always, PNG and SVG when `static` and a browser allow."""
+    its charts under `charts/`: HTML always, PNG, SVG and PDF when `static` and a browser
+    allow; charts whose figure did not change are not drawn again. The browser's own messages
+    are shown only when `verbose`."""
     started = time.monotonic()
     say = progress or (lambda _message: None)
     aggregates = aggregate_study(study_dir, progress=say)
     out = Path(out_dir) if out_dir is not None else Path(study_dir) / "report"
-    charts_dir = out / "charts"
     charts = build_charts(aggregates)
-    say(f"writing {len(charts)} interactive charts to {charts_dir}")
-    chart_files = write_html(charts, charts_dir)
-    for chart in charts:
-        for fmt in STATIC_FORMATS:
-            (charts_dir / f"{chart.name}.{fmt}").unlink(missing_ok=True)  # never a stale image
-    exported: StaticExport | None = None
-    warnings: list[str] = []
-    if static:
-        say(f"exporting {len(charts) * len(STATIC_FORMATS)} static images in one batch")
-        exported = write_static(charts, charts_dir)
-        warnings.extend(exported.warnings)
-        for warning in exported.warnings:
-            say(f"warning: {warning}")
-        say(f"static export: {len(exported.files)} images in {exported.seconds:.1f}s")
-    formats: dict[str, list[str]] = {}
-    for path in exported.files if exported else ():
-        formats.setdefault(path.stem, []).append(path.suffix.lstrip("."))
-    page = render_index(aggregates, charts, formats, warnings)
+    drawn = draw_charts(charts, out / "charts", static=static)
+    say(
+        f"charts: {drawn.drawn} drawn, {drawn.reused} unchanged, in {drawn.seconds:.1f}s"
+        + (f" ({', '.join(STATIC_FORMATS)} and HTML)" if static else " (HTML only)")
+    )
+    for warning in drawn.warnings:
+        say(f"warning: {warning}")
+    if verbose and drawn.static is not None:
+        for noise in drawn.static.noise:
+            say(f"browser said:\n{noise}")
+    page = render_index(aggregates, charts, drawn.formats, drawn.warnings)
     index = out / "index.html"
     with atomic_path(index) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    return Report(index, tuple(chart_files), exported, tuple(warnings), time.monotonic() - started)
+    return Report(
+        index,
+        drawn.html,
+        drawn.static,
+        drawn.warnings,
+        time.monotonic() - started,
+        drawn,
+    )
 
 
 # Findings beyond call counts
