@@ -45,6 +45,7 @@ from mining.git.history import HISTORY_TABLES, HistoryOptions, write_history
 from mining.git.sparse import LeftOut
 from mining.github.crawl import read_provenance
 from mining.study.portable import MachinePaths
+from mining.study.provenance import study_provenance
 from mining.study.settings import MissingDependency, StudySettings, StudySetupError
 
 REPO_COLUMNS = schema.columns("repos")  # declared in analyzers/schema.py
@@ -368,6 +369,7 @@ class Study:
         """Study-level tables from the per-repository files, in dataset order."""
         out = self.settings.output
         counts: Counter[str] = Counter()
+        totals: Counter[str] = Counter()
         rows = self.dataset_rows()
         with atomic_path(out / "dataset.csv") as copy:
             shutil.copyfile(self.settings.dataset, copy)
@@ -387,6 +389,7 @@ class Study:
                 outcome = replace(outcome, detail=self.machine.scrub(outcome.detail))
                 repos.write(outcome.as_row())
                 counts[outcome.status] += 1
+                totals.update(files=outcome.files, calls=outcome.calls)
         # History tables only with --history: a study without it leaves them alone.
         for table, columns in {
             **TABLES,
@@ -397,18 +400,16 @@ class Study:
                     part = self.out_dir(row["full_name"]) / table
                     if part.exists():
                         merged.write_all(read_csv_rows(part))
-        provenance = {
-            "name": self.settings.name,
-            "tool_version": _tool_version(),
-            "analyzer": _analysis_version(),
-            "dataset": _relative(self.settings.dataset),
-            "dataset_sha256": hashlib.sha256(self.settings.dataset.read_bytes()).hexdigest(),
-            "crawled_at": rows[0].get("crawled_at", "") if rows else "",
-            "counts": {"repositories": len(rows), **dict(sorted(counts.items()))},
-        }
-        crawl = read_provenance(self.settings.dataset)
-        if crawl is not None:  # how the dataset was crawled, truncated slices included
-            provenance["crawl"] = crawl
+        provenance = study_provenance(
+            self.settings,
+            dataset=_relative(self.settings.dataset),
+            dataset_sha256=hashlib.sha256(self.settings.dataset.read_bytes()).hexdigest(),
+            crawled_at=rows[0].get("crawled_at", "") if rows else "",
+            counts={"repositories": len(rows), **dict(sorted(counts.items()))},
+            totals={"files": totals["files"], "calls": totals["calls"]},
+            # how the dataset was crawled, truncated slices included
+            crawl=read_provenance(self.settings.dataset),
+        )
         with atomic_text(out / "study.json") as handle:
             json.dump(provenance, handle, indent=2, sort_keys=True)
             handle.write("\n")
@@ -474,15 +475,6 @@ def _run_dask(
         futures = [client.submit(analyze_checkout, task, pure=False) for task in tasks]
         for future in futures:
             yield future.result()
-
-
-def _tool_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("mlflow-miner")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _relative(path: Path) -> str:

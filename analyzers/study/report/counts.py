@@ -21,7 +21,11 @@ MAX_KEYS_SHOWN = 10
 PROVENANCE_ORDER = (
     "name",
     "tool_version",
+    "tool_commit",
     "analyzer",
+    "catalog_version",
+    "versions",
+    "settings",
     "dataset",
     "dataset_sha256",
     "crawled_at",
