@@ -79,10 +79,10 @@ def export(study_dir: Path, out_dir: Path | None) -> None:
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
     (and facts.csv, if the scan recorded values found in code). Writes, into
-    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ') and
-    NAME.parquet for every table, booktabs LaTeX tables (adoption.tex,
-    coverage_distribution.tex, headline.tex, location_shares.tex, profile_shares.tex) and
-    data-dictionary.csv, which describes every column. Prints the directory.
+    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ', safe in a spreadsheet),
+    unaltered/NAME.csv (every value as it is) and NAME.parquet for every table, booktabs
+    LaTeX tables, data-dictionary.csv (every column), macros.tex (every number as a
+    \\newcommand), methods.md and methods.tex (the method section). Prints the directory.
     """
     started = time.monotonic()
 
