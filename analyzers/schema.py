@@ -371,6 +371,20 @@ _PIPELINE = (
             "log, `run-log.json`",
         },
     ),
+    _table(
+        "text_matches",
+        "text_matches.csv",
+        "study",
+        {
+            **_SCAN_KEYS,
+            "cell": "notebooks: 0-based index among **all** cells, as in calls; empty for `.py`",
+            "line": "1-based line (inside the cell for notebooks) where the term is written",
+            "term": "what a text search for an MLflow API looks for: its name as a whole word "
+            "when distinctive (`log_param`, `MlflowClient`, `autolog`), else with the module "
+            "or class before it (`mlflow.run`, `Model.log`); `method_comparison.csv` compares "
+            "these lines with the calls found by resolving names",
+        },
+    ),
 )
 PIPELINE: dict[str, Table] = {table.name: table for table in _PIPELINE}
 
@@ -458,12 +472,14 @@ def _study_tables() -> dict[str, Table]:
         "coverage": dict.fromkeys(ASPECTS, ColumnType.BOOLEAN),
         "profile_matrix": dict.fromkeys(PROFILE_ASPECTS, ColumnType.BOOLEAN),
         "profile_combinations": dict.fromkeys(PROFILE_ASPECTS, ColumnType.BOOLEAN),
+        "method_comparison": dict.fromkeys(_COMPARISON_COUNTS, ColumnType.INTEGER),
     }
     tables: dict[str, Table] = {}
     for group, described in (
         ("counts", _count_columns()),
         ("findings", _finding_columns()),
         ("evolution", _evolution_columns()),
+        ("comparison", _comparison_columns()),
     ):
         for name, descriptions in described.items():
             tables[name] = _table(name, f"export/{name}.csv", group, descriptions, flags.get(name))
@@ -851,5 +867,48 @@ def _evolution_columns() -> dict[str, dict[str, str]]:
             "ci_high": "Upper bound of the 95% Wilson score interval of share_removed.",
             "median_days_after_mlflow": "Median days from the repository's first MLflow commit to "
             "the dimension's first commit (mlflow: 0).",
+        },
+    }
+
+
+_COMPARISON_COUNTS = [
+    "repos_text",
+    "repos_resolved",
+    "both",
+    "text_only",
+    "resolved_only",
+    "lines_text",
+    "lines_resolved",
+    "lines_both",
+    "lines_text_only",
+    "lines_resolved_only",
+]
+
+
+def _comparison_columns() -> dict[str, dict[str, str]]:
+    """What a text search (the seed study's method) would have found, beside the calls."""
+    return {
+        "method_comparison": {
+            "api": "The text searched for an MLflow API (text_matches.csv term): its name as a "
+            "whole word when distinctive (log_param, MlflowClient, autolog), else with the "
+            "module or class before it (mlflow.run, Model.log); one term stands for every API "
+            "sharing it. The row any is any term against any catalogued call.",
+            "repos_text": "Analysed repositories where the text search finds the term in a .py "
+            "file or a notebook cell.",
+            "repos_resolved": "Analysed repositories with a call, found by resolving names, of "
+            "a catalogued API searched by that term.",
+            "both": "Repositories in both.",
+            "text_only": "Repositories the text search counts that have no such call (a "
+            "comment, a string, another library's method of that name, a markdown cell).",
+            "resolved_only": "Repositories with such a call the text search misses (an alias, "
+            "from mlflow import *, a client held in a variable under another name).",
+            "lines_text": "Lines (a file, a notebook cell, a line) where the text search finds "
+            "the term.",
+            "lines_resolved": "Lines where a call of an API searched by that term starts.",
+            "lines_both": "Lines in both.",
+            "lines_text_only": "Lines the text search counts where no such call starts.",
+            "lines_resolved_only": "Lines where such a call starts that the text search misses.",
+            "apis": "The catalogued APIs searched by the term whose calls were found, "
+            "';'-separated (empty when none was).",
         },
     }

@@ -263,12 +263,13 @@ def export_aggregates(
 
 def write_paper_files(aggregates: Aggregates, out: Path) -> list[Path]:
     """macros.tex, methods.md and methods.tex, from the same tables as the CSVs."""
+    from analyzers.study.comparison import comparison_text
     from analyzers.study.macros import all_macros, macros_tex
     from analyzers.study.methods import latex, markdown, methods_document
     from analyzers.study.validation import read_validation, validation_macros
 
     validation = read_validation(aggregates.study.root)
-    document = methods_document(aggregates, validation)
+    document = methods_document(aggregates, validation, comparison_text(aggregates.comparison))
     files = {
         "macros.tex": macros_tex(all_macros(aggregates, validation_macros(validation))),
         "methods.md": markdown(document),

@@ -153,12 +153,33 @@ def provenance_macros(aggregates: Aggregates) -> list[Macro]:
     return found
 
 
+def comparison_macros(aggregates: Aggregates) -> list[Macro]:
+    r"""`\mmTextSearch<Column>` for the text search's `any` row, and the share of its lines
+    that are calls (`\mmTextSearchLinesCorrect...`) and of the calls it finds
+    (`\mmTextSearchLinesFound...`)."""
+    from analyzers.study.comparison import comparison_macros_rows
+    from analyzers.study.stats import share_interval
+
+    counts = comparison_macros_rows(aggregates.comparison)
+    if not counts:
+        return []
+    source = "method_comparison.csv: any"
+    found = [Macro(macro_name("text search", key), str(n), source) for key, n in counts.items()]
+    for stem, k, n in (
+        ("lines correct", counts["lines_both"], counts["lines_text"]),
+        ("lines found", counts["lines_both"], counts["lines_resolved"]),
+    ):
+        found += share_macros(("text search", stem), k, n, *share_interval(k, n), source)
+    return found
+
+
 def all_macros(aggregates: Aggregates, extra: Iterable[Macro] = ()) -> list[Macro]:
     """Every macro of the study; `ValueError` when two share a name."""
     found = [
         *headline_macros(aggregates),
         *count_macros(aggregates),
         *provenance_macros(aggregates),
+        *comparison_macros(aggregates),
         *extra,
     ]
     seen: dict[str, Macro] = {}

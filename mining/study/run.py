@@ -38,6 +38,7 @@ from analyzers.repo.lifetime import forkserver_context, pool_options
 from analyzers.repo.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS, write_scan
 from analyzers.repo.scanner import ScanSettings, scan_repos
 from analyzers.repo.signals import SIGNAL_COLUMNS, signal_rows
+from analyzers.repo.textsearch import TEXT_MATCH_COLUMNS, text_match_rows
 from analyzers.tables import atomic_path, atomic_text, csv_table, read_csv_rows
 from mining.git.checkouts import cache_key
 from mining.git.clone import CloneSettings, CloneStatus, clone_all
@@ -68,6 +69,8 @@ class RepoTable:
 REPO_TABLES: tuple[RepoTable, ...] = (
     RepoTable("signals.csv", SIGNAL_COLUMNS, signal_rows),
     RepoTable("ecosystem.csv", ECOSYSTEM_COLUMNS, ecosystem_rows),
+    # What the seed study's text search finds: method_comparison.csv sets it beside the calls.
+    RepoTable("text_matches.csv", TEXT_MATCH_COLUMNS, text_match_rows),
 )
 TABLES = {
     "files.csv": FILE_COLUMNS,
@@ -231,6 +234,8 @@ def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
         return None
     if outcome.status in RETRIED:
         return None  # maybe transient: try again
+    if outcome.status == "analyzed" and not all((out_dir / t.name).exists() for t in REPO_TABLES):
+        return None  # analysed before one of its tables existed
     return outcome
 
 

@@ -17,6 +17,19 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+class Raw(str):
+    """HTML made here (a link), placed in a table cell as it is; every other cell is escaped."""
+
+
+def link(url: str, text: object) -> Raw:
+    """A link whose URL and text are escaped."""
+    return Raw(f'<a href="{esc(url)}">{esc(text)}</a>')
+
+
+def cell_html(value: object) -> str:
+    return value if isinstance(value, Raw) else esc(value)
+
+
 def pct(share: float) -> str:
     """`0.625` -> `62.5%`; a dash when undefined (no analysed repository)."""
     return DASH if share is None or math.isnan(share) else f"{100 * share:.1f}%"
@@ -63,7 +76,7 @@ def table(
         out.append(
             "<tr>"
             + "".join(
-                f"<td{' class=num' if i in right else ''}>{esc(cell)}</td>"
+                f"<td{' class=num' if i in right else ''}>{cell_html(cell)}</td>"
                 for i, cell in enumerate(row)
             )
             + "</tr>"

@@ -23,6 +23,7 @@ from analyzers.study.charts import (
     draw_charts,
 )
 from analyzers.study.report import counts
+from analyzers.study.report.comparison import comparison_section
 from analyzers.study.report.evolution import evolution_sections
 from analyzers.study.report.findings import findings_sections
 from analyzers.study.report.html import esc, figure_html
@@ -95,6 +96,11 @@ def render_index(
             figure("adoption-by-year") + counts.by_year(aggregates),
         ),
         ("apis", "MLflow APIs", counts.apis(aggregates)),
+        (
+            "text-search",
+            "What a text search would have found",
+            comparison_section(aggregates, figure),
+        ),
         ("files", "Files", counts.files(aggregates)),
     ]
     if warnings:
