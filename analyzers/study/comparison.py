@@ -187,5 +187,5 @@ def comparison_macros_rows(compared: MethodComparison) -> dict[str, int]:
     """The `any` row's counts, for `\\mmTextSearch...` macros (empty without text matches)."""
     if not compared.has_text or compared.table.empty:
         return {}
-    overall = compared.table.iloc[0].to_dict()
-    return {key: int(value) for key, value in overall.items() if key not in ("api", "apis")}
+    overall = compared.table.iloc[0]
+    return {str(key): int(value) for key, value in overall.items() if key not in ("api", "apis")}

@@ -163,17 +163,25 @@ def _accuracy(doc: Document, validation: Mapping[str, Any] | None) -> None:
             "writes the measured precision and miss rate here."
         )
         return
-    precision, missed = validation["precision"], validation["miss_rate"]
+    from analyzers.study.validation import number
+
+    def judged(part: str) -> str:
+        found = validation[part]
+        return _share(
+            int(found["k"]),
+            int(found["n"]),
+            number(found["share"]),
+            number(found["ci_low"]),
+            number(found["ci_high"]),
+        )
+
     text = (
         f"Two kinds of lines were drawn at random (seed {validation['seed']}) and judged by "
-        f"reading them at the pinned commit: reported calls, stratified by dimension and by "
-        f"scripts and notebooks, for precision, and lines whose text names a catalogued API "
-        f"where no call was reported, for recall. Precision: "
-        f"{_share(precision['k'], precision['n'], precision['share'], precision['ci_low'], precision['ci_high'])}"
-        f" of the judged calls were MLflow calls of the reported API. Among the judged "
-        f"candidate lines, "
-        f"{_share(missed['k'], missed['n'], missed['share'], missed['ci_low'], missed['ci_high'])}"
-        " were calls the tool missed."
+        "reading them at the pinned commit: reported calls, stratified by dimension and by "
+        "scripts and notebooks, for precision, and lines whose text names a catalogued API "
+        f"where no call was reported, for recall. Precision: {judged('precision')} of the "
+        "judged calls were MLflow calls of the reported API. Among the judged candidate "
+        f"lines, {judged('miss_rate')} were calls the tool missed."
     )
     agreement = validation.get("agreement")
     if isinstance(agreement, Mapping):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.comparison import ANY, RESOLVED_ONLY, TEXT_ONLY, Disagreement
-from analyzers.study.report.html import DASH, link, pct, table
+from analyzers.study.report.html import DASH, ci, esc, link, pct, table
 from analyzers.study.stats import records
 
 MAX_TERMS_SHOWN = 30
@@ -117,4 +117,50 @@ def comparison_section(
         + terms
         + _examples(compared.examples, page)
         + _LINKS_NOTE
+    )
+
+
+def validation_section(aggregates: Aggregates) -> str:
+    """The tool's measured accuracy, once `mlflow-miner validate score` wrote it."""
+    from analyzers.study.validation import number, read_validation
+
+    validation = read_validation(aggregates.study.root)
+    if validation is None:
+        return (
+            "<p>Not measured yet. Draw a sample with <code>mlflow-miner validate sample "
+            "STUDY_DIR --out sample.csv</code>, judge each row (correct or wrong for a call, "
+            "missed or not-a-call for a line naming an API where no call was reported), then "
+            "<code>mlflow-miner validate score sample.csv</code>.</p>"
+        )
+
+    def cells(part: dict[str, object]) -> tuple[object, ...]:
+        share, low, high = (number(part[key]) for key in ("share", "ci_low", "ci_high"))
+        return (f"{part['k']}/{part['n']}", pct(share), ci(low, high))
+
+    rows = [
+        ("precision: reported calls judged correct", *cells(validation["precision"])),
+        ("miss rate: candidate lines judged missed", *cells(validation["miss_rate"])),
+    ]
+    strata = [
+        (f"{row['kind']}: {row['stratum']}", *cells(row)) for row in validation.get("strata", [])
+    ]
+    agreement = validation.get("agreement")
+    kappa = (
+        f"<p>Two raters: Cohen's kappa {float(agreement['kappa']):.2f} on {agreement['n']} rows "
+        "both judged.</p>"
+        if isinstance(agreement, dict)
+        else ""
+    )
+    return (
+        f"<p>From the judged sample {esc(validation.get('sample', ''))} (seed "
+        f"{esc(validation.get('seed', ''))}, {esc(validation.get('rows', ''))} rows), 95% "
+        "Wilson intervals.</p>"
+        + table(("measure", "judged", "share", "95% CI"), rows, numeric=(1, 2, 3))
+        + kappa
+        + table(
+            ("stratum", "judged", "share", "95% CI"),
+            strata,
+            numeric=(1, 2, 3),
+            caption="By stratum",
+        )
     )

@@ -23,7 +23,7 @@ from analyzers.study.charts import (
     draw_charts,
 )
 from analyzers.study.report import counts
-from analyzers.study.report.comparison import comparison_section
+from analyzers.study.report.comparison import comparison_section, validation_section
 from analyzers.study.report.evolution import evolution_sections
 from analyzers.study.report.findings import findings_sections
 from analyzers.study.report.html import esc, figure_html
@@ -101,6 +101,7 @@ def render_index(
             "What a text search would have found",
             comparison_section(aggregates, figure),
         ),
+        ("accuracy", "Accuracy of the tool on this study", validation_section(aggregates)),
         ("files", "Files", counts.files(aggregates)),
     ]
     if warnings:
