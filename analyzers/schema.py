@@ -124,10 +124,12 @@ def _table(
 # described here (tests/test_schema.py checks both lists agree), e.g. `not-regular`, `timeout`.
 FILE_STATUSES: dict[str, str] = {
     "analyzed": "parsed and resolved; its calls and facts are in `calls.csv` and `facts.csv`",
+    "partial": "does not parse as a whole: the top-level statements that do were analysed "
+    "(`detail`: the first error's line and the lines skipped; for notebooks, which cells)",
     "no-mlflow": "the byte pre-filter found no import of `mlflow`, no "
-    "`MLFLOW_TRACKING_URI`/`MLFLOW_REGISTRY_URI` and no `%run`, so nothing could resolve and "
-    "the file was not parsed",
-    "syntax-error": "not valid Python 3 (`detail` says where)",
+    "`MLFLOW_TRACKING_URI`/`MLFLOW_REGISTRY_URI` and no `%run`, and it names nothing the "
+    "repository's other modules give, so nothing could resolve and the file was not parsed",
+    "syntax-error": "not valid Python 3, no part of it (`detail` says where)",
     "python2": "Python 2 code (print statements, backticks, `<>`, ...)",
     "decode-error": "not valid in its declared or default encoding",
     "binary": "NUL bytes",
@@ -202,6 +204,9 @@ _PIPELINE = (
             "crawled_at": "when the crawl listed it, UTC",
             "matched_topics": "the crawled topics it was found under, `;`-separated",
             "note": "why `commit` is empty (deleted, empty, blocked, ...); empty otherwise",
+            "frames": "the sampling frames that found it, `;`-separated, topics first: "
+            "`topic:NAME` for a topic search, `code:QUERY` for a code search (e.g. "
+            "`topic:mlflow-project;code:import mlflow`)",
         },
     ),
     _table(
@@ -230,11 +235,80 @@ _PIPELINE = (
             **_REPOSITORY,
             "status": "`analyzed`, or the clone status that stopped it (`not-found`, "
             "`unavailable`, `too-large`, `timeout`, `error`), `unpinned` (no commit in the "
-            "dataset), or `missing` (not analysed yet: the run was stopped; a rerun resumes)",
+            "dataset), `missing` (not analysed yet: the run was stopped; a rerun resumes), or "
+            "`excluded` (a study filter left it out)",
             "detail": "a one-line reason for every status but `analyzed`; for `analyzed`, the "
-            "files the clone left out over the size cap when there are any",
+            "files the clone left out over the size cap when there are any; for `excluded`, "
+            "every filter it fails (`exclude_forks: a fork; min_stars: 3 stars < 10`)",
             "files": "`.py`/`.ipynb` files seen",
             "calls": "MLflow call sites found",
+            "purpose": "`tutorial`, `course`, `example`, `library`, `application` or `unknown` "
+            "(the purpose rule); empty when not analysed",
+            "purpose_rule": "the rule of `analyzers/repo/purpose.toml` that decided it; empty "
+            "for `unknown`",
+            "duplicate_of": "the representative of its cluster of near-duplicates (the earliest "
+            "created, then most stars, then name); empty for representatives and unique "
+            "repositories",
+            "cluster_size": "repositories in its cluster, itself included (1 when unique); "
+            "empty when not analysed",
+        },
+    ),
+    _table(
+        "layout",
+        "layout.csv",
+        "scan",
+        {
+            **_REPOSITORY,
+            "readme": "the root README the headings come from; empty if none",
+            "headings": "its headings in order, a JSON list (at most 40)",
+            "scripts": "`.py` files in the pinned tree, vendored trees left out",
+            "notebooks": "`.ipynb` files",
+            "course_parts": "distinct path parts numbered as course units (`week1`, "
+            "`module-2`, `homework_3`, `hw4`, `assignment1`, `lecture5`, `sprint2`)",
+            "lesson_parts": "distinct path parts numbered as lessons (`lesson1`, `lab-2`, "
+            "`chapter_3`, `day4`, `part5`, `step6`, ...)",
+            "numbered_dirs": "top-level directories whose names start with a number (`01-intro`)",
+            "numbered_notebooks": "notebooks whose names start with a number (`01_basics.ipynb`)",
+            "notebook_percent": "notebooks among `.py` and `.ipynb` files, in percent",
+            "package": "a `setup.py`, `setup.cfg` or `pyproject.toml` at the root and a package "
+            "directory (with `__init__.py`) at the root or under `src/`",
+            "published": "a documentation build, changelog or manifest at the root "
+            "(`.readthedocs.yml`, `mkdocs.yml`, `CHANGELOG*`, `MANIFEST.in`, `docs/conf.py`)",
+            "app": "an application entry (`app.py`, `main.py`, `serve.py`, `api/`, "
+            "`dashboard/`, ...) beside a Dockerfile or compose file",
+            "deploys": "deployment at the root: `terraform/`, `infra/`, `k8s/`, `helm/`, "
+            "`deploy*`, `app.yaml`, `serverless.yml`, `Procfile`",
+            "ml_project": "`dvc.yaml`, `params.yaml` or `MLproject` at the root, or `data/`, "
+            "`models/`, `configs/` ... beside `src/`",
+            "tests": "a `tests/` or `test/` directory, or `test_*.py` files",
+        },
+        types={
+            **dict.fromkeys(
+                [
+                    "scripts",
+                    "notebooks",
+                    "course_parts",
+                    "lesson_parts",
+                    "numbered_dirs",
+                    "numbered_notebooks",
+                    "notebook_percent",
+                ],
+                ColumnType.INTEGER,
+            ),
+            **dict.fromkeys(
+                ["package", "published", "app", "deploys", "ml_project", "tests"],
+                ColumnType.BOOLEAN,
+            ),
+        },
+    ),
+    _table(
+        "blobs",
+        "blobs.csv",
+        "scan",
+        {
+            **_REPOSITORY,
+            "path": "a `.py` or `.ipynb` file of the pinned tree, vendored trees left out",
+            "blob": "its git blob SHA: what near-duplicate clustering compares",
         },
     ),
     _table(
@@ -542,7 +616,7 @@ def _count_columns() -> dict[str, dict[str, str]]:
         },
         "file_status": {
             "kind": "script, notebook or directory (files.csv kind).",
-            "status": "files.csv status: analyzed, no-mlflow, syntax-error, python2, ...",
+            "status": "files.csv status: analyzed, partial, no-mlflow, syntax-error, python2, ...",
             "n_files": "Rows of files.csv with this kind and status.",
             "n_repos": "Repositories with at least one such file.",
         },

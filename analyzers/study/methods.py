@@ -57,16 +57,31 @@ def _frame(doc: Document, aggregates: Aggregates) -> None:
     if crawl is not None:
         topics = ", ".join(f"`{topic}`" for topic in crawl.get("topics", []))
         qualifiers = str(crawl.get("qualifiers", "")).strip()
+        searches = crawl.get("code_search") if isinstance(crawl.get("code_search"), Mapping) else {}
+        frames = []
+        if topics:
+            frames.append(
+                f"every GitHub repository the search API listed under the topics {topics}"
+                + (f" with the qualifiers `{qualifiers}`" if qualifiers else "")
+                + " (split by creation date so that the 1,000-result cap hides nothing)"
+            )
+        frames += [
+            f"every repository a GitHub code search for `{query}` found "
+            f"({found.get('results', '?')} files in {found.get('repositories', '?')} "
+            "repositories)"
+            for query, found in searches.items()
+            if isinstance(found, Mapping)
+        ]
         text = (
-            f"The sample is every GitHub repository the search API listed under the topics "
-            f"{topics}" + (f" with the qualifiers `{qualifiers}`" if qualifiers else "")
+            "The sample is "
+            + "; and ".join(frames or ["the repositories the crawl listed"])
+            + f", crawled on {str(crawl.get('crawled_at', ''))[:10]}: {n} repositories, each "
+            "pinned to the commit at the head of its default branch."
         )
-        text += (
-            f", crawled on {str(crawl.get('crawled_at', ''))[:10]} and split by creation date "
-            f"so that the 1,000-result cap hides nothing: {n} repositories, each pinned to the "
-            "commit at the head of its default branch."
-        )
-        truncated = crawl.get("truncated_slices") or []
+        truncated = [
+            *(crawl.get("truncated_slices") or []),
+            *(crawl.get("truncated_code_slices") or []),
+        ]
         if truncated:
             text += (
                 f" {len(truncated)} search slices were still incomplete or over the cap at "
@@ -80,9 +95,18 @@ def _frame(doc: Document, aggregates: Aggregates) -> None:
             f"`{str(meta.get('dataset_sha256', ''))[:16]}…`), listed on {crawled or 'an unknown date'}"
             f": {n} repositories, each pinned to a commit."
         )
+    flat = {
+        **{key: value for key, value in settings.items() if not isinstance(value, Mapping)},
+        **{
+            inner: value
+            for outer in settings.values()
+            if isinstance(outer, Mapping)
+            for inner, value in outer.items()
+        },
+    }
     described = [
         f"`{key}` = `{_setting(value)}`"
-        for key, value in settings.items()
+        for key, value in flat.items()
         if value not in (None, (), [], "") and key not in ("crawl",)
     ]
     if described:

@@ -107,12 +107,13 @@ def _check_dataset(dataset: Path) -> None:
 
 
 def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) -> None:
-    from mining.cli.crawl import truncation_warning
+    from mining.cli.crawl import all_truncated, truncation_warning
     from mining.github.crawl import checkpoint_path, write_dataset
     from mining.github.search import CrawlError, CrawlSettings, preflight
 
     crawl = CrawlSettings(
         topics=settings.topics,
+        code_searches=settings.code_search,
         qualifiers=settings.qualifiers,
         max_retry_seconds=options.get("max_retry_seconds", 60.0),
         min_slice=int(options.get("min_slice", 86400)),
@@ -125,7 +126,8 @@ def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) ->
     try:
         if restart:
             checkpoint.unlink(missing_ok=True)
-        _log(f"crawling topics {', '.join(settings.topics)} into {settings.dataset}")
+        frames = [*(f"topic:{t}" for t in settings.topics), *settings.code_search]
+        _log(f"crawling {', '.join(frames)} into {settings.dataset}")
         stats = write_dataset(crawl, settings.dataset)
     except CrawlError as error:
         kept = (
@@ -135,7 +137,7 @@ def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) ->
         )
         failure = EnvironmentProblem if error.environment else click.ClickException
         raise failure(f"crawl failed: {error}{kept}") from None
-    warning = truncation_warning(stats.truncated, settings.dataset)
+    warning = truncation_warning(all_truncated(stats), settings.dataset)
     if warning:
         _log(warning)
 

@@ -259,8 +259,10 @@ def _row(name: str, repo: Path, commit: str, index: int) -> dict[str, object]:
         "pushed_at": CRAWLED_AT,
         "archived": False,
         "fork": False,
-        "description": f"Demo project {name}",
+        # Not "Demo project ...": the purpose rule would call every one an example.
+        "description": f"The {name} project",
         "crawled_at": CRAWLED_AT,
         "matched_topics": "mlflow-project",
         "note": "",
+        "frames": "topic:mlflow-project",
     }

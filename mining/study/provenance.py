@@ -11,6 +11,7 @@ from __future__ import annotations
 import platform
 import re
 from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,11 @@ STUDY_JSON: dict[str, str] = {
     "catalog_version": "the catalog's version (a digest of `analyzers/code/catalog.toml`'s APIs)",
     "versions": "Python's version and those of the libraries that shape the results: libcst "
     "(parsing), pandas (tables), plotly and kaleido (charts), pyarrow (Parquet)",
-    "settings": "the study's settings from its study file and command line: topics, "
-    "qualifiers, crawl, protocols, history options (`history`, `max_commits`, `since`, "
-    "`first_parent`), the clone's caps (`max_size_mb`, `max_file_mb`), and the frames and "
-    "filters of studies that have them",
+    "settings": "the study's settings from its study file and command line: the frames "
+    "(`topics`, `qualifiers`, `code_search`), crawl, protocols, history options (`history`, "
+    "`max_commits`, `since`, `first_parent`), the clone's caps (`max_size_mb`, `max_file_mb`), "
+    "the filters (`exclude_forks`, `exclude_archived`, `min_stars`, `min_commits`) and the "
+    "near-duplicate threshold",
     "dataset": "the dataset file, relative to the working directory (or its name)",
     "dataset_sha256": "the SHA-256 of the dataset (the study folder's `dataset.csv` is a copy)",
     "crawled_at": "when the dataset was crawled (its first row's `crawled_at`)",
@@ -108,9 +110,12 @@ def tool_version() -> str:
 
 
 def _plain(value: Any) -> Any:
-    """A setting as JSON: tuples as lists, paths by name (never a path of this machine)."""
+    """A setting as JSON: tuples as lists, records (the filters) as objects, paths by name
+    (never a path of this machine)."""
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
     if isinstance(value, Path):
         return value.name
     return value
@@ -118,8 +123,6 @@ def _plain(value: Any) -> Any:
 
 def study_settings(settings: Any) -> dict[str, Any]:
     """The settings that define the study (a `StudySettings`), not the machine it runs on."""
-    from dataclasses import fields
-
     return {
         field.name: _plain(getattr(settings, field.name))
         for field in fields(settings)

@@ -33,6 +33,7 @@ from analyzers import schema
 from analyzers.code.catalog import load_catalog
 from analyzers.records import FileKind, FileResult, FileStatus, RepoRef
 from analyzers.repo.cache import ANALYZER_VERSION, cache_root
+from analyzers.repo.content import BLOB_COLUMNS, LAYOUT_COLUMNS, blob_rows, layout_rows
 from analyzers.repo.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
 from analyzers.repo.lifetime import forkserver_context, pool_options
 from analyzers.repo.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS, write_scan
@@ -45,9 +46,11 @@ from mining.git.clone import CloneSettings, CloneStatus, clone_all
 from mining.git.history import HISTORY_TABLES, HistoryOptions, write_history
 from mining.git.sparse import LeftOut
 from mining.github.crawl import read_provenance
+from mining.study.filters import EXCLUDED, count_commits, detail
 from mining.study.portable import MachinePaths
 from mining.study.provenance import study_provenance
 from mining.study.settings import MissingDependency, StudySettings, StudySetupError
+from mining.study.strata import strata
 
 REPO_COLUMNS = schema.columns("repos")  # declared in analyzers/schema.py
 # Repository statuses that may be transient: a rerun tries them again, and the study exits 1.
@@ -69,6 +72,8 @@ class RepoTable:
 REPO_TABLES: tuple[RepoTable, ...] = (
     RepoTable("signals.csv", SIGNAL_COLUMNS, signal_rows),
     RepoTable("ecosystem.csv", ECOSYSTEM_COLUMNS, ecosystem_rows),
+    RepoTable("layout.csv", LAYOUT_COLUMNS, layout_rows),  # the purpose rule's evidence
+    RepoTable("blobs.csv", BLOB_COLUMNS, blob_rows),  # what near-duplicates share
     # What the seed study's text search finds: method_comparison.csv sets it beside the calls.
     RepoTable("text_matches.csv", TEXT_MATCH_COLUMNS, text_match_rows),
 )
@@ -109,6 +114,11 @@ class RepoOutcome:
     detail: str = ""
     files: int = 0
     calls: int = 0
+    # Decided when the study is merged (mining.study.strata), for analysed repositories only.
+    purpose: str = ""
+    purpose_rule: str = ""
+    duplicate_of: str = ""
+    cluster_size: int | None = None
     # What analysing it cost in this run (seconds, history blobs parsed, fetched, ...): for the
     # run log only, never in a table, so that reruns write the same bytes.
     costs: tuple[tuple[str, float], ...] = ()
@@ -232,10 +242,19 @@ def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
     outcome, analyzer = recorded
     if analyzer != _analysis_version() or outcome.commit != commit:
         return None
-    if outcome.status in RETRIED:
-        return None  # maybe transient: try again
+    if outcome.status in RETRIED or outcome.status == EXCLUDED:
+        return None  # maybe transient, or filtered by settings that may have changed
     if outcome.status == "analyzed" and not all((out_dir / t.name).exists() for t in REPO_TABLES):
-        return None  # analysed before one of its tables existed
+        return None  # analysed before a repository table was added
+    return outcome
+
+
+def _exclude(out_dir: Path, row: dict[str, str], reasons: list[str]) -> RepoOutcome:
+    """Record that the study's filters leave this repository out (a marker, for merge)."""
+    outcome = RepoOutcome(row["full_name"], row.get("commit", ""), EXCLUDED, detail(reasons))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_text(out_dir / MARKER) as handle:
+        json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
     return outcome
 
 
@@ -280,7 +299,13 @@ class Study:
         rows = self.dataset_rows()
         pending_rows = []
         finished: dict[str, RepoOutcome] = {}
+        excluded = 0
         for row in rows:
+            reasons = self.settings.filters.metadata_reasons(row)
+            if reasons:
+                finished[row["full_name"]] = _exclude(self.out_dir(row["full_name"]), row, reasons)
+                excluded += 1
+                continue
             done = _finished(self.out_dir(row["full_name"]), row.get("commit", ""))
             history = self.settings.history_options()
             if (
@@ -294,9 +319,10 @@ class Study:
                 finished[row["full_name"]] = done
             else:
                 pending_rows.append(row)
+        left_out = f"{excluded} excluded by the study's filters, " if excluded else ""
         self.log(
-            f"{len(rows)} repositories: {len(finished)} already analysed, "
-            f"{len(pending_rows)} to clone and analyse"
+            f"{len(rows)} repositories: {len(finished) - excluded} already analysed, "
+            f"{left_out}{len(pending_rows)} to clone and analyse"
         )
         outcomes = self._run(self._tasks(pending_rows))
         for row in rows:
@@ -316,7 +342,8 @@ class Study:
         clone_settings = CloneSettings(
             protocols=self.settings.protocols,
             jobs=max(2, self.settings.jobs),
-            history=self.settings.history,
+            # min_commits counts commits in the clone: it needs the history (without blobs).
+            history=self.settings.history or self.settings.filters.needs_history,
             max_size_mb=self.settings.max_size_mb,
             max_file_mb=self.settings.max_file_mb,
             url_rewrites=self.settings.url_rewrites,
@@ -349,6 +376,22 @@ class Study:
                 )
                 continue
             result = next(clones)
+            reasons = (
+                self.settings.filters.commit_reasons(count_commits(result.path, result.commit))
+                if result.ok and self.settings.filters.min_commits
+                else []
+            )
+            if reasons:
+                yield RepoTask(
+                    name,
+                    result.commit,
+                    "",
+                    EXCLUDED,
+                    detail(reasons),
+                    str(self.out_dir(name)),
+                    cache,
+                )
+                continue
             yield RepoTask(
                 name,
                 result.commit,
@@ -378,19 +421,27 @@ class Study:
         rows = self.dataset_rows()
         with atomic_path(out / "dataset.csv") as copy:
             shutil.copyfile(self.settings.dataset, copy)
+        outcomes = {}
+        for row in rows:
+            recorded = _recorded(self.out_dir(row["full_name"]))
+            outcomes[row["full_name"]] = (
+                recorded[0]
+                if recorded
+                else RepoOutcome(
+                    row["full_name"],
+                    row.get("commit", ""),
+                    "missing",
+                    "not analysed yet: rerun the study",
+                )
+            )
+        analysed = {name for name, o in outcomes.items() if o.status == "analyzed"}
+        placed = strata(rows, analysed, self.out_dir, self.settings.duplicate_threshold)
         with csv_table(out / "repos.csv", REPO_COLUMNS) as repos:
             for row in rows:
-                recorded = _recorded(self.out_dir(row["full_name"]))
-                outcome = (
-                    recorded[0]
-                    if recorded
-                    else RepoOutcome(
-                        row["full_name"],
-                        row.get("commit", ""),
-                        "missing",
-                        "not analysed yet: rerun the study",
-                    )
-                )
+                outcome = outcomes[row["full_name"]]
+                where = placed.get(row["full_name"])
+                if where is not None:
+                    outcome = replace(outcome, **asdict(where))
                 outcome = replace(outcome, detail=self.machine.scrub(outcome.detail))
                 repos.write(outcome.as_row())
                 counts[outcome.status] += 1
@@ -403,7 +454,9 @@ class Study:
             with csv_table(out / table, columns) as merged:
                 for row in rows:
                     part = self.out_dir(row["full_name"]) / table
-                    if part.exists():
+                    # Only what this run counts as analysed: an excluded repository's tables
+                    # from an earlier run with other filters stay out.
+                    if row["full_name"] in analysed and part.exists():
                         merged.write_all(read_csv_rows(part))
         provenance = study_provenance(
             self.settings,

@@ -168,6 +168,8 @@ def _change_note(rows: list[dict[str, Any]], population: str, base: str) -> str:
     if not pairs:
         return f"<p>{population}: no repository, so no share.</p>"
     r, o = max(pairs, key=lambda pair: abs(pair[0]["share"] - pair[1]["share"]))
+    if r["share"] == o["share"] and r["denominator"] == o["denominator"]:
+        return f"<p>Among {population} repositories the shares do not move: it holds every one.</p>"
     apart = [
         a["measure"] for a, b in pairs if a["ci_low"] > b["ci_high"] or a["ci_high"] < b["ci_low"]
     ]
