@@ -262,7 +262,8 @@ def export_aggregates(
 
 
 def write_paper_files(aggregates: Aggregates, out: Path) -> list[Path]:
-    """macros.tex, methods.md and methods.tex, from the same tables as the CSVs."""
+    """macros.tex, methods.md, methods.tex and figures.tex, from the same tables as the CSVs
+    (figures.tex from the same charts as the report)."""
     from analyzers.study.comparison import comparison_text
     from analyzers.study.macros import all_macros, macros_tex
     from analyzers.study.methods import latex, markdown, methods_document
@@ -270,10 +271,14 @@ def write_paper_files(aggregates: Aggregates, out: Path) -> list[Path]:
 
     validation = read_validation(aggregates.study.root)
     document = methods_document(aggregates, validation, comparison_text(aggregates.comparison))
+    from analyzers.study.charts import build_charts
+    from analyzers.study.figures import figures_tex
+
     files = {
         "macros.tex": macros_tex(all_macros(aggregates, validation_macros(validation))),
         "methods.md": markdown(document),
         "methods.tex": latex(document),
+        "figures.tex": figures_tex(build_charts(aggregates)),
     }
     for name, text in files.items():
         with atomic_text(out / name) as handle:

@@ -88,10 +88,13 @@ def table(
 
 
 def figure_html(chart: Chart, static: Iterable[str]) -> str:
-    """A chart as a figure with its caption and links to its files (HTML, and PNG/SVG if any)."""
+    """A chart as a figure with its title and caption beneath (the image has no title, as a
+    paper's figure has none), what it counts, and links to its files (HTML, PNG, SVG, PDF)."""
     links = [f'<a href="charts/{esc(chart.name)}.html">interactive</a>']
     links += [f'<a href="charts/{esc(chart.name)}.{fmt}">{fmt.upper()}</a>' for fmt in static]
+    counted = f" n = {esc(chart.n)}." if chart.n else ""
     return (
         f'<figure id="figure-{esc(chart.name)}">\n{chart_div(chart)}\n'
-        f"<figcaption>{esc(chart.caption)} ({' · '.join(links)})</figcaption>\n</figure>"
+        f"<figcaption><strong>{esc(chart.title)}.</strong> {esc(chart.caption)}{counted} "
+        f"({' · '.join(links)})</figcaption>\n</figure>"
     )

@@ -23,7 +23,12 @@ TABLES = list(study_tables())
 LATEX = ["adoption.tex", "coverage_distribution.tex", "headline.tex"]
 # Findings beyond call counts
 LATEX += ["location_shares.tex", "profile_shares.tex"]
-PAPER = ["macros.tex", "methods.md", "methods.tex"]  # the paper's numbers and method section
+PAPER = [
+    "macros.tex",
+    "methods.md",
+    "methods.tex",
+    "figures.tex",
+]  # the paper's numbers and method section
 
 
 @pytest.fixture(scope="module")
