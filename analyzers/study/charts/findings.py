@@ -60,7 +60,7 @@ def locations_chart(aggregates: Aggregates) -> Chart:
     colours = [GREY if name in (DEFAULT_LOCAL, "unknown") else BLUE for name in names]
     figure, height = ranked_share_figure(
         rows,
-        [human(name) for name in names],
+        [human(name, "location") for name in names],
         colours,
         f"Where runs are stored ({aggregates.n_analysed} analysed repositories)",
         "repositories setting it",

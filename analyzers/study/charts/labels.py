@@ -40,12 +40,12 @@ LABELS: dict[str, str] = {
     "server-remote": "tracking server, remote host",
     "server-unknown-host": "tracking server, host not literal",
     "databricks": "Databricks",
-    "environment": "environment variable",
     "unknown": "unknown",
     "default-local": "none set (default ./mlruns)",
     # traceability profile
     "code_version": "code version",
     "parameters_metrics": "parameters and metrics",
+    "environment": "environment",
     "dependencies": "pinned dependencies",
     "data": "data",
     "fully-traceable": "all five (fully traceable)",
@@ -103,8 +103,17 @@ LABELS: dict[str, str] = {
 }
 
 
-def human(identifier: object) -> str:
-    """The label for `identifier`: from `LABELS`, else the identifier with `-` and `_` as
-    spaces."""
+# Identifiers that mean something else in one family of tables than in the others.
+FAMILY_LABELS: dict[str, dict[str, str]] = {
+    "location": {"environment": "environment variable"},
+}
+
+
+def human(identifier: object, family: str = "") -> str:
+    """The label for `identifier` (of `family`, when it says what the identifier is): from
+    `FAMILY_LABELS`, then `LABELS`, else the identifier with `-` and `_` as spaces."""
     text = str(identifier)
+    special = FAMILY_LABELS.get(family, {})
+    if text in special:
+        return special[text]
     return LABELS.get(text, text.replace("_", " ").replace("-", " "))

@@ -26,7 +26,8 @@ from analyzers.study.report import counts
 from analyzers.study.report.comparison import comparison_section, validation_section
 from analyzers.study.report.evolution import evolution_sections
 from analyzers.study.report.findings import findings_sections
-from analyzers.study.report.html import esc, figure_html
+from analyzers.study.report.html import STYLE, esc, figure_html, page_name
+from analyzers.study.report.repos import INDEX, REPOS_DIR, write_repo_pages
 from analyzers.tables import atomic_path
 
 Progress = Callable[[str], None]
@@ -44,19 +45,12 @@ class Report:
     drawn: DrawnCharts | None = None  # charts drawn now and reused, and the seconds they took
 
 
-_STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
-max-width:1100px;padding:0 1.5em 3em;color:#222;line-height:1.45}
-h1{margin-top:1.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
-nav a{margin-right:.8em}
-table{border-collapse:collapse;margin:1em 0;font-size:.92em}
-caption{text-align:left;font-weight:600;padding:.3em 0}
-th,td{border-bottom:1px solid #e4e4e4;padding:.25em .7em;text-align:left;vertical-align:top}
-th{background:#f6f6f6}.num{text-align:right;font-variant-numeric:tabular-nums}
-td.empty{color:#888;font-style:italic}
-figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}
-.side{display:flex;gap:2em;flex-wrap:wrap}.warning{color:#a40000;font-weight:600}
-"""
+def _all_repositories() -> str:
+    return (
+        f"<p>Every repository has a page of its own (status, profile, calls, facts, signals, "
+        f'each linked at the pinned commit): <a href="{INDEX}">all repositories</a>, with a '
+        "filter.</p>"
+    )
 
 
 def render_index(
@@ -77,7 +71,7 @@ def render_index(
 
     sections = [
         ("provenance", "Provenance", counts.provenance(aggregates)),
-        ("repositories", "Repositories", counts.repositories(aggregates)),
+        ("repositories", "Repositories", _all_repositories() + counts.repositories(aggregates)),
         ("headline", "Headline: logging and tracking", counts.headline(aggregates)),
         (
             "adoption",
@@ -99,7 +93,7 @@ def render_index(
         (
             "text-search",
             "What a text search would have found",
-            comparison_section(aggregates, figure),
+            comparison_section(aggregates, figure, lambda repo: f"{REPOS_DIR}/{page_name(repo)}"),
         ),
         ("accuracy", "Accuracy of the tool on this study", validation_section(aggregates)),
         ("files", "Files", counts.files(aggregates)),
@@ -123,7 +117,7 @@ def render_index(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>MLflow traceability study: {esc(name)}</title>
-<style>{_STYLE}</style>
+<style>{STYLE}</style>
 <script type="text/javascript">{get_plotlyjs()}</script>
 </head>
 <body>
@@ -163,6 +157,8 @@ def build_report(
     if verbose and drawn.static is not None:
         for noise in drawn.static.noise:
             say(f"browser said:\n{noise}")
+    pages = write_repo_pages(aggregates, out)
+    say(f"{pages} repository pages, and {INDEX}")
     page = render_index(aggregates, charts, drawn.formats, drawn.warnings)
     index = out / "index.html"
     with atomic_path(index) as tmp:

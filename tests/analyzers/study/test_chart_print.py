@@ -130,6 +130,8 @@ def test_every_identifier_a_chart_shows_has_a_human_label(family: list[str]) -> 
 def test_identifiers_are_shown_as_words() -> None:
     assert human("server-unknown-host") == "tracking server, host not literal"
     assert human("experiment-organisation") == "experiments"
+    assert human("environment") == "environment"
+    assert human("environment", "location") == "environment variable"
     assert human("not-in-the-table") == "not in the table"
     labels = set(CHARTS["adoption"].figure.data[0].y)
     assert "run lifecycle" in labels and "run-lifecycle" not in labels
