@@ -128,6 +128,11 @@ def sample(
     rows = draw_sample(study, n_calls, n_candidates, seed, reader, study_ref)
     with csv_table(out, SAMPLE_COLUMNS) as table:
         table.write_all(rows)
+    if n_candidates and not (study_dir / "text_matches.csv").is_file():
+        _say(
+            "no candidates: the study has no text_matches.csv (analysed before the text "
+            "search existed); rerun the study to draw them"
+        )
     drawn = {kind: sum(row["kind"] == kind for row in rows) for kind in (CALL, CANDIDATE)}
     unread = sum(bool(row["note"]) for row in rows)
     _say(
