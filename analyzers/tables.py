@@ -22,7 +22,7 @@ def neutralise(value: object) -> str:
     Numbers are written as they are: `-1` is data, not a formula.
     """
     kind = type(value)
-    if kind is str:  # the common cases first: most cells are plain text or line numbers
+    if isinstance(value, str):  # the common cases first: most cells are text or line numbers
         return "'" + value if value[:1] in _QUOTABLE_FIRST and _needs_quote(value) else value
     if kind is int:
         return str(value)
