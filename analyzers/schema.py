@@ -83,7 +83,7 @@ class Table:
 # names not listed are text. A table can override a name (see `_table`'s `types`).
 _INTEGERS = """cell line column stars forks size_kb bytes files calls script_calls notebook_calls
     coverage rank year created_year stage_transitions alias_assignments removals
-    commits_analysed blobs_parsed blobs_skipped cache_hits blobs_fetched bytes_fetched n_using
+    commits_analysed file_versions n_using
     n_analysed n_repos n_total n_files n_calls n_pinning n_locations n_aspects n_missing
     n_model_names n_uris n_names n_tool k_tool n_other k_other n_existing n_adopted n_removed
     n_at_head numerator denominator cluster_size n_only"""
@@ -453,14 +453,24 @@ _PIPELINE = (
             "first_mlflow_commit": "the first commit with MLflow",
             "first_mlflow_date": "its date",
             "first_mlflow_evidence": "what it had there: `call`, `dependency` or `call+dependency`",
-            "blobs_parsed": "file versions analysed (each blob counted once per kind: script, "
-            "notebook, dependency file)",
-            "blobs_skipped": "file versions read but skipped by the byte pre-filter (or over the "
-            "size cap)",
-            "cache_hits": "file versions answered by the content cache without reading them",
-            "blobs_fetched": "blobs this walk fetched (the cost columns describe the run that "
-            "wrote the row)",
-            "bytes_fetched": "what they added to the object store",
+            "file_versions": "file versions the walk needed (each blob counted once per kind: "
+            "script, notebook, dependency file), read from the analysis cache or analysed; what "
+            "reading them cost (blobs parsed, skipped, found in the cache, fetched) is in the run "
+            "log, `run-log.json`",
+        },
+    ),
+    _table(
+        "text_matches",
+        "text_matches.csv",
+        "study",
+        {
+            **_SCAN_KEYS,
+            "cell": "notebooks: 0-based index among **all** cells, as in calls; empty for `.py`",
+            "line": "1-based line (inside the cell for notebooks) where the term is written",
+            "term": "what a text search for an MLflow API looks for: its name as a whole word "
+            "when distinctive (`log_param`, `MlflowClient`, `autolog`), else with the module "
+            "or class before it (`mlflow.run`, `Model.log`); `method_comparison.csv` compares "
+            "these lines with the calls found by resolving names",
         },
     ),
 )
@@ -550,12 +560,14 @@ def _study_tables() -> dict[str, Table]:
         "coverage": dict.fromkeys(ASPECTS, ColumnType.BOOLEAN),
         "profile_matrix": dict.fromkeys(PROFILE_ASPECTS, ColumnType.BOOLEAN),
         "profile_combinations": dict.fromkeys(PROFILE_ASPECTS, ColumnType.BOOLEAN),
+        "method_comparison": dict.fromkeys(_COMPARISON_COUNTS, ColumnType.INTEGER),
     }
     tables: dict[str, Table] = {}
     for group, described in (
         ("counts", _count_columns()),
         ("findings", _finding_columns()),
         ("evolution", _evolution_columns()),
+        ("comparison", _comparison_columns()),
     ):
         for name, descriptions in described.items():
             tables[name] = _table(name, f"export/{name}.csv", group, descriptions, flags.get(name))
@@ -943,5 +955,48 @@ def _evolution_columns() -> dict[str, dict[str, str]]:
             "ci_high": "Upper bound of the 95% Wilson score interval of share_removed.",
             "median_days_after_mlflow": "Median days from the repository's first MLflow commit to "
             "the dimension's first commit (mlflow: 0).",
+        },
+    }
+
+
+_COMPARISON_COUNTS = [
+    "repos_text",
+    "repos_resolved",
+    "both",
+    "text_only",
+    "resolved_only",
+    "lines_text",
+    "lines_resolved",
+    "lines_both",
+    "lines_text_only",
+    "lines_resolved_only",
+]
+
+
+def _comparison_columns() -> dict[str, dict[str, str]]:
+    """What a text search (the seed study's method) would have found, beside the calls."""
+    return {
+        "method_comparison": {
+            "api": "The text searched for an MLflow API (text_matches.csv term): its name as a "
+            "whole word when distinctive (log_param, MlflowClient, autolog), else with the "
+            "module or class before it (mlflow.run, Model.log); one term stands for every API "
+            "sharing it. The row any is any term against any catalogued call.",
+            "repos_text": "Analysed repositories where the text search finds the term in a .py "
+            "file or a notebook cell.",
+            "repos_resolved": "Analysed repositories with a call, found by resolving names, of "
+            "a catalogued API searched by that term.",
+            "both": "Repositories in both.",
+            "text_only": "Repositories the text search counts that have no such call (a "
+            "comment, a string, another library's method of that name, a markdown cell).",
+            "resolved_only": "Repositories with such a call the text search misses (an alias, "
+            "from mlflow import *, a client held in a variable under another name).",
+            "lines_text": "Lines (a file, a notebook cell, a line) where the text search finds "
+            "the term.",
+            "lines_resolved": "Lines where a call of an API searched by that term starts.",
+            "lines_both": "Lines in both.",
+            "lines_text_only": "Lines the text search counts where no such call starts.",
+            "lines_resolved_only": "Lines where such a call starts that the text search misses.",
+            "apis": "The catalogued APIs searched by the term whose calls were found, "
+            "';'-separated (empty when none was).",
         },
     }

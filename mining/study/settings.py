@@ -152,6 +152,7 @@ class StudySettings:
     # The cloner's caps (mining.git.clone.CloneSettings): a repository, and a file written.
     max_size_mb: float | None = 2048.0
     max_file_mb: float | None = 50.0
+    url_rewrites: tuple[tuple[str, str], ...] = ()  # the cloner's (the demo's origins)
     # --history (mining.git.history): walk each repository's history too; caps on the walk.
     history: bool = False
     max_commits: int | None = None

@@ -155,3 +155,12 @@ def test_every_table_is_written_by_the_shared_writer() -> None:
                 if isinstance(node, ast.Attribute) and node.attr in _WRITERS:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}")
     assert offenders == []
+
+
+def test_the_study_loader_restores_a_guard_on_any_line(tmp_path: Path) -> None:
+    from analyzers.study.load import read_table
+
+    values = ["k\r=CR", "x\n-1", "'=q", "plain 'quote'", "=a\n=b"]
+    with csv_table(tmp_path / "t.csv", ["a"]) as table:
+        table.write_all({"a": value} for value in values)
+    assert list(read_table(tmp_path / "t.csv", ["a"])["a"]) == values

@@ -9,7 +9,7 @@ from typing import Any
 
 from analyzers.codebook import ASPECT_LABELS, ASPECTS, HEADLINE
 from analyzers.study.aggregate import Aggregates
-from analyzers.study.report.html import DASH, ci, pct, share_cells, table
+from analyzers.study.report.html import DASH, ci, pct, repo_link, share_cells, table
 from analyzers.study.stats import records
 
 MAX_FAILURES_SHOWN = 50
@@ -21,7 +21,11 @@ MAX_KEYS_SHOWN = 10
 PROVENANCE_ORDER = (
     "name",
     "tool_version",
+    "tool_commit",
     "analyzer",
+    "catalog_version",
+    "versions",
+    "settings",
     "dataset",
     "dataset_sha256",
     "crawled_at",
@@ -93,7 +97,7 @@ def repositories(aggregates: Aggregates) -> str:
     parts.append(
         table(
             ("repository", "status", "detail"),
-            ((r["repo"], r["status"], r["detail"]) for r in records(shown)),
+            ((repo_link(r["repo"]), r["status"], r["detail"]) for r in records(shown)),
             caption="Repositories not analysed",
         )
     )
