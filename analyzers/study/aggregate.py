@@ -27,6 +27,7 @@ from analyzers.study.adoption import (
     traceability,
     usage,
 )
+from analyzers.study.comparison import MethodComparison, method_comparison
 from analyzers.study.evolution import Evolution, evolution_tables
 from analyzers.study.load import Study, load_study
 from analyzers.study.locations import (
@@ -117,7 +118,8 @@ class Aggregates:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name (`study_tables()`), in documentation order."""
-        extra = self.evolution.tables  # study_tables("evolution")
+        # study_tables("evolution") and study_tables("comparison")
+        extra = {**self.evolution.tables, **self.comparison.tables}
         return {
             name: extra[name] if name in extra else getattr(self, name) for name in study_tables()
         }
@@ -127,6 +129,12 @@ class Aggregates:
         """Evolution and ecosystem tables (issue 6), from the study's optional ecosystem.csv
         and history tables; computed on first use."""
         return evolution_tables(self)
+
+    @cached_property
+    def comparison(self) -> MethodComparison:
+        """What a text search would have found beside the resolved calls (text_matches.csv
+        and calls.csv); computed on first use."""
+        return method_comparison(self.study)
 
     @property
     def n_total(self) -> int:

@@ -35,16 +35,18 @@ def _check_study(study_dir: Path) -> None:
 @click.option(
     "--no-static",
     is_flag=True,
-    help="Skip the PNG and SVG images (they need Chromium; the HTML does not).",
+    help="Skip the PNG, SVG and PDF images (they need Chromium; the HTML does not).",
 )
-def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Show what the browser prints while drawing charts.")
+def report(study_dir: Path, out_dir: Path | None, no_static: bool, verbose: bool) -> None:
     """Write an offline HTML report of a study: charts, tables and provenance.
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
     (and facts.csv, if the scan recorded values found in code).
     Writes STUDY_DIR/report/index.html (plotly.js inline: no network needed to view it) and
-    charts/NAME.html, .png and .svg for each chart; prints the path of index.html. Static
-    images need Chromium (or set BROWSER_PATH); without it they are skipped with a warning.
+    charts/NAME.html, .png (300 dpi), .svg and .pdf for each chart, drawing only the charts
+    whose figure changed; prints the path of index.html. Static images need Chromium (or set
+    BROWSER_PATH); without it they are skipped with a warning.
     """
 
     def say(message: str) -> None:
@@ -53,7 +55,9 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
     _check_study(study_dir)
     claim_output(out_dir or study_dir / "report")
     try:
-        built = build_report(study_dir, out_dir, static=not no_static, progress=say)
+        built = build_report(
+            study_dir, out_dir, static=not no_static, progress=say, verbose=verbose
+        )
     except StudyError as error:  # a study directory with a table missing or unreadable
         raise click.ClickException(str(error)) from None
     say(f"report written in {built.seconds:.1f}s")
@@ -75,10 +79,10 @@ def export(study_dir: Path, out_dir: Path | None) -> None:
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
     (and facts.csv, if the scan recorded values found in code). Writes, into
-    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ') and
-    NAME.parquet for every table, booktabs LaTeX tables (adoption.tex,
-    coverage_distribution.tex, headline.tex, location_shares.tex, profile_shares.tex) and
-    data-dictionary.csv, which describes every column. Prints the directory.
+    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ', safe in a spreadsheet),
+    unaltered/NAME.csv (every value as it is) and NAME.parquet for every table, booktabs
+    LaTeX tables, data-dictionary.csv (every column), macros.tex (every number as a
+    \\newcommand), methods.md and methods.tex (the method section). Prints the directory.
     """
     started = time.monotonic()
 

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 from analyzers.records import RepoRef
 from analyzers.repo.outputs import write_scan
-from analyzers.repo.scanner import MIB, Progress, ScanSettings, describe_repo, scan_repos
+from analyzers.repo.scanner import (
+    DEFAULT_FILE_TIMEOUT,
+    MIB,
+    Progress,
+    ScanSettings,
+    describe_repo,
+    scan_repos,
+)
 
 
 class ProgressLine:
     """A one-line progress display on stderr: redrawn on a terminal, a line every 10 s else."""
 
-    def __init__(self, stream=sys.stderr) -> None:
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream = stream
         self.interactive = stream.isatty()
         self.started = time.monotonic()
@@ -100,6 +109,15 @@ def _repo(path: str, name: str | None) -> RepoRef:
     help="Skip .ipynb files larger than this many MiB.",
 )
 @click.option(
+    "--file-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_FILE_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time budget of one file's analysis; a file over it gets the status timeout and the "
+    "scan goes on (0: no budget; none with --jobs 0).",
+)
+@click.option(
     "--include-vendored",
     is_flag=True,
     help="Also scan venv, site-packages, node_modules, build and dist trees.",
@@ -119,6 +137,7 @@ def scan(
     jobs: int | None,
     max_file_size: float,
     max_notebook_size: float,
+    file_timeout: float,
     include_vendored: bool,
     no_cache: bool,
     cache_file: Path | None,
@@ -135,11 +154,13 @@ def scan(
     settings = ScanSettings(
         max_script_bytes=int(max_file_size * MIB),
         max_notebook_bytes=int(max_notebook_size * MIB),
+        file_timeout=file_timeout,
         include_vendored=include_vendored,
         use_cache=not no_cache,
         cache_path=cache_file,
-        **({"jobs": jobs} if jobs is not None else {}),
     )
+    if jobs is not None:
+        settings = replace(settings, jobs=jobs)
     repos = [
         _repo(path, name) for path, name in zip(paths, names or [None] * len(paths), strict=True)
     ]

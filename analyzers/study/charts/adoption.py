@@ -10,17 +10,24 @@ from plotly.subplots import make_subplots
 from analyzers.codebook import HEADLINE
 from analyzers.study.adoption import cooccurrence_matrix
 from analyzers.study.aggregate import Aggregates
+from analyzers.study.charts.labels import human
 from analyzers.study.charts.theme import (
     BLUE,
+    FONT_SIZE,
     LABEL_CHARS,
+    MIN_N,
     ORANGE,
     PALETTE,
+    ROW,
+    SEQUENTIAL,
     Chart,
     count_axis,
+    empty_note,
     error_bars,
     grouped_layout,
     label,
     layout,
+    name_label,
     percent,
     share_bars,
     share_layout,
@@ -36,7 +43,7 @@ def adoption_chart(aggregates: Aggregates) -> Chart:
     rows = rows.sort_values(["share", "name"], ascending=[True, False], kind="stable")
     n = aggregates.n_analysed
     hover = [
-        f"{label(name)}: {k}/{n} repositories ({100 * s:.1f}%, 95% CI "
+        f"{name_label(name)}: {k}/{n} repositories ({100 * s:.1f}%, 95% CI "
         f"{100 * lo:.1f}-{100 * hi:.1f}%)"
         for name, k, s, lo, hi in zip(
             rows["name"],
@@ -48,21 +55,23 @@ def adoption_chart(aggregates: Aggregates) -> Chart:
         )
     ]
     counts = [f"{k}/{n}" for k in rows["n_using"]]
-    figure = go.Figure(share_bars(rows, list(rows["name"]), BLUE, hover, counts))
-    height = 140 + 26 * len(rows)
+    names = [human(name) for name in rows["name"]]
+    figure = go.Figure(share_bars(rows, names, BLUE, hover, counts))
+    height = 120 + ROW * len(rows)
     share_layout(
         figure,
         f"MLflow usage by traceability dimension ({n} analysed repositories)",
         height,
-        "repositories using it (%)",
+        "repositories using it",
     )
     return Chart(
         "adoption",
         "Adoption by dimension",
         "Share of analysed repositories with at least one call of each dimension; "
-        "error bars: 95% Wilson score intervals.",
+        "error bars: 95% Wilson score intervals; k/n beside each bar.",
         figure,
         height,
+        f"{n} analysed repositories",
     )
 
 
@@ -74,28 +83,27 @@ def adoption_by_kind_chart(aggregates: Aggregates) -> Chart:
     )
     order = [name for name, using in zip(ranked["name"], ranked["n_using"], strict=True) if using]
     figure = go.Figure()
-    for kind, colour, where in (
-        ("script", BLUE, "in .py scripts"),
-        ("notebook", ORANGE, "in .ipynb notebooks"),
-    ):
+    for kind, colour in (("script", BLUE), ("notebook", ORANGE)):
+        where = human(kind)
         part = rows[rows["kind"] == kind].set_index("name").reindex(order).reset_index()
         hover = [
-            f"{label(name)} {where}: {k}/{n}"
+            f"{name_label(name)} {where}: {k}/{n}"
             for name, k, n in zip(part["name"], part["n_using"], part["n_analysed"], strict=True)
         ]
-        figure.add_trace(share_bars(part, list(part["name"]), colour, hover, name=where))
+        names = [human(name) for name in part["name"]]
+        figure.add_trace(share_bars(part, names, colour, hover, name=where))
     height = grouped_layout(
         figure,
         "Where repositories call MLflow: scripts vs notebooks",
         len(order),
-        "repositories using it (%)",
+        "repositories using it",
     )
     return Chart(
         "adoption-by-kind",
         "Scripts vs notebooks",
         "Share of analysed repositories with a call of each used dimension in .py "
         "files and in notebooks (a repository can count in both); 95% Wilson "
-        "intervals.",
+        "intervals; k/n beside each bar.",
         figure,
         height,
     )
@@ -109,7 +117,10 @@ def coverage_chart(aggregates: Aggregates) -> Chart:
             x=[str(value) for value in rows["coverage"]],
             y=list(rows["n_repos"]),
             marker_color=BLUE,
-            text=[f"{100 * s:.0f}%" if pd.notna(s) else "" for s in rows["share"]],
+            text=[
+                f"{k} ({100 * s:.0f}%)" if pd.notna(s) else str(k)
+                for k, s in zip(rows["n_repos"], rows["share"], strict=True)
+            ],
             textposition="outside",
             cliponaxis=False,
             hovertext=[
@@ -119,52 +130,72 @@ def coverage_chart(aggregates: Aggregates) -> Chart:
             hoverinfo="text",
         )
     )
-    height = 420
+    height = 440
     layout(
         figure,
         "Traceability coverage: aspects recorded per repository",
         height,
         xaxis={"title": "aspects recorded (of 6)", "type": "category"},
-        yaxis={"title": "repositories", **count_axis(int(rows["n_repos"].max()))},
+        yaxis={"title": "repositories", **count_axis(int(rows["n_repos"].max() or 1))},
+        margin={"t": 40},
+        showlegend=False,
     )
     return Chart(
         "coverage",
         "Traceability coverage",
         "Analysed repositories by the number of traceability aspects they record "
         "(code version, parameters, metrics, artifacts and models, environment, "
-        "data).",
+        "data); above each bar, the repositories and their share.",
         figure,
         height,
     )
 
 
-def cooccurrence_chart(aggregates: Aggregates) -> Chart:
-    """Heatmap: how many analysed repositories use both dimensions."""
+def cooccurrence_chart(aggregates: Aggregates, minimum: int = MIN_N) -> Chart:
+    """Heatmap of conditional shares: of the repositories using the row's dimension, the share
+    also using the column's. Raw counts would only repeat how common each dimension is; a row
+    of fewer than `minimum` repositories is left out."""
     matrix = cooccurrence_matrix(aggregates.cooccurrence)
-    labels = [label(name) for name in matrix.index]
+    totals = {name: int(matrix.loc[name, name]) for name in matrix.index}
+    kept = [name for name in matrix.index if totals[name] >= minimum]
+    rows = [name_label(name) for name in kept]
+    columns = [name_label(name) for name in matrix.columns]
+    shares = [
+        [round(100 * int(matrix.loc[a, b]) / totals[a], 1) for b in matrix.columns] for a in kept
+    ]
+    counts = [[f"{int(matrix.loc[a, b])}/{totals[a]}" for b in matrix.columns] for a in kept]
     figure = go.Figure(
         go.Heatmap(
-            z=matrix.to_numpy().tolist(),
-            x=labels,
-            y=labels,
-            colorscale="Blues",
-            texttemplate="%{z}",
-            hovertemplate="%{y} and %{x}: %{z} repositories<extra></extra>",
-            colorbar={"title": {"text": "repos"}},
+            z=shares,
+            x=columns,
+            y=[f"{row} (n={totals[name]})" for row, name in zip(rows, kept, strict=True)],
+            zmin=0,
+            zmax=100,
+            colorscale=SEQUENTIAL,
+            customdata=counts,
+            texttemplate="%{z:.0f}%",
+            textfont={"size": FONT_SIZE - 3},
+            hovertemplate="of %{y} using it: %{customdata} use %{x} (%{z:.0f}%)<extra></extra>",
+            colorbar={"title": {"text": "% of row"}, "ticksuffix": "%"},
         )
     )
-    height = 260 + 28 * max(1, len(labels))
+    if not kept:
+        empty_note(figure, f"no dimension is used by {minimum} or more repositories")
+    height = 300 + 34 * max(1, len(kept))
     layout(
         figure,
-        "Co-occurrence of dimensions (repositories using both)",
+        "Co-occurrence of dimensions",
         height,
-        yaxis={"autorange": "reversed", "automargin": True},
-        xaxis={"tickangle": -45, "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True, "title": "repositories using"},
+        xaxis={"tickangle": -45, "automargin": True, "title": "share also using"},
+        showlegend=False,
     )
     return Chart(
         "cooccurrence",
-        "Co-occurrence",
-        "Analysed repositories using both dimensions; the diagonal is the number using each.",
+        "Which dimensions go together",
+        "Of the analysed repositories using the row's dimension (n beside it), the share "
+        f"also using the column's; rows of fewer than {minimum} repositories are left out "
+        "(cooccurrence.csv has every count).",
         figure,
         height,
     )
@@ -188,6 +219,9 @@ def top_keys_chart(aggregates: Aggregates, limit: int = TOP_KEYS) -> Chart:
                 orientation="h",
                 marker_color=BLUE if column == 1 else ORANGE,
                 showlegend=False,
+                text=[str(r) for r in part["n_repos"]],
+                textposition="outside",
+                cliponaxis=False,
                 hovertext=[
                     f"{label(key)}: {r} repositories, {c} calls"
                     for key, r, c in zip(part["key"], part["n_repos"], part["n_calls"], strict=True)
@@ -204,13 +238,13 @@ def top_keys_chart(aggregates: Aggregates, limit: int = TOP_KEYS) -> Chart:
             **count_axis(int(part["n_repos"].max()) if len(part) else 1),
         )
         figure.update_yaxes(automargin=True, type="category", row=1, col=column)
-    height = 180 + 24 * longest
-    layout(figure, f"Most logged names (top {limit})", height)
+    height = 160 + 30 * longest
+    layout(figure, f"Most logged names (top {limit})", height, showlegend=False)
     return Chart(
         "top-keys",
         "Top parameter and metric names",
         f"The {limit} literal parameter and metric names logged by the most analysed "
-        "repositories (each repository counted once per name).",
+        "repositories (each repository counted once per name; the number beside each bar).",
         figure,
         height,
     )
@@ -221,14 +255,15 @@ def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
     rows = aggregates.adoption_by_year
     rows = rows[(rows["level"] == "headline") & (rows["n_analysed"] > 0)]
     figure = go.Figure()
+    sizes = dict(zip(rows["year"], rows["n_analysed"], strict=False))
     for colour, measure in zip(PALETTE, HEADLINE, strict=False):
         part = rows[rows["name"] == measure]
         figure.add_trace(
             go.Scatter(
-                x=[str(year) for year in part["year"]],
+                x=[f"{year}<br>n={sizes[year]}" for year in part["year"]],
                 y=percent(part["share"]),
                 mode="lines+markers",
-                name=measure,
+                name=name_label(measure),
                 line={"color": colour},
                 error_y={**error_bars(part), "color": colour, "thickness": 1},
                 hovertext=[
@@ -240,20 +275,22 @@ def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
                 hoverinfo="text",
             )
         )
-    height = 460
+    height = 500
     layout(
         figure,
         "Adoption by repository creation year",
         height,
-        xaxis={"title": "year created", "type": "category"},
-        yaxis={"title": "analysed repositories (%)", "range": [0, 105]},
-        legend={"orientation": "h", "y": -0.2},
+        xaxis={"title": "year created (n: analysed repositories)", "type": "category"},
+        yaxis={"title": "analysed repositories", "range": [0, 105], "ticksuffix": "%"},
+        showlegend=True,
+        margin={"t": 80},
     )
     return Chart(
         "adoption-by-year",
         "Adoption by creation year",
-        "Headline measures among the analysed repositories created each year; years "
-        "with no analysed repository are left out; 95% Wilson intervals.",
+        "Headline measures among the analysed repositories created each year (n under "
+        "each year); years with no analysed repository are left out; 95% Wilson "
+        "intervals.",
         figure,
         height,
     )

@@ -6,14 +6,19 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from analyzers.study.aggregate import Aggregates
+from analyzers.study.charts.labels import human
 from analyzers.study.charts.theme import (
     BLUE,
+    MIN_N,
     ORANGE,
     PALETTE,
+    ROW,
     Chart,
+    empty_note,
     grouped_layout,
     label,
     layout,
+    name_label,
     percent,
     share_bars,
     share_layout,
@@ -31,32 +36,39 @@ def ecosystem_chart(aggregates: Aggregates) -> Chart:
     )
     n = aggregates.n_analysed
     hover = [
-        f"{label(name)}: {k}/{n} repositories"
+        f"{name_label(name)}: {k}/{n} repositories"
         for name, k in zip(rows["tool"], rows["n_using"], strict=True)
     ]
     counts = [f"{k}/{n}" for k in rows["n_using"]]
-    figure = go.Figure(share_bars(rows, list(rows["tool"]), BLUE, hover, counts))
-    height = 140 + 26 * max(1, len(rows))
+    tools = [human(name) for name in rows["tool"]]
+    figure = go.Figure(share_bars(rows, tools, BLUE, hover, counts))
+    height = 120 + ROW * max(1, len(rows))
     share_layout(
         figure,
         f"MLOps tools beside MLflow ({n} analysed repositories)",
         height,
-        "repositories using it (%)",
+        "repositories using it",
     )
     return Chart(
         "ecosystem",
         "MLOps tools beside MLflow",
         "Share of analysed repositories with evidence of each tool (files, imports, "
-        "workflow steps; nothing run); error bars: 95% Wilson score intervals.",
+        "workflow steps; nothing run); error bars: 95% Wilson score intervals; k/n beside "
+        "each bar.",
         figure,
         height,
     )
 
 
-def ecosystem_coadoption_chart(aggregates: Aggregates, practice: str = ECOSYSTEM_PRACTICE) -> Chart:
-    """For each tool: the share of its users with `practice` beside the share of the others."""
+def ecosystem_coadoption_chart(
+    aggregates: Aggregates, practice: str = ECOSYSTEM_PRACTICE, minimum: int = MIN_N
+) -> Chart:
+    """For each tool with at least `minimum` users: the share of its users with `practice`
+    beside the share of the others (a tool with one user would show a 0 or 100% bar)."""
     rows = aggregates.evolution.tables["ecosystem_coadoption"]
-    rows = rows[rows["practice"] == practice].iloc[::-1]
+    rows = rows[rows["practice"] == practice]
+    left_out = sorted(set(rows.loc[rows["n_tool"] < minimum, "tool"]))
+    rows = rows[rows["n_tool"] >= minimum].iloc[::-1]
     figure = go.Figure()
     for suffix, colour, who in (
         ("tool", ORANGE, "the tool's users"),
@@ -70,23 +82,33 @@ def ecosystem_coadoption_chart(aggregates: Aggregates, practice: str = ECOSYSTEM
             }
         )
         hover = [
-            f"{label(name)}, {who}: {k}/{n}"
+            f"{name_label(name)}, {who}: {k}/{n}"
             for name, k, n in zip(
                 part["tool"], part[f"k_{suffix}"], part[f"n_{suffix}"], strict=True
             )
         ]
-        figure.add_trace(share_bars(part, list(part["tool"]), colour, hover, name=who))
+        counts = [f"{k}/{n}" for k, n in zip(part[f"k_{suffix}"], part[f"n_{suffix}"], strict=True)]
+        tools = [human(name) for name in part["tool"]]
+        figure.add_trace(share_bars(part, tools, colour, hover, counts, name=who))
+    if rows.empty:
+        empty_note(figure, f"no tool has {minimum} or more users in this study")
     height = grouped_layout(
         figure,
         f"Practice {practice}: each tool's users vs the other repositories",
         len(rows),
-        "repositories with the practice (%)",
+        "repositories with the practice",
+    )
+    skipped = (
+        f" Tools with fewer than {minimum} users are left out ({', '.join(left_out)})."
+        if left_out
+        else ""
     )
     return Chart(
         "ecosystem-coadoption",
         "Co-adoption with MLflow practices",
-        f"Share of each tool's users with the practice {practice} beside the share of "
-        "the analysed repositories without the tool; 95% Wilson intervals.",
+        f"Share of each tool's users with the practice {human(practice)} beside the share "
+        "of the analysed repositories without the tool; k/n beside each bar; 95% Wilson "
+        "intervals." + skipped,
         figure,
         height,
     )
@@ -109,23 +131,24 @@ def adoption_curve_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) 
                 x=list(part["month"]),
                 y=percent(part["share"]),
                 mode="lines",
-                name=label(name),
-                line={"color": colour, "width": 3 if name == "mlflow" else 1.6, "shape": "hv"},
+                name=name_label(name),
+                line={"color": colour, "width": 3.5 if name == "mlflow" else 2, "shape": "hv"},
                 hovertext=[
-                    f"{label(name)}, {month}: {k}/{n}"
+                    f"{name_label(name)}, {month}: {k}/{n}"
                     for month, k in zip(part["month"], part["n_using"], strict=True)
                 ],
                 hoverinfo="text",
             )
         )
-    height = 480
+    height = 540
     layout(
         figure,
         f"Adoption over time ({n} repositories with a walked history)",
         height,
         xaxis={"title": "month", "type": "date"},
-        yaxis={"title": "repositories with it (%)", "range": [0, 105]},
-        legend={"orientation": "h", "y": -0.2},
+        yaxis={"title": f"repositories with it (of {n})", "range": [0, 105], "ticksuffix": "%"},
+        showlegend=True,
+        margin={"t": 110},
     )
     return Chart(
         "adoption-curve",
@@ -135,6 +158,7 @@ def adoption_curve_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) 
         f"each month: mlflow and the {limit} dimensions most present at the end.",
         figure,
         height,
+        f"{n} repositories with a walked history",
     )
 
 
@@ -150,7 +174,7 @@ def time_to_adoption_chart(aggregates: Aggregates) -> Chart:
         figure.add_trace(
             go.Box(
                 x=list(part[column]),
-                name=since,
+                name=f"{since}<br>(n={len(part)})",
                 orientation="h",
                 boxpoints="all",
                 jitter=0.4,
@@ -164,7 +188,7 @@ def time_to_adoption_chart(aggregates: Aggregates) -> Chart:
                 hoverinfo="text",
             )
         )
-    height = 360
+    height = 380
     layout(
         figure,
         "Time to MLflow adoption",
@@ -178,9 +202,10 @@ def time_to_adoption_chart(aggregates: Aggregates) -> Chart:
         "Time to adoption",
         "Per repository with a walked history and MLflow in it: days from the GitHub "
         "repository's creation (negative: an imported older history) and from its "
-        "first commit to its first commit with MLflow.",
+        "first commit to its first commit with MLflow (n beside each).",
         figure,
         height,
+        f"{len(rows)} repositories with a walked history and MLflow",
     )
 
 

@@ -9,7 +9,16 @@ from collections.abc import Callable
 from analyzers.codebook import FULLY_TRACEABLE, PROFILE_ASPECTS, PROFILE_LABELS
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.locations import DEFAULT_LOCAL
-from analyzers.study.report.html import CHECK, DASH, ci, esc, pct, share_cells, table
+from analyzers.study.report.html import (
+    CHECK,
+    DASH,
+    ci,
+    esc,
+    pct,
+    repo_link,
+    share_cells,
+    table,
+)
 from analyzers.study.stats import records
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE
 
@@ -87,7 +96,7 @@ def _locations(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     repos = table(
         ("repository", "tracking URI", "registry URI", "all locations", "found"),
         (
-            (r["repo"], r["tracking"], r["registry"], r["classes"], r["n_locations"])
+            (repo_link(r["repo"]), r["tracking"], r["registry"], r["classes"], r["n_locations"])
             for r in records(shown)
         ),
         numeric=(4,),
@@ -152,7 +161,7 @@ def _profile(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
         ),
         (
             (
-                r["repo"],
+                repo_link(r["repo"]),
                 *(CHECK if r[aspect] else "" for aspect in PROFILE_ASPECTS),
                 r["n_aspects"],
                 r["mlflow_pins"],
