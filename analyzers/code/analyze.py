@@ -30,6 +30,7 @@ from analyzers.code.notebooks import (
     without_leading_indent,
     written_script,
 )
+from analyzers.code.parsing import collection_paused, parse_module
 from analyzers.code.positions import ParsedModule
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.code.recovery import Recovered, Unparsable, recover
@@ -133,7 +134,7 @@ def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None
     except ValueError as error:  # null bytes
         raise _Unparsable(str(error)) from None
     try:
-        return ParsedModule(cell, cst.parse_module(text), tree, text=text), ast_error
+        return ParsedModule(cell, parse_module(text), tree, text=text), ast_error
     except cst.ParserSyntaxError as error:
         # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
         message = ast_error or f"line {error.raw_line}: {error.message}"
@@ -150,9 +151,10 @@ def analyze_bytes(
     catalog = catalog or load_catalog()
     if prefilter and not may_use_mlflow(data):
         return FileAnalysis(FileStatus.NO_MLFLOW)
-    if kind is FileKind.NOTEBOOK:
-        return _analyze_notebook(data, catalog)
-    return _with_written_scripts(_analyze_script(data, catalog), data, catalog)
+    with collection_paused():
+        if kind is FileKind.NOTEBOOK:
+            return _analyze_notebook(data, catalog)
+        return _with_written_scripts(_analyze_script(data, catalog), data, catalog)
 
 
 def _resolve(

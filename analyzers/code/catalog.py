@@ -72,12 +72,25 @@ def literal_string(node: cst.BaseExpression) -> str | None:
     import libcst as cst  # the catalog itself loads without the parser
 
     if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
+        return simple_string_value(node)
     if isinstance(node, cst.ConcatenatedString):
         left, right = literal_string(node.left), literal_string(node.right)
         return None if left is None or right is None else left + right
     return None
+
+
+def simple_string_value(node: cst.SimpleString) -> str | None:
+    """A string literal's value (None for bytes). Without a backslash or a carriage return
+    between its quotes, the value is the text between them; only other literals go through
+    libcst's `evaluated_value` (`ast.literal_eval`, a compilation per string)."""
+    raw = node.value
+    prefix = len(node.prefix)
+    quote = 3 if raw[prefix : prefix + 3] in ('"""', "'''") else 1
+    body = raw[prefix + quote : len(raw) - quote]
+    if "b" not in raw[:prefix].lower() and "\\" not in body and "\r" not in body:
+        return body
+    value = node.evaluated_value
+    return value if isinstance(value, str) else None
 
 
 def literal_dict_keys(node: cst.BaseExpression) -> Iterator[str]:
