@@ -43,9 +43,11 @@ FRAMEWORKS = frozenset(
     }
 )
 _POETRY_RANGE = re.compile(r"[\^~]\s*[\w.*+!-]+")  # ^1.2, ~1.2: Poetry's, not PEP 440
-# conda: a `channel::` prefix, and `name=1.2`, conda's "this version", which pip writes `==`
+# conda: a `channel::` prefix, and `name=1.2`, conda's "this version", which pip writes `==`;
+# `conda env export` writes `name=1.2=build`, whose build string pip has no word for.
 _CONDA_CHANNEL = re.compile(r"^[\w-]+::")
 _CONDA_EQUALS = re.compile(r"^([\w.-]+)\s*=(?!=)\s*")
+_CONDA_BUILD = re.compile(r"^([\w.-]+==[^=\s]+)=[^=\s]+$")
 _LIST_ITEM = re.compile(r"^\s*-\s*(?P<item>[^#\n]+)")
 
 
@@ -110,7 +112,24 @@ def table_requirements(path: str, section: Mapping[str, Any] | None) -> Iterator
 
 def conda_item(item: str) -> str:
     item = _CONDA_CHANNEL.sub("", item.strip().strip("'\""))
-    return _CONDA_EQUALS.sub(r"\1==", item)
+    return _CONDA_BUILD.sub(r"\1", _CONDA_EQUALS.sub(r"\1==", item))
+
+
+def exact(specifier: str) -> bool:
+    """Whether a specifier pins one version: an `==` clause without a wildcard, or `===`."""
+    for clause in specifier.split(","):
+        clause = clause.strip()
+        if clause.startswith("===") or (clause.startswith("==") and not clause.endswith(".*")):
+            return True
+    return False
+
+
+def pinned_environment(path: str, kind: str, texts: Iterable[str]) -> Iterator[Finding]:
+    """`pinned-env` when every requirement `texts` lists (any package, not only mlflow and the
+    frameworks) pins one version: an environment that can be rebuilt as it was."""
+    found = [parsed for parsed in map(parse_requirement, texts) if parsed is not None]
+    if found and all(exact(specifier) for _, specifier in found):
+        yield signal(path, "pinned-env", kind)
 
 
 def listed_items(text: str) -> list[str]:
