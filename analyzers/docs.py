@@ -4,7 +4,8 @@ the Makefile.
 
 A block is everything between `<!-- make docs: SPEC -->` and `<!-- end make docs -->`, where
 SPEC is `tables NAME...` (pipeline tables), `file-statuses`, `detectors` (the registry of
-`analyzers/repo/detectors`) or `make-targets` (the Makefile's `##` lines, which `make help`
+`analyzers/repo/detectors`), `traceability` (the codebook's rules), `populations`, `headline`
+(the headline measures) or `make-targets` (the Makefile's `##` lines, which `make help`
 prints). Everything else in
 the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
 would write, so CI catches a column documented in one place and not the other.
@@ -74,6 +75,48 @@ def detectors() -> str:
     )
 
 
+def traceability() -> str:
+    """The traceability codebook (analyzers/codebook.py): every rule of every aspect, with its
+    first example."""
+    from analyzers.codebook import TRACEABILITY, example_text
+
+    return markdown_table(
+        ("aspect", "rule", "counts?", "what", "example"),
+        (
+            (
+                aspect.label,
+                f"`{rule.id}`",
+                "yes" if include else "no",
+                rule.text,
+                f"`{example_text(rule.cases[0])}`",
+            )
+            for aspect in TRACEABILITY
+            for include, rules in ((True, aspect.includes), (False, aspect.excludes))
+            for rule in rules
+        ),
+    )
+
+
+def populations() -> str:
+    """The populations a share can be of (analyzers/study/populations.py)."""
+    from analyzers.study.populations import POPULATIONS
+
+    return markdown_table(
+        ("population", "repositories"),
+        ((f"`{entry.name}`", entry.definition) for entry in POPULATIONS),
+    )
+
+
+def headline() -> str:
+    """The headline measures (analyzers/codebook.py HEADLINE)."""
+    from analyzers.codebook import HEADLINE
+
+    return markdown_table(
+        ("measure", "a repository counts when it has"),
+        ((f"`{measure}`", definition) for measure, definition in HEADLINE.items()),
+    )
+
+
 MAKE_TARGET = re.compile(r"^(?P<target>[a-z][a-z-]*):[^#\n]*## (?P<text>.*)$", re.M)
 
 
@@ -91,6 +134,9 @@ RENDERERS: dict[str, Callable[[list[str]], str]] = {
     "file-statuses": lambda _args: file_statuses(),
     "make-targets": lambda _args: make_targets(),
     "detectors": lambda _args: detectors(),
+    "traceability": lambda _args: traceability(),
+    "populations": lambda _args: populations(),
+    "headline": lambda _args: headline(),
 }
 
 

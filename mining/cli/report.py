@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from analyzers.codebook import MIN_N_PER_YEAR
+from analyzers.study.aggregate import Options
 from analyzers.study.export import export_study
 from analyzers.study.load import StudyError
 from analyzers.study.report import build_report
@@ -27,7 +29,16 @@ from analyzers.study.report import build_report
     is_flag=True,
     help="Skip the PNG and SVG images (they need Chromium; the HTML does not).",
 )
-def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
+@click.option(
+    "--min-n",
+    "min_n",
+    type=click.IntRange(min=1),
+    default=MIN_N_PER_YEAR,
+    show_default=True,
+    help="Adoption by creation year: the fewest analysed repositories a year needs for its "
+    "share to be drawn and quoted.",
+)
+def report(study_dir: Path, out_dir: Path | None, no_static: bool, min_n: int) -> None:
     """Write an offline HTML report of a study: charts, tables and provenance.
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
@@ -41,7 +52,9 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
         click.echo(message, err=True)
 
     try:
-        built = build_report(study_dir, out_dir, static=not no_static, progress=say)
+        built = build_report(
+            study_dir, out_dir, static=not no_static, progress=say, options=Options(min_n)
+        )
     except StudyError as error:
         raise click.ClickException(str(error)) from error
     say(f"report written in {built.seconds:.1f}s")
@@ -58,15 +71,25 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool) -> None:
     default=None,
     help="Directory for the exported files (default: STUDY_DIR/export).",
 )
-def export(study_dir: Path, out_dir: Path | None) -> None:
+@click.option(
+    "--min-n",
+    "min_n",
+    type=click.IntRange(min=1),
+    default=MIN_N_PER_YEAR,
+    show_default=True,
+    help="Adoption by creation year: the fewest analysed repositories a year needs for its "
+    "share to be drawn and quoted.",
+)
+def export(study_dir: Path, out_dir: Path | None, min_n: int) -> None:
     """Export a study's statistics as tidy tables for papers and further analysis.
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
     (and facts.csv, if the scan recorded values found in code). Writes, into
     STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ') and
-    NAME.parquet for every table, booktabs LaTeX tables (adoption.tex,
-    coverage_distribution.tex, headline.tex, location_shares.tex, profile_shares.tex) and
-    data-dictionary.csv, which describes every column. Prints the directory.
+    NAME.parquet for every table (headline.csv: every headline measure for every
+    population), booktabs LaTeX tables (adoption.tex, headline.tex, traceability_shares.tex,
+    location_shares.tex) and data-dictionary.csv, which describes every column. Prints the
+    directory.
     """
     started = time.monotonic()
 
@@ -74,7 +97,7 @@ def export(study_dir: Path, out_dir: Path | None) -> None:
         click.echo(message, err=True)
 
     try:
-        out = export_study(study_dir, out_dir, progress=say)
+        out = export_study(study_dir, out_dir, progress=say, options=Options(min_n))
     except StudyError as error:
         raise click.ClickException(str(error)) from error
     say(f"export written in {time.monotonic() - started:.1f}s")

@@ -1,9 +1,8 @@
-"""Charts of the seed study's measures: adoption by dimension and by kind of file, coverage,
+"""Charts of the seed study's measures: adoption by dimension and by kind of file,
 co-occurrence, logged names, adoption by creation year."""
 
 from __future__ import annotations
 
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -14,7 +13,6 @@ from analyzers.study.charts.theme import (
     BLUE,
     LABEL_CHARS,
     ORANGE,
-    PALETTE,
     Chart,
     count_axis,
     error_bars,
@@ -59,7 +57,8 @@ def adoption_chart(aggregates: Aggregates) -> Chart:
     return Chart(
         "adoption",
         "Adoption by dimension",
-        "Share of analysed repositories with at least one call of each dimension; "
+        "Share of the analysed repositories (population analysed) with at least one call of "
+        "each dimension; "
         "error bars: 95% Wilson score intervals.",
         figure,
         height,
@@ -93,46 +92,10 @@ def adoption_by_kind_chart(aggregates: Aggregates) -> Chart:
     return Chart(
         "adoption-by-kind",
         "Scripts vs notebooks",
-        "Share of analysed repositories with a call of each used dimension in .py "
+        "Share of the analysed repositories (population analysed) with a call of each used "
+        "dimension in .py "
         "files and in notebooks (a repository can count in both); 95% Wilson "
         "intervals.",
-        figure,
-        height,
-    )
-
-
-def coverage_chart(aggregates: Aggregates) -> Chart:
-    """How many of the six traceability aspects each analysed repository records."""
-    rows = aggregates.coverage_distribution
-    figure = go.Figure(
-        go.Bar(
-            x=[str(value) for value in rows["coverage"]],
-            y=list(rows["n_repos"]),
-            marker_color=BLUE,
-            text=[f"{100 * s:.0f}%" if pd.notna(s) else "" for s in rows["share"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=[
-                f"{k} repositories record {c} of 6 aspects"
-                for c, k in zip(rows["coverage"], rows["n_repos"], strict=True)
-            ],
-            hoverinfo="text",
-        )
-    )
-    height = 420
-    layout(
-        figure,
-        "Traceability coverage: aspects recorded per repository",
-        height,
-        xaxis={"title": "aspects recorded (of 6)", "type": "category"},
-        yaxis={"title": "repositories", **count_axis(int(rows["n_repos"].max()))},
-    )
-    return Chart(
-        "coverage",
-        "Traceability coverage",
-        "Analysed repositories by the number of traceability aspects they record "
-        "(code version, parameters, metrics, artifacts and models, environment, "
-        "data).",
         figure,
         height,
     )
@@ -164,7 +127,8 @@ def cooccurrence_chart(aggregates: Aggregates) -> Chart:
     return Chart(
         "cooccurrence",
         "Co-occurrence",
-        "Analysed repositories using both dimensions; the diagonal is the number using each.",
+        "Analysed repositories (population analysed) using both dimensions; the diagonal is "
+        "the number using each.",
         figure,
         height,
     )
@@ -217,20 +181,35 @@ def top_keys_chart(aggregates: Aggregates, limit: int = TOP_KEYS) -> Chart:
 
 
 def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
-    """Headline measures by repository creation year, with 95% Wilson intervals."""
+    """Headline measures by repository creation year: one panel per measure, a point (with its
+    95% Wilson interval and n) for each year with enough analysed repositories."""
     rows = aggregates.adoption_by_year
-    rows = rows[(rows["level"] == "headline") & (rows["n_analysed"] > 0)]
-    figure = go.Figure()
-    for colour, measure in zip(PALETTE, HEADLINE, strict=False):
+    rows = rows[(rows["level"] == "headline") & rows["min_n_met"]]
+    minimum = aggregates.options.min_n_per_year
+    measures = list(HEADLINE)
+    columns = 4
+    figure = make_subplots(
+        rows=-(-len(measures) // columns),
+        cols=columns,
+        subplot_titles=[label(measure) for measure in measures],
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        vertical_spacing=0.16,
+    )
+    years = [str(year) for year in sorted(set(rows["year"]))]
+    for index, measure in enumerate(measures):
         part = rows[rows["name"] == measure]
         figure.add_trace(
             go.Scatter(
                 x=[str(year) for year in part["year"]],
                 y=percent(part["share"]),
-                mode="lines+markers",
-                name=measure,
-                line={"color": colour},
-                error_y={**error_bars(part), "color": colour, "thickness": 1},
+                mode="markers+text",
+                marker={"color": BLUE, "size": 8},
+                error_y={**error_bars(part), "color": BLUE, "thickness": 1},
+                text=[f"n={n}" for n in part["n_analysed"]],
+                textposition="middle right",
+                textfont={"size": 10},
+                showlegend=False,
                 hovertext=[
                     f"{measure}, {year}: {k}/{n}"
                     for year, k, n in zip(
@@ -238,22 +217,32 @@ def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
                     )
                 ],
                 hoverinfo="text",
-            )
+            ),
+            row=index // columns + 1,
+            col=index % columns + 1,
         )
-    height = 460
-    layout(
-        figure,
-        "Adoption by repository creation year",
-        height,
-        xaxis={"title": "year created", "type": "category"},
-        yaxis={"title": "analysed repositories (%)", "range": [0, 105]},
-        legend={"orientation": "h", "y": -0.2},
-    )
+    if not years:
+        figure.add_annotation(
+            text=f"no creation year has {minimum} or more analysed repositories (--min-n)",
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font={"size": 15},
+        )
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=years)
+    figure.update_yaxes(range=[0, 105])
+    figure.update_yaxes(title_text="analysed (%)", col=1)
+    height = 260 * -(-len(measures) // columns) + 80
+    layout(figure, "Adoption by repository creation year", height)
     return Chart(
         "adoption-by-year",
         "Adoption by creation year",
-        "Headline measures among the analysed repositories created each year; years "
-        "with no analysed repository are left out; 95% Wilson intervals.",
+        "Each headline measure among the analysed repositories created each year (population "
+        f"analysed by creation year), one panel per measure; only years with at least "
+        f"{minimum} analysed repositories are drawn, n beside each point; 95% Wilson "
+        "intervals.",
         figure,
         height,
     )
@@ -264,7 +253,6 @@ def adoption_charts(aggregates: Aggregates) -> tuple[Chart, ...]:
     return (
         adoption_chart(aggregates),
         adoption_by_kind_chart(aggregates),
-        coverage_chart(aggregates),
         cooccurrence_chart(aggregates),
         top_keys_chart(aggregates),
         adoption_by_year_chart(aggregates),

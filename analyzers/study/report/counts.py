@@ -1,13 +1,14 @@
-"""Report sections of the seed study: provenance, repositories, headline measures, adoption,
-coverage, logged names, signals, adoption by year, APIs, files."""
+"""Report sections of the seed study: provenance, repositories and populations, the headline,
+adoption, logged names, signals, adoption by year, APIs, files."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from analyzers.codebook import ASPECT_LABELS, ASPECTS, HEADLINE
+from analyzers.codebook import HEADLINE
 from analyzers.study.aggregate import Aggregates
-from analyzers.study.report.html import ci, pct, share_cells, table
+from analyzers.study.populations import ANALYSED, POPULATIONS
+from analyzers.study.report.html import ci, esc, pct, population, share_cells, table
 from analyzers.study.stats import records
 
 MAX_FAILURES_SHOWN = 50
@@ -68,9 +69,19 @@ def repositories(aggregates: Aggregates) -> str:
     failed = aggregates.failures
     parts = [
         f"<p>The study holds <strong>{n_total}</strong> repositories: <strong>{n_analysed}</strong>"
-        f" were cloned and analysed, <strong>{n_failed}</strong> were not. Every share in this "
-        f"report is of the {n_analysed} analysed repositories; the others are counted here, "
-        "never dropped silently.</p>",
+        f" were cloned and analysed, <strong>{n_failed}</strong> were not (they are counted "
+        "here, never dropped silently). Every share in this report names its population: a "
+        "named set of repositories, the denominator. The headline is computed for each; the "
+        f"other sections are of the population {ANALYSED} unless they say otherwise.</p>",
+        table(
+            ("population", "repositories", "of all", "definition"),
+            (
+                (r["population"], r["n_repos"], pct(r["n_repos"] / r["n_total"]), r["definition"])
+                for r in records(aggregates.populations)
+            ),
+            numeric=(1, 2),
+            caption="Populations",
+        ),
         table(
             ("status", "repositories", "share of all"),
             ((r["status"], r["n_repos"], pct(r["share"])) for r in records(aggregates.repo_status)),
@@ -92,18 +103,34 @@ def repositories(aggregates: Aggregates) -> str:
 
 
 def headline(aggregates: Aggregates) -> str:
-    return table(
-        ("measure", "counts", "repositories", "share", "95% CI"),
-        (
-            (
-                r["measure"],
-                r["definition"],
-                *share_cells(r),
-            )
-            for r in records(aggregates.headline)
-        ),
-        numeric=(2, 3, 4),
+    """The headline, as headline.csv has it: every measure for every population."""
+    rows = records(aggregates.headline)
+    cells = {(r["measure"], r["population"]): r for r in rows}
+    names = [entry.name for entry in POPULATIONS]
+    sizes = {r["population"]: r["denominator"] for r in rows}
+    headers = ["measure", "counts"]
+    for name in names:
+        headers += [f"{name}: repositories", "share", "95% CI"]
+    body = []
+    for measure in HEADLINE:
+        row: list[object] = [measure, HEADLINE[measure]]
+        for name in names:
+            r = cells[measure, name]
+            row += [
+                f"{r['numerator']}/{r['denominator']}",
+                pct(r["share"]),
+                ci(r["ci_low"], r["ci_high"]),
+            ]
+        body.append(row)
+    note = (
+        "<p>Each share is of a population: "
+        + "; ".join(
+            f"<strong>{esc(name)}</strong> ({sizes.get(name, 0)} repositories)" for name in names
+        )
+        + ". headline.csv holds these rows (measure, population, numerator, denominator, "
+        "share, 95% Wilson interval).</p>"
     )
+    return note + table(headers, body, numeric=range(2, len(headers)))
 
 
 def _adoption_rows(aggregates: Aggregates, level: str) -> list[tuple[object, ...]]:
@@ -132,6 +159,10 @@ def adoption(aggregates: Aggregates) -> str:
         ("dimension", *_ADOPTION_HEADERS),
         _adoption_rows(aggregates, "dimension"),
         numeric=range(1, 7),
+        caption="Repositories with at least one call of each dimension ("
+        + population(ANALYSED, aggregates.n_analysed)
+        + "). The registry dimension counts any registry API (webhooks, MCP servers and "
+        "skills too); the study's registry measure is uses-registry (headline).",
     )
 
 
@@ -144,38 +175,12 @@ def apis(aggregates: Aggregates) -> str:
         if len(rows) > len(shown)
         else ""
     )
-    return note + table(("API", *_ADOPTION_HEADERS), shown, numeric=range(1, 7))
-
-
-def coverage(aggregates: Aggregates) -> str:
-    aspects = table(
-        ("aspect", "evidence", "repositories", "share", "95% CI"),
-        (
-            (
-                ASPECT_LABELS[r["aspect"]],
-                r["evidence"],
-                *share_cells(r),
-            )
-            for r in records(aggregates.traceability)
-        ),
-        numeric=(2, 3, 4),
-        caption="Repositories recording each aspect",
+    return note + table(
+        ("API", *_ADOPTION_HEADERS),
+        shown,
+        numeric=range(1, 7),
+        caption=population(ANALYSED, aggregates.n_analysed),
     )
-    distribution = table(
-        ("aspects recorded", "repositories", "share", "95% CI"),
-        (
-            (
-                f"{r['coverage']} of {len(ASPECTS)}",
-                r["n_repos"],
-                pct(r["share"]),
-                ci(r["ci_low"], r["ci_high"]),
-            )
-            for r in records(aggregates.coverage_distribution)
-        ),
-        numeric=(1, 2, 3),
-        caption="Coverage distribution",
-    )
-    return aspects + "\n" + distribution
 
 
 def keys(aggregates: Aggregates) -> str:
@@ -206,7 +211,9 @@ def signals(aggregates: Aggregates) -> str:
             for r in records(aggregates.signals)
         ),
         numeric=(2, 3, 4),
-        caption="Repository-level signals (files read, nothing run)",
+        caption="Repository-level signals (files read, nothing run; "
+        + population(ANALYSED, aggregates.n_analysed)
+        + ")",
     )
     versions = table(
         ("mlflow version", "repositories", "share of pinning"),
@@ -223,6 +230,7 @@ def signals(aggregates: Aggregates) -> str:
 def by_year(aggregates: Aggregates) -> str:
     frame = aggregates.adoption_by_year
     frame = frame[frame["level"] == "headline"]
+    minimum = aggregates.options.min_n_per_year
     rows = []
     for year, part in frame.groupby("year", sort=True):
         cells = {r["name"]: r for r in records(part)}
@@ -232,11 +240,24 @@ def by_year(aggregates: Aggregates) -> str:
                 year,
                 first["n_repos"],
                 first["n_analysed"],
-                *(f"{cells[m]['n_using']} ({pct(cells[m]['share'])})" for m in HEADLINE),
+                *(
+                    f"{cells[m]['n_using']} ({pct(cells[m]['share'])})"
+                    if first["min_n_met"]
+                    else f"{cells[m]['n_using']} (n < {minimum})"
+                    for m in HEADLINE
+                ),
             )
         )
-    return table(
-        ("year", "repositories", "analysed", *HEADLINE), rows, numeric=range(1, 3 + len(HEADLINE))
+    return (
+        f"<p>Shares among the analysed repositories created each year (population {ANALYSED} "
+        f"by creation year). A year with fewer than {minimum} analysed repositories has no "
+        "share quoted here and no point in the chart (mlflow-miner report --min-n N changes "
+        "the minimum).</p>"
+        + table(
+            ("year", "repositories", "analysed", *HEADLINE),
+            rows,
+            numeric=range(1, 3 + len(HEADLINE)),
+        )
     )
 
 

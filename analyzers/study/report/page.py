@@ -13,7 +13,7 @@ from pathlib import Path
 
 from plotly.offline import get_plotlyjs
 
-from analyzers.study.aggregate import Aggregates, aggregate_study
+from analyzers.study.aggregate import Aggregates, Options, aggregate_study
 from analyzers.study.charts import (
     STATIC_FORMATS,
     Chart,
@@ -24,7 +24,7 @@ from analyzers.study.charts import (
 )
 from analyzers.study.report import counts
 from analyzers.study.report.evolution import evolution_sections
-from analyzers.study.report.findings import findings_sections
+from analyzers.study.report.findings import findings_sections, traceability_section
 from analyzers.study.report.html import esc, figure_html
 from analyzers.tables import atomic_path
 
@@ -82,7 +82,7 @@ def render_index(
             "Adoption by traceability dimension",
             figure("adoption") + counts.adoption(aggregates) + figure("adoption-by-kind"),
         ),
-        ("coverage", "Traceability coverage", figure("coverage") + counts.coverage(aggregates)),
+        ("traceability", "Traceability", traceability_section(aggregates, figure)),
         ("cooccurrence", "Which dimensions go together", figure("cooccurrence")),
         ("keys", "Logged parameter and metric names", figure("top-keys") + counts.keys(aggregates)),
         ("signals", "Projects, environments and pinned versions", counts.signals(aggregates)),
@@ -121,7 +121,8 @@ def render_index(
 <body>
 <h1>MLflow traceability study: {esc(name)}</h1>
 <p>How {aggregates.n_analysed} analysed repositories (of {aggregates.n_total}) use MLflow to
-make their experiments traceable. Shares come with 95% Wilson score intervals.</p>
+make their experiments traceable. Every share names its population (the repositories it is of)
+and comes with a 95% Wilson score interval.</p>
 <nav>{nav}</nav>
 {body}
 </body>
@@ -134,12 +135,13 @@ def build_report(
     out_dir: str | Path | None = None,
     static: bool = True,
     progress: Progress | None = None,
+    options: Options | None = None,
 ) -> Report:
     """Aggregate a study and write `<out_dir>/index.html` (default `<study>/report/`) with
     its charts under `charts/`: HTML always, PNG and SVG when `static` and a browser allow."""
     started = time.monotonic()
     say = progress or (lambda _message: None)
-    aggregates = aggregate_study(study_dir, progress=say)
+    aggregates = aggregate_study(study_dir, progress=say, options=options)
     out = Path(out_dir) if out_dir is not None else Path(study_dir) / "report"
     charts_dir = out / "charts"
     charts = build_charts(aggregates)

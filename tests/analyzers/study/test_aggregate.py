@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.codebook import HEADLINE
 from analyzers.schema import study_tables
 from analyzers.study.adoption import cooccurrence_matrix, usage_matrix
-from analyzers.study.aggregate import Aggregates, aggregate
+from analyzers.study.aggregate import Aggregates, Options, aggregate
 from analyzers.study.load import StudyError, load_study
 from analyzers.study.requirements import classify_requirement, exact_versions, version_key
 from analyzers.study.stats import wilson_interval
@@ -153,7 +154,12 @@ def test_failures_are_counted_never_dropped(agg: Aggregates) -> None:
         "eps/slow",
         "zeta/not-cloned",
     ]
-    assert set(agg.adoption["n_analysed"]) == {8} and set(agg.headline["n_analysed"]) == {8}
+    assert set(agg.adoption["n_analysed"]) == {8}
+    denominators = agg.headline.groupby("population")["denominator"].unique()
+    assert {name: list(values) for name, values in denominators.items()} == {
+        "analysed": [8],
+        "mlflow-evidence": [7],
+    }
 
 
 def test_a_repository_only_in_repos_csv_is_kept(tmp_path: Path) -> None:
@@ -177,13 +183,19 @@ def test_a_study_without_any_call(tmp_path: Path) -> None:
     assert result.usage.empty and result.top_keys.empty and result.cooccurrence.empty
     dims = result.adoption[result.adoption["level"] == "dimension"]
     assert set(dims["n_using"]) == {0} and set(dims["n_analysed"]) == {8}
-    assert list(result.headline["n_using"]) == [0] * 5
-    # files still count: environment files for five, MLproject (code and environment) for two
-    assert result.coverage_distribution.set_index("coverage")["n_repos"].to_dict() == {
-        0: 1,
-        1: 5,
-        2: 2,
-        3: 0,
+    headline = result.headline.set_index(["measure", "population"])
+    assert headline.loc[("any-logging", "analysed"), "numerator"] == 0
+    # Without calls, MLflow evidence is the mlflow requirement in a dependency file alone;
+    # delta/broken-files had only calls, gamma/lightning-only never had any.
+    assert headline.loc[("any-logging", "mlflow-evidence"), "denominator"] == 6
+    # files and facts still count: MLproject, pinned environments, logged files, DVC
+    distribution = result.traceability["traceability_distribution"]
+    # (beta/genai-agent keeps two: its uv.lock is a pinned environment, and it locks mlflow)
+    assert distribution.set_index("n_aspects")["n_repos"].to_dict() == {
+        0: 3,
+        1: 1,
+        2: 1,
+        3: 3,
         4: 0,
         5: 0,
         6: 0,
@@ -233,67 +245,91 @@ def test_adoption_lists_every_catalog_dimension_for_every_kind(agg: Aggregates) 
 
 
 @pytest.mark.parametrize(
-    ("measure", "n_using", "low", "high"),
+    ("measure", "analysed", "evidence"),
     [
-        ("log-params", 5, 0.3057, 0.8632),
-        ("log-metrics", 5, 0.3057, 0.8632),
-        ("autolog", 2, 0.0715, 0.5907),
-        ("any-logging", 6, 0.4093, 0.9285),
-        ("set-tracking-uri", 3, 0.1368, 0.6943),
+        ("log-params", 5, 5),
+        ("log-metrics", 5, 5),
+        ("autolog", 2, 2),
+        ("any-logging", 6, 6),
+        ("any-logging-incl-indirect", 6, 6),  # no indirect.csv: as any-logging
+        ("set-tracking-uri", 3, 3),
+        ("uses-registry", 2, 2),  # churn-sklearn (registered_model_name=), registry-client
+        ("location-unresolved", 1, 1),  # gamma/mixed: MLFLOW_TRACKING_URI set to a non-literal
     ],
 )
-def test_headline(agg: Aggregates, measure: str, n_using: int, low: float, high: float) -> None:
-    row = agg.headline.set_index("measure").loc[measure]
-    assert (row["n_using"], row["n_analysed"]) == (n_using, 8)
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=5e-5)
+def test_headline(agg: Aggregates, measure: str, analysed: int, evidence: int) -> None:
+    headline = agg.headline.set_index(["measure", "population"])
+    for population, k, n in (("analysed", analysed, 8), ("mlflow-evidence", evidence, 7)):
+        row = headline.loc[(measure, population)]
+        assert (row["numerator"], row["denominator"]) == (k, n)
+        assert row["share"] == k / n
+        assert (row["ci_low"], row["ci_high"]) == wilson_interval(k, n)
 
 
-# --- Traceability coverage -------------------------------------------------------------------
+def test_headline_has_exactly_its_columns_and_every_measure_for_every_population(
+    agg: Aggregates,
+) -> None:
+    assert list(agg.headline.columns) == [
+        "measure",
+        "population",
+        "definition",
+        "numerator",
+        "denominator",
+        "share",
+        "ci_low",
+        "ci_high",
+    ]
+    assert len(agg.headline) == len(HEADLINE) * 2
+    assert list(dict.fromkeys(agg.headline["measure"])) == list(HEADLINE)
+    wide = agg.headline.pivot(index="measure", columns="population", values="numerator")
+    assert (wide["mlflow-evidence"] <= wide["analysed"]).all()
+    logging = wide.loc[["log-params", "log-metrics", "autolog"]]
+    assert (wide.loc["any-logging"] >= logging.max()).all()
+    assert (wide.loc["any-logging-incl-indirect"] >= wide.loc["any-logging"]).all()
 
 
-@pytest.mark.parametrize(
-    ("repo", "aspects"),
-    [
-        ("acme/churn-sklearn", "code_version parameters metrics artifacts_models environment"),
-        ("acme/keras-notebooks", "parameters metrics artifacts_models environment"),  # autolog
-        ("beta/registry-client", "parameters metrics environment"),
-        ("beta/genai-agent", "parameters metrics artifacts_models environment"),
-        ("gamma/mixed", "code_version parameters metrics artifacts_models environment data"),
-        ("gamma/lightning-only", "environment"),
-        ("delta/broken-files", ""),
-        ("eta/projects-demo", "code_version parameters metrics environment"),
-    ],
-)
-def test_coverage_per_repository(agg: Aggregates, repo: str, aspects: str) -> None:
-    row = agg.coverage.set_index("repo").loc[repo]
-    recorded = {
-        aspect
-        for aspect in (
-            "code_version",
-            "parameters",
-            "metrics",
-            "artifacts_models",
-            "environment",
-            "data",
-        )
-        if row[aspect]
+def test_populations(agg: Aggregates) -> None:
+    sizes = agg.populations.set_index("population")["n_repos"].to_dict()
+    assert sizes == {"analysed": 8, "mlflow-evidence": 7}
+    repos = agg.repos.set_index("repo")
+    # Analysed, with neither a call nor an mlflow requirement: not in mlflow-evidence.
+    assert repos.loc["gamma/lightning-only", "populations"] == "analysed"
+    # A call alone (no dependency file) is evidence.
+    assert repos.loc["delta/broken-files", "populations"] == "analysed;mlflow-evidence"
+    assert not repos.loc["delta/broken-files", "mlflow_dependency"]
+    assert repos.loc["delta/gone", "populations"] == ""
+
+
+def _with_status(tmp_path: Path, repo: str, status: str, detail: str = "") -> Path:
+    study = copy_study(tmp_path)
+    lines = (study / "repos.csv").read_text(encoding="utf-8").splitlines()
+    lines = [
+        ",".join([*line.split(",")[:2], status, detail]) if line.startswith(repo + ",") else line
+        for line in lines
+    ]
+    (study / "repos.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return study
+
+
+def test_a_repository_with_no_python_file_is_analysed_without_mlflow_evidence(
+    tmp_path: Path,
+) -> None:
+    """The pipeline writes `analyzed` for a repository with no .py/.ipynb file (files.csv
+    holds its `empty` row): it counts in analysed, and in no population that needs MLflow."""
+    result = aggregate(load_study(_with_status(tmp_path, "eps/empty", "analyzed")))
+    assert result.populations.set_index("population")["n_repos"].to_dict() == {
+        "analysed": 9,
+        "mlflow-evidence": 7,
     }
-    assert recorded == set(aspects.split())
-    assert row["coverage"] == len(recorded)
+    assert result.repos.set_index("repo").loc["eps/empty", "populations"] == "analysed"
 
 
-def test_coverage_distribution_and_aspects(agg: Aggregates) -> None:
-    distribution = agg.coverage_distribution.set_index("coverage")
-    assert distribution["n_repos"].to_dict() == {0: 1, 1: 1, 2: 0, 3: 1, 4: 3, 5: 1, 6: 1}
-    assert set(distribution["n_analysed"]) == {8}
-    assert agg.traceability.set_index("aspect")["n_using"].to_dict() == {
-        "code_version": 3,
-        "parameters": 6,
-        "metrics": 6,
-        "artifacts_models": 4,
-        "environment": 7,
-        "data": 1,
-    }
+def test_a_partial_repository_is_analysed(tmp_path: Path) -> None:
+    study = _with_status(tmp_path, "gamma/mixed", "partial", "1 file unreadable")
+    result = aggregate(load_study(study))
+    assert result.n_analysed == 8 and "gamma/mixed" in result.study.analysed
+    assert list(result.repo_status["status"][:2]) == ["analyzed", "partial"]
+    assert "gamma/mixed" in result.measure_users["any-logging"]
 
 
 # --- Co-occurrence, keys ---------------------------------------------------------------------
@@ -445,6 +481,17 @@ def test_adoption_by_year(
     row = agg.adoption_by_year.set_index(["year", "level", "name"]).loc[(year, "headline", name)]
     assert (row["n_repos"], row["n_using"], row["n_analysed"]) == (n_repos, n_using, n_analysed)
     assert math.isnan(row["share"]) == (n_analysed == 0)
+    assert row["n_min"] == 10 and not row["min_n_met"]  # no year of the fixture has 10
+
+
+def test_adoption_by_year_minimum_is_configurable() -> None:
+    result = aggregate(load_study(STUDY), Options(min_n_per_year=2))
+    rows = result.adoption_by_year
+    met = rows.loc[rows["min_n_met"], "year"].unique()
+    assert sorted(met) == [2019, 2021]  # two analysed repositories each
+    assert set(rows["n_min"]) == {2}
+    with pytest.raises(ValueError, match="at least 1"):
+        Options(min_n_per_year=0)
 
 
 def test_every_table_has_exactly_its_documented_columns(agg: Aggregates) -> None:

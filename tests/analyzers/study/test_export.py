@@ -20,9 +20,9 @@ from tests.paths import STUDY
 
 GOLDEN = Path(__file__).parent / "golden"
 TABLES = list(study_tables())
-LATEX = ["adoption.tex", "coverage_distribution.tex", "headline.tex"]
-# Findings beyond call counts
-LATEX += ["location_shares.tex", "profile_shares.tex"]
+LATEX = ["adoption.tex", "headline.tex"]
+# Traceability and the findings beyond call counts
+LATEX += ["traceability_shares.tex", "location_shares.tex"]
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,9 @@ def test_dictionary_types_follow_the_data() -> None:
     }
     assert types[("adoption", "share")] == "number"
     assert types[("adoption", "n_using")] == "integer"
-    assert types[("coverage", "data")] == "boolean"
+    assert types[("traceability_matrix", "input_data")] == "boolean"
+    assert types[("headline", "numerator")] == "integer"
+    assert types[("adoption_by_year", "min_n_met")] == "boolean"
     assert types[("repos", "created_year")] == "integer"
     assert types[("top_keys", "key")] == "text"
 
@@ -144,6 +146,47 @@ def test_cli_exports_and_prints_the_directory(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(tmp_path / "out")
     assert (tmp_path / "out" / "adoption.tex").is_file() and "8 analysed" in done.stderr
+
+
+def test_cli_min_n_reaches_the_tables(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    done = run("export", str(study), "--out", str(tmp_path / "out"), "--min-n", "2")
+    assert done.returncode == 0, done.stderr
+    by_year = pd.read_csv(tmp_path / "out" / "adoption_by_year.csv")
+    assert set(by_year["n_min"]) == {2} and by_year["min_n_met"].any()
+    assert run("export", str(study), "--min-n", "0").returncode == 2  # a usage error
+
+
+def test_headline_csv_has_exactly_the_issue_columns(exported: Path) -> None:
+    with open(exported / "headline.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [
+        "measure",
+        "population",
+        "definition",
+        "numerator",
+        "denominator",
+        "share",
+        "ci_low",
+        "ci_high",
+    ]
+    measures = {row["measure"] for row in rows}
+    assert {
+        "log-params",
+        "log-metrics",
+        "autolog",
+        "any-logging",
+        "any-logging-incl-indirect",
+        "set-tracking-uri",
+        "uses-registry",
+        "location-unresolved",
+    } <= measures
+    assert {(row["measure"], row["population"]) for row in rows} == {
+        (measure, population)
+        for measure in measures
+        for population in ("analysed", "mlflow-evidence")
+    }
 
 
 def test_cli_fails_clearly_on_a_missing_table(tmp_path: Path) -> None:

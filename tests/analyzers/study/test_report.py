@@ -23,16 +23,16 @@ GOLDEN = Path(__file__).parent / "golden"
 CHARTS = [
     "adoption",
     "adoption-by-kind",
-    "coverage",
     "cooccurrence",
     "top-keys",
     "adoption-by-year",
 ]
-# Findings beyond call counts
+# Traceability and the findings beyond call counts
 CHARTS += [
+    "traceability",
+    "traceability-distribution",
+    "traceability-combinations",
     "locations",
-    "profile",
-    "profile-combinations",
     "registry-lifecycle",
     "model-uris",
     "model-naming",

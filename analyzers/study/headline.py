@@ -1,0 +1,69 @@
+"""The headline: the seed study's measures, registry use and unresolved storage, each for every
+population (`headline.csv`: measure, population, definition, numerator, denominator, share and
+its 95% Wilson interval).
+
+A measure is a set of repositories (`measure_users`); its share in a population is the part of
+the population in that set. The definitions are the codebook's (`HEADLINE`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analyzers.codebook import HEADLINE, UNRESOLVED_LOCATION
+from analyzers.study.load import Study
+from analyzers.study.populations import POPULATIONS, members
+from analyzers.study.stats import in_group, share_interval, table_frame
+
+# What an indirect use records (indirect.csv `records`) that makes it logging.
+LOGGING_RECORDS = frozenset({"params", "metrics"})
+
+
+def indirect_logging(study: Study) -> set[str]:
+    """Repositories with an integration that logs parameters or metrics to MLflow for them."""
+    logs = [
+        bool(LOGGING_RECORDS & set(records.split(";"))) for records in study.indirect["records"]
+    ]
+    return set(study.indirect.loc[logs, "repo"]) if logs else set()
+
+
+def measure_users(
+    study: Study, registry_use: pd.DataFrame, locations: pd.DataFrame
+) -> dict[str, set[str]]:
+    """Each headline measure (in codebook order) -> the analysed repositories it holds for."""
+    calls = study.calls
+    users = {
+        measure: set(calls.loc[in_group(calls["api"], measure), "repo"])
+        for measure in ("log-params", "log-metrics", "autolog", "set-tracking-uri")
+    }
+    users["any-logging"] = users["log-params"] | users["log-metrics"] | users["autolog"]
+    users["any-logging-incl-indirect"] = users["any-logging"] | indirect_logging(study)
+    users["uses-registry"] = set(registry_use.loc[registry_use["uses_registry"], "repo"])
+    unresolved = locations["location"] == UNRESOLVED_LOCATION
+    users["location-unresolved"] = set(locations.loc[unresolved, "repo"])
+    analysed = set(study.analysed)
+    return {measure: users[measure] & analysed for measure in HEADLINE}
+
+
+def headline(repos: pd.DataFrame, users: dict[str, set[str]]) -> pd.DataFrame:
+    """One row per measure and population: how many of the population the measure holds for."""
+    found = members(repos)
+    rows = []
+    for measure, definition in HEADLINE.items():
+        for entry in POPULATIONS:
+            population = found[entry.name]
+            k, n = len(users[measure] & population), len(population)
+            share, low, high = share_interval(k, n)
+            rows.append(
+                {
+                    "measure": measure,
+                    "population": entry.name,
+                    "definition": definition,
+                    "numerator": k,
+                    "denominator": n,
+                    "share": share,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    return table_frame("headline", rows)
