@@ -87,21 +87,21 @@ _INTEGERS = """cell line column stars forks size_kb bytes files calls script_cal
     n_analysed n_repos n_total n_files n_calls n_pinning n_locations n_aspects n_missing
     n_model_names n_uris n_names n_tool k_tool n_other k_other n_existing n_adopted n_removed
     n_at_head numerator denominator mlflow_calls indirect_uses n_at_risk n_events n_censored
-    n_min"""
+    n_min cluster_size n_only"""
 _NUMBERS = """seconds share ci_low ci_high uri_share reference share_tool ci_low_tool ci_high_tool
     share_other ci_low_other ci_high_other difference days_from_creation days_from_first_commit
     share_removed median_days_after_mlflow days adopted"""
 _BOOLEANS = """archived fork present_at_head present_at_start truncated in_dataset analysed
     recorded fully_traceable most_missing uses_mlflow uses_registry register_model
     log_model_registration client_registry uses_stages uses_aliases literal semver
-    mlflow_dependency min_n_met"""
+    mlflow_dependency min_n_met available"""
 COLUMN_TYPES: dict[str, ColumnType] = {
     **dict.fromkeys(_INTEGERS.split(), ColumnType.INTEGER),
     **dict.fromkeys(_NUMBERS.split(), ColumnType.NUMBER),
     **dict.fromkeys(_BOOLEANS.split(), ColumnType.BOOLEAN),
 }
 # Integer columns whose cells may be empty: a position outside a notebook, an unknown year.
-NULLABLE = frozenset({"cell", "line", "column", "created_year"})
+NULLABLE = frozenset({"cell", "line", "column", "created_year", "cluster_size"})
 
 
 def _table(
@@ -498,18 +498,19 @@ def _count_columns() -> dict[str, dict[str, str]]:
             "created_year": "Year the repository was created (dataset created_at); empty if unknown.",
             "analysed": "Whether the repository was cloned and scanned (status analyzed or "
             "partial).",
+            "purpose": "tutorial, course, example, library, application or unknown (the purpose "
+            "rule, analyzers/repo/purpose.toml); empty if not analysed or the study predates it.",
+            "duplicate_of": "The representative of the repository's cluster of near-duplicates "
+            "(sharing at least the threshold of their analysed files' blobs both ways); empty for "
+            "representatives and unique repositories.",
+            "cluster_size": "Repositories in its cluster (1 for a unique one); empty if not "
+            "analysed.",
             "mlflow_calls": "MLflow call sites found at the pinned commit (calls.csv rows).",
             "indirect_uses": "Integrations found that log to MLflow on the repository's behalf "
             "(indirect.csv rows).",
             "mlflow_dependency": "Whether a dependency file at the pinned commit requires mlflow "
             "(signals.csv mlflow-requirement).",
             "populations": "The populations it belongs to, ';'-separated (populations.csv).",
-        },
-        "populations": {
-            "population": "A population: a named set of repositories that shares are of.",
-            "definition": "Which repositories it holds.",
-            "n_repos": "Repositories in it: the denominator of its shares.",
-            "n_total": "All repositories of the study.",
         },
         "repo_status": {
             "status": "Repository status, as in repos.",
@@ -522,6 +523,26 @@ def _count_columns() -> dict[str, dict[str, str]]:
             "commit": "Its pinned commit SHA.",
             "status": "Why it was not analysed (a repos.csv failure status, or not-attempted).",
             "detail": "repos.csv's one-line reason; empty for not-attempted.",
+        },
+        "exclusions": {
+            "filter": "A study filter that removed repositories before analysis: exclude_forks, "
+            "exclude_archived, min_stars or min_commits.",
+            "n_repos": "Excluded repositories failing it (one repository can fail several).",
+            "n_only": "Of which excluded by this filter alone.",
+        },
+        "populations": {
+            "population": "A population shares are taken among: analysed, mlflow-evidence "
+            "(analysed, with an MLflow call, an indirect use or mlflow in a dependency file), "
+            "deduplicated (one repository per cluster of near-duplicates) or non-tutorial "
+            "(purpose not tutorial, course or example).",
+            "definition": "Which repositories it holds.",
+            "available": "Whether this study can form it (an older study has no purpose or "
+            "duplicate_of column).",
+            "n_repos": "Repositories in it.",
+            "n_analysed": _N_ANALYSED,
+            "share": "n_repos / n_analysed; empty when n_analysed is 0.",
+            "ci_low": _SHARE["ci_low"],
+            "ci_high": _SHARE["ci_high"],
         },
         "file_status": {
             "kind": "script, notebook or directory (files.csv kind).",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -59,6 +61,54 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{12}\.tmp")
+
+
+def sweep_temporary(
+    folder: str | os.PathLike[str],
+    *,
+    recursive: bool = True,
+    target: str | None = None,
+    dead: Callable[[int], bool] | None = None,
+) -> list[Path]:
+    """Delete the temporary files `atomic_path` left in `folder` (and below, if `recursive`)
+    when its writer was killed; returns them. Only files named as `atomic_path` names them, of
+    writers that no longer run (`dead(pid)`; by default: no such process, or a zombie), are
+    touched; with `target`, only those that were to become `folder/target`."""
+    dead = dead or _not_running
+    root = Path(folder)
+    if not root.is_dir() or root.is_symlink():
+        return []
+    removed = []
+    walker = os.walk(root) if recursive else [(str(root), [], os.listdir(root))]
+    for directory, _dirs, names in walker:
+        for name in names:
+            match = _TEMPORARY.fullmatch(name)
+            if not match or (target is not None and match["name"] != target):
+                continue
+            path = Path(directory, name)
+            if path.is_symlink() or not path.is_file() or not dead(int(match["pid"])):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _not_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rpartition(b")")[2].split()[:1] == [b"Z"]
+    except OSError:
+        return False
 
 
 @contextmanager

@@ -9,7 +9,9 @@ Every command goes through GitPython's `Git.execute` with:
 * `-c` overrides that switch off hooks, submodule recursion, every filter driver (git-lfs
   included), credential helpers and prompts, and allow only the protocols asked for;
 * its own process group, killed as a whole when the deadline passes or the object store grows
-  past the size limit (git fetch spawns index-pack, upload-pack and lazy-fetch children).
+  past the size limit (git fetch spawns index-pack, upload-pack and lazy-fetch children);
+* a parent-death signal (`analyzers.repo.lifetime`): a killed run leaves no git behind to keep
+  writing into a checkout (its children end when their pipes close).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from git.cmd import Git
+
+from analyzers.repo.lifetime import popen_options
 
 # Ordered: later entries win, so nothing a caller adds can re-enable what these switch off.
 SAFE_CONFIG: tuple[tuple[str, str], ...] = (
@@ -93,6 +97,7 @@ class GitOutput:
     returncode: int
     stdout: str
     stderr: str
+    raw: bytes = b""  # stdout as git wrote it (paths that are not UTF-8 survive)
 
     @property
     def ok(self) -> bool:
@@ -169,11 +174,13 @@ class SafeGit:
         deadline: float | None = None,
         watch: Path | None = None,
         max_bytes: int | None = None,
+        stdin: bytes | None = None,
     ) -> GitOutput:
         """Run `git <args>` on the repository whose work tree is `repo` (`repo/.git` the git dir).
 
         `deadline` is a `time.monotonic()` value. While the command runs, `watch` (a directory)
-        is polled and the command killed once it holds more than `max_bytes`.
+        is polled and the command killed once it holds more than `max_bytes`. `stdin` is fed
+        to the command (else it reads nothing).
         """
         if self._aborted:
             raise GitAborted("run aborted")
@@ -191,12 +198,19 @@ class SafeGit:
         assert all(var in env for var in _LOCATION_VARS)
         command = [self._executable, *self._config_args, *args]
         cwd = repo if repo.is_dir() else repo.parent
-        process = Git(str(cwd)).execute(command, as_process=True, env=env, start_new_session=True)
+        process = Git(str(cwd)).execute(
+            command,
+            as_process=True,
+            env=env,
+            start_new_session=True,
+            istream=subprocess.PIPE if stdin is not None else None,
+            **popen_options(),
+        )
         proc: subprocess.Popen[bytes] = process.proc
         with self._lock:
             self._live.add(proc)
         try:
-            return self._wait(proc, deadline, watch, max_bytes)
+            return self._wait(proc, deadline, watch, max_bytes, stdin)
         finally:
             with self._lock:
                 self._live.discard(proc)
@@ -207,6 +221,7 @@ class SafeGit:
         deadline: float | None,
         watch: Path | None,
         max_bytes: int | None,
+        stdin: bytes | None = None,
     ) -> GitOutput:
         chunks: tuple[bytes, bytes] | None = None
         while chunks is None:
@@ -218,7 +233,9 @@ class SafeGit:
                     raise GitTimeout("deadline passed")
                 step = remaining if step is None else min(step, remaining)
             try:
-                chunks = proc.communicate(timeout=step)
+                # The input goes with the first call; later calls carry on with it.
+                pending, stdin = stdin, None
+                chunks = proc.communicate(pending, timeout=step)
             except subprocess.TimeoutExpired:
                 if self._aborted:
                     self._kill(proc)
@@ -230,7 +247,7 @@ class SafeGit:
         if self._aborted and proc.returncode != 0:
             raise GitAborted("run aborted")
         return GitOutput(
-            proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+            proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), out
         )
 
     @staticmethod

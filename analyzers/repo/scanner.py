@@ -257,7 +257,10 @@ def analyze_bytes(data: bytes, kind: FileKind) -> FileAnalysis:
     return analyze(data, kind)
 
 
-def _worker_init() -> None:
+def _worker_init(owner: int) -> None:
+    from analyzers.repo.lifetime import die_with_parent
+
+    die_with_parent(owner)  # a killed scan leaves no worker behind
     load_catalog()
 
 
@@ -272,13 +275,15 @@ class AnalysisWorkers:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # Imported here: a scan answered wholly from the cache starts no process.
-            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["analyzers.code.analyze"])
+            from analyzers.repo.lifetime import forkserver_context
+
             self._pool = ProcessPoolExecutor(
-                self.jobs, mp_context=context, initializer=_worker_init
+                self.jobs,
+                mp_context=forkserver_context("analyzers.code.analyze"),
+                initializer=_worker_init,
+                initargs=(os.getpid(),),
             )
         return self._pool
 

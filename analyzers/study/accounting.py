@@ -46,3 +46,30 @@ def file_status(study: Study) -> pd.DataFrame:
         .reset_index()
     )
     return table_frame("file_status", records(grouped))
+
+
+EXCLUDED = "excluded"
+FILTERS = ("exclude_forks", "exclude_archived", "min_stars", "min_commits")
+
+
+def exclusions(study: Study) -> pd.DataFrame:
+    """How many repositories each study filter removed before analysis. An excluded
+    repository's detail names every filter it fails (`exclude_forks: a fork; min_stars: ...`)."""
+    excluded = study.repos.loc[study.repos["status"] == EXCLUDED, "detail"]
+    failing = [
+        {part.split(":", 1)[0].strip() for part in detail.split(";") if part.strip()}
+        for detail in excluded
+    ]
+    known = [f for f in FILTERS if any(f in names for names in failing)]
+    others = sorted({name for names in failing for name in names} - set(FILTERS))
+    return table_frame(
+        "exclusions",
+        (
+            {
+                "filter": name,
+                "n_repos": sum(name in names for names in failing),
+                "n_only": sum(names == {name} for names in failing),
+            }
+            for name in (*known, *others)
+        ),
+    )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analyzers.codebook import MIN_N_PER_YEAR
 from analyzers.schema import study_tables
-from analyzers.study.accounting import failures, file_status, repo_status
+from analyzers.study.accounting import exclusions, failures, file_status, repo_status
 from analyzers.study.adoption import (
     adoption,
     adoption_by_year,
@@ -79,9 +79,10 @@ class Aggregates:
 
     study: Study
     repos: pd.DataFrame
-    populations: pd.DataFrame
     repo_status: pd.DataFrame
     failures: pd.DataFrame
+    exclusions: pd.DataFrame
+    populations: pd.DataFrame
     file_status: pd.DataFrame
     headline: pd.DataFrame
     usage: pd.DataFrame
@@ -124,8 +125,8 @@ class Aggregates:
 
     @cached_property
     def population_members(self) -> dict[str, set[str]]:
-        """Population name -> its repositories."""
-        return members(self.repos)
+        """Population name -> its repositories (the populations this study can form)."""
+        return members(self.study)
 
     @property
     def n_total(self) -> int:
@@ -147,15 +148,15 @@ def aggregate(study: Study, options: Options | None = None) -> Aggregates:
     requirements = mlflow_requirements(study)
     found = findings(study)
     users = measure_users(study, found["registry_use"], found["locations"])
-    repos = repository_table(study)
     return Aggregates(
         study=study,
-        repos=repos,
-        populations=populations_table(repos),
+        repos=repository_table(study),
         repo_status=repo_status(study),
         failures=failures(study),
+        exclusions=exclusions(study),
+        populations=populations_table(study),
         file_status=file_status(study),
-        headline=headline(repos, users),
+        headline=headline(study, users),
         usage=usage_table,
         adoption=adoption(study),
         cooccurrence=cooccurrence(study, usage_table),

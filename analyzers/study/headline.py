@@ -12,7 +12,9 @@ import pandas as pd
 
 from analyzers.codebook import HEADLINE, UNRESOLVED_LOCATION
 from analyzers.study.load import Study
-from analyzers.study.populations import POPULATIONS, members
+from analyzers.study.locations import locations
+from analyzers.study.populations import available, members
+from analyzers.study.registry import model_uris, registry_use
 from analyzers.study.stats import in_group, share_interval, table_frame
 
 # What an indirect use records (indirect.csv `records`) that makes it logging.
@@ -45,14 +47,18 @@ def measure_users(
     return {measure: users[measure] & analysed for measure in HEADLINE}
 
 
-def headline(repos: pd.DataFrame, users: dict[str, set[str]]) -> pd.DataFrame:
-    """One row per measure and population: how many of the population the measure holds for."""
-    found = members(repos)
+def headline(study: Study, users: dict[str, set[str]] | None = None) -> pd.DataFrame:
+    """One row per headline measure and available population, measures in codebook order.
+    `users` (from `measure_users`) saves computing the findings a second time."""
+    if users is None:
+        uris = model_uris(study)
+        users = measure_users(study, registry_use(study, uris), locations(study))
+    found = members(study)
     rows = []
     for measure, definition in HEADLINE.items():
-        for entry in POPULATIONS:
-            population = found[entry.name]
-            k, n = len(users[measure] & population), len(population)
+        for entry in available(study):
+            inside = found[entry.name]
+            k, n = len(users[measure] & inside), len(inside)
             share, low, high = share_interval(k, n)
             rows.append(
                 {

@@ -33,6 +33,9 @@ DATASET_COLUMNS = ("full_name", "commit", "created_at")
 
 
 REPOS_COLUMNS = ("repo", "commit", "status", "detail")
+# Written by studies since issue 14 (purpose and near-duplicates); an older repos.csv lacks them
+# and the populations that need them are left out.
+REPOS_STRATA = ("purpose", "duplicate_of", "cluster_size")
 
 
 FILES_COLUMNS = ("repo", "path", "kind", "status")
@@ -78,6 +81,8 @@ class Study:
     # repository's behalf; empty, and has_indirect False, for a study that predates it.
     indirect: pd.DataFrame = field(default_factory=lambda: empty_table(INDIRECT_COLUMNS))
     has_indirect: bool = False
+    # Which of REPOS_STRATA repos.csv has; `repos` holds all of them, empty when missing.
+    stratified: frozenset[str] = frozenset()
 
     @property
     def analysed(self) -> list[str]:
@@ -198,6 +203,12 @@ def _repo_table(dataset: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
         }
     )
     repos["analysed"] = repos["status"].isin(ANALYSED_STATUSES)
+    for column in REPOS_STRATA:
+        values = merged[column].fillna("").astype(str) if column in merged else ""
+        repos[column] = values
+    repos["cluster_size"] = pd.array(
+        [int(v) if v.isdigit() else None for v in repos["cluster_size"]], dtype="Int64"
+    )
     return repos.sort_values("repo", kind="stable").reset_index(drop=True)
 
 
@@ -209,7 +220,8 @@ def load_study(study_dir: str | Path) -> Study:
     provenance = _read_provenance(root / "study.json")
     dataset_path = find_dataset(root, provenance)
     dataset = read_table(dataset_path, DATASET_COLUMNS)
-    repos = read_table(root / "repos.csv", REPOS_COLUMNS)
+    stratified = frozenset(c for c in REPOS_STRATA if c in _header(root / "repos.csv"))
+    repos = read_table(root / "repos.csv", (*REPOS_COLUMNS, *sorted(stratified)))
     files = read_table(root / "files.csv", FILES_COLUMNS)
     calls = read_table(root / "calls.csv", CALLS_COLUMNS)
     signals = read_table(root / "signals.csv", SIGNALS_COLUMNS)
@@ -239,7 +251,16 @@ def load_study(study_dir: str | Path) -> Study:
         has_facts=has_facts,
         indirect=indirect,
         has_indirect=has_indirect,
+        stratified=stratified,
     )
+
+
+def _header(path: Path) -> list[str]:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []  # read_table says what is wrong with it
 
 
 FACTS_COLUMNS = ("repo", "path", "cell", "line", "fact", "value", "source")

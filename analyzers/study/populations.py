@@ -1,54 +1,99 @@
-"""Populations: the named sets of repositories a share can be of, and the repository table their
-predicates read.
+"""Populations: the sets of repositories a share is taken among, each named and defined once.
 
-A population is a name, a one-line definition and a predicate over the study's repository table
-(`repository_table`: one row per repository with its status and the MLflow evidence found at
-its pinned commit). Adding a population is one `Population` in `POPULATIONS` (and, if its
-predicate needs a new column, that column in `repository_table`); the headline (`headline.csv`)
-is computed for every population, and `populations.csv` lists them with their sizes.
+Every headline figure is reported for every population the study can form, side by side, so a
+reader sees whether a finding holds among the repositories that use MLflow at all, without
+template copies, or without teaching material:
+
+* `analysed`: every repository cloned and scanned (status analyzed or partial);
+* `mlflow-evidence`: analysed, with MLflow evidence at the pinned commit (a resolved call, an
+  indirect use, or mlflow in a dependency file);
+* `deduplicated`: one repository per cluster of near-duplicates (`duplicate_of` empty);
+* `non-tutorial`: purpose neither tutorial, course nor example.
+
+A population is a definition and a predicate: a mask over the study's repository table (it may
+read the study's other tables too). Adding one is one entry in `POPULATIONS`; a population
+whose inputs a study lacks (an older study has no `purpose` column) is left out and said so.
+`repository_table` is the export's `repos.csv`: each repository with the evidence the
+predicates read and the populations it belongs to.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from analyzers.study.load import Study
-from analyzers.study.stats import records, table_frame
+from analyzers.study.stats import records, share_interval, table_frame
 
-Predicate = Callable[[pd.DataFrame], pd.Series]
+TEACHING = ("tutorial", "course", "example")  # purposes the non-tutorial population leaves out
 
 
 @dataclass(frozen=True, slots=True)
 class Population:
     name: str
     definition: str
-    predicate: Predicate  #: the repository table -> which rows belong (a boolean Series)
+    members: Callable[[Study], pd.Series]  # a boolean mask over study.repos
+    needs: tuple[str, ...] = ()  # repos columns it reads, beyond the always-present ones
 
 
 ANALYSED = "analysed"
 MLFLOW_EVIDENCE = "mlflow-evidence"
 
 
-def _evidence(table: pd.DataFrame) -> pd.Series:
-    return (table["mlflow_calls"] > 0) | (table["indirect_uses"] > 0) | table["mlflow_dependency"]
+def evidence(study: Study) -> pd.DataFrame:
+    """Per repository of `study.repos` (same order): its MLflow call sites, indirect uses, and
+    whether a dependency file requires mlflow, at the pinned commit."""
+    calls = study.calls["repo"].value_counts()
+    indirect = study.indirect["repo"].value_counts()
+    signals = study.signals
+    required = set(signals.loc[signals["signal"] == "mlflow-requirement", "repo"])
+    repos = study.repos["repo"]
+    return pd.DataFrame(
+        {
+            "mlflow_calls": [int(calls.get(repo, 0)) for repo in repos],
+            "indirect_uses": [int(indirect.get(repo, 0)) for repo in repos],
+            "mlflow_dependency": (repos.isin(required) & study.repos["analysed"]).to_numpy(),
+        },
+        index=study.repos.index,
+    )
+
+
+def _with_evidence(study: Study) -> pd.Series:
+    found = evidence(study)
+    return study.repos["analysed"] & (
+        (found["mlflow_calls"] > 0) | (found["indirect_uses"] > 0) | found["mlflow_dependency"]
+    )
 
 
 POPULATIONS: tuple[Population, ...] = (
     Population(
         ANALYSED,
-        "every repository that was cloned and scanned (status analyzed or partial), whatever "
+        "every repository cloned and scanned (repos.csv status analyzed or partial), whatever "
         "it holds: one with no Python file, or that removed MLflow, counts",
-        lambda table: table["analysed"],
+        lambda study: study.repos["analysed"],
     ),
     Population(
         MLFLOW_EVIDENCE,
         "analysed repositories with MLflow evidence at the pinned commit: a resolved MLflow "
         "call, an indirect use (an integration that logs to MLflow), or mlflow in a dependency "
         "file",
-        lambda table: table["analysed"] & _evidence(table),
+        _with_evidence,
+    ),
+    Population(
+        "deduplicated",
+        "analysed repositories that are no other's near-duplicate (duplicate_of empty): one "
+        "per cluster of template copies and forks",
+        lambda study: study.repos["analysed"] & (study.repos["duplicate_of"] == ""),
+        needs=("duplicate_of",),
+    ),
+    Population(
+        "non-tutorial",
+        "analysed repositories whose purpose is not " + ", ".join(TEACHING),
+        lambda study: study.repos["analysed"] & ~study.repos["purpose"].isin(TEACHING),
+        needs=("purpose",),
     ),
 )
 
@@ -60,45 +105,50 @@ def population(name: str) -> Population:
     raise KeyError(f"no population {name!r}: {', '.join(p.name for p in POPULATIONS)}")
 
 
+def available(study: Study) -> tuple[Population, ...]:
+    """The populations this study can form: those whose columns it has."""
+    return tuple(p for p in POPULATIONS if all(c in study.stratified for c in p.needs))
+
+
+def members(study: Study) -> dict[str, set[str]]:
+    """Each available population's repositories."""
+    return {
+        entry.name: set(study.repos.loc[entry.members(study).astype(bool), "repo"])
+        for entry in available(study)
+    }
+
+
 def repository_table(study: Study) -> pd.DataFrame:
-    """One row per repository of the study: its status, creation year, whether it was analysed,
+    """One row per repository of the study: its status, creation year, purpose and cluster,
     the MLflow evidence at its pinned commit, and the populations it belongs to."""
-    table = study.repos.copy()
-    calls = study.calls["repo"].value_counts()
-    indirect = study.indirect["repo"].value_counts()
-    requirements = study.signals.loc[study.signals["signal"] == "mlflow-requirement", "repo"]
-    analysed = table["analysed"]
-    table["mlflow_calls"] = [int(calls.get(repo, 0)) for repo in table["repo"]]
-    table["indirect_uses"] = [int(indirect.get(repo, 0)) for repo in table["repo"]]
-    table["mlflow_dependency"] = table["repo"].isin(set(requirements)) & analysed
-    member = {entry.name: entry.predicate(table).astype(bool) for entry in POPULATIONS}
+    table = pd.concat([study.repos, evidence(study)], axis=1)
+    masks = {entry.name: entry.members(study).astype(bool) for entry in available(study)}
     table["populations"] = [
-        ";".join(name for name, flags in member.items() if flags.iloc[index])
+        ";".join(name for name, mask in masks.items() if mask.iloc[index])
         for index in range(len(table))
     ]
     return table_frame("repos", records(table))
 
 
-def members(repos: pd.DataFrame) -> dict[str, set[str]]:
-    """Population name -> the repositories in it, from `repository_table`'s rows."""
-    return {
-        entry.name: set(repos.loc[entry.predicate(repos).astype(bool), "repo"])
-        for entry in POPULATIONS
-    }
-
-
-def populations_table(repos: pd.DataFrame) -> pd.DataFrame:
-    """Every population with its definition and size."""
-    found = members(repos)
-    return table_frame(
-        "populations",
-        (
+def populations_table(study: Study) -> pd.DataFrame:
+    """Every population of POPULATIONS: its definition and size, or why it is missing."""
+    found = members(study)
+    rows = []
+    for entry in POPULATIONS:
+        size = len(found[entry.name]) if entry.name in found else None
+        share, low, high = (
+            share_interval(size, study.n_analysed) if size is not None else (math.nan,) * 3
+        )
+        rows.append(
             {
                 "population": entry.name,
                 "definition": entry.definition,
-                "n_repos": len(found[entry.name]),
-                "n_total": len(repos),
+                "available": size is not None,
+                "n_repos": size or 0,
+                "n_analysed": study.n_analysed,
+                "share": share,
+                "ci_low": low,
+                "ci_high": high,
             }
-            for entry in POPULATIONS
-        ),
-    )
+        )
+    return table_frame("populations", rows)

@@ -10,6 +10,7 @@ import click
 from analyzers.repo.cache import cache_root
 from analyzers.repo.gitsafe import PROTOCOLS
 from analyzers.tables import csv_table, read_csv_rows
+from mining.cli.guard import BadInput, ExitCode, claim_output
 from mining.git.clone import (
     REPOS_COLUMNS,
     REQUIRED_COLUMNS,
@@ -40,12 +41,15 @@ def _print_progress(done: int, total: int, result: CloneResult) -> None:
 
 
 def _read_dataset(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        header = next(csv.reader(handle), [])
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise click.ClickException(f"{path}: missing column(s) {', '.join(missing)}")
-    return list(read_csv_rows(path))
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        missing = [column for column in REQUIRED_COLUMNS if column not in header]
+        if missing:
+            raise BadInput(f"{path}: missing column(s) {', '.join(missing)}")
+        return list(read_csv_rows(path))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise BadInput(f"{path}: not a CSV dataset: {error}") from None
 
 
 @click.command()
@@ -82,7 +86,16 @@ def _read_dataset(path: Path) -> list[dict[str, str]]:
     type=click.FloatRange(min=0),
     default=2048.0,
     show_default=True,
-    help="Skip repositories larger than this (dataset size_kb, then fetched bytes); 0 = no limit.",
+    help="Skip repositories larger than this (dataset size_kb, then fetched bytes, then the "
+    "bytes the checkout would write: status too-large); 0 = no limit.",
+)
+@click.option(
+    "--max-file-mb",
+    type=click.FloatRange(min=0),
+    default=50.0,
+    show_default=True,
+    help="Leave out (never write) files larger than this, the rest is checked out; each is "
+    "named in the detail. 0 = no limit.",
 )
 @click.option(
     "--allow-protocol",
@@ -99,6 +112,7 @@ def clone(
     repos_csv: Path | None,
     timeout: float,
     max_size_mb: float,
+    max_file_mb: float,
     allow_protocols: tuple[str, ...],
 ) -> None:
     """Fetch each repository of DATASET (a crawl CSV with full_name, clone_url, commit) at its
@@ -106,8 +120,9 @@ def clone(
     packaging, Docker, CI and DVC files are downloaded.
 
     Checkouts go to CACHE/<owner>__<name>/<sha>/ and are reused by later runs. Every repository
-    gets a row in the repos CSV (cloned, cached, not-found, unavailable, too-large, timeout or
-    error) and the run goes on; the exit code is non-zero only when the run itself fails.
+    gets a row in the repos CSV (cloned, cached, unpinned, not-found, unavailable, too-large,
+    timeout or error) and the run goes on. Exit code 1 when some repository ended error or
+    timeout (a rerun tries them again); the others are final.
     """
     rows = _read_dataset(dataset)
     settings = CloneSettings(
@@ -115,16 +130,20 @@ def clone(
         jobs=jobs,
         timeout=timeout,
         max_size_mb=max_size_mb or None,
+        max_file_mb=max_file_mb or None,
         protocols=("https", *allow_protocols),
     )
     output = repos_csv if repos_csv is not None else Path("results") / f"{dataset.stem}.repos.csv"
+    claim_output(output, folder=False, option="--repos-csv")
+    claim_output(settings.cache, option="--cache", sweep=False)
     counts: dict[str, int] = {}
-    try:
-        with csv_table(output, REPOS_COLUMNS) as table:
-            for result in clone_all(rows, settings, progress=_print_progress):
-                table.write(result.as_row())
-                counts[result.status] = counts.get(result.status, 0) + 1
-    except OSError as error:  # the cache or the output is not writable: the run itself failed
-        raise click.ClickException(str(error)) from error
+    with csv_table(output, REPOS_COLUMNS) as table:
+        for result in clone_all(rows, settings, progress=_print_progress):
+            table.write(result.as_row())
+            counts[result.status] = counts.get(result.status, 0) + 1
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     click.echo(f"{len(rows)} repositories ({summary or 'none'}) -> {output}", err=True)
+    failed = counts.get(CloneStatus.ERROR, 0) + counts.get(CloneStatus.TIMEOUT, 0)
+    if failed:
+        click.echo(f"{failed} ended error or timeout: rerun to try them again", err=True)
+        raise click.exceptions.Exit(ExitCode.FAILED)

@@ -8,9 +8,19 @@ from pathlib import Path
 
 import click
 
+from mining.cli.guard import BadInput, EnvironmentProblem, ExitCode, claim_output
+from mining.cli.options import max_retry_seconds, min_slice
 from mining.github.client import GithubApiError, redact
-from mining.github.crawl import checkpoint_path, write_dataset
-from mining.github.search import DEFAULT_TOPICS, EARLIEST, CrawlError, CrawlSettings, CrawlStats
+from mining.github.crawl import checkpoint_path, provenance_path, write_dataset
+from mining.github.search import (
+    DEFAULT_TOPICS,
+    EARLIEST,
+    CrawlError,
+    CrawlSettings,
+    CrawlStats,
+    TruncatedSlice,
+    preflight,
+)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,6 +66,8 @@ from mining.github.search import DEFAULT_TOPICS, EARLIEST, CrawlError, CrawlSett
     show_default=True,
     help="Retries of a request after 5xx answers, timeouts or dropped connections.",
 )
+@max_retry_seconds
+@min_slice
 @click.option(
     "--keep-checkpoint", is_flag=True, help="Keep the checkpoint file after a successful crawl."
 )
@@ -71,6 +83,8 @@ def crawl(
     since: datetime,
     per_page: int,
     max_retries: int,
+    max_retry_seconds: float,
+    min_slice: int,
     keep_checkpoint: bool,
     restart: bool,
 ) -> None:
@@ -89,13 +103,17 @@ def crawl(
 
     Rate limits are waited out with a countdown on stderr. A crawl that is interrupted
     resumes when rerun with the same options, from OUT.checkpoint.jsonl, and writes the
-    same file an uninterrupted crawl would have written; OUT itself is written at the end.
+    same file an uninterrupted crawl would have written; OUT itself is written at the end,
+    just after OUT.crawl.json (how it was crawled, truncated slices included).
+
+    Before any search, the output is checked writable and the API reachable with the token
+    accepted; a failure there costs no request budget and leaves no checkpoint.
     """
     # Embedding programs and tests may inject `sleep` and `clock` through the context object.
     injected = ctx.obj if isinstance(ctx.obj, dict) else {}
+    claim_output(out, folder=False)
+    claim_output(provenance_path(out), folder=False)
     checkpoint = checkpoint_path(out)
-    if restart:
-        checkpoint.unlink(missing_ok=True)
     settings = CrawlSettings(
         topics=topics or DEFAULT_TOPICS,
         qualifiers=queries,
@@ -103,25 +121,58 @@ def crawl(
         since=since.replace(tzinfo=UTC),
         per_page=per_page,
         max_retries=max_retries,
+        max_retry_seconds=max_retry_seconds,
+        min_slice=min_slice,
         sleep=injected.get("sleep", time.sleep),
         clock=injected.get("clock", time.time),
     )
     stats = CrawlStats()
     try:
+        preflight(settings, stats)
+    except CrawlError as exc:  # the API, the token, the topics: before anything is done
+        failure: type[click.ClickException] = EnvironmentProblem if exc.environment else BadInput
+        raise failure(redact(str(exc), settings.token)) from None
+    except GithubApiError as exc:
+        raise EnvironmentProblem(redact(str(exc), settings.token)) from None
+    try:
+        if restart:
+            checkpoint.unlink(missing_ok=True)
         write_dataset(settings, out, stats, keep_checkpoint)
     except KeyboardInterrupt:
         click.echo(f"interrupted; rerun the same command to resume from {checkpoint}", err=True)
-        ctx.exit(130)
+        ctx.exit(ExitCode.INTERRUPTED)
     except (CrawlError, GithubApiError) as exc:
-        raise click.ClickException(
-            f"{redact(str(exc), settings.token)} (progress kept in {checkpoint})"
-        ) from None
+        kept = f" (progress kept in {checkpoint})" if checkpoint.exists() else ""
+        failure = (
+            EnvironmentProblem
+            if exc.environment
+            else BadInput
+            if getattr(exc, "usage", False)
+            else click.ClickException
+        )
+        raise failure(redact(str(exc), settings.token) + kept) from None
+    except OSError:
+        raise  # the output or the checkpoint cannot be written: the guard's one line
     except Exception as exc:
         # Unexpected, but still no traceback: its locals and messages could hold the token.
         raise click.ClickException(
             f"crawl failed: {type(exc).__name__}: {redact(str(exc), settings.token)}"
         ) from None
     click.echo(_summary(stats, out), err=True)
+
+
+def truncation_warning(truncated: list[TruncatedSlice], dataset: Path, shown: int = 5) -> str:
+    """What to tell the user about slices GitHub said were not whole; "" if there are none."""
+    if not truncated:
+        return ""
+    lines = [
+        f"warning: {len(truncated)} slice(s) truncated, their repositories may be incomplete "
+        f"(listed in {provenance_path(dataset)}):",
+        *(f"  {item.describe()}" for item in truncated[:shown]),
+    ]
+    if len(truncated) > shown:
+        lines.append(f"  ... and {len(truncated) - shown} more")
+    return "\n".join(lines)
 
 
 def _summary(stats: CrawlStats, out: Path) -> str:
@@ -136,9 +187,11 @@ def _summary(stats: CrawlStats, out: Path) -> str:
         + (f" of {stats.reported[topic]}" if topic in stats.reported else "")
         for topic, count in sorted(stats.listed.items())
     )
+    warning = truncation_warning(stats.truncated, out)
     return (
         f"wrote {stats.repositories} repositories to {out} ({per_topic})\n"
         f"{stats.slices} slices ({stats.splits} splits); {stats.requests} requests: "
         f"{stats.search_requests} search, {stats.pin_requests} pin, {stats.retries} retries; "
         f"{stats.rate_limit_waits} rate-limit waits, {stats.waited_seconds:g}s waited{restored}"
+        + (f"\n{warning}" if warning else "")
     )

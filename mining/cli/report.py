@@ -11,8 +11,18 @@ import click
 from analyzers.codebook import MIN_N_PER_YEAR
 from analyzers.study.aggregate import Options
 from analyzers.study.export import export_study
-from analyzers.study.load import StudyError
+from analyzers.study.load import STUDY_FILES, StudyError
 from analyzers.study.report import build_report
+from mining.cli.guard import BadInput, claim_output
+
+
+def _check_study(study_dir: Path) -> None:
+    """Before any work: a study directory is what `mlflow-miner study` wrote."""
+    if not (study_dir / "study.json").is_file():
+        raise BadInput(
+            f"{study_dir} is not a study directory: no study.json (a study directory holds "
+            f"{', '.join(STUDY_FILES)})"
+        )
 
 
 @click.command()
@@ -51,12 +61,14 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool, min_n: int) -
     def say(message: str) -> None:
         click.echo(message, err=True)
 
+    _check_study(study_dir)
+    claim_output(out_dir or study_dir / "report")
     try:
         built = build_report(
             study_dir, out_dir, static=not no_static, progress=say, options=Options(min_n)
         )
-    except StudyError as error:
-        raise click.ClickException(str(error)) from error
+    except StudyError as error:  # a study directory with a table missing or unreadable
+        raise click.ClickException(str(error)) from None
     say(f"report written in {built.seconds:.1f}s")
     click.echo(str(built.index))
     sys.stdout.flush()
@@ -96,9 +108,11 @@ def export(study_dir: Path, out_dir: Path | None, min_n: int) -> None:
     def say(message: str) -> None:
         click.echo(message, err=True)
 
+    _check_study(study_dir)
+    claim_output(out_dir or study_dir / "export")
     try:
         out = export_study(study_dir, out_dir, progress=say, options=Options(min_n))
-    except StudyError as error:
-        raise click.ClickException(str(error)) from error
+    except StudyError as error:  # a study directory with a table missing or unreadable
+        raise click.ClickException(str(error)) from None
     say(f"export written in {time.monotonic() - started:.1f}s")
     click.echo(str(out))

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-import sys
+import csv
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from mining.study.run import Study, StudySettings
+from analyzers.repo.cache import cache_root
+from mining.cli.guard import BadInput, EnvironmentProblem, ExitCode, claim_output
+from mining.cli.options import max_retry_seconds, min_slice
+from mining.study.run import RETRIED, Study
+from mining.study.settings import StudySettings, StudySetupError
 
 
 def _log(message: str) -> None:
     click.echo(message, err=True)
 
 
-def run_study(settings: StudySettings, recrawl: bool = False, static: bool = True) -> None:
-    """crawl (when the dataset is missing) → clone → scan → merge → report → export."""
+def run_study(
+    settings: StudySettings,
+    recrawl: bool = False,
+    static: bool = True,
+    crawl_options: dict[str, float] | None = None,
+    restart: bool = False,
+) -> int:
+    """crawl (when the dataset is missing) → clone → scan → merge → report → export.
+
+    Returns the exit code: 1 when some repositories ended with a status a rerun retries."""
     started = time.monotonic()
-    if settings.crawl and (recrawl or not settings.dataset.exists()):
-        _crawl(settings)
+    crawling = settings.crawl and (recrawl or restart or not settings.dataset.exists())
+    _claim(settings, crawling)
+    if crawling:
+        _crawl(settings, crawl_options or {}, restart)
     study = Study(settings, log=_log)
     for index, outcome in enumerate(study.traverse_repos(), start=1):
         _log(
@@ -34,16 +49,79 @@ def run_study(settings: StudySettings, recrawl: bool = False, static: bool = Tru
     _log("repositories: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     _report_and_export(settings.output, static)
     _log(f"study {settings.name} done in {time.monotonic() - started:.1f}s: {settings.output}")
+    failed = sum(count for status, count in counts.items() if status in RETRIED)
+    if failed:
+        _log(f"{failed} repositories ended error or timeout: rerun the study to try them again")
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
-def _crawl(settings: StudySettings) -> None:
-    from mining.github.crawl import write_dataset
-    from mining.github.search import CrawlSettings
+def _claim(settings: StudySettings, crawling: bool) -> None:
+    """Preflight: every output writable before any request or clone; leftovers swept."""
+    claim_output(settings.output, option="output")
+    if crawling:
+        from mining.github.crawl import provenance_path
 
-    _log(f"crawling topics {', '.join(settings.topics)} into {settings.dataset}")
-    write_dataset(
-        CrawlSettings(topics=settings.topics, qualifiers=settings.qualifiers), settings.dataset
+        claim_output(settings.dataset, folder=False, option="dataset")
+        claim_output(provenance_path(settings.dataset), folder=False, option="dataset")
+    elif not settings.dataset.is_file():
+        raise BadInput(
+            f"dataset {settings.dataset} does not exist and the study file says crawl = false: "
+            "crawl it first (mlflow-miner crawl) or fix the study file"
+        )
+    else:
+        _check_dataset(settings.dataset)
+    cache = settings.clone_cache or cache_root() / "repos"
+    claim_output(cache, option="clone cache", sweep=False)
+
+
+def _check_dataset(dataset: Path) -> None:
+    """The columns cloning and the report read must be there before anything starts."""
+    from analyzers.study.load import DATASET_COLUMNS
+    from mining.git.clone import REQUIRED_COLUMNS
+
+    try:
+        with open(dataset, encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise BadInput(f"dataset {dataset} cannot be read: {error}") from None
+    missing = [c for c in dict.fromkeys((*REQUIRED_COLUMNS, *DATASET_COLUMNS)) if c not in header]
+    if missing:
+        raise BadInput(f"dataset {dataset}: missing column(s) {', '.join(missing)}")
+
+
+def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) -> None:
+    from mining.cli.crawl import truncation_warning
+    from mining.github.crawl import checkpoint_path, write_dataset
+    from mining.github.search import CrawlError, CrawlSettings, preflight
+
+    crawl = CrawlSettings(
+        topics=settings.topics,
+        qualifiers=settings.qualifiers,
+        max_retry_seconds=options.get("max_retry_seconds", 60.0),
+        min_slice=int(options.get("min_slice", 86400)),
     )
+    checkpoint = checkpoint_path(settings.dataset)
+    try:
+        preflight(crawl)
+    except CrawlError as error:  # the API, the token, the topics: before anything is done
+        raise (EnvironmentProblem if error.environment else BadInput)(str(error)) from None
+    try:
+        if restart:
+            checkpoint.unlink(missing_ok=True)
+        _log(f"crawling topics {', '.join(settings.topics)} into {settings.dataset}")
+        stats = write_dataset(crawl, settings.dataset)
+    except CrawlError as error:
+        kept = (
+            f" (progress kept in {checkpoint}: rerun to resume, or pass --restart to start over)"
+            if checkpoint.exists()
+            else ""
+        )
+        failure = EnvironmentProblem if error.environment else click.ClickException
+        raise failure(f"crawl failed: {error}{kept}") from None
+    warning = truncation_warning(stats.truncated, settings.dataset)
+    if warning:
+        _log(warning)
 
 
 def _report_and_export(output: Path, static: bool) -> None:
@@ -53,9 +131,14 @@ def _report_and_export(output: Path, static: bool) -> None:
     except ImportError:  # the report stage is optional while it is being built
         _log("report and export stages are not available in this version")
         return
-    report = build_report(output, static=static)
-    _log(f"report: {report.index}" + "".join(f"\nwarning: {w}" for w in report.warnings))
-    _log(f"export: {export_study(output)}")
+    from analyzers.study.load import StudyError
+
+    try:
+        report = build_report(output, static=static)
+        _log(f"report: {report.index}" + "".join(f"\nwarning: {w}" for w in report.warnings))
+        _log(f"export: {export_study(output)}")
+    except StudyError as error:
+        raise click.ClickException(f"report: {error}") from None
 
 
 @click.command()
@@ -81,6 +164,14 @@ def _report_and_export(output: Path, static: bool) -> None:
     help="Dask scheduler address, with --executor dask (e.g. tcp://host:8786).",
 )
 @click.option("--recrawl", is_flag=True, help="Crawl again even if the dataset exists.")
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Crawl from scratch: discard the checkpoint an interrupted or failed crawl left "
+    "(without it, the crawl resumes from there).",
+)
+@max_retry_seconds
+@min_slice
 @click.option("--no-static", is_flag=True, help="Skip PNG/SVG chart export (HTML only).")
 @click.option(
     "--clone-cache",
@@ -113,12 +204,17 @@ def _report_and_export(output: Path, static: bool) -> None:
     help="With --history: walk every branch merged into the default branch, not "
     "just its first-parent line.",
 )
+@click.pass_context
 def study(
+    ctx: click.Context,
     study_file: Path,
     jobs: int | None,
     executor: str,
     scheduler: str | None,
     recrawl: bool,
+    restart: bool,
+    max_retry_seconds: float,
+    min_slice: int,
     no_static: bool,
     clone_cache: Path | None,
     history: bool,
@@ -129,9 +225,11 @@ def study(
     """Run the study defined in STUDY_FILE (TOML): crawl → clone → scan → report → export.
 
     The study file names the study and gives its topics, search qualifiers, dataset path and
-    output directory (see datasets/mlflow-topics.toml). Every stage resumes: rerunning after an
-    interruption does only what is missing, and a rerun with nothing new rewrites identical
-    outputs. A GitHub token is read from GITHUB_TOKEN, the API base from GITHUB_API_URL.
+    output directory (see datasets/mlflow-topics.toml); relative paths in it are relative to
+    the study file's folder. Every stage resumes: rerunning after an interruption does only
+    what is missing, and a rerun with nothing new rewrites identical outputs; a failed crawl
+    resumes too (--restart starts it over). A GitHub token is read from GITHUB_TOKEN, the API
+    base from GITHUB_API_URL; both are checked before anything is crawled or cloned.
     """
     try:
         settings = StudySettings.from_toml(
@@ -145,12 +243,18 @@ def study(
             since=since,
             first_parent=False if all_parents else None,
         )
-    except (KeyError, ValueError) as error:
-        raise click.UsageError(f"{study_file}: {error}") from None
-    try:
-        run_study(settings, recrawl=recrawl, static=not no_static)
-    except FileNotFoundError as error:
-        raise click.ClickException(str(error)) from None
+        if executor == "dask" and not scheduler:
+            raise StudySetupError("--executor dask needs --scheduler ADDRESS")
+        code = run_study(
+            settings,
+            recrawl=recrawl,
+            static=not no_static,
+            crawl_options={"max_retry_seconds": max_retry_seconds, "min_slice": min_slice},
+            restart=restart,
+        )
+    except StudySetupError as error:
+        raise BadInput(str(error)) from None
+    ctx.exit(code)
 
 
 @click.command()
@@ -169,7 +273,8 @@ def study(
     help="Repositories analysed in parallel (default: all cores).",
 )
 @click.option("--no-static", is_flag=True, help="Skip PNG/SVG chart export (HTML only).")
-def demo(out: Path, jobs: int | None, no_static: bool) -> None:
+@click.pass_context
+def demo(ctx: click.Context, out: Path, jobs: int | None, no_static: bool) -> None:
     """The whole study, offline, on the shipped demo corpus: no token, no network.
 
     Builds a dozen small git repositories from tests/fixtures/corpus (deterministic commits;
@@ -179,7 +284,10 @@ def demo(out: Path, jobs: int | None, no_static: bool) -> None:
     """
     from mining.study.demo import build_demo
 
-    dataset = build_demo(dataset=Path("datasets/demo.csv"))
+    dataset = Path("datasets/demo.csv")
+    claim_output(out)
+    claim_output(dataset, folder=False, option="dataset")
+    dataset = build_demo(dataset=dataset)
     settings = StudySettings(
         name="demo",
         dataset=dataset,
@@ -187,10 +295,7 @@ def demo(out: Path, jobs: int | None, no_static: bool) -> None:
         crawl=False,
         protocols=("https", "file"),
         history=True,
-        **({"jobs": jobs} if jobs else {}),
     )
-    run_study(settings, static=not no_static)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(study())
+    if jobs:
+        settings = replace(settings, jobs=jobs)
+    ctx.exit(run_study(settings, static=not no_static))

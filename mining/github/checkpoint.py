@@ -34,6 +34,8 @@ class Checkpoint:
         self.crawled_at: int | None = None
         self.splits: set[SliceKey] = set()
         self.slices: dict[SliceKey, list[dict[str, Any]]] = {}
+        # slices GitHub said were not whole: key -> (reason, total_count reported)
+        self.truncated: dict[SliceKey, tuple[str, int]] = {}
         self.pins: dict[str, tuple[str, str]] = {}
         self._fd: int | None = None
 
@@ -114,7 +116,10 @@ class Checkpoint:
         if kind == "split":
             self.splits.add((entry["topic"], entry["start"], entry["end"]))
         elif kind == "slice":
-            self.slices[(entry["topic"], entry["start"], entry["end"])] = entry["repos"]
+            key = (entry["topic"], entry["start"], entry["end"])
+            self.slices[key] = entry["repos"]
+            if entry.get("truncated"):
+                self.truncated[key] = (entry["truncated"], int(entry.get("reported", 0)))
         elif kind == "pin":
             self.pins[entry["full_name"]] = (entry["commit"], entry["note"])
 
@@ -122,9 +127,24 @@ class Checkpoint:
         self.splits.add(key)
         self._append({"kind": "split", "topic": key[0], "start": key[1], "end": key[2]})
 
-    def record_slice(self, key: SliceKey, repos: list[dict[str, Any]]) -> None:
+    def record_slice(
+        self,
+        key: SliceKey,
+        repos: list[dict[str, Any]],
+        truncated: tuple[str, int] | None = None,
+    ) -> None:
+        """A listed slice; `truncated` = (reason, total_count) when GitHub said it is not whole."""
         self.slices[key] = repos
-        entry = {"kind": "slice", "topic": key[0], "start": key[1], "end": key[2], "repos": repos}
+        entry: dict[str, Any] = {
+            "kind": "slice",
+            "topic": key[0],
+            "start": key[1],
+            "end": key[2],
+            "repos": repos,
+        }
+        if truncated is not None:
+            self.truncated[key] = truncated
+            entry.update(truncated=truncated[0], reported=truncated[1])
         self._append(entry, sync=True)
 
     def record_pin(self, full_name: str, commit: str, note: str) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +40,55 @@ class GithubApiError(Exception):
         # True when the request was retryable but the retries or rate-limit waits ran out.
         self.gave_up = gave_up
 
+    @property
+    def environment(self) -> bool:
+        """The machine's setup is to blame, not the request: the token was refused."""
+        return self.status == 401
+
+
+class ApiUnreachable(GithubApiError):
+    """No HTTP answer at all (refused, dropped or timed-out connections) until the retries ran
+    out: the network or the API URL, not the request."""
+
+    @property
+    def environment(self) -> bool:
+        return True
+
+
+class ApiConfigError(ValueError):
+    """GITHUB_API_URL or GITHUB_TOKEN cannot be used; the message names the variable."""
+
+    environment = True
+
+
+def token_from_environment() -> str | None:
+    """GITHUB_TOKEN without surrounding whitespace (a pasted newline), None if unset or empty."""
+    token = os.environ.get("GITHUB_TOKEN", "").strip()
+    if any(not c.isprintable() or c.isspace() for c in token):
+        raise ApiConfigError("GITHUB_TOKEN holds spaces or control characters: no token does")
+    return token or None
+
+
+def api_url_from_environment() -> str:
+    """GITHUB_API_URL if set (checked), else GitHub's own API."""
+    url = os.environ.get("GITHUB_API_URL", "").strip()
+    return check_api_url(url, "GITHUB_API_URL") if url else DEFAULT_BASE_URL
+
+
+def check_api_url(url: str, source: str = "GITHUB_API_URL") -> str:
+    """`url` if it is an http(s) URL with a host, else `ApiConfigError` naming `source`."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in url.strip())
+    ):
+        shown = redact(url, urllib.parse.unquote(parts.password or "") or None)
+        raise ApiConfigError(
+            f"{source}={shown!r} is not an http(s) URL with a host (e.g. {DEFAULT_BASE_URL})"
+        )
+    return url.strip()
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -48,6 +99,9 @@ class RetryPolicy:
     secondary_wait: float = 60.0  # GitHub asks for at least a minute when it gives no Retry-After
     max_rate_limit_waits: int = 10  # per request; guards against a server that never resets
     timeout: int = 30  # seconds per HTTP request
+    # Per request: retrying stops once its failed attempts and back-off waits reach this (a dead
+    # API costs at most this plus one request's timeout). Rate-limit waits do not count.
+    max_retry_seconds: float = 60.0
 
 
 @dataclass
@@ -85,8 +139,9 @@ class GithubClient:
         self._clock = clock
         self._progress = progress
         self._buckets: dict[str, _Bucket] = {}
+        self.base_url = check_api_url(base_url, "the API URL").rstrip("/")
         self._github = Github(
-            base_url=base_url.rstrip("/"),
+            base_url=self.base_url,
             auth=Auth.Token(token) if token else None,
             timeout=self.policy.timeout,
             user_agent=user_agent,
@@ -98,6 +153,16 @@ class GithubClient:
 
     def close(self) -> None:
         self._github.close()
+
+    def check(self) -> None:
+        """Fail fast, before any work, when the API cannot be used: unreachable
+        (`ApiUnreachable`) or the token refused (HTTP 401). Other answers are left to the
+        requests that follow (an Enterprise server may have no /rate_limit)."""
+        try:
+            self.get("/rate_limit")
+        except GithubApiError as error:
+            if error.environment:
+                raise
 
     def redact(self, text: str) -> str:
         return redact(text, self._token)
@@ -112,9 +177,11 @@ class GithubClient:
         where = f"GET {urllib.parse.urlsplit(url).path}"
         failures = 0
         rate_waits = 0
+        retrying = _RetryBudget(self.policy)
         while True:
             self._respect_bucket(resource)
             self.stats.requests += 1
+            retrying.attempt_starts()
             try:
                 headers, data = self._requester.requestJsonAndCheck("GET", url, parameters=params)
             except GithubException as exc:
@@ -135,24 +202,30 @@ class GithubClient:
                     self._countdown(seconds, f"{where}: {reason}")
                     self._buckets.pop(resource, None)
                     continue
-                if exc.status >= 500 and failures < self.policy.max_retries:
+                if exc.status >= 500 and retrying.allows(failures):
                     failures += 1
-                    self._backoff(failures, f"{where}: HTTP {exc.status}")
+                    retrying.waited(self._backoff(failures, f"{where}: HTTP {exc.status}"))
                     continue
                 gave_up = exc.status >= 500
-                tries = f" after {failures + 1} attempts" if gave_up else ""
+                tries = f"; {retrying.describe(failures)}" if gave_up else ""
                 raise self._error(
-                    f"{where} failed{tries}: HTTP {exc.status}: {message}", exc.status, gave_up
+                    f"{where} failed: HTTP {exc.status}: {message}{tries}", exc.status, gave_up
                 ) from None
             # requests' errors (timeouts, refused or dropped connections) are OSErrors.
             except (OSError, json.JSONDecodeError) as exc:
                 kind = type(exc).__name__
-                if failures < self.policy.max_retries:
+                if retrying.allows(failures):
                     failures += 1
-                    self._backoff(failures, f"{where}: {kind}")
+                    retrying.waited(self._backoff(failures, f"{where}: {kind}"))
                     continue
-                raise self._error(
-                    f"{where} failed after {failures + 1} attempts: {kind}: {exc}", None, True
+                error = ApiUnreachable if isinstance(exc, OSError) else GithubApiError
+                raise error(
+                    self.redact(
+                        f"{where}: no answer from {self.base_url} ({kind}: {_short(exc)}); "
+                        + retrying.describe(failures)
+                    ),
+                    None,
+                    True,
                 ) from None
             headers = _lower(headers)
             self._note_rate(headers, resource)
@@ -212,17 +285,57 @@ class GithubClient:
             if left > 0 and (left <= 60 or left // 60 != (left + step) // 60):
                 self._progress(f"  resuming in {_duration(left)}")
 
-    def _backoff(self, failure: int, reason: str) -> None:
-        seconds = self.policy.backoff * 2 ** (failure - 1)
+    def _backoff(self, failure: int, reason: str) -> float:
+        seconds = float(self.policy.backoff * 2 ** (failure - 1))
         self.stats.retries += 1
         self._progress(
             f"{reason}; retry {failure}/{self.policy.max_retries} in {_duration(seconds)}"
         )
         self._pause(seconds)
+        return seconds
 
     def _pause(self, seconds: float) -> None:
         self.stats.waited_seconds += seconds
         self._sleep(seconds)
+
+
+class _RetryBudget:
+    """One request's retries: at most `max_retries`, and not once the failed attempts (wall
+    time) and the back-off waits (as slept) reach `max_retry_seconds`."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.spent = 0.0
+        self._attempt_started = time.monotonic()
+
+    def attempt_starts(self) -> None:
+        self._attempt_started = time.monotonic()
+
+    def allows(self, failures: int) -> bool:
+        self.spent += time.monotonic() - self._attempt_started
+        next_wait = self.policy.backoff * 2**failures
+        return (
+            failures < self.policy.max_retries
+            and self.spent + next_wait <= self.policy.max_retry_seconds
+        )
+
+    def waited(self, seconds: float) -> None:
+        self.spent += seconds
+
+    def describe(self, failures: int) -> str:
+        budget = (
+            f" (--max-retry-seconds {self.policy.max_retry_seconds:g})"
+            if failures < self.policy.max_retries
+            else ""
+        )
+        return f"gave up after {failures + 1} attempts in {self.spent:.0f}s{budget}"
+
+
+def _short(error: BaseException) -> str:
+    """requests' messages nest the cause in the pool's: keep the innermost reason."""
+    text = " ".join(str(error).split())
+    match = re.search(r"(\[Errno [^\]]*\][^'\")]*|Read timed out|timed out)", text)
+    return match.group(1).strip() if match else text[:200]
 
 
 def _lower(headers: dict[str, Any] | None) -> dict[str, str]:

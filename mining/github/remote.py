@@ -44,6 +44,8 @@ def checkout_github(
         branch = repo.get("default_branch") or "main"
         _, head = client.get(f"/repos/{full_name}/branches/{urllib.parse.quote(branch)}")
     except GithubApiError as error:
+        if error.environment:  # the API or the token, not this repository: exit 3 upstream
+            raise
         raise RemoteError(f"{full_name}: {client.redact(str(error))}") from None
     finally:
         client.close()

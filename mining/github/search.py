@@ -8,13 +8,12 @@ once. Then one request per repository reads the head commit of its default branc
 from __future__ import annotations
 
 import math
-import os
 import re
 import sys
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +23,13 @@ from analyzers.schema import columns
 from mining.github.checkpoint import Checkpoint, CheckpointError, SliceKey
 from mining.github.client import (
     CORE,
-    DEFAULT_BASE_URL,
     SEARCH,
+    ApiUnreachable,
     GithubApiError,
     GithubClient,
     RetryPolicy,
+    api_url_from_environment,
+    token_from_environment,
 )
 
 DEFAULT_TOPICS = ("mlflow-project", "mlflow-projects")
@@ -39,10 +40,17 @@ EARLIEST = datetime(2007, 10, 1, tzinfo=UTC)
 # since the search (404), empty (409), gone (410), blocked for legal reasons (451).
 UNPINNABLE = frozenset({404, 409, 410, 451})
 TOPIC_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,49}")
+DAY = 86400
 
 
 class CrawlError(Exception):
-    """The crawl cannot go on. The message never contains the token."""
+    """The crawl cannot go on. The message never contains the token. `environment`: the
+    network, the API URL or the token is to blame, not the crawl."""
+
+    def __init__(self, message: str, *, environment: bool = False, usage: bool = False) -> None:
+        super().__init__(message)
+        self.environment = environment
+        self.usage = usage  # the topics, qualifiers or dates asked for are wrong
 
 
 def _stderr(message: str) -> None:
@@ -57,17 +65,18 @@ class CrawlSettings:
     qualifiers: tuple[str, ...] = ()  # extra search qualifiers, e.g. ("language:python",)
     checkpoint: Path | None = None  # resume file; None keeps progress in memory only
     since: datetime = EARLIEST  # earliest creation time searched
-    base_url: str = field(
-        default_factory=lambda: os.environ.get("GITHUB_API_URL") or DEFAULT_BASE_URL
-    )
-    token: str | None = field(
-        default_factory=lambda: os.environ.get("GITHUB_TOKEN") or None, repr=False
-    )
+    base_url: str = field(default_factory=api_url_from_environment)
+    token: str | None = field(default_factory=token_from_environment, repr=False)
     per_page: int = 100
     max_retries: int = 5
     backoff: float = 1.0
     secondary_wait: float = 60.0
     timeout: int = 30
+    max_retry_seconds: float = 60.0  # per request, see RetryPolicy
+    # A created: range no wider than this is not split again: if it still holds more than 1000
+    # results, or GitHub keeps answering incomplete_results, it is listed as it is and recorded
+    # as truncated (see `TruncatedSlice`).
+    min_slice: int = DAY
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.time, repr=False)
     progress: Callable[[str], None] = field(default=_stderr, repr=False)
@@ -90,6 +99,37 @@ class CrawlStats:
     reported: dict[str, int] = field(default_factory=dict)  # topic -> total_count of its query
     listed: dict[str, int] = field(default_factory=dict)  # topic -> results over all its slices
     repositories: int = 0
+    crawled_at: str = ""
+    truncated: list[TruncatedSlice] = field(default_factory=list)  # restored ones included
+
+
+@dataclass(frozen=True, slots=True)
+class TruncatedSlice:
+    """A slice listed as it was, though GitHub said it is not the whole truth: more than 1000
+    results, or `incomplete_results`, and too narrow (or too small) to be split again."""
+
+    topic: str
+    start: int
+    end: int
+    reason: str  # "incomplete" (GitHub's search timed out) or "over-cap" (more than 1000)
+    reported: int  # total_count GitHub gave
+    listed: int
+
+    def describe(self) -> str:
+        what = "incomplete results" if self.reason == "incomplete" else "over 1000 results"
+        return (
+            f"topic:{self.topic} {TimeRange(self.start, self.end).qualifier()} ({what}: "
+            f"{self.listed} listed of {self.reported} reported)"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "created": TimeRange(self.start, self.end).qualifier().removeprefix("created:"),
+            "reason": self.reason,
+            "reported": self.reported,
+            "listed": self.listed,
+        }
 
 
 @dataclass(frozen=True)
@@ -102,8 +142,9 @@ class TimeRange:
     def qualifier(self) -> str:
         return f"created:{_iso(self.start)}..{_iso(self.end)}"
 
-    def halves(self) -> tuple[TimeRange, TimeRange] | None:
-        if self.end <= self.start:
+    def halves(self, floor: int = 1) -> tuple[TimeRange, TimeRange] | None:
+        """The two halves, or None when the range is no wider than `floor` seconds."""
+        if self.end - self.start + 1 <= max(1, floor):
             return None
         middle = self.start + (self.end - self.start + 1) // 2
         return TimeRange(self.start, middle - 1), TimeRange(middle, self.end)
@@ -186,7 +227,9 @@ _LISTED_COLUMNS = tuple(f.name for f in fields(ListedRepo))
 COLUMNS: tuple[str, ...] = columns("dataset")  # declared in analyzers/schema.py
 
 
-def crawl(settings: CrawlSettings, stats: CrawlStats | None = None) -> Iterator[RepoRecord]:
+def crawl(
+    settings: CrawlSettings, stats: CrawlStats | None = None
+) -> Generator[RepoRecord, None, None]:
     """Yield one record per repository of `settings.topics`, sorted by `full_name`.
 
     Listing finishes before the first record is yielded; pinning happens as records are
@@ -207,24 +250,12 @@ def crawl(settings: CrawlSettings, stats: CrawlStats | None = None) -> Iterator[
         "topics": list(topics),
         "query": query,
         "since": since,
-        "base_url": _public_url(settings.base_url),
+        "base_url": public_url(settings.base_url),
+        "min_slice": settings.min_slice,
     }
     now = int(settings.clock())
-    if since >= now:
-        raise CrawlError(f"--since {settings.since:%Y-%m-%d} is not before the crawl's start")
-    client = GithubClient(
-        base_url=settings.base_url,
-        token=settings.token,
-        sleep=settings.sleep,
-        clock=settings.clock,
-        progress=say,
-        policy=RetryPolicy(
-            max_retries=settings.max_retries,
-            backoff=settings.backoff,
-            secondary_wait=settings.secondary_wait,
-            timeout=settings.timeout,
-        ),
-    )
+    _since(settings)
+    client = _client(settings)
     try:
         checkpoint = Checkpoint.open(settings.checkpoint, identity, now, say)
     except CheckpointError as exc:
@@ -232,6 +263,7 @@ def crawl(settings: CrawlSettings, stats: CrawlStats | None = None) -> Iterator[
         raise CrawlError(str(exc)) from None
     assert checkpoint.crawled_at is not None
     crawled_at = checkpoint.crawled_at
+    stats.crawled_at = _iso(crawled_at)
     try:
         whole = TimeRange(since, crawled_at)
         listed = _list(client, settings, checkpoint, topics, query, whole, stats)
@@ -242,14 +274,58 @@ def crawl(settings: CrawlSettings, stats: CrawlStats | None = None) -> Iterator[
         )
         yield from _pin(client, checkpoint, listed, _iso(crawled_at), stats, say)
     except GithubApiError as exc:
-        raise CrawlError(str(exc)) from None
+        # 422: GitHub refused the query (an unknown qualifier, say): the user's to fix.
+        usage = exc.status == 422
+        raise CrawlError(str(exc), environment=exc.environment, usage=usage) from None
     finally:
-        stats.requests = client.stats.requests
-        stats.retries = client.stats.retries
-        stats.rate_limit_waits = client.stats.rate_limit_waits
-        stats.waited_seconds = client.stats.waited_seconds
+        _count(client, stats)
         client.close()
         checkpoint.close()
+
+
+def preflight(settings: CrawlSettings, stats: CrawlStats | None = None) -> None:
+    """Before any work: the API answers and accepts the token (else `CrawlError` with
+    `environment` set); the topics and qualifiers are valid (else `CrawlError`)."""
+    _topics(settings.topics)
+    _qualifiers(settings.qualifiers)
+    _since(settings)
+    client = _client(settings)
+    try:
+        client.check()
+    except GithubApiError as exc:
+        if isinstance(exc, ApiUnreachable):
+            problem = f"cannot reach the GitHub API (GITHUB_API_URL={client.base_url})"
+        else:
+            problem = "the GitHub API refused the token (GITHUB_TOKEN)"
+        raise CrawlError(f"{problem}: {exc}", environment=True) from None
+    finally:
+        if stats is not None:
+            _count(client, stats)
+        client.close()
+
+
+def _client(settings: CrawlSettings) -> GithubClient:
+    return GithubClient(
+        base_url=settings.base_url,
+        token=settings.token,
+        sleep=settings.sleep,
+        clock=settings.clock,
+        progress=settings.progress,
+        policy=RetryPolicy(
+            max_retries=settings.max_retries,
+            backoff=settings.backoff,
+            secondary_wait=settings.secondary_wait,
+            timeout=settings.timeout,
+            max_retry_seconds=settings.max_retry_seconds,
+        ),
+    )
+
+
+def _count(client: GithubClient, stats: CrawlStats) -> None:
+    stats.requests += client.stats.requests
+    stats.retries += client.stats.retries
+    stats.rate_limit_waits += client.stats.rate_limit_waits
+    stats.waited_seconds += client.stats.waited_seconds
 
 
 def _list(
@@ -268,7 +344,7 @@ def _list(
     while work:
         topic, span = work.popleft()
         key: SliceKey = (topic, span.start, span.end)
-        halves = span.halves()
+        halves = span.halves(settings.min_slice)
         if key in checkpoint.splits and halves:
             stats.splits += 1
             work.extendleft((topic, half) for half in reversed(halves))
@@ -276,12 +352,21 @@ def _list(
         if key in checkpoint.slices:
             repos = [ListedRepo.from_json(item) for item in checkpoint.slices[key]]
             stats.restored_slices += 1
+            if key in checkpoint.truncated:
+                reason, reported = checkpoint.truncated[key]
+                names = {repo.full_name for repo in repos}
+                stats.truncated.append(
+                    TruncatedSlice(topic, span.start, span.end, reason, reported, len(names))
+                )
         else:
             search = f"topic:{topic} {span.qualifier()}" + (f" {query}" if query else "")
             total, incomplete, repos, next_url = _search_page(client, search, settings, stats)
             if span == whole:
                 stats.reported[topic] = total
-            if (total > SEARCH_CAP or incomplete) and halves:
+            # Narrower ranges hold fewer results; and a search GitHub could not finish in time
+            # is cheaper narrower, unless it fits one page already (then splitting cannot help,
+            # and an API that always says "incomplete" would be split down to the floor).
+            if halves and (total > SEARCH_CAP or (incomplete and total > settings.per_page)):
                 checkpoint.record_split(key)
                 stats.splits += 1
                 work.extendleft((topic, half) for half in reversed(halves))
@@ -290,13 +375,14 @@ def _list(
                 _, partial, more, next_url = _search_page(client, next_url, settings, stats)
                 incomplete = incomplete or partial
                 repos.extend(more)
-            names = {repo.full_name for repo in repos}
-            if len(names) < min(total, SEARCH_CAP) or total > SEARCH_CAP or incomplete:
-                settings.progress(
-                    f"warning: {search!r} reported {total} results"
-                    f"{' (incomplete)' if incomplete else ''} but listed {len(names)}"
-                )
-            checkpoint.record_slice(key, [repo.to_json() for repo in repos])
+            truncated = _truncation(topic, span, total, incomplete, repos, search, settings)
+            if truncated is not None:
+                stats.truncated.append(truncated)
+            checkpoint.record_slice(
+                key,
+                [repo.to_json() for repo in repos],
+                None if truncated is None else (truncated.reason, truncated.reported),
+            )
         stats.slices += 1
         stats.listed[topic] = stats.listed.get(topic, 0) + len(repos)
         for repo in repos:
@@ -305,6 +391,28 @@ def _list(
         if stats.slices % 10 == 0:
             settings.progress(f"listing: {stats.slices} slices, {len(listed)} repositories")
     return listed
+
+
+def _truncation(
+    topic: str,
+    span: TimeRange,
+    total: int,
+    incomplete: bool,
+    repos: list[ListedRepo],
+    search: str,
+    settings: CrawlSettings,
+) -> TruncatedSlice | None:
+    """The slice's truncation, if GitHub said it is not whole (warned about on stderr)."""
+    listed = len({repo.full_name for repo in repos})
+    if listed < min(total, SEARCH_CAP) or total > SEARCH_CAP or incomplete:
+        settings.progress(
+            f"warning: {search!r} reported {total} results"
+            f"{' (incomplete)' if incomplete else ''} but listed {listed}"
+        )
+    if total <= SEARCH_CAP and not incomplete:
+        return None
+    reason = "over-cap" if total > SEARCH_CAP else "incomplete"
+    return TruncatedSlice(topic, span.start, span.end, reason, total, listed)
 
 
 def _search_page(
@@ -395,23 +503,33 @@ def _topics(topics: tuple[str, ...]) -> tuple[str, ...]:
     # does not depend on the order the topics were given in.
     cleaned = tuple(sorted({topic.strip().lower() for topic in topics}))
     if not cleaned:
-        raise CrawlError("no topic given")
+        raise CrawlError("no topic given", usage=True)
     for topic in cleaned:
         if not TOPIC_PATTERN.fullmatch(topic):
             raise CrawlError(
-                f"{topic!r} is not a GitHub topic (lower-case letters, digits and hyphens)"
+                f"{topic!r} is not a GitHub topic (lower-case letters, digits and hyphens)",
+                usage=True,
             )
     return cleaned
+
+
+def _since(settings: CrawlSettings) -> None:
+    if int(settings.since.timestamp()) >= int(settings.clock()):
+        raise CrawlError(
+            f"--since {settings.since:%Y-%m-%d} is not before the crawl's start", usage=True
+        )
 
 
 def _qualifiers(qualifiers: tuple[str, ...]) -> str:
     query = " ".join(" ".join(qualifiers).split())
     if re.search(r"(^|\s)-?created:", query):
-        raise CrawlError("created: is reserved for slicing the search; use --since instead")
+        raise CrawlError(
+            "created: is reserved for slicing the search; use --since instead", usage=True
+        )
     return query
 
 
-def _public_url(url: str) -> str:
+def public_url(url: str) -> str:
     """`url` without any user:password part, fit for a file."""
     parts = urllib.parse.urlsplit(url.rstrip("/"))
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()

@@ -11,15 +11,19 @@ fixed dates too, so `mlflow-miner demo` has adoption curves to show.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from analyzers.repo.cache import cache_root
+from analyzers.repo.lifetime import is_running
 from analyzers.tables import csv_table
 from mining.github.search import COLUMNS as DATASET_COLUMNS
 
@@ -28,6 +32,10 @@ FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "corpus"
 HISTORY = FIXTURES.parent / "history"
 
 CRAWLED_AT = "2026-11-01T00:00:00Z"
+STAMP = "mlflow-miner-fixture"
+_BUILD = re.compile(
+    r"\..+\.(?:build|stale)-(?P<pid>\d+)-[0-9a-f]+"
+)  # in a built repository's .git: the digest it was built from
 OWNER = "demo"
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "mlflow-miner demo",
@@ -124,37 +132,33 @@ def build_demo(
     target: Path | None = None, fixtures: Path = FIXTURES, dataset: Path | None = None
 ) -> Path:
     """Build the demo repositories under `target` (once; they never change) and write their
-    dataset CSV (default `target/dataset.csv`); return the dataset's path."""
+    dataset CSV (default `target/dataset.csv`); return the dataset's path.
+
+    Each repository is built in a folder of its own and renamed into place, so runs that build
+    at the same time (two `mlflow-miner demo`) never see or break each other's half-built one.
+    """
     target = (target or default_demo_dir()).resolve()
     origins = target / "origins"
     origins.mkdir(parents=True, exist_ok=True)
+    _sweep_builds(origins)
     rows = []
     projects = sorted(path for path in fixtures.iterdir() if path.is_dir())
     for index, project in enumerate(projects):
         repo = origins / project.name
-        digest = _tree_digest(project)
         history = HISTORY / project.name
+        digest = _tree_digest(project)
         if (history / "history.toml").is_file():
             digest += ":history:" + _tree_digest(history)
-        stamp = repo / ".git" / "mlflow-miner-fixture"
-        if not stamp.exists() or stamp.read_text() != digest:
-            shutil.rmtree(repo, ignore_errors=True)  # the fixture changed: build it afresh
-            repo.mkdir(parents=True, exist_ok=True)
-            _git(repo, "init", "-q", "-b", "main")
-            final = _created_at(index)
-            if (history / "history.toml").is_file():
-                final = _build_history(repo, history, final)
-            subprocess.run(["cp", "-a", f"{project}/.", str(repo)], check=True)
-            _git(repo, "add", "-A", "--force")
-            _git(repo, "commit", "-q", "-m", f"{project.name}: demo project", date=final)
-            _serve(repo)
-            stamp.write_text(digest)
+        if _stamp(repo) != digest:
+
+            def build(work: Path, project: Path = project, index: int = index) -> None:
+                _build_project(work, project, HISTORY / project.name, index)
+
+            _publish(repo, digest, build)
         rows.append(_row(project.name, repo, _git(repo, "rev-parse", "HEAD"), index))
     empty = origins / "empty-repo"
-    if not (empty / ".git").exists():
-        empty.mkdir(parents=True, exist_ok=True)
-        _git(empty, "init", "-q", "-b", "main")
-        _serve(empty)
+    if _stamp(empty) != "empty":
+        _publish(empty, "empty", _build_empty)
     rows.append(
         {**_row("empty-repo", empty, "", len(rows)), "note": "409: Git Repository is empty."}
     )
@@ -163,6 +167,63 @@ def build_demo(
     with csv_table(dataset, DATASET_COLUMNS) as table:
         table.write_all(sorted(rows, key=lambda row: row["full_name"]))
     return dataset
+
+
+def _build_project(repo: Path, project: Path, history: Path, index: int) -> None:
+    _git(repo, "init", "-q", "-b", "main")
+    final = _created_at(index)
+    if (history / "history.toml").is_file():
+        final = _build_history(repo, history, final)
+    subprocess.run(["cp", "-a", f"{project}/.", str(repo)], check=True)
+    _git(repo, "add", "-A", "--force")
+    _git(repo, "commit", "-q", "-m", f"{project.name}: demo project", date=final)
+    _serve(repo)
+
+
+def _build_empty(repo: Path) -> None:
+    _git(repo, "init", "-q", "-b", "main")
+    _serve(repo)
+
+
+def _stamp(repo: Path) -> str | None:
+    """What the repository was built from, or None when it is missing or half-built."""
+    try:
+        return (repo / ".git" / STAMP).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _sweep_builds(origins: Path) -> None:
+    """Remove the build folders of runs that were killed while building."""
+    for path in origins.iterdir():
+        match = _BUILD.fullmatch(path.name)
+        if match and not is_running(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _publish(repo: Path, digest: str, build: Callable[[Path], None]) -> None:
+    """Build into a private folder, stamp it, rename it to `repo`; a stale `repo` is moved
+    aside first. If another run publishes the same build meanwhile, its copy is kept."""
+    unique = f"{os.getpid()}-{os.urandom(4).hex()}"
+    work = repo.with_name(f".{repo.name}.build-{unique}")
+    try:
+        work.mkdir()
+        build(work)
+        (work / ".git" / STAMP).write_text(digest, encoding="utf-8")
+        for _ in range(10):
+            try:
+                os.rename(work, repo)
+                return
+            except OSError:
+                if _stamp(repo) == digest:
+                    return  # another run built the very same repository
+            stale = repo.with_name(f".{repo.name}.stale-{unique}")
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(repo, stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        raise OSError(f"could not publish the demo repository {repo}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _row(name: str, repo: Path, commit: str, index: int) -> dict[str, object]:

@@ -15,33 +15,38 @@ so memory does not grow with the number of repositories.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-import multiprocessing
 import os
 import shutil
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from analyzers import schema
 from analyzers.code.catalog import load_catalog
-from analyzers.records import RepoRef
+from analyzers.records import FileKind, FileResult, FileStatus, RepoRef
 from analyzers.repo.cache import ANALYZER_VERSION
 from analyzers.repo.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
+from analyzers.repo.lifetime import forkserver_context, pool_options
 from analyzers.repo.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS, write_scan
 from analyzers.repo.scanner import ScanSettings, scan_repos
 from analyzers.repo.signals import SIGNAL_COLUMNS, signal_rows
 from analyzers.tables import atomic_path, atomic_text, csv_table, read_csv_rows
-from mining.git.clone import CloneSettings, CloneStatus, cache_key, clone_all
+from mining.git.checkouts import cache_key
+from mining.git.clone import CloneSettings, CloneStatus, clone_all
 from mining.git.history import HISTORY_TABLES, HistoryOptions, write_history
+from mining.git.sparse import LeftOut
+from mining.github.crawl import read_provenance
+from mining.study.settings import MissingDependency, StudySettings, StudySetupError
 
-DEFAULT_TOPICS = ("mlflow-project", "mlflow-projects")
 REPO_COLUMNS = schema.columns("repos")  # declared in analyzers/schema.py
+# Repository statuses that may be transient: a rerun tries them again, and the study exits 1.
+RETRIED = frozenset({CloneStatus.TIMEOUT.value, CloneStatus.ERROR.value, "missing"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,75 +73,7 @@ TABLES = {
 }
 MARKER = "done.json"
 HISTORY_MARKER = "history.json"  # with --history: written before MARKER
-HISTORY_KEYS = ("history", "max_commits", "since", "first_parent")  # study-file keys
 UNPINNED = "unpinned"
-
-
-@dataclass(frozen=True, slots=True)
-class StudySettings:
-    """What a study is: read from a study file (TOML) and overridable from the command line."""
-
-    name: str
-    dataset: Path
-    output: Path
-    topics: tuple[str, ...] = DEFAULT_TOPICS
-    qualifiers: tuple[str, ...] = ()
-    crawl: bool = True
-    protocols: tuple[str, ...] = ("https",)
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    executor: str = "local"
-    scheduler: str | None = None
-    clone_cache: Path | None = None
-    analysis_cache: Path | None = None
-    # --history (mining.git.history): walk each repository's history too; caps on the walk.
-    history: bool = False
-    max_commits: int | None = None
-    since: str | None = None
-    first_parent: bool = True
-
-    def history_options(self) -> HistoryOptions | None:
-        """How each repository's history is walked, or None without --history."""
-        if not self.history:
-            return None
-        return HistoryOptions(
-            max_commits=self.max_commits,
-            since=self.since,
-            first_parent=self.first_parent,
-            protocols=self.protocols,
-        )
-
-    @classmethod
-    def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> StudySettings:
-        """Paths in the file are relative to the file's directory's parent (the project)."""
-        path = Path(path)
-        with open(path, "rb") as handle:
-            table = tomllib.load(handle)
-        base = path.resolve().parent.parent
-        unknown = set(table) - {
-            "name",
-            "dataset",
-            "output",
-            "topics",
-            "qualifiers",
-            "crawl",
-            "protocols",
-            "jobs",
-            *HISTORY_KEYS,
-        }
-        if unknown:
-            raise ValueError(f"{path}: unknown study keys {sorted(unknown)}")
-        settings = cls(
-            name=table["name"],
-            dataset=base / table.get("dataset", f"datasets/{table['name']}.csv"),
-            output=base / table.get("output", f"results/{table['name']}"),
-            topics=tuple(table.get("topics", DEFAULT_TOPICS)),
-            qualifiers=tuple(table.get("qualifiers", ())),
-            crawl=bool(table.get("crawl", True)),
-            protocols=tuple(table.get("protocols", ("https",))),
-            **({"jobs": int(table["jobs"])} if "jobs" in table else {}),
-            **{key: table[key] for key in HISTORY_KEYS if key in table},
-        )
-        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +88,7 @@ class RepoTask:
     out_dir: str
     analysis_cache: str | None
     history: HistoryOptions | None = None  # walk the history too (--history)
+    left_out: tuple[LeftOut, ...] = ()  # files the checkout left out (over the size cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,16 +123,29 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
             use_cache=task.analysis_cache is not None,
             cache_path=Path(task.analysis_cache) if task.analysis_cache else None,
         )
-        summary = write_scan(scan_repos([ref], settings), out)
+        files = itertools.chain(scan_repos([ref], settings), _left_out_rows(task))
+        summary = write_scan(files, out)
         for table in REPO_TABLES:
             with csv_table(out / table.name, table.columns) as writer:
                 writer.write_all(table.rows(ref))
         if task.history is not None:
             _walk_history(task, ref, out, isolated)
-        outcome = RepoOutcome(task.repo, task.commit, "analyzed", "", summary.files, summary.calls)
+        outcome = RepoOutcome(
+            task.repo, task.commit, "analyzed", task.detail, summary.files, summary.calls
+        )
     with atomic_text(out / MARKER) as handle:
         json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
     return outcome
+
+
+def _left_out_rows(task: RepoTask) -> Iterator[FileResult]:
+    """A files.csv row for each script or notebook the checkout left out for its size."""
+    kinds = {".py": FileKind.SCRIPT, ".ipynb": FileKind.NOTEBOOK}
+    for item in task.left_out:
+        kind = kinds.get(os.path.splitext(item.path)[1])
+        if kind is not None:
+            detail = f"{item.size} bytes: left out of the checkout (over the clone's file cap)"
+            yield FileResult(task.repo, task.commit, item.path, kind, FileStatus.TOO_LARGE, detail)
 
 
 def _analysis_version() -> str:
@@ -228,7 +179,7 @@ def _history_done(out_dir: Path, commit: str, options: HistoryOptions) -> bool:
         recorded = json.loads((out_dir / HISTORY_MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return recorded == _history_marker(commit, options)
+    return bool(recorded == _history_marker(commit, options))
 
 
 def _recorded(out_dir: Path) -> tuple[RepoOutcome, str] | None:
@@ -249,7 +200,7 @@ def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
     outcome, analyzer = recorded
     if analyzer != _analysis_version() or outcome.commit != commit:
         return None
-    if outcome.status in (CloneStatus.TIMEOUT.value, CloneStatus.ERROR.value):
+    if outcome.status in RETRIED:
         return None  # maybe transient: try again
     return outcome
 
@@ -304,11 +255,16 @@ class Study:
             yield finished[name] if name in finished else next(outcomes)
 
     def _tasks(self, rows: list[dict[str, str]]) -> Iterator[RepoTask]:
+        where: dict[str, Any] = {}
+        if self.settings.clone_cache:
+            where["cache"] = self.settings.clone_cache
         clone_settings = CloneSettings(
             protocols=self.settings.protocols,
             jobs=max(2, self.settings.jobs),
             history=self.settings.history,
-            **({"cache": self.settings.clone_cache} if self.settings.clone_cache else {}),
+            max_size_mb=self.settings.max_size_mb,
+            max_file_mb=self.settings.max_file_mb,
+            **where,
         )
         history = self.settings.history_options()
 
@@ -346,6 +302,7 @@ class Study:
                 str(self.out_dir(name)),
                 cache,
                 history,
+                result.left_out,
             )
 
     def _run(self, tasks: Iterable[RepoTask]) -> Iterator[RepoOutcome]:
@@ -397,6 +354,9 @@ class Study:
             "crawled_at": rows[0].get("crawled_at", "") if rows else "",
             "counts": {"repositories": len(rows), **dict(sorted(counts.items()))},
         }
+        crawl = read_provenance(self.settings.dataset)
+        if crawl is not None:  # how the dataset was crawled, truncated slices included
+            provenance["crawl"] = crawl
         with atomic_text(out / "study.json") as handle:
             json.dump(provenance, handle, indent=2, sort_keys=True)
             handle.write("\n")
@@ -424,7 +384,8 @@ def _run_local(
 
 def _pool(jobs: int) -> ProcessPoolExecutor:
     # Not fork: the cloner's threads are running, and a forked child can inherit their locks.
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
+    # Workers (and the forkserver) die with this process, even when it is killed.
+    return ProcessPoolExecutor(jobs, mp_context=forkserver_context(), **pool_options())
 
 
 def _collect(
@@ -450,13 +411,13 @@ def _run_dask(
     """The same unit of work on a Dask distributed cluster (checkouts on a shared disk)."""
     try:
         from distributed import Client
-    except ImportError as error:
-        raise RuntimeError(
+    except ImportError:
+        raise MissingDependency(
             "--executor dask needs the 'distributed' package: pip install 'mlflow-miner[dask]'"
-        ) from error
+        ) from None
     if not scheduler:
-        raise ValueError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
-    with Client(scheduler) as client:
+        raise StudySetupError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    with Client(scheduler) as client:  # type: ignore[no-untyped-call]
         log(f"dask: {len(client.scheduler_info().get('workers', {}))} workers at {scheduler}")
         futures = [client.submit(analyze_checkout, task, pure=False) for task in tasks]
         for future in futures:

@@ -3,12 +3,14 @@ adoption, logged names, signals, adoption by year, APIs, files."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from analyzers.codebook import HEADLINE
 from analyzers.study.aggregate import Aggregates
-from analyzers.study.populations import ANALYSED, POPULATIONS
-from analyzers.study.report.html import ci, esc, pct, population, share_cells, table
+from analyzers.study.populations import ANALYSED
+from analyzers.study.report.html import DASH, ci, of_population, pct, share_cells, table
 from analyzers.study.stats import records
 
 MAX_FAILURES_SHOWN = 50
@@ -74,9 +76,16 @@ def repositories(aggregates: Aggregates) -> str:
         "named set of repositories, the denominator. The headline is computed for each; the "
         f"other sections are of the population {ANALYSED} unless they say otherwise.</p>",
         table(
-            ("population", "repositories", "of all", "definition"),
+            ("population", "repositories", "of the analysed", "definition"),
             (
-                (r["population"], r["n_repos"], pct(r["n_repos"] / r["n_total"]), r["definition"])
+                (
+                    r["population"],
+                    r["n_repos"] if r["available"] else DASH,
+                    pct(r["share"]),
+                    r["definition"]
+                    if r["available"]
+                    else "not available: the study's repos.csv predates it",
+                )
                 for r in records(aggregates.populations)
             ),
             numeric=(1, 2),
@@ -88,6 +97,15 @@ def repositories(aggregates: Aggregates) -> str:
             numeric=(1, 2),
         ),
     ]
+    if not aggregates.exclusions.empty:
+        parts.append(
+            table(
+                ("filter", "repositories it removed", "removed by it alone"),
+                ((r["filter"], r["n_repos"], r["n_only"]) for r in records(aggregates.exclusions)),
+                numeric=(1, 2),
+                caption="Excluded before analysis by the study's filters (status excluded)",
+            )
+        )
     shown = failed.head(MAX_FAILURES_SHOWN)
     more = len(failed) - len(shown)
     parts.append(
@@ -103,34 +121,85 @@ def repositories(aggregates: Aggregates) -> str:
 
 
 def headline(aggregates: Aggregates) -> str:
-    """The headline, as headline.csv has it: every measure for every population."""
+    """Each headline measure for every population side by side, with what changes."""
     rows = records(aggregates.headline)
-    cells = {(r["measure"], r["population"]): r for r in rows}
-    names = [entry.name for entry in POPULATIONS]
-    sizes = {r["population"]: r["denominator"] for r in rows}
+    populations = list(dict.fromkeys(r["population"] for r in rows))
+    cell = {(r["measure"], r["population"]): r for r in rows}
+    measures = list(dict.fromkeys(r["measure"] for r in rows))
     headers = ["measure", "counts"]
-    for name in names:
-        headers += [f"{name}: repositories", "share", "95% CI"]
+    for population in populations:
+        headers += [f"{population}: repositories", "share", "95% CI"]
     body = []
-    for measure in HEADLINE:
-        row: list[object] = [measure, HEADLINE[measure]]
-        for name in names:
-            r = cells[measure, name]
-            row += [
-                f"{r['numerator']}/{r['denominator']}",
-                pct(r["share"]),
-                ci(r["ci_low"], r["ci_high"]),
-            ]
-        body.append(row)
-    note = (
-        "<p>Each share is of a population: "
-        + "; ".join(
-            f"<strong>{esc(name)}</strong> ({sizes.get(name, 0)} repositories)" for name in names
-        )
-        + ". headline.csv holds these rows (measure, population, numerator, denominator, "
-        "share, 95% Wilson interval).</p>"
+    for measure in measures:
+        base = cell[measure, populations[0]]
+        line: list[object] = [measure, base["definition"]]
+        for population in populations:
+            r = cell[measure, population]
+            share = pct(r["share"])
+            if population != populations[0]:
+                share += f" ({_points(r['share'], base['share'])})"
+            line += [f"{r['numerator']}/{r['denominator']}", share, ci(r["ci_low"], r["ci_high"])]
+        body.append(tuple(line))
+    numeric = tuple(i for i in range(2, len(headers)))
+    return "\n".join(
+        [
+            _populations_note(aggregates),
+            table(headers, body, numeric=numeric),
+            *(_change_note(rows, population, populations[0]) for population in populations[1:]),
+        ]
     )
-    return note + table(headers, body, numeric=range(2, len(headers)))
+
+
+def _points(share: float, base: float) -> str:
+    """The change from `base` to `share` in percentage points, signed."""
+    if math.isnan(share) or math.isnan(base):
+        return DASH
+    return f"{100 * (share - base):+.1f} pp"
+
+
+def _populations_note(aggregates: Aggregates) -> str:
+    parts = []
+    for r in records(aggregates.populations):
+        if r["available"]:
+            parts.append(f"<strong>{r['population']}</strong> ({r['n_repos']}): {r['definition']}")
+        else:
+            parts.append(
+                f"<strong>{r['population']}</strong>: not available, the study's repos.csv "
+                "predates it"
+            )
+    return (
+        "<p>Each share is given among several populations: "
+        + "; ".join(parts)
+        + ". headline.csv holds these rows (measure, population, definition, numerator, "
+        "denominator, share, 95% Wilson interval).</p>"
+    )
+
+
+def _change_note(rows: list[dict[str, Any]], population: str, base: str) -> str:
+    """How far the population moves the shares, and whether the intervals still overlap."""
+    of_base = {r["measure"]: r for r in rows if r["population"] == base}
+    pairs = [
+        (r, of_base[r["measure"]])
+        for r in rows
+        if r["population"] == population
+        and not (math.isnan(r["share"]) or math.isnan(of_base[r["measure"]]["share"]))
+    ]
+    if not pairs:
+        return f"<p>{population}: no repository, so no share.</p>"
+    r, o = max(pairs, key=lambda pair: abs(pair[0]["share"] - pair[1]["share"]))
+    apart = [
+        a["measure"] for a, b in pairs if a["ci_low"] > b["ci_high"] or a["ci_high"] < b["ci_low"]
+    ]
+    overlap = (
+        f"every 95% interval overlaps the {base} one"
+        if not apart
+        else "the intervals no longer overlap for " + ", ".join(apart)
+    )
+    return (
+        f"<p>Among {population} repositories the shares move by at most "
+        f"{100 * abs(r['share'] - o['share']):.1f} percentage points ({r['measure']}: "
+        f"{pct(o['share'])} → {pct(r['share'])}); {overlap}.</p>"
+    )
 
 
 def _adoption_rows(aggregates: Aggregates, level: str) -> list[tuple[object, ...]]:
@@ -160,7 +229,7 @@ def adoption(aggregates: Aggregates) -> str:
         _adoption_rows(aggregates, "dimension"),
         numeric=range(1, 7),
         caption="Repositories with at least one call of each dimension ("
-        + population(ANALYSED, aggregates.n_analysed)
+        + of_population(ANALYSED, aggregates.n_analysed)
         + "). The registry dimension counts any registry API (webhooks, MCP servers and "
         "skills too); the study's registry measure is uses-registry (headline).",
     )
@@ -179,7 +248,7 @@ def apis(aggregates: Aggregates) -> str:
         ("API", *_ADOPTION_HEADERS),
         shown,
         numeric=range(1, 7),
-        caption=population(ANALYSED, aggregates.n_analysed),
+        caption=of_population(ANALYSED, aggregates.n_analysed),
     )
 
 
@@ -212,7 +281,7 @@ def signals(aggregates: Aggregates) -> str:
         ),
         numeric=(2, 3, 4),
         caption="Repository-level signals (files read, nothing run; "
-        + population(ANALYSED, aggregates.n_analysed)
+        + of_population(ANALYSED, aggregates.n_analysed)
         + ")",
     )
     versions = table(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.populations import ANALYSED
-from analyzers.study.report.html import DASH, ci, pct, population, share_cells, table
+from analyzers.study.report.html import DASH, ci, of_population, pct, share_cells, table
 from analyzers.study.stats import records
 from analyzers.study.survival import adopted_by, median_days
 
@@ -49,7 +49,7 @@ def _ecosystem(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
         ),
         numeric=(1, 2, 3),
         caption="Evidence read from files, imports and workflow steps; nothing run ("
-        + population(ANALYSED, aggregates.n_analysed)
+        + of_population(ANALYSED, aggregates.n_analysed)
         + ")",
     )
     coadoption = aggregates.evolution.tables["ecosystem_coadoption"]

@@ -10,7 +10,7 @@ from analyzers.codebook import ASPECT_LABELS, ASPECTS, FULLY_TRACEABLE, TRACEABI
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.locations import DEFAULT_LOCAL
 from analyzers.study.populations import ANALYSED
-from analyzers.study.report.html import CHECK, DASH, ci, esc, pct, population, share_cells, table
+from analyzers.study.report.html import CHECK, DASH, ci, esc, of_population, pct, share_cells, table
 from analyzers.study.stats import records
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE
 
@@ -81,7 +81,7 @@ def _locations(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
         ),
         numeric=range(2, 7),
         caption="Repositories setting a location of each class (a repository can set several; "
-        + population(ANALYSED, aggregates.n_analysed)
+        + of_population(ANALYSED, aggregates.n_analysed)
         + ")",
     )
     per_repo = aggregates.repo_locations
@@ -124,7 +124,7 @@ def traceability_section(aggregates: Aggregates, figure: Callable[[str], str]) -
         intro += (
             f"<p><strong>{full['n_using']}</strong> of {full['n_analysed']} analysed "
             f"repositories ({pct(full['share'])}, 95% CI "
-            f"{ci(full['ci_low'], full['ci_high'])}; {population(ANALYSED, full['n_analysed'])})"
+            f"{ci(full['ci_low'], full['ci_high'])}; {of_population(ANALYSED, full['n_analysed'])})"
             f" are fully traceable: they record all {n} aspects."
         )
         if missing:
@@ -157,7 +157,7 @@ def traceability_section(aggregates: Aggregates, figure: Callable[[str], str]) -
         ),
         numeric=range(3, 7),
         caption="Repositories recording each aspect ("
-        + population(ANALYSED, aggregates.n_analysed)
+        + of_population(ANALYSED, aggregates.n_analysed)
         + ")",
     )
     rules = table(
@@ -212,7 +212,7 @@ def _registry(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
         ),
         numeric=(2, 3, 4),
         caption="Registry use and lifecycle ("
-        + population(ANALYSED, aggregates.n_analysed)
+        + of_population(ANALYSED, aggregates.n_analysed)
         + "); uses-registry is the study's one registry measure, as in the headline",
     )
     kinds = table(

@@ -29,7 +29,7 @@ def ci(low: float, high: float) -> str:
     return f"{100 * low:.1f}{DASH}{100 * high:.1f}%"
 
 
-def population(name: str, n: int) -> str:
+def of_population(name: str, n: int) -> str:
     """How a share's population is named in captions: `population analysed, n = 59`."""
     return f"population {name}, n = {n}"
 

@@ -2,8 +2,18 @@
 
 It searches an in-memory list of repositories (`topic:`, `created:`, `pushed:`, `stars:`,
 `language:`... really filter it), caps searches at 1000 results the way GitHub does, paginates
-with `Link` headers, sends rate-limit headers with every answer, records every request, and
-plays scripted faults (rate limits, 5xx, dropped connections) on cue.
+with `Link` headers, sends rate-limit headers with every answer, answers `/rate_limit`, records
+every request, and plays scripted faults (rate limits, 5xx, dropped connections) on cue. With
+`always_incomplete`, every repository search says `incomplete_results: true`, as GitHub does
+when its search times out.
+
+Code search (`/search/code`, see `FakeGitHub._search_code`) searches the files each repository
+holds (`FakeRepo.code`): words and quoted phrases, `size:`, `language:`, `filename:`,
+`extension:`, `path:`, `repo:`, `user:`/`org:` and `fork:` really filter; it caps at 1000
+results, answers with the minimal repository objects GitHub's code search returns, needs a
+token, says `incomplete_results` when `code_incomplete` says so, and has its own rate limit
+(`code_search_limit` requests per minute of `clock`, refused with 403 or 429 and the headers
+GitHub sends for the `code_search` resource).
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ import json
 import math
 import random
 import re
+import shlex
 import threading
 import time
 import urllib.parse
@@ -28,6 +39,33 @@ import pytest
 T0 = int(datetime(2025, 6, 15, 12, 0, 0, tzinfo=UTC).timestamp())
 SEARCH_CAP = 1000
 RATE_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class FakeFile:
+    """A file of a repository as code search indexes it."""
+
+    path: str
+    content: str = ""
+    size: int = -1  # default: the content's length in bytes
+
+    @property
+    def bytes(self) -> int:
+        return self.size if self.size >= 0 else len(self.content.encode())
+
+    @property
+    def language(self) -> str:
+        extension = self.path.rpartition(".")[2].lower()
+        return {"py": "python", "ipynb": "jupyter notebook", "txt": "text"}.get(extension, "")
+
+
+def code_files(files: dict[str, str | bytes]) -> tuple[FakeFile, ...]:
+    """FakeFiles for the text files of a repository built from `files` (make_git_repo's)."""
+    return tuple(
+        FakeFile(path, content)
+        for path, content in sorted(files.items())
+        if isinstance(content, str)
+    )
 
 
 @dataclass(frozen=True)
@@ -48,6 +86,7 @@ class FakeRepo:
     state: str = "ok"  # ok | empty (no commits) | blocked (451) | gone (deleted after indexing)
     clone_url: str = ""  # default: the github.com URL; tests may serve a real repo over file://
     head_sha: str = ""  # default: derived from the name
+    code: tuple[FakeFile, ...] = ()  # what code search finds in the repository
 
     @property
     def head(self) -> str:
@@ -92,6 +131,18 @@ class FakeRepo:
             "visibility": "public",
             "default_branch": self.default_branch,
             "score": 1.0,
+        }
+
+    def minimal_api(self, base: str) -> dict[str, Any]:
+        """The repository object a code search result carries: no stars, dates, branch..."""
+        full = self.api(base)
+        keep = ("id", "node_id", "name", "full_name", "private", "owner", "html_url")
+        return {
+            **{key: full[key] for key in keep},
+            "description": self.description,
+            "fork": self.fork,
+            "url": full["url"],
+            "contents_url": f"{full['url']}/contents/{{+path}}",
         }
 
 
@@ -163,6 +214,51 @@ def make_world(
     return repos
 
 
+def make_code_world(
+    *, repos: int = 400, same_size: int = 0, huge: int = 2, forks: int = 5, seed: int = 11
+) -> list[FakeRepo]:
+    """A deterministic population for code search: `repos` repositories holding one to eight
+    files each, most of them Python that imports mlflow (sizes skewed small, like real code),
+    some notebooks and requirements files; `same_size` more files of exactly 4096 bytes (a
+    slice no size qualifier can split), `huge` files above the 384 KB GitHub indexes, and
+    `forks` forked repositories."""
+    rng = random.Random(seed)
+    first = int(datetime(2019, 1, 1, tzinfo=UTC).timestamp())
+    world: list[FakeRepo] = []
+    for i in range(repos):
+        files = []
+        for j in range(rng.randint(1, 8)):
+            kind = rng.random()
+            size = max(10, int(rng.lognormvariate(8, 1.2)))
+            if kind < 0.7:
+                content = "import mlflow\nmlflow.log_param('a', 1)\n" if rng.random() < 0.8 else ""
+                files.append(FakeFile(f"src/mod_{j}.py", content or "import numpy\n", size))
+            elif kind < 0.85:
+                files.append(FakeFile(f"nb_{j}.ipynb", '{"cells": ["import mlflow"]}', size))
+            else:
+                files.append(FakeFile(f"req_{j}/requirements.txt", "mlflow==2.9.0\n", size))
+        world.append(
+            FakeRepo(
+                full_name=f"coder{i % 53:02d}/code-{i:04d}",
+                created=first + rng.randrange(0, T0 - first - 86400),
+                stars=rng.randrange(0, 40),
+                code=tuple(files),
+                fork=i < forks,
+                archived=i % 17 == 0,
+            )
+        )
+    same = tuple(
+        FakeFile(f"gen/part_{k:04d}.py", "import mlflow\n", 4096) for k in range(same_size)
+    )
+    if same:
+        world.append(FakeRepo("bulk/generated", first, code=same[: same_size // 2]))
+        world.append(FakeRepo("bulk/generated-too", first, code=same[same_size // 2 :]))
+    for k in range(huge):
+        big = FakeFile(f"vendor/huge_{k}.py", "import mlflow\n", 400_000 + k)
+        world.append(FakeRepo(f"large/huge-{k}", first, code=(big,)))
+    return world
+
+
 @dataclass
 class Fault:
     """A scripted answer: `status` with `headers` and a JSON `body`, or a dropped connection,
@@ -173,6 +269,7 @@ class Fault:
     body: Any = None
     drop: bool = False
     delay: float = 0.0
+    served: threading.Event = field(default_factory=threading.Event)  # set when first used
 
     def payload(self) -> Any:
         if self.body is not None:
@@ -213,7 +310,14 @@ class FakeGitHub:
         self._by_name = {repo.full_name.lower(): repo for repo in self.repos}
         self.requests: list[Recorded] = []
         self.on_request: Callable[[Recorded], None] | None = None
+        self.always_incomplete = False
         self._rules: list[_Rule] = []
+        # Code search: its own bucket, `code_search_limit` requests per minute of `clock`.
+        self.clock: Callable[[], float] = time.time
+        self.code_search_limit = 10
+        self.code_search_refusal = 403  # or 429
+        self.code_incomplete: Callable[[str, int], bool] = lambda query, matches: False
+        self._code_window = (0.0, 0)  # (reset time, requests used in the window)
         self._used = {"core": 0, "search": 0}
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -242,9 +346,21 @@ class FakeGitHub:
 
     # --- the API -------------------------------------------------------------------------
 
-    def _answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _answer(
+        self, path: str, query: dict[str, str], request: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
         if path == "/search/repositories":
             return self._search(query)
+        if path == "/search/code":
+            return self._search_code(query, request or {})
+        if path == "/rate_limit":
+            with self._lock:
+                used = dict(self._used)
+            limits = {
+                name: {"limit": RATE_LIMIT, "used": n, "remaining": RATE_LIMIT - n, "reset": T0}
+                for name, n in used.items()
+            }
+            return 200, {}, {"resources": limits, "rate": limits["core"]}
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(?:/(branches|commits)/(.+))?", path)
         if not match:
             return 404, {}, {"message": "Not Found"}
@@ -327,10 +443,98 @@ class FakeGitHub:
         headers = {"Link": ", ".join(rels)} if rels else {}
         body = {
             "total_count": len(found),
-            "incomplete_results": False,
+            "incomplete_results": self.always_incomplete,
             "items": [r.api(self.url) for r in items],
         }
         return 200, headers, body
+
+    # --- code search ---------------------------------------------------------------------
+
+    def _code_rate(self) -> tuple[bool, dict[str, str]]:
+        """Count one code search in the current minute: (allowed, the rate-limit headers)."""
+        with self._lock:
+            now = self.clock()
+            reset, used = self._code_window
+            if now >= reset:
+                reset, used = float(math.ceil(now) + 60), 0
+            allowed = used < self.code_search_limit
+            used += allowed
+            self._code_window = (reset, used)
+        headers = {
+            "X-RateLimit-Limit": str(self.code_search_limit),
+            "X-RateLimit-Remaining": str(self.code_search_limit - used),
+            "X-RateLimit-Reset": str(int(reset)),
+            "X-RateLimit-Used": str(used),
+            "X-RateLimit-Resource": "code_search",
+        }
+        return allowed, headers
+
+    def _search_code(
+        self, query: dict[str, str], request: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        if not any(key.lower() == "authorization" for key in request):
+            return (
+                401,
+                {},
+                {
+                    "message": "Requires authentication",
+                    "errors": [
+                        {
+                            "message": "Must be authenticated to access the code search API",
+                            "resource": "Search",
+                            "field": "q",
+                            "code": "invalid",
+                        }
+                    ],
+                },
+            )
+        allowed, rate = self._code_rate()
+        if not allowed:
+            body = {
+                "message": "API rate limit exceeded for user ID 1.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits",
+            }
+            return self.code_search_refusal, rate, body
+        q = query.get("q", "")
+        per_page = min(int(query.get("per_page", 30)), 100)
+        page = int(query.get("page", 1))
+        try:
+            matcher = _parse_code_query(q)
+        except ValueError as exc:
+            error = {"message": str(exc), "resource": "Search", "field": "q", "code": "invalid"}
+            return 422, rate, {"message": "Validation Failed", "errors": [error]}
+        found = sorted(
+            ((repo, file) for repo in self.repos for file in repo.code if matcher(repo, file)),
+            key=lambda hit: hashlib.sha1(f"{hit[0].full_name}/{hit[1].path}".encode()).digest(),
+        )
+        if (page - 1) * per_page >= SEARCH_CAP:
+            return 422, rate, {"message": "Only the first 1000 search results are available"}
+        reachable = found[:SEARCH_CAP]
+        items = reachable[(page - 1) * per_page : page * per_page]
+        last = max(1, math.ceil(len(reachable) / per_page))
+        links = []
+        if page < last:
+            params = urllib.parse.urlencode({"q": q, "per_page": per_page, "page": page + 1})
+            links.append(f'<{self.url}/search/code?{params}>; rel="next"')
+        body = {
+            "total_count": len(found),
+            "incomplete_results": self.code_incomplete(q, len(found)),
+            "items": [self._code_item(repo, file) for repo, file in items],
+        }
+        return 200, {**rate, **({"Link": ", ".join(links)} if links else {})}, body
+
+    def _code_item(self, repo: FakeRepo, file: FakeFile) -> dict[str, Any]:
+        sha = hashlib.sha1(f"blob {file.bytes}\0{file.content}".encode()).hexdigest()
+        return {
+            "name": file.path.rpartition("/")[2],
+            "path": file.path,
+            "sha": sha,
+            "url": f"{self.url}/repos/{repo.full_name}/contents/{file.path}?ref={repo.head}",
+            "git_url": f"{self.url}/repos/{repo.full_name}/git/blobs/{sha}",
+            "html_url": f"https://github.com/{repo.full_name}/blob/{repo.head}/{file.path}",
+            "repository": repo.minimal_api(self.url),
+            "score": 1.0,
+        }
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -352,6 +556,8 @@ class FakeGitHub:
                     fault = fake._pick_fault(number, path)
                     fake._used[resource] += 1
                     used = fake._used[resource]
+                if fault is not None:
+                    fault.served.set()
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
                 if fault is not None and fault.drop:
@@ -359,7 +565,7 @@ class FakeGitHub:
                 elif fault is not None and fault.status != 200:
                     status, headers, body = fault.status, dict(fault.headers), fault.payload()
                 else:
-                    status, headers, body = fake._answer(path, query)
+                    status, headers, body = fake._answer(path, query, dict(self.headers.items()))
                     headers.update(fault.headers if fault else {})
                 recorded = Recorded(number, "GET", path, query, dict(self.headers.items()), status)
                 with fake._lock:
@@ -492,3 +698,44 @@ def _time(text: str, upper: bool) -> int:
 
 def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_code_query(q: str) -> Callable[[FakeRepo, FakeFile], bool]:
+    """Code search: words and "quoted phrases" in the content or path, and qualifiers."""
+    tests: list[Callable[[FakeRepo, FakeFile], bool]] = []
+    forks = "false"
+    for token in shlex.split(q):
+        key, sep, value = token.partition(":")
+        lowered = value.lower()
+        if not sep or " " in key:
+            word = token.lower()
+            tests.append(lambda r, f, w=word: w in f.content.lower() or w in f.path.lower())
+        elif key == "size":
+            low, high = _range(value, lambda text, _upper: int(text))
+            tests.append(lambda r, f, lo=low, hi=high: lo <= f.bytes <= hi)
+        elif key == "language":
+            tests.append(lambda r, f, v=lowered: f.language == v)
+        elif key == "filename":
+            tests.append(lambda r, f, v=lowered: f.path.rpartition("/")[2].lower() == v)
+        elif key == "extension":
+            suffix = "." + lowered.lstrip(".")
+            tests.append(lambda r, f, v=suffix: f.path.lower().endswith(v))
+        elif key == "path":
+            prefix = lowered.strip("/")
+            tests.append(lambda r, f, v=prefix: f.path.lower().startswith(v))
+        elif key == "repo":
+            tests.append(lambda r, f, v=lowered: r.full_name.lower() == v)
+        elif key in ("user", "org"):
+            tests.append(lambda r, f, v=lowered: r.full_name.lower().split("/")[0] == v)
+        elif key == "fork" and value in ("true", "only"):
+            forks = value
+        elif key == "in" and value in ("file", "path", "file,path"):
+            pass
+        else:
+            raise ValueError(f"the fake does not know the code search qualifier {token!r}")
+    # Like GitHub, forks are left out unless the query asks for them.
+    if forks == "false":
+        tests.append(lambda r, f: not r.fork)
+    elif forks == "only":
+        tests.append(lambda r, f: r.fork)
+    return lambda repo, file: all(test(repo, file) for test in tests)

@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 
 from analyzers.tables import read_csv_rows
 from mining.cli import main
-from mining.github.crawl import checkpoint_path
+from mining.github.crawl import checkpoint_path, provenance_path
 from mining.github.search import (
     COLUMNS,
     DEFAULT_TOPICS,
@@ -320,7 +320,7 @@ def test_topics_are_chosen_and_deduplicated(tmp_path: Path) -> None:
 def test_bad_requests_fail_cleanly(tmp_path: Path, args: list[str], message: str) -> None:
     with FakeGitHub(small_world()) as server:
         result = run_cli(server, tmp_path / "bad.csv", *args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "bad.csv").exists()
@@ -460,48 +460,67 @@ def test_transient_failures_are_retried(
 
 
 @pytest.mark.parametrize(
-    ("path", "fault", "message", "sleeps"),
+    ("path", "fault", "message", "sleeps", "code"),
     [
-        (
+        pytest.param(
             "/search/",
             Fault(500),
-            "GET /search/repositories failed after 6 attempts: HTTP 500",
+            "GET /search/repositories failed: HTTP 500: Server Error; gave up after 6 attempts",
             [1, 2, 4, 8, 16],
+            1,
+            id="5xx-forever",
         ),
-        (
+        pytest.param(
             "/repos/",
             Fault(503),
-            "failed after 6 attempts: HTTP 503: Service Unavailable",
+            "failed: HTTP 503: Service Unavailable; gave up after 6 attempts",
             [1, 2, 4, 8, 16],
+            1,
+            id="pins-5xx-forever",
         ),
-        (
+        pytest.param(
             "/search/",
             Fault(drop=True),
-            "failed after 6 attempts: ConnectionError",
+            "GET /search/repositories: no answer from http://127.0.0.1:",
             [1, 2, 4, 8, 16],
+            3,
+            id="dropped-connections",
         ),
-        ("/", Fault(401, body={"message": "Bad credentials"}), "HTTP 401: Bad credentials", []),
-        (
+        pytest.param(
+            "/",
+            Fault(401, body={"message": "Bad credentials"}),
+            "the GitHub API refused the token (GITHUB_TOKEN): GET /rate_limit failed: HTTP 401: "
+            "Bad credentials",
+            [],
+            3,
+            id="token-refused",
+        ),
+        pytest.param(
             "/search/",
             Fault(429, {"Retry-After": "1"}),
             "still rate limited after 10 waits",
             [1] * 10,
+            1,
+            id="rate-limited-forever",
         ),
     ],
 )
 def test_persistent_failures_exit_non_zero(
-    tmp_path: Path, path: str, fault: Fault, message: str, sleeps: list[int]
+    tmp_path: Path, path: str, fault: Fault, message: str, sleeps: list[int], code: int
 ) -> None:
     clock = FakeClock()
     out = tmp_path / "fail.csv"
     with FakeGitHub(small_world()) as server:
         server.fail(fault, path=path, times=None)
         result = run_cli(server, out, clock=clock)
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert message in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: ")
     assert "Traceback" not in result.output
     assert clock.sleeps == sleeps
-    assert not out.exists() and checkpoint_path(out).exists()
+    assert not out.exists()
+    # Refused before any search (the preflight), nothing to resume; else progress is kept.
+    assert checkpoint_path(out).exists() == (path != "/")
 
 
 @pytest.mark.parametrize("status", [404, 409, 410, 451])
@@ -671,3 +690,109 @@ def test_the_python_api_yields_sorted_records(small_baseline: list[RepoRecord]) 
     names = [record.repo.full_name for record in small_baseline]
     assert names == sorted(names) == sorted(expected(small_world()))
     assert all(isinstance(record.repo.topics, tuple) for record in small_baseline)
+
+
+# --- an API that never says the results are complete; a dead API --------------------------------
+
+
+def test_a_crawl_against_an_always_incomplete_api_ends_by_itself(tmp_path: Path) -> None:
+    """GitHub says `incomplete_results` when its search times out; one that always says so must
+    not split the search down to one-second slices (2*10^8 searches): the crawl ends, lists
+    what it was given, and reports the slices it could not make whole."""
+    world = small_world()
+    out = tmp_path / "incomplete.csv"
+    with FakeGitHub(world) as server:
+        server.always_incomplete = True
+
+        def runaway(request: Recorded) -> None:  # old behaviour: stop it instead of hanging
+            if request.number == 3000:
+                server.fail(Fault(500), path="/", times=None)
+
+        server.on_request = runaway
+        result = run_cli(server, out, "--max-retries", "0")
+        searches = server.count("/search/")
+    assert result.exit_code == 0, result.output
+    assert {row["full_name"] for row in read_csv_rows(out)} == set(expected(world))
+    assert searches <= 20, searches
+    provenance = json.loads(provenance_path(out).read_text(encoding="utf-8"))
+    truncated = provenance["truncated_slices"]
+    assert truncated and {entry["reason"] for entry in truncated} == {"incomplete"}
+    assert sum(entry["listed"] for entry in truncated) == sum(
+        len(expected(world, (topic,))) for topic in DEFAULT_TOPICS
+    )
+    assert f"warning: {len(truncated)} slice(s) truncated" in result.stderr
+    assert "topic:mlflow-project created:" in result.stderr
+
+
+def test_the_split_floor_bounds_over_cap_slices(tmp_path: Path) -> None:
+    """More than 1000 repositories within the floor: listed as far as GitHub lets (1000),
+    recorded as truncated, and the crawl goes on."""
+    burst = T0 - 30 * 86400
+    world = [FakeRepo(f"crowd/r{i:04d}", burst + i, ("mlflow-project",)) for i in range(1100)]
+    world += [FakeRepo("calm/alone", T0 - 400 * 86400, ("mlflow-project",))]
+    out = tmp_path / "crowd.csv"
+    with FakeGitHub(world) as server:
+        result = run_cli(server, out, "--topic", "mlflow-project", "--min-slice", "1h")
+    assert result.exit_code == 0, result.output
+    rows = list(read_csv_rows(out))
+    assert len(rows) == 1001 and "calm/alone" in {row["full_name"] for row in rows}
+    (truncated,) = json.loads(provenance_path(out).read_text())["truncated_slices"]
+    assert (truncated["reason"], truncated["reported"], truncated["listed"]) == (
+        "over-cap",
+        1100,
+        1000,
+    )
+    assert truncated["created"].startswith(datetime.fromtimestamp(burst, UTC).strftime("%Y-%m-%d"))
+
+
+def test_truncated_slices_survive_a_resume(tmp_path: Path) -> None:
+    out = tmp_path / "resumed.csv"
+    with FakeGitHub(small_world()) as server:
+        server.always_incomplete = True
+        server.fail(Fault(500), path="/repos/", times=None)
+        assert run_cli(server, out, "--max-retries", "0").exit_code == 1
+        server._rules.clear()
+        resumed = run_cli(server, out)
+        clean = tmp_path / "clean.csv"
+        assert run_cli(server, clean).exit_code == 0
+    assert resumed.exit_code == 0, resumed.output
+    assert "checkpoint: resuming" in resumed.stderr
+    provenance = json.loads(provenance_path(out).read_text())
+    assert provenance == json.loads(provenance_path(clean).read_text())
+    assert provenance["truncated_slices"]
+
+
+@pytest.mark.parametrize(
+    ("budget", "sleeps"),
+    [(10, [1, 2, 4]), (60, [1, 2, 4, 8, 16]), (0, [])],
+    ids=["10s", "default-60s", "no-retry"],
+)
+def test_a_dead_api_is_given_up_within_the_retry_budget(
+    tmp_path: Path, budget: int, sleeps: list[int]
+) -> None:
+    """However many retries are allowed, retrying stops once failed attempts and back-off reach
+    --max-retry-seconds (a dead API was retried for 3.5 minutes), and the message says so."""
+    clock = FakeClock()
+    out = tmp_path / "dead.csv"
+    with FakeGitHub(small_world()) as server:
+        server.fail(Fault(503), path="/search/", times=None)
+        args = ["--max-retries", "20"]
+        if budget != 60:
+            args += ["--max-retry-seconds", str(budget)]
+        result = run_cli(server, out, *args, clock=clock)
+    assert result.exit_code == 1
+    assert clock.sleeps == sleeps
+    assert f"gave up after {len(sleeps) + 1} attempts" in result.stderr
+    assert f"(--max-retry-seconds {budget})" in result.stderr
+
+
+def test_the_retry_budget_counts_the_time_requests_take(small_baseline: list[RepoRecord]) -> None:
+    """A server that accepts connections and never answers in time: each attempt costs its
+    timeout (real seconds), which the budget counts beside the back-off."""
+    clock = FakeClock()
+    with FakeGitHub(small_world()) as server:
+        server.fail(Fault(200, delay=1.2), path="/search/", times=None)
+        with pytest.raises(CrawlError, match=r"no answer .*gave up after 2 attempts") as raised:
+            run_api(server, clock, timeout=1, max_retries=20, max_retry_seconds=3)
+    assert clock.sleeps == [1]
+    assert raised.value.environment

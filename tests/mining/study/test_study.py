@@ -13,6 +13,9 @@ import pytest
 
 from mining.study.demo import build_demo
 from mining.study.run import MARKER, Study, StudySettings
+from mining.study.settings import StudyFileError, StudySetupError
+from tests.conftest import make_git_repo
+from tests.paths import ROOT
 
 OUTPUTS = ("repos.csv", "files.csv", "calls.csv", "signals.csv", "study.json", "dataset.csv")
 
@@ -145,7 +148,7 @@ def test_dask_local_cluster_gives_identical_outputs(
 
 def test_dask_without_scheduler_is_a_clear_error(demo_dataset: Path, tmp_path: Path) -> None:
     study = Study(settings(demo_dataset, tmp_path / "s", executor="dask"))
-    with pytest.raises(ValueError, match="--scheduler"):
+    with pytest.raises(StudySetupError, match="--scheduler"):
         list(study.traverse_repos())
 
 
@@ -155,19 +158,60 @@ def test_missing_dataset_is_a_clear_error(tmp_path: Path) -> None:
         list(study.traverse_repos())
 
 
-def test_study_file_is_read_relative_to_the_project(tmp_path: Path) -> None:
-    (tmp_path / "datasets").mkdir()
-    study_file = tmp_path / "datasets" / "x.toml"
+def test_study_file_paths_are_relative_to_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "studies").mkdir()
+    study_file = tmp_path / "studies" / "x.toml"
     study_file.write_text('name = "x"\ntopics = ["a"]\nqualifiers = ["stars:>=5"]\n')
     loaded = StudySettings.from_toml(study_file, jobs=3)
     assert (loaded.dataset, loaded.output) == (
-        tmp_path / "datasets" / "x.csv",
-        tmp_path / "results" / "x",
+        tmp_path / "studies" / "x.csv",
+        tmp_path / "studies" / "results" / "x",
     )
     assert (loaded.topics, loaded.qualifiers, loaded.jobs) == (("a",), ("stars:>=5",), 3)
-    study_file.write_text('name = "x"\ntopic = ["typo"]\n')
-    with pytest.raises(ValueError, match="unknown study keys"):
+    study_file.write_text('name = "x"\ndataset = "../data/x.csv"\noutput = "/abs/out"\n')
+    loaded = StudySettings.from_toml(study_file)
+    assert (loaded.dataset.resolve(), loaded.output) == (
+        tmp_path / "data" / "x.csv",
+        Path("/abs/out"),
+    )
+
+
+def test_the_shipped_study_file_keeps_its_paths() -> None:
+    loaded = StudySettings.from_toml(ROOT / "datasets" / "mlflow-topics.toml")
+    assert loaded.dataset == ROOT / "datasets" / "mlflow-topics.csv"
+    assert loaded.output.resolve() == ROOT / "results" / "mlflow-topics"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            'name = "x"\ntopics = "mlflow"',
+            "topics must be a list of strings, not str 'mlflow' (e.g. topics = [",
+            id="topics-a-string",
+        ),
+        pytest.param('name = "x"\ntopic = ["typo"]', "unknown key(s) topic", id="unknown-key"),
+        pytest.param('name = "x"\njobs = "4"', "jobs must be a whole number", id="jobs-a-string"),
+        pytest.param('name = "x"\njobs = 0', "jobs must be a whole number", id="jobs-zero"),
+        pytest.param('name = "x"\ncrawl = "no"', "crawl must be true or false", id="crawl-text"),
+        pytest.param('name = "x"\nqualifiers = [1]', "qualifiers must be", id="qualifier-int"),
+        pytest.param('name = "x"\nprotocols = ["ssh"]', "protocols must be", id="protocol-ssh"),
+        pytest.param('name = "../up"', "name must be a name of letters", id="name-escapes"),
+        pytest.param("name = 3", "name must be", id="name-a-number"),
+        pytest.param('topics = ["a"]', "no name", id="no-name"),
+        pytest.param('name = "x"\ndataset = ""', "dataset must be a path", id="empty-path"),
+        pytest.param("name = ", "not valid TOML", id="bad-toml"),
+    ],
+)
+def test_a_bad_study_file_is_refused_naming_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    study_file = tmp_path / "bad.toml"
+    study_file.write_text(text + "\n")
+    with pytest.raises(StudyFileError) as raised:
         StudySettings.from_toml(study_file)
+    assert message in str(raised.value)
+    assert str(raised.value).startswith(f"{study_file}: ")
 
 
 def test_demo_command_end_to_end(tmp_path: Path) -> None:
@@ -190,3 +234,53 @@ def test_demo_command_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "report" / "index.html").exists()
     assert (tmp_path / "demo" / "export" / "adoption.tex").exists()
     assert "repositories: analyzed 12, not-found 1, unpinned 1" in done.stderr
+
+
+def test_a_file_left_out_of_the_checkout_is_a_too_large_row(tmp_path: Path) -> None:
+    """The cloner never writes a file over its cap; the study still accounts for it."""
+    origin = tmp_path / "origin"
+    bomb = b"x = 0\n" + b"#" * 3_000_000 + b"\n"
+    sha = make_git_repo(origin, {"bomb.py": bomb, "train.py": "import mlflow\nmlflow.autolog()\n"})
+    for key in ("uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant"):
+        subprocess.run(["git", "-C", str(origin), "config", key, "true"], check=True)
+    dataset = tmp_path / "dataset.csv"
+    dataset.write_text(f"full_name,clone_url,commit\nacme/bomb,{origin.as_uri()},{sha}\n")
+    study = Study(settings(dataset, tmp_path / "out", max_file_mb=1))
+    (outcome,) = list(study.traverse_repos())
+    assert (outcome.status, outcome.files, outcome.calls) == ("analyzed", 2, 1)
+    assert outcome.detail.startswith("left out 1 file(s) over 1 MB, the rest analysed: bomb.py")
+    files = rows(tmp_path / "out" / "repos" / "acme__bomb" / "files.csv")
+    assert {(f["path"], f["status"]) for f in files} == {
+        ("train.py", "analyzed"),
+        ("bomb.py", "too-large"),
+    }
+    assert "left out of the checkout" in next(f["detail"] for f in files if f["path"] == "bomb.py")
+
+
+def test_two_demo_builds_at_once_both_succeed(tmp_path: Path) -> None:
+    """Two `mlflow-miner demo` runs at once used to build the same repositories in the same
+    folders and crash; each now builds in a folder of its own and renames it into place."""
+    script = "import sys; from pathlib import Path; from mining.study.demo import build_demo; "
+    script += "build_demo(Path(sys.argv[1]), dataset=Path(sys.argv[2]))"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / "demo"), str(tmp_path / f"{n}.csv")],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=300)
+        assert run.returncode == 0, stderr
+    first, second = (rows(tmp_path / f"{n}.csv") for n in range(2))
+    assert first == second and len(first) == 14
+    origins = tmp_path / "demo" / "origins"
+    for row in first:
+        if row["commit"] and row["full_name"] != "demo/deleted-repo":
+            repo = origins / row["full_name"].split("/")[1]
+            head = subprocess.run(
+                ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+            )
+            assert head.stdout.strip() == row["commit"]
+    assert not [path.name for path in origins.iterdir() if path.name.startswith(".")]
