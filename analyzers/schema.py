@@ -137,7 +137,8 @@ FILE_STATUSES: dict[str, str] = {
     "too-deep": "nesting beyond what the parser can take safely",
     "bad-notebook": "not JSON, no cells, ...",
     "not-python": "a notebook with another kernel language",
-    "unreadable": "could not be read (permissions, I/O error)",
+    "unreadable": "could not be read (permissions, I/O error) or fetched (the server could not "
+    "send its content: the checkout left it out); the repository is `partial`",
     "vendored": "a `venv`, `.venv`, `site-packages`, `node_modules`, `build`, `dist`, `.tox` "
     "tree, or any directory with a `pyvenv.cfg`: skipped, one row for the tree",
     "symlink": "a symbolic link, never followed",

@@ -282,13 +282,19 @@ def _read_facts(root: Path, analysed: set[str]) -> tuple[pd.DataFrame, bool]:
         return empty_facts(), False
     facts = read_table(path, FACTS_COLUMNS)
     facts = facts[facts["repo"].isin(analysed)].reset_index(drop=True)
-    facts["value"] = [redact_uri(value) for value in facts["value"]]
+    facts["value"] = _redacted(facts["value"])
     return facts, True
+
+
+def _redacted(values: pd.Series) -> pd.Series:
+    """`values` with credentials redacted, still text when there is none (an empty column
+    built from a list would be typed float)."""
+    return pd.Series([redact_uri(value) for value in values], index=values.index, dtype=str)
 
 
 def _redact_signals(signals: pd.DataFrame) -> pd.DataFrame:
     signals = signals.copy()
-    signals["value"] = [redact_uri(value) for value in signals["value"]]
+    signals["value"] = _redacted(signals["value"])
     return signals
 
 

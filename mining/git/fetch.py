@@ -100,9 +100,37 @@ def classify_failure(message: str) -> CloneStatus:
     return CloneStatus.ERROR
 
 
+# A path on this machine (absolute, or a file:// URL): never part of a status detail, which
+# travels with the results.
+_LOCAL_PATH = re.compile(r"file://[^\s'\"]+|(?<![\w.:/~-])/(?:[^\s'\"/]+/?)+")
+LOCAL_PATH = "<local path>"
+
+
+def without_local_paths(text: str) -> str:
+    return _LOCAL_PATH.sub(LOCAL_PATH, text)
+
+
+# What git says when the server lacks an object it was asked for (a blob a snapshot or a
+# damaged repository cannot send): the file is unreadable, the rest of the repository is not.
+_CANNOT_SEND = (
+    "not our ref",
+    "unable to read",
+    "possible repository corruption",
+    "did not send all necessary objects",
+    "bad object",
+)
+
+
+def cannot_send(stderr: str) -> bool:
+    text = stderr.lower()
+    return any(phrase in text for phrase in _CANNOT_SEND)
+
+
 def one_line(message: str, limit: int = 240) -> str:
-    """The most telling line of git's output, without credentials, at most `limit` characters."""
-    lines = [line.strip() for line in scrub(message).splitlines() if line.strip()]
+    """The most telling line of git's output, without credentials or local paths, at most
+    `limit` characters."""
+    lines = [line.strip() for line in without_local_paths(scrub(message)).splitlines()]
+    lines = [line for line in lines if line]
     # git's first fatal/error line names the cause ("'x' does not appear to be a git
     # repository"); the ones after it are consequences ("Could not read from remote").
     tagged = [line for line in lines if line.lower().startswith(("fatal:", "error:"))]

@@ -29,6 +29,7 @@ from typing import Any
 
 from analyzers import schema
 from analyzers.code.catalog import load_catalog
+from analyzers.codebook import ANALYSED_STATUSES, ANALYZED, PARTIAL
 from analyzers.records import FileKind, FileResult, FileStatus, RepoRef
 from analyzers.repo.cache import ANALYZER_VERSION
 from analyzers.repo.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
@@ -123,29 +124,64 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
             use_cache=task.analysis_cache is not None,
             cache_path=Path(task.analysis_cache) if task.analysis_cache else None,
         )
-        files = itertools.chain(scan_repos([ref], settings), _left_out_rows(task))
+        unreadable = _Unreadable()
+        files = unreadable(itertools.chain(scan_repos([ref], settings), _left_out_rows(task)))
         summary = write_scan(files, out)
         for table in REPO_TABLES:
             with csv_table(out / table.name, table.columns) as writer:
                 writer.write_all(table.rows(ref))
         if task.history is not None:
             _walk_history(task, ref, out, isolated)
+        # A file that could not be fetched or read costs that file: the rest is analysed and
+        # the repository is partial (files.csv names the file, status unreadable).
+        unsent = sum(item.unreadable for item in task.left_out)
+        partial = unreadable.count > 0 or unsent > 0
+        detail = task.detail
+        if unreadable.count > unsent:
+            detail = "; ".join(
+                filter(None, [detail, f"{unreadable.count - unsent} file(s) could not be read"])
+            )
         outcome = RepoOutcome(
-            task.repo, task.commit, "analyzed", task.detail, summary.files, summary.calls
+            task.repo,
+            task.commit,
+            PARTIAL if partial else ANALYZED,
+            detail,
+            summary.files,
+            summary.calls,
         )
     with atomic_text(out / MARKER) as handle:
         json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
     return outcome
 
 
+UNSENT = "the server could not send its content: left out of the checkout"
+
+
 def _left_out_rows(task: RepoTask) -> Iterator[FileResult]:
-    """A files.csv row for each script or notebook the checkout left out for its size."""
+    """A files.csv row for each script or notebook the checkout left out: too large, or
+    unreadable because the server could not send it."""
     kinds = {".py": FileKind.SCRIPT, ".ipynb": FileKind.NOTEBOOK}
     for item in task.left_out:
         kind = kinds.get(os.path.splitext(item.path)[1])
-        if kind is not None:
+        if kind is None:
+            continue
+        if item.unreadable:
+            yield FileResult(task.repo, task.commit, item.path, kind, FileStatus.UNREADABLE, UNSENT)
+        else:
             detail = f"{item.size} bytes: left out of the checkout (over the clone's file cap)"
             yield FileResult(task.repo, task.commit, item.path, kind, FileStatus.TOO_LARGE, detail)
+
+
+class _Unreadable:
+    """Counts, on the way to files.csv, the files that could not be read."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, files: Iterable[FileResult]) -> Iterator[FileResult]:
+        for file in files:
+            self.count += file.status is FileStatus.UNREADABLE
+            yield file
 
 
 def _analysis_version() -> str:
@@ -237,7 +273,7 @@ class Study:
             if (
                 done is not None
                 and history is not None
-                and done.status == "analyzed"
+                and done.status in ANALYSED_STATUSES
                 and not _history_done(self.out_dir(row["full_name"]), done.commit, history)
             ):
                 done = None  # analysed, but its history not yet (or with other caps)

@@ -408,6 +408,63 @@ def test_a_file_over_the_per_file_cap_is_never_written(tmp_path: Path) -> None:
     assert {(checkout / name).stat().st_size for name in (spaced, "bomb.py", odd)} == {len(BOMB)}
 
 
+def test_blobs_the_server_cannot_send_are_left_out_as_unreadable(tmp_path: Path) -> None:
+    """A served repository with objects removed: the fetch of the checkout's blobs fails, is
+    halved until the missing blobs are found, and only their files are left out."""
+    repo = new_repo(tmp_path / "damaged")
+    files = {f"m{i}.py": f"x = {i}\n" for i in range(9)}
+    files.update({"notebooks/lost.ipynb": NOTEBOOK, "requirements.txt": "mlflow\n"})
+    sha = commit_files(repo, files, "damaged")
+    for path in ("m4.py", "notebooks/lost.ipynb"):
+        blob = git("rev-parse", f"HEAD:{path}", cwd=repo)
+        (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    request = CloneRequest("acme/damaged", url(repo), sha, size_kb=1)
+    result = clone_one(request, settings_for(tmp_path))
+    assert result.status is CloneStatus.CLONED, result
+    assert [(f.path, f.unreadable) for f in result.left_out] == [
+        ("m4.py", True),
+        ("notebooks/lost.ipynb", True),
+    ]
+    assert result.detail == (
+        "left out 2 file(s) the server could not send, the rest analysed: m4.py, "
+        "notebooks/lost.ipynb"
+    )
+    checkout = Path(result.path)
+    written = sorted(p.relative_to(checkout).as_posix() for p in checkout.rglob("*") if p.is_file())
+    written = [name for name in written if not name.startswith(".git/")]
+    assert written == sorted({*files} - {"m4.py", "notebooks/lost.ipynb"})
+    cached = clone_one(request, settings_for(tmp_path))
+    assert (cached.status, cached.left_out) == (CloneStatus.CACHED, result.left_out)
+
+
+def test_a_failure_that_is_not_a_missing_object_still_fails_the_clone(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "gone-later")
+    sha = commit_files(repo, {"train.py": "import mlflow\n"}, "one")
+    request = CloneRequest("acme/gone", url(repo), sha, size_kb=1)
+    shutil.rmtree(repo)
+    result = clone_one(request, settings_for(tmp_path))
+    assert result.status is CloneStatus.NOT_FOUND
+    assert str(tmp_path) not in result.detail and "<local path>" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        (
+            "fatal: '/tmp/x/cache/origins/deleted-repo' does not appear to be a git repository",
+            "fatal: '<local path>' does not appear to be a git repository",
+        ),
+        ("fatal: could not read file:///srv/a.git/info", "fatal: could not read <local path>"),
+        (
+            "fatal: unable to access 'https://host/r.git/': error",
+            "fatal: unable to access 'https://host/r.git/': error",
+        ),
+    ],
+)
+def test_one_line_hides_local_paths(message: str, line: str) -> None:
+    assert one_line(message) == line
+
+
 @pytest.mark.parametrize(
     ("files", "detail"),
     [
