@@ -214,9 +214,10 @@ _PIPELINE = (
         {
             "full_name": "GitHub `owner/name`, as in the dataset",
             "commit": "the pinned commit",
-            "status": "`cloned`, `cached`, `not-found`, `unavailable`, `too-large`, `timeout` "
-            "or `error`",
-            "detail": "a one-line reason for every status but `cloned`/`cached`",
+            "status": "`cloned`, `cached`, `not-found`, `unavailable`, `too-large`, `timeout`, "
+            "`unpinned` (no commit in the dataset) or `error`",
+            "detail": "a one-line reason for every status but `cloned`/`cached`; for those, "
+            "the files left out over `--max-file-mb` when there are any",
             "path": "the checkout in the cache (`cloned` and `cached` only)",
             "seconds": "time spent on it",
             "bytes": "what the clone added to the cache",
@@ -232,10 +233,12 @@ _PIPELINE = (
             **_REPOSITORY,
             "status": "`analyzed`, `partial` (analysed, but some files could not be fetched or "
             "read: `files.csv` lists them as `unreadable`), or the clone status that stopped it "
-            "(`not-found`, `unavailable`, `too-large`, `timeout`, `error`), or `unpinned` (no "
-            "commit in the dataset)",
-            "detail": "a one-line reason for every status but `analyzed` (never a raw git message "
-            "or a local path)",
+            "(`not-found`, `unavailable`, `too-large`, `timeout`, `error`), `unpinned` (no "
+            "commit in the dataset), or `missing` (not analysed yet: the run was stopped; a "
+            "rerun resumes)",
+            "detail": "a one-line reason for every status but `analyzed`, without credentials or "
+            "local paths; for `analyzed`, the files the clone left out over the size cap when "
+            "there are any",
             "files": "`.py`/`.ipynb` files seen",
             "calls": "MLflow call sites found",
         },

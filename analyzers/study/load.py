@@ -282,19 +282,13 @@ def _read_facts(root: Path, analysed: set[str]) -> tuple[pd.DataFrame, bool]:
         return empty_facts(), False
     facts = read_table(path, FACTS_COLUMNS)
     facts = facts[facts["repo"].isin(analysed)].reset_index(drop=True)
-    facts["value"] = _redacted(facts["value"])
+    facts["value"] = facts["value"].map(redact_uri).astype(str)
     return facts, True
-
-
-def _redacted(values: pd.Series) -> pd.Series:
-    """`values` with credentials redacted, still text when there is none (an empty column
-    built from a list would be typed float)."""
-    return pd.Series([redact_uri(value) for value in values], index=values.index, dtype=str)
 
 
 def _redact_signals(signals: pd.DataFrame) -> pd.DataFrame:
     signals = signals.copy()
-    signals["value"] = _redacted(signals["value"])
+    signals["value"] = signals["value"].map(redact_uri).astype(str)
     return signals
 
 

@@ -84,6 +84,15 @@ def test_a_study_without_facts_csv_still_aggregates(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("table", ["facts.csv", "signals.csv"])
+def test_a_study_whose_table_has_only_its_header_still_exports(tmp_path: Path, table: str) -> None:
+    study = copy_study(tmp_path)
+    header = (study / table).read_text(encoding="utf-8").splitlines()[0]
+    (study / table).write_text(header + "\n", encoding="utf-8")
+    exported = export_study(study)
+    assert (exported / "model_names.csv").read_text(encoding="utf-8").startswith("repo,name,")
+
+
 def test_facts_csv_without_a_column_is_named(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     (study / "facts.csv").write_text("repo,path,fact,value\n", encoding="utf-8")
