@@ -16,6 +16,7 @@ class FileStatus(StrEnum):
     """Why a file produced the calls it did (or none). Documented in the data dictionary."""
 
     ANALYZED = "analyzed"
+    PARTIAL = "partial"  # parsed and analysed but for the top-level statements that break it
     NO_MLFLOW = "no-mlflow"
     SYNTAX_ERROR = "syntax-error"
     PYTHON2 = "python2"

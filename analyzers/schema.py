@@ -126,10 +126,12 @@ def _table(
 # described here (tests/test_schema.py checks both lists agree), e.g. `not-regular`, `timeout`.
 FILE_STATUSES: dict[str, str] = {
     "analyzed": "parsed and resolved; its calls and facts are in `calls.csv` and `facts.csv`",
+    "partial": "does not parse as a whole: the top-level statements that do were analysed "
+    "(`detail`: the first error's line and the lines skipped; for notebooks, which cells)",
     "no-mlflow": "the byte pre-filter found no import of `mlflow`, no "
-    "`MLFLOW_TRACKING_URI`/`MLFLOW_REGISTRY_URI` and no `%run`, so nothing could resolve and "
-    "the file was not parsed",
-    "syntax-error": "not valid Python 3 (`detail` says where)",
+    "`MLFLOW_TRACKING_URI`/`MLFLOW_REGISTRY_URI` and no `%run`, and it names nothing the "
+    "repository's other modules give, so nothing could resolve and the file was not parsed",
+    "syntax-error": "not valid Python 3, no part of it (`detail` says where)",
     "python2": "Python 2 code (print statements, backticks, `<>`, ...)",
     "decode-error": "not valid in its declared or default encoding",
     "binary": "NUL bytes",
@@ -550,7 +552,7 @@ def _count_columns() -> dict[str, dict[str, str]]:
         },
         "file_status": {
             "kind": "script, notebook or directory (files.csv kind).",
-            "status": "files.csv status: analyzed, no-mlflow, syntax-error, python2, ...",
+            "status": "files.csv status: analyzed, partial, no-mlflow, syntax-error, python2, ...",
             "n_files": "Rows of files.csv with this kind and status.",
             "n_repos": "Repositories with at least one such file.",
         },

@@ -21,16 +21,20 @@ import libcst as cst
 
 from analyzers.code.catalog import Catalog, load_catalog
 from analyzers.code.notebooks import (
+    MAGIC_COLUMNS,
     CodeCell,
     NotebookError,
     code_cells,
+    databricks_written_scripts,
     neutralise_magics,
     without_leading_indent,
     written_script,
 )
 from analyzers.code.positions import ParsedModule
 from analyzers.code.prefilter import may_use_mlflow
-from analyzers.code.resolver import resolve_calls
+from analyzers.code.recovery import Recovered, Unparsable, recover
+from analyzers.code.resolver import resolve_calls, resolve_in_repository
+from analyzers.code.resolver_summaries import REPOSITORY_SESSION
 from analyzers.records import CallSite, Fact, FileAnalysis, FileKind, FileStatus
 
 # `%run other_notebook` runs another notebook in this one's namespace: a Jupyter line magic, or
@@ -53,8 +57,7 @@ class _TooDeep(Exception):
     pass
 
 
-class _Unparsable(Exception):
-    pass
+_Unparsable = Unparsable  # carries the line the parser points at, for error recovery
 
 
 def decode_source(data: bytes) -> str:
@@ -79,6 +82,7 @@ def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None
     only ast fails, the file may use newer grammar than this interpreter's, or be Python 2,
     which libcst partly accepts: the caller decides.
     """
+    ast_line: int | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -90,25 +94,30 @@ def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None
         if any(reason in str(error.msg) for reason in _DEEP_SYNTAX):
             raise _TooDeep(f"line {error.lineno}: {error.msg}") from None
         ast_error, tree = f"line {error.lineno}: {error.msg}", None
+        ast_line = error.lineno
     except ValueError as error:  # null bytes
         raise _Unparsable(str(error)) from None
     try:
         return ParsedModule(cell, cst.parse_module(text), tree), ast_error
     except cst.ParserSyntaxError as error:
         # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
-        raise _Unparsable(ast_error or f"line {error.raw_line}: {error.message}") from None
+        message = ast_error or f"line {error.raw_line}: {error.message}"
+        raise _Unparsable(message, ast_line if ast_error else error.raw_line) from None
     except RecursionError:
         raise _TooDeep("nested too deeply to parse") from None
 
 
-def analyze_bytes(data: bytes, kind: FileKind, catalog: Catalog | None = None) -> FileAnalysis:
-    """The analysis of one `.py` or `.ipynb` file's content."""
+def analyze_bytes(
+    data: bytes, kind: FileKind, catalog: Catalog | None = None, prefilter: bool = True
+) -> FileAnalysis:
+    """The analysis of one `.py` or `.ipynb` file's content (`prefilter=False`: even when the
+    pre-filter would rule it out, for a file its repository gives MLflow values to)."""
     catalog = catalog or load_catalog()
-    if not may_use_mlflow(data):
+    if prefilter and not may_use_mlflow(data):
         return FileAnalysis(FileStatus.NO_MLFLOW)
     if kind is FileKind.NOTEBOOK:
         return _analyze_notebook(data, catalog)
-    return _analyze_script(data, catalog)
+    return _with_written_scripts(_analyze_script(data, catalog), data, catalog)
 
 
 def _resolve(
@@ -120,7 +129,14 @@ def _resolve(
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        calls, facts = resolve_calls(modules, catalog, preimported)
+        session = REPOSITORY_SESSION.get()
+        if session is None:
+            calls, facts = resolve_calls(modules, catalog, preimported)
+        else:
+            calls, facts, summary = resolve_in_repository(
+                modules, catalog, preimported, session.context
+            )
+            session.summaries.append(summary)
         return tuple(calls), tuple(facts)
     finally:
         sys.setrecursionlimit(limit)
@@ -141,16 +157,19 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
     except _Unparsable as error:
         # Notebooks exported as scripts (Databricks, Colab) keep `!pip` and `%magic` lines.
         neutral = neutralise_magics(text)
+        neutralised: ParsedModule | None = None
         try:
-            module, ast_error = _parse(neutral) if neutral != text else (None, None)
+            if neutral != text:
+                neutralised, ast_error = _parse(neutral)
         except (_TooDeep, _Unparsable):
-            module = None
-        if module is None:
+            neutralised = None
+        if neutralised is None:
             if _DATABRICKS_CELL.search(text):
                 cells = _analyze_databricks_cells(text, catalog, str(error))
                 if cells.status is not FileStatus.SYNTAX_ERROR:
                     return cells
-            return _unparsable(neutral, str(error))
+            return _unparsable(neutral, str(error), catalog)
+        module = neutralised
         detail = "IPython magics and shell lines neutralised before parsing"
     if ast_error is not None:
         # libcst accepted what this interpreter's grammar did not: newer Python 3, or Python 2.
@@ -164,11 +183,73 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
 
 
-def _unparsable(text: str, error: str) -> FileAnalysis:
+_MAGIC_WRITEFILE = re.compile(rb"^# MAGIC[ \t]+%%(?:writefile|file)\b", re.MULTILINE)
+
+
+def _with_written_scripts(analysis: FileAnalysis, data: bytes, catalog: Catalog) -> FileAnalysis:
+    """A Databricks source notebook's `# MAGIC %%writefile train.py` cells are the scripts they
+    write, as in an .ipynb: each resolved as a module of its own, its calls added."""
+    if analysis.status not in (FileStatus.ANALYZED, FileStatus.PARTIAL) or not (
+        _MAGIC_WRITEFILE.search(data)
+    ):
+        return analysis
+    calls, facts, broken = list(analysis.calls), list(analysis.facts), []
+    for script in databricks_written_scripts(decode_source(data)):
+        try:
+            module: ParsedModule | None = _parse(script)[0]
+        except _TooDeep:
+            module = None
+        except _Unparsable as error:
+            recovered = _recover(script, None)
+            module = recovered.parsed if recovered else None
+            broken.append(recovered.describe() if recovered else str(error))
+        if module is None:
+            continue
+        try:
+            found = _resolve([replace(module, column_offset=MAGIC_COLUMNS)], catalog, script)
+        except RecursionError:
+            continue
+        calls.extend(found[0])
+        facts.extend(found[1])
+    detail = analysis.detail
+    if broken:
+        detail = "; ".join([detail, "a written script does not parse in full: " + broken[0]])
+    status = FileStatus.PARTIAL if broken else analysis.status
+    return replace(
+        analysis,
+        status=status,
+        detail=detail.lstrip("; "),
+        calls=_in_order(tuple(calls)),
+        facts=_in_order(tuple(facts)),
+    )
+
+
+def _unparsable(text: str, error: str, catalog: Catalog) -> FileAnalysis:
     python2 = python2_syntax(text)
     if python2 is not None:
         return FileAnalysis(FileStatus.PYTHON2, f"Python 2 syntax: {python2}")
-    return FileAnalysis(FileStatus.SYNTAX_ERROR, error)
+    return _partial_script(text, error, catalog)
+
+
+def _partial_script(text: str, error: str, catalog: Catalog) -> FileAnalysis:
+    """A script that does not parse as a whole: the top-level statements that do, resolved
+    together (`partial`); `syntax-error` when none does."""
+    try:
+        recovered = _recover(text, None)
+    except _TooDeep as too_deep:
+        return FileAnalysis(FileStatus.TOO_DEEP, str(too_deep))
+    if recovered is None:
+        return FileAnalysis(FileStatus.SYNTAX_ERROR, error)
+    try:
+        calls, facts = _resolve([recovered.parsed], catalog, text)
+    except RecursionError:
+        return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+    return FileAnalysis(FileStatus.PARTIAL, recovered.describe(), calls, facts)
+
+
+def _recover(source: str, cell: int | None) -> Recovered[ParsedModule] | None:
+    """`source` parsed without the top-level statements that break it (see `recovery`)."""
+    return recover(source, lambda text: _parse(text, cell)[0])
 
 
 def python2_syntax(text: str) -> str | None:
@@ -185,31 +266,33 @@ def python2_syntax(text: str) -> str | None:
             if kind in (tokenize.COMMENT, tokenize.NL):
                 continue
             adjacent = previous is not None and previous.end == token.start
+            before = previous.string if previous is not None else ""
+            before_kind = previous.type if previous is not None else None
             found = None
             if (
                 kind == tokenize.NUMBER
                 and adjacent
-                and previous.type == tokenize.NUMBER
-                and (previous.string.strip("0") == "")
+                and before_kind == tokenize.NUMBER
+                and (before.strip("0") == "")
             ):
                 found = "octal literal without 0o"
             elif (
                 kind == tokenize.NAME
                 and string in ("l", "L")
                 and adjacent
-                and (previous.type == tokenize.NUMBER)
+                and (before_kind == tokenize.NUMBER)
             ):
                 found = "long integer literal"
             elif (
                 kind == tokenize.STRING
                 and adjacent
-                and previous.type == tokenize.NAME
-                and (previous.string.lower() == "ur")
+                and before_kind == tokenize.NAME
+                and (before.lower() == "ur")
             ):
                 found = "ur string prefix"
             elif kind == tokenize.ERRORTOKEN and string == "`":
                 found = "backtick repr"
-            elif kind == tokenize.OP and string == ">" and adjacent and previous.string == "<":
+            elif kind == tokenize.OP and string == ">" and adjacent and before == "<":
                 found = "<> operator"
             elif (
                 head in ("print", "exec")
@@ -246,15 +329,18 @@ def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAn
     starts = [0] + [number + 1 for number, line in enumerate(lines) if _DATABRICKS_CELL.match(line)]
     modules: list[ParsedModule] = []
     skipped = []
+    broken = 0  # cells that do not parse whole
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else len(lines)
         source = "".join(lines[start:end])
         try:
             modules.append(_parse_cell(source, index))
         except (_TooDeep, _Unparsable) as cell_error:
-            skipped.append(f"cell at line {start + 1}: {cell_error}")
-            modules.extend(_imports_of(source, index))
-    if len(skipped) == len(starts):
+            broken += 1
+            parsed, note = _broken_cell(source, index, cell_error)
+            skipped.append(f"cell at line {start + 1}: {note}")
+            modules.extend(parsed)
+    if not modules:
         return FileAnalysis(FileStatus.SYNTAX_ERROR, error)
     try:
         calls, facts = _resolve(modules, catalog, text)
@@ -273,10 +359,11 @@ def _analyze_databricks_cells(text: str, catalog: Catalog, error: str) -> FileAn
     )
     detail = f"parsed as {len(starts)} Databricks cells, the file as a whole does not: {error}"
     if skipped:
-        detail = f"{len(skipped)} of {len(starts)} Databricks cells skipped: " + "; ".join(
+        detail = f"{broken} of {len(starts)} Databricks cells do not parse in full: " + "; ".join(
             skipped[:3]
         )
-    return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
+    status = FileStatus.PARTIAL if broken else FileStatus.ANALYZED
+    return FileAnalysis(status, detail, calls, facts)
 
 
 def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
@@ -292,11 +379,14 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
         try:
             modules.append(_parse_cell(cell.source, cell.index))
         except (_TooDeep, _Unparsable) as error:
-            skipped.append(f"cell {cell.index} {error}")
-            modules.extend(_imports_of(cell.source, cell.index))
+            parsed, note = _broken_cell(cell.source, cell.index, error)
+            skipped.append(f"cell {cell.index} {note}")
+            modules.extend(parsed)
     detail = ""
     if skipped:
-        detail = f"{len(skipped)} of {len(cells)} code cells skipped: " + "; ".join(skipped[:3])
+        detail = f"{len(skipped)} of {len(cells)} code cells do not parse in full: " + "; ".join(
+            skipped[:3]
+        )
     calls: tuple[CallSite, ...] = ()
     facts: tuple[Fact, ...] = ()
     try:
@@ -305,7 +395,8 @@ def _analyze_notebook(data: bytes, catalog: Catalog) -> FileAnalysis:
             calls, facts = calls + group_calls, facts + group_facts
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
-    return FileAnalysis(FileStatus.ANALYZED, detail, _in_order(calls), _in_order(facts))
+    status = FileStatus.PARTIAL if skipped else FileStatus.ANALYZED
+    return FileAnalysis(status, detail, _in_order(calls), _in_order(facts))
 
 
 def _modules_by_file(
@@ -360,6 +451,21 @@ def _parse_cell(source: str, cell: int) -> ParsedModule:
     if not columns:
         raise failure
     return replace(_parse(dedented, cell)[0], column_offset=columns)
+
+
+def _broken_cell(
+    source: str, cell: int, error: _TooDeep | _Unparsable
+) -> tuple[list[ParsedModule], str]:
+    """A cell that does not parse: its statements that do (error recovery), else the imports
+    it ran before the broken line; and what the detail says of it."""
+    if isinstance(error, _Unparsable):
+        try:
+            recovered = _recover(neutralise_magics(source), cell)
+        except _TooDeep:
+            recovered = None
+        if recovered is not None:
+            return [recovered.parsed], recovered.describe()
+    return _imports_of(source, cell), f"{error} (skipped)"
 
 
 _IMPORT_LINE = re.compile(r"(?:import|from)[ \t]")

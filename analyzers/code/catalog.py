@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +147,21 @@ class ApiEntry:
     example: str
     expect: tuple[str, ...]
     facts: tuple[FactRule, ...] = ()
+    removed: str = ""  # the MLflow version it is gone from, if it is
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedObject:
+    """A `[returns]` row: a factory, constructor or context manager, the kind of object it
+    gives (`object`, e.g. "span"), that object's class under its canonical name (`prefix`), and
+    the dimension of the methods called on it that have no entry of their own."""
+
+    factory: str
+    object: str
+    prefix: str
+    dimension: str | None
+    example: str
+    expect: str
 
 
 @dataclass(frozen=True)
@@ -160,6 +175,9 @@ class Catalog:
     flavor_functions: dict[str, str]
     flavor_facts: dict[str, tuple[FactRule, ...]] = field(default_factory=dict)
     groups: dict[str, ApiGroup] = field(default_factory=dict)
+    modules: frozenset[str] = frozenset()  # module paths: prefixes of entries, flavors
+    returns: dict[str, ReturnedObject] = field(default_factory=dict)  # factory -> object
+    removed_flavors: dict[str, str] = field(default_factory=dict)  # flavor -> version
 
     def group(self, name: str) -> ApiGroup:
         """The named group of `[groups]` (see `analyzers.code.groups`)."""
@@ -167,6 +185,14 @@ class Catalog:
             return self.groups[name]
         except KeyError:
             raise KeyError(f"catalog: no group {name!r} in [groups]") from None
+
+    def returned(self, canonical_factory: str) -> str | None:
+        """The class of the object a call of this factory gives, if it is followed."""
+        row = self.returns.get(canonical_factory)
+        return row.prefix if row is not None else None
+
+    def is_module(self, canonical_name: str) -> bool:
+        return canonical_name in self.modules
 
     def canonical(self, qualified_name: str) -> str:
         """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`)."""
@@ -192,7 +218,20 @@ class Catalog:
                     (),
                     self.flavor_facts.get(function, ()),
                 )
-        return None
+        return self._object_method(canonical_name)
+
+    def _object_method(self, canonical_name: str) -> ApiEntry | None:
+        """`mlflow.entities.Span.set_inputs`: a method of a followed object takes the dimension
+        its `[returns]` rows give the object."""
+        prefix, _, method = canonical_name.rpartition(".")
+        dimension = self.object_dimensions.get(prefix)
+        if dimension is None or not method.isidentifier():
+            return None
+        return ApiEntry(canonical_name, dimension, None, "", ())
+
+    @cached_property
+    def object_dimensions(self) -> dict[str, str]:
+        return {row.prefix: row.dimension for row in self.returns.values() if row.dimension}
 
     def dimension(self, canonical_name: str) -> str:
         entry = self.lookup(canonical_name)
@@ -226,24 +265,30 @@ def _load(data: bytes) -> Catalog:
                 spec["example"],
                 tuple(spec.get("expect", ())),
                 _fact_rules(spec),
+                spec.get("removed", ""),
             )
     flavors = table["flavors"]
     for dimension in flavors["functions"].values():
         if dimension not in dimensions:
             raise ValueError(f"catalog: flavor dimension {dimension!r} is not declared")
     normalise = sorted(table["normalise"].items(), key=lambda item: -len(item[0]))
+    flavor_modules = frozenset(flavors["modules"])
+    returns = _returns(table["returns"], dimensions)
     catalog = Catalog(
         version=_version(data),
         dimensions=dimensions,
         entries=entries,
         normalise=tuple(normalise),
-        instance_classes=frozenset(table["instances"]["classes"]),
-        flavors=frozenset(flavors["modules"]),
+        instance_classes=frozenset(row.prefix for row in returns.values()),
+        flavors=flavor_modules,
         flavor_functions=dict(flavors["functions"]),
         flavor_facts={
             function: _fact_rules({"facts": facts})
             for function, facts in flavors.get("facts", {}).items()
         },
+        modules=_modules(entries, flavor_modules),
+        returns=returns,
+        removed_flavors=dict(flavors.get("removed", {})),
     )
     return replace(catalog, groups=_groups(data, table, catalog))
 
@@ -266,7 +311,40 @@ def _groups(data: bytes, table: dict[str, Any], catalog: Catalog) -> dict[str, A
     return parse_groups(table["groups"], lambda name: catalog.lookup(name) is not None, api_names)
 
 
-def _fact_rules(spec: dict) -> tuple[FactRule, ...]:
+def _returns(
+    rows: dict[str, dict[str, str]], dimensions: dict[str, str]
+) -> dict[str, ReturnedObject]:
+    """The `[returns]` table; every object class has one dimension, wherever it is made."""
+    returns: dict[str, ReturnedObject] = {}
+    dimension_of: dict[str, str | None] = {}
+    for factory, row in rows.items():
+        dimension = row.get("dimension")
+        if dimension is not None and dimension not in dimensions:
+            raise ValueError(
+                f"catalog: [returns] {factory}: dimension {dimension!r} is not declared"
+            )
+        if dimension_of.setdefault(row["prefix"], dimension) != dimension:
+            raise ValueError(f"catalog: [returns] {row['prefix']} is given two dimensions")
+        returns[factory] = ReturnedObject(
+            factory, row["object"], row["prefix"], dimension, row["example"], row["expect"]
+        )
+    return returns
+
+
+def _modules(entries: dict[str, ApiEntry], flavors: frozenset[str]) -> frozenset[str]:
+    """Every package path above a catalogued name, up to its first class (`mlflow.genai`,
+    `mlflow.genai.judges`, not `mlflow.MlflowClient`), and every flavor module."""
+    modules = {ROOT_MODULE} | {f"{ROOT_MODULE}.{flavor}" for flavor in flavors}
+    for name in entries:
+        parts = name.split(".")
+        for end in range(2, len(parts)):
+            if not parts[end - 1][:1].islower():
+                break
+            modules.add(".".join(parts[:end]))
+    return frozenset(modules)
+
+
+def _fact_rules(spec: dict[str, Any]) -> tuple[FactRule, ...]:
     return tuple(
         rule for fact, text in spec.get("facts", {}).items() for rule in FactRule.parse(fact, text)
     )

@@ -76,14 +76,15 @@ def code_cells(data: bytes) -> tuple[list[CodeCell], str]:
     return result, _language(notebook)
 
 
-def _language(notebook: dict) -> str:
+def _language(notebook: dict[str, object]) -> str:
     metadata = notebook.get("metadata")
     if not isinstance(metadata, dict):
         return ""
     for section, key in (("kernelspec", "language"), ("language_info", "name")):
         value = metadata.get(section)
-        if isinstance(value, dict) and isinstance(value.get(key), str):
-            return value[key].lower()
+        language = value.get(key) if isinstance(value, dict) else None
+        if isinstance(language, str):
+            return language.lower()
     return ""
 
 
@@ -101,6 +102,41 @@ def written_script(source: str) -> WrittenScript | None:
     if match is None:
         return None
     return WrittenScript(match.group(2), "-a" in match.group(1).split())
+
+
+# A Databricks notebook exported as .py: cells end at `# COMMAND ----------`, and a magic
+# cell's lines start with `# MAGIC ` (8 columns), as comments Python skips.
+DATABRICKS_SEPARATOR = re.compile(r"^# COMMAND -{5,}\s*$")
+MAGIC_COLUMNS = len("# MAGIC ")
+_MAGIC_LINE = re.compile(r"# MAGIC(?: |$)")
+
+
+def databricks_written_scripts(text: str) -> list[str]:
+    """The Python files that `# MAGIC %%writefile train.py` cells of a Databricks source
+    notebook write (`-a` cells continue one), each as a text as long as the notebook: the cells'
+    lines without their `# MAGIC ` prefix, every other line empty, so positions stay the
+    notebook's (columns shifted by MAGIC_COLUMNS)."""
+    lines = text.splitlines(keepends=True)
+    blank = [_ending(line) for line in lines]
+    scripts: dict[str, list[str]] = {}
+    ordered: list[list[str]] = []
+    cell_starts = [0] + [i + 1 for i, line in enumerate(lines) if DATABRICKS_SEPARATOR.match(line)]
+    for number, start in enumerate(cell_starts):
+        end = cell_starts[number + 1] if number + 1 < len(cell_starts) else len(lines)
+        first = next((i for i in range(start, end) if lines[i].strip()), None)
+        if first is None or not _MAGIC_LINE.match(lines[first]):
+            continue
+        script = written_script(lines[first][MAGIC_COLUMNS:])
+        if script is None:
+            continue
+        if not script.append or script.name not in scripts:
+            scripts[script.name] = list(blank)
+            ordered.append(scripts[script.name])
+        target = scripts[script.name]
+        for index in range(first + 1, end):
+            if _MAGIC_LINE.match(lines[index]):
+                target[index] = lines[index][MAGIC_COLUMNS:] or _ending(lines[index])
+    return ["".join(script) for script in ordered]
 
 
 def neutralise_magics(source: str) -> str:

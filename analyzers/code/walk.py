@@ -53,7 +53,7 @@ def child_fields(cls: type[cst.CSTNode]) -> tuple[str, ...]:
     """The fields of `cls` that may hold nodes worth walking, in source order."""
     names = _LEXICAL_ORDER.get(cls.__name__) or tuple(
         field.name for field in dataclasses.fields(cls)
-    )  # type: ignore[arg-type]
+    )
     return tuple(name for name in names if not _TRIVIA_FIELD.search(name))
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 from analyzers.repo.files import FileStamp
 
-ANALYZER_VERSION = "8"
+ANALYZER_VERSION = "9"
 RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
 
 
@@ -80,6 +80,7 @@ class AnalysisCache:
         )
         self._pending: list[tuple[str, str]] = []
         self._pending_files: list[tuple[str, str, str, str | None]] = []
+        self._repository_tables()
         self.hits = 0
         self.misses = 0
 
@@ -120,6 +121,7 @@ class AnalysisCache:
             self.flush()
 
     def flush(self) -> None:
+        self._flush_repository()
         if self._pending or self._pending_files:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO analysis VALUES (?, ?)", self._pending)
@@ -132,6 +134,54 @@ class AnalysisCache:
     def close(self) -> None:
         self.flush()
         self._db.close()
+
+    # ----------------------------------------------------------------------- repository pass
+    # What the repository pass (analyzers.repo.repository) keeps beside the analyses: each
+    # blob's outline (its import specs, and whether the pre-filter lets it through), so that a
+    # rerun orders a checkout without reading it, and each analysis's module summary.
+    def _repository_tables(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS outlines (blob TEXT PRIMARY KEY, value TEXT)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS summaries (key TEXT PRIMARY KEY, value TEXT)")
+        self._pending_outlines: list[tuple[str, str]] = []
+        self._pending_summaries: list[tuple[str, str]] = []
+
+    def outlines_under(self, root: str) -> dict[str, str]:
+        """Blob SHA -> outline for the files earlier scans read under `root`."""
+        rows = self._db.execute(
+            "SELECT o.blob, o.value FROM files f JOIN outlines o ON o.blob = f.blob "
+            "WHERE f.salt = ? AND (f.path = ? OR (f.path >= ? AND f.path < ?))",
+            (self._salt, root, root + os.sep, root + chr(ord(os.sep) + 1)),
+        )
+        return dict(rows)
+
+    def remember_outline(self, blob: str, outline: str) -> None:
+        self._pending_outlines.append((blob, outline))
+
+    def context_key(self, blob: str, kind: str, context_digest: str) -> str:
+        """The key of an analysis that used what the rest of its repository means."""
+        key = self.key(blob, kind)
+        return f"{key}:{context_digest}" if context_digest else key
+
+    def summary(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM summaries WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_summary(self, key: str, summary: str) -> None:
+        self._pending_summaries.append((key, summary))
+        if len(self._pending_summaries) >= 200:
+            self.flush()
+
+    def _flush_repository(self) -> None:
+        if self._pending_outlines or self._pending_summaries:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO outlines VALUES (?, ?)", self._pending_outlines
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO summaries VALUES (?, ?)", self._pending_summaries
+                )
+            self._pending_outlines.clear()
+            self._pending_summaries.clear()
 
 
 APP = "mlflow-miner"

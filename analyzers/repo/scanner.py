@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from analyzers.code.catalog import catalog_version, load_catalog
 from analyzers.code.prefilter import may_use_mlflow
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
 MIB = 1024 * 1024
+_T = TypeVar("_T")
 _GITHUB_REMOTE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
 
 
@@ -37,6 +38,7 @@ class ScanSettings:
     include_vendored: bool = False
     use_cache: bool = True
     cache_path: Path | None = None  # None: the user's cache directory
+    repository_pass: bool = True  # False: each file alone, without what its repository means
 
     def max_bytes(self, kind: FileKind) -> int:
         return self.max_notebook_bytes if kind is FileKind.NOTEBOOK else self.max_script_bytes
@@ -139,7 +141,7 @@ def scan_repos(
                     "no .py or .ipynb files",
                 )
             for done, (entry, analysis) in enumerate(
-                _analyze_entries(repo, entries, settings, cache, workers), start=1
+                _analyses(repo, entries, settings, cache, workers), start=1
             ):
                 yield FileResult(
                     repo.name,
@@ -157,6 +159,22 @@ def scan_repos(
         workers.close()
         if cache is not None:
             cache.close()
+
+
+def _analyses(
+    repo: RepoRef,
+    entries: list[Entry],
+    settings: ScanSettings,
+    cache: AnalysisCache | None,
+    workers: AnalysisWorkers,
+) -> Iterator[tuple[Entry, FileAnalysis]]:
+    """A checkout is analysed by the repository pass (each file with what the others mean);
+    a single file alone."""
+    if settings.repository_pass and os.path.isdir(repo.root):
+        from analyzers.repo.repository import analyze_repository
+
+        return analyze_repository(repo, entries, settings, cache, workers)
+    return _analyze_entries(repo, entries, settings, cache, workers)
 
 
 @dataclass(slots=True)
@@ -321,6 +339,37 @@ class AnalysisWorkers:
         except BrokenExecutor:
             self._restart()
             return FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file")
+
+    # Any task, for the repository pass (analyzers.repo.repository): same pool, same isolation.
+    def submit_task(self, task: Callable[..., _T], *args: object) -> Future[_T]:
+        from concurrent.futures import BrokenExecutor, Future
+
+        if self.jobs <= 0:
+            future: Future[_T] = Future()
+            future.set_result(task(*args))
+            return future
+        try:
+            return self._executor().submit(task, *args)
+        except BrokenExecutor:
+            self._restart()
+            return self._executor().submit(task, *args)
+
+    def task_result(
+        self, future: Future[_T], task: Callable[..., _T], args: tuple[object, ...], crashed: _T
+    ) -> _T:
+        """The task's result; if its worker died, the task alone again; `crashed` if that
+        dies too."""
+        from concurrent.futures import BrokenExecutor
+
+        try:
+            return future.result()
+        except BrokenExecutor:
+            self._restart()
+        try:
+            return self._executor().submit(task, *args).result()
+        except BrokenExecutor:
+            self._restart()
+            return crashed
 
     def _restart(self) -> None:
         if self._pool is not None:

@@ -41,12 +41,18 @@ BAD_INPUT = [
         FileStatus.PYTHON2,
         "print statement at line 2",
     ),
-    ("syntax-error", b"import mlflow\ndef f(:\n    pass\n", FileStatus.SYNTAX_ERROR, "line 2"),
+    ("syntax-error", b"from mlflow import (\n", FileStatus.SYNTAX_ERROR, "line 1"),
+    (
+        "syntax-error-nothing-parses",
+        b"from mlflow import log_param\n    log_param('a', 1)\n",
+        FileStatus.SYNTAX_ERROR,
+        "line 2",
+    ),
     # Python 2 look-alikes in comments and strings are no evidence: it is a plain syntax error.
     (
         "syntax-error-with-python2-lookalikes",
         b"import mlflow\n# a <> b, 0755, ada-002\ns = 'print x, 10L'\ndef f(:\n",
-        FileStatus.SYNTAX_ERROR,
+        FileStatus.PARTIAL,
         "line 4",
     ),
     ("non-utf8", b"import mlflow\nname = '\xe9t\xe9'\n", FileStatus.DECODE_ERROR, "utf-8"),
@@ -198,8 +204,8 @@ def test_databricks_source_with_a_broken_cell_keeps_the_other_cells_and_its_impo
         b"import mlflow\nx = (\n\n# COMMAND ----------\n\nmlflow.log_param('depth', 3)\n"
     )
     analysis = analyze_bytes(source, FileKind.SCRIPT)
-    assert analysis.status is FileStatus.ANALYZED
-    assert "1 of 3 Databricks cells skipped: cell at line 5" in analysis.detail
+    assert analysis.status is FileStatus.PARTIAL
+    assert "1 of 3 Databricks cells do not parse in full: cell at line 5" in analysis.detail
     assert [(c.cell, c.line, c.api, c.keys) for c in analysis.calls] == [
         (None, 11, "mlflow.log_param", ("depth",))
     ]
@@ -218,4 +224,33 @@ def test_databricks_cell_with_a_leading_indent_runs_as_ipython_runs_it() -> None
     assert [(c.line, c.column, c.api) for c in analysis.calls] == [
         (6, 7, "mlflow.start_run"),
         (8, 5, "mlflow.end_run"),
+    ]
+
+
+DATABRICKS_WRITTEN = (
+    b"# Databricks notebook source\nimport mlflow\nmlflow.set_experiment('/demo')\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %%writefile train.py\n# MAGIC import mlflow\n# MAGIC\n# MAGIC def main():\n"
+    b"# MAGIC     mlflow.log_param('lr', 0.1)\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %%writefile -a train.py\n# MAGIC main()\n# MAGIC mlflow.log_metric('auc', 1)\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %%writefile conf.yaml\n# MAGIC mlflow.log_param: not python\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %%writefile serve.py\n# MAGIC mlflow.log_metric('unbound', 1)\n\n"
+    b"# COMMAND ----------\n\n"
+    b"# MAGIC %md mlflow.log_param('in markdown', 1)\n"
+)
+
+
+def test_databricks_written_scripts_are_analysed_as_the_scripts_they_write() -> None:
+    """A `# MAGIC %%writefile train.py` cell is a script of its own (appending cells continue
+    it), at the notebook's lines, its columns past the `# MAGIC ` prefix. Not the YAML one, not
+    markdown, and a written script does not see the notebook's `import mlflow`."""
+    analysis = analyze_bytes(DATABRICKS_WRITTEN, FileKind.SCRIPT)
+    assert analysis.status is FileStatus.ANALYZED
+    assert [(c.line, c.column, c.api, c.keys) for c in analysis.calls] == [
+        (3, 0, "mlflow.set_experiment", ()),
+        (11, 12, "mlflow.log_param", ("lr",)),
+        (17, 8, "mlflow.log_metric", ("auc",)),
     ]

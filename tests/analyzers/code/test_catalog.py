@@ -24,6 +24,29 @@ def test_example_resolves_to_its_entry(entry) -> None:
         assert tuple(entry.expect) in {call.keys for call in matching}
 
 
+RETURNS = sorted(CATALOG.returns.values(), key=lambda row: row.factory)
+
+
+@pytest.mark.parametrize("row", RETURNS, ids=lambda row: row.factory)
+def test_returned_object_example_reports_a_call_on_the_object(row) -> None:
+    source = "import mlflow\n" + row.example + "\n"
+    calls = analyze_bytes(source.encode(), FileKind.SCRIPT).calls
+    last_line = source.count("\n")
+    assert row.expect in {call.api for call in calls if call.line == last_line}, calls
+    assert row.expect.startswith(row.prefix + ".")
+    expected_dimension = (
+        CATALOG.lookup(row.expect).dimension if CATALOG.lookup(row.expect) else OTHER
+    )
+    assert {call.dimension for call in calls if call.api == row.expect} == {expected_dimension}
+    if row.dimension is not None and row.expect not in CATALOG.entries:
+        assert expected_dimension == row.dimension
+
+
+@pytest.mark.parametrize("row", RETURNS, ids=lambda row: row.factory)
+def test_a_factory_is_a_catalogued_api(row) -> None:
+    assert CATALOG.lookup(row.factory) is not None, f"{row.factory} returns an object: list it"
+
+
 def test_every_dimension_is_used_or_reserved() -> None:
     used = {entry.dimension for entry in ENTRIES} | set(CATALOG.flavor_functions.values())
     assert set(CATALOG.dimensions) - used <= {OTHER}

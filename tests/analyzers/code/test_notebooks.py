@@ -132,7 +132,8 @@ def test_imports_of_a_cell_that_does_not_parse_still_bind(broken: str) -> None:
         notebook_v4(("code", broken), ("code", "mlflow.log_param('a', 1)\nlog_metric('m', 1)")),
         FileKind.NOTEBOOK,
     )
-    assert analysis.detail.startswith("1 of 2 code cells skipped: cell 0")
+    assert analysis.status is FileStatus.PARTIAL
+    assert analysis.detail.startswith("1 of 2 code cells do not parse in full: cell 0")
     assert {(c.cell, c.line, c.api) for c in analysis.calls} == {
         (1, 1, "mlflow.log_param"),
         (1, 2, "mlflow.log_metric"),
@@ -200,8 +201,9 @@ def test_broken_cell_is_skipped_and_said_so() -> None:
         ("code", "import mlflow"), ("code", "def broken(:\n"), ("code", "mlflow.log_metric('m', 1)")
     )
     analysis = analyze_bytes(data, FileKind.NOTEBOOK)
-    assert analysis.status is FileStatus.ANALYZED
-    assert "1 of 3 code cells skipped" in analysis.detail and "cell 1" in analysis.detail
+    assert analysis.status is FileStatus.PARTIAL
+    assert "1 of 3 code cells do not parse in full" in analysis.detail
+    assert "cell 1 line 1: invalid syntax (skipped)" in analysis.detail
     assert {(c.cell, c.api) for c in analysis.calls} == {(2, "mlflow.log_metric")}
 
 

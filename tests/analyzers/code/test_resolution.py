@@ -886,7 +886,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         with mlflow.start_span(name="retrieve") as span:
             span.set_inputs({"q": q})
         """,
-        ["2 mlflow.start_span"],
+        ["2 mlflow.start_span", "3 mlflow.entities.Span.set_inputs"],
     ),
     (
         "genai-evaluate",
@@ -895,6 +895,250 @@ CASES: list[tuple[str, str, list[str]]] = [
         mlflow.genai.evaluate(data=rows, scorers=[])
         """,
         ["2 mlflow.genai.evaluate"],
+    ),
+    # ---------------------------------------------------------------- objects MLflow returns
+    (
+        "returned-span-of-a-context-manager",
+        """
+        import mlflow
+        with mlflow.start_span("retrieve") as span:
+            span.set_inputs({"q": q})
+            docs = search(q)
+            span.set_outputs(docs)
+        """,
+        [
+            "2 mlflow.start_span",
+            "3 mlflow.entities.Span.set_inputs",
+            "5 mlflow.entities.Span.set_outputs",
+        ],
+    ),
+    (
+        "returned-span-chained-on-the-factory",
+        """
+        from mlflow import get_current_active_span
+        get_current_active_span().set_attribute("user", user_id)
+        """,
+        ["2 mlflow.get_current_active_span", "2 mlflow.entities.Span.set_attribute"],
+    ),
+    (
+        "returned-span-type-hint",
+        """
+        from mlflow.entities import Span
+        def annotate(span: Span, answer):
+            span.set_outputs(answer)
+        """,
+        ["3 mlflow.entities.Span.set_outputs"],
+    ),
+    (
+        "returned-deployment-client-held-by-self",
+        """
+        from mlflow.deployments import get_deploy_client
+        class Agent:
+            def __init__(self):
+                self.client = get_deploy_client("databricks")
+            def ask(self, messages):
+                return self.client.predict(endpoint="chat", inputs={"messages": messages})
+        """,
+        [
+            "4 mlflow.deployments.get_deploy_client",
+            "6 mlflow.deployments.BaseDeploymentClient.predict",
+        ],
+    ),
+    (
+        "returned-by-a-helper-function",
+        """
+        import mlflow.deployments
+        def deploy_client():
+            return mlflow.deployments.get_deploy_client("databricks")
+        deploy_client().create_endpoint(name="chat", config=config)
+        """,
+        [
+            "3 mlflow.deployments.get_deploy_client",
+            "4 mlflow.deployments.BaseDeploymentClient.create_endpoint",
+        ],
+    ),
+    (
+        "returned-pyfunc-model",
+        """
+        import mlflow.pyfunc
+        model = mlflow.pyfunc.load_model("models:/churn/1")
+        predictions = model.predict(frame)
+        """,
+        ["2 mlflow.pyfunc.load_model", "3 mlflow.pyfunc.PyFuncModel.predict"],
+    ),
+    (
+        "returned-active-run-attributes-are-not-calls",
+        """
+        import mlflow
+        with mlflow.start_run() as run:
+            print(run.info.run_id)
+            run_id = run.info.run_id.upper()
+            mlflow.log_param("run", run_id)
+        """,
+        ["2 mlflow.start_run", "5 mlflow.log_param run"],
+    ),
+    (
+        "returned-prompt",
+        """
+        import mlflow
+        prompt = mlflow.genai.load_prompt("prompts:/qa/1")
+        text = prompt.format(question=question)
+        """,
+        [
+            "2 mlflow.genai.load_prompt",
+            "3 mlflow.entities.model_registry.PromptVersion.format",
+        ],
+    ),
+    (
+        "neg-returned-object-rebound",
+        """
+        import mlflow
+        span = mlflow.start_span_no_context("retrieve")
+        span = Tracer().span()
+        span.end()
+        """,
+        ["2 mlflow.start_span_no_context"],
+    ),
+    (
+        "neg-with-of-another-library-binds-nothing",
+        """
+        import mlflow
+        with tracer.start_as_current_span("retrieve") as span:
+            span.set_inputs({"q": q})
+        """,
+        [],
+    ),
+    (
+        "neg-flavor-model-is-the-frameworks-own",
+        """
+        import mlflow.sklearn
+        model = mlflow.sklearn.load_model("models:/churn/1")
+        model.predict(X)
+        """,
+        ["2 mlflow.sklearn.load_model"],
+    ),
+    (
+        "neg-attribute-chain-on-a-class",
+        """
+        from mlflow.store.dbmodels.models import SqlMetric
+        rows = session.query(SqlMetric).order_by(SqlMetric.value.asc()).all()
+        """,
+        [],
+    ),
+    (
+        "class-method-still-reported",
+        """
+        from mlflow.models import Model
+        Model.load("runs:/abc/model")
+        """,
+        ["2 mlflow.models.Model.load"],
+    ),
+    # ---------------------------------------------------------------- modules as values
+    (
+        "module-parameter-hinted-as-module",
+        """
+        import mlflow
+        from types import ModuleType
+        def train_step(mlflow: ModuleType, data):
+            mlflow.log_metric("rows", len(data))
+        """,
+        ["4 mlflow.log_metric rows"],
+    ),
+    (
+        "module-parameter-kept-by-self",
+        """
+        import types
+        import mlflow
+        class Recorder:
+            def __init__(self, mlflow: types.ModuleType | None = None):
+                self._mlflow = mlflow
+            def record(self, value):
+                self._mlflow.log_metric("loss", value)
+        """,
+        ["7 mlflow.log_metric loss"],
+    ),
+    (
+        "module-passed-by-every-call-site",
+        """
+        import mlflow
+        def evaluate(tracker, score):
+            tracker.log_metric("score", score)
+        evaluate(mlflow, 0.9)
+        evaluate(tracker=mlflow, score=0.8)
+        """,
+        ["3 mlflow.log_metric score"],
+    ),
+    (
+        "neg-module-parameter-given-a-user-object",
+        """
+        import mlflow
+        class FakeTracker:
+            def log_metric(self, key, value):
+                pass
+        def evaluate(mlflow, score):
+            mlflow.log_metric("score", score)
+        evaluate(FakeTracker(), 0.9)
+        """,
+        [],
+    ),
+    (
+        "neg-module-parameter-where-call-sites-disagree",
+        """
+        import mlflow
+        def evaluate(tracker, score):
+            tracker.log_metric("score", score)
+        evaluate(mlflow, 0.9)
+        evaluate(None, 0.8)
+        """,
+        [],
+    ),
+    (
+        "neg-module-hint-on-a-name-mlflow-does-not-hold",
+        """
+        import mlflow
+        from types import ModuleType
+        def train_step(tracker: ModuleType, data):
+            tracker.log_metric("rows", len(data))
+        """,
+        [],
+    ),
+    # ---------------------------------------------------------------- dynamic imports
+    (
+        "dynamic-import-of-a-flavor",
+        """
+        import importlib
+        importlib.import_module("mlflow.sklearn").autolog()
+        """,
+        ["2 mlflow.sklearn.autolog"],
+    ),
+    (
+        "dynamic-import-of-a-constant-name",
+        """
+        import importlib
+        FLAVOR = "mlflow.lightgbm"
+        flavor = importlib.import_module(FLAVOR)
+        flavor.autolog(log_models=False)
+        """,
+        ["4 mlflow.lightgbm.autolog"],
+    ),
+    (
+        "dunder-import-gives-the-top-package",
+        """
+        ml = __import__("mlflow.sklearn")
+        ml.sklearn.autolog()
+        sk = __import__("mlflow.sklearn", fromlist=["autolog"])
+        sk.log_model(model, "model")
+        """,
+        ["2 mlflow.sklearn.autolog", "4 mlflow.sklearn.log_model"],
+    ),
+    (
+        "neg-dynamic-import-of-a-computed-name",
+        """
+        import importlib
+        importlib.import_module(f"mlflow.{flavor}").autolog()
+        importlib.import_module("mlflow_extensions").log_param("a", 1)
+        """,
+        [],
     ),
     # ---------------------------------------------------------------- must NOT report
     (

@@ -38,7 +38,7 @@ def test_scan_writes_both_tables_and_a_summary(tmp_path: Path) -> None:
     (repo / "train.py").write_text(
         "import mlflow as mf\nmf.log_params({'lr': 1, 'depth': 2})\nmf.log_metric('=1+1', 2)\n"
     )
-    (repo / "broken.py").write_text("import mlflow\ndef f(:\n")
+    (repo / "broken.py").write_text("from mlflow import (\n")  # nothing parses
     done = run("scan", str(repo), "--out", str(tmp_path / "out"), "--no-cache")
     assert done.returncode == 0, done.stderr
     with open(tmp_path / "out" / "calls.csv", newline="") as handle:

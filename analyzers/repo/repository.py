@@ -1,0 +1,305 @@
+"""The repository pass: each file of a checkout resolved with what the others mean.
+
+1. Outline every `.py`/`.ipynb` file: whether the pre-filter lets it through, and its imports
+   (from the cache when its stat signature is unchanged, else read without parsing).
+2. Order the files after the modules they import and the `conftest.py` files above them
+   (the members of an import cycle are ordered among themselves arbitrarily).
+3. Resolve each file, as soon as what it depends on is resolved, in the worker pool, with its
+   `RepoContext` (`contexts`); keep its `ModuleSummary` for the files that import it.
+4. Calls into other modules with MLflow arguments become the callee's incoming arguments;
+   every file whose context changed is resolved again, round after round, until nothing
+   changes or MAX_ROUNDS have run (so cycles terminate).
+
+The cache key of a file includes the digest of the context it used: after an edit to
+`utils.py`, only `utils.py` and the files whose context its new summary changes are analysed
+again. What is held per repository is an outline and a summary per file, and the bytes of
+the files in flight.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from analyzers.code.outline import import_specs
+from analyzers.code.prefilter import may_use_mlflow
+from analyzers.code.resolver_summaries import ModuleSummary, RepoContext
+from analyzers.records import FileAnalysis, FileKind, FileStatus, RepoRef
+from analyzers.repo.cache import AnalysisCache, blob_sha
+from analyzers.repo.contexts import (
+    Incoming,
+    Outline,
+    RepoFile,
+    callees_of,
+    context_of,
+    dependencies,
+    digest_of,
+    incoming_calls,
+    mentions,
+    relevant_words,
+    trivial,
+)
+from analyzers.repo.files import Entry
+from analyzers.repo.modules import ModuleIndex
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from analyzers.repo.scanner import AnalysisWorkers, ScanSettings
+
+MAX_ROUNDS = 4
+_IRRELEVANT = "-"  # the digest of a ruled-out file whose context names nothing it could use
+_CRASHED = (
+    FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file"),
+    ModuleSummary().to_json(),
+)
+
+
+def analyze_repository(
+    repo: RepoRef,
+    entries: list[Entry],
+    settings: ScanSettings,
+    cache: AnalysisCache | None,
+    workers: AnalysisWorkers,
+) -> Iterator[tuple[Entry, FileAnalysis]]:
+    """Analyses of a directory's entries, in entry order, once the whole checkout is done."""
+    prefix = os.path.join(repo.root, "")
+    known = cache.known_files(repo.root) if cache is not None else {}
+    outlines = cache.outlines_under(repo.root) if cache is not None else {}
+    files = [
+        _outlined(prefix + entry.path, entry, settings, cache, known, outlines) for entry in entries
+    ]
+    pending = [file for file in files if file.analysis is None]
+    index = ModuleIndex(f.key for f in pending if f.entry.kind is FileKind.SCRIPT)
+    rounds = _Rounds(pending, index, settings, cache, workers)
+    for _ in range(MAX_ROUNDS):
+        if not rounds.run(incoming_calls(pending)):
+            break
+    for file in files:
+        yield file.entry, file.analysis or FileAnalysis(FileStatus.NO_MLFLOW)
+
+
+def _outlined(
+    path: str,
+    entry: Entry,
+    settings: ScanSettings,
+    cache: AnalysisCache | None,
+    known: dict[str, tuple[str, str | None]],
+    outlines: dict[str, str],
+) -> RepoFile:
+    """The file's outline, from the cache when its stat signature is unchanged, else read."""
+    file = RepoFile(entry, path)
+    if entry.status is not None:
+        file.analysis = FileAnalysis(entry.status, entry.detail)
+        return file
+    cap = settings.max_bytes(entry.kind)
+    if entry.size > cap:
+        detail = f"{entry.size} bytes is over the {cap}-byte cap"
+        file.analysis = FileAnalysis(FileStatus.TOO_LARGE, detail)
+        return file
+    stamp = entry.stamp
+    remembered = known.get(path)
+    if stamp is not None and remembered is not None and remembered[0] == stamp.key:
+        blob = remembered[1]
+        if blob is not None and blob in outlines:
+            file.blob, file.outline = blob, Outline.from_json(outlines[blob])
+            return file
+    data = _read(file, cap)
+    if data is None:
+        return file
+    file.blob = blob_sha(data)
+    notebook = entry.kind is FileKind.NOTEBOOK
+    file.outline = Outline(may_use_mlflow(data), import_specs(data, notebook))
+    file.data = data if file.outline.mlflow else None
+    if cache is not None:
+        if stamp is not None:
+            cache.remember_file(path, stamp, file.blob)
+        cache.remember_outline(file.blob, file.outline.to_json())
+    return file
+
+
+def _read(file: RepoFile, cap: int) -> bytes | None:
+    try:
+        with open(file.path, "rb") as handle:
+            data = handle.read(cap + 1)
+    except OSError as error:
+        file.analysis = FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}")
+        return None
+    if len(data) > cap:
+        file.analysis = FileAnalysis(FileStatus.TOO_LARGE, f"over the {cap}-byte cap")
+        return None
+    return data
+
+
+@dataclass(slots=True)
+class _InFlight:
+    file: RepoFile
+    context: str
+    key: str | None
+    before: ModuleSummary
+
+
+class _Rounds:
+    """The files of one checkout, and the rounds that resolve them: in each, a file starts
+    once the files it depends on are done (members of a cycle do not wait for each other)."""
+
+    def __init__(
+        self,
+        files: list[RepoFile],
+        index: ModuleIndex,
+        settings: ScanSettings,
+        cache: AnalysisCache | None,
+        workers: AnalysisWorkers,
+    ) -> None:
+        self.files, self.index, self.settings = files, index, settings
+        self.cache, self.workers = cache, workers
+        self.by_key = {file.key: file for file in files}
+        self.depends = {
+            file.key: {d for d in dependencies(file, index) if d in self.by_key} for file in files
+        }
+        _break_cycles(self.depends)
+        self.dependents: dict[str, list[str]] = {}
+        for key, needs in self.depends.items():
+            for need in needs:
+                self.dependents.setdefault(need, []).append(key)
+        self.in_flight_limit = max(1, workers.jobs) * 8
+
+    def run(self, incoming: Incoming) -> bool:
+        """One round; whether any summary changed."""
+        waiting = {key: len(needs) for key, needs in self.depends.items()}
+        ready = deque(file for file in self.files if not waiting[file.key])
+        in_flight: dict[Future[tuple[FileAnalysis, str]], _InFlight] = {}
+        changed = False
+        while ready or in_flight:
+            while ready and len(in_flight) < self.in_flight_limit:
+                file = ready.popleft()
+                started = self._start(file, incoming)
+                if isinstance(started, bool):
+                    changed |= started
+                    ready.extend(self._release(file, waiting))
+                else:
+                    in_flight[started[0]] = started[1]
+            if in_flight:
+                for future in _first_done(in_flight):
+                    flight = in_flight.pop(future)
+                    changed |= self._finish(future, flight)
+                    ready.extend(self._release(flight.file, waiting))
+        return changed
+
+    def _release(self, file: RepoFile, waiting: dict[str, int]) -> list[RepoFile]:
+        freed = []
+        for dependent in self.dependents.get(file.key, []):
+            waiting[dependent] -= 1
+            if not waiting[dependent]:
+                freed.append(self.by_key[dependent])
+        return freed
+
+    def _start(
+        self, file: RepoFile, incoming: Incoming
+    ) -> bool | tuple[Future[tuple[FileAnalysis, str]], _InFlight]:
+        """Settle the file from its context without parsing if possible (whether its summary
+        changed), else submit its analysis."""
+        context = context_of(file, self.index, self.by_key, incoming)
+        # Callees matter only to a file the pre-filter ruled out (whether to read it at all).
+        callees = callees_of(file, incoming) if not file.outline.mlflow else set()
+        words = relevant_words(context, callees) if not file.outline.mlflow else None
+        if words is not None and not words:  # nothing it could name: no need to look
+            if file.digest == _IRRELEVANT:
+                return False
+            before, file.digest = file.summary, _IRRELEVANT
+            return self._settle(file, before, None, (FileAnalysis(FileStatus.NO_MLFLOW), None))
+        text = context.to_json()
+        digest = "" if trivial(context) else digest_of(text, callees)
+        if digest == file.digest:
+            return False
+        before, file.digest = file.summary, digest
+        key = None
+        if self.cache is not None and file.blob is not None:
+            key = self.cache.context_key(file.blob, file.entry.kind.value, digest)
+        cached = self._cached(key)
+        if cached is not None:
+            return self._settle(file, before, None, cached)
+        data = file.data or _read(file, self.settings.max_bytes(file.entry.kind))
+        if data is None:
+            return False
+        if not file.outline.mlflow and not mentions(data, words):
+            return self._settle(file, before, key, (FileAnalysis(FileStatus.NO_MLFLOW), None))
+        file.data = data
+        future = self.workers.submit_task(analyze_task, data, file.entry.kind, text)
+        return future, _InFlight(file, text, key, before)
+
+    def _settle(
+        self,
+        file: RepoFile,
+        before: ModuleSummary,
+        key: str | None,
+        result: tuple[FileAnalysis, ModuleSummary | None],
+    ) -> bool:
+        file.analysis, file.summary = result[0], result[1] or ModuleSummary()
+        if self.cache is not None and key is not None:  # a rerun need not read it
+            self.cache.put(key, file.analysis)
+            self.cache.put_summary(key, file.summary.to_json())
+        return file.summary != before
+
+    def _finish(self, future: Future[tuple[FileAnalysis, str]], flight: _InFlight) -> bool:
+        file = flight.file
+        assert file.data is not None
+        arguments = (file.data, file.entry.kind, flight.context)
+        analysis, summary = self.workers.task_result(future, analyze_task, arguments, _CRASHED)
+        file.analysis, file.summary, file.data = analysis, ModuleSummary.from_json(summary), None
+        crashed = analysis.status is FileStatus.CRASH  # maybe the machine's fault: not kept
+        if self.cache is not None and flight.key is not None and not crashed:
+            self.cache.put(flight.key, analysis)
+            self.cache.put_summary(flight.key, summary)
+        return file.summary != flight.before
+
+    def _cached(self, key: str | None) -> tuple[FileAnalysis, ModuleSummary | None] | None:
+        if self.cache is None or key is None:
+            return None
+        summary = self.cache.summary(key)
+        analysis = self.cache.get(key) if summary is not None else None
+        if analysis is None or summary is None:
+            return None
+        return analysis, ModuleSummary.from_json(summary)
+
+
+def _first_done(
+    in_flight: dict[Future[tuple[FileAnalysis, str]], _InFlight],
+) -> set[Future[tuple[FileAnalysis, str]]]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+    return done
+
+
+def _break_cycles(depends: dict[str, set[str]]) -> None:
+    """Drop the edges that close import cycles (depth-first, in path order), so that every
+    file can start; what cycle members tell each other is settled by the next rounds."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in sorted(depends):
+        if root in state:
+            continue
+        stack = [(root, iter(sorted(depends[root])))]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                depends[node].discard(child)
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(sorted(depends[child]))))
+
+
+def analyze_task(data: bytes, kind: FileKind, context: str) -> tuple[FileAnalysis, str]:
+    """One file of a repository, in a worker process: its analysis and its summary."""
+    from analyzers.code.in_repository import analyze_in_repository  # the parser loads here only
+
+    analysis, summary = analyze_in_repository(data, kind, RepoContext.from_json(context))
+    return analysis, summary.to_json()
