@@ -63,8 +63,8 @@ HEADLINE: dict[str, str] = {
     "autolog": _defined_by("autolog"),
     "any-logging": "any of log-params, log-metrics, autolog (direct MLflow calls only)",
     "any-logging-incl-indirect": "any-logging, or an integration that logs parameters or "
-    "metrics to MLflow on the repository's behalf (indirect.csv); this version detects no "
-    "indirect use yet, so it equals any-logging",
+    "metrics to MLflow on the repository's behalf (indirect.csv: Lightning's MLFlowLogger, "
+    "report_to=mlflow, Optuna's MLflowCallback, MLproject parameters, kedro-mlflow, ...)",
     "set-tracking-uri": _defined_by("set-tracking-uri"),
     "uses-registry": USES_REGISTRY,
     "location-unresolved": "sets a tracking or registry location whose value the repository "
@@ -157,6 +157,14 @@ _CLIENT = (
     "from mlflow import MlflowClient\n\nclient = MlflowClient()\nrun = client.create_run('1')\n"
 )
 _MLPROJECT = "name: churn\nentry_points:\n  main:\n    command: python train.py\n"
+_MLPROJECT_PARAMETERS = (
+    "name: churn\nentry_points:\n  main:\n    parameters:\n      alpha: float\n"
+    "    command: python train.py --alpha {alpha}\n"
+)
+_LIGHTNING = (
+    "from lightning.pytorch import Trainer\nfrom lightning.pytorch.loggers import MLFlowLogger\n\n"
+    "trainer = Trainer(logger=MLFlowLogger(experiment_name='churn'))\n"
+)
 
 # The seed study's hypothesis: a run is traceable when its code version, parameters, environment
 # and dependencies are recorded, plus its metrics and input data.
@@ -228,6 +236,15 @@ TRACEABILITY: tuple[Aspect, ...] = (
                 "autolog, which records the estimator's or trainer's parameters",
                 (yes({"train.py": "import mlflow\n\nmlflow.sklearn.autolog()\n"}),),
             ),
+            Rule(
+                "params-indirect",
+                "an integration that logs parameters for the repository (indirect.csv records "
+                "params: Lightning's MLFlowLogger, MLproject entry-point parameters, ...)",
+                (
+                    yes({"train.py": _LIGHTNING}),
+                    yes({"MLproject": _MLPROJECT_PARAMETERS}),
+                ),
+            ),
         ),
         excludes=(
             Rule(
@@ -256,6 +273,12 @@ TRACEABILITY: tuple[Aspect, ...] = (
                 "metrics-autolog",
                 "autolog, which records the training metrics",
                 (yes({"train.py": "import mlflow\n\nmlflow.autolog()\n"}),),
+            ),
+            Rule(
+                "metrics-indirect",
+                "an integration that logs metrics for the repository (indirect.csv records "
+                "metrics: Lightning's MLFlowLogger, report_to=mlflow, ...)",
+                (yes({"train.py": _LIGHTNING}),),
             ),
             Rule(
                 "metrics-evaluate",

@@ -4,7 +4,8 @@ the Makefile.
 
 A block is everything between `<!-- make docs: SPEC -->` and `<!-- end make docs -->`, where
 SPEC is `tables NAME...` (pipeline tables), `file-statuses`, `detectors` (the registry of
-`analyzers/repo/detectors`), `traceability` (the codebook's rules), `populations`, `headline`
+`analyzers/repo/detectors`), `traceability` (the codebook's rules), `integrations` (the
+catalog's `[integrations]`), `populations`, `headline`
 (the headline measures) or `make-targets` (the Makefile's `##` lines, which `make help`
 prints). Everything else in
 the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
@@ -97,6 +98,25 @@ def traceability() -> str:
     )
 
 
+def integrations() -> str:
+    """The catalog's `[integrations]`: each integration's names and what it records."""
+    from analyzers.code.catalog import load_catalog
+    from analyzers.code.integrations import rows
+
+    return markdown_table(
+        ("integration", "names", "when", "records"),
+        (
+            (
+                f"`{row.integration}`",
+                ", ".join(f"`{name}`" for name in (row.name, *row.names)),
+                " or ".join(f"`{c.keyword}={c.value}`" for c in row.when) or "any use",
+                ", ".join(row.records) or "(opens runs only)",
+            )
+            for row in rows(load_catalog().integrations)
+        ),
+    )
+
+
 def populations() -> str:
     """The populations a share can be of (analyzers/study/populations.py)."""
     from analyzers.study.populations import POPULATIONS
@@ -135,6 +155,7 @@ RENDERERS: dict[str, Callable[[list[str]], str]] = {
     "make-targets": lambda _args: make_targets(),
     "detectors": lambda _args: detectors(),
     "traceability": lambda _args: traceability(),
+    "integrations": lambda _args: integrations(),
     "populations": lambda _args: populations(),
     "headline": lambda _args: headline(),
 }

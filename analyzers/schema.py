@@ -295,6 +295,24 @@ _PIPELINE = (
         },
     ),
     _table(
+        "indirect",
+        "indirect.csv",
+        "scan",
+        {
+            **_SCAN_KEYS,
+            "cell": "as in calls; empty for a configuration file",
+            "line": "as in calls: where the use starts; empty for a configuration file",
+            "column": "as in calls; empty for a configuration file",
+            "integration": "the library that logs to MLflow on the repository's behalf "
+            "(`lightning`, `transformers`, `optuna`, `ray`, `pycaret`, `accelerate`, "
+            "`ultralytics`, `ignite`, `composer`, `torchtune`, `zenml`, `hydraflow`: the "
+            "catalog's `[integrations]`; `mlproject` for MLproject entry-point parameters, "
+            "`kedro-mlflow` for the Kedro plugin); calls.csv keeps direct calls only",
+            "records": "what it logs, `;`-separated among `params`, `metrics`, `models`, "
+            "`artifacts` (empty: it only opens runs for the repository's own calls)",
+        },
+    ),
+    _table(
         "signals",
         "signals.csv",
         "scan",
@@ -555,6 +573,16 @@ def _count_columns() -> dict[str, dict[str, str]]:
             "status": "files.csv status: analyzed, partial, no-mlflow, syntax-error, python2, ...",
             "n_files": "Rows of files.csv with this kind and status.",
             "n_repos": "Repositories with at least one such file.",
+        },
+        "indirect_uses": {
+            "integration": "A library that logs to MLflow on the repository's behalf "
+            "(indirect.csv).",
+            "records": "What its uses record, ';'-separated (params, metrics, models, artifacts).",
+            "n_using": "Analysed repositories using it.",
+            "n_only": "Of which with no direct logging call (any-logging): they log only through "
+            "integrations.",
+            "n_analysed": _N_ANALYSED,
+            **_SHARE,
         },
         "usage": {
             "repo": "Analysed repository.",

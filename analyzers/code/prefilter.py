@@ -3,7 +3,9 @@
 A call resolves to MLflow only through an import that names `mlflow` (a statement, or a
 string given to an importer such as `importlib.import_module("mlflow")`), a `%run` of a
 notebook that imported it, or an assignment of `MLFLOW_TRACKING_URI`/`MLFLOW_REGISTRY_URI`.
-A file with none of these cannot yield a call or a fact, so it is never parsed. The test
+A file with none of these cannot yield a call or a fact, so it is never parsed, unless it
+holds a marker of a library that logs to MLflow for the user (the catalog's `[integrations]`:
+`MLFlowLogger`, `report_to`, ...), whose indirect use must be resolved too. The test
 suite checks this never loses a file of the accuracy table. No libcst here: warm reruns that
 hit the cache for every file never load the parser.
 """
@@ -19,9 +21,17 @@ _IMPORT_WORD = re.compile(rb"\b(?:import|from)\b")
 _FOLDABLE = (b"\xef\xbc", b"\xef\xbd", b"\xf0\x9d")
 
 
+def _integration_markers() -> tuple[bytes, ...]:
+    from analyzers.code.catalog import load_catalog  # a cached TOML read, no parser
+
+    return load_catalog().integration_markers
+
+
 def may_use_mlflow(data: bytes) -> bool:
-    """True unless the file certainly has no MLflow call or fact to resolve."""
+    """True unless the file certainly has no MLflow call, fact or indirect use to resolve."""
     if b"MLFLOW_TRACKING_URI" in data or b"MLFLOW_REGISTRY_URI" in data:
+        return True
+    if any(marker in data for marker in _integration_markers()):
         return True
     if b"mlflow" in data:
         return _names_mlflow_in_an_import(data)

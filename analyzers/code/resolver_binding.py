@@ -29,6 +29,8 @@ from analyzers.code.resolver_values import (
 
 
 class Binder(Evaluator):
+    integration_imported = False  # a library that logs to MLflow for the user was imported
+
     def bind(self, name: str, value: Value | None, scope: Scope | None = None) -> None:
         scope = scope or self.scope
         if name in scope.globals and scope is not self.module_scope:
@@ -69,11 +71,20 @@ class Binder(Evaluator):
             name = dotted(alias.name)
             if alias.asname is not None:
                 bound = _as_name(alias)
-                self.bind(bound, QName(name) if is_mlflow(name) else self._repo_module(name))
+                self.bind(bound, QName(name) if is_mlflow(name) else self._other_module(name))
             else:
                 top = name.split(".", 1)[0]
-                self.bind(top, QName(top) if top == ROOT_MODULE else self._repo_module(top))
+                self.bind(top, QName(top) if top == ROOT_MODULE else self._other_module(top))
         return False
+
+    def _other_module(self, spec: str) -> RepoModule | QName | None:
+        """A module of the repository, else one of a library that logs to MLflow for the
+        user (the catalog's `[integrations]`), whose names are then followed like mlflow's."""
+        repo = self._repo_module(spec)
+        if repo is None and spec.split(".", 1)[0] in self.catalog.integration_roots:
+            self.integration_imported = True
+            return QName(spec)
+        return repo
 
     def _repo_module(self, spec: str) -> RepoModule | None:
         """The repository's own module an import names (`utils`, `.config`), if known."""
@@ -84,13 +95,19 @@ class Binder(Evaluator):
         module = dotted(node.module) if node.module is not None else ""
         from_mlflow = not node.relative and is_mlflow(module)
         repo = None if from_mlflow else self._repo_module("." * len(node.relative) + module)
+        integration = (
+            not node.relative
+            and repo is None
+            and module.split(".", 1)[0] in self.catalog.integration_roots
+        )
+        self.integration_imported |= integration
         if isinstance(node.names, cst.ImportStar):
             self._import_star(module if from_mlflow else None, repo)
             return False
         for alias in node.names:
             name = dotted(alias.name)
             bound = _as_name(alias) if alias.asname is not None else name
-            if from_mlflow:
+            if from_mlflow or integration:
                 self.bind(bound, QName(f"{module}.{name}"))
             elif repo is not None and self.context is not None:
                 self.bind(bound, self.context.member(repo.key, name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from analyzers.code.catalog import ROOT_MODULE, literal_string
+from analyzers.code.integrations import INDIRECT_USE
 from analyzers.code.resolver_evaluate import FoundCall, FoundFact
 from analyzers.code.resolver_scopes import ScopeWalker
 from analyzers.code.resolver_summaries import CallOut, PassedArgument, encode
@@ -41,8 +42,12 @@ class Resolver(ScopeWalker):
         value, method = self.callee(node.func)
         if self.context is not None:
             self._call_out(node, value, method)
+        if self.integration_imported:
+            self._integrations_passed(node)
         if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):
             self._record(node, value.name, node)
+        elif isinstance(value, QName):  # a name of a library that logs to MLflow for the user
+            self._integration(node, value.name, node)
         elif isinstance(value, UserFunction) and isinstance(node.func, cst.Name):
             value.info.bind_arguments(node.args, self.evaluate, self.is_module)
         elif isinstance(value, UserClass) and (init := value.info.method("__init__")):
@@ -52,6 +57,26 @@ class Resolver(ScopeWalker):
         elif isinstance(node.func, cst.Name | cst.Attribute):
             self._environment_call(node, dotted(node.func))
         return True
+
+    def _integration(self, node: cst.CSTNode, qualified: str, call: cst.Call | None) -> None:
+        row = self.catalog.integration(qualified)
+        if row is None or not row.used_by(call):
+            return
+        self._fact(node, INDIRECT_USE, row.integration, row.name)
+        if call is None:
+            return
+        for rule in row.facts:
+            argument = rule.argument(call)
+            if argument is not None:
+                self._fact(node, rule.fact, self.literal_text(argument), row.name)
+
+    def _integrations_passed(self, call: cst.Call) -> None:
+        """`trainer.add_callback(MLflowCallback)`: an integration's class passed as a value."""
+        for arg in call.args:
+            if isinstance(arg.value, cst.Name | cst.Attribute):
+                passed = self.evaluate(arg.value)
+                if isinstance(passed, QName) and not passed.name.startswith(ROOT_MODULE + "."):
+                    self._integration(arg.value, passed.name, None)
 
     def _call_out(
         self, node: cst.Call, value: Value | None, method: tuple[FunctionInfo, int] | None

@@ -20,7 +20,7 @@ from analyzers.study.adoption import (
     usage,
 )
 from analyzers.study.evolution import Evolution, evolution_tables
-from analyzers.study.headline import headline, measure_users
+from analyzers.study.headline import headline, indirect_uses, measure_users
 from analyzers.study.load import Study, load_study
 from analyzers.study.locations import (
     location_shares,
@@ -85,6 +85,7 @@ class Aggregates:
     populations: pd.DataFrame
     file_status: pd.DataFrame
     headline: pd.DataFrame
+    indirect_uses: pd.DataFrame
     usage: pd.DataFrame
     adoption: pd.DataFrame
     cooccurrence: pd.DataFrame
@@ -157,6 +158,7 @@ def aggregate(study: Study, options: Options | None = None) -> Aggregates:
         populations=populations_table(study),
         file_status=file_status(study),
         headline=headline(study, users),
+        indirect_uses=indirect_uses(study, users),
         usage=usage_table,
         adoption=adoption(study),
         cooccurrence=cooccurrence(study, usage_table),

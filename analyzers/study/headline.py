@@ -8,6 +8,8 @@ the population in that set. The definitions are the codebook's (`HEADLINE`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from analyzers.codebook import HEADLINE, UNRESOLVED_LOCATION
@@ -73,3 +75,29 @@ def headline(study: Study, users: dict[str, set[str]] | None = None) -> pd.DataF
                 }
             )
     return table_frame("headline", rows)
+
+
+def indirect_uses(study: Study, users: dict[str, set[str]]) -> pd.DataFrame:
+    """Per integration: the analysed repositories using it, and how many of them log through
+    integrations only (no direct logging call)."""
+    direct = users["any-logging"]
+    rows: list[dict[str, Any]] = []
+    for integration, part in study.indirect.groupby("integration", sort=True):
+        repos = set(part["repo"])
+        records = sorted({r for value in part["records"] for r in value.split(";") if r})
+        k, n = len(repos), study.n_analysed
+        share, low, high = share_interval(k, n)
+        rows.append(
+            {
+                "integration": integration,
+                "records": ";".join(records),
+                "n_using": k,
+                "n_only": len(repos - direct),
+                "n_analysed": n,
+                "share": share,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
+    rows.sort(key=lambda row: (-row["n_using"], row["integration"]))
+    return table_frame("indirect_uses", rows)

@@ -260,7 +260,8 @@ def repo_locations(study: Study, locations_table: pd.DataFrame) -> pd.DataFrame:
     ):
         found.setdefault(repo, {}).setdefault(setting, set()).add(location)
         counts[repo] = counts.get(repo, 0) + 1
-    users = set(study.calls["repo"])
+    # MLflow is used directly, or through an integration (whose default store is ./mlruns too).
+    users = set(study.calls["repo"]) | set(study.indirect["repo"])
     rows = []
     for repo in study.analysed:
         settings = found.get(repo, {})

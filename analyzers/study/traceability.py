@@ -175,6 +175,18 @@ def locked_mlflow(study: Study) -> Evidence:
             yield repo, f"{evidence} with an mlflow requirement"
 
 
+def _indirect(what: str) -> Callable[[Study], Evidence]:
+    """Integrations whose indirect.csv rows record `what` (params, metrics, ...)."""
+
+    def find(study: Study) -> Evidence:
+        rows = study.indirect.sort_values(["repo", "path", "integration"], kind="stable")
+        for row in records(rows):
+            if what in row["records"].split(";"):
+                yield row["repo"], f"{row['integration']} [{row['path']}]"
+
+    return find
+
+
 def dvc_tracked(study: Study) -> Evidence:
     for row in _signals(study, "dvc"):
         name = row["path"].rsplit("/", 1)[-1]
@@ -189,8 +201,10 @@ FINDERS: dict[str, Callable[[Study], Evidence]] = {
     "source-artifact": source_artifact,
     "params-call": _group("log-params"),
     "params-autolog": _group("autolog"),
+    "params-indirect": _indirect("params"),
     "metrics-call": _group("log-metrics"),
     "metrics-autolog": _group("autolog"),
+    "metrics-indirect": _indirect("metrics"),
     "metrics-evaluate": _group("evaluate"),
     "lock-file": lambda study: _pinned_environments(study, locks=True),
     "pinned-file": lambda study: _pinned_environments(study, locks=False),

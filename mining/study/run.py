@@ -33,8 +33,15 @@ from analyzers.codebook import ANALYSED_STATUSES, ANALYZED, PARTIAL
 from analyzers.records import FileKind, FileResult, FileStatus, RepoRef
 from analyzers.repo.cache import ANALYZER_VERSION
 from analyzers.repo.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
+from analyzers.repo.indirect import configured_indirect_rows
 from analyzers.repo.lifetime import forkserver_context, pool_options
-from analyzers.repo.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS, write_scan
+from analyzers.repo.outputs import (
+    CALL_COLUMNS,
+    FACT_COLUMNS,
+    FILE_COLUMNS,
+    INDIRECT_COLUMNS,
+    write_scan,
+)
 from analyzers.repo.scanner import ScanSettings, scan_repos
 from analyzers.repo.signals import SIGNAL_COLUMNS, signal_rows
 from analyzers.tables import atomic_path, atomic_text, csv_table, read_csv_rows
@@ -70,6 +77,7 @@ TABLES = {
     "files.csv": FILE_COLUMNS,
     "calls.csv": CALL_COLUMNS,
     "facts.csv": FACT_COLUMNS,
+    "indirect.csv": INDIRECT_COLUMNS,
     **{table.name: table.columns for table in REPO_TABLES},
 }
 MARKER = "done.json"
@@ -130,6 +138,10 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
         for table in REPO_TABLES:
             with csv_table(out / table.name, table.columns) as writer:
                 writer.write_all(table.rows(ref))
+        # indirect.csv: the scan's uses resolved in code, then those files declare.
+        resolved = list(read_csv_rows(out / "indirect.csv"))
+        with csv_table(out / "indirect.csv", INDIRECT_COLUMNS) as writer:
+            writer.write_all([*resolved, *configured_indirect_rows(ref)])
         if task.history is not None:
             _walk_history(task, ref, out, isolated)
         # A file that could not be fetched or read costs that file: the rest is analysed and

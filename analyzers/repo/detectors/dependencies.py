@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from analyzers.repo.detectors.base import (
     ECOSYSTEM,
+    INDIRECT,
     SIGNALS,
     Content,
     Detect,
@@ -145,7 +146,7 @@ def _lock(kind: str, name: str | None) -> Detect:
     return detect
 
 
-S, E = SIGNALS, ECOSYSTEM
+S, E, IN = SIGNALS, ECOSYSTEM, INDIRECT
 
 DETECTORS: tuple[Detector, ...] = (
     Detector(
@@ -187,6 +188,11 @@ DETECTORS: tuple[Detector, ...] = (
                 "requirements.txt",
                 "# pip freeze\n-r base.txt\npandas==2.2.2\nnumpy===1.26.4\n",
                 ((S, "env-file", "requirements"), (S, "pinned-env", "requirements")),
+            ),
+            Example(
+                "requirements.txt",
+                "kedro>=0.19\nkedro-mlflow\n",
+                ((S, "env-file", "requirements"), (IN, "kedro-mlflow", "params")),
             ),
             Example(
                 "requirements.txt",

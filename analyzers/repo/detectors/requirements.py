@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, Specifier
 from packaging.utils import canonicalize_name
 
-from analyzers.repo.detectors.base import Finding, signal
+from analyzers.repo.detectors.base import Finding, indirect, signal
 
 MLFLOW_DISTRIBUTIONS = frozenset({"mlflow", "mlflow-skinny"})
 # The ML frameworks whose pins say whether an experiment's dependencies are recorded.
@@ -76,10 +76,17 @@ def parse_requirement(text: str) -> tuple[str, str] | None:
         return None
 
 
+# Plugins that log to MLflow as soon as they are installed: the requirement is the use.
+# kedro-mlflow's hooks log every pipeline parameter (and the datasets the catalog declares).
+LOGGING_PLUGINS = {"kedro-mlflow": ("kedro-mlflow", "params")}
+
+
 def requirement_findings(path: str, requirement: tuple[str, str] | None) -> Iterator[Finding]:
     if requirement is None:
         return
     name, specifier = requirement
+    if name in LOGGING_PLUGINS:
+        yield indirect(path, *LOGGING_PLUGINS[name])
     if name in MLFLOW_DISTRIBUTIONS:
         yield signal(path, "mlflow-requirement", specifier)
     elif name in FRAMEWORKS:

@@ -150,6 +150,29 @@ def headline(aggregates: Aggregates) -> str:
     )
 
 
+def indirect(aggregates: Aggregates) -> str:
+    """Indirect use: the libraries that log to MLflow for the repositories."""
+    rows = records(aggregates.indirect_uses)
+    if not rows:
+        return "<p>No indirect use of MLflow was found (indirect.csv is empty or missing).</p>"
+    only = len(aggregates.measure_users["any-logging-incl-indirect"]) - len(
+        aggregates.measure_users["any-logging"]
+    )
+    return (
+        f"<p><strong>{only}</strong> analysed repositories log to MLflow only through an "
+        "integration (no direct logging call): any-logging-incl-indirect counts them, "
+        "any-logging does not.</p>"
+        + table(
+            ("integration", "records", "repositories", "share", "95% CI", "through it only"),
+            ((r["integration"], r["records"], *share_cells(r), r["n_only"]) for r in rows),
+            numeric=(2, 3, 4, 5),
+            caption="Integrations that log to MLflow for the repository ("
+            + of_population(ANALYSED, aggregates.n_analysed)
+            + "; indirect.csv)",
+        )
+    )
+
+
 def _points(share: float, base: float) -> str:
     """The change from `base` to `share` in percentage points, signed."""
     if math.isnan(share) or math.isnan(base):

@@ -77,6 +77,7 @@ def render_index(
         ("provenance", "Provenance", counts.provenance(aggregates)),
         ("repositories", "Repositories", counts.repositories(aggregates)),
         ("headline", "Headline: logging and tracking", counts.headline(aggregates)),
+        ("indirect", "Indirect use: integrations that log to MLflow", counts.indirect(aggregates)),
         (
             "adoption",
             "Adoption by traceability dimension",

@@ -179,7 +179,10 @@ def test_unusual_but_valid_files_are_analysed(data: bytes, line: int) -> None:
         (b'm = importlib.import_module("mlflow")\n', True),
         (b"os.environ['MLFLOW_TRACKING_URI'] = x\n", True),
         (b"# MAGIC %run ./setup\nmlflow.autolog()\n", True),
-        (b"from pytorch_lightning.loggers import MLFlowLogger\n", False),
+        # An integration that logs to MLflow for the user: its indirect use is resolved too.
+        (b"from pytorch_lightning.loggers import MLFlowLogger\n", True),
+        (b"args = TrainingArguments(report_to='wandb')\n", True),
+        (b"from pytorch_lightning.loggers import TensorBoardLogger\n", False),
         (b"", False),
         (f"import {FULLWIDTH}".encode(), True),
         ("# ünïcode but no tracker".encode(), False),

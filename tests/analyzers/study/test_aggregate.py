@@ -498,3 +498,32 @@ def test_every_table_has_exactly_its_documented_columns(agg: Aggregates) -> None
     assert list(tables) == list(study_tables())
     for name, frame in tables.items():
         assert list(frame.columns) == list(study_tables()[name].names), name
+
+
+def test_a_repository_logging_only_through_an_integration_moves_to_logging(
+    tmp_path: Path,
+) -> None:
+    """gamma/lightning-only logs through Lightning's MLFlowLogger and calls no MLflow API: with
+    its indirect use it has MLflow evidence, logs in any-logging-incl-indirect (not in
+    any-logging), records parameters and metrics, and stores its runs in ./mlruns."""
+    study = copy_study(tmp_path)
+    (study / "indirect.csv").write_text(
+        "repo,commit,path,cell,line,column,integration,records\n"
+        "gamma/lightning-only,6666666666666666666666666666666666666666,train.py,,12,9,"
+        "lightning,params;metrics\n"
+        # a repository that was not analysed counts nowhere
+        "eps/slow,bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,x.py,,1,0,optuna,params;metrics\n",
+        encoding="utf-8",
+    )
+    result = aggregate(load_study(study))
+    headline = result.headline.set_index(["measure", "population"])
+    assert headline.loc[("any-logging", "analysed"), "numerator"] == 6
+    assert headline.loc[("any-logging-incl-indirect", "analysed"), "numerator"] == 7
+    assert headline.loc[("any-logging-incl-indirect", "mlflow-evidence"), "denominator"] == 8
+    repos = result.repos.set_index("repo")
+    assert repos.loc["gamma/lightning-only", "indirect_uses"] == 1
+    assert repos.loc["gamma/lightning-only", "populations"] == "analysed;mlflow-evidence"
+    matrix = result.traceability["traceability_matrix"].set_index("repo")
+    assert matrix.loc["gamma/lightning-only", ["parameters", "metrics"]].tolist() == [True, True]
+    where = result.repo_locations.set_index("repo").loc["gamma/lightning-only", "classes"]
+    assert where == "default-local"

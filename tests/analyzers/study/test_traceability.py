@@ -54,7 +54,7 @@ def study_of(tmp_path: Path, files: dict[str, str]) -> Study:
         RepoTask("codebook/example", sha, str(repo), "", "", str(work), None)
     )
     assert outcome.status == "analyzed"
-    for table in ("calls.csv", "files.csv", "facts.csv", "signals.csv"):
+    for table in ("calls.csv", "files.csv", "facts.csv", "signals.csv", "indirect.csv"):
         (out / table).write_bytes((work / table).read_bytes())
     with csv_table(out / "repos.csv", REPO_COLUMNS) as writer:
         writer.write(outcome.as_row())
@@ -282,8 +282,10 @@ def test_traceability_rules(agg: Aggregates) -> None:
         "source-artifact": 1,
         "params-call": 5,
         "params-autolog": 2,
+        "params-indirect": 0,  # the fixture has no indirect.csv (test_aggregate adds one)
         "metrics-call": 5,
         "metrics-autolog": 2,
+        "metrics-indirect": 0,
         "metrics-evaluate": 0,
         "lock-file": 1,
         "pinned-file": 1,
