@@ -287,11 +287,18 @@ _PIPELINE = (
             '`MlflowClient(tracking_uri=...)`, `os.environ["MLFLOW_TRACKING_URI"] = ...`), '
             "`model-uri` (a `models:/` or `runs:/` literal), `registered-model-name`, "
             "`model-stage`, `model-alias`, `log-model-environment`, `artifact-path`",
-            "value": "the value as written, followed through module constants and f-strings "
-            "(computed parts as `{…}`, environment reads as `env:NAME`, empty when not a "
-            "literal); user, password and query values of URIs are replaced by `***` before "
-            "anything is written; for `log-model-environment`, the keyword passed",
+            "value": "the value as written, followed through module constants (of other modules "
+            "too), class attribute defaults (dataclass, pydantic, attrs), f-strings, the defaults "
+            "of `os.getenv`/`os.environ.get`/`.get`/`getattr`, and configuration files read by "
+            "key (computed parts as `{…}`, environment reads with no default as `env:NAME`, empty "
+            "when the repository does not hold it); user, password and query values of URIs are "
+            "replaced by `***` before anything is written; for `log-model-environment`, the "
+            "keyword passed",
             "source": "the API the value was passed to, `os.environ`, or `string-literal`",
+            "source_path": "where the value is written: the configuration file (YAML, TOML, JSON, "
+            "`.env`, `.ini`) it was read from when the code reads it by key (`cfg.mlflow."
+            'tracking_uri`, `config.get("tracking_uri")`), else the file of the fact itself',
+            "source_line": "the line there (empty when the format gives none)",
         },
     ),
     _table(

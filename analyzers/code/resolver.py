@@ -158,6 +158,7 @@ def _located(
                 value=fact.value,
                 source=fact.source,
                 cell=fact.cell,
+                reference=fact.reference,
             )
         )
     sites.sort(key=lambda s: (-1 if s.cell is None else s.cell, s.line, s.column, s.api))

@@ -18,6 +18,7 @@ from analyzers.code.resolver_values import (
     UNKNOWN,
     Instance,
     QName,
+    Ref,
     RepoModule,
     Scope,
     SelfRef,
@@ -103,6 +104,11 @@ class Binder(Evaluator):
         self.integration_imported |= integration
         if isinstance(node.names, cst.ImportStar):
             self._import_star(module if from_mlflow else None, repo)
+            if integration:  # `from pycaret.classification import *` gives its `setup`
+                for name in self.catalog.integrations:
+                    owner, _, last = name.rpartition(".")
+                    if owner == module:
+                        self.bind(last, QName(name))
             return False
         for alias in node.names:
             name = dotted(alias.name)
@@ -168,8 +174,15 @@ class Binder(Evaluator):
                 for element, item in zip(target.target.elements, node.value.elements, strict=True):
                     self.bind_target(element.value, self.evaluate(item.value))
             else:
-                self.bind_target(target.target, value)
+                self.bind_target(target.target, value or self._reference_of(target.target, node))
         return False
+
+    def _reference_of(self, target: cst.BaseExpression, node: cst.Assign) -> Ref | None:
+        """`uri = cfg.mlflow.tracking_uri`: the name keeps what it was read from, for a fact's
+        value later (never in a class body, whose names are attributes)."""
+        if isinstance(target, cst.Name) and self.scope.kind != "class":
+            return self.reference(node.value)
+        return None
 
     def environment_fact(
         self, node: cst.CSTNode, key: cst.BaseExpression, value: cst.BaseExpression

@@ -68,7 +68,7 @@ class Resolver(ScopeWalker):
         for rule in row.facts:
             argument = rule.argument(call)
             if argument is not None:
-                self._fact(node, rule.fact, self.literal_text(argument), row.name)
+                self._value_fact(node, rule.fact, argument, row.name)
 
     def _integrations_passed(self, call: cst.Call) -> None:
         """`trainer.add_callback(MLflowCallback)`: an integration's class passed as a value."""
@@ -128,12 +128,31 @@ class Resolver(ScopeWalker):
     ) -> None:
         fact = ENV_FACTS.get(literal_string(key) or "")
         if fact is not None:
-            self._fact(node, fact, self.literal_text(value), "os.environ")
+            self._value_fact(node, fact, value, "os.environ")
 
-    def _fact(self, node: cst.CSTNode, fact: str, value: str | None, source: str) -> None:
+    def _value_fact(
+        self, node: cst.CSTNode, fact: str, argument: cst.BaseExpression, source: str
+    ) -> None:
+        """A fact whose value is an argument: its literal text, else what it is read from
+        (the scan looks that up in the repository's configuration files) and its default."""
+        text = self.literal_text(argument)
+        reference = self.reference(argument) if text is None else None
+        if reference is not None:
+            text = reference.default
+        self._fact(node, fact, text, source, reference.path if reference is not None else "")
+
+    def _fact(
+        self, node: cst.CSTNode, fact: str, value: str | None, source: str, reference: str = ""
+    ) -> None:
         self.facts.append(
             FoundFact(
-                node, self.cell, tuple(self.statements), fact, redact_uri(value or ""), source
+                node,
+                self.cell,
+                tuple(self.statements),
+                fact,
+                redact_uri(value or ""),
+                source,
+                reference,
             )
         )
 
@@ -180,13 +199,12 @@ class Resolver(ScopeWalker):
             return
         for rule in entry.facts:
             argument = rule.argument(call)
-            if argument is not None:
-                self._fact(
-                    node,
-                    rule.fact,
-                    rule.keyword if rule.presence else self.literal_text(argument),
-                    api,
-                )
+            if argument is None:
+                continue
+            if rule.presence:
+                self._fact(node, rule.fact, rule.keyword, api)
+            else:
+                self._value_fact(node, rule.fact, argument, api)
 
 
 def _may_start_model_uri(node: cst.BaseExpression) -> bool:

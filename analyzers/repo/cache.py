@@ -22,7 +22,7 @@ from pathlib import Path
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 from analyzers.repo.files import FileStamp
 
-ANALYZER_VERSION = "9"
+ANALYZER_VERSION = "10"  # 10: facts carry the reference of a non-literal value
 RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
 
 
@@ -39,7 +39,10 @@ def encode(analysis: FileAnalysis) -> str:
             analysis.status.value,
             analysis.detail,
             [[c.cell, c.line, c.column, c.api, c.dimension, list(c.keys)] for c in analysis.calls],
-            [[f.cell, f.line, f.column, f.fact, f.value, f.source] for f in analysis.facts],
+            [
+                [f.cell, f.line, f.column, f.fact, f.value, f.source, f.reference]
+                for f in analysis.facts
+            ],
         ],
         separators=(",", ":"),
     )
@@ -57,8 +60,16 @@ def decode(text: str) -> FileAnalysis:
             for cell, line, column, api, dimension, keys in calls
         ),
         tuple(
-            Fact(cell=cell, line=line, column=column, fact=fact, value=value, source=source)
-            for cell, line, column, fact, value, source in facts
+            Fact(
+                cell=cell,
+                line=line,
+                column=column,
+                fact=fact,
+                value=value,
+                source=source,
+                reference=reference,
+            )
+            for cell, line, column, fact, value, source, reference in facts
         ),
     )
 

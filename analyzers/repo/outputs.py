@@ -58,6 +58,8 @@ def fact_rows(result: FileResult) -> Iterator[dict[str, Any]]:
             "fact": fact.fact,
             "value": fact.value,
             "source": fact.source,
+            "source_path": fact.source_path or result.path,
+            "source_line": fact.source_line if fact.source_path else fact.line,
         }
 
 

@@ -18,6 +18,7 @@ from analyzers.code.catalog import catalog_version, load_catalog
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileResult, FileStatus, RepoRef
 from analyzers.repo.cache import AnalysisCache, blob_sha, default_cache_path
+from analyzers.repo.configvalues import ConfigIndex, resolve_facts
 from analyzers.repo.files import Entry, walk
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ def scan_repos(
                     FileStatus.EMPTY,
                     "no .py or .ipynb files",
                 )
+            configs = ConfigIndex(repo.root if os.path.isdir(repo.root) else "")
             for done, (entry, analysis) in enumerate(
                 _analyses(repo, entries, settings, cache, workers), start=1
             ):
@@ -151,7 +153,8 @@ def scan_repos(
                     analysis.status,
                     analysis.detail,
                     analysis.calls,
-                    analysis.facts,
+                    # a value read from a configuration file by key, and where each comes from
+                    resolve_facts(analysis.facts, configs, entry.path),
                 )
                 if progress is not None:
                     progress(Progress(repo.name, index, len(repos), done, len(entries)))

@@ -73,6 +73,15 @@ SPARSE_PATTERNS: tuple[str, ...] = (
     "**/conf/**/*.yml",
     "**/configs/**/*.yaml",
     "**/configs/**/*.yml",
+    # Configuration a tracking URI may be read from by key (analyzers.repo.configvalues).
+    "*.yaml",
+    "*.yml",
+    "*.toml",
+    "*.cfg",
+    "*.ini",
+    "*.env",
+    "*config*.json",
+    "*settings*.json",
 )
 
 LEFT_OUT = "mlflow-miner-left-out.json"  # in the git directory
