@@ -67,8 +67,10 @@ HEADLINE: dict[str, str] = {
     "report_to=mlflow, Optuna's MLflowCallback, MLproject parameters, kedro-mlflow, ...)",
     "set-tracking-uri": _defined_by("set-tracking-uri"),
     "uses-registry": USES_REGISTRY,
-    "location-unresolved": "sets a tracking or registry location whose value the repository "
-    f"does not contain (class {UNRESOLVED_LOCATION} in locations.csv)",
+    "location-unresolved": "sets a tracking or registry location, and the repository holds none "
+    f"of the values it sets (every location of the repository is of class {UNRESOLVED_LOCATION} "
+    "in locations.csv: a run-time argument, a value computed outside it), so where its runs "
+    "are stored cannot be told",
 }
 
 

@@ -31,6 +31,8 @@ def may_use_mlflow(data: bytes) -> bool:
     """True unless the file certainly has no MLflow call, fact or indirect use to resolve."""
     if b"MLFLOW_TRACKING_URI" in data or b"MLFLOW_REGISTRY_URI" in data:
         return True
+    if b"MLFLOW_" in data:  # `MLFLOW_URI = "http://..."`: a constant another module may import
+        return True
     if any(marker in data for marker in _integration_markers()):
         return True
     if b"mlflow" in data:

@@ -32,6 +32,14 @@ from analyzers.code.resolver_values import (
 class Binder(Evaluator):
     integration_imported = False  # a library that logs to MLflow for the user was imported
 
+    @property
+    def cli_defaults(self) -> dict[str, str]:
+        """Command-line options' literal defaults, by destination name (`tracking_uri`)."""
+        found: dict[str, str] | None = self.__dict__.get("_cli_defaults")
+        if found is None:
+            found = self.__dict__["_cli_defaults"] = {}
+        return found
+
     def bind(self, name: str, value: Value | None, scope: Scope | None = None) -> None:
         scope = scope or self.scope
         if name in scope.globals and scope is not self.module_scope:

@@ -8,6 +8,8 @@ what they pass, so the callee's body can be resolved with it.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.code.catalog import ROOT_MODULE, literal_string
@@ -20,6 +22,7 @@ from analyzers.code.resolver_values import (
     Instance,
     QName,
     RepoName,
+    StrConst,
     UserClass,
     UserFunction,
     Value,
@@ -27,6 +30,12 @@ from analyzers.code.resolver_values import (
     is_known_object,
 )
 from analyzers.code.uris import redact_uri
+
+# A string that may be a tracking or registry location: worth telling another module about.
+LOCATION_LIKE = re.compile(
+    r"(?:env:|databricks|[A-Za-z][A-Za-z0-9+.\-]*://|sqlite:|file:|\.{0,2}/|[^\s]*mlruns)",
+    re.IGNORECASE,
+)
 
 # Environment variables that set where runs are stored, and the fact each one gives.
 ENV_FACTS = {"MLFLOW_TRACKING_URI": "tracking-uri", "MLFLOW_REGISTRY_URI": "registry-uri"}
@@ -39,6 +48,7 @@ class Resolver(ScopeWalker):
     _concatenation_depth = 0
 
     def visit_Call(self, node: cst.Call) -> bool:
+        self._cli_default(node)
         value, method = self.callee(node.func)
         if self.context is not None:
             self._call_out(node, value, method)
@@ -57,6 +67,26 @@ class Resolver(ScopeWalker):
         elif isinstance(node.func, cst.Name | cst.Attribute):
             self._environment_call(node, dotted(node.func))
         return True
+
+    def _cli_default(self, node: cst.Call) -> None:
+        """`parser.add_argument("--tracking-uri", default="http://...")` or `@click.option(...)`:
+        a command-line option's literal default, for a fact read from `args.tracking_uri` (or
+        a parameter of that name) with no other value."""
+        called = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        called = called or (node.func.value if isinstance(node.func, cst.Name) else "")
+        if called not in ("add_argument", "option", "Option"):
+            return
+        names = [literal_string(arg.value) for arg in node.args if arg.keyword is None]
+        options = [name for name in names if name and name.startswith("-")]
+        keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        default = keywords.get("default")
+        text = self.literal_text(default) if default is not None else None
+        if not options or not text:
+            return
+        dest = literal_string(keywords["dest"]) if "dest" in keywords else None
+        plain = [n for n in names if n and n.isidentifier()]  # click's parameter name
+        name = dest or next(iter(plain), max(options, key=len).lstrip("-").replace("-", "_"))
+        self.cli_defaults.setdefault(name, text)
 
     def _integration(self, node: cst.CSTNode, qualified: str, call: cst.Call | None) -> None:
         row = self.catalog.integration(qualified)
@@ -98,8 +128,12 @@ class Resolver(ScopeWalker):
             if arg.star:
                 break
             passed = self.evaluate(arg.value)
-            # What a callee's parameters keep: MLflow's modules, functions and objects.
-            encoded = encode(passed) if isinstance(passed, QName | Instance) else None
+            # What a callee's parameters keep: MLflow's modules, functions and objects, and
+            # strings that look like a tracking location (`train(uri="http://tracker:5000")`).
+            keep = isinstance(passed, QName | Instance) or (
+                isinstance(passed, StrConst) and LOCATION_LIKE.match(passed.value) is not None
+            )
+            encoded = encode(passed) if keep else None
             known_object = is_known_object(arg.value) or (passed is not None and encoded is None)
             if encoded is not None or known_object:
                 where: int | str = arg.keyword.value if arg.keyword is not None else index

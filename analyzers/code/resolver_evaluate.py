@@ -132,7 +132,12 @@ class Evaluator(Walker):
         if isinstance(node, cst.NamedExpr):
             return self.evaluate(node.value)
         if isinstance(
-            node, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString | cst.Subscript
+            node,
+            cst.SimpleString
+            | cst.ConcatenatedString
+            | cst.FormattedString
+            | cst.Subscript
+            | cst.BinaryOperation,
         ):
             text = self.literal_text(node)
             return StrConst(text) if text is not None else None
@@ -201,8 +206,11 @@ class Evaluator(Walker):
             if left is None and right is None:
                 return None
             return (left or NOT_LITERAL) + (right or NOT_LITERAL)
-        if isinstance(node, cst.Call) and (path := self._path_text(node)) is not None:
-            return path
+        if isinstance(node, cst.Call):
+            # a path built by a call, an environment read, or a function of the repository
+            # returning a string (`def tracking_uri(db): return f"sqlite:///{db}"`)
+            bound = self.evaluate(node)
+            return bound.value if isinstance(bound, StrConst) else None
         if isinstance(node, cst.FormattedString):
             return "".join(self._formatted_part(part) for part in node.parts)
         if isinstance(node, cst.Name | cst.Attribute):
@@ -216,13 +224,8 @@ class Evaluator(Walker):
             if left is None or left.startswith("env:"):
                 return right or left
             return left
-        variable = environment_read(node)
-        if variable is None:
-            return None
-        default = environment_default(node)
-        text = self.literal_text(default) if default is not None else None
-        # A default the repository holds is what runs when the variable is unset.
-        return text if text else f"env:{variable}"
+        variable = environment_read(node)  # os.environ["NAME"]
+        return f"env:{variable}" if variable else None
 
     def reference(self, node: cst.BaseExpression) -> Ref | None:
         """What a non-literal value is read from, when it is read by name or key from some
@@ -268,7 +271,9 @@ class Evaluator(Walker):
         elif isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(args) >= 2:
             base, key, rest = self.reference(args[0]), literal_string(args[1]), args[2:]
         else:
-            return None
+            # `get_config().mlflow_tracking_uri`: what the call returns is read by key
+            called = dotted(node.func).rpartition(".")[2]
+            return Ref(f"{called}()") if called else None
         if base is None or not key:
             return None
         default = self.literal_text(rest[0]) if rest else None
@@ -308,7 +313,12 @@ class Evaluator(Walker):
     def _evaluate_call(self, node: cst.Call) -> Value | None:
         variable = environment_read(node)
         if variable is not None:
-            return StrConst(f"env:{variable}")
+            default = environment_default(node)  # what runs when the variable is unset
+            text = self.literal_text(default) if default is not None else None
+            return StrConst(text or f"env:{variable}")
+        path = self._path_text(node)
+        if path is not None:  # `Path(ROOT) / "mlruns"`, `os.path.join(ROOT, "mlruns")`
+            return StrConst(path)
         func, method = self.callee(node.func)
         if isinstance(func, QName):
             returned = self.catalog.returned(self.catalog.canonical(func.name))

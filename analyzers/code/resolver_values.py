@@ -186,7 +186,7 @@ class FunctionInfo:
             return
         if value is not None or known_object:
             self.module_params[name] = CONFLICT  # matters only where another call passes one
-        if isinstance(value, QName | Instance):
+        if isinstance(value, QName | Instance | StrConst):  # a string: a location passed in
             self.params.setdefault(name, value)
 
     def passed(self, name: str) -> Value | None:

@@ -22,7 +22,8 @@ from pathlib import Path
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 from analyzers.repo.files import FileStamp
 
-ANALYZER_VERSION = "10"  # 10: facts carry the reference of a non-literal value
+ANALYZER_VERSION = "13"  # 10: facts carry the reference of a non-literal value; 11-13: string
+# values through functions, parameters, paths and command-line defaults
 RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
 
 

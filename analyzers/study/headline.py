@@ -43,8 +43,12 @@ def measure_users(
     users["any-logging"] = users["log-params"] | users["log-metrics"] | users["autolog"]
     users["any-logging-incl-indirect"] = users["any-logging"] | indirect_logging(study)
     users["uses-registry"] = set(registry_use.loc[registry_use["uses_registry"], "repo"])
-    unresolved = locations["location"] == UNRESOLVED_LOCATION
-    users["location-unresolved"] = set(locations.loc[unresolved, "repo"])
+    # A repository whose storage cannot be told: it sets locations, and the repository holds
+    # none of their values (every one is of class unknown).
+    classes = locations.groupby("repo")["location"].agg(set)
+    users["location-unresolved"] = {
+        repo for repo, found in classes.items() if found == {UNRESOLVED_LOCATION}
+    }
     analysed = set(study.analysed)
     return {measure: users[measure] & analysed for measure in HEADLINE}
 

@@ -52,8 +52,10 @@ LOCATION_CLASSES: dict[str, str] = {
     "databricks": "Databricks: databricks, databricks-uc, databricks://PROFILE",
     "environment": "read from an environment variable or a CI secret (env:NAME, ${NAME}, "
     "${{ secrets.NAME }})",
-    "unknown": "not a literal the analyzer can follow (empty), or a scheme MLflow does not "
-    "store runs in",
+    "unknown": "a value the repository does not hold (a run-time argument, a value computed "
+    "outside it: after constants, settings defaults, environment defaults and configuration "
+    "files are followed), or a scheme MLflow does not store runs in; a repository all of whose "
+    "locations are unknown is location-unresolved (headline)",
 }
 DEFAULT_LOCAL = "default-local"
 DEFAULT_LOCAL_DEFINITION = (

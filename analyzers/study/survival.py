@@ -103,9 +103,9 @@ def adoption_survival(inputs: EvolutionInputs, dimensions: Sequence[str]) -> pd.
                 "n_at_risk": step.at_risk,
                 "n_events": step.events,
                 "n_censored": step.censored,
-                "adopted": 1 - step.survival,
-                "ci_low": 1 - step.high,
-                "ci_high": 1 - step.low,
+                "adopted": round(1 - step.survival, 12),  # no float noise in the export
+                "ci_low": round(1 - step.high, 12),
+                "ci_high": round(1 - step.low, 12),
                 "n_repos": len(durations),
             }
             for step in kaplan_meier(durations, observed)
