@@ -4,11 +4,10 @@ the Makefile.
 
 A block is everything between `<!-- make docs: SPEC -->` and `<!-- end make docs -->`, where
 SPEC is `tables NAME...` (pipeline tables), `file-statuses`, `detectors` (the registry of
-`analyzers/repo/detectors`), `traceability` (the codebook's rules), `integrations` (the
-catalog's `[integrations]`), `populations`, `headline`
-(the headline measures) or `make-targets` (the Makefile's `##` lines, which `make help`
-prints). Everything else in
-the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
+`analyzers/repo/detectors`), `purpose-rules` (`analyzers/repo/purpose.toml`), `traceability`
+(the codebook's rules), `integrations` (the catalog's `[integrations]`), `populations`,
+`headline` (the headline measures) or `make-targets` (the Makefile's `##` lines, which
+`make help` prints). Everything else in the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
 would write, so CI catches a column documented in one place and not the other.
 
     python -m analyzers.docs [README.md]      # rewrite in place
@@ -98,6 +97,34 @@ def traceability() -> str:
     )
 
 
+def purpose_rules() -> str:
+    """The purpose rules (analyzers/repo/purpose.toml), in the order they are tried."""
+    from analyzers.repo.purpose import load_rules
+
+    return markdown_table(
+        ("rule", "purpose", "needs", "evidence"),
+        (
+            (
+                f"`{rule.id}`",
+                rule.purpose,
+                ", ".join(
+                    [
+                        *(["words"] if rule.words is not None else []),
+                        *(
+                            [f"{rule.min_headings}+ README headings"]
+                            if rule.headings is not None
+                            else []
+                        ),
+                        *(_layout_condition(*condition) for condition in rule.layout),
+                    ]
+                ),
+                rule.evidence,
+            )
+            for rule in load_rules()
+        ),
+    )
+
+
 def integrations() -> str:
     """The catalog's `[integrations]`: each integration's names and what it records."""
     from analyzers.code.catalog import load_catalog
@@ -137,6 +164,13 @@ def headline() -> str:
     )
 
 
+def _layout_condition(feature: str, operator: str, value: int) -> str:
+    booleans = {"package", "published", "app", "deploys", "ml_project", "tests", "notebooks_only"}
+    if feature in booleans:
+        return f"`{feature}`" if value else f"no `{feature}`"
+    return f"`{feature}` {operator} {value}"
+
+
 MAKE_TARGET = re.compile(r"^(?P<target>[a-z][a-z-]*):[^#\n]*## (?P<text>.*)$", re.M)
 
 
@@ -158,6 +192,7 @@ RENDERERS: dict[str, Callable[[list[str]], str]] = {
     "integrations": lambda _args: integrations(),
     "populations": lambda _args: populations(),
     "headline": lambda _args: headline(),
+    "purpose-rules": lambda _args: purpose_rules(),
 }
 
 

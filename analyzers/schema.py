@@ -83,7 +83,7 @@ class Table:
 # names not listed are text. A table can override a name (see `_table`'s `types`).
 _INTEGERS = """cell line column stars forks size_kb bytes files calls script_calls notebook_calls
     coverage rank year created_year stage_transitions alias_assignments removals
-    commits_analysed blobs_parsed blobs_skipped cache_hits blobs_fetched bytes_fetched n_using
+    commits_analysed file_versions n_using
     n_analysed n_repos n_total n_files n_calls n_pinning n_locations n_aspects n_missing
     n_model_names n_uris n_names n_tool k_tool n_other k_other n_existing n_adopted n_removed
     n_at_head numerator denominator mlflow_calls indirect_uses n_at_risk n_events n_censored
@@ -207,6 +207,9 @@ _PIPELINE = (
             "crawled_at": "when the crawl listed it, UTC",
             "matched_topics": "the crawled topics it was found under, `;`-separated",
             "note": "why `commit` is empty (deleted, empty, blocked, ...); empty otherwise",
+            "frames": "the sampling frames that found it, `;`-separated, topics first: "
+            "`topic:NAME` for a topic search, `code:QUERY` for a code search (e.g. "
+            "`topic:mlflow-project;code:import mlflow`)",
         },
     ),
     _table(
@@ -236,13 +239,81 @@ _PIPELINE = (
             "status": "`analyzed`, `partial` (analysed, but some files could not be fetched or "
             "read: `files.csv` lists them as `unreadable`), or the clone status that stopped it "
             "(`not-found`, `unavailable`, `too-large`, `timeout`, `error`), `unpinned` (no "
-            "commit in the dataset), or `missing` (not analysed yet: the run was stopped; a "
-            "rerun resumes)",
+            "commit in the dataset), `missing` (not analysed yet: the run was stopped; a rerun "
+            "resumes), or `excluded` (a study filter left it out)",
             "detail": "a one-line reason for every status but `analyzed`, without credentials or "
             "local paths; for `analyzed`, the files the clone left out over the size cap when "
-            "there are any",
+            "there are any; for `excluded`, every filter it fails (`exclude_forks: a fork; "
+            "min_stars: 3 stars < 10`)",
             "files": "`.py`/`.ipynb` files seen",
             "calls": "MLflow call sites found",
+            "purpose": "`tutorial`, `course`, `example`, `library`, `application` or `unknown` "
+            "(the purpose rule); empty when not analysed",
+            "purpose_rule": "the rule of `analyzers/repo/purpose.toml` that decided it; empty "
+            "for `unknown`",
+            "duplicate_of": "the representative of its cluster of near-duplicates (the earliest "
+            "created, then most stars, then name); empty for representatives and unique "
+            "repositories",
+            "cluster_size": "repositories in its cluster, itself included (1 when unique); "
+            "empty when not analysed",
+        },
+    ),
+    _table(
+        "layout",
+        "layout.csv",
+        "scan",
+        {
+            **_REPOSITORY,
+            "readme": "the root README the headings come from; empty if none",
+            "headings": "its headings in order, a JSON list (at most 40)",
+            "scripts": "`.py` files in the pinned tree, vendored trees left out",
+            "notebooks": "`.ipynb` files",
+            "course_parts": "distinct path parts numbered as course units (`week1`, "
+            "`module-2`, `homework_3`, `hw4`, `assignment1`, `lecture5`, `sprint2`)",
+            "lesson_parts": "distinct path parts numbered as lessons (`lesson1`, `lab-2`, "
+            "`chapter_3`, `day4`, `part5`, `step6`, ...)",
+            "numbered_dirs": "top-level directories whose names start with a number (`01-intro`)",
+            "numbered_notebooks": "notebooks whose names start with a number (`01_basics.ipynb`)",
+            "notebook_percent": "notebooks among `.py` and `.ipynb` files, in percent",
+            "package": "a `setup.py`, `setup.cfg` or `pyproject.toml` at the root and a package "
+            "directory (with `__init__.py`) at the root or under `src/`",
+            "published": "a documentation build, changelog or manifest at the root "
+            "(`.readthedocs.yml`, `mkdocs.yml`, `CHANGELOG*`, `MANIFEST.in`, `docs/conf.py`)",
+            "app": "an application entry (`app.py`, `main.py`, `serve.py`, `api/`, "
+            "`dashboard/`, ...) beside a Dockerfile or compose file",
+            "deploys": "deployment at the root: `terraform/`, `infra/`, `k8s/`, `helm/`, "
+            "`deploy*`, `app.yaml`, `serverless.yml`, `Procfile`",
+            "ml_project": "`dvc.yaml`, `params.yaml` or `MLproject` at the root, or `data/`, "
+            "`models/`, `configs/` ... beside `src/`",
+            "tests": "a `tests/` or `test/` directory, or `test_*.py` files",
+        },
+        types={
+            **dict.fromkeys(
+                [
+                    "scripts",
+                    "notebooks",
+                    "course_parts",
+                    "lesson_parts",
+                    "numbered_dirs",
+                    "numbered_notebooks",
+                    "notebook_percent",
+                ],
+                ColumnType.INTEGER,
+            ),
+            **dict.fromkeys(
+                ["package", "published", "app", "deploys", "ml_project", "tests"],
+                ColumnType.BOOLEAN,
+            ),
+        },
+    ),
+    _table(
+        "blobs",
+        "blobs.csv",
+        "scan",
+        {
+            **_REPOSITORY,
+            "path": "a `.py` or `.ipynb` file of the pinned tree, vendored trees left out",
+            "blob": "its git blob SHA: what near-duplicate clustering compares",
         },
     ),
     _table(
@@ -400,14 +471,24 @@ _PIPELINE = (
             "first_mlflow_commit": "the first commit with MLflow",
             "first_mlflow_date": "its date",
             "first_mlflow_evidence": "what it had there: `call`, `dependency` or `call+dependency`",
-            "blobs_parsed": "file versions analysed (each blob counted once per kind: script, "
-            "notebook, dependency file)",
-            "blobs_skipped": "file versions read but skipped by the byte pre-filter (or over the "
-            "size cap)",
-            "cache_hits": "file versions answered by the content cache without reading them",
-            "blobs_fetched": "blobs this walk fetched (the cost columns describe the run that "
-            "wrote the row)",
-            "bytes_fetched": "what they added to the object store",
+            "file_versions": "file versions the walk needed (each blob counted once per kind: "
+            "script, notebook, dependency file), read from the analysis cache or analysed; what "
+            "reading them cost (blobs parsed, skipped, found in the cache, fetched) is in the run "
+            "log, `run-log.json`",
+        },
+    ),
+    _table(
+        "text_matches",
+        "text_matches.csv",
+        "study",
+        {
+            **_SCAN_KEYS,
+            "cell": "notebooks: 0-based index among **all** cells, as in calls; empty for `.py`",
+            "line": "1-based line (inside the cell for notebooks) where the term is written",
+            "term": "what a text search for an MLflow API looks for: its name as a whole word "
+            "when distinctive (`log_param`, `MlflowClient`, `autolog`), else with the module "
+            "or class before it (`mlflow.run`, `Model.log`); `method_comparison.csv` compares "
+            "these lines with the calls found by resolving names",
         },
     ),
 )
@@ -499,6 +580,7 @@ def _study_tables() -> dict[str, Table]:
     flags = {
         "traceability_matrix": dict.fromkeys(ASPECTS, ColumnType.BOOLEAN),
         "traceability_combinations": dict.fromkeys(ASPECTS, ColumnType.BOOLEAN),
+        "method_comparison": dict.fromkeys(_COMPARISON_COUNTS, ColumnType.INTEGER),
     }
     tables: dict[str, Table] = {}
     for group, described in (
@@ -506,6 +588,7 @@ def _study_tables() -> dict[str, Table]:
         ("traceability", _traceability_columns()),
         ("findings", _finding_columns()),
         ("evolution", _evolution_columns()),
+        ("comparison", _comparison_columns()),
     ):
         for name, descriptions in described.items():
             tables[name] = _table(name, f"export/{name}.csv", group, descriptions, flags.get(name))
@@ -951,5 +1034,48 @@ def _evolution_columns() -> dict[str, dict[str, str]]:
             "ci_high": "Upper bound of the 95% Wilson score interval of share_removed.",
             "median_days_after_mlflow": "Median days from the repository's first MLflow commit to "
             "the dimension's first commit (mlflow: 0).",
+        },
+    }
+
+
+_COMPARISON_COUNTS = [
+    "repos_text",
+    "repos_resolved",
+    "both",
+    "text_only",
+    "resolved_only",
+    "lines_text",
+    "lines_resolved",
+    "lines_both",
+    "lines_text_only",
+    "lines_resolved_only",
+]
+
+
+def _comparison_columns() -> dict[str, dict[str, str]]:
+    """What a text search (the seed study's method) would have found, beside the calls."""
+    return {
+        "method_comparison": {
+            "api": "The text searched for an MLflow API (text_matches.csv term): its name as a "
+            "whole word when distinctive (log_param, MlflowClient, autolog), else with the "
+            "module or class before it (mlflow.run, Model.log); one term stands for every API "
+            "sharing it. The row any is any term against any catalogued call.",
+            "repos_text": "Analysed repositories where the text search finds the term in a .py "
+            "file or a notebook cell.",
+            "repos_resolved": "Analysed repositories with a call, found by resolving names, of "
+            "a catalogued API searched by that term.",
+            "both": "Repositories in both.",
+            "text_only": "Repositories the text search counts that have no such call (a "
+            "comment, a string, another library's method of that name, a markdown cell).",
+            "resolved_only": "Repositories with such a call the text search misses (an alias, "
+            "from mlflow import *, a client held in a variable under another name).",
+            "lines_text": "Lines (a file, a notebook cell, a line) where the text search finds "
+            "the term.",
+            "lines_resolved": "Lines where a call of an API searched by that term starts.",
+            "lines_both": "Lines in both.",
+            "lines_text_only": "Lines the text search counts where no such call starts.",
+            "lines_resolved_only": "Lines where such a call starts that the text search misses.",
+            "apis": "The catalogued APIs searched by the term whose calls were found, "
+            "';'-separated (empty when none was).",
         },
     }

@@ -22,7 +22,7 @@ def neutralise(value: object) -> str:
     Numbers are written as they are: `-1` is data, not a formula.
     """
     kind = type(value)
-    if kind is str:  # the common cases first: most cells are plain text or line numbers
+    if isinstance(value, str):  # the common cases first: most cells are text or line numbers
         return "'" + value if value[:1] in _QUOTABLE_FIRST and _needs_quote(value) else value
     if kind is int:
         return str(value)
@@ -34,6 +34,20 @@ def neutralise(value: object) -> str:
         return repr(value)
     text = str(value)
     return "'" + text if _needs_quote(text) else text
+
+
+def plain(value: object) -> str:
+    """The cell text for `value` as `neutralise` writes it, but never altered: for the export's
+    unaltered copies, read by programs rather than opened in a spreadsheet."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if type(value) is not int else str(value)
+    return str(value)
 
 
 def _needs_quote(text: str) -> bool:
@@ -121,9 +135,11 @@ def atomic_text(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
 
 
 class CsvTable:
-    """Writes rows with a fixed header to a CSV file atomically, neutralising formula cells."""
+    """Writes rows with a fixed header to a CSV file atomically, neutralising formula cells
+    (unless `guard` is False: the export's unaltered copies)."""
 
-    def __init__(self, handle: IO[str], columns: Sequence[str]) -> None:
+    def __init__(self, handle: IO[str], columns: Sequence[str], guard: bool = True) -> None:
+        self._cell = neutralise if guard else plain
         self.columns = tuple(columns)
         self._known = frozenset(self.columns)
         self._writer = csv.writer(handle, lineterminator="\n")
@@ -133,7 +149,7 @@ class CsvTable:
     def write(self, row: Mapping[str, Any]) -> None:
         if not self._known.issuperset(row):
             raise KeyError(f"columns not in table: {sorted(set(row) - self._known)}")
-        self._writer.writerow([neutralise(row.get(column)) for column in self.columns])
+        self._writer.writerow([self._cell(row.get(column)) for column in self.columns])
         self.rows_written += 1
 
     def write_all(self, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -142,10 +158,12 @@ class CsvTable:
 
 
 @contextmanager
-def csv_table(path: str | os.PathLike[str], columns: Sequence[str]) -> Iterator[CsvTable]:
+def csv_table(
+    path: str | os.PathLike[str], columns: Sequence[str], guard: bool = True
+) -> Iterator[CsvTable]:
     """Open a CSV table for writing; the file is replaced only when the block completes."""
     with atomic_text(path) as handle:
-        yield CsvTable(handle, columns)
+        yield CsvTable(handle, columns, guard)
 
 
 def read_csv_rows(path: str | os.PathLike[str]) -> Iterator[dict[str, str]]:

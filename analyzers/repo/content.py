@@ -25,10 +25,11 @@ from analyzers.records import RepoRef
 from analyzers.repo.cache import blob_sha
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS
 from analyzers.repo.gitsafe import GitTimeout, SafeGit
-from analyzers.repo.purpose import EVIDENCE_COLUMNS, evidence_row
+from analyzers.repo.purpose import evidence_row
+from analyzers.schema import columns
 
-BLOB_COLUMNS = ("repo", "commit", "path", "blob")
-LAYOUT_COLUMNS = EVIDENCE_COLUMNS
+BLOB_COLUMNS = columns("blobs")  # declared in analyzers/schema.py
+LAYOUT_COLUMNS = columns("layout")
 TREE_SECONDS = 120  # listing a tree reads no blob: minutes would mean a broken repository
 MAX_HASHED_BYTES = 50 * 1024 * 1024  # outside git, larger files are not hashed
 CODE_SUFFIXES = (".py", ".ipynb")

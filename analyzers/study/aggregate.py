@@ -19,6 +19,7 @@ from analyzers.study.adoption import (
     top_keys,
     usage,
 )
+from analyzers.study.comparison import MethodComparison, method_comparison
 from analyzers.study.evolution import Evolution, evolution_tables
 from analyzers.study.headline import headline, indirect_uses, measure_users
 from analyzers.study.load import Study, load_study
@@ -113,7 +114,8 @@ class Aggregates:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name (`study_tables()`), in documentation order."""
-        extra = {**self.traceability, **self.evolution.tables}
+        # study_tables("traceability"), study_tables("evolution") and study_tables("comparison")
+        extra = {**self.traceability, **self.evolution.tables, **self.comparison.tables}
         return {
             name: extra[name] if name in extra else getattr(self, name) for name in study_tables()
         }
@@ -128,6 +130,12 @@ class Aggregates:
     def population_members(self) -> dict[str, set[str]]:
         """Population name -> its repositories (the populations this study can form)."""
         return members(self.study)
+
+    @cached_property
+    def comparison(self) -> MethodComparison:
+        """What a text search would have found beside the resolved calls (text_matches.csv
+        and calls.csv); computed on first use."""
+        return method_comparison(self.study)
 
     @property
     def n_total(self) -> int:

@@ -1,7 +1,12 @@
-"""`mlflow-miner export`: every table of a study as CSV and Parquet, key tables as LaTeX.
+"""`mlflow-miner export`: every table of a study as CSV and Parquet, key tables as LaTeX, and the
+paper's numbers and method section.
 
-CSV cells are neutralised against spreadsheet formulas (analyzers.tables); Parquet keeps the
-values as they are, typed. `data-dictionary.csv` documents every column of every table.
+`NAME.csv` is safe to open in a spreadsheet: a cell a spreadsheet would run as a formula is
+prefixed with `'` (analyzers.tables), so `==1.20.2` reads `'==1.20.2`. `unaltered/NAME.csv`
+holds every value as it is, for programs (pandas, R); Parquet keeps the values as they are
+too, typed. `data-dictionary.csv` documents every column of every table.
+`macros.tex` (`analyzers.study.macros`) has every number a paper quotes as a command;
+`methods.md` and `methods.tex` (`analyzers.study.methods`) state how the study was made.
 """
 
 from __future__ import annotations
@@ -15,28 +20,11 @@ import pandas as pd
 
 from analyzers.schema import DICTIONARY, Table, study_table
 from analyzers.study.aggregate import Aggregates, Options, aggregate_study
+from analyzers.study.latex import latex_escape
 from analyzers.study.stats import records
 from analyzers.tables import atomic_path, atomic_text, csv_table
 
-_LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-
 Progress = Callable[[str], None]
-
-
-def latex_escape(text: object) -> str:
-    """`text` with LaTeX's special characters escaped, for use in a tabular cell."""
-    return "".join(_LATEX_SPECIALS.get(char, char) for char in str(text))
 
 
 def _cell(value: Any) -> Any:
@@ -46,9 +34,12 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """The table as CSV, atomically, formula-like cells neutralised."""
-    with csv_table(path, list(frame.columns)) as out:
+UNALTERED = "unaltered"  # unaltered/NAME.csv: the values as they are, no spreadsheet guard
+
+
+def write_csv(frame: pd.DataFrame, path: Path, guard: bool = True) -> None:
+    """The table as CSV, atomically, formula-like cells neutralised (unless not `guard`)."""
+    with csv_table(path, list(frame.columns), guard=guard) as out:
         out.write_all(
             {column: _cell(value) for column, value in row.items()} for row in records(frame)
         )
@@ -186,7 +177,7 @@ def traceability_latex(aggregates: Aggregates) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Findings beyond call counts: where runs are stored, traceability profiles
+# Findings beyond call counts: where runs are stored
 
 
 def locations_latex(aggregates: Aggregates) -> str:
@@ -238,12 +229,10 @@ def export_aggregates(
     tables = aggregates.tables()
     written: list[Path] = []
     for name, frame in tables.items():
-        for path, write in (
-            (out / f"{name}.csv", write_csv),
-            (out / f"{name}.parquet", write_parquet),
-        ):
-            write(frame, path)
-            written.append(path)
+        write_csv(frame, out / f"{name}.csv")
+        write_csv(frame, out / UNALTERED / f"{name}.csv", guard=False)
+        write_parquet(frame, out / f"{name}.parquet")
+        written += [out / f"{name}.csv", out / UNALTERED / f"{name}.csv", out / f"{name}.parquet"]
     if progress:
         progress(f"wrote {len(tables)} tables as CSV and Parquet to {out}")
     for name, text in (
@@ -258,7 +247,33 @@ def export_aggregates(
     path = out / "data-dictionary.csv"
     write_csv(data_dictionary(tables), path)
     written.append(path)
+    written += write_paper_files(aggregates, out)
     return written
+
+
+def write_paper_files(aggregates: Aggregates, out: Path) -> list[Path]:
+    """macros.tex, methods.md, methods.tex and figures.tex, from the same tables as the CSVs
+    (figures.tex from the same charts as the report)."""
+    from analyzers.study.comparison import comparison_text
+    from analyzers.study.macros import all_macros, macros_tex
+    from analyzers.study.methods import latex, markdown, methods_document
+    from analyzers.study.validation import read_validation, validation_macros
+
+    validation = read_validation(aggregates.study.root)
+    document = methods_document(aggregates, validation, comparison_text(aggregates.comparison))
+    from analyzers.study.charts import build_charts
+    from analyzers.study.figures import figures_tex
+
+    files = {
+        "macros.tex": macros_tex(all_macros(aggregates, validation_macros(validation))),
+        "methods.md": markdown(document),
+        "methods.tex": latex(document),
+        "figures.tex": figures_tex(build_charts(aggregates)),
+    }
+    for name, text in files.items():
+        with atomic_text(out / name) as handle:
+            handle.write(text)
+    return [out / name for name in files]
 
 
 def export_study(

@@ -318,9 +318,7 @@ SUMMARY_INPUT_COLUMNS = (
     "head_date",
     "first_mlflow_commit",
     "first_mlflow_date",
-    "blobs_parsed",
-    "blobs_skipped",
-    "cache_hits",
+    "file_versions",
 )
 
 

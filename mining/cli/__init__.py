@@ -32,6 +32,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("mining.cli.study:demo", "Run the whole study offline on the shipped demo corpus."),
     "report": ("mining.cli.report:report", "Write a study's offline HTML report: charts, tables."),
     "export": ("mining.cli.report:export", "Export a study's tables as CSV, Parquet and LaTeX."),
+    "validate": (
+        "mining.cli.validate:validate",
+        "Measure the tool's accuracy on a study: sample, score, agree.",
+    ),
 }
 # Output folders of commands that do not claim them themselves (`guard.claim_output`).
 CLAIMED_FOR: dict[str, tuple[str, ...]] = {"scan": ("out_dir",)}

@@ -1,8 +1,10 @@
-"""`mlflow-miner crawl`: list the repositories of GitHub topics into a pinned CSV dataset."""
+"""`mlflow-miner crawl`: list the repositories of GitHub topics and code searches into a pinned
+CSV dataset."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import click
 from mining.cli.guard import BadInput, EnvironmentProblem, ExitCode, claim_output
 from mining.cli.options import max_retry_seconds, min_slice
 from mining.github.client import GithubApiError, redact
+from mining.github.code_search import TruncatedCodeSlice
 from mining.github.crawl import checkpoint_path, provenance_path, write_dataset
 from mining.github.search import (
     DEFAULT_TOPICS,
@@ -29,7 +32,17 @@ from mining.github.search import (
     "topics",
     multiple=True,
     metavar="TOPIC",
-    help=f"GitHub topic to list; repeat for several. [default: {', '.join(DEFAULT_TOPICS)}]",
+    help="GitHub topic to list; repeat for several. [default: "
+    f"{', '.join(DEFAULT_TOPICS)}, unless --code-search is given]",
+)
+@click.option(
+    "--code-search",
+    "code_searches",
+    multiple=True,
+    metavar="QUERY",
+    help='List every repository a GitHub code search finds, e.g. \'"import mlflow" '
+    "language:Python' or 'mlflow filename:requirements.txt'; repeatable, a frame of its own "
+    "beside the topics. Needs GITHUB_TOKEN. size: is reserved for slicing.",
 )
 @click.option(
     "--query",
@@ -78,6 +91,7 @@ from mining.github.search import (
 def crawl(
     ctx: click.Context,
     topics: tuple[str, ...],
+    code_searches: tuple[str, ...],
     queries: tuple[str, ...],
     out: Path,
     since: datetime,
@@ -88,12 +102,16 @@ def crawl(
     keep_checkpoint: bool,
     restart: bool,
 ) -> None:
-    """List every repository of GitHub TOPICs into a CSV, pinned to its default branch's head.
+    """List every repository of GitHub TOPICs and code searches into a CSV, pinned to its
+    default branch's head.
 
-    One row per repository, deduplicated across topics and sorted by full_name; `commit` is
-    the SHA of the default branch's head at crawl time, empty (with the reason in `note`)
-    when it cannot be read, e.g. for an empty repository. Searches are split by creation
-    date so that GitHub's 1000-results-per-search limit hides nothing.
+    One row per repository, deduplicated across frames and sorted by full_name; `frames` says
+    which topics and code searches found it; `commit` is the SHA of the default branch's head
+    at crawl time, empty (with the reason in `note`) when it cannot be read, e.g. for an empty
+    repository. Topic searches are split by creation date, code searches by file size, so
+    that GitHub's 1000-results-per-search limit hides nothing; a slice that cannot be split
+    further is listed and reported as truncated. With only --code-search, the default topics
+    are not searched.
 
     \b
     Environment:
@@ -115,7 +133,8 @@ def crawl(
     claim_output(provenance_path(out), folder=False)
     checkpoint = checkpoint_path(out)
     settings = CrawlSettings(
-        topics=topics or DEFAULT_TOPICS,
+        topics=topics or (() if code_searches else DEFAULT_TOPICS),
+        code_searches=code_searches,
         qualifiers=queries,
         checkpoint=checkpoint,
         since=since.replace(tzinfo=UTC),
@@ -161,7 +180,9 @@ def crawl(
     click.echo(_summary(stats, out), err=True)
 
 
-def truncation_warning(truncated: list[TruncatedSlice], dataset: Path, shown: int = 5) -> str:
+def truncation_warning(
+    truncated: Sequence[TruncatedSlice | TruncatedCodeSlice], dataset: Path, shown: int = 5
+) -> str:
     """What to tell the user about slices GitHub said were not whole; "" if there are none."""
     if not truncated:
         return ""
@@ -173,6 +194,11 @@ def truncation_warning(truncated: list[TruncatedSlice], dataset: Path, shown: in
     if len(truncated) > shown:
         lines.append(f"  ... and {len(truncated) - shown} more")
     return "\n".join(lines)
+
+
+def all_truncated(stats: CrawlStats) -> list[TruncatedSlice | TruncatedCodeSlice]:
+    """Every truncated slice of the crawl: topic searches', then code searches'."""
+    return [*stats.truncated, *stats.frames.truncated]
 
 
 def _summary(stats: CrawlStats, out: Path) -> str:
@@ -187,10 +213,30 @@ def _summary(stats: CrawlStats, out: Path) -> str:
         + (f" of {stats.reported[topic]}" if topic in stats.reported else "")
         for topic, count in sorted(stats.listed.items())
     )
-    warning = truncation_warning(stats.truncated, out)
+    code = stats.frames.code
+    per_frame = ", ".join(
+        [
+            *([per_topic] if per_topic else []),
+            *(
+                f"{frame}: {counted.repositories} repositories in {counted.files} results"
+                + (f" of {counted.reported}" if counted.requests or counted.reported else "")
+                for frame, counted in code.items()
+            ),
+        ]
+    )
+    code_line = (
+        f"code search: {sum(c.slices for c in code.values())} slices "
+        f"({sum(c.splits for c in code.values())} splits), "
+        f"{sum(c.requests for c in code.values())} requests, "
+        f"{stats.frames.describe_requests} repository descriptions\n"
+        if code
+        else ""
+    )
+    warning = truncation_warning(all_truncated(stats), out)
     return (
-        f"wrote {stats.repositories} repositories to {out} ({per_topic})\n"
-        f"{stats.slices} slices ({stats.splits} splits); {stats.requests} requests: "
+        f"wrote {stats.repositories} repositories to {out} ({per_frame})\n"
+        + code_line
+        + f"{stats.slices} slices ({stats.splits} splits); {stats.requests} requests: "
         f"{stats.search_requests} search, {stats.pin_requests} pin, {stats.retries} retries; "
         f"{stats.rate_limit_waits} rate-limit waits, {stats.waited_seconds:g}s waited{restored}"
         + (f"\n{warning}" if warning else "")

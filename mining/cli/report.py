@@ -37,7 +37,7 @@ def _check_study(study_dir: Path) -> None:
 @click.option(
     "--no-static",
     is_flag=True,
-    help="Skip the PNG and SVG images (they need Chromium; the HTML does not).",
+    help="Skip the PNG, SVG and PDF images (they need Chromium; the HTML does not).",
 )
 @click.option(
     "--min-n",
@@ -48,14 +48,18 @@ def _check_study(study_dir: Path) -> None:
     help="Adoption by creation year: the fewest analysed repositories a year needs for its "
     "share to be drawn and quoted.",
 )
-def report(study_dir: Path, out_dir: Path | None, no_static: bool, min_n: int) -> None:
+@click.option("--verbose", is_flag=True, help="Show what the browser prints while drawing charts.")
+def report(
+    study_dir: Path, out_dir: Path | None, no_static: bool, min_n: int, verbose: bool
+) -> None:
     """Write an offline HTML report of a study: charts, tables and provenance.
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
     (and facts.csv, if the scan recorded values found in code).
     Writes STUDY_DIR/report/index.html (plotly.js inline: no network needed to view it) and
-    charts/NAME.html, .png and .svg for each chart; prints the path of index.html. Static
-    images need Chromium (or set BROWSER_PATH); without it they are skipped with a warning.
+    charts/NAME.html, .png (300 dpi), .svg and .pdf for each chart, drawing only the charts
+    whose figure changed; prints the path of index.html. Static images need Chromium (or set
+    BROWSER_PATH); without it they are skipped with a warning.
     """
 
     def say(message: str) -> None:
@@ -65,7 +69,12 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool, min_n: int) -
     claim_output(out_dir or study_dir / "report")
     try:
         built = build_report(
-            study_dir, out_dir, static=not no_static, progress=say, options=Options(min_n)
+            study_dir,
+            out_dir,
+            static=not no_static,
+            progress=say,
+            options=Options(min_n),
+            verbose=verbose,
         )
     except StudyError as error:  # a study directory with a table missing or unreadable
         raise click.ClickException(str(error)) from None
@@ -97,11 +106,12 @@ def export(study_dir: Path, out_dir: Path | None, min_n: int) -> None:
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
     (and facts.csv, if the scan recorded values found in code). Writes, into
-    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ') and
-    NAME.parquet for every table (headline.csv: every headline measure for every
-    population), booktabs LaTeX tables (adoption.tex, headline.tex, traceability_shares.tex,
-    location_shares.tex) and data-dictionary.csv, which describes every column. Prints the
-    directory.
+    STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ', safe in a spreadsheet),
+    unaltered/NAME.csv (every value as it is) and NAME.parquet for every table (headline.csv:
+    every headline measure for every population), booktabs LaTeX tables (adoption.tex,
+    headline.tex, traceability_shares.tex, location_shares.tex), data-dictionary.csv (every
+    column), macros.tex (every number as a \\newcommand), methods.md and methods.tex (the
+    method section). Prints the directory.
     """
     started = time.monotonic()
 

@@ -14,6 +14,7 @@ from analyzers.repo.cache import cache_root
 from mining.cli.guard import BadInput, EnvironmentProblem, ExitCode, claim_output
 from mining.cli.options import max_retry_seconds, min_slice
 from mining.study.run import RETRIED, Study
+from mining.study.runlog import RunLog, history_costs
 from mining.study.settings import StudySettings, StudySetupError
 
 
@@ -27,29 +28,44 @@ def run_study(
     static: bool = True,
     crawl_options: dict[str, float] | None = None,
     restart: bool = False,
+    verbose: bool = False,
+    command: str = "study",
 ) -> int:
     """crawl (when the dataset is missing) → clone → scan → merge → report → export.
 
-    Returns the exit code: 1 when some repositories ended with a status a rerun retries."""
+    Returns the exit code: 1 when some repositories ended with a status a rerun retries.
+    What the run cost goes into the study's run log (`run-log.json`), the one output that
+    differs between two runs of the same study."""
     started = time.monotonic()
+    run_log = RunLog(f"mlflow-miner {command}")
     crawling = settings.crawl and (recrawl or restart or not settings.dataset.exists())
     _claim(settings, crawling)
     if crawling:
-        _crawl(settings, crawl_options or {}, restart)
+        with run_log.stage("crawl"):
+            _crawl(settings, crawl_options or {}, restart)
     study = Study(settings, log=_log)
-    for index, outcome in enumerate(study.traverse_repos(), start=1):
-        _log(
-            f"[{index}] {outcome.repo}: {outcome.status}"
-            + (
-                f", {outcome.files} files, {outcome.calls} calls"
-                + (f" ({outcome.detail})" if outcome.detail else "")
-                if outcome.status in ANALYSED_STATUSES
-                else f" ({outcome.detail})"
+    reused = 0
+    with run_log.stage("clone-and-analyse"):
+        for index, outcome in enumerate(study.traverse_repos(), start=1):
+            reused += not outcome.costs
+            _log(
+                f"[{index}] {outcome.repo}: {outcome.status}"
+                + (
+                    f", {outcome.files} files, {outcome.calls} calls"
+                    + (f" ({outcome.detail})" if outcome.detail else "")
+                    if outcome.status in ANALYSED_STATUSES
+                    else f" ({outcome.detail})"
+                )
             )
-        )
-    counts = study.merge()
+    with run_log.stage("merge"):
+        counts = study.merge()
     _log("repositories: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    _report_and_export(settings.output, static)
+    _report_and_export(settings.output, static, verbose, run_log)
+    run_log.record(
+        repositories={"done_in_this_run": len(study.costs), "already_done": reused},
+        costs=history_costs(study.costs),
+    )
+    run_log.write(settings.output)
     _log(f"study {settings.name} done in {time.monotonic() - started:.1f}s: {settings.output}")
     failed = sum(count for status, count in counts.items() if status in RETRIED)
     if failed:
@@ -93,12 +109,13 @@ def _check_dataset(dataset: Path) -> None:
 
 
 def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) -> None:
-    from mining.cli.crawl import truncation_warning
+    from mining.cli.crawl import all_truncated, truncation_warning
     from mining.github.crawl import checkpoint_path, write_dataset
     from mining.github.search import CrawlError, CrawlSettings, preflight
 
     crawl = CrawlSettings(
         topics=settings.topics,
+        code_searches=settings.code_search,
         qualifiers=settings.qualifiers,
         max_retry_seconds=options.get("max_retry_seconds", 60.0),
         min_slice=int(options.get("min_slice", 86400)),
@@ -111,7 +128,8 @@ def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) ->
     try:
         if restart:
             checkpoint.unlink(missing_ok=True)
-        _log(f"crawling topics {', '.join(settings.topics)} into {settings.dataset}")
+        frames = [*(f"topic:{t}" for t in settings.topics), *settings.code_search]
+        _log(f"crawling {', '.join(frames)} into {settings.dataset}")
         stats = write_dataset(crawl, settings.dataset)
     except CrawlError as error:
         kept = (
@@ -121,12 +139,12 @@ def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) ->
         )
         failure = EnvironmentProblem if error.environment else click.ClickException
         raise failure(f"crawl failed: {error}{kept}") from None
-    warning = truncation_warning(stats.truncated, settings.dataset)
+    warning = truncation_warning(all_truncated(stats), settings.dataset)
     if warning:
         _log(warning)
 
 
-def _report_and_export(output: Path, static: bool) -> None:
+def _report_and_export(output: Path, static: bool, verbose: bool, run_log: RunLog) -> None:
     try:
         from analyzers.study.export import export_study
         from analyzers.study.report import build_report
@@ -136,9 +154,19 @@ def _report_and_export(output: Path, static: bool) -> None:
     from analyzers.study.load import StudyError
 
     try:
-        report = build_report(output, static=static)
-        _log(f"report: {report.index}" + "".join(f"\nwarning: {w}" for w in report.warnings))
-        _log(f"export: {export_study(output)}")
+        with run_log.stage("report"):
+            report = build_report(output, static=static, progress=_log, verbose=verbose)
+        _log(f"report: {report.index}")
+        if report.drawn is not None:
+            run_log.record(
+                charts={
+                    "drawn": report.drawn.drawn,
+                    "unchanged": report.drawn.reused,
+                    "seconds": round(report.drawn.seconds, 3),
+                }
+            )
+        with run_log.stage("export"):
+            _log(f"export: {export_study(output)}")
     except StudyError as error:
         raise click.ClickException(f"report: {error}") from None
 
@@ -174,7 +202,8 @@ def _report_and_export(output: Path, static: bool) -> None:
 )
 @max_retry_seconds
 @min_slice
-@click.option("--no-static", is_flag=True, help="Skip PNG/SVG chart export (HTML only).")
+@click.option("--no-static", is_flag=True, help="Skip PNG/SVG/PDF chart export (HTML only).")
+@click.option("--verbose", is_flag=True, help="Show what the browser prints while drawing charts.")
 @click.option(
     "--clone-cache",
     type=click.Path(file_okay=False, path_type=Path),
@@ -218,6 +247,7 @@ def study(
     max_retry_seconds: float,
     min_slice: int,
     no_static: bool,
+    verbose: bool,
     clone_cache: Path | None,
     history: bool,
     max_commits: int | None,
@@ -253,6 +283,7 @@ def study(
             static=not no_static,
             crawl_options={"max_retry_seconds": max_retry_seconds, "min_slice": min_slice},
             restart=restart,
+            verbose=verbose,
         )
     except StudySetupError as error:
         raise BadInput(str(error)) from None
@@ -274,17 +305,18 @@ def study(
     default=None,
     help="Repositories analysed in parallel (default: all cores).",
 )
-@click.option("--no-static", is_flag=True, help="Skip PNG/SVG chart export (HTML only).")
+@click.option("--no-static", is_flag=True, help="Skip PNG/SVG/PDF chart export (HTML only).")
+@click.option("--verbose", is_flag=True, help="Show what the browser prints while drawing charts.")
 @click.pass_context
-def demo(ctx: click.Context, out: Path, jobs: int | None, no_static: bool) -> None:
+def demo(ctx: click.Context, out: Path, jobs: int | None, no_static: bool, verbose: bool) -> None:
     """The whole study, offline, on the shipped demo corpus: no token, no network.
 
     Builds a dozen small git repositories from tests/fixtures/corpus (deterministic commits;
-    some with a history from tests/fixtures/history), lists them in datasets/demo.csv with
-    file:// URLs, then clones, scans, walks their histories, reports and exports into OUT
+    some with a history from tests/fixtures/history), lists them in datasets/demo.csv (clone
+    URLs on demo.invalid, fetched from the built repositories), then clones, scans, walks their histories, reports and exports into OUT
     exactly as a real study with --history does.
     """
-    from mining.study.demo import build_demo
+    from mining.study.demo import build_demo, demo_url_rewrites
 
     dataset = Path("datasets/demo.csv")
     claim_output(out)
@@ -297,7 +329,8 @@ def demo(ctx: click.Context, out: Path, jobs: int | None, no_static: bool) -> No
         crawl=False,
         protocols=("https", "file"),
         history=True,
+        url_rewrites=demo_url_rewrites(),
     )
     if jobs:
         settings = replace(settings, jobs=jobs)
-    ctx.exit(run_study(settings, static=not no_static))
+    ctx.exit(run_study(settings, static=not no_static, verbose=verbose, command="demo"))

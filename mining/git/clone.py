@@ -172,6 +172,9 @@ class CloneSettings:
     patterns: tuple[str, ...] = SPARSE_PATTERNS
     protocol_version: int | None = None
     history: bool = False
+    # (prefix as the dataset writes it, prefix fetched instead): git's url.<base>.insteadOf,
+    # kept in each checkout's config; the demo's dataset names no path of this machine.
+    url_rewrites: tuple[tuple[str, str], ...] = ()
 
     @property
     def max_bytes(self) -> int | None:
@@ -406,6 +409,7 @@ class _Cloner:
             ("core.symlinks", "false"),
             ("core.hooksPath", os.devnull),
             ("submodule.recurse", "false"),
+            *((f"url.{to}.insteadOf", prefix) for prefix, to in self.settings.url_rewrites),
         ):
             git(["config", key, value])
         info = repo / ".git" / "info"

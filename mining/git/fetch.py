@@ -100,16 +100,6 @@ def classify_failure(message: str) -> CloneStatus:
     return CloneStatus.ERROR
 
 
-# A path on this machine (absolute, or a file:// URL): never part of a status detail, which
-# travels with the results.
-_LOCAL_PATH = re.compile(r"file://[^\s'\"]+|(?<![\w.:/~-])/(?:[^\s'\"/]+/?)+")
-LOCAL_PATH = "<local path>"
-
-
-def without_local_paths(text: str) -> str:
-    return _LOCAL_PATH.sub(LOCAL_PATH, text)
-
-
 # What git says when the server lacks an object it was asked for (a blob a snapshot or a
 # damaged repository cannot send): the file is unreadable, the rest of the repository is not.
 _CANNOT_SEND = (
@@ -127,10 +117,9 @@ def cannot_send(stderr: str) -> bool:
 
 
 def one_line(message: str, limit: int = 240) -> str:
-    """The most telling line of git's output, without credentials or local paths, at most
-    `limit` characters."""
-    lines = [line.strip() for line in without_local_paths(scrub(message)).splitlines()]
-    lines = [line for line in lines if line]
+    """The most telling line of git's output, without credentials, at most `limit` characters
+    (a study replaces the paths of this machine it names: `mining.study.portable`)."""
+    lines = [line.strip() for line in scrub(message).splitlines() if line.strip()]
     # git's first fatal/error line names the cause ("'x' does not appear to be a git
     # repository"); the ones after it are consequences ("Could not read from remote").
     tagged = [line for line in lines if line.lower().startswith(("fatal:", "error:"))]

@@ -48,7 +48,8 @@ Tables (documented column by column in README.md):
 * `history.csv` (`HISTORY_COLUMNS`): per repository and dimension, when it first appeared,
   when it was first removed again, whether the head still has it;
 * `history_events.csv` (`EVENT_COLUMNS`): every commit where a dimension appeared or went;
-* `history_summary.csv` (`SUMMARY_COLUMNS`): per repository, the walk and what it cost.
+* `history_summary.csv` (`SUMMARY_COLUMNS`): per repository, the walk (what it cost is the
+  run's, not the repository's: `write_history` returns it for the study's run log).
 
 Safety: the walk only reads (log, ls-tree, cat-file) and fetches objects through
 `analyzers.repo.gitsafe` settings: no hooks, no filters, no credential helper, allowed protocols only,
@@ -356,18 +357,7 @@ def _walk(
         commits, bases, resolver.features, repo_ref, head, options.first_parent
     )
     stats.seconds = round(time.monotonic() - started, 3)
-    summary.update(
-        {
-            key: getattr(stats, key)
-            for key in (
-                "blobs_parsed",
-                "blobs_skipped",
-                "cache_hits",
-                "blobs_fetched",
-                "bytes_fetched",
-            )
-        }
-    )
+    summary["file_versions"] = len(wanted)
     return HistoryResult(dimensions, events, summary, stats)
 
 
@@ -400,14 +390,16 @@ def write_history(
     options: HistoryOptions,
     cache_path: Path | None = None,
     log: Callable[[str], None] = lambda message: None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], HistoryStats]:
     """Walk and write `history.csv`, `history_events.csv` and `history_summary.csv` into
     `out_dir` (each atomically); a walk that fails writes its reason in the summary. Returns
-    the summary row."""
+    the summary row and what the walk cost (which the tables leave out: it is the run's)."""
     cache = open_cache(cache_path)
+    stats = HistoryStats()
     try:
         result = walk_history(repo_ref, options, cache, log)
         dimensions, events, summary = result.dimensions, result.events, result.summary
+        stats = result.stats
     except HistoryError as error:
         dimensions, events, summary = (), (), failed_summary(repo_ref, options, str(error))
     finally:
@@ -419,7 +411,7 @@ def write_history(
     ):
         with csv_table(out_dir / name, HISTORY_TABLES[name]) as table:
             table.write_all(rows)
-    return summary
+    return summary, stats
 
 
 __all__ = [

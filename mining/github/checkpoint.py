@@ -19,7 +19,9 @@ except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
 FORMAT = 1
-SliceKey = tuple[str, int, int]  # topic, first and last second of the created: range
+# topic, first and last second of the created: range; or a code-search frame, its lowest
+# and highest file size (mining.github.code_search)
+SliceKey = tuple[str, int, int]
 
 
 class CheckpointError(Exception):
@@ -37,6 +39,8 @@ class Checkpoint:
         # slices GitHub said were not whole: key -> (reason, total_count reported)
         self.truncated: dict[SliceKey, tuple[str, int]] = {}
         self.pins: dict[str, tuple[str, str]] = {}
+        # repositories a code search found, described by GET /repos: name -> (object, note)
+        self.described: dict[str, tuple[dict[str, Any] | None, str]] = {}
         self._fd: int | None = None
 
     @classmethod
@@ -122,6 +126,8 @@ class Checkpoint:
                 self.truncated[key] = (entry["truncated"], int(entry.get("reported", 0)))
         elif kind == "pin":
             self.pins[entry["full_name"]] = (entry["commit"], entry["note"])
+        elif kind == "describe":
+            self.described[entry["full_name"]] = (entry["repo"], entry["note"])
 
     def record_split(self, key: SliceKey) -> None:
         self.splits.add(key)
@@ -150,6 +156,11 @@ class Checkpoint:
     def record_pin(self, full_name: str, commit: str, note: str) -> None:
         self.pins[full_name] = (commit, note)
         self._append({"kind": "pin", "full_name": full_name, "commit": commit, "note": note})
+
+    def record_description(self, full_name: str, repo: dict[str, Any] | None, note: str) -> None:
+        self.described[full_name] = (repo, note)
+        entry = {"kind": "describe", "full_name": full_name, "repo": repo, "note": note}
+        self._append(entry)
 
     def _append(self, entry: dict[str, Any], sync: bool = False) -> None:
         if self._fd is None:

@@ -42,6 +42,10 @@ class CodeSearchError(Exception):
     """The code search cannot go on (a bad query, an answer of the wrong shape)."""
 
 
+class CodeSearchNeedsToken(CodeSearchError):
+    """GitHub answered 401: its code search serves authenticated requests only."""
+
+
 @dataclass(frozen=True, slots=True)
 class SizeRange:
     """File sizes from `low` to `high` bytes, both inclusive; `high` None: no upper bound."""
@@ -264,7 +268,7 @@ def _page(
         headers, data = client.get(url, params, resource=CODE_SEARCH)
     except GithubApiError as error:
         if error.status == 401:
-            raise CodeSearchError(
+            raise CodeSearchNeedsToken(
                 f"{error}: GitHub's code search needs a token (set GITHUB_TOKEN)"
             ) from None
         raise

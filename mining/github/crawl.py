@@ -1,9 +1,9 @@
 """`mlflow-miner crawl`: list the repositories of GitHub topics into a pinned CSV dataset.
 
 The work is done by `mining.github.search.crawl`, re-exported here as `crawl_repositories`.
-Beside the dataset `OUT`, `OUT.crawl.json` records how it was made (topics, qualifiers, the
-API, the slicing floor, and the slices GitHub said were not whole): a study copies it into
-its study.json.
+Beside the dataset `OUT`, `OUT.crawl.json` records how it was made (topics, code searches,
+qualifiers, the API, the slicing floor, and the slices GitHub said were not whole): a study
+copies it into its study.json.
 """
 
 from __future__ import annotations
@@ -68,6 +68,22 @@ def provenance(settings: CrawlSettings, stats: CrawlStats) -> dict[str, Any]:
         "min_slice_seconds": settings.min_slice,
         "repositories": stats.repositories,
         "truncated_slices": [item.to_json() for item in stats.truncated],
+        **(
+            {
+                "code_search": {
+                    frame: {
+                        "reported": counted.reported,
+                        "results": counted.files,
+                        "repositories": counted.repositories,
+                        "slices": counted.slices,
+                    }
+                    for frame, counted in stats.frames.code.items()
+                },
+                "truncated_code_slices": [item.to_json() for item in stats.frames.truncated],
+            }
+            if settings.code_searches
+            else {}
+        ),
     }
 
 

@@ -1,8 +1,11 @@
-"""List every repository of some GitHub topics, each pinned to its default branch's head.
+"""List every repository of some sampling frames, each pinned to its default branch's head.
 
-GitHub's repository search returns at most 1000 results per query, so each topic's query is cut
-into `created:` ranges, halved until each holds at most 1000, which lists every match exactly
-once. Then one request per repository reads the head commit of its default branch.
+The frames are GitHub topics and code searches (`mining.github.frames`). GitHub's repository
+search returns at most 1000 results per query, so each topic's query is cut into `created:`
+ranges, halved until each holds at most 1000, which lists every match exactly once; code
+searches are cut by file size (`mining.github.code_search`). A repository found by several
+frames is one row, with every frame in `frames`. Then one request per repository reads the head
+commit of its default branch.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from mining.github.client import (
     api_url_from_environment,
     token_from_environment,
 )
+from mining.github.code_search import CodeSearchError, CodeSearchNeedsToken, normalise_query
+from mining.github.frames import FrameStats, add_code_searches, frame_order, topic_frame
 
 DEFAULT_TOPICS = ("mlflow-project", "mlflow-projects")
 SEARCH_CAP = 1000  # GitHub serves no result beyond the 1000th of a search
@@ -63,6 +68,8 @@ class CrawlSettings:
 
     topics: tuple[str, ...] = DEFAULT_TOPICS
     qualifiers: tuple[str, ...] = ()  # extra search qualifiers, e.g. ("language:python",)
+    # code searches (GET /search/code), each a frame of its own, e.g. ('"import mlflow"',)
+    code_searches: tuple[str, ...] = ()
     checkpoint: Path | None = None  # resume file; None keeps progress in memory only
     since: datetime = EARLIEST  # earliest creation time searched
     base_url: str = field(default_factory=api_url_from_environment)
@@ -101,6 +108,7 @@ class CrawlStats:
     repositories: int = 0
     crawled_at: str = ""
     truncated: list[TruncatedSlice] = field(default_factory=list)  # restored ones included
+    frames: FrameStats = field(default_factory=FrameStats)  # the code-search frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +218,7 @@ class RepoRecord:
     crawled_at: str
     matched_topics: tuple[str, ...]
     note: str = ""  # why `commit` is empty
+    frames: tuple[str, ...] = ()  # every frame that found it, topics first
 
     def as_row(self) -> dict[str, Any]:
         row = {name: getattr(self.repo, name) for name in _LISTED_COLUMNS}
@@ -219,6 +228,7 @@ class RepoRecord:
             note=self.note,
             topics=";".join(self.repo.topics),
             matched_topics=";".join(self.matched_topics),
+            frames=";".join(self.frames),
         )
         return row
 
@@ -230,14 +240,15 @@ COLUMNS: tuple[str, ...] = columns("dataset")  # declared in analyzers/schema.py
 def crawl(
     settings: CrawlSettings, stats: CrawlStats | None = None
 ) -> Generator[RepoRecord, None, None]:
-    """Yield one record per repository of `settings.topics`, sorted by `full_name`.
+    """Yield one record per repository of `settings.topics` and `settings.code_searches`,
+    sorted by `full_name`.
 
     Listing finishes before the first record is yielded; pinning happens as records are
     consumed. With `settings.checkpoint` set, a rerun after an interruption resumes and yields
     the same records (`crawled_at` included). `stats`, if given, is updated as the crawl runs.
     """
     stats = stats if stats is not None else CrawlStats()
-    topics = _topics(settings.topics)
+    topics, code = _frames(settings)
     query = _qualifiers(settings.qualifiers)
     say = settings.progress
     if not settings.token:
@@ -252,6 +263,8 @@ def crawl(
         "since": since,
         "base_url": public_url(settings.base_url),
         "min_slice": settings.min_slice,
+        # only when there are code searches: a checkpoint of a topic crawl stays valid
+        **({"code_search": list(code)} if code else {}),
     }
     now = int(settings.clock())
     _since(settings)
@@ -267,12 +280,26 @@ def crawl(
     try:
         whole = TimeRange(since, crawled_at)
         listed = _list(client, settings, checkpoint, topics, query, whole, stats)
+        notes = add_code_searches(
+            client,
+            code,
+            checkpoint,
+            listed,
+            ListedRepo.from_api,
+            per_page=settings.per_page,
+            progress=say,
+            stats=stats.frames,
+        )
         stats.repositories = len(listed)
         say(
             f"listed {len(listed)} repositories in {stats.slices} slices "
             f"({stats.splits} splits) with {stats.search_requests} search requests"
         )
-        yield from _pin(client, checkpoint, listed, _iso(crawled_at), stats, say)
+        yield from _pin(client, checkpoint, listed, notes, _iso(crawled_at), stats, say)
+    except CodeSearchNeedsToken as exc:
+        raise CrawlError(str(exc), environment=True) from None
+    except CodeSearchError as exc:
+        raise CrawlError(str(exc), usage=True) from None
     except GithubApiError as exc:
         # 422: GitHub refused the query (an unknown qualifier, say): the user's to fix.
         usage = exc.status == 422
@@ -286,7 +313,7 @@ def crawl(
 def preflight(settings: CrawlSettings, stats: CrawlStats | None = None) -> None:
     """Before any work: the API answers and accepts the token (else `CrawlError` with
     `environment` set); the topics and qualifiers are valid (else `CrawlError`)."""
-    _topics(settings.topics)
+    _frames(settings)
     _qualifiers(settings.qualifiers)
     _since(settings)
     client = _client(settings)
@@ -337,7 +364,7 @@ def _list(
     whole: TimeRange,
     stats: CrawlStats,
 ) -> dict[str, tuple[ListedRepo, set[str]]]:
-    """full_name -> (first description seen, topics whose search found it)."""
+    """full_name -> (first description seen, frames of the topics whose search found it)."""
     listed: dict[str, tuple[ListedRepo, set[str]]] = {}
     # Depth first, halves in order: the same work order on every run, resumed or not.
     work: deque[tuple[str, TimeRange]] = deque((topic, whole) for topic in topics)
@@ -387,7 +414,7 @@ def _list(
         stats.listed[topic] = stats.listed.get(topic, 0) + len(repos)
         for repo in repos:
             entry = listed.setdefault(repo.full_name, (repo, set()))
-            entry[1].add(topic)
+            entry[1].add(topic_frame(topic))
         if stats.slices % 10 == 0:
             settings.progress(f"listing: {stats.slices} slices, {len(listed)} repositories")
     return listed
@@ -444,15 +471,22 @@ def _pin(
     client: GithubClient,
     checkpoint: Checkpoint,
     listed: dict[str, tuple[ListedRepo, set[str]]],
+    notes: dict[str, str],
     crawled_at: str,
     stats: CrawlStats,
     say: Callable[[str], None],
 ) -> Iterator[RepoRecord]:
+    """One record per listed repository; those `notes` says could not be described keep
+    their row with the reason and no commit."""
     names = sorted(listed)
     step = max(1, min(250, math.ceil(len(names) / 10)))
     for done, name in enumerate(names, 1):
-        repo, matched = listed[name]
-        if name in checkpoint.pins:
+        repo, found_by = listed[name]
+        frames = tuple(sorted(found_by, key=frame_order))
+        matched = tuple(f.removeprefix("topic:") for f in frames if f.startswith("topic:"))
+        if name in notes:
+            commit, note = "", f"not described: {notes[name]}"
+        elif name in checkpoint.pins:
             commit, note = checkpoint.pins[name]
             stats.restored_pins += 1
         else:
@@ -460,7 +494,7 @@ def _pin(
             if note:
                 say(f"{name}: no commit pinned ({note})")
             checkpoint.record_pin(name, commit, note)
-        yield RepoRecord(repo, commit, crawled_at, tuple(sorted(matched)), note)
+        yield RepoRecord(repo, commit, crawled_at, matched, note, frames)
         if done % step == 0 or done == len(names):
             say(f"pinning: {done}/{len(names)} repositories")
 
@@ -498,12 +532,22 @@ def _next_link(link: str) -> str | None:
     return None
 
 
+def _frames(settings: CrawlSettings) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The topics and the code searches, checked; at least one frame."""
+    try:
+        code = tuple(dict.fromkeys(normalise_query(q) for q in settings.code_searches))
+    except CodeSearchError as exc:
+        raise CrawlError(str(exc), usage=True) from None
+    topics = _topics(settings.topics)
+    if not topics and not code:
+        raise CrawlError("no topic and no code search given", usage=True)
+    return topics, code
+
+
 def _topics(topics: tuple[str, ...]) -> tuple[str, ...]:
     # Sorted, so the work order (and which search's description of a repository is kept)
     # does not depend on the order the topics were given in.
     cleaned = tuple(sorted({topic.strip().lower() for topic in topics}))
-    if not cleaned:
-        raise CrawlError("no topic given", usage=True)
     for topic in cleaned:
         if not TOPIC_PATTERN.fullmatch(topic):
             raise CrawlError(

@@ -2,7 +2,8 @@
 
 Each directory of `tests/fixtures/corpus/` becomes a repository with a fixed author and date,
 so its commit SHA is the same on every machine; an empty repository and a deleted one are added
-so the demo shows failures too. The dataset CSV has the crawler's columns and `file://` URLs.
+so the demo shows failures too. The dataset CSV has the crawler's columns and clone URLs on a
+host that never resolves, which the cloner rewrites to the repositories built here.
 
 A project with `tests/fixtures/history/<project>/history.toml` gets a history before that
 last commit (MLflow arriving, a dimension added then removed, a rename, a branch merged), with
@@ -32,6 +33,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "corpus"
 HISTORY = FIXTURES.parent / "history"
 
 CRAWLED_AT = "2026-11-01T00:00:00Z"
+# The dataset's clone URLs: a host that never resolves (RFC 2606), rewritten by the cloner to
+# the origins built on this machine (`demo_url_rewrites`), so no path of the machine is in it.
+DEMO_URL = "https://demo.invalid/"
 STAMP = "mlflow-miner-fixture"
 _BUILD = re.compile(
     r"\..+\.(?:build|stale)-(?P<pid>\d+)-[0-9a-f]+"
@@ -49,6 +53,12 @@ _GIT_ENV = {
 
 def default_demo_dir() -> Path:
     return cache_root() / "demo"
+
+
+def demo_url_rewrites(target: Path | None = None) -> tuple[tuple[str, str], ...]:
+    """The cloner's URL rewrite from the dataset's clone URLs to the built origins."""
+    origins = (target or default_demo_dir()).resolve() / "origins"
+    return ((f"{DEMO_URL}{OWNER}/", f"{origins.as_uri()}/"),)
 
 
 def _git(cwd: Path, *args: str, date: str = CRAWLED_AT) -> str:
@@ -236,7 +246,7 @@ def _row(name: str, repo: Path, commit: str, index: int) -> dict[str, object]:
     return {
         "full_name": f"{OWNER}/{name}",
         "html_url": "",
-        "clone_url": repo.as_uri(),
+        "clone_url": f"{DEMO_URL}{OWNER}/{name}",
         "default_branch": "main",
         "commit": commit,
         "stars": (index * 7) % 40,
@@ -249,8 +259,10 @@ def _row(name: str, repo: Path, commit: str, index: int) -> dict[str, object]:
         "pushed_at": CRAWLED_AT,
         "archived": False,
         "fork": False,
-        "description": f"Demo project {name}",
+        # Not "Demo project ...": the purpose rule would call every one an example.
+        "description": f"The {name} project",
         "crawled_at": CRAWLED_AT,
         "matched_topics": "mlflow-project",
         "note": "",
+        "frames": "topic:mlflow-project",
     }

@@ -19,19 +19,22 @@ import itertools
 import json
 import os
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from analyzers import schema
 from analyzers.code.catalog import load_catalog
 from analyzers.codebook import ANALYSED_STATUSES, ANALYZED, PARTIAL
 from analyzers.records import FileKind, FileResult, FileStatus, RepoRef
-from analyzers.repo.cache import ANALYZER_VERSION
+from analyzers.repo.cache import ANALYZER_VERSION, cache_root
+from analyzers.repo.content import BLOB_COLUMNS, LAYOUT_COLUMNS, blob_rows, layout_rows
 from analyzers.repo.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
 from analyzers.repo.indirect import configured_indirect_rows
 from analyzers.repo.lifetime import forkserver_context, pool_options
@@ -44,13 +47,18 @@ from analyzers.repo.outputs import (
 )
 from analyzers.repo.scanner import ScanSettings, scan_repos
 from analyzers.repo.signals import SIGNAL_COLUMNS, signal_rows
+from analyzers.repo.textsearch import TEXT_MATCH_COLUMNS, text_match_rows
 from analyzers.tables import atomic_path, atomic_text, csv_table, read_csv_rows
 from mining.git.checkouts import cache_key
 from mining.git.clone import CloneSettings, CloneStatus, clone_all
 from mining.git.history import HISTORY_TABLES, HistoryOptions, write_history
 from mining.git.sparse import LeftOut
 from mining.github.crawl import read_provenance
+from mining.study.filters import EXCLUDED, count_commits, detail
+from mining.study.portable import MachinePaths
+from mining.study.provenance import study_provenance
 from mining.study.settings import MissingDependency, StudySettings, StudySetupError
+from mining.study.strata import strata
 
 REPO_COLUMNS = schema.columns("repos")  # declared in analyzers/schema.py
 # Repository statuses that may be transient: a rerun tries them again, and the study exits 1.
@@ -72,6 +80,10 @@ class RepoTable:
 REPO_TABLES: tuple[RepoTable, ...] = (
     RepoTable("signals.csv", SIGNAL_COLUMNS, signal_rows),
     RepoTable("ecosystem.csv", ECOSYSTEM_COLUMNS, ecosystem_rows),
+    RepoTable("layout.csv", LAYOUT_COLUMNS, layout_rows),  # the purpose rule's evidence
+    RepoTable("blobs.csv", BLOB_COLUMNS, blob_rows),  # what near-duplicates share
+    # What the seed study's text search finds: method_comparison.csv sets it beside the calls.
+    RepoTable("text_matches.csv", TEXT_MATCH_COLUMNS, text_match_rows),
 )
 TABLES = {
     "files.csv": FILE_COLUMNS,
@@ -98,6 +110,7 @@ class RepoTask:
     analysis_cache: str | None
     history: HistoryOptions | None = None  # walk the history too (--history)
     left_out: tuple[LeftOut, ...] = ()  # files the checkout left out (over the size cap)
+    machine: MachinePaths = field(default_factory=MachinePaths)  # kept out of the tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +123,19 @@ class RepoOutcome:
     detail: str = ""
     files: int = 0
     calls: int = 0
+    # Decided when the study is merged (mining.study.strata), for analysed repositories only.
+    purpose: str = ""
+    purpose_rule: str = ""
+    duplicate_of: str = ""
+    cluster_size: int | None = None
+    # What analysing it cost in this run (seconds, history blobs parsed, fetched, ...): for the
+    # run log only, never in a table, so that reruns write the same bytes.
+    costs: tuple[tuple[str, float], ...] = ()
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        row = asdict(self)
+        del row["costs"]
+        return row
 
 
 def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
@@ -123,6 +146,8 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
     `isolated`, where every file is parsed in a worker process of its own.
     """
     out = Path(task.out_dir)
+    started = time.monotonic()
+    costs: dict[str, float] = {}
     if not task.checkout:
         outcome = RepoOutcome(task.repo, task.commit, task.status, task.detail)
     else:
@@ -132,9 +157,10 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
             use_cache=task.analysis_cache is not None,
             cache_path=Path(task.analysis_cache) if task.analysis_cache else None,
         )
+        portable = task.machine.with_root(task.checkout)
         unreadable = _Unreadable()
         files = unreadable(itertools.chain(scan_repos([ref], settings), _left_out_rows(task)))
-        summary = write_scan(files, out)
+        summary = write_scan((_portable_file(file, portable) for file in files), out)
         for table in REPO_TABLES:
             with csv_table(out / table.name, table.columns) as writer:
                 writer.write_all(table.rows(ref))
@@ -143,7 +169,7 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
         with csv_table(out / "indirect.csv", INDIRECT_COLUMNS) as writer:
             writer.write_all([*resolved, *configured_indirect_rows(ref)])
         if task.history is not None:
-            _walk_history(task, ref, out, isolated)
+            costs = _walk_history(task, ref, out, isolated)
         # A file that could not be fetched or read costs that file: the rest is analysed and
         # the repository is partial (files.csv names the file, status unreadable).
         unsent = sum(item.unreadable for item in task.left_out)
@@ -161,12 +187,21 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
             summary.files,
             summary.calls,
         )
+    costs["seconds"] = round(time.monotonic() - started, 3)
+    outcome = replace(outcome, costs=tuple(sorted(costs.items())))
     with atomic_text(out / MARKER) as handle:
         json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
     return outcome
 
 
 UNSENT = "the server could not send its content: left out of the checkout"
+
+
+def _portable_file(file: FileResult, paths: MachinePaths) -> FileResult:
+    """The file's row with no path of this machine in its detail (an OS error names the file
+    by its absolute path in the checkout)."""
+    scrubbed = paths.scrub(file.detail)
+    return file if scrubbed == file.detail else replace(file, detail=scrubbed)
 
 
 def _left_out_rows(task: RepoTask) -> Iterator[FileResult]:
@@ -203,18 +238,25 @@ def _analysis_version() -> str:
 # --- History (--history): mining.git.history's tables beside the scan's, with their own marker.
 
 
-def _walk_history(task: RepoTask, ref: RepoRef, out: Path, isolated: bool) -> None:
+HISTORY_COSTS = ("blobs_parsed", "blobs_skipped", "cache_hits", "blobs_fetched", "bytes_fetched")
+
+
+def _walk_history(task: RepoTask, ref: RepoRef, out: Path, isolated: bool) -> dict[str, float]:
     """Write history.csv, history_events.csv and history_summary.csv; the history marker goes
-    last, and only for a walk that worked (a failed one is tried again by the next run)."""
+    last, and only for a walk that worked (a failed one is tried again by the next run).
+    Returns what the walk cost, for the run log."""
     assert task.history is not None
     options = replace(task.history, jobs=1 if isolated else 0)
-    summary = write_history(
+    summary, stats = write_history(
         ref, out, options, Path(task.analysis_cache) if task.analysis_cache else None
     )
     (out / HISTORY_MARKER).unlink(missing_ok=True)
     if summary["status"] == "walked":
         with atomic_text(out / HISTORY_MARKER) as handle:
             json.dump(_history_marker(task.commit, task.history), handle, sort_keys=True)
+    costs = {f"history_{name}": float(getattr(stats, name)) for name in HISTORY_COSTS}
+    costs["history_seconds"] = stats.seconds
+    return costs
 
 
 def _history_marker(commit: str, options: HistoryOptions) -> dict[str, Any]:
@@ -248,8 +290,21 @@ def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
     outcome, analyzer = recorded
     if analyzer != _analysis_version() or outcome.commit != commit:
         return None
-    if outcome.status in RETRIED:
-        return None  # maybe transient: try again
+    if outcome.status in RETRIED or outcome.status == EXCLUDED:
+        return None  # maybe transient, or filtered by settings that may have changed
+    if outcome.status in ANALYSED_STATUSES and not all(
+        (out_dir / t.name).exists() for t in REPO_TABLES
+    ):
+        return None  # analysed before a repository table was added
+    return outcome
+
+
+def _exclude(out_dir: Path, row: dict[str, str], reasons: list[str]) -> RepoOutcome:
+    """Record that the study's filters leave this repository out (a marker, for merge)."""
+    outcome = RepoOutcome(row["full_name"], row.get("commit", ""), EXCLUDED, detail(reasons))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_text(out_dir / MARKER) as handle:
+        json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
     return outcome
 
 
@@ -262,6 +317,21 @@ class Study:
         self.settings = settings
         self.log = log
         self.work = settings.output / "repos"
+        self.machine = MachinePaths.of(
+            (
+                # A rewritten clone URL's local target reads as the URL the dataset gives.
+                *(
+                    (Path(unquote(to.removeprefix("file://"))), prefix.rstrip("/"))
+                    for prefix, to in settings.url_rewrites
+                    if to.startswith("file://")
+                ),
+                (settings.output, "<study>"),
+                (settings.clone_cache, "<clone-cache>"),
+                (cache_root(), "<cache>"),
+            )
+        )
+        # What the repositories analysed in this run cost, by repository: the run log's.
+        self.costs: dict[str, dict[str, float]] = {}
 
     def dataset_rows(self) -> list[dict[str, str]]:
         if not self.settings.dataset.exists():
@@ -279,7 +349,13 @@ class Study:
         rows = self.dataset_rows()
         pending_rows = []
         finished: dict[str, RepoOutcome] = {}
+        excluded = 0
         for row in rows:
+            reasons = self.settings.filters.metadata_reasons(row)
+            if reasons:
+                finished[row["full_name"]] = _exclude(self.out_dir(row["full_name"]), row, reasons)
+                excluded += 1
+                continue
             done = _finished(self.out_dir(row["full_name"]), row.get("commit", ""))
             history = self.settings.history_options()
             if (
@@ -293,14 +369,21 @@ class Study:
                 finished[row["full_name"]] = done
             else:
                 pending_rows.append(row)
+        left_out = f"{excluded} excluded by the study's filters, " if excluded else ""
         self.log(
-            f"{len(rows)} repositories: {len(finished)} already analysed, "
-            f"{len(pending_rows)} to clone and analyse"
+            f"{len(rows)} repositories: {len(finished) - excluded} already analysed, "
+            f"{left_out}{len(pending_rows)} to clone and analyse"
         )
         outcomes = self._run(self._tasks(pending_rows))
         for row in rows:
             name = row["full_name"]
-            yield finished[name] if name in finished else next(outcomes)
+            if name in finished:
+                yield finished[name]
+                continue
+            outcome = next(outcomes)
+            if outcome.costs:
+                self.costs[outcome.repo] = dict(outcome.costs)
+            yield outcome
 
     def _tasks(self, rows: list[dict[str, str]]) -> Iterator[RepoTask]:
         where: dict[str, Any] = {}
@@ -309,9 +392,11 @@ class Study:
         clone_settings = CloneSettings(
             protocols=self.settings.protocols,
             jobs=max(2, self.settings.jobs),
-            history=self.settings.history,
+            # min_commits counts commits in the clone: it needs the history (without blobs).
+            history=self.settings.history or self.settings.filters.needs_history,
             max_size_mb=self.settings.max_size_mb,
             max_file_mb=self.settings.max_file_mb,
+            url_rewrites=self.settings.url_rewrites,
             **where,
         )
         history = self.settings.history_options()
@@ -335,22 +420,39 @@ class Study:
                     "",
                     "",
                     UNPINNED,
-                    row.get("note") or "no pinned commit in the dataset",
+                    self.machine.scrub(row.get("note") or "no pinned commit in the dataset"),
                     str(self.out_dir(name)),
                     cache,
                 )
                 continue
             result = next(clones)
+            reasons = (
+                self.settings.filters.commit_reasons(count_commits(result.path, result.commit))
+                if result.ok and self.settings.filters.min_commits
+                else []
+            )
+            if reasons:
+                yield RepoTask(
+                    name,
+                    result.commit,
+                    "",
+                    EXCLUDED,
+                    detail(reasons),
+                    str(self.out_dir(name)),
+                    cache,
+                )
+                continue
             yield RepoTask(
                 name,
                 result.commit,
                 result.path if result.ok else "",
                 result.status.value,
-                result.detail,
+                self.machine.scrub(result.detail),
                 str(self.out_dir(name)),
                 cache,
                 history,
                 result.left_out,
+                self.machine,
             )
 
     def _run(self, tasks: Iterable[RepoTask]) -> Iterator[RepoOutcome]:
@@ -365,24 +467,35 @@ class Study:
         """Study-level tables from the per-repository files, in dataset order."""
         out = self.settings.output
         counts: Counter[str] = Counter()
+        totals: Counter[str] = Counter()
         rows = self.dataset_rows()
         with atomic_path(out / "dataset.csv") as copy:
             shutil.copyfile(self.settings.dataset, copy)
+        outcomes = {}
+        for row in rows:
+            recorded = _recorded(self.out_dir(row["full_name"]))
+            outcomes[row["full_name"]] = (
+                recorded[0]
+                if recorded
+                else RepoOutcome(
+                    row["full_name"],
+                    row.get("commit", ""),
+                    "missing",
+                    "not analysed yet: rerun the study",
+                )
+            )
+        analysed = {name for name, o in outcomes.items() if o.status in ANALYSED_STATUSES}
+        placed = strata(rows, analysed, self.out_dir, self.settings.duplicate_threshold)
         with csv_table(out / "repos.csv", REPO_COLUMNS) as repos:
             for row in rows:
-                recorded = _recorded(self.out_dir(row["full_name"]))
-                outcome = (
-                    recorded[0]
-                    if recorded
-                    else RepoOutcome(
-                        row["full_name"],
-                        row.get("commit", ""),
-                        "missing",
-                        "not analysed yet: rerun the study",
-                    )
-                )
+                outcome = outcomes[row["full_name"]]
+                where = placed.get(row["full_name"])
+                if where is not None:
+                    outcome = replace(outcome, **asdict(where))
+                outcome = replace(outcome, detail=self.machine.scrub(outcome.detail))
                 repos.write(outcome.as_row())
                 counts[outcome.status] += 1
+                totals.update(files=outcome.files, calls=outcome.calls)
         # History tables only with --history: a study without it leaves them alone.
         for table, columns in {
             **TABLES,
@@ -391,20 +504,20 @@ class Study:
             with csv_table(out / table, columns) as merged:
                 for row in rows:
                     part = self.out_dir(row["full_name"]) / table
-                    if part.exists():
+                    # Only what this run counts as analysed: an excluded repository's tables
+                    # from an earlier run with other filters stay out.
+                    if row["full_name"] in analysed and part.exists():
                         merged.write_all(read_csv_rows(part))
-        provenance = {
-            "name": self.settings.name,
-            "tool_version": _tool_version(),
-            "analyzer": _analysis_version(),
-            "dataset": _relative(self.settings.dataset),
-            "dataset_sha256": hashlib.sha256(self.settings.dataset.read_bytes()).hexdigest(),
-            "crawled_at": rows[0].get("crawled_at", "") if rows else "",
-            "counts": {"repositories": len(rows), **dict(sorted(counts.items()))},
-        }
-        crawl = read_provenance(self.settings.dataset)
-        if crawl is not None:  # how the dataset was crawled, truncated slices included
-            provenance["crawl"] = crawl
+        provenance = study_provenance(
+            self.settings,
+            dataset=_relative(self.settings.dataset),
+            dataset_sha256=hashlib.sha256(self.settings.dataset.read_bytes()).hexdigest(),
+            crawled_at=rows[0].get("crawled_at", "") if rows else "",
+            counts={"repositories": len(rows), **dict(sorted(counts.items()))},
+            totals={"files": totals["files"], "calls": totals["calls"]},
+            # how the dataset was crawled, truncated slices included
+            crawl=read_provenance(self.settings.dataset),
+        )
         with atomic_text(out / "study.json") as handle:
             json.dump(provenance, handle, indent=2, sort_keys=True)
             handle.write("\n")
@@ -472,17 +585,10 @@ def _run_dask(
             yield future.result()
 
 
-def _tool_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("mlflow-miner")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def _relative(path: Path) -> str:
+    """The path relative to the working directory, else its name: never a path of this
+    machine (the study folder holds the dataset's copy, dataset.csv, and its hash)."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
-        return str(path)
+        return path.name

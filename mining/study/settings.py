@@ -18,6 +18,7 @@ from typing import Any
 
 from analyzers.repo.gitsafe import PROTOCOLS
 from mining.git.history import HistoryOptions
+from mining.study.filters import StudyFilters
 
 DEFAULT_TOPICS = ("mlflow-project", "mlflow-projects")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -49,6 +50,14 @@ def _positive(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _fraction(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
+
+
 @dataclass(frozen=True, slots=True)
 class StudyKey:
     """One key a study file may hold: what its value must be, and an example of it."""
@@ -72,6 +81,14 @@ STUDY_KEYS: dict[str, StudyKey] = {
         StudyKey("output", "a path (a string)", _string, '"../results/mlflow-topics"'),
         StudyKey("topics", "a list of strings", _strings, '["mlflow-project"]'),
         StudyKey("qualifiers", "a list of strings", _strings, '["language:python"]'),
+        StudyKey(
+            "code_search", "a list of strings", _strings, """['"import mlflow" language:Python']"""
+        ),
+        StudyKey("exclude_forks", "true or false", lambda v: isinstance(v, bool), "true"),
+        StudyKey("exclude_archived", "true or false", lambda v: isinstance(v, bool), "false"),
+        StudyKey("min_stars", "a whole number of at least 0", _count, "10"),
+        StudyKey("min_commits", "a whole number of at least 0", _count, "5"),
+        StudyKey("duplicate_threshold", "a number above 0 and at most 1", _fraction, "0.8"),
         StudyKey("crawl", "true or false", lambda v: isinstance(v, bool), "true"),
         StudyKey(
             "protocols",
@@ -124,6 +141,7 @@ class StudySettings:
     output: Path
     topics: tuple[str, ...] = DEFAULT_TOPICS
     qualifiers: tuple[str, ...] = ()
+    code_search: tuple[str, ...] = ()  # code-search frames beside the topics
     crawl: bool = True
     protocols: tuple[str, ...] = ("https",)
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -134,11 +152,15 @@ class StudySettings:
     # The cloner's caps (mining.git.clone.CloneSettings): a repository, and a file written.
     max_size_mb: float | None = 2048.0
     max_file_mb: float | None = 50.0
+    url_rewrites: tuple[tuple[str, str], ...] = ()  # the cloner's (the demo's origins)
     # --history (mining.git.history): walk each repository's history too; caps on the walk.
     history: bool = False
     max_commits: int | None = None
     since: str | None = None
     first_parent: bool = True
+    # Who is left out (mining.study.filters) and when two repositories are one cluster.
+    filters: StudyFilters = field(default_factory=StudyFilters)
+    duplicate_threshold: float = 0.8
 
     def history_options(self) -> HistoryOptions | None:
         """How each repository's history is walked, or None without --history."""
@@ -163,11 +185,19 @@ class StudySettings:
             name=name,
             dataset=base / table.get("dataset", f"{name}.csv"),
             output=base / table.get("output", f"results/{name}"),
-            topics=tuple(table.get("topics", DEFAULT_TOPICS)),
+            # Only code searches named: that frame alone; no frame named: the default topics.
+            topics=tuple(table.get("topics", () if "code_search" in table else DEFAULT_TOPICS)),
             qualifiers=tuple(table.get("qualifiers", ())),
+            code_search=tuple(table.get("code_search", ())),
             crawl=table.get("crawl", True),
             protocols=tuple(table.get("protocols", ("https",))),
         )
         optional = ("jobs", "history", "max_commits", "since", "first_parent")
         settings = replace(settings, **{key: table[key] for key in optional if key in table})
+        filters = ("exclude_forks", "exclude_archived", "min_stars", "min_commits")
+        settings = replace(
+            settings,
+            filters=StudyFilters(**{key: table[key] for key in filters if key in table}),
+            duplicate_threshold=float(table.get("duplicate_threshold", 0.8)),
+        )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

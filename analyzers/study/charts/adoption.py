@@ -9,16 +9,23 @@ from plotly.subplots import make_subplots
 from analyzers.codebook import HEADLINE
 from analyzers.study.adoption import cooccurrence_matrix
 from analyzers.study.aggregate import Aggregates
+from analyzers.study.charts.labels import human
 from analyzers.study.charts.theme import (
     BLUE,
+    FONT_SIZE,
     LABEL_CHARS,
+    MIN_N,
     ORANGE,
+    ROW,
+    SEQUENTIAL,
     Chart,
     count_axis,
+    empty_note,
     error_bars,
     grouped_layout,
     label,
     layout,
+    name_label,
     percent,
     share_bars,
     share_layout,
@@ -34,7 +41,7 @@ def adoption_chart(aggregates: Aggregates) -> Chart:
     rows = rows.sort_values(["share", "name"], ascending=[True, False], kind="stable")
     n = aggregates.n_analysed
     hover = [
-        f"{label(name)}: {k}/{n} repositories ({100 * s:.1f}%, 95% CI "
+        f"{name_label(name)}: {k}/{n} repositories ({100 * s:.1f}%, 95% CI "
         f"{100 * lo:.1f}-{100 * hi:.1f}%)"
         for name, k, s, lo, hi in zip(
             rows["name"],
@@ -46,22 +53,23 @@ def adoption_chart(aggregates: Aggregates) -> Chart:
         )
     ]
     counts = [f"{k}/{n}" for k in rows["n_using"]]
-    figure = go.Figure(share_bars(rows, list(rows["name"]), BLUE, hover, counts))
-    height = 140 + 26 * len(rows)
+    names = [human(name) for name in rows["name"]]
+    figure = go.Figure(share_bars(rows, names, BLUE, hover, counts))
+    height = 120 + ROW * len(rows)
     share_layout(
         figure,
         f"MLflow usage by traceability dimension ({n} analysed repositories)",
         height,
-        "repositories using it (%)",
+        "repositories using it",
     )
     return Chart(
         "adoption",
         "Adoption by dimension",
         "Share of the analysed repositories (population analysed) with at least one call of "
-        "each dimension; "
-        "error bars: 95% Wilson score intervals.",
+        "each dimension; error bars: 95% Wilson score intervals; k/n beside each bar.",
         figure,
         height,
+        f"{n} analysed repositories",
     )
 
 
@@ -73,21 +81,20 @@ def adoption_by_kind_chart(aggregates: Aggregates) -> Chart:
     )
     order = [name for name, using in zip(ranked["name"], ranked["n_using"], strict=True) if using]
     figure = go.Figure()
-    for kind, colour, where in (
-        ("script", BLUE, "in .py scripts"),
-        ("notebook", ORANGE, "in .ipynb notebooks"),
-    ):
+    for kind, colour in (("script", BLUE), ("notebook", ORANGE)):
+        where = human(kind)
         part = rows[rows["kind"] == kind].set_index("name").reindex(order).reset_index()
         hover = [
-            f"{label(name)} {where}: {k}/{n}"
+            f"{name_label(name)} {where}: {k}/{n}"
             for name, k, n in zip(part["name"], part["n_using"], part["n_analysed"], strict=True)
         ]
-        figure.add_trace(share_bars(part, list(part["name"]), colour, hover, name=where))
+        names = [human(name) for name in part["name"]]
+        figure.add_trace(share_bars(part, names, colour, hover, name=where))
     height = grouped_layout(
         figure,
         "Where repositories call MLflow: scripts vs notebooks",
         len(order),
-        "repositories using it (%)",
+        "repositories using it",
     )
     return Chart(
         "adoption-by-kind",
@@ -95,40 +102,57 @@ def adoption_by_kind_chart(aggregates: Aggregates) -> Chart:
         "Share of the analysed repositories (population analysed) with a call of each used "
         "dimension in .py "
         "files and in notebooks (a repository can count in both); 95% Wilson "
-        "intervals.",
+        "intervals; k/n beside each bar.",
         figure,
         height,
     )
 
 
-def cooccurrence_chart(aggregates: Aggregates) -> Chart:
-    """Heatmap: how many analysed repositories use both dimensions."""
+def cooccurrence_chart(aggregates: Aggregates, minimum: int = MIN_N) -> Chart:
+    """Heatmap of conditional shares: of the repositories using the row's dimension, the share
+    also using the column's. Raw counts would only repeat how common each dimension is; a row
+    of fewer than `minimum` repositories is left out."""
     matrix = cooccurrence_matrix(aggregates.cooccurrence)
-    labels = [label(name) for name in matrix.index]
+    totals = {name: int(matrix.loc[name, name]) for name in matrix.index}
+    kept = [name for name in matrix.index if totals[name] >= minimum]
+    rows = [name_label(name) for name in kept]
+    columns = [name_label(name) for name in matrix.columns]
+    shares = [
+        [round(100 * int(matrix.loc[a, b]) / totals[a], 1) for b in matrix.columns] for a in kept
+    ]
+    counts = [[f"{int(matrix.loc[a, b])}/{totals[a]}" for b in matrix.columns] for a in kept]
     figure = go.Figure(
         go.Heatmap(
-            z=matrix.to_numpy().tolist(),
-            x=labels,
-            y=labels,
-            colorscale="Blues",
-            texttemplate="%{z}",
-            hovertemplate="%{y} and %{x}: %{z} repositories<extra></extra>",
-            colorbar={"title": {"text": "repos"}},
+            z=shares,
+            x=columns,
+            y=[f"{row} (n={totals[name]})" for row, name in zip(rows, kept, strict=True)],
+            zmin=0,
+            zmax=100,
+            colorscale=SEQUENTIAL,
+            customdata=counts,
+            texttemplate="%{z:.0f}%",
+            textfont={"size": FONT_SIZE - 3},
+            hovertemplate="of %{y} using it: %{customdata} use %{x} (%{z:.0f}%)<extra></extra>",
+            colorbar={"title": {"text": "% of row"}, "ticksuffix": "%"},
         )
     )
-    height = 260 + 28 * max(1, len(labels))
+    if not kept:
+        empty_note(figure, f"no dimension is used by {minimum} or more repositories")
+    height = 300 + 34 * max(1, len(kept))
     layout(
         figure,
-        "Co-occurrence of dimensions (repositories using both)",
+        "Co-occurrence of dimensions",
         height,
-        yaxis={"autorange": "reversed", "automargin": True},
-        xaxis={"tickangle": -45, "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True, "title": "repositories using"},
+        xaxis={"tickangle": -45, "automargin": True, "title": "share also using"},
+        showlegend=False,
     )
     return Chart(
         "cooccurrence",
-        "Co-occurrence",
-        "Analysed repositories (population analysed) using both dimensions; the diagonal is "
-        "the number using each.",
+        "Which dimensions go together",
+        "Of the analysed repositories (population analysed) using the row's dimension (n "
+        f"beside it), the share also using the column's; rows of fewer than {minimum} "
+        "repositories are left out (cooccurrence.csv has every count).",
         figure,
         height,
     )
@@ -152,6 +176,9 @@ def top_keys_chart(aggregates: Aggregates, limit: int = TOP_KEYS) -> Chart:
                 orientation="h",
                 marker_color=BLUE if column == 1 else ORANGE,
                 showlegend=False,
+                text=[str(r) for r in part["n_repos"]],
+                textposition="outside",
+                cliponaxis=False,
                 hovertext=[
                     f"{label(key)}: {r} repositories, {c} calls"
                     for key, r, c in zip(part["key"], part["n_repos"], part["n_calls"], strict=True)
@@ -168,13 +195,13 @@ def top_keys_chart(aggregates: Aggregates, limit: int = TOP_KEYS) -> Chart:
             **count_axis(int(part["n_repos"].max()) if len(part) else 1),
         )
         figure.update_yaxes(automargin=True, type="category", row=1, col=column)
-    height = 180 + 24 * longest
-    layout(figure, f"Most logged names (top {limit})", height)
+    height = 160 + 30 * longest
+    layout(figure, f"Most logged names (top {limit})", height, showlegend=False)
     return Chart(
         "top-keys",
         "Top parameter and metric names",
         f"The {limit} literal parameter and metric names logged by the most analysed "
-        "repositories (each repository counted once per name).",
+        "repositories (each repository counted once per name; the number beside each bar).",
         figure,
         height,
     )
@@ -191,10 +218,10 @@ def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
     figure = make_subplots(
         rows=-(-len(measures) // columns),
         cols=columns,
-        subplot_titles=[label(measure) for measure in measures],
+        subplot_titles=[name_label(measure, 30) for measure in measures],
         shared_yaxes=True,
-        horizontal_spacing=0.04,
-        vertical_spacing=0.16,
+        horizontal_spacing=0.03,
+        vertical_spacing=0.2,
     )
     years = [str(year) for year in sorted(set(rows["year"]))]
     for index, measure in enumerate(measures):
@@ -208,7 +235,7 @@ def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
                 error_y={**error_bars(part), "color": BLUE, "thickness": 1},
                 text=[f"n={n}" for n in part["n_analysed"]],
                 textposition="middle right",
-                textfont={"size": 10},
+                textfont={"size": FONT_SIZE - 5},
                 showlegend=False,
                 hovertext=[
                     f"{measure}, {year}: {k}/{n}"
@@ -222,26 +249,19 @@ def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
             col=index % columns + 1,
         )
     if not years:
-        figure.add_annotation(
-            text=f"no creation year has {minimum} or more analysed repositories (--min-n)",
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
-            font={"size": 15},
-        )
+        empty_note(figure, f"no creation year has {minimum} or more analysed repositories")
+    figure.update_annotations(font={"size": FONT_SIZE - 3})  # the panels' titles
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=years)
-    figure.update_yaxes(range=[0, 105])
-    figure.update_yaxes(title_text="analysed (%)", col=1)
-    height = 260 * -(-len(measures) // columns) + 80
-    layout(figure, "Adoption by repository creation year", height)
+    figure.update_yaxes(range=[0, 105], ticksuffix="%")
+    figure.update_yaxes(title_text="analysed", col=1)
+    height = 300 * -(-len(measures) // columns) + 60
+    layout(figure, "Adoption by repository creation year", height, showlegend=False)
     return Chart(
         "adoption-by-year",
         "Adoption by creation year",
         "Each headline measure among the analysed repositories created each year (population "
         f"analysed by creation year), one panel per measure; only years with at least "
-        f"{minimum} analysed repositories are drawn, n beside each point; 95% Wilson "
+        f"{minimum} analysed repositories are drawn (--min-n), n beside each point; 95% Wilson "
         "intervals.",
         figure,
         height,

@@ -10,15 +10,19 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analyzers.study.aggregate import Aggregates
+from analyzers.study.charts.labels import human
 from analyzers.study.charts.theme import (
     BLUE,
     GREY,
+    MIN_N,
     ORANGE,
     PALETTE,
+    ROW,
     Chart,
+    empty_note,
     grouped_layout,
-    label,
     layout,
+    name_label,
     percent,
     share_bars,
     share_layout,
@@ -36,33 +40,39 @@ def ecosystem_chart(aggregates: Aggregates) -> Chart:
     )
     n = aggregates.n_analysed
     hover = [
-        f"{label(name)}: {k}/{n} repositories"
+        f"{name_label(name)}: {k}/{n} repositories"
         for name, k in zip(rows["tool"], rows["n_using"], strict=True)
     ]
     counts = [f"{k}/{n}" for k in rows["n_using"]]
-    figure = go.Figure(share_bars(rows, list(rows["tool"]), BLUE, hover, counts))
-    height = 140 + 26 * max(1, len(rows))
+    tools = [human(name) for name in rows["tool"]]
+    figure = go.Figure(share_bars(rows, tools, BLUE, hover, counts))
+    height = 120 + ROW * max(1, len(rows))
     share_layout(
         figure,
         f"MLOps tools beside MLflow ({n} analysed repositories)",
         height,
-        "repositories using it (%)",
+        "repositories using it",
     )
     return Chart(
         "ecosystem",
         "MLOps tools beside MLflow",
         "Share of the analysed repositories (population analysed) with evidence of each tool "
-        "(files, imports, "
-        "workflow steps; nothing run); error bars: 95% Wilson score intervals.",
+        "(files, imports, workflow steps; nothing run); error bars: 95% Wilson score "
+        "intervals; k/n beside each bar.",
         figure,
         height,
     )
 
 
-def ecosystem_coadoption_chart(aggregates: Aggregates, practice: str = ECOSYSTEM_PRACTICE) -> Chart:
-    """For each tool: the share of its users with `practice` beside the share of the others."""
+def ecosystem_coadoption_chart(
+    aggregates: Aggregates, practice: str = ECOSYSTEM_PRACTICE, minimum: int = MIN_N
+) -> Chart:
+    """For each tool with at least `minimum` users: the share of its users with `practice`
+    beside the share of the others (a tool with one user would show a 0 or 100% bar)."""
     rows = aggregates.evolution.tables["ecosystem_coadoption"]
-    rows = rows[rows["practice"] == practice].iloc[::-1]
+    rows = rows[rows["practice"] == practice]
+    left_out = sorted(set(rows.loc[rows["n_tool"] < minimum, "tool"]))
+    rows = rows[rows["n_tool"] >= minimum].iloc[::-1]
     figure = go.Figure()
     for suffix, colour, who in (
         ("tool", ORANGE, "the tool's users"),
@@ -76,23 +86,33 @@ def ecosystem_coadoption_chart(aggregates: Aggregates, practice: str = ECOSYSTEM
             }
         )
         hover = [
-            f"{label(name)}, {who}: {k}/{n}"
+            f"{name_label(name)}, {who}: {k}/{n}"
             for name, k, n in zip(
                 part["tool"], part[f"k_{suffix}"], part[f"n_{suffix}"], strict=True
             )
         ]
-        figure.add_trace(share_bars(part, list(part["tool"]), colour, hover, name=who))
+        counts = [f"{k}/{n}" for k, n in zip(part[f"k_{suffix}"], part[f"n_{suffix}"], strict=True)]
+        tools = [human(name) for name in part["tool"]]
+        figure.add_trace(share_bars(part, tools, colour, hover, counts, name=who))
+    if rows.empty:
+        empty_note(figure, f"no tool has {minimum} or more users in this study")
     height = grouped_layout(
         figure,
         f"Practice {practice}: each tool's users vs the other repositories",
         len(rows),
-        "repositories with the practice (%)",
+        "repositories with the practice",
+    )
+    skipped = (
+        f" Tools with fewer than {minimum} users are left out ({', '.join(left_out)})."
+        if left_out
+        else ""
     )
     return Chart(
         "ecosystem-coadoption",
         "Co-adoption with MLflow practices",
-        f"Share of each tool's users with the practice {practice} beside the share of "
-        "the analysed repositories without the tool; 95% Wilson intervals.",
+        f"Share of each tool's users with the practice {human(practice)} beside the share "
+        "of the analysed repositories without the tool; k/n beside each bar; 95% Wilson "
+        "intervals." + skipped,
         figure,
         height,
     )
@@ -140,10 +160,10 @@ def adoption_curve_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) 
                 x=months,
                 y=percent(part["share"]),
                 mode="lines",
-                name=label(name),
-                line={"color": colour, "width": 3 if name == "mlflow" else 1.6, "shape": "hv"},
+                name=name_label(name),
+                line={"color": colour, "width": 3.5 if name == "mlflow" else 2, "shape": "hv"},
                 hovertext=[
-                    f"{label(name)}, {month}: {k}/{e} existing repositories"
+                    f"{name_label(name)}, {month}: {k}/{e} existing repositories"
                     for month, k, e in zip(
                         part["month"], part["n_using"], part["n_existing"], strict=True
                     )
@@ -173,14 +193,18 @@ def adoption_curve_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) 
         col=1,
     )
     figure.update_xaxes(type="date")
-    figure.update_yaxes(title_text="of those existing (%)", range=[0, 105], row=1, col=1)
+    figure.update_xaxes(title_text="month", row=2, col=1)
+    figure.update_yaxes(
+        title_text="of those existing", range=[0, 105], ticksuffix="%", row=1, col=1
+    )
     figure.update_yaxes(title_text="existing", rangemode="tozero", row=2, col=1)
-    height = 560
+    height = 620
     layout(
         figure,
         f"Adoption over time, among the repositories that existed ({n} walked histories)",
         height,
-        legend={"orientation": "h", "y": -0.12},
+        showlegend=True,
+        margin={"t": 110},
     )
     return Chart(
         "adoption-curve",
@@ -192,6 +216,7 @@ def adoption_curve_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) 
         "dimensions most present at the end.",
         figure,
         height,
+        f"{n} repositories with a walked history",
     )
 
 
@@ -212,24 +237,27 @@ def survival_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) -> Cha
                 x=days,
                 y=percent(part["adopted"]),
                 mode="lines",
-                name=label(name),
-                line={"color": colour, "width": 3 if name == "mlflow" else 1.6, "shape": "hv"},
+                name=name_label(name),
+                line={"color": colour, "width": 3.5 if name == "mlflow" else 2, "shape": "hv"},
                 hovertext=[
-                    f"{label(name)}, day {day:.0f}: {100 * a:.1f}% ({r} at risk)"
+                    f"{name_label(name)}, day {day:.0f}: {100 * a:.1f}% ({r} at risk)"
                     for day, a, r in zip(days, part["adopted"], part["n_at_risk"], strict=True)
                 ],
                 hoverinfo="text",
             )
         )
     n = int(rows["n_repos"].max()) if len(rows) else 0
-    height = 480
+    if not len(rows):
+        empty_note(figure, "no walked history reaches its first commit")
+    height = 540
     layout(
         figure,
         f"Time to adoption since the first commit (Kaplan-Meier, {n} repositories)",
         height,
         xaxis={"title": "days since the repository's first commit", "rangemode": "tozero"},
-        yaxis={"title": "using it (%)", "range": [0, 105]},
-        legend={"orientation": "h", "y": -0.2},
+        yaxis={"title": "using it", "range": [0, 105], "ticksuffix": "%"},
+        showlegend=True,
+        margin={"t": 110},
     )
     return Chart(
         "adoption-survival",
@@ -240,6 +268,7 @@ def survival_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) -> Cha
         "with its 95% interval (Greenwood, log-log).",
         figure,
         height,
+        f"{n} repositories with a walked history from their first commit",
     )
 
 

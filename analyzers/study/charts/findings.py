@@ -7,11 +7,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analyzers.codebook import ANY_LOCATION, ASPECT_LABELS, ASPECTS, FULLY_TRACEABLE
+from analyzers.codebook import ANY_LOCATION, ASPECTS, FULLY_TRACEABLE
 from analyzers.study.aggregate import Aggregates
+from analyzers.study.charts.labels import human
 from analyzers.study.charts.theme import (
     BLUE,
+    COUNT_COLUMN,
     DARK,
+    FONT_SIZE,
     GREEN,
     GREY,
     LIGHT,
@@ -21,14 +24,22 @@ from analyzers.study.charts.theme import (
     error_bars,
     label,
     layout,
+    name_label,
     percent,
     ranked_share_figure,
+    share_axis,
 )
 from analyzers.study.locations import DEFAULT_LOCAL
 from analyzers.study.stats import records
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE
 
 MAX_COMBINATIONS = 20
+_REGISTRY_LEGEND = {
+    BLUE: "registry use",
+    ORANGE: "stage lifecycle (deprecated)",
+    GREEN: "alias lifecycle",
+    GREY: "both lifecycles",
+}
 _REGISTRY_COLOURS = {
     "stage-transitions": ORANGE,
     "stages": ORANGE,
@@ -49,10 +60,11 @@ def locations_chart(aggregates: Aggregates) -> Chart:
     colours = [GREY if name in (DEFAULT_LOCAL, "unknown") else BLUE for name in names]
     figure, height = ranked_share_figure(
         rows,
-        names,
+        [human(name, "location") for name in names],
         colours,
         f"Where runs are stored ({aggregates.n_analysed} analysed repositories)",
-        "repositories setting it (%)",
+        "repositories setting it",
+        legend={BLUE: "a location the repository sets", GREY: "none set, or not a literal"},
     )
     return Chart(
         "locations",
@@ -70,8 +82,7 @@ def traceability_chart(aggregates: Aggregates) -> Chart:
     rows = aggregates.traceability["traceability_shares"]
     n = len(ASPECTS)
     labels = [
-        ASPECT_LABELS.get(aspect, f"fully traceable (all {n})")
-        + (" (most often missing)" if missing else "")
+        human(aspect) + (" (most often missing)" if missing else "")
         for aspect, missing in zip(rows["aspect"], rows["most_missing"], strict=True)
     ]
     colours = [ORANGE if aspect == FULLY_TRACEABLE else BLUE for aspect in rows["aspect"]]
@@ -80,8 +91,8 @@ def traceability_chart(aggregates: Aggregates) -> Chart:
         labels,
         colours,
         "Traceability: what repositories record",
-        "analysed repositories (%)",
-        row_height=32,
+        "analysed repositories",
+        legend={BLUE: "records the aspect", ORANGE: f"records all {n}"},
     )
     return Chart(
         "traceability",
@@ -103,7 +114,10 @@ def traceability_distribution_chart(aggregates: Aggregates) -> Chart:
             x=[str(value) for value in rows["n_aspects"]],
             y=list(rows["n_repos"]),
             marker_color=BLUE,
-            text=[f"{100 * s:.0f}%" if pd.notna(s) else "" for s in rows["share"]],
+            text=[
+                f"{k} ({100 * s:.0f}%)" if pd.notna(s) else str(k)
+                for k, s in zip(rows["n_repos"], rows["share"], strict=True)
+            ],
             textposition="outside",
             cliponaxis=False,
             hovertext=[
@@ -119,13 +133,15 @@ def traceability_distribution_chart(aggregates: Aggregates) -> Chart:
         "Traceability: aspects recorded per repository",
         height,
         xaxis={"title": f"aspects recorded (of {n})", "type": "category"},
-        yaxis={"title": "repositories", **count_axis(int(rows["n_repos"].max()))},
+        yaxis={"title": "repositories", **count_axis(int(rows["n_repos"].max() or 1))},
+        margin={"t": 40},
+        showlegend=False,
     )
     return Chart(
         "traceability-distribution",
         "Aspects recorded per repository",
         f"Analysed repositories (population analysed) by the number of the {n} traceability "
-        "aspects they record.",
+        "aspects they record; above each bar, the repositories and their share.",
         figure,
         height,
     )
@@ -148,6 +164,7 @@ def traceability_combinations_chart(aggregates: Aggregates, limit: int = MAX_COM
             showlegend=False,
             text=[str(k) for k in combos["n_repos"]],
             textposition="outside",
+            textfont={"size": FONT_SIZE - 2},
             cliponaxis=False,
             hovertext=[
                 f"{label(combination)}: {k} repositories ({100 * s:.1f}%)"
@@ -205,14 +222,20 @@ def traceability_combinations_chart(aggregates: Aggregates, limit: int = MAX_COM
     )
     figure.update_yaxes(
         tickvals=list(range(len(aspects))),
-        ticktext=[label(ASPECT_LABELS[aspect]) for aspect in aspects],
+        ticktext=[name_label(aspect) for aspect in aspects],
         range=[len(aspects) - 0.5, -0.5],
         automargin=True,
         row=2,
         col=1,
     )
-    height = 520
-    layout(figure, "Which aspects repositories record together", height)
+    height = 560
+    layout(
+        figure,
+        "Which aspects repositories record together",
+        height,
+        showlegend=False,
+        margin={"t": 40},
+    )
     return Chart(
         "traceability-combinations",
         "Combinations of aspects",
@@ -231,17 +254,19 @@ def registry_lifecycle_chart(aggregates: Aggregates) -> Chart:
     colours = [_REGISTRY_COLOURS.get(name, BLUE) for name in names]
     figure, height = ranked_share_figure(
         rows,
-        names,
+        [human(name) for name in names],
         colours,
         "Model registry: use and lifecycle (stages vs aliases)",
-        "analysed repositories (%)",
+        "analysed repositories",
+        legend={colour: _REGISTRY_LEGEND[colour] for colour in colours},
     )
     return Chart(
         "registry-lifecycle",
         "Registry use and lifecycle",
         "Share of the analysed repositories (population analysed) using the model registry "
         "(uses-registry, as in the headline), and following the deprecated stage lifecycle "
-        "(orange) or aliases (green); 95% Wilson score intervals.",
+        "or aliases (the legend names the colours); 95% Wilson score intervals; k/n beside "
+        "each bar.",
         figure,
         height,
     )
@@ -250,39 +275,58 @@ def registry_lifecycle_chart(aggregates: Aggregates) -> Chart:
 def model_uris_chart(aggregates: Aggregates) -> Chart:
     """Model URI literals by kind."""
     rows = aggregates.model_uri_kinds
-    colours = [
-        ORANGE if kind == "stage" else GREEN if kind == "alias" else BLUE for kind in rows["kind"]
-    ]
-    figure = go.Figure(
-        go.Bar(
-            x=[label(kind) for kind in rows["kind"]],
-            y=list(rows["n_uris"]),
-            marker_color=colours,
-            text=[f"{100 * s:.0f}%" if pd.notna(s) else "" for s in rows["uri_share"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=[
-                f"{label(kind)}: {k} literals in {r} repositories"
-                for kind, k, r in zip(rows["kind"], rows["n_uris"], rows["n_using"], strict=True)
-            ],
-            hoverinfo="text",
+    legend = {ORANGE: "stage lifecycle", GREEN: "alias lifecycle", BLUE: "other kinds"}
+    colour_of = {"stage": ORANGE, "alias": GREEN}
+    figure = go.Figure()
+    for colour, meaning in legend.items():
+        part = rows[[colour_of.get(kind, BLUE) == colour for kind in rows["kind"]]]
+        if part.empty:
+            continue
+        figure.add_trace(
+            go.Bar(
+                x=[name_label(kind) for kind in part["kind"]],
+                y=list(part["n_uris"]),
+                marker_color=colour,
+                name=meaning,
+                text=[
+                    f"{k} ({100 * s:.0f}%)" if pd.notna(s) else str(k)
+                    for k, s in zip(part["n_uris"], part["uri_share"], strict=True)
+                ],
+                textposition="outside",
+                cliponaxis=False,
+                hovertext=[
+                    f"{name_label(kind)}: {k} literals in {r} repositories"
+                    for kind, k, r in zip(
+                        part["kind"], part["n_uris"], part["n_using"], strict=True
+                    )
+                ],
+                hoverinfo="text",
+            )
         )
-    )
-    height = 420
+    height = 460
     layout(
         figure,
         f"Model URIs in code, by kind ({int(rows['n_uris'].sum())} literals)",
         height,
-        xaxis={"title": "kind", "type": "category"},
+        xaxis={
+            "title": "kind",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": [name_label(kind) for kind in rows["kind"]],
+        },
         yaxis={"title": "literals", **count_axis(int(rows["n_uris"].max() or 1))},
+        showlegend=True,
+        barmode="overlay",
     )
     return Chart(
         "model-uris",
         "Model URIs by kind",
         "models:/ and runs:/ string literals by what they point at: a stage, an "
-        "alias, a version number, the latest version, a logged model or a run.",
+        "alias, a version number, the latest version, a logged model or a run; above each "
+        "bar, the literals and their share.",
         figure,
         height,
+        f"{int(rows['n_uris'].sum())} model URI literals",
     )
 
 
@@ -296,16 +340,19 @@ def model_naming_chart(aggregates: Aggregates) -> Chart:
     figure = make_subplots(
         rows=1,
         cols=2,
-        column_widths=[0.4, 0.6],
-        horizontal_spacing=0.18,
+        column_widths=[0.3, 0.7],
+        horizontal_spacing=0.32,
         subplot_titles=("no semantic versioning", "token kinds in names"),
     )
     figure.add_trace(
         go.Bar(
-            x=[f"MLflow registry (n={n})"] * len(no_semver),
+            x=[f"MLflow<br>(n={n})"] * len(no_semver),
             y=percent(no_semver["share"]),
             marker_color=BLUE,
             showlegend=False,
+            text=[f"{k}/{n}" for k in no_semver["n_names"]],
+            textposition="inside",
+            insidetextanchor="start",
             error_y=error_bars(no_semver),
             hovertext=[f"{k}/{n} literal registered model names" for k in no_semver["n_names"]],
             hoverinfo="text",
@@ -315,26 +362,44 @@ def model_naming_chart(aggregates: Aggregates) -> Chart:
     )
     figure.add_trace(
         go.Bar(
-            x=["Hugging Face study"],
+            x=["Hugging<br>Face"],
             y=[round(100 * HF_NO_SEMVER_SHARE, 4)],
             marker_color=GREY,
             showlegend=False,
+            text=[f"{100 * HF_NO_SEMVER_SHARE:.0f}%"],
+            textposition="inside",
+            insidetextanchor="start",
             hovertext=[f"{100 * HF_NO_SEMVER_SHARE:.0f}% of Hugging Face models"],
             hoverinfo="text",
         ),
         row=1,
         col=1,
     )
+    token_labels = [name_label(kind) for kind in tokens["name"]]
+    figure.add_trace(
+        go.Scatter(
+            x=[COUNT_COLUMN] * len(tokens),
+            y=token_labels,
+            text=[f"{k}/{n}" for k in tokens["n_names"]],
+            mode="text",
+            textposition="middle right",
+            cliponaxis=False,
+            showlegend=False,
+            hoverinfo="skip",
+        ),
+        row=1,
+        col=2,
+    )
     figure.add_trace(
         go.Bar(
             x=percent(tokens["share"]),
-            y=[label(kind) for kind in tokens["name"]],
+            y=token_labels,
             orientation="h",
             marker_color=BLUE,
             showlegend=False,
             error_x=error_bars(tokens),
             hovertext=[
-                f"{label(kind)}: {k}/{n} names"
+                f"{name_label(kind)}: {k}/{n} names"
                 for kind, k in zip(tokens["name"], tokens["n_names"], strict=True)
             ],
             hoverinfo="text",
@@ -342,19 +407,27 @@ def model_naming_chart(aggregates: Aggregates) -> Chart:
         row=1,
         col=2,
     )
-    figure.update_yaxes(title_text="names (%)", range=[0, 105], row=1, col=1)
-    figure.update_xaxes(title_text="names (%)", range=[0, 105], row=1, col=2)
+    figure.update_yaxes(title_text="names", range=[0, 105], ticksuffix="%", row=1, col=1)
+    figure.update_xaxes(tickangle=0, row=1, col=1)
+    figure.update_xaxes(share_axis("names"), row=1, col=2)
     figure.update_yaxes(automargin=True, row=1, col=2)
-    height = 440
-    layout(figure, "Registered model names: semantic versioning and tokens", height)
+    height = 480
+    layout(
+        figure,
+        "Registered model names: semantic versioning and tokens",
+        height,
+        showlegend=False,
+        margin={"t": 50},
+    )
     return Chart(
         "model-naming",
         "Model naming",
         "Share of literal registered model names with no semantic version (vX, vX.Y, "
         "X.Y.Z, ...), beside the Hugging Face naming study's 79%, and the kinds of "
-        "tokens the names hold; 95% Wilson score intervals.",
+        "tokens the names hold (k/n beside each bar); 95% Wilson score intervals.",
         figure,
         height,
+        f"{n} literal registered model names",
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from analyzers.codebook import HEADLINE
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.populations import ANALYSED
-from analyzers.study.report.html import DASH, ci, of_population, pct, share_cells, table
+from analyzers.study.report.html import DASH, ci, of_population, pct, repo_link, share_cells, table
 from analyzers.study.stats import records
 
 MAX_FAILURES_SHOWN = 50
@@ -22,7 +22,11 @@ MAX_KEYS_SHOWN = 10
 PROVENANCE_ORDER = (
     "name",
     "tool_version",
+    "tool_commit",
     "analyzer",
+    "catalog_version",
+    "versions",
+    "settings",
     "dataset",
     "dataset_sha256",
     "crawled_at",
@@ -111,7 +115,7 @@ def repositories(aggregates: Aggregates) -> str:
     parts.append(
         table(
             ("repository", "status", "detail"),
-            ((r["repo"], r["status"], r["detail"]) for r in records(shown)),
+            ((repo_link(r["repo"]), r["status"], r["detail"]) for r in records(shown)),
             caption="Repositories not analysed",
         )
     )
@@ -210,6 +214,8 @@ def _change_note(rows: list[dict[str, Any]], population: str, base: str) -> str:
     if not pairs:
         return f"<p>{population}: no repository, so no share.</p>"
     r, o = max(pairs, key=lambda pair: abs(pair[0]["share"] - pair[1]["share"]))
+    if r["share"] == o["share"] and r["denominator"] == o["denominator"]:
+        return f"<p>Among {population} repositories the shares do not move: it holds every one.</p>"
     apart = [
         a["measure"] for a, b in pairs if a["ci_low"] > b["ci_high"] or a["ci_high"] < b["ci_low"]
     ]

@@ -84,15 +84,14 @@ def _history(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     walked = summary[summary["status"] == "walked"]
     numbers = {
         column: int(pd.to_numeric(walked[column], errors="coerce").fillna(0).sum())
-        for column in ("commits_analysed", "blobs_parsed", "blobs_skipped", "cache_hits")
+        for column in ("commits_analysed", "file_versions")
     }
     truncated = int((walked["truncated"].str.lower() == "true").sum())
     failed = len(summary) - len(walked)
     intro = (
         f"<p>The default-branch history of <strong>{len(walked)}</strong> analysed "
-        f"repositories was walked ({numbers['commits_analysed']} commits; "
-        f"{numbers['blobs_parsed']} file versions parsed, {numbers['blobs_skipped']} "
-        f"skipped by the byte pre-filter, {numbers['cache_hits']} found in the cache)"
+        f"repositories was walked ({numbers['commits_analysed']} commits, "
+        f"{numbers['file_versions']} versions of scripts, notebooks and dependency files)"
         + (f"; {truncated} walks were capped (--max-commits, --since)" if truncated else "")
         + (f"; {failed} could not be walked (history_summary.csv says why)" if failed else "")
         + ".</p>"

@@ -10,7 +10,17 @@ from analyzers.codebook import ASPECT_LABELS, ASPECTS, FULLY_TRACEABLE, TRACEABI
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.locations import DEFAULT_LOCAL
 from analyzers.study.populations import ANALYSED
-from analyzers.study.report.html import CHECK, DASH, ci, esc, of_population, pct, share_cells, table
+from analyzers.study.report.html import (
+    CHECK,
+    DASH,
+    ci,
+    esc,
+    of_population,
+    pct,
+    repo_link,
+    share_cells,
+    table,
+)
 from analyzers.study.stats import records
 from analyzers.study.versioning import HF_NO_SEMVER_SHARE
 
@@ -90,7 +100,7 @@ def _locations(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     repos = table(
         ("repository", "tracking URI", "registry URI", "all locations", "found"),
         (
-            (r["repo"], r["tracking"], r["registry"], r["classes"], r["n_locations"])
+            (repo_link(r["repo"]), r["tracking"], r["registry"], r["classes"], r["n_locations"])
             for r in records(shown)
         ),
         numeric=(4,),
@@ -175,7 +185,7 @@ def traceability_section(aggregates: Aggregates, figure: Callable[[str], str]) -
         ("repository", *ASPECT_LABELS.values(), "aspects", "mlflow pinned", "frameworks"),
         (
             (
-                r["repo"],
+                repo_link(r["repo"]),
                 *(CHECK if r[aspect] else "" for aspect in ASPECTS),
                 r["n_aspects"],
                 r["mlflow_pins"],

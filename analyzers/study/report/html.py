@@ -2,19 +2,64 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from analyzers.study.charts import Chart, chart_div
 
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1100px;padding:0 1.5em 3em;color:#222;line-height:1.45}
+h1{margin-top:1.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+nav a{margin-right:.8em}
+table{border-collapse:collapse;margin:1em 0;font-size:.92em}
+caption{text-align:left;font-weight:600;padding:.3em 0}
+th,td{border-bottom:1px solid #e4e4e4;padding:.25em .7em;text-align:left;vertical-align:top}
+th{background:#f6f6f6}.num{text-align:right;font-variant-numeric:tabular-nums}
+td.empty{color:#888;font-style:italic}
+figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}
+.side{display:flex;gap:2em;flex-wrap:wrap}.warning{color:#a40000;font-weight:600}
+"""
 DASH = "\u2013"
 CHECK = "\u2713"
 
 
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+class Raw(str):
+    """HTML made here (a link), placed in a table cell as it is; every other cell is escaped."""
+
+
+def link(url: str, text: object) -> Raw:
+    """A link whose URL and text are escaped."""
+    return Raw(f'<a href="{esc(url)}">{esc(text)}</a>')
+
+
+def page_name(repo: str) -> str:
+    """The file name of a repository's page: `owner__name.html` for a GitHub name, else its
+    safe characters and a digest (two names never share a page)."""
+    owner, slash, name = repo.partition("/")
+    plain = re.fullmatch(r"[A-Za-z0-9-]+", owner) and re.fullmatch(r"[A-Za-z0-9._-]+", name)
+    if slash and plain and name not in (".", ".."):
+        return f"{owner}__{name}.html"
+    digest = hashlib.sha256(repo.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", repo)[:64].strip("._-") or "repo"
+    return f"{readable}-{digest}.html"
+
+
+def repo_link(repo: str, prefix: str = "repos/") -> Raw:
+    """The repository's name linked to its page (from the report's folder by default)."""
+    return link(prefix + page_name(repo), repo)
+
+
+def cell_html(value: object) -> str:
+    return value if isinstance(value, Raw) else esc(value)
 
 
 def pct(share: float) -> str:
@@ -68,7 +113,7 @@ def table(
         out.append(
             "<tr>"
             + "".join(
-                f"<td{' class=num' if i in right else ''}>{esc(cell)}</td>"
+                f"<td{' class=num' if i in right else ''}>{cell_html(cell)}</td>"
                 for i, cell in enumerate(row)
             )
             + "</tr>"
@@ -80,10 +125,13 @@ def table(
 
 
 def figure_html(chart: Chart, static: Iterable[str]) -> str:
-    """A chart as a figure with its caption and links to its files (HTML, and PNG/SVG if any)."""
+    """A chart as a figure with its title and caption beneath (the image has no title, as a
+    paper's figure has none), what it counts, and links to its files (HTML, PNG, SVG, PDF)."""
     links = [f'<a href="charts/{esc(chart.name)}.html">interactive</a>']
     links += [f'<a href="charts/{esc(chart.name)}.{fmt}">{fmt.upper()}</a>' for fmt in static]
+    counted = f" n = {esc(chart.n)}." if chart.n else ""
     return (
         f'<figure id="figure-{esc(chart.name)}">\n{chart_div(chart)}\n'
-        f"<figcaption>{esc(chart.caption)} ({' · '.join(links)})</figcaption>\n</figure>"
+        f"<figcaption><strong>{esc(chart.title)}.</strong> {esc(chart.caption)}{counted} "
+        f"({' · '.join(links)})</figcaption>\n</figure>"
     )

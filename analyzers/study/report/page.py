@@ -17,15 +17,17 @@ from analyzers.study.aggregate import Aggregates, Options, aggregate_study
 from analyzers.study.charts import (
     STATIC_FORMATS,
     Chart,
+    DrawnCharts,
     StaticExport,
     build_charts,
-    write_html,
-    write_static,
+    draw_charts,
 )
 from analyzers.study.report import counts
+from analyzers.study.report.comparison import comparison_section, validation_section
 from analyzers.study.report.evolution import evolution_sections
 from analyzers.study.report.findings import findings_sections, traceability_section
-from analyzers.study.report.html import esc, figure_html
+from analyzers.study.report.html import STYLE, esc, figure_html, page_name
+from analyzers.study.report.repos import INDEX, REPOS_DIR, write_repo_pages
 from analyzers.tables import atomic_path
 
 Progress = Callable[[str], None]
@@ -40,21 +42,15 @@ class Report:
     static: StaticExport | None
     warnings: tuple[str, ...]
     seconds: float
+    drawn: DrawnCharts | None = None  # charts drawn now and reused, and the seconds they took
 
 
-_STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
-max-width:1100px;padding:0 1.5em 3em;color:#222;line-height:1.45}
-h1{margin-top:1.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
-nav a{margin-right:.8em}
-table{border-collapse:collapse;margin:1em 0;font-size:.92em}
-caption{text-align:left;font-weight:600;padding:.3em 0}
-th,td{border-bottom:1px solid #e4e4e4;padding:.25em .7em;text-align:left;vertical-align:top}
-th{background:#f6f6f6}.num{text-align:right;font-variant-numeric:tabular-nums}
-td.empty{color:#888;font-style:italic}
-figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}
-.side{display:flex;gap:2em;flex-wrap:wrap}.warning{color:#a40000;font-weight:600}
-"""
+def _all_repositories() -> str:
+    return (
+        "<p>Every repository has a page of its own (status, traceability, calls, indirect "
+        "uses, facts, signals, each linked at the pinned commit): "
+        f'<a href="{INDEX}">all repositories</a>, with a filter.</p>'
+    )
 
 
 def render_index(
@@ -75,7 +71,7 @@ def render_index(
 
     sections = [
         ("provenance", "Provenance", counts.provenance(aggregates)),
-        ("repositories", "Repositories", counts.repositories(aggregates)),
+        ("repositories", "Repositories", _all_repositories() + counts.repositories(aggregates)),
         ("headline", "Headline: logging and tracking", counts.headline(aggregates)),
         ("indirect", "Indirect use: integrations that log to MLflow", counts.indirect(aggregates)),
         (
@@ -95,6 +91,12 @@ def render_index(
             figure("adoption-by-year") + counts.by_year(aggregates),
         ),
         ("apis", "MLflow APIs", counts.apis(aggregates)),
+        (
+            "text-search",
+            "What a text search would have found",
+            comparison_section(aggregates, figure, lambda repo: f"{REPOS_DIR}/{page_name(repo)}"),
+        ),
+        ("accuracy", "Accuracy of the tool on this study", validation_section(aggregates)),
         ("files", "Files", counts.files(aggregates)),
     ]
     if warnings:
@@ -116,7 +118,7 @@ def render_index(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>MLflow traceability study: {esc(name)}</title>
-<style>{_STYLE}</style>
+<style>{STYLE}</style>
 <script type="text/javascript">{get_plotlyjs()}</script>
 </head>
 <body>
@@ -137,37 +139,41 @@ def build_report(
     static: bool = True,
     progress: Progress | None = None,
     options: Options | None = None,
+    verbose: bool = False,
 ) -> Report:
     """Aggregate a study and write `<out_dir>/index.html` (default `<study>/report/`) with
-    its charts under `charts/`: HTML always, PNG and SVG when `static` and a browser allow."""
+    its charts under `charts/`: HTML always, PNG, SVG and PDF when `static` and a browser
+    allow; charts whose figure did not change are not drawn again. The browser's own messages
+    are shown only when `verbose`."""
     started = time.monotonic()
     say = progress or (lambda _message: None)
     aggregates = aggregate_study(study_dir, progress=say, options=options)
     out = Path(out_dir) if out_dir is not None else Path(study_dir) / "report"
-    charts_dir = out / "charts"
     charts = build_charts(aggregates)
-    say(f"writing {len(charts)} interactive charts to {charts_dir}")
-    chart_files = write_html(charts, charts_dir)
-    for chart in charts:
-        for fmt in STATIC_FORMATS:
-            (charts_dir / f"{chart.name}.{fmt}").unlink(missing_ok=True)  # never a stale image
-    exported: StaticExport | None = None
-    warnings: list[str] = []
-    if static:
-        say(f"exporting {len(charts) * len(STATIC_FORMATS)} static images in one batch")
-        exported = write_static(charts, charts_dir)
-        warnings.extend(exported.warnings)
-        for warning in exported.warnings:
-            say(f"warning: {warning}")
-        say(f"static export: {len(exported.files)} images in {exported.seconds:.1f}s")
-    formats: dict[str, list[str]] = {}
-    for path in exported.files if exported else ():
-        formats.setdefault(path.stem, []).append(path.suffix.lstrip("."))
-    page = render_index(aggregates, charts, formats, warnings)
+    drawn = draw_charts(charts, out / "charts", static=static)
+    say(
+        f"charts: {drawn.drawn} drawn, {drawn.reused} unchanged, in {drawn.seconds:.1f}s"
+        + (f" ({', '.join(STATIC_FORMATS)} and HTML)" if static else " (HTML only)")
+    )
+    for warning in drawn.warnings:
+        say(f"warning: {warning}")
+    if verbose and drawn.static is not None:
+        for noise in drawn.static.noise:
+            say(f"browser said:\n{noise}")
+    pages = write_repo_pages(aggregates, out)
+    say(f"{pages} repository pages, and {INDEX}")
+    page = render_index(aggregates, charts, drawn.formats, drawn.warnings)
     index = out / "index.html"
     with atomic_path(index) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    return Report(index, tuple(chart_files), exported, tuple(warnings), time.monotonic() - started)
+    return Report(
+        index,
+        drawn.html,
+        drawn.static,
+        drawn.warnings,
+        time.monotonic() - started,
+        drawn,
+    )
 
 
 # Findings beyond call counts

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 from analyzers.records import RepoRef
-from analyzers.repo.content import blob_rows, layout_rows, tree_files
+from analyzers.repo.content import BLOB_COLUMNS, LAYOUT_COLUMNS, blob_rows, layout_rows, tree_files
 from tests.conftest import git, make_git_repo
 
-FILES = {
+FILES: dict[str, str | bytes] = {
     "README.md": "# MLflow example\n## Usage\n",
     "train.py": "import mlflow\n",
     "nb/explore.ipynb": '{"cells": []}',
@@ -29,6 +29,7 @@ def test_blobs_are_gits_and_vendored_trees_are_left_out(tmp_path: Path) -> None:
     rows = list(blob_rows(RepoRef(root=str(root), name="o/r", commit=head)))
     assert [row["path"] for row in rows] == ["nb/explore.ipynb", "pkg/__init__.py", "train.py"]
     for row in rows:
+        assert tuple(row) == BLOB_COLUMNS
         assert row["blob"] == git(root, "hash-object", row["path"])
         assert (row["repo"], row["commit"]) == ("o/r", head)
     assert ("data/table.csv", git(root, "hash-object", "data/table.csv")) in (
@@ -44,7 +45,7 @@ def test_outside_git_the_disk_is_hashed_as_git_would(tmp_path: Path) -> None:
     plain.mkdir()
     for name, content in FILES.items():
         (plain / name).parent.mkdir(parents=True, exist_ok=True)
-        (plain / name).write_text(content)
+        (plain / name).write_text(str(content))
     assert tree_files(str(plain)) is None
     got = {row["path"]: row["blob"] for row in blob_rows(RepoRef(str(plain), "o/r", ""))}
     assert got == expected
@@ -54,6 +55,7 @@ def test_layout_row_reads_the_readme_and_the_tree(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     head = make_git_repo(root, FILES)
     (row,) = layout_rows(RepoRef(str(root), "o/r", head))
+    assert tuple(row) == LAYOUT_COLUMNS
     assert json.loads(row["headings"]) == ["MLflow example", "Usage"]
     assert (row["readme"], row["scripts"], row["notebooks"], row["package"]) == (
         "README.md",

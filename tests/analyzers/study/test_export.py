@@ -23,6 +23,12 @@ TABLES = list(study_tables())
 LATEX = ["adoption.tex", "headline.tex"]
 # Traceability and the findings beyond call counts
 LATEX += ["traceability_shares.tex", "location_shares.tex"]
+PAPER = [
+    "macros.tex",
+    "methods.md",
+    "methods.tex",
+    "figures.tex",
+]  # the paper's numbers and method section
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +44,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize(
-    "name", [f"{table}.csv" for table in TABLES] + LATEX + ["data-dictionary.csv"]
+    "name", [f"{table}.csv" for table in TABLES] + LATEX + PAPER + ["data-dictionary.csv"]
 )
 def test_export_matches_golden_file(exported: Path, name: str, golden: Golden) -> None:
     produced = (exported / name).read_text(encoding="utf-8")
@@ -51,8 +57,12 @@ def test_export_goes_into_the_study_directory(exported: Path) -> None:
         {f"{t}.csv" for t in TABLES}
         | {f"{t}.parquet" for t in TABLES}
         | set(LATEX)
-        | {"data-dictionary.csv"}
+        | set(PAPER)
+        | {"data-dictionary.csv", "unaltered"}
     )
+    assert {path.name for path in (exported / "unaltered").iterdir()} == {
+        f"{t}.csv" for t in TABLES
+    }
 
 
 def test_formula_cells_are_neutralised_in_csv_but_kept_in_parquet(exported: Path) -> None:

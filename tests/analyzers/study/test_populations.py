@@ -85,7 +85,7 @@ def test_an_older_study_has_only_the_analysed_population(tmp_path: Path) -> None
     assert [p.name for p in available(study)] == ["analysed", "mlflow-evidence"]
     table = aggregate(study).populations.set_index("population")
     assert list(table["available"]) == [True, True, False, False]
-    assert math.isnan(table.loc["deduplicated", "share"])
+    assert math.isnan(table["share"].to_dict()["deduplicated"])
 
 
 def test_a_population_is_one_entry(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ CHARTS += [
     "model-uris",
     "model-naming",
 ]
+CHARTS += ["method-comparison"]  # what a text search would have found (text_matches.csv)
 BROWSER = find_browser()
 # CI installs Chromium (.ci/run): there, a missing browser is a failure, not a skip.
 needs_browser = pytest.mark.skipif(

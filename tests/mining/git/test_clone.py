@@ -444,25 +444,7 @@ def test_a_failure_that_is_not_a_missing_object_still_fails_the_clone(tmp_path: 
     shutil.rmtree(repo)
     result = clone_one(request, settings_for(tmp_path))
     assert result.status is CloneStatus.NOT_FOUND
-    assert str(tmp_path) not in result.detail and "<local path>" in result.detail
-
-
-@pytest.mark.parametrize(
-    ("message", "line"),
-    [
-        (
-            "fatal: '/tmp/x/cache/origins/deleted-repo' does not appear to be a git repository",
-            "fatal: '<local path>' does not appear to be a git repository",
-        ),
-        ("fatal: could not read file:///srv/a.git/info", "fatal: could not read <local path>"),
-        (
-            "fatal: unable to access 'https://host/r.git/': error",
-            "fatal: unable to access 'https://host/r.git/': error",
-        ),
-    ],
-)
-def test_one_line_hides_local_paths(message: str, line: str) -> None:
-    assert one_line(message) == line
+    assert result.detail.startswith("fatal:")
 
 
 @pytest.mark.parametrize(

@@ -318,6 +318,8 @@ class FakeGitHub:
         self.code_search_refusal = 403  # or 429
         self.code_incomplete: Callable[[str, int], bool] = lambda query, matches: False
         self._code_window = (0.0, 0)  # (reset time, requests used in the window)
+        # Renamed repositories: old full name -> new; /repos/OLD answers 301 to the new name.
+        self.renamed: dict[str, str] = {}
         self._used = {"core": 0, "search": 0}
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -364,6 +366,9 @@ class FakeGitHub:
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(?:/(branches|commits)/(.+))?", path)
         if not match:
             return 404, {}, {"message": "Not Found"}
+        moved = self.renamed.get(f"{match[1]}/{match[2]}".lower())
+        if moved is not None:
+            return self._moved(path, f"{match[1]}/{match[2]}", moved)
         repo = self._by_name.get(f"{match[1]}/{match[2]}".lower())
         if repo is None or repo.state == "gone":
             return 404, {}, {"message": "Not Found"}
@@ -447,6 +452,11 @@ class FakeGitHub:
             "items": [r.api(self.url) for r in items],
         }
         return 200, headers, body
+
+    def _moved(self, path: str, old: str, new: str) -> tuple[int, dict[str, str], Any]:
+        """GitHub's answer for a renamed repository: a permanent redirect to its new name."""
+        target = f"{self.url}/repos/{new}{path[len('/repos/') + len(old) :]}"
+        return 301, {"Location": target}, {"message": "Moved Permanently", "url": target}
 
     # --- code search ---------------------------------------------------------------------
 

@@ -208,7 +208,8 @@ def test_slice_and_request_counts_are_reported(big_run: BigRun) -> None:
 def test_rows_are_deduplicated_sorted_and_complete(big_run: BigRun) -> None:
     names = [row["full_name"] for row in big_run.rows]
     assert names == sorted(set(names))
-    assert tuple(COLUMNS[: len(REQUIRED)]) == REQUIRED and COLUMNS[len(REQUIRED) :] == ("note",)
+    assert tuple(COLUMNS[: len(REQUIRED)]) == REQUIRED
+    assert COLUMNS[len(REQUIRED) :] == ("note", "frames")
     assert tuple(big_run.rows[0]) == COLUMNS
     both = [
         row for row in big_run.rows if row["matched_topics"] == "mlflow-project;mlflow-projects"
@@ -220,6 +221,7 @@ def test_rows_are_deduplicated_sorted_and_complete(big_run: BigRun) -> None:
         assert row["topics"] == ";".join(sorted(repo.topics))
         assert row["crawled_at"] == "2025-06-15T12:00:00Z"
         assert row["stars"] == str(repo.stars) and row["default_branch"] == repo.default_branch
+        assert row["frames"] == ";".join(f"topic:{t}" for t in row["matched_topics"].split(";"))
         if repo.state == "ok":
             assert (row["commit"], row["note"]) == (repo.head, "")
     assert "acme/tomorrow" not in names  # created after the crawl started

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mining.study.demo import build_demo
+from mining.study.demo import build_demo, demo_url_rewrites
 from mining.study.run import MARKER, Study, StudySettings
 from mining.study.settings import StudyFileError, StudySetupError
 from tests.conftest import make_git_repo
@@ -34,6 +34,7 @@ def settings(dataset: Path, output: Path, **overrides: object) -> StudySettings:
         protocols=("https", "file"),
         jobs=2,
         clone_cache=output.parent / f"{output.name}-clones",
+        url_rewrites=demo_url_rewrites(dataset.parent),
         **overrides,
     )
 

@@ -1,6 +1,6 @@
 """Measure the purpose rule (analyzers/repo/purpose.toml) against purposes labelled by hand.
 
-    python scripts/measure_purpose.py results/purpose/labels.csv --repos DIR \\
+    python results/purpose/measure.py results/purpose/labels.csv --repos DIR \\
         --out results/purpose/measurement.csv
 
 `labels.csv` has `repo,commit,label,note,rule_example`. DIR holds one git directory per
