@@ -9,8 +9,9 @@ REPO ?=
 TREE ?=
 STUDY ?= datasets/mlflow-topics.toml
 STUDY_DIR ?= results/mlflow-topics
+EXAMPLES ?= 2000
 
-.PHONY: help install test lint typecheck golden docs scan bench bench-history demo study export clean
+.PHONY: help install test fuzz lint typecheck golden docs scan bench bench-history bench-big-file demo study export clean
 .DEFAULT_GOAL := help
 
 help: ## List every target with what it does.
@@ -24,10 +25,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install mlflow-miner with its dev tools.
 
-test: $(STAMP) ## Lint, then run the whole test suite.
+test: $(STAMP) ## ruff, ruff format --check and mypy (strict), then the whole test suite.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+fuzz: $(STAMP) ## make fuzz [EXAMPLES=N]: the property-based tests of tests/fuzz, N examples each, random seeds.
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/pytest -q tests/fuzz --hypothesis-show-statistics
 
 lint: $(STAMP) ## ruff check and ruff format --check, nothing else.
 	$(BIN)/ruff check .
@@ -51,6 +56,9 @@ bench: $(STAMP) ## make bench [TREE=PATH]: time the scan beside grep and Semgrep
 
 bench-history: $(STAMP) ## make bench-history [REPO=PATH]: seconds and bytes per 100 commits of --history.
 	$(BIN)/python benchmarks/bench_history.py $(if $(REPO),"$(REPO)")
+
+bench-big-file: $(STAMP) ## Seconds to analyse one file of 1,000 and 8,000 calls and of 100,000 lines.
+	$(BIN)/python benchmarks/bench_big_file.py
 
 demo: $(STAMP) ## The whole study, offline, on the shipped demo corpus: results/demo/report/index.html
 	$(BIN)/mlflow-miner demo --out results/demo

@@ -29,8 +29,10 @@ class FileStatus(StrEnum):
     UNREADABLE = "unreadable"
     VENDORED = "vendored"
     SYMLINK = "symlink"
+    NOT_REGULAR = "not-regular"  # a FIFO, socket or device named .py/.ipynb: never opened
     EMPTY = "empty"
     CRASH = "crash"
+    TIMEOUT = "timeout"  # the analysis ran over its time budget per file
 
     @property
     def is_error(self) -> bool:
@@ -43,6 +45,7 @@ _NOT_ERRORS = frozenset(
         FileStatus.NO_MLFLOW,
         FileStatus.VENDORED,
         FileStatus.SYMLINK,
+        FileStatus.NOT_REGULAR,
         FileStatus.EMPTY,
     }
 )
@@ -114,3 +117,6 @@ class FileResult:
     detail: str = ""
     calls: tuple[CallSite, ...] = field(default=())
     facts: tuple[Fact, ...] = field(default=())
+    # True when the file on disk is not the one `commit` holds (changed or untracked); None
+    # when there is no commit to compare with, or for a directory row.
+    dirty: bool | None = None

@@ -133,7 +133,10 @@ FILE_STATUSES: dict[str, str] = {
     "repository's other modules give, so nothing could resolve and the file was not parsed",
     "syntax-error": "not valid Python 3, no part of it (`detail` says where)",
     "python2": "Python 2 code (print statements, backticks, `<>`, ...)",
-    "decode-error": "not valid in its declared or default encoding",
+    "decode-error": "not valid in its declared or default encoding, or a PEP 263 cookie naming "
+    "an unknown codec or one that cannot decode source: a non-text codec (`rot13`, `hex`, "
+    "`base64`, `zlib`, `bz2`, `uu`, `quopri`), `undefined`, or `punycode` (its decoder is "
+    "quadratic)",
     "binary": "NUL bytes",
     "too-large": "over the size cap (`--max-file-size`, `--max-notebook-size`)",
     "too-deep": "nesting beyond what the parser can take safely",
@@ -144,8 +147,12 @@ FILE_STATUSES: dict[str, str] = {
     "vendored": "a `venv`, `.venv`, `site-packages`, `node_modules`, `build`, `dist`, `.tox` "
     "tree, or any directory with a `pyvenv.cfg`: skipped, one row for the tree",
     "symlink": "a symbolic link, never followed",
+    "not-regular": "a FIFO, socket or device named `.py`/`.ipynb`: never opened (opening a "
+    "FIFO blocks)",
     "empty": "a repository or directory with no `.py`/`.ipynb` file",
     "crash": "the parser's worker process died on the file; the run went on",
+    "timeout": "the analysis ran over its time budget (`--file-timeout`, 60 s): its worker was "
+    "stopped, the run went on",
 }
 
 # The MLOps tools `ecosystem.csv` knows (analyzers.repo.detectors), in report order.
@@ -168,7 +175,9 @@ ECOSYSTEM_TOOLS = (
 _SCAN_KEYS = {
     "repo": "GitHub `owner/name` (from the `origin` remote) or the scanned directory's name",
     "commit": "the checkout's HEAD SHA; empty outside git",
-    "path": "relative to the repository root, `/`-separated",
+    "path": "relative to the repository root (also when a folder or a file of it was "
+    "scanned), `/`-separated; a name that is not UTF-8 is escaped: `\\xNN` for each such byte, "
+    '`\\\\` for a backslash (see "Paths" below)',
 }
 _POSITION = {
     "cell": "notebooks: 0-based index among **all** cells (markdown included); empty for `.py`",
@@ -327,6 +336,11 @@ _PIPELINE = (
             "status": "what became of the file: see the file statuses",
             "detail": "a one-line reason for every status but `analyzed`/`no-mlflow`; for "
             "notebooks, which cells could not be parsed",
+            "dirty": "`true` when the file on disk is not the one `commit` holds at its path "
+            "(changed, untracked or ignored; compared byte for byte, so a file git converts at "
+            "checkout, e.g. with an `eol=crlf` attribute, counts as changed), `false` when it "
+            "is; empty when `commit` is empty (outside git, no commit yet) and for `directory` "
+            "rows. Calls in a dirty file are not the commit's",
             # New columns go here, in the order the scanner writes them.
         },
     ),

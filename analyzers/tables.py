@@ -1,4 +1,10 @@
-"""Tidy CSV output: fixed columns, atomic writes, and cells a spreadsheet cannot run."""
+"""Tidy CSV output: fixed columns, atomic writes, and cells a spreadsheet cannot run.
+
+Every table of the project is written by `CsvTable` (through `csv_table`) and read back by
+`read_csv_rows` (or `restore` on each cell): rows are RFC 4180 with `\n` line ends, a cell
+holding a comma, a quote, a CR or an LF is quoted, so that a bare CR in a value can neither
+split a row nor start one in a spreadsheet.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +17,26 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-# A cell starting with one of these is evaluated as a formula by Excel, LibreOffice and Sheets.
+# A cell starting with one of these is evaluated as a formula by Excel, LibreOffice and Sheets;
+# so is every line of a cell, since a spreadsheet may split a cell at its line breaks.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 _QUOTABLE_FIRST = frozenset("".join(FORMULA_PREFIXES) + "'")
+# Line starts inside a cell: after an LF, or after a CR that is not the first half of a CRLF.
+_LINE_START = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
 
 
 def neutralise(value: object) -> str:
-    """The cell text for `value`, prefixed with `'` when a spreadsheet would run it as a formula.
+    """The cell text for `value`, with `'` before its first character and before the start of
+    any of its lines that a spreadsheet would run as a formula.
 
     Numbers are written as they are: `-1` is data, not a formula.
     """
-    kind = type(value)
-    if isinstance(value, str):  # the common cases first: most cells are text or line numbers
-        return "'" + value if value[:1] in _QUOTABLE_FIRST and _needs_quote(value) else value
-    if kind is int:
+    if isinstance(value, str):
+        # The common cases first: most cells are plain one-line text or line numbers.
+        if "\n" in value or "\r" in value:
+            return "".join(_neutralise_line(line) for line in _LINE_START.split(value))
+        return _neutralise_line(value)
+    if type(value) is int:
         return str(value)
     if value is None:
         return ""
@@ -32,8 +44,11 @@ def neutralise(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    text = str(value)
-    return "'" + text if _needs_quote(text) else text
+    return neutralise(str(value))
+
+
+def _neutralise_line(text: str) -> str:
+    return "'" + text if text[:1] in _QUOTABLE_FIRST and _needs_quote(text) else text
 
 
 def plain(value: object) -> str:
@@ -51,13 +66,37 @@ def plain(value: object) -> str:
 
 
 def _needs_quote(text: str) -> bool:
-    # A text that already looks neutralised is quoted again, so that `restore` is exact.
-    return text.startswith(FORMULA_PREFIXES) or (text.startswith("'") and _needs_quote(text[1:]))
+    # A text that already looks neutralised ('=1, ''=1...) is quoted again, so that `restore`
+    # is exact.
+    return text.lstrip("'").startswith(FORMULA_PREFIXES)
 
 
 def restore(cell: str) -> str:
     """The value `neutralise` was given: the inverse, for reading our own tables back."""
-    return cell[1:] if cell.startswith("'") and _needs_quote(cell[1:]) else cell
+    if "\n" in cell or "\r" in cell:
+        return "".join(_restore_line(line) for line in _LINE_START.split(cell))
+    return _restore_line(cell)
+
+
+def _restore_line(text: str) -> str:
+    return text[1:] if text.startswith("'") and _needs_quote(text[1:]) else text
+
+
+_MUST_QUOTE = re.compile(r'[,"\r\n]')
+
+
+def csv_line(cells: Sequence[str]) -> str:
+    """One CSV row: cells with a comma, a quote, a CR or an LF quoted. (The csv module quotes
+    only the characters of its line terminator, so it left a bare CR unquoted.)"""
+    if len(cells) == 1 and not cells[0]:
+        return '""\n'  # an empty line would be no row at all
+    return (
+        ",".join(
+            '"' + cell.replace('"', '""') + '"' if _MUST_QUOTE.search(cell) else cell
+            for cell in cells
+        )
+        + "\n"
+    )
 
 
 @contextmanager
@@ -128,7 +167,12 @@ def _not_running(pid: int) -> bool:
 @contextmanager
 def atomic_text(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     """A text file that appears at `path` whole, or not at all."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+    # A lone surrogate (from an escape in a string literal, "\\udc80") cannot be UTF-8: it is
+    # written as that escape rather than stop the run. Paths never hold one (see files.py).
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "w", encoding="utf-8", errors="backslashreplace", newline="") as handle,
+    ):
         yield handle
         handle.flush()
         os.fsync(handle.fileno())
@@ -142,14 +186,14 @@ class CsvTable:
         self._cell = neutralise if guard else plain
         self.columns = tuple(columns)
         self._known = frozenset(self.columns)
-        self._writer = csv.writer(handle, lineterminator="\n")
-        self._writer.writerow(self.columns)
+        self._handle = handle
+        handle.write(csv_line(self.columns))
         self.rows_written = 0
 
     def write(self, row: Mapping[str, Any]) -> None:
         if not self._known.issuperset(row):
             raise KeyError(f"columns not in table: {sorted(set(row) - self._known)}")
-        self._writer.writerow([self._cell(row.get(column)) for column in self.columns])
+        self._handle.write(csv_line([self._cell(row.get(column)) for column in self.columns]))
         self.rows_written += 1
 
     def write_all(self, rows: Iterable[Mapping[str, Any]]) -> None:

@@ -40,8 +40,6 @@ GIT_MODULES = ("subprocess", "git")
 # Modules that still run git (or other programs) themselves, and why; remove an entry when the
 # module goes through the gateway.
 GIT_EXCEPTIONS: dict[str, str] = {
-    "analyzers.repo.scanner": "scanner._git reads a checkout's origin and HEAD (issue 10 moves "
-    "it to gitsafe)",
     "mining.git.history": "reads the object database with GitPython, with gitsafe's environment "
     "and -c settings (HistoryGit)",
     "mining.study.demo": "builds the demo's own repositories (git init, commit) and copies "

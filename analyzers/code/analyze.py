@@ -60,18 +60,53 @@ class _TooDeep(Exception):
 _Unparsable = Unparsable  # carries the line the parser points at, for error recovery
 
 
+# Codecs that `codecs.lookup` accepts as text encodings but that cannot be trusted with a source
+# file: knowledge as data, each with why. (Non-text codecs, such as rot13, hex, base64, zlib, bz2,
+# uu and quopri, are refused by their codec's own flag, as CPython's tokenizer refuses them.)
+REFUSED_CODECS = {
+    "punycode": "its decoder takes time quadratic in the file's size",
+    "undefined": "it decodes nothing",
+}
+
+
+class UndecodableSource(ValueError):
+    """The bytes are not text in the encoding they declare (or the default UTF-8); the message
+    is one line."""
+
+
 def decode_source(data: bytes) -> str:
-    """Decode Python source as the interpreter does (BOM, PEP 263 cookie, else UTF-8)."""
+    """Decode Python source as the interpreter does (BOM, PEP 263 cookie, else UTF-8); raise
+    `UndecodableSource`, never anything else, when that fails."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:
-        raise UnicodeDecodeError("utf-8", data, 0, 1, str(error)) from None
+    except Exception as error:  # SyntaxError; whatever an odd codec's lookup raises
+        raise UndecodableSource(_one_line(str(error))) from None
     try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise UnicodeDecodeError("utf-8", data, 0, 1, f"unknown encoding {encoding}") from None
-    text = data.decode(encoding)
+        codec = codecs.lookup(encoding)
+    except (LookupError, ValueError, TypeError, UnicodeError):
+        raise UndecodableSource(f"unknown encoding {encoding}") from None
+    if not getattr(codec, "_is_text_encoding", True):
+        raise UndecodableSource(f"declared encoding {encoding} is not a text encoding")
+    if codec.name in REFUSED_CODECS:
+        raise UndecodableSource(
+            f"declared encoding {encoding} refused: {REFUSED_CODECS[codec.name]}"
+        )
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise UndecodableSource(
+            _one_line(f"not valid {error.encoding} at byte {error.start}: {error.reason}")
+        ) from None
+    except Exception as error:  # a codec's own failure: UnicodeError, LookupError, ...
+        raise UndecodableSource(
+            _one_line(f"cannot decode as {encoding}: {type(error).__name__}: {error}")
+        ) from None
     return text.removeprefix("\ufeff")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None]:
@@ -98,7 +133,7 @@ def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None
     except ValueError as error:  # null bytes
         raise _Unparsable(str(error)) from None
     try:
-        return ParsedModule(cell, cst.parse_module(text), tree), ast_error
+        return ParsedModule(cell, cst.parse_module(text), tree, text=text), ast_error
     except cst.ParserSyntaxError as error:
         # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
         message = ast_error or f"line {error.raw_line}: {error.message}"
@@ -147,8 +182,8 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
         return FileAnalysis(FileStatus.BINARY, "contains NUL bytes: not a text file")
     try:
         text = decode_source(data)
-    except UnicodeDecodeError as error:
-        return FileAnalysis(FileStatus.DECODE_ERROR, _decode_detail(error))
+    except UndecodableSource as error:
+        return FileAnalysis(FileStatus.DECODE_ERROR, str(error))
     detail = ""
     try:
         module, ast_error = _parse(text)
@@ -493,9 +528,3 @@ def _imports_of(source: str, cell: int) -> list[ParsedModule]:
     except (_TooDeep, _Unparsable):
         return []
     return [module]
-
-
-def _decode_detail(error: UnicodeDecodeError) -> str:
-    if error.reason.startswith(("unknown encoding", "invalid or missing encoding")):
-        return error.reason
-    return f"not valid {error.encoding} at byte {error.start}: {error.reason}"

@@ -12,20 +12,30 @@ statements where libcst has one line of two, which the alignment follows. Where 
 be followed (an `elif`, a one-line suite) the last statement it could reach is generated; where
 the trees do not line up at all, or ast could not parse the text, the whole-module provider
 answers.
+
+Each block is aligned once and remembered, so the work is linear in the statements of the
+module plus, per finding, the depth of its chain: re-aligning the module's body for every call
+made a file of 8,000 top-level calls take minutes (`benchmarks/bench_big_file.py`).
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 Chain = tuple[cst.BaseStatement, ...]
-_Ranges = tuple[Mapping[cst.CSTNode, CodeRange], int]
+# Ranges, what to add to their lines, the statement's first line, what to add to its columns.
+_Generated = tuple[Mapping[cst.CSTNode, CodeRange], int, int, int]
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python's tokenizer counts lines
+_SEARCH_WINDOW = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,7 @@ class ParsedModule:
     # Columns to add to every position: a notebook cell parsed without the leading indent
     # IPython strips.
     column_offset: int = 0
+    text: str = ""  # what both parsers read; "" when not known
 
 
 class Positions:
@@ -47,9 +58,15 @@ class Positions:
         self._module = parsed.module
         self._tree = parsed.tree
         self._column_offset = parsed.column_offset
-        self._located: dict[int, tuple[cst.BaseStatement, int, list[str]] | None] = {}
-        self._generated: dict[int, _Ranges] = {}
+        self._located: dict[int, tuple[cst.BaseStatement, ast.stmt, list[str]] | None] = {}
+        self._generated: dict[int, _Generated] = {}
         self._whole: Mapping[cst.CSTNode, CodeRange] | None = None
+        # id of a libcst block's statement sequence -> id of each of its statements -> ast's
+        # statement for it (empty when the block does not line up).
+        self._alignments: dict[int, dict[int, ast.stmt]] = {}
+        self.statements_aligned = 0  # work done aligning, for tests of the complexity
+        self._text = parsed.text
+        self._line_starts: list[int] | None = None
 
     def start(self, chain: Chain, node: cst.CSTNode) -> tuple[int, int]:
         """Where `node` starts; `chain` holds the statements around it, outermost first."""
@@ -59,26 +76,78 @@ class Positions:
                 self._located[id(chain[-1])] = self._locate(chain)
             located = self._located[id(chain[-1])]
         if located is not None:
-            statement, line, indents = located
+            statement, ast_node, indents = located
             if statement is chain[-1]:
                 # No statement nested in this one holds the node: its blocks are not needed.
                 statement = _without_body(statement)
             if id(statement) not in self._generated:
-                self._generated[id(statement)] = _generate(self._module, statement, line, indents)
-            ranges, shift = self._generated[id(statement)]
+                self._generated[id(statement)] = self._generate(statement, ast_node, indents)
+            ranges, shift, first_line, first_line_shift = self._generated[id(statement)]
             if node in ranges:
                 position = ranges[node].start
-                return position.line + shift, position.column + self._column_offset
+                column = position.column + (first_line_shift if position.line == first_line else 0)
+                line, column = self._in_text(node, CodePosition(position.line + shift, column))
+                return line, column + self._column_offset
         if self._whole is None:
             self._whole = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(
                 PositionProvider
             )
-        position = self._whole[node].start
-        return position.line, position.column + self._column_offset
+        line, column = self._in_text(node, self._whole[node].start)
+        return line, column + self._column_offset
 
-    def _locate(self, chain: Chain) -> tuple[cst.BaseStatement, int, list[str]] | None:
-        """The innermost statement of `chain` that both trees reach, ast's line for it, and
-        the indentation of the blocks around it."""
+    def _generate(
+        self, statement: cst.BaseStatement, ast_node: ast.stmt, indents: list[str]
+    ) -> _Generated:
+        """Ranges of every node of `statement`, what to add to their lines, and to the columns
+        of its first line: ast's column where libcst lost a character before the statement
+        (a form feed at the start of a line, which libcst drops)."""
+        ranges, shift, anchor = _generate(self._module, statement, ast_node.lineno, indents)
+        first_line = ranges[anchor].start.line
+        if not self._text:
+            return ranges, shift, first_line, 0
+        line = self._line(ast_node.lineno).encode("utf-8", "surrogatepass")
+        column = len(line[: ast_node.col_offset].decode("utf-8", "surrogatepass"))
+        return ranges, shift, first_line, column - ranges[anchor].start.column
+
+    def _in_text(self, node: cst.CSTNode, start: CodePosition) -> tuple[int, int]:
+        """`start`, if the text there starts the way `node` does; else where `node`'s code is
+        in the text, nearest to `start`. libcst's positions are off where its tree does not
+        give the text back: a backslash line after a block is parsed into the block, one
+        between a decorator and its `def` is dropped."""
+        if not self._text:
+            return start.line, start.column
+        starts = self._starts()
+        if start.line > len(starts):
+            return start.line, start.column
+        estimate = starts[start.line - 1] + start.column
+        leading = _leading_text(node)
+        if leading is None or self._text.startswith(leading, estimate):
+            return start.line, start.column
+        if getattr(node, "lpar", None):  # a position excludes the node's own parentheses
+            node = node.with_changes(lpar=[], rpar=[])
+        code = self._module.code_for_node(node)
+        low = max(0, estimate - _SEARCH_WINDOW)
+        window = self._text[low : estimate + _SEARCH_WINDOW + len(code)]
+        found = [low + m.start() for m in re.finditer(re.escape(code), window)] if code else []
+        if not found or estimate in found:
+            return start.line, start.column
+        offset = min(found, key=lambda candidate: abs(candidate - estimate))
+        line = bisect.bisect_right(starts, offset)
+        return line, offset - starts[line - 1]
+
+    def _starts(self) -> list[int]:
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self._text))]
+        return self._line_starts
+
+    def _line(self, number: int) -> str:
+        starts = self._starts()
+        end = starts[number] if number < len(starts) else len(self._text)
+        return self._text[starts[number - 1] : end]
+
+    def _locate(self, chain: Chain) -> tuple[cst.BaseStatement, ast.stmt, list[str]] | None:
+        """The innermost statement of `chain` that both trees reach, ast's statement for it,
+        and the indentation of the blocks around it."""
         assert self._tree is not None
         blocks: list[tuple[Sequence[cst.BaseStatement], list[ast.stmt], str | None]] = [
             (self._module.body, self._tree.body, None)
@@ -88,36 +157,67 @@ class Positions:
         for statement in chain:
             step = next(
                 (
-                    (cst_node, ast_node, indent)
+                    (ast_node, indent)
                     for cst_body, ast_body, indent in blocks
-                    for cst_node, ast_node in _aligned(cst_body, ast_body)
-                    if cst_node is statement
+                    if (ast_node := self._alignment(cst_body, ast_body).get(id(statement)))
+                    is not None
                 ),
                 None,
             )
             if step is None:
                 break
-            _, ast_node, indent = step
+            ast_node, indent = step
             if indent is not None:
                 indents = [*indents, indent]
-            located = (statement, ast_node.lineno, indents)
+            located = (statement, ast_node, indents)
             blocks = list(_blocks(statement, ast_node, self._module.default_indent))
         return located
+
+    def _alignment(
+        self, cst_body: Sequence[cst.BaseStatement], ast_body: list[ast.stmt]
+    ) -> dict[int, ast.stmt]:
+        """The block's statements paired, computed on the first visit only."""
+        known = self._alignments.get(id(cst_body))
+        if known is None:
+            self.statements_aligned += len(cst_body)
+            known = self._alignments[id(cst_body)] = {
+                id(statement): node for statement, node in _aligned(cst_body, ast_body)
+            }
+        return known
+
+
+def _leading_text(node: cst.CSTNode) -> str | None:
+    """What the code of `node` starts with (a name, a parenthesis, a quote), for a cheap check
+    of a position; None when not known. A position excludes the node's own parentheses, not
+    those of the nodes it starts with."""
+    top = node
+    while True:
+        if node is not top and getattr(node, "lpar", None):
+            return "("
+        if isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Attribute | cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Name):
+            return node.value
+        elif isinstance(node, cst.SimpleString):
+            return node.value[:1]
+        else:
+            return None
 
 
 def _aligned(
     cst_body: Sequence[cst.BaseStatement], ast_body: list[ast.stmt]
-) -> Iterator[tuple[cst.BaseStatement, ast.stmt]]:
-    """Pairs each libcst statement with ast's (first) statement for it; nothing if the two
+) -> list[tuple[cst.BaseStatement, ast.stmt]]:
+    """Pairs each libcst statement with ast's (first) statement for it; none if the two
     bodies do not line up."""
     pairs, index = [], 0
     for statement in cst_body:
         if index >= len(ast_body) or not _same_kind(statement, ast_body[index]):
-            return
+            return []
         pairs.append((statement, ast_body[index]))
         index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-    if index == len(ast_body):
-        yield from pairs
+    return pairs if index == len(ast_body) else []
 
 
 _COMPOUND = {
@@ -145,11 +245,12 @@ def _blocks(
         if isinstance(suite, cst.IndentedBlock):
             yield suite.body, body, default_indent if suite.indent is None else suite.indent
 
-    if isinstance(statement, cst.SimpleStatementLine) or not hasattr(node, "body"):
+    if not isinstance(statement, cst.BaseCompoundStatement) or not hasattr(node, "body"):
         return
-    yield from block(statement.body, node.body)  # type: ignore[attr-defined]
+    yield from block(statement.body, node.body)
     if isinstance(statement, cst.Try | cst.TryStar) and isinstance(node, ast.Try | ast.TryStar):
-        for handler, ast_handler in zip(statement.handlers, node.handlers, strict=False):
+        handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler] = statement.handlers
+        for handler, ast_handler in zip(handlers, node.handlers, strict=False):
             yield from block(handler.body, ast_handler.body)
         if statement.finalbody is not None:
             yield from block(statement.finalbody.body, node.finalbody)
@@ -180,8 +281,9 @@ def _without_body(statement: cst.BaseStatement) -> cst.BaseStatement:
 
 def _generate(
     module: cst.Module, statement: cst.BaseStatement, line: int, indents: list[str]
-) -> _Ranges:
-    """Ranges of every node of `statement`, and what to add to their lines."""
+) -> tuple[Mapping[cst.CSTNode, CodeRange], int, cst.CSTNode]:
+    """Ranges of every node of `statement`, what to add to their lines, and the node whose
+    start is the statement's."""
     provider = PositionProvider()
     state = PositionProvidingCodegenState(
         default_indent=module.default_indent,
@@ -190,6 +292,6 @@ def _generate(
         indent_tokens=list(indents),
     )
     statement._codegen(state)
-    ranges = provider._computed
+    ranges = cast(Mapping[cst.CSTNode, CodeRange], provider._computed)  # CodeRange values only
     anchor = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else statement
-    return ranges, line - ranges[anchor].start.line
+    return ranges, line - ranges[anchor].start.line, anchor

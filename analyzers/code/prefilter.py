@@ -2,20 +2,27 @@
 
 A call resolves to MLflow only through an import that names `mlflow` (a statement, or a
 string given to an importer such as `importlib.import_module("mlflow")`), a `%run` of a
-notebook that imported it, or an assignment of `MLFLOW_TRACKING_URI`/`MLFLOW_REGISTRY_URI`.
-A file with none of these cannot yield a call or a fact, so it is never parsed, unless it
-holds a marker of a library that logs to MLflow for the user (the catalog's `[integrations]`:
-`MLFlowLogger`, `report_to`, ...), whose indirect use must be resolved too. The test
-suite checks this never loses a file of the accuracy table. No libcst here: warm reruns that
+notebook that imported it, or an assignment of `MLFLOW_TRACKING_URI`/`MLFLOW_REGISTRY_URI`;
+a `models:/` or `runs:/` literal is a fact without any of them. A file with none of these
+cannot yield a call or a fact, so it is never parsed, unless it holds a marker of a library
+that logs to MLflow for the user (the catalog's `[integrations]`: `MLFlowLogger`,
+`report_to`, ...), whose indirect use must be resolved too. The test suite checks this never
+loses a file of the accuracy table, and tests/fuzz that it never loses a finding of any
+file. No libcst here: warm reruns that
 hit the cache for every file never load the parser.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
-_IMPORT_WORD = re.compile(rb"\b(?:import|from)\b")
+# Also after a JSON escape: a notebook cell's source may be one string, "x = 1\nimport mlflow".
+# A model URI literal is a fact of its own, imported or not (a config module's
+# MODEL_URI = "models:/churn/1"); the same prefixes as resolver_calls.MODEL_URI_PREFIXES.
+MODEL_URI_PREFIXES = (b"models:/", b"runs:/")
+_IMPORT_WORD = re.compile(rb"(?:\b|(?<=\\[nrt]))(?:import|from)\b")
 # Compatibility characters NFKC folds into ASCII letters: fullwidth (U+FF21-FF5A, UTF-8
 # EF BC/EF BD) and mathematical alphanumerics (U+1D400-1D7FF, UTF-8 F0 9D).
 _FOLDABLE = (b"\xef\xbc", b"\xef\xbd", b"\xf0\x9d")
@@ -29,9 +36,23 @@ def _integration_markers() -> tuple[bytes, ...]:
 
 def may_use_mlflow(data: bytes) -> bool:
     """True unless the file certainly has no MLflow call, fact or indirect use to resolve."""
+    if data[:4].count(0) or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 or UTF-32, which a notebook's JSON may be (json.loads reads all three).
+        try:
+            wide = data.decode(json.detect_encoding(data)).encode("utf-8", "surrogatepass")
+        except (UnicodeError, LookupError):
+            wide = b""
+        if _may_use_mlflow(wide):
+            return True
+    return _may_use_mlflow(data)
+
+
+def _may_use_mlflow(data: bytes) -> bool:
     if b"MLFLOW_TRACKING_URI" in data or b"MLFLOW_REGISTRY_URI" in data:
         return True
     if b"MLFLOW_" in data:  # `MLFLOW_URI = "http://..."`: a constant another module may import
+        return True
+    if any(prefix in data for prefix in MODEL_URI_PREFIXES):
         return True
     if any(marker in data for marker in _integration_markers()):
         return True

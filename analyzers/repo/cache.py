@@ -4,9 +4,10 @@ The key is the file's git blob SHA (so a file shared by forks, template copies a
 analysed once, and history walks can look blobs up without reading them), its kind, and the
 versions of the analyzer and the catalog: changing either invalidates every entry.
 
-Beside it, a file index remembers, per absolute path, the file's stat signature (size, mtime,
-ctime, inode) and what reading it gave: its blob SHA, or that the pre-filter ruled it out. A
-rerun over unchanged files then reads no file at all. As in git's index, a file changed too
+Beside it, a file index remembers, per absolute path (escaped as the tables' paths are, by
+`files.escape_path`), the file's stat signature (size, mtime, ctime, inode) and what reading it
+gave: its blob SHA (which also tells whether it differs from a commit) and whether the
+pre-filter ruled it out. A rerun over unchanged files then reads no file at all. As in git's index, a file changed too
 recently to trust its timestamps (ctime within the last 2 s) is not remembered.
 """
 
@@ -16,15 +17,20 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 from analyzers.repo.files import FileStamp
 
-ANALYZER_VERSION = "13"  # 10: facts carry the reference of a non-literal value; 11-13: string
-# values through functions, parameters, paths and command-line defaults
+# 9: the repository pass; 10: the file index keeps every blob (for dirty) and paths escaped;
+# 11: facts carry the reference of a non-literal value and where the value came from;
+# 12-14: string values through functions, parameters, paths and command-line defaults.
+ANALYZER_VERSION = "14"
 RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
+MIB = 1024 * 1024
 
 
 def blob_sha(data: bytes) -> str:
@@ -32,6 +38,29 @@ def blob_sha(data: bytes) -> str:
     digest = hashlib.sha1(b"blob %d\x00" % len(data), usedforsecurity=False)
     digest.update(data)
     return digest.hexdigest()
+
+
+def file_blob_sha(path: str, chunk: int = MIB) -> str | None:
+    """The blob SHA of the regular file at `path`, read a chunk at a time (for files too large
+    to hold); None if it cannot be read or changes while read. Never follows a link or waits
+    on a FIFO."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with open(descriptor, "rb", closefd=True) as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        digest = hashlib.sha1(b"blob %d\x00" % info.st_size, usedforsecurity=False)
+        read = 0
+        try:
+            while block := handle.read(chunk):
+                digest.update(block)
+                read += len(block)
+        except OSError:
+            return None
+    return digest.hexdigest() if read == info.st_size else None
 
 
 def encode(analysis: FileAnalysis) -> str:
@@ -75,6 +104,15 @@ def decode(text: str) -> FileAnalysis:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class KnownFile:
+    """The file index's memory of one path."""
+
+    stamp_key: str  # `FileStamp.key` when it was read
+    blob: str
+    prefiltered: bool  # the pre-filter found nothing to resolve: status no-mlflow
+
+
 class AnalysisCache:
     """SQLite-backed; one writer process (the scanner's), many readers are fine."""
 
@@ -88,10 +126,10 @@ class AnalysisCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS analysis (key TEXT PRIMARY KEY, value TEXT)")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS files "
-            "(path TEXT PRIMARY KEY, stat TEXT, salt TEXT, blob TEXT)"
+            "(path TEXT PRIMARY KEY, stat TEXT, salt TEXT, blob TEXT, prefiltered INTEGER)"
         )
         self._pending: list[tuple[str, str]] = []
-        self._pending_files: list[tuple[str, str, str, str | None]] = []
+        self._pending_files: list[tuple[str, str, str, str, bool]] = []
         self._repository_tables()
         self.hits = 0
         self.misses = 0
@@ -114,21 +152,22 @@ class AnalysisCache:
         if len(self._pending) >= 200:
             self.flush()
 
-    def known_files(self, root: str) -> dict[str, tuple[str, str | None]]:
-        """Path → (`FileStamp.key`, blob SHA or None if pre-filtered out) for what earlier
-        scans read under `root` (a directory or a single file's absolute path)."""
+    def known_files(self, root: str) -> dict[str, KnownFile]:
+        """Path → what an earlier scan read there, for the paths under `root` (an escaped
+        absolute path: a directory, or a single file)."""
         rows = self._db.execute(
-            "SELECT path, stat, blob FROM files WHERE salt = ? AND "
+            "SELECT path, stat, blob, prefiltered FROM files WHERE salt = ? AND "
             "(path = ? OR (path >= ? AND path < ?))",
             (self._salt, root, root + os.sep, root + chr(ord(os.sep) + 1)),
         )
-        return {path: (stat, blob) for path, stat, blob in rows}
+        return {path: KnownFile(stat, blob, bool(out)) for path, stat, blob, out in rows}
 
-    def remember_file(self, path: str, stamp: FileStamp, blob: str | None) -> None:
-        """What reading `path` gave: its blob SHA, or None when the pre-filter ruled it out."""
+    def remember_file(self, path: str, stamp: FileStamp, blob: str, prefiltered: bool) -> None:
+        """What reading the file at `path` (escaped, absolute) gave: its blob SHA, and whether
+        the pre-filter ruled it out."""
         if time.time_ns() - stamp.changed_ns < RACY_NS:
             return
-        self._pending_files.append((path, stamp.key, self._salt, blob))
+        self._pending_files.append((path, stamp.key, self._salt, blob, prefiltered))
         if len(self._pending_files) >= 1000:
             self.flush()
 
@@ -138,7 +177,7 @@ class AnalysisCache:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO analysis VALUES (?, ?)", self._pending)
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", self._pending_files
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", self._pending_files
                 )
             self._pending.clear()
             self._pending_files.clear()

@@ -225,14 +225,19 @@ class ConfigIndex:
         return best[1] if best is not None else None
 
 
-def resolve_facts(facts: Sequence[Fact], index: ConfigIndex, path: str) -> tuple[Fact, ...]:
+def resolve_facts(
+    facts: Sequence[Fact], index: ConfigIndex, path: str, prefix: str = ""
+) -> tuple[Fact, ...]:
     """Each fact with its value's origin: a location fact the code reads from a configuration
     file by key takes the file's value (`source_path`, `source_line`); any other fact keeps
-    its value, found in `path` at its own line."""
+    its value, found in `path` at its own line. `prefix` makes the scanned folder's paths
+    relative to the repository root (`checkout.Layout`)."""
     resolved = []
     for fact in facts:
         origin = replace(
-            fact, source_path=fact.source_path or path, source_line=fact.source_line or fact.line
+            fact,
+            source_path=prefix + (fact.source_path or path),
+            source_line=fact.source_line or fact.line,
         )
         if fact.fact in _LOCATION_FACTS and fact.reference:
             found = index.lookup(fact.reference)
@@ -240,7 +245,7 @@ def resolve_facts(facts: Sequence[Fact], index: ConfigIndex, path: str) -> tuple
                 origin = replace(
                     origin,
                     value=redact_uri(found.value),
-                    source_path=found.path,
+                    source_path=prefix + found.path,
                     source_line=found.line,
                 )
         resolved.append(origin)

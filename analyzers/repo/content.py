@@ -15,6 +15,7 @@ way git would.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from typing import Any
 
 from analyzers.records import RepoRef
 from analyzers.repo.cache import blob_sha
-from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS
+from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS, escape_path
 from analyzers.repo.gitsafe import GitTimeout, SafeGit
 from analyzers.repo.purpose import evidence_row
 from analyzers.schema import columns
@@ -54,12 +55,12 @@ def tree_files(root: str) -> list[tuple[str, str]] | None:
     if not done.ok:
         return None
     files = []
-    for entry in done.stdout.split("\0"):
+    for entry in os.fsdecode(done.raw).split("\0"):  # names as the walk decodes them
         meta, tab, path = entry.partition("\t")
         fields = meta.split(" ")
         # Regular files only: no symlink (120000), no submodule (160000).
         if tab and len(fields) == 3 and fields[0] in ("100644", "100755"):
-            files.append((path, fields[2]))
+            files.append((escape_path(path), fields[2]))
     return files
 
 
@@ -76,13 +77,14 @@ def _disk_files(root: str) -> list[tuple[str, str]]:
         prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
         for name in sorted(names):
             full = os.path.join(directory, name)
-            if not name.endswith(CODE_SUFFIXES) or os.path.islink(full):
+            if not name.endswith(CODE_SUFFIXES):
                 continue
             try:
-                if os.path.getsize(full) > MAX_HASHED_BYTES:
+                info = os.lstat(full)  # no link followed, no FIFO opened (it would block)
+                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_HASHED_BYTES:
                     continue
                 with open(full, "rb") as handle:
-                    found.append((prefix + name, blob_sha(handle.read())))
+                    found.append((escape_path(prefix + name), blob_sha(handle.read())))
             except OSError:
                 continue
     return found

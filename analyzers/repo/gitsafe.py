@@ -115,6 +115,27 @@ def tree_size(path: Path) -> int:
     return total
 
 
+def git_dirs(repo: Path) -> tuple[Path, Path]:
+    """The git directory of the work tree `repo` and its common directory: both `repo/.git`,
+    except in a linked worktree, whose `.git` is a file naming its git directory (which names
+    the common one in `commondir`)."""
+    dot_git = repo / ".git"
+    if not dot_git.is_file():  # a directory, nothing, or something never to open (a FIFO)
+        return dot_git, dot_git
+    try:
+        content = dot_git.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return dot_git, dot_git
+    if not content.startswith("gitdir:"):
+        return dot_git, dot_git
+    git_dir = repo / content.removeprefix("gitdir:").strip()
+    try:
+        common = git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:  # a separate git directory (`git init --separate-git-dir`)
+        common = git_dir
+    return git_dir, common
+
+
 class SafeGit:
     """A hardened git runner. `scratch` must be a private directory that outlives the runner."""
 
@@ -184,15 +205,15 @@ class SafeGit:
         """
         if self._aborted:
             raise GitAborted("run aborted")
-        git_dir = repo / ".git"
+        git_dir, common_dir = git_dirs(repo)
         env = dict(self._env)
         env.update(
             {
                 "GIT_DIR": str(git_dir),
                 "GIT_WORK_TREE": str(repo),
                 "GIT_INDEX_FILE": str(git_dir / "index"),
-                "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
-                "GIT_COMMON_DIR": str(git_dir),
+                "GIT_OBJECT_DIRECTORY": str(common_dir / "objects"),
+                "GIT_COMMON_DIR": str(common_dir),
             }
         )
         assert all(var in env for var in _LOCATION_VARS)

@@ -91,6 +91,7 @@ def file_row(result: FileResult) -> dict[str, Any]:
         "kind": result.kind.value,
         "status": result.status.value,
         "detail": result.detail,
+        "dirty": result.dirty,
     }
 
 

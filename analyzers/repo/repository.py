@@ -28,7 +28,7 @@ from analyzers.code.outline import import_specs
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.code.resolver_summaries import ModuleSummary, RepoContext
 from analyzers.records import FileAnalysis, FileKind, FileStatus, RepoRef
-from analyzers.repo.cache import AnalysisCache, blob_sha
+from analyzers.repo.cache import AnalysisCache, KnownFile, blob_sha
 from analyzers.repo.contexts import (
     Incoming,
     Outline,
@@ -42,7 +42,7 @@ from analyzers.repo.contexts import (
     relevant_words,
     trivial,
 )
-from analyzers.repo.files import Entry
+from analyzers.repo.files import Entry, escape_path, read_file
 from analyzers.repo.modules import ModuleIndex
 
 if TYPE_CHECKING:
@@ -64,13 +64,16 @@ def analyze_repository(
     settings: ScanSettings,
     cache: AnalysisCache | None,
     workers: AnalysisWorkers,
-) -> Iterator[tuple[Entry, FileAnalysis]]:
-    """Analyses of a directory's entries, in entry order, once the whole checkout is done."""
-    prefix = os.path.join(repo.root, "")
-    known = cache.known_files(repo.root) if cache is not None else {}
-    outlines = cache.outlines_under(repo.root) if cache is not None else {}
+) -> Iterator[tuple[Entry, FileAnalysis, str | None]]:
+    """Analyses (and blob SHAs) of a directory's entries, in entry order, once the whole
+    checkout is done."""
+    # The file index is keyed by absolute paths escaped as the entries' are (files.py).
+    root = escape_path(os.path.abspath(repo.root))
+    known = cache.known_files(root) if cache is not None else {}
+    outlines = cache.outlines_under(root) if cache is not None else {}
     files = [
-        _outlined(prefix + entry.path, entry, settings, cache, known, outlines) for entry in entries
+        _outlined(f"{root}/{entry.path}", entry, settings, cache, known, outlines)
+        for entry in entries
     ]
     pending = [file for file in files if file.analysis is None]
     index = ModuleIndex(f.key for f in pending if f.entry.kind is FileKind.SCRIPT)
@@ -79,19 +82,19 @@ def analyze_repository(
         if not rounds.run(incoming_calls(pending)):
             break
     for file in files:
-        yield file.entry, file.analysis or FileAnalysis(FileStatus.NO_MLFLOW)
+        yield file.entry, file.analysis or FileAnalysis(FileStatus.NO_MLFLOW), file.blob
 
 
 def _outlined(
-    path: str,
+    index_key: str,
     entry: Entry,
     settings: ScanSettings,
     cache: AnalysisCache | None,
-    known: dict[str, tuple[str, str | None]],
+    known: dict[str, KnownFile],
     outlines: dict[str, str],
 ) -> RepoFile:
     """The file's outline, from the cache when its stat signature is unchanged, else read."""
-    file = RepoFile(entry, path)
+    file = RepoFile(entry, entry.source)
     if entry.status is not None:
         file.analysis = FileAnalysis(entry.status, entry.detail)
         return file
@@ -101,12 +104,11 @@ def _outlined(
         file.analysis = FileAnalysis(FileStatus.TOO_LARGE, detail)
         return file
     stamp = entry.stamp
-    remembered = known.get(path)
-    if stamp is not None and remembered is not None and remembered[0] == stamp.key:
-        blob = remembered[1]
-        if blob is not None and blob in outlines:
-            file.blob, file.outline = blob, Outline.from_json(outlines[blob])
-            return file
+    remembered = known.get(index_key)
+    unchanged = stamp is not None and remembered and remembered.stamp_key == stamp.key
+    if unchanged and remembered and remembered.blob in outlines:
+        file.blob, file.outline = remembered.blob, Outline.from_json(outlines[remembered.blob])
+        return file
     data = _read(file, cap)
     if data is None:
         return file
@@ -116,20 +118,16 @@ def _outlined(
     file.data = data if file.outline.mlflow else None
     if cache is not None:
         if stamp is not None:
-            cache.remember_file(path, stamp, file.blob)
+            cache.remember_file(index_key, stamp, file.blob, not file.outline.mlflow)
         cache.remember_outline(file.blob, file.outline.to_json())
     return file
 
 
 def _read(file: RepoFile, cap: int) -> bytes | None:
-    try:
-        with open(file.path, "rb") as handle:
-            data = handle.read(cap + 1)
-    except OSError as error:
-        file.analysis = FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}")
-        return None
-    if len(data) > cap:
-        file.analysis = FileAnalysis(FileStatus.TOO_LARGE, f"over the {cap}-byte cap")
+    """The file's bytes; else None, its analysis saying why (never a FIFO opened)."""
+    data = read_file(file.path, cap)
+    if isinstance(data, FileAnalysis):
+        file.analysis = data
         return None
     return data
 
@@ -183,7 +181,13 @@ class _Rounds:
                 else:
                     in_flight[started[0]] = started[1]
             if in_flight:
-                for future in _first_done(in_flight):
+                done = _first_done(in_flight, self.workers.budget)
+                if not done:  # none finished within a budget: the oldest task is stuck
+                    stuck = next(iter(in_flight))
+                    flight = in_flight.pop(stuck)
+                    changed |= self._finish(stuck, flight, budget=0)
+                    ready.extend(self._release(flight.file, waiting))
+                for future in done:
                     flight = in_flight.pop(future)
                     changed |= self._finish(future, flight)
                     ready.extend(self._release(flight.file, waiting))
@@ -244,13 +248,22 @@ class _Rounds:
             self.cache.put_summary(key, file.summary.to_json())
         return file.summary != before
 
-    def _finish(self, future: Future[tuple[FileAnalysis, str]], flight: _InFlight) -> bool:
+    def _finish(
+        self,
+        future: Future[tuple[FileAnalysis, str]],
+        flight: _InFlight,
+        budget: float | None = None,
+    ) -> bool:
         file = flight.file
         assert file.data is not None
         arguments = (file.data, file.entry.kind, flight.context)
-        analysis, summary = self.workers.task_result(future, analyze_task, arguments, _CRASHED)
+        timed_out = (self.workers.over_budget(), ModuleSummary().to_json())
+        analysis, summary = self.workers.task_result(
+            future, analyze_task, arguments, _CRASHED, timed_out, budget
+        )
         file.analysis, file.summary, file.data = analysis, ModuleSummary.from_json(summary), None
-        crashed = analysis.status is FileStatus.CRASH  # maybe the machine's fault: not kept
+        # A crash or a timeout may be the machine's fault: not kept.
+        crashed = analysis.status in (FileStatus.CRASH, FileStatus.TIMEOUT)
         if self.cache is not None and flight.key is not None and not crashed:
             self.cache.put(flight.key, analysis)
             self.cache.put_summary(flight.key, summary)
@@ -267,11 +280,12 @@ class _Rounds:
 
 
 def _first_done(
-    in_flight: dict[Future[tuple[FileAnalysis, str]], _InFlight],
+    in_flight: dict[Future[tuple[FileAnalysis, str]], _InFlight], budget: float | None
 ) -> set[Future[tuple[FileAnalysis, str]]]:
+    """The tasks done first; none when none finished within `budget` seconds."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+    done, _ = wait(list(in_flight), timeout=budget, return_when=FIRST_COMPLETED)
     return done
 
 

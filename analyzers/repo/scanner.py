@@ -7,31 +7,50 @@ so a user's script is a for-loop and nothing holds more than a small window of f
 from __future__ import annotations
 
 import os
-import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from analyzers.code.catalog import catalog_version, load_catalog
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.records import FileAnalysis, FileKind, FileResult, FileStatus, RepoRef
-from analyzers.repo.cache import AnalysisCache, blob_sha, default_cache_path
+from analyzers.repo.cache import (
+    AnalysisCache,
+    KnownFile,
+    blob_sha,
+    default_cache_path,
+    file_blob_sha,
+)
+from analyzers.repo.checkout import Layout, describe_repo, layout_of
 from analyzers.repo.configvalues import ConfigIndex, resolve_facts
-from analyzers.repo.files import Entry, walk
+from analyzers.repo.files import Entry, escape_path, read_file, walk
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
 MIB = 1024 * 1024
+DEFAULT_FILE_TIMEOUT = 60.0
 _T = TypeVar("_T")
-_GITHUB_REMOTE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
+
+__all__ = [
+    "DEFAULT_FILE_TIMEOUT",
+    "MIB",
+    "AnalysisWorkers",
+    "Progress",
+    "ScanSettings",
+    "describe_repo",
+    "scan",
+    "scan_repos",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class ScanSettings:
-    """How to scan. `jobs=0` analyses in this process (no crash isolation; for debugging)."""
+    """How to scan. `jobs=0` analyses in this process (no crash isolation and no time budget;
+    for debugging). `file_timeout` is the time budget of one file's analysis, in seconds (0:
+    none); a file over it gets the status `timeout`."""
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     max_script_bytes: int = 5 * MIB
@@ -39,6 +58,7 @@ class ScanSettings:
     include_vendored: bool = False
     use_cache: bool = True
     cache_path: Path | None = None  # None: the user's cache directory
+    file_timeout: float = DEFAULT_FILE_TIMEOUT
     repository_pass: bool = True  # False: each file alone, without what its repository means
 
     def max_bytes(self, kind: FileKind) -> int:
@@ -57,58 +77,6 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def describe_repo(
-    path: str | os.PathLike[str], name: str | None = None, commit: str | None = None
-) -> RepoRef:
-    """A RepoRef for a local path: its GitHub `owner/name` from the `origin` remote when there
-    is one (else the directory's name) and its HEAD commit (empty outside git)."""
-    root = os.path.abspath(path)
-    directory = root if os.path.isdir(root) else os.path.dirname(root)
-    if name is None:
-        remote = _git(directory, "config", "--get", "remote.origin.url")
-        match = _GITHUB_REMOTE.search(remote)
-        name = f"{match.group(1)}/{match.group(2)}" if match else os.path.basename(root)
-    if commit is None:
-        commit = _git(directory, "rev-parse", "--verify", "--quiet", "HEAD")
-    return RepoRef(root=root, name=name, commit=commit)
-
-
-def _git(directory: str, *args: str) -> str:
-    """Read-only git plumbing; never runs hooks, never prompts, returns "" on any failure."""
-    if not _may_be_in_git(directory):
-        return ""
-    import subprocess  # here: a scan of a plain directory starts no process
-
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        done = subprocess.run(
-            ["git", "-c", "safe.directory=*", "-C", directory, *args],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=env,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
-def _may_be_in_git(directory: str) -> bool:
-    """False only when git would find no repository: no `.git` in `directory` or above it,
-    and no GIT_DIR in the environment."""
-    if "GIT_DIR" in os.environ:
-        return True
-    current = os.path.abspath(directory)
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return True
-        parent = os.path.dirname(current)
-        if parent == current:
-            return False
-        current = parent
-
-
 def scan(
     *paths: str | os.PathLike[str],
     settings: ScanSettings | None = None,
@@ -123,38 +91,41 @@ def scan_repos(
     settings: ScanSettings | None = None,
     progress: ProgressCallback | None = None,
 ) -> Iterator[FileResult]:
+    """One record per file of each repository; paths are relative to the repository's root
+    even when `repo.root` is a folder or a file inside it."""
     settings = settings or ScanSettings()
     repos = list(repos)
     cache = None
     if settings.use_cache:
         cache = AnalysisCache(settings.cache_path or default_cache_path(), catalog_version())
-    workers = AnalysisWorkers(settings.jobs)
+    workers = AnalysisWorkers(settings.jobs, settings.file_timeout)
     try:
         for index, repo in enumerate(repos):
+            layout = layout_of(repo)
             entries = list(walk(repo.root, settings.include_vendored))
             if not entries:
                 yield FileResult(
                     repo.name,
                     repo.commit,
-                    "",
+                    layout.prefix.rstrip("/"),
                     FileKind.DIRECTORY,
                     FileStatus.EMPTY,
                     "no .py or .ipynb files",
                 )
             configs = ConfigIndex(repo.root if os.path.isdir(repo.root) else "")
-            for done, (entry, analysis) in enumerate(
-                _analyses(repo, entries, settings, cache, workers), start=1
-            ):
+            analyses = _analyses(repo, entries, settings, cache, workers)
+            for done, (entry, analysis, blob) in enumerate(analyses, start=1):
                 yield FileResult(
                     repo.name,
                     repo.commit,
-                    entry.path,
+                    layout.prefix + entry.path,
                     entry.kind,
                     analysis.status,
                     analysis.detail,
                     analysis.calls,
                     # a value read from a configuration file by key, and where each comes from
-                    resolve_facts(analysis.facts, configs, entry.path),
+                    resolve_facts(analysis.facts, configs, entry.path, layout.prefix),
+                    _dirty(layout, entry, blob),
                 )
                 if progress is not None:
                     progress(Progress(repo.name, index, len(repos), done, len(entries)))
@@ -164,13 +135,33 @@ def scan_repos(
             cache.close()
 
 
+def _dirty(layout: Layout, entry: Entry, blob: str | None) -> bool | None:
+    """Whether the file on disk differs from what the commit holds at its path (None: no
+    commit to compare with, a directory row, or a file that could not be read)."""
+    if layout.committed is None or entry.kind is FileKind.DIRECTORY:
+        return None
+    committed = layout.committed.get(layout.prefix + entry.path)
+    if committed is None or entry.status is FileStatus.NOT_REGULAR:
+        return True
+    if entry.status is FileStatus.SYMLINK:  # git holds a link as a blob of its target
+        try:
+            blob = blob_sha(os.readlink(os.fsencode(entry.source)))
+        except OSError:
+            return None
+    elif blob is None:  # over the size cap, or unreadable: hashed without holding it
+        if entry.stamp is not None and committed.size >= 0 and entry.size != committed.size:
+            return True
+        blob = file_blob_sha(entry.source)
+    return None if blob is None else blob != committed.blob
+
+
 def _analyses(
     repo: RepoRef,
     entries: list[Entry],
     settings: ScanSettings,
     cache: AnalysisCache | None,
     workers: AnalysisWorkers,
-) -> Iterator[tuple[Entry, FileAnalysis]]:
+) -> Iterator[tuple[Entry, FileAnalysis, str | None]]:
     """A checkout is analysed by the repository pass (each file with what the others mean);
     a single file alone."""
     if settings.repository_pass and os.path.isdir(repo.root):
@@ -187,6 +178,7 @@ class _Pending:
     data: bytes = b""
     cache_key: str | None = None
     future: Future[FileAnalysis] | None = None
+    blob: str | None = None  # the bytes' git blob SHA, when they were read or remembered
 
 
 def _analyze_entries(
@@ -195,16 +187,18 @@ def _analyze_entries(
     settings: ScanSettings,
     cache: AnalysisCache | None,
     workers: AnalysisWorkers,
-) -> Iterator[tuple[Entry, FileAnalysis]]:
-    """Analyses in entry order, with up to a few files per worker in flight."""
+) -> Iterator[tuple[Entry, FileAnalysis, str | None]]:
+    """Analyses (and blob SHAs) in entry order, with up to a few files per worker in flight."""
     window: deque[_Pending] = deque()
     limit = max(1, settings.jobs) * 32
-    known = cache.known_files(repo.root) if cache is not None else {}
+    # The file index is keyed by absolute paths escaped as the entries' are: escaping works
+    # character by character, so the root's escape and the entry's path join up.
+    root = escape_path(os.path.abspath(repo.root))
+    known = cache.known_files(root) if cache is not None else {}
     directory = os.path.isdir(repo.root)  # else the repository is a single file
-    prefix = os.path.join(repo.root, "")
     for entry in entries:
-        path = prefix + entry.path if directory else repo.root
-        window.append(_prepare(path, entry, settings, cache, workers, known))
+        index_key = f"{root}/{entry.path}" if directory else root
+        window.append(_prepare(index_key, entry, settings, cache, workers, known))
         while len(window) > limit or (window and window[0].future is None):
             yield _finish(window.popleft(), cache, workers)
     while window:
@@ -212,12 +206,12 @@ def _analyze_entries(
 
 
 def _prepare(
-    path: str,
+    index_key: str,
     entry: Entry,
     settings: ScanSettings,
     cache: AnalysisCache | None,
     workers: AnalysisWorkers,
-    known: dict[str, tuple[str, str | None]],
+    known: dict[str, KnownFile],
 ) -> _Pending:
     if entry.status is not None:
         return _Pending(entry, FileAnalysis(entry.status, entry.detail))
@@ -228,47 +222,42 @@ def _prepare(
             FileAnalysis(FileStatus.TOO_LARGE, f"{entry.size} bytes is over the {cap}-byte cap"),
         )
     stamp = entry.stamp
-    if cache is not None and stamp is not None and path in known and (known[path][0] == stamp.key):
-        blob = known[path][1]  # unchanged since a scan read it: no need to read it again
-        if blob is None:
-            return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW))
-        cached = cache.get(cache.key(blob, entry.kind.value))
+    remembered = known.get(index_key)
+    if cache is not None and stamp is not None and remembered and remembered.stamp_key == stamp.key:
+        # Unchanged since a scan read it: no need to read it again.
+        if remembered.prefiltered:
+            return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW), blob=remembered.blob)
+        cached = cache.get(cache.key(remembered.blob, entry.kind.value))
         if cached is not None:
-            return _Pending(entry, cached)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(cap + 1)
-    except OSError as error:
-        return _Pending(
-            entry, FileAnalysis(FileStatus.UNREADABLE, f"cannot read: {error.strerror}")
-        )
-    if len(data) > cap:
-        return _Pending(entry, FileAnalysis(FileStatus.TOO_LARGE, f"over the {cap}-byte cap"))
-    if not may_use_mlflow(data):
-        if cache is not None and stamp is not None:
-            cache.remember_file(path, stamp, None)
-        return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW))
+            return _Pending(entry, cached, blob=remembered.blob)
+    data = read_file(entry.source, cap)
+    if isinstance(data, FileAnalysis):
+        return _Pending(entry, data)
+    blob = blob_sha(data)
+    prefiltered = not may_use_mlflow(data)
+    if cache is not None and stamp is not None:
+        cache.remember_file(index_key, stamp, blob, prefiltered)
+    if prefiltered:
+        return _Pending(entry, FileAnalysis(FileStatus.NO_MLFLOW), blob=blob)
     key = None
     if cache is not None:
-        blob = blob_sha(data)
-        if stamp is not None:
-            cache.remember_file(path, stamp, blob)
         key = cache.key(blob, entry.kind.value)
         cached = cache.get(key)
         if cached is not None:
-            return _Pending(entry, cached)
-    return _Pending(entry, data=data, cache_key=key, future=workers.submit(data, entry.kind))
+            return _Pending(entry, cached, blob=blob)
+    future = workers.submit(data, entry.kind)
+    return _Pending(entry, data=data, cache_key=key, future=future, blob=blob)
 
 
 def _finish(
     pending: _Pending, cache: AnalysisCache | None, workers: AnalysisWorkers
-) -> tuple[Entry, FileAnalysis]:
+) -> tuple[Entry, FileAnalysis, str | None]:
     if pending.analysis is None:
         assert pending.future is not None
         pending.analysis = workers.result(pending.future, pending.data, pending.entry.kind)
         if cache is not None and pending.cache_key is not None:
             cache.put(pending.cache_key, pending.analysis)
-    return pending.entry, pending.analysis
+    return pending.entry, pending.analysis, pending.blob
 
 
 def analyze_bytes(data: bytes, kind: FileKind) -> FileAnalysis:
@@ -286,65 +275,53 @@ def _worker_init(owner: int) -> None:
 
 
 class AnalysisWorkers:
-    """`analyze_bytes` in worker processes, so that a crash in the native parser costs one
-    file (`jobs=0`: in this process). Shared by the scan and the history walk."""
+    """Tasks (`analyze_bytes`, the repository pass's `analyze_task`) in worker processes, so
+    that a crash in the native parser costs one file (`jobs=0`: in this process, with no time
+    budget), and a file that runs over its time budget costs only itself. Shared by the scan,
+    the repository pass and the history walk.
 
-    def __init__(self, jobs: int) -> None:
+    The budget is kept by the parent: a worker stuck in native code does not answer signals
+    it could catch, so the parent kills the pool's workers (a pool cannot lose one alone) and
+    sends the other tasks they held to a new pool."""
+
+    def __init__(self, jobs: int, file_timeout: float = DEFAULT_FILE_TIMEOUT) -> None:
         self.jobs = jobs
+        self.file_timeout = file_timeout
         self._pool: ProcessPoolExecutor | None = None
+        # Tasks in the pool: future -> (task, its arguments, the pool), to send again if the
+        # pool is stopped for another task; and the stopped futures' replacements.
+        self._inflight: dict[Future[Any], tuple[Callable[..., Any], tuple[Any, ...], object]] = {}
+        self._resent: dict[Future[Any], Future[Any]] = {}
+
+    @property
+    def budget(self) -> float | None:
+        """Seconds a task may run (None: no limit)."""
+        return self.file_timeout if self.file_timeout > 0 and self.jobs > 0 else None
+
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        # Imported here: a scan answered wholly from the cache starts no process.
+        from concurrent.futures import ProcessPoolExecutor
+
+        from analyzers.repo.lifetime import forkserver_context
+
+        return ProcessPoolExecutor(
+            workers,
+            mp_context=forkserver_context("analyzers.code.analyze"),
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # Imported here: a scan answered wholly from the cache starts no process.
-            from concurrent.futures import ProcessPoolExecutor
-
-            from analyzers.repo.lifetime import forkserver_context
-
-            self._pool = ProcessPoolExecutor(
-                self.jobs,
-                mp_context=forkserver_context("analyzers.code.analyze"),
-                initializer=_worker_init,
-                initargs=(os.getpid(),),
-            )
+            self._pool = self._new_pool(self.jobs)
         return self._pool
 
     def submit(self, data: bytes, kind: FileKind) -> Future[FileAnalysis]:
+        return self.submit_task(analyze_bytes, data, kind)
+
+    def submit_task(self, task: Callable[..., _T], *args: Any) -> Future[_T]:
         # concurrent.futures is imported on first use, like the pool: a scan answered wholly
         # from the cache never needs it.
-        from concurrent.futures import BrokenExecutor, Future
-
-        if self.jobs <= 0:
-            future: Future[FileAnalysis] = Future()
-            future.set_result(analyze_bytes(data, kind))
-            return future
-        try:
-            return self._executor().submit(analyze_bytes, data, kind)
-        except BrokenExecutor:
-            self._restart()
-            return self._executor().submit(analyze_bytes, data, kind)
-
-    def result(self, future: Future[FileAnalysis], data: bytes, kind: FileKind) -> FileAnalysis:
-        """The analysis `future` holds; if its worker died (the parser crashed on some file,
-        which one is unknown), the file is analysed again alone."""
-        from concurrent.futures import BrokenExecutor
-
-        try:
-            return future.result()
-        except BrokenExecutor:
-            return self.run_isolated(data, kind)
-
-    def run_isolated(self, data: bytes, kind: FileKind) -> FileAnalysis:
-        from concurrent.futures import BrokenExecutor
-
-        self._restart()
-        try:
-            return self._executor().submit(analyze_bytes, data, kind).result()
-        except BrokenExecutor:
-            self._restart()
-            return FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file")
-
-    # Any task, for the repository pass (analyzers.repo.repository): same pool, same isolation.
-    def submit_task(self, task: Callable[..., _T], *args: object) -> Future[_T]:
         from concurrent.futures import BrokenExecutor, Future
 
         if self.jobs <= 0:
@@ -352,27 +329,90 @@ class AnalysisWorkers:
             future.set_result(task(*args))
             return future
         try:
-            return self._executor().submit(task, *args)
+            future = self._executor().submit(task, *args)
         except BrokenExecutor:
             self._restart()
-            return self._executor().submit(task, *args)
+            future = self._executor().submit(task, *args)
+        self._inflight[future] = (task, args, self._pool)
+        return future
+
+    def result(self, future: Future[FileAnalysis], data: bytes, kind: FileKind) -> FileAnalysis:
+        """The analysis `future` holds; if its worker died (the parser crashed on some file,
+        which one is unknown), the file is analysed again alone; if it runs over the budget
+        (counted from now: the files before it are done), the status `timeout`."""
+        crashed = FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file")
+        return self.task_result(future, analyze_bytes, (data, kind), crashed, self.over_budget())
 
     def task_result(
-        self, future: Future[_T], task: Callable[..., _T], args: tuple[object, ...], crashed: _T
+        self,
+        future: Future[_T],
+        task: Callable[..., _T],
+        args: tuple[Any, ...],
+        crashed: _T,
+        timed_out: _T,
+        budget: float | None = None,
     ) -> _T:
-        """The task's result; if its worker died, the task alone again; `crashed` if that
-        dies too."""
+        """The task's result; if its worker died, the task alone again (`crashed` if that dies
+        too); `timed_out` if it runs over `budget` seconds from now (default: the budget)."""
         from concurrent.futures import BrokenExecutor
 
+        while future in self._resent:  # sent again when the pool was stopped for another task
+            future = self._resent.pop(future)
+        self._inflight.pop(future, None)
         try:
-            return future.result()
+            return future.result(timeout=self.budget if budget is None else budget)
+        except TimeoutError:
+            self._stop_pool()
+            return timed_out
         except BrokenExecutor:
-            self._restart()
+            return self._run_isolated(task, args, crashed, timed_out)
+
+    def run_isolated(self, data: bytes, kind: FileKind) -> FileAnalysis:
+        """`data` analysed alone, in a worker of its own: if that worker dies, the file did it."""
+        crashed = FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file")
+        return self._run_isolated(analyze_bytes, (data, kind), crashed, self.over_budget())
+
+    def _run_isolated(
+        self, task: Callable[..., _T], args: tuple[Any, ...], crashed: _T, timed_out: _T
+    ) -> _T:
+        from concurrent.futures import BrokenExecutor
+
+        if self.jobs <= 0:
+            return task(*args)
+        pool = self._new_pool(1)
         try:
-            return self._executor().submit(task, *args).result()
+            outcome = pool.submit(task, *args).result(timeout=self.budget)
+        except TimeoutError:
+            _kill_workers(pool)
+            outcome = timed_out
         except BrokenExecutor:
-            self._restart()
-            return crashed
+            outcome = crashed
+        pool.shutdown(wait=True, cancel_futures=True)
+        return outcome
+
+    def over_budget(self) -> FileAnalysis:
+        return FileAnalysis(
+            FileStatus.TIMEOUT,
+            f"analysis ran over the time budget of {self.file_timeout:g} s per file "
+            "(--file-timeout); its worker was stopped",
+        )
+
+    def _stop_pool(self) -> None:
+        """Kill the pool's workers, one of them stuck on the task being waited for, and send
+        the tasks the others held to a new pool."""
+        pool = self._pool
+        if pool is None:
+            return
+        _kill_workers(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        stranded, self._inflight = self._inflight, {}
+        for old, (task, args, owner) in stranded.items():
+            finished = old.done() and not old.cancelled() and old.exception() is None
+            if owner is pool and not finished:
+                self._resent[old] = self.submit_task(task, *args)
+            else:
+                self._inflight[old] = (task, args, owner)
 
     def _restart(self) -> None:
         if self._pool is not None:
@@ -381,5 +421,15 @@ class AnalysisWorkers:
 
     def close(self) -> None:
         if self._pool is not None:
+            if not all(future.done() for future in self._inflight):
+                _kill_workers(self._pool)  # abandoned files must not hold up the exit
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._inflight.clear()
+        self._resent.clear()
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.kill()

@@ -125,7 +125,8 @@ def read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     except (ValueError, OSError, UnicodeDecodeError) as error:
         raise StudyError(f"{path}: cannot be parsed: {error}") from error
     for column in columns:  # cells neutralised against spreadsheet formulas, back to data
-        quoted = frame[column].str.startswith("'")
+        # A guard may stand at the start of any line of a cell, not only the first.
+        quoted = frame[column].str.contains("'", regex=False)
         if quoted.any():
             frame.loc[quoted, column] = frame.loc[quoted, column].map(restore)
     return frame[list(columns)]

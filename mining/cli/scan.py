@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import sys
-import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from analyzers.records import RepoRef
 from analyzers.repo.outputs import write_scan
-from analyzers.repo.scanner import MIB, Progress, ScanSettings, describe_repo, scan_repos
-
-
-class ProgressLine:
-    """A one-line progress display on stderr: redrawn on a terminal, a line every 10 s else."""
-
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.interactive = stream.isatty()
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def __call__(self, progress: Progress) -> None:
-        now = time.monotonic()
-        final = progress.files_done == progress.files_total
-        if not final and now - self._last < (0.2 if self.interactive else 10.0):
-            return
-        self._last = now
-        width = 24
-        filled = width * progress.files_done // max(1, progress.files_total)
-        text = (
-            f"[{progress.repo_index + 1}/{progress.repo_count}] {progress.repo} "
-            f"[{'#' * filled}{'.' * (width - filled)}] "
-            f"{progress.files_done}/{progress.files_total} files {now - self.started:.1f}s"
-        )
-        if self.interactive:
-            self.stream.write("\r\033[K" + text)
-            if final and progress.repo_index + 1 == progress.repo_count:
-                self.stream.write("\n")
-        elif final or now - self.started > 10:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+from analyzers.repo.scanner import (
+    DEFAULT_FILE_TIMEOUT,
+    MIB,
+    ScanSettings,
+    describe_repo,
+    scan_repos,
+)
+from mining.cli.progress import ScanProgress
 
 
 def _repo(path: str, name: str | None) -> RepoRef:
@@ -100,6 +75,15 @@ def _repo(path: str, name: str | None) -> RepoRef:
     help="Skip .ipynb files larger than this many MiB.",
 )
 @click.option(
+    "--file-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_FILE_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time budget of one file's analysis; a file over it gets the status timeout and the "
+    "scan goes on (0: no budget; none with --jobs 0).",
+)
+@click.option(
     "--include-vendored",
     is_flag=True,
     help="Also scan venv, site-packages, node_modules, build and dist trees.",
@@ -119,6 +103,7 @@ def scan(
     jobs: int | None,
     max_file_size: float,
     max_notebook_size: float,
+    file_timeout: float,
     include_vendored: bool,
     no_cache: bool,
     cache_file: Path | None,
@@ -135,14 +120,17 @@ def scan(
     settings = ScanSettings(
         max_script_bytes=int(max_file_size * MIB),
         max_notebook_bytes=int(max_notebook_size * MIB),
+        file_timeout=file_timeout,
         include_vendored=include_vendored,
         use_cache=not no_cache,
         cache_path=cache_file,
-        **({"jobs": jobs} if jobs is not None else {}),
     )
+    if jobs is not None:
+        settings = replace(settings, jobs=jobs)
     repos = [
         _repo(path, name) for path, name in zip(paths, names or [None] * len(paths), strict=True)
     ]
-    summary = write_scan(scan_repos(repos, settings, ProgressLine()), out_dir)
+    with ScanProgress() as progress:
+        summary = write_scan(scan_repos(repos, settings, progress), out_dir)
     click.echo(summary.render(), err=True)
     click.echo(f"wrote {out_dir / 'calls.csv'} and {out_dir / 'files.csv'}", err=True)

@@ -20,7 +20,13 @@ from analyzers.records import RepoRef
 from analyzers.repo.detectors.base import Content, Detector, Finding
 from analyzers.repo.detectors.code import python_code
 from analyzers.repo.detectors.registry import DETECTORS
-from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS, regular_files
+from analyzers.repo.files import (
+    ALWAYS_SKIPPED,
+    VENDORED_DIRS,
+    escape_path,
+    regular_files,
+    unescape_path,
+)
 from analyzers.repo.gitsafe import GitTimeout, SafeGit
 
 MAX_TEXT_BYTES = 1024 * 1024  # configuration and dependency files
@@ -49,11 +55,11 @@ def tree_paths(root: str) -> list[str] | None:
     if not done.ok:
         return None
     paths = []
-    for entry in done.stdout.split("\0"):
+    for entry in os.fsdecode(done.raw).split("\0"):  # names as the walk decodes them
         meta, tab, path = entry.partition("\t")
         # Regular files only: no symlink (120000), no submodule (160000).
         if tab and meta.split(" ")[0] in ("100644", "100755"):
-            paths.append(path)
+            paths.append(escape_path(path))
     return paths
 
 
@@ -69,7 +75,7 @@ def _limit(path: str) -> int:
 
 def _read(root: str, path: str) -> bytes | None:
     """The file's bytes if it is a regular file on disk within its size limit, else None."""
-    full = os.path.join(root, *path.split("/"))
+    full = os.path.join(root, *unescape_path(path).split("/"))
     limit = _limit(path)
     try:
         info = os.lstat(full)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from analyzers.code.analyze import analyze_bytes, may_use_mlflow
@@ -186,6 +188,9 @@ def test_unusual_but_valid_files_are_analysed(data: bytes, line: int) -> None:
         (b"", False),
         (f"import {FULLWIDTH}".encode(), True),
         ("# ünïcode but no tracker".encode(), False),
+        # A notebook cell's source as one JSON string, not a list of lines: its calls were lost.
+        (b'{"source": "x = 1\\nimport mlflow\\nmlflow.autolog()"}', True),
+        (b'{"source": "if x:\\n\\tfrom mlflow import log_param"}', True),
     ],
 )
 def test_prefilter(data: bytes, expected: bool) -> None:
@@ -257,3 +262,63 @@ def test_databricks_written_scripts_are_analysed_as_the_scripts_they_write() -> 
         (11, 12, "mlflow.log_param", ("lr",)),
         (17, 8, "mlflow.log_metric", ("auc",)),
     ]
+
+
+def _with_cookie(encoding: str) -> bytes:
+    return f"# -*- coding: {encoding} -*-\nimport mlflow\n".encode() + CALL
+
+
+NOT_SOURCE_CODECS = [
+    # name in the cookie, what the detail says
+    ("rot13", "not a text encoding"),
+    ("hex", "not a text encoding"),
+    ("base64", "not a text encoding"),
+    ("zlib", "not a text encoding"),
+    ("bz2", "not a text encoding"),
+    ("uu", "not a text encoding"),
+    ("quopri", "not a text encoding"),
+    ("undefined", "decodes nothing"),
+    ("punycode", "quadratic"),
+    ("mbcs", "unknown encoding"),  # Windows only
+    ("aliases", "unknown encoding"),  # a module of the encodings package, not a codec
+]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detail"), NOT_SOURCE_CODECS, ids=[c[0] for c in NOT_SOURCE_CODECS]
+)
+def test_a_cookie_naming_a_codec_that_is_not_a_source_encoding_is_a_decode_error(
+    encoding: str, detail: str
+) -> None:
+    analysis = analyze_bytes(_with_cookie(encoding), FileKind.SCRIPT)
+    assert (analysis.status, analysis.calls) == (FileStatus.DECODE_ERROR, ())
+    assert encoding in analysis.detail and detail in analysis.detail
+    assert "\n" not in analysis.detail
+
+
+def _stdlib_codecs() -> list[str]:
+    import encodings
+    import pkgutil
+
+    return sorted(module.name for module in pkgutil.iter_modules(encodings.__path__))
+
+
+@pytest.mark.parametrize("encoding", _stdlib_codecs())
+def test_any_codec_in_a_cookie_gives_a_status_never_an_exception(encoding: str) -> None:
+    """Every module of the `encodings` package as a cookie, in a script and in a notebook
+    cell (where, as in Jupyter, a cookie is only a comment: the cell is already text)."""
+    script = analyze_bytes(_with_cookie(encoding), FileKind.SCRIPT)
+    assert script.status in (FileStatus.ANALYZED, FileStatus.DECODE_ERROR, FileStatus.SYNTAX_ERROR)
+    assert "\n" not in script.detail
+    cell = _with_cookie(encoding).decode()
+    notebook = json.dumps({"cells": [{"cell_type": "code", "source": cell}], "nbformat": 4})
+    analysis = analyze_bytes(notebook.encode(), FileKind.NOTEBOOK)
+    assert analysis.status is FileStatus.ANALYZED
+    assert [call.api for call in analysis.calls] == ["mlflow.log_param"]
+
+
+def test_a_quadratic_codec_is_refused_before_it_runs() -> None:
+    """punycode decodes 200 kB in 1.6 s and 5 MB (the size cap) in about 20 minutes."""
+    data = _with_cookie("punycode") + b"x-" + b"abcdefghij" * 20_000
+    analysis = analyze_bytes(data, FileKind.SCRIPT)
+    assert analysis.status is FileStatus.DECODE_ERROR and "quadratic" in analysis.detail

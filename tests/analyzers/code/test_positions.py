@@ -100,3 +100,42 @@ def test_trees_that_do_not_line_up_fall_back_to_the_whole_module() -> None:
     other_tree = ast.parse("a = 1\nf()\n")
     positions = Positions(ParsedModule(None, module, other_tree))
     assert positions.start((module.body[2],), call) == (3, 0)
+
+
+def _calls_module(calls: int, nested: bool) -> str:
+    if not nested:
+        return "import mlflow\n" + "".join(
+            f"mlflow.log_metric('m{i}', {i})\n" for i in range(calls)
+        )
+    methods = "".join(
+        f"    def step{i}(self):\n        for e in range(3):\n            mlflow.log_metric('m{i}', e)\n"
+        for i in range(calls)
+    )
+    return "import mlflow\nclass Trainer:\n" + methods
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["top-level-calls", "calls-in-methods"])
+def test_each_block_is_aligned_once_however_many_calls_it_holds(nested: bool) -> None:
+    """Counted work, not time: re-aligning the module for every call made the analysis
+    quadratic (8,000 calls took minutes)."""
+    for calls in (50, 400):
+        source = _calls_module(calls, nested)
+        module = cst.parse_module(source)
+        positions = Positions(ParsedModule(None, module, ast.parse(source)))
+        chains = _Chains()
+        for statement in module.body:
+            chains.walk(statement)
+        found = [(node, chain) for node, chain in chains.found if isinstance(node, cst.Call)]
+        assert len(found) >= calls
+        for node, chain in found:
+            positions.start(chain, node)
+        assert positions.statements_aligned <= _statements(module)
+
+
+def _statements(module: cst.Module) -> int:
+    count, stack = 0, [module]
+    while stack:
+        node = stack.pop()
+        count += isinstance(node, cst.BaseStatement)
+        stack.extend(node.children)
+    return count

@@ -82,3 +82,24 @@ def test_every_column_is_in_the_data_dictionary() -> None:
     ):
         assert set(DATA_DICTIONARY[table]) == set(columns)
         assert all(f"`{column}`" in readme for column in columns)
+
+
+def test_a_file_over_its_time_budget_is_a_row_and_the_scan_goes_on(tmp_path: Path) -> None:
+    repo = tmp_path / "proj"
+    repo.mkdir()
+    # About 10 s of analysis, most of it in libcst's native parser.
+    (repo / "slow.py").write_bytes(
+        b"import mlflow\n" + b"".join(b"v_%d = %d\n" % (i, i) for i in range(80_000))
+    )
+    (repo / "train.py").write_text("import mlflow\nmlflow.autolog()\n")
+    out = tmp_path / "out"
+    done = run("scan", str(repo), "--out", str(out), "--no-cache", "--file-timeout", "2")
+    assert done.returncode == 0, done.stderr
+    with open(out / "files.csv", newline="") as handle:
+        files = {row["path"]: row for row in csv.DictReader(handle)}
+    assert {path: row["status"] for path, row in files.items()} == {
+        "slow.py": "timeout",
+        "train.py": "analyzed",
+    }
+    assert "time budget of 2 s" in files["slow.py"]["detail"]
+    assert "slow.py: timeout" in done.stderr

@@ -1,0 +1,3 @@
+"""Loads the Hypothesis profile (`HYPOTHESIS_PROFILE`: `ci` by default, `fuzz` for make fuzz)."""
+
+from tests.fuzz import profiles  # noqa: F401
