@@ -65,13 +65,14 @@ def test_wilson_interval_known_values(k: int, n: int, low: float, high: float) -
 
 
 def test_wilson_interval_is_exact_at_the_bounds_and_empty_without_trials() -> None:
-    assert wilson_interval(0, 7)[0] == 0.0 and wilson_interval(7, 7)[1] == 1.0
+    assert wilson_interval(0, 7)[0] == 0.0
+    assert wilson_interval(7, 7)[1] == 1.0
     assert all(math.isnan(x) for x in wilson_interval(0, 0))
 
 
 @pytest.mark.parametrize(("k", "n"), [(-1, 3), (4, 3), (0, -1)])
 def test_wilson_interval_rejects_impossible_counts(k: int, n: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need 0 <= successes <= trials"):
         wilson_interval(k, n)
 
 
@@ -116,8 +117,10 @@ def test_the_dataset_study_json_names_is_found_beside_the_study(tmp_path: Path) 
 
 def test_calls_and_signals_of_repositories_not_analysed_are_ignored() -> None:
     study = load_study(STUDY)
-    assert study.analysed == ANALYSED and study.n_analysed == 8
-    assert "eps/slow" not in set(study.calls["repo"]) and len(study.calls) == 42
+    assert study.analysed == ANALYSED
+    assert study.n_analysed == 8
+    assert "eps/slow" not in set(study.calls["repo"])
+    assert len(study.calls) == 42
     assert set(study.signals["repo"]) <= set(ANALYSED)
 
 
@@ -180,9 +183,12 @@ def test_a_study_without_any_call(tmp_path: Path) -> None:
         "repo,commit,path,cell,line,column,api,dimension,keys\n", encoding="utf-8"
     )
     result = aggregate(load_study(study))
-    assert result.usage.empty and result.top_keys.empty and result.cooccurrence.empty
+    assert result.usage.empty
+    assert result.top_keys.empty
+    assert result.cooccurrence.empty
     dims = result.adoption[result.adoption["level"] == "dimension"]
-    assert set(dims["n_using"]) == {0} and set(dims["n_analysed"]) == {8}
+    assert set(dims["n_using"]) == {0}
+    assert set(dims["n_analysed"]) == {8}
     headline = result.headline.set_index(["measure", "population"])
     assert headline.loc[("any-logging", "analysed"), "numerator"] == 0
     # Without calls, MLflow evidence is the mlflow requirement in a dependency file alone;
@@ -327,7 +333,8 @@ def test_a_repository_with_no_python_file_is_analysed_without_mlflow_evidence(
 def test_a_partial_repository_is_analysed(tmp_path: Path) -> None:
     study = _with_status(tmp_path, "gamma/mixed", "partial", "1 file unreadable")
     result = aggregate(load_study(study))
-    assert result.n_analysed == 8 and "gamma/mixed" in result.study.analysed
+    assert result.n_analysed == 8
+    assert "gamma/mixed" in result.study.analysed
     assert list(result.repo_status["status"][:2]) == ["analyzed", "partial"]
     assert "gamma/mixed" in result.measure_users["any-logging"]
 
@@ -355,7 +362,8 @@ def test_cooccurrence(agg: Aggregates, a: str, b: str, n: int) -> None:
 def test_cooccurrence_covers_used_dimensions_only(agg: Aggregates) -> None:
     matrix = cooccurrence_matrix(agg.cooccurrence)
     assert list(matrix.index) == list(matrix.columns)
-    assert "prompts" not in matrix.index and len(matrix) == 15
+    assert "prompts" not in matrix.index
+    assert len(matrix) == 15
 
 
 @pytest.mark.parametrize(
@@ -377,7 +385,8 @@ def test_top_keys(
 
 def test_usage_matrix(agg: Aggregates) -> None:
     uses = usage_matrix(agg.usage, "dimension", ANALYSED)
-    assert list(uses.index) == ANALYSED and uses.dtypes.unique().tolist() == [bool]
+    assert list(uses.index) == ANALYSED
+    assert uses.dtypes.unique().tolist() == [bool]
     assert uses.sum().to_dict()["parameters"] == 5
     assert not uses.loc["gamma/lightning-only"].any()
     calls = usage_matrix(agg.usage, "api", ANALYSED, values="calls")
@@ -458,7 +467,8 @@ def test_strictest_requirement_wins_and_versions_are_counted(agg: Aggregates) ->
     assert requirements.loc["gamma/lightning-only", "requirement"] == "none"
     versions = agg.mlflow_versions
     assert list(versions["version"]) == ["2.9", "2.16", "3.1"]  # numeric order
-    assert list(versions["n_repos"]) == [1, 2, 1] and set(versions["n_pinning"]) == {4}
+    assert list(versions["n_repos"]) == [1, 2, 1]
+    assert set(versions["n_pinning"]) == {4}
 
 
 # --- Over time -------------------------------------------------------------------------------
@@ -481,7 +491,8 @@ def test_adoption_by_year(
     row = agg.adoption_by_year.set_index(["year", "level", "name"]).loc[(year, "headline", name)]
     assert (row["n_repos"], row["n_using"], row["n_analysed"]) == (n_repos, n_using, n_analysed)
     assert math.isnan(row["share"]) == (n_analysed == 0)
-    assert row["n_min"] == 10 and not row["min_n_met"]  # no year of the fixture has 10
+    assert row["n_min"] == 10
+    assert not row["min_n_met"]
 
 
 def test_adoption_by_year_minimum_is_configurable() -> None:

@@ -53,7 +53,8 @@ def append(path: Path, *lines: str) -> None:
 
 def test_facts_of_repositories_not_analysed_are_ignored() -> None:
     study = load_study(STUDY)
-    assert study.has_facts and len(study.facts) == 27
+    assert study.has_facts
+    assert len(study.facts) == 27
     assert "eps/slow" not in set(study.facts["repo"])
 
 
@@ -61,7 +62,8 @@ def test_a_study_without_facts_csv_still_aggregates(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     (study / "facts.csv").unlink()
     loaded = load_study(study)
-    assert not loaded.has_facts and loaded.facts.empty
+    assert not loaded.has_facts
+    assert loaded.facts.empty
     result = aggregate(loaded)
     # set_tracking_uri calls without a value still count, as unknown locations
     locations = result.locations
@@ -71,7 +73,8 @@ def test_a_study_without_facts_csv_still_aggregates(tmp_path: Path) -> None:
         "beta/registry-client",
         "eta/projects-demo",
     }
-    assert result.model_uris.empty and result.model_names.empty
+    assert result.model_uris.empty
+    assert result.model_names.empty
     assert set(result.model_naming["n_total"]) == {0}
     assert result.model_naming["share"].isna().all()
     page = build_report(study, static=False).index.read_text(encoding="utf-8")
@@ -345,7 +348,8 @@ def test_registry_summary(agg: Aggregates) -> None:
 def test_every_model_uri_kind_occurs_once(agg: Aggregates) -> None:
     kinds = agg.model_uri_kinds.set_index("kind")
     assert list(kinds.index) == list(MODEL_URI_KINDS)
-    assert set(kinds["n_uris"]) == {1} and set(kinds["n_using"]) == {1}
+    assert set(kinds["n_uris"]) == {1}
+    assert set(kinds["n_using"]) == {1}
     assert kinds["uri_share"].sum() == pytest.approx(1)
     assert len(agg.model_uris) == 7
 

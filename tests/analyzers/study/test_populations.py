@@ -105,12 +105,14 @@ def test_a_population_is_one_entry(tmp_path: Path) -> None:
     finally:
         populations.POPULATIONS = original
     only = rows[rows["population"] == "applications"]
-    assert set(only["denominator"]) == {2} and len(only) == len(HEADLINE)
+    assert set(only["denominator"]) == {2}
+    assert len(only) == len(HEADLINE)
 
 
 def test_the_report_shows_populations_side_by_side_and_what_changes(tmp_path: Path) -> None:
     html = headline_html(aggregate(load_study(stratified_study(tmp_path))))
-    assert "deduplicated: repositories" in html and "non-tutorial: repositories" in html
+    assert "deduplicated: repositories" in html
+    assert "non-tutorial: repositories" in html
     assert "Among deduplicated repositories the shares move by at most" in html
     assert "Among non-tutorial repositories the shares move by at most" in html
     assert " pp)" in html

@@ -93,7 +93,8 @@ def test_every_aspect_has_rules_both_ways_with_examples() -> None:
         "input_data",
     ]
     for aspect in TRACEABILITY:
-        assert aspect.includes and aspect.excludes, aspect.name
+        assert aspect.includes, aspect.name
+        assert aspect.excludes, aspect.name
         for rule in (*aspect.includes, *aspect.excludes):
             assert rule.cases, rule.id
         assert aspect.definition.startswith(aspect.includes[0].text)
@@ -303,7 +304,8 @@ def test_traceability_distribution_and_combinations(agg: Aggregates) -> None:
     distribution = agg.traceability["traceability_distribution"].set_index("n_aspects")
     assert distribution["n_repos"].to_dict() == {0: 1, 1: 1, 2: 1, 3: 1, 4: 0, 5: 4, 6: 0}
     combos = agg.traceability["traceability_combinations"]
-    assert combos["n_repos"].sum() == 8 and combos["share"].sum() == pytest.approx(1)
+    assert combos["n_repos"].sum() == 8
+    assert combos["share"].sum() == pytest.approx(1)
     assert combos["combination"].is_unique
     first = combos.iloc[0]
     assert first["combination"] == "code_version+parameters+metrics+environment+dependencies"

@@ -291,7 +291,8 @@ def test_nothing_from_the_repository_or_environment_runs(
         ("secret_link.py", str(world["secret"])),
     ):
         link = checkout / name
-        assert not link.is_symlink() and link.is_file()
+        assert not link.is_symlink()
+        assert link.is_file()
         assert link.read_text() == target
     assert "TOP-SECRET" not in "".join(
         p.read_text(errors="replace") for p in checkout.rglob("*") if p.is_file()
@@ -320,7 +321,8 @@ def test_credentials_never_reach_the_detail(world: dict[str, object], tmp_path: 
     request = request_for(world, clone_url=f"https://user:hunter2@127.0.0.1:{port}/x/y.git")
     result = clone_one(request, settings_for(tmp_path))
     assert result.status is CloneStatus.ERROR
-    assert "hunter2" not in result.detail and "\n" not in result.detail
+    assert "hunter2" not in result.detail
+    assert "\n" not in result.detail
 
 
 @pytest.mark.parametrize(
@@ -355,7 +357,8 @@ def test_file_protocol_needs_to_be_allowed(world: dict[str, object], tmp_path: P
 def test_too_large_by_dataset_size(world: dict[str, object], tmp_path: Path) -> None:
     result = clone_one(request_for(world, size_kb=5 * 1024), settings_for(tmp_path, max_size_mb=1))
     assert result.status is CloneStatus.TOO_LARGE
-    assert result.strategy == "" and not (tmp_path / "cache" / "acme__demo").exists()
+    assert result.strategy == ""
+    assert not (tmp_path / "cache" / "acme__demo").exists()
 
 
 def test_too_large_by_fetched_bytes(tmp_path: Path) -> None:
@@ -753,7 +756,8 @@ def test_hostile_names_stay_inside_the_cache(
     path = Path(result.path).resolve()
     assert path.parent.parent == cache.resolve()
     assert len(path.parent.name) <= 100
-    assert path.parent.name not in (".", "..") and not path.parent.name.startswith(("-", "."))
+    assert path.parent.name not in (".", "..")
+    assert not path.parent.name.startswith(("-", "."))
 
 
 def test_planted_symlink_in_the_cache_is_not_followed(

@@ -305,7 +305,8 @@ def test_a_file_the_server_cannot_send_makes_the_repository_partial(tmp_path: Pa
     assert lost["detail"] == "the server could not send its content: left out of the checkout"
     study.merge()
     (repo,) = rows(tmp_path / "out" / "repos.csv")
-    assert repo["status"] == "partial" and str(tmp_path) not in repo["detail"]
+    assert repo["status"] == "partial"
+    assert str(tmp_path) not in repo["detail"]
     # The study counts it among the analysed repositories.
     from analyzers.study.aggregate import aggregate_study
 
@@ -333,7 +334,8 @@ def test_two_demo_builds_at_once_both_succeed(tmp_path: Path) -> None:
         _, stderr = run.communicate(timeout=300)
         assert run.returncode == 0, stderr
     first, second = (rows(tmp_path / f"{n}.csv") for n in range(2))
-    assert first == second and len(first) == 14
+    assert first == second
+    assert len(first) == 14
     origins = tmp_path / "demo" / "origins"
     for row in first:
         if row["commit"] and row["full_name"] != "demo/deleted-repo":
