@@ -25,9 +25,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install mlflow-miner with its dev tools.
 
-test: $(STAMP) ## Lint, then run the whole test suite.
+test: $(STAMP) ## ruff, ruff format --check and mypy (strict), then the whole test suite.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 fuzz: $(STAMP) ## make fuzz [EXAMPLES=N]: the property-based tests of tests/fuzz, N examples each, random seeds.

@@ -4,9 +4,10 @@ the Makefile.
 
 A block is everything between `<!-- make docs: SPEC -->` and `<!-- end make docs -->`, where
 SPEC is `tables NAME...` (pipeline tables), `file-statuses`, `detectors` (the registry of
-`analyzers/repo/detectors`), `purpose-rules` (`analyzers/repo/purpose.toml`) or `make-targets`
-(the Makefile's `##` lines, which `make help` prints). Everything else in
-the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
+`analyzers/repo/detectors`), `purpose-rules` (`analyzers/repo/purpose.toml`), `traceability`
+(the codebook's rules), `integrations` (the catalog's `[integrations]`), `populations`,
+`headline` (the headline measures) or `make-targets` (the Makefile's `##` lines, which
+`make help` prints). Everything else in the README is left as it is. `tests/test_docs.py` fails when README.md differs from what this
 would write, so CI catches a column documented in one place and not the other.
 
     python -m analyzers.docs [README.md]      # rewrite in place
@@ -74,6 +75,28 @@ def detectors() -> str:
     )
 
 
+def traceability() -> str:
+    """The traceability codebook (analyzers/codebook.py): every rule of every aspect, with its
+    first example."""
+    from analyzers.codebook import TRACEABILITY, example_text
+
+    return markdown_table(
+        ("aspect", "rule", "counts?", "what", "example"),
+        (
+            (
+                aspect.label,
+                f"`{rule.id}`",
+                "yes" if include else "no",
+                rule.text,
+                f"`{example_text(rule.cases[0])}`",
+            )
+            for aspect in TRACEABILITY
+            for include, rules in ((True, aspect.includes), (False, aspect.excludes))
+            for rule in rules
+        ),
+    )
+
+
 def purpose_rules() -> str:
     """The purpose rules (analyzers/repo/purpose.toml), in the order they are tried."""
     from analyzers.repo.purpose import load_rules
@@ -102,6 +125,45 @@ def purpose_rules() -> str:
     )
 
 
+def integrations() -> str:
+    """The catalog's `[integrations]`: each integration's names and what it records."""
+    from analyzers.code.catalog import load_catalog
+    from analyzers.code.integrations import rows
+
+    return markdown_table(
+        ("integration", "names", "when", "records"),
+        (
+            (
+                f"`{row.integration}`",
+                ", ".join(f"`{name}`" for name in (row.name, *row.names)),
+                " or ".join(f"`{c.keyword}={c.value}`" for c in row.when) or "any use",
+                ", ".join(row.records) or "(opens runs only)",
+            )
+            for row in rows(load_catalog().integrations)
+        ),
+    )
+
+
+def populations() -> str:
+    """The populations a share can be of (analyzers/study/populations.py)."""
+    from analyzers.study.populations import POPULATIONS
+
+    return markdown_table(
+        ("population", "repositories"),
+        ((f"`{entry.name}`", entry.definition) for entry in POPULATIONS),
+    )
+
+
+def headline() -> str:
+    """The headline measures (analyzers/codebook.py HEADLINE)."""
+    from analyzers.codebook import HEADLINE
+
+    return markdown_table(
+        ("measure", "a repository counts when it has"),
+        ((f"`{measure}`", definition) for measure, definition in HEADLINE.items()),
+    )
+
+
 def _layout_condition(feature: str, operator: str, value: int) -> str:
     booleans = {"package", "published", "app", "deploys", "ml_project", "tests", "notebooks_only"}
     if feature in booleans:
@@ -126,6 +188,10 @@ RENDERERS: dict[str, Callable[[list[str]], str]] = {
     "file-statuses": lambda _args: file_statuses(),
     "make-targets": lambda _args: make_targets(),
     "detectors": lambda _args: detectors(),
+    "traceability": lambda _args: traceability(),
+    "integrations": lambda _args: integrations(),
+    "populations": lambda _args: populations(),
+    "headline": lambda _args: headline(),
     "purpose-rules": lambda _args: purpose_rules(),
 }
 

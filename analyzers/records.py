@@ -74,6 +74,13 @@ class Fact:
     value: str
     source: str  # the canonical API or construct it came from
     cell: int | None = None
+    # What the code read a non-literal value from (`cfg.mlflow.tracking_uri`): the scan of a
+    # checkout looks it up in the repository's configuration files (analyzers.repo.configvalues).
+    reference: str = ""
+    # Where the value is written: the configuration file and line it came from, else the file
+    # and line of the fact itself (set when the scan writes facts.csv).
+    source_path: str = ""
+    source_line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,13 +86,15 @@ _INTEGERS = """cell line column stars forks size_kb bytes files calls script_cal
     commits_analysed file_versions n_using
     n_analysed n_repos n_total n_files n_calls n_pinning n_locations n_aspects n_missing
     n_model_names n_uris n_names n_tool k_tool n_other k_other n_existing n_adopted n_removed
-    n_at_head numerator denominator cluster_size n_only"""
+    n_at_head numerator denominator mlflow_calls indirect_uses n_at_risk n_events n_censored
+    n_min cluster_size n_only"""
 _NUMBERS = """seconds share ci_low ci_high uri_share reference share_tool ci_low_tool ci_high_tool
     share_other ci_low_other ci_high_other difference days_from_creation days_from_first_commit
-    share_removed median_days_after_mlflow"""
+    share_removed median_days_after_mlflow days adopted"""
 _BOOLEANS = """archived fork present_at_head present_at_start truncated in_dataset analysed
     recorded fully_traceable most_missing uses_mlflow uses_registry register_model
-    log_model_registration client_registry uses_stages uses_aliases literal semver available"""
+    log_model_registration client_registry uses_stages uses_aliases literal semver
+    mlflow_dependency min_n_met available"""
 COLUMN_TYPES: dict[str, ColumnType] = {
     **dict.fromkeys(_INTEGERS.split(), ColumnType.INTEGER),
     **dict.fromkeys(_NUMBERS.split(), ColumnType.NUMBER),
@@ -140,7 +142,8 @@ FILE_STATUSES: dict[str, str] = {
     "too-deep": "nesting beyond what the parser can take safely",
     "bad-notebook": "not JSON, no cells, ...",
     "not-python": "a notebook with another kernel language",
-    "unreadable": "could not be read (permissions, I/O error)",
+    "unreadable": "could not be read (permissions, I/O error) or fetched (the server could not "
+    "send its content: the checkout left it out); the repository is `partial`",
     "vendored": "a `venv`, `.venv`, `site-packages`, `node_modules`, `build`, `dist`, `.tox` "
     "tree, or any directory with a `pyvenv.cfg`: skipped, one row for the tree",
     "symlink": "a symbolic link, never followed",
@@ -242,13 +245,15 @@ _PIPELINE = (
         "study",
         {
             **_REPOSITORY,
-            "status": "`analyzed`, or the clone status that stopped it (`not-found`, "
-            "`unavailable`, `too-large`, `timeout`, `error`), `unpinned` (no commit in the "
-            "dataset), `missing` (not analysed yet: the run was stopped; a rerun resumes), or "
-            "`excluded` (a study filter left it out)",
-            "detail": "a one-line reason for every status but `analyzed`; for `analyzed`, the "
-            "files the clone left out over the size cap when there are any; for `excluded`, "
-            "every filter it fails (`exclude_forks: a fork; min_stars: 3 stars < 10`)",
+            "status": "`analyzed`, `partial` (analysed, but some files could not be fetched or "
+            "read: `files.csv` lists them as `unreadable`), or the clone status that stopped it "
+            "(`not-found`, `unavailable`, `too-large`, `timeout`, `error`), `unpinned` (no "
+            "commit in the dataset), `missing` (not analysed yet: the run was stopped; a rerun "
+            "resumes), or `excluded` (a study filter left it out)",
+            "detail": "a one-line reason for every status but `analyzed`, without credentials or "
+            "local paths; for `analyzed`, the files the clone left out over the size cap when "
+            "there are any; for `excluded`, every filter it fails (`exclude_forks: a fork; "
+            "min_stars: 3 stars < 10`)",
             "files": "`.py`/`.ipynb` files seen",
             "calls": "MLflow call sites found",
             "purpose": "`tutorial`, `course`, `example`, `library`, `application` or `unknown` "
@@ -367,11 +372,36 @@ _PIPELINE = (
             '`MlflowClient(tracking_uri=...)`, `os.environ["MLFLOW_TRACKING_URI"] = ...`), '
             "`model-uri` (a `models:/` or `runs:/` literal), `registered-model-name`, "
             "`model-stage`, `model-alias`, `log-model-environment`, `artifact-path`",
-            "value": "the value as written, followed through module constants and f-strings "
-            "(computed parts as `{…}`, environment reads as `env:NAME`, empty when not a "
-            "literal); user, password and query values of URIs are replaced by `***` before "
-            "anything is written; for `log-model-environment`, the keyword passed",
+            "value": "the value as written, followed through module constants (of other modules "
+            "too), class attribute defaults (dataclass, pydantic, attrs), f-strings, the defaults "
+            "of `os.getenv`/`os.environ.get`/`.get`/`getattr`, and configuration files read by "
+            "key (computed parts as `{…}`, environment reads with no default as `env:NAME`, empty "
+            "when the repository does not hold it); user, password and query values of URIs are "
+            "replaced by `***` before anything is written; for `log-model-environment`, the "
+            "keyword passed",
             "source": "the API the value was passed to, `os.environ`, or `string-literal`",
+            "source_path": "where the value is written: the configuration file (YAML, TOML, JSON, "
+            "`.env`, `.ini`) it was read from when the code reads it by key (`cfg.mlflow."
+            'tracking_uri`, `config.get("tracking_uri")`), else the file of the fact itself',
+            "source_line": "the line there (empty when the format gives none)",
+        },
+    ),
+    _table(
+        "indirect",
+        "indirect.csv",
+        "scan",
+        {
+            **_SCAN_KEYS,
+            "cell": "as in calls; empty for a configuration file",
+            "line": "as in calls: where the use starts; empty for a configuration file",
+            "column": "as in calls; empty for a configuration file",
+            "integration": "the library that logs to MLflow on the repository's behalf "
+            "(`lightning`, `transformers`, `optuna`, `ray`, `pycaret`, `accelerate`, "
+            "`ultralytics`, `ignite`, `composer`, `torchtune`, `zenml`, `hydraflow`: the "
+            "catalog's `[integrations]`; `mlproject` for MLproject entry-point parameters, "
+            "`kedro-mlflow` for the Kedro plugin); calls.csv keeps direct calls only",
+            "records": "what it logs, `;`-separated among `params`, `metrics`, `models`, "
+            "`artifacts` (empty: it only opens runs for the repository's own calls)",
         },
     ),
     _table(
@@ -380,12 +410,14 @@ _PIPELINE = (
         "scan",
         {
             **_SCAN_KEYS,
-            "signal": "`mlproject`, `mlproject-env`, `env-file`, `mlflow-requirement`, "
-            "`framework-requirement`, `dvc`, `tracking-uri` or `registry-uri`",
+            "signal": "`mlproject`, `mlproject-env`, `env-file`, `pinned-env`, "
+            "`mlflow-requirement`, `framework-requirement`, `dvc`, `tracking-uri` or "
+            "`registry-uri`",
             "value": "what the file says: the MLproject environment (`conda`, `python_env`, "
-            "`docker`, `none`), the kind of environment file, the requirement's specifier "
-            "(`==2.16.2`, empty when unpinned; for frameworks the name too), or the configured "
-            "URI (credentials as `***`, `env:NAME` for a variable)",
+            "`docker`, `none`), the kind of environment file (for `pinned-env`, a lock file or "
+            "a file that pins every requirement it lists to one version), the requirement's "
+            "specifier (`==2.16.2`, empty when unpinned; for frameworks the name too), or the "
+            "configured URI (credentials as `***`, `env:NAME` for a variable)",
         },
     ),
     _table(
@@ -511,7 +543,10 @@ _SHARE = {
     "ci_low": "Lower bound of the 95% Wilson score interval of share.",
     "ci_high": "Upper bound of the 95% Wilson score interval of share.",
 }
-_N_ANALYSED = "Repositories analysed (repos.csv status analyzed): the denominator."
+_N_ANALYSED = (
+    "Repositories of the population analysed (repos.csv status analyzed or partial; "
+    "populations.csv): the denominator."
+)
 _PER_REPO_POSITION = {
     "path": "File the value was found in, relative to the repository root.",
     "cell": "Notebooks: 0-based cell index, as in calls.csv; empty for .py files and "
@@ -541,7 +576,7 @@ _TOOL_SHARE = {
 
 def study_tables(group: str | None = None) -> dict[str, Table]:
     """Every table of a study's export, by name, in documentation order; only the tables of
-    `group` (`counts`, `findings`, `evolution`) when given."""
+    `group` (`counts`, `traceability`, `findings`, `evolution`) when given."""
     tables = _study_tables()
     if group is None:
         return dict(tables)
@@ -554,17 +589,17 @@ def study_table(name: str) -> Table:
 
 @cache
 def _study_tables() -> dict[str, Table]:
-    from analyzers.codebook import ASPECTS, PROFILE_ASPECTS
+    from analyzers.codebook import ASPECTS
 
     flags = {
-        "coverage": dict.fromkeys(ASPECTS, ColumnType.BOOLEAN),
-        "profile_matrix": dict.fromkeys(PROFILE_ASPECTS, ColumnType.BOOLEAN),
-        "profile_combinations": dict.fromkeys(PROFILE_ASPECTS, ColumnType.BOOLEAN),
+        "traceability_matrix": dict.fromkeys(ASPECTS, ColumnType.BOOLEAN),
+        "traceability_combinations": dict.fromkeys(ASPECTS, ColumnType.BOOLEAN),
         "method_comparison": dict.fromkeys(_COMPARISON_COUNTS, ColumnType.INTEGER),
     }
     tables: dict[str, Table] = {}
     for group, described in (
         ("counts", _count_columns()),
+        ("traceability", _traceability_columns()),
         ("findings", _finding_columns()),
         ("evolution", _evolution_columns()),
         ("comparison", _comparison_columns()),
@@ -575,20 +610,22 @@ def _study_tables() -> dict[str, Table]:
 
 
 def _count_columns() -> dict[str, dict[str, str]]:
-    """The seed study's tables: accounting, adoption, coverage, keys, requirements."""
-    from analyzers.codebook import ASPECT_LABELS, ASPECTS
+    """The seed study's tables: accounting, populations, headline, adoption, keys,
+    requirements."""
+    from analyzers.codebook import HEADLINE
 
     return {
         "repos": {
             "repo": "GitHub owner/name (dataset full_name, repos.csv repo).",
             "commit": "Pinned commit SHA (from repos.csv, else from the dataset).",
-            "status": "analyzed, a failure from repos.csv (not-found, unavailable, too-large, "
-            "timeout, error, empty, ...), or not-attempted (in the dataset, not in "
-            "repos.csv).",
+            "status": "analyzed, partial (analysed, some files unreadable), a failure from "
+            "repos.csv (not-found, unavailable, too-large, timeout, error, ...), or "
+            "not-attempted (in the dataset, not in repos.csv).",
             "detail": "repos.csv's one-line reason for a failure; empty otherwise.",
             "in_dataset": "Whether dataset.csv lists the repository.",
             "created_year": "Year the repository was created (dataset created_at); empty if unknown.",
-            "analysed": "Whether the repository was cloned and scanned (status analyzed).",
+            "analysed": "Whether the repository was cloned and scanned (status analyzed or "
+            "partial).",
             "purpose": "tutorial, course, example, library, application or unknown (the purpose "
             "rule, analyzers/repo/purpose.toml); empty if not analysed or the study predates it.",
             "duplicate_of": "The representative of the repository's cluster of near-duplicates "
@@ -596,6 +633,12 @@ def _count_columns() -> dict[str, dict[str, str]]:
             "representatives and unique repositories.",
             "cluster_size": "Repositories in its cluster (1 for a unique one); empty if not "
             "analysed.",
+            "mlflow_calls": "MLflow call sites found at the pinned commit (calls.csv rows).",
+            "indirect_uses": "Integrations found that log to MLflow on the repository's behalf "
+            "(indirect.csv rows).",
+            "mlflow_dependency": "Whether a dependency file at the pinned commit requires mlflow "
+            "(signals.csv mlflow-requirement).",
+            "populations": "The populations it belongs to, ';'-separated (populations.csv).",
         },
         "repo_status": {
             "status": "Repository status, as in repos.",
@@ -616,9 +659,10 @@ def _count_columns() -> dict[str, dict[str, str]]:
             "n_only": "Of which excluded by this filter alone.",
         },
         "populations": {
-            "population": "A population shares are taken among: analysed, deduplicated (one "
-            "repository per cluster of near-duplicates) or non-tutorial (purpose not tutorial, "
-            "course or example).",
+            "population": "A population shares are taken among: analysed, mlflow-evidence "
+            "(analysed, with an MLflow call, an indirect use or mlflow in a dependency file), "
+            "deduplicated (one repository per cluster of near-duplicates) or non-tutorial "
+            "(purpose not tutorial, course or example).",
             "definition": "Which repositories it holds.",
             "available": "Whether this study can form it (an older study has no purpose or "
             "duplicate_of column).",
@@ -633,6 +677,16 @@ def _count_columns() -> dict[str, dict[str, str]]:
             "status": "files.csv status: analyzed, partial, no-mlflow, syntax-error, python2, ...",
             "n_files": "Rows of files.csv with this kind and status.",
             "n_repos": "Repositories with at least one such file.",
+        },
+        "indirect_uses": {
+            "integration": "A library that logs to MLflow on the repository's behalf "
+            "(indirect.csv).",
+            "records": "What its uses record, ';'-separated (params, metrics, models, artifacts).",
+            "n_using": "Analysed repositories using it.",
+            "n_only": "Of which with no direct logging call (any-logging): they log only through "
+            "integrations.",
+            "n_analysed": _N_ANALYSED,
+            **_SHARE,
         },
         "usage": {
             "repo": "Analysed repository.",
@@ -654,38 +708,14 @@ def _count_columns() -> dict[str, dict[str, str]]:
             "calls": "Call sites (of that kind) across analysed repositories.",
         },
         "headline": {
-            "measure": "log-params, log-metrics, autolog, any-logging or set-tracking-uri.",
-            "population": "The repositories the share is taken among (see populations): one "
-            "row per measure and population.",
-            "definition": "What the measure counts.",
-            "numerator": "Repositories of the population the measure counts.",
-            "denominator": "Repositories in the population.",
+            "measure": ", ".join(HEADLINE) + " (one row per measure and population).",
+            "population": "The population the share is of (populations.csv).",
+            "definition": "What the measure counts (the codebook's definition).",
+            "numerator": "Repositories of the population the measure holds for.",
+            "denominator": "Repositories of the population.",
             "share": "numerator / denominator; empty when the denominator is 0.",
-            "ci_low": _SHARE["ci_low"],
-            "ci_high": _SHARE["ci_high"],
-        },
-        "coverage": {
-            "repo": "Analysed repository.",
-            **{
-                aspect: f"Whether the repository records its {ASPECT_LABELS[aspect]}: {evidence}."
-                for aspect, evidence in ASPECTS.items()
-            },
-            "coverage": "How many of the six aspects it records (0-6).",
-        },
-        "coverage_distribution": {
-            "coverage": "Number of traceability aspects recorded (0-6).",
-            "n_repos": "Analysed repositories recording exactly that many.",
-            "n_analysed": _N_ANALYSED,
-            "share": "n_repos / n_analysed; empty when n_analysed is 0.",
-            "ci_low": _SHARE["ci_low"],
-            "ci_high": _SHARE["ci_high"],
-        },
-        "traceability": {
-            "aspect": "One of the six traceability aspects (see coverage).",
-            "evidence": "What counts as recording it.",
-            "n_using": "Analysed repositories recording it.",
-            "n_analysed": _N_ANALYSED,
-            **_SHARE,
+            "ci_low": "Lower bound of the 95% Wilson score interval of share.",
+            "ci_high": "Upper bound of the 95% Wilson score interval of share.",
         },
         "cooccurrence": {
             "dimension_a": "A dimension used by at least one analysed repository.",
@@ -727,20 +757,107 @@ def _count_columns() -> dict[str, dict[str, str]]:
             "name": "The headline measure or dimension.",
             "n_repos": "Repositories of the study created that year, whatever their status.",
             "n_using": "Analysed repositories created that year that use it.",
-            "n_analysed": "Analysed repositories created that year: the denominator.",
+            "n_analysed": "Analysed repositories created that year: the denominator (population "
+            "analysed).",
             **_SHARE,
+            "n_min": "The minimum n_analysed for a year's share to be drawn and quoted (--min-n).",
+            "min_n_met": "Whether n_analysed >= n_min: otherwise the chart leaves the point out "
+            "and the report does not quote the share.",
+        },
+    }
+
+
+def _traceability_columns() -> dict[str, dict[str, str]]:
+    """The traceability codebook's aspects per repository, their shares and rules (formerly
+    the six-aspect coverage and the five-aspect profile)."""
+    from analyzers.codebook import TRACEABILITY
+
+    names = ", ".join(aspect.name for aspect in TRACEABILITY)
+    n = len(TRACEABILITY)
+    flags = {
+        aspect.name: f"Whether the repository records its {aspect.label} (traceability "
+        "codebook; traceability_rules lists its rules)."
+        for aspect in TRACEABILITY
+    }
+    return {
+        "traceability_codebook": {
+            "aspect": f"{names}: the seed study's hypothesis (a run is traceable when its code "
+            "version, parameters, environment and dependencies are recorded, plus its metrics "
+            "and input data).",
+            "question": "What recording the aspect means for a run.",
+            "rule": "The rule's id (cited in traceability_evidence and traceability_rules).",
+            "kind": "include (the aspect is recorded when the rule holds) or exclude (what does "
+            "not count, though it may look as if it did).",
+            "definition": "What the rule says.",
+            "example": "An example repository, as path: content (⏎ between lines; a notebook as "
+            "its cells), which the test suite analyses and judges.",
+            "recorded": "Whether the example records the aspect.",
+        },
+        "traceability_evidence": {
+            "repo": "Analysed repository.",
+            "aspect": f"{names}.",
+            "recorded": "Whether the repository records the aspect: one of its inclusion rules "
+            "holds.",
+            "rules": "The inclusion rules that hold, ';'-separated (traceability_rules).",
+            "evidence": "What each rule found, '; '-separated, as rule: item [file]; for "
+            "dependencies not recorded, the requirements that fell short.",
+        },
+        "traceability_matrix": {
+            "repo": "Analysed repository.",
+            **flags,
+            "n_aspects": f"How many of the {n} aspects it records (0-{n}).",
+            "fully_traceable": f"Whether it records all {n}.",
+            "missing": "The aspects it does not record, ';'-separated.",
+            "mlflow_pins": "Exact mlflow versions it pins (==), sorted, ';'-separated.",
+            "framework_requirements": "Every ML framework requirement found, as name plus "
+            "specifier (no specifier: unpinned), sorted, ';'-separated.",
+        },
+        "traceability_shares": {
+            "aspect": f"An aspect ({names}), or fully-traceable (all {n}).",
+            "definition": "What counts as recording it, and what does not (the codebook).",
+            "n_using": "Analysed repositories recording it.",
+            "n_missing": "Analysed repositories not recording it.",
+            "n_analysed": _N_ANALYSED,
+            **_SHARE,
+            "most_missing": "Whether it is the aspect missing most often (ties all true).",
+        },
+        "traceability_rules": {
+            "aspect": "The aspect the rule belongs to.",
+            "rule": "An inclusion rule's id (the codebook).",
+            "definition": "What the rule counts.",
+            "n_using": "Analysed repositories it holds for (a repository can meet an aspect by "
+            "several rules).",
+            "n_analysed": _N_ANALYSED,
+            **_SHARE,
+        },
+        "traceability_distribution": {
+            "n_aspects": f"Number of aspects recorded (0-{n}).",
+            "n_repos": "Analysed repositories recording exactly that many.",
+            "n_analysed": _N_ANALYSED,
+            "share": "n_repos / n_analysed; empty when n_analysed is 0.",
+            "ci_low": _SHARE["ci_low"],
+            "ci_high": _SHARE["ci_high"],
+        },
+        "traceability_combinations": {
+            "combination": "The aspects recorded, '+'-joined in aspect order; none for none.",
+            **{
+                aspect.name: f"Whether the combination includes {aspect.label}."
+                for aspect in TRACEABILITY
+            },
+            "n_aspects": "Number of aspects in the combination.",
+            "n_repos": "Analysed repositories recording exactly that combination.",
+            "n_analysed": _N_ANALYSED,
+            "share": "n_repos / n_analysed.",
+            "ci_low": _SHARE["ci_low"],
+            "ci_high": _SHARE["ci_high"],
         },
     }
 
 
 def _finding_columns() -> dict[str, dict[str, str]]:
-    """Where runs are stored, traceability profiles, model versioning in the registry."""
-    from analyzers.codebook import PROFILE_ASPECTS, PROFILE_LABELS, REGISTRY_MEASURES
+    """Where runs are stored, model versioning in the registry."""
+    from analyzers.codebook import REGISTRY_MEASURES, USES_REGISTRY
 
-    _PROFILE_FLAGS = {
-        aspect: f"Whether the repository records its {PROFILE_LABELS[aspect]}: {evidence}."
-        for aspect, evidence in PROFILE_ASPECTS.items()
-    }
     return {
         "locations": {
             "repo": "Analysed repository.",
@@ -778,49 +895,9 @@ def _finding_columns() -> dict[str, dict[str, str]]:
             "n_analysed": _N_ANALYSED,
             **_SHARE,
         },
-        "profile": {
-            "repo": "Analysed repository.",
-            "aspect": "code_version, parameters_metrics, environment, dependencies or data.",
-            "recorded": "Whether the repository records the aspect.",
-            "evidence": "What was found, '; '-separated, with the file in brackets: MLproject, "
-            "tags, logged files, APIs, environment files, requirements (for "
-            "dependencies also when they fall short of pinning).",
-        },
-        "profile_matrix": {
-            "repo": "Analysed repository.",
-            **_PROFILE_FLAGS,
-            "n_aspects": "How many of the five aspects it records (0-5).",
-            "fully_traceable": "Whether it records all five.",
-            "missing": "The aspects it does not record, ';'-separated.",
-            "mlflow_pins": "Exact mlflow versions it pins (==), sorted, ';'-separated.",
-            "framework_requirements": "Every ML framework requirement found, as name plus "
-            "specifier (no specifier: unpinned), sorted, ';'-separated.",
-        },
-        "profile_shares": {
-            "aspect": "A profile aspect, or fully-traceable (all five).",
-            "definition": "What counts as recording it.",
-            "n_using": "Analysed repositories recording it.",
-            "n_missing": "Analysed repositories not recording it.",
-            "n_analysed": _N_ANALYSED,
-            **_SHARE,
-            "most_missing": "Whether it is the aspect missing most often (ties all true).",
-        },
-        "profile_combinations": {
-            "combination": "The aspects recorded, '+'-joined in aspect order; none for none.",
-            **{
-                aspect: f"Whether the combination includes {PROFILE_LABELS[aspect]}."
-                for aspect in PROFILE_ASPECTS
-            },
-            "n_aspects": "Number of aspects in the combination.",
-            "n_repos": "Analysed repositories recording exactly that combination.",
-            "n_analysed": _N_ANALYSED,
-            "share": "n_repos / n_analysed.",
-            "ci_low": _SHARE["ci_low"],
-            "ci_high": _SHARE["ci_high"],
-        },
         "registry_use": {
             "repo": "Analysed repository.",
-            "uses_registry": "register_model, registered_model_name= or a client registry method.",
+            "uses_registry": f"The registry measure uses-registry: {USES_REGISTRY}.",
             "register_model": "Whether it calls mlflow.register_model.",
             "log_model_registration": "Whether it gives registered_model_name= to a log_model.",
             "client_registry": "Whether it calls an MlflowClient method on registered models or "
@@ -920,10 +997,11 @@ def _evolution_columns() -> dict[str, dict[str, str]]:
             "dimension of the catalog seen in some history.",
             "n_using": "Repositories whose default branch had the dimension at the month's end "
             "(history_events.csv: the last event by then is an addition).",
-            "n_existing": "Repositories whose walked history had started by the month's end "
-            "(oldest walked commit at or before it).",
+            "n_existing": "Repositories that existed by the month's end (their oldest walked "
+            "commit at or before it): the denominator.",
             "n_repos": _N_HISTORY,
-            "share": "n_using / n_repos; empty when n_repos is 0.",
+            "share": "n_using / n_existing: the share among the repositories that existed that "
+            "month; empty when n_existing is 0.",
             "ci_low": "Lower bound of the 95% Wilson score interval of share.",
             "ci_high": "Upper bound of the 95% Wilson score interval of share.",
         },
@@ -942,6 +1020,21 @@ def _evolution_columns() -> dict[str, dict[str, str]]:
             "days_from_first_commit": "first_mlflow_date - oldest_date, in days; empty without MLflow.",
             "truncated": "Whether --max-commits or --since cut the walk short of the first "
             "commit (then MLflow may have come earlier).",
+        },
+        "adoption_survival": {
+            "dimension": "mlflow (any MLflow call or mlflow requirement) or a traceability "
+            "dimension of the catalog seen in some history.",
+            "days": "Days since the repository's first commit (0: the first commit itself).",
+            "n_at_risk": "Repositories not yet using it just before that day (and still observed).",
+            "n_events": "Repositories whose first commit with it falls on that day.",
+            "n_censored": "Repositories observed until that day (their head commit) without "
+            "ever using it.",
+            "adopted": "Kaplan-Meier estimate of the share using it by that day (1 - S(t)).",
+            "ci_low": "Lower bound of the 95% confidence interval of adopted (Greenwood's "
+            "variance, log-log transform).",
+            "ci_high": "Upper bound of that interval.",
+            "n_repos": "Repositories in the estimate: walked to their first commit "
+            "(history_summary.csv status walked, not truncated).",
         },
         "dimension_lifecycle": {
             "dimension": "mlflow or a traceability dimension seen in some history.",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzers.code.groups import ApiGroup, parse_groups
+from analyzers.code.integrations import Integration, parse_integrations
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -192,6 +193,22 @@ class Catalog:
     modules: frozenset[str] = frozenset()  # module paths: prefixes of entries, flavors
     returns: dict[str, ReturnedObject] = field(default_factory=dict)  # factory -> object
     removed_flavors: dict[str, str] = field(default_factory=dict)  # flavor -> version
+    # Libraries that log to MLflow for the user (`[integrations]`): every name -> its row.
+    integrations: dict[str, Integration] = field(default_factory=dict)
+
+    @cached_property
+    def integration_roots(self) -> frozenset[str]:
+        """The top-level modules of the integrations, bound by the resolver like `mlflow`."""
+        return frozenset(name.split(".", 1)[0] for name in self.integrations)
+
+    @cached_property
+    def integration_markers(self) -> tuple[bytes, ...]:
+        """What the byte pre-filter looks for besides `mlflow`."""
+        found = (marker for row in self.integrations.values() for marker in row.markers)
+        return tuple(dict.fromkeys(found))
+
+    def integration(self, qualified_name: str) -> Integration | None:
+        return self.integrations.get(qualified_name)
 
     def group(self, name: str) -> ApiGroup:
         """The named group of `[groups]` (see `analyzers.code.groups`)."""
@@ -327,6 +344,7 @@ def _load(data: bytes) -> Catalog:
         modules=_modules(entries, flavor_modules),
         returns=returns,
         removed_flavors=dict(flavors.get("removed", {})),
+        integrations=parse_integrations(table.get("integrations", {})),
     )
     return replace(catalog, groups=_groups(data, table, catalog))
 

@@ -4,8 +4,11 @@ A call resolves to MLflow only through an import that names `mlflow` (a statemen
 string given to an importer such as `importlib.import_module("mlflow")`), a `%run` of a
 notebook that imported it, or an assignment of `MLFLOW_TRACKING_URI`/`MLFLOW_REGISTRY_URI`;
 a `models:/` or `runs:/` literal is a fact without any of them. A file with none of these
-cannot yield a call or a fact, so it is never parsed. The test suite checks this never loses
-a file of the accuracy table, and tests/fuzz that it never loses a finding of any file. No libcst here: warm reruns that
+cannot yield a call or a fact, so it is never parsed, unless it holds a marker of a library
+that logs to MLflow for the user (the catalog's `[integrations]`: `MLFlowLogger`,
+`report_to`, ...), whose indirect use must be resolved too. The test suite checks this never
+loses a file of the accuracy table, and tests/fuzz that it never loses a finding of any
+file. No libcst here: warm reruns that
 hit the cache for every file never load the parser.
 """
 
@@ -25,8 +28,14 @@ _IMPORT_WORD = re.compile(rb"(?:\b|(?<=\\[nrt]))(?:import|from)\b")
 _FOLDABLE = (b"\xef\xbc", b"\xef\xbd", b"\xf0\x9d")
 
 
+def _integration_markers() -> tuple[bytes, ...]:
+    from analyzers.code.catalog import load_catalog  # a cached TOML read, no parser
+
+    return load_catalog().integration_markers
+
+
 def may_use_mlflow(data: bytes) -> bool:
-    """True unless the file certainly has no MLflow call or fact to resolve."""
+    """True unless the file certainly has no MLflow call, fact or indirect use to resolve."""
     if data[:4].count(0) or data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # UTF-16 or UTF-32, which a notebook's JSON may be (json.loads reads all three).
         try:
@@ -41,7 +50,11 @@ def may_use_mlflow(data: bytes) -> bool:
 def _may_use_mlflow(data: bytes) -> bool:
     if b"MLFLOW_TRACKING_URI" in data or b"MLFLOW_REGISTRY_URI" in data:
         return True
+    if b"MLFLOW_" in data:  # `MLFLOW_URI = "http://..."`: a constant another module may import
+        return True
     if any(prefix in data for prefix in MODEL_URI_PREFIXES):
+        return True
+    if any(marker in data for marker in _integration_markers()):
         return True
     if b"mlflow" in data:
         return _names_mlflow_in_an_import(data)

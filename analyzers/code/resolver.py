@@ -43,6 +43,7 @@ from analyzers.code.resolver_summaries import (
     encode,
 )
 from analyzers.code.resolver_values import UNKNOWN, FunctionInfo, QName, UserFunction, Value
+from analyzers.code.uris import redact_uri
 from analyzers.records import CallSite, Fact
 
 
@@ -150,14 +151,18 @@ def _located(
     facts = []
     for fact in resolver.facts:
         line, column = positions[fact.cell].start(fact.statements, fact.node)
+        value = fact.value
+        if not value and fact.reference:  # `args.tracking_uri`: the option's default
+            value = resolver.cli_defaults.get(fact.reference.rpartition(".")[2], "")
         facts.append(
             Fact(
                 line=line,
                 column=column,
                 fact=fact.fact,
-                value=fact.value,
+                value=redact_uri(value),
                 source=fact.source,
                 cell=fact.cell,
+                reference=fact.reference,
             )
         )
     sites.sort(key=lambda s: (-1 if s.cell is None else s.cell, s.line, s.column, s.api))

@@ -18,6 +18,7 @@ from analyzers.code.resolver_values import (
     UNKNOWN,
     Instance,
     QName,
+    Ref,
     RepoModule,
     Scope,
     SelfRef,
@@ -29,6 +30,16 @@ from analyzers.code.resolver_values import (
 
 
 class Binder(Evaluator):
+    integration_imported = False  # a library that logs to MLflow for the user was imported
+
+    @property
+    def cli_defaults(self) -> dict[str, str]:
+        """Command-line options' literal defaults, by destination name (`tracking_uri`)."""
+        found: dict[str, str] | None = self.__dict__.get("_cli_defaults")
+        if found is None:
+            found = self.__dict__["_cli_defaults"] = {}
+        return found
+
     def bind(self, name: str, value: Value | None, scope: Scope | None = None) -> None:
         scope = scope or self.scope
         if name in scope.globals and scope is not self.module_scope:
@@ -69,11 +80,20 @@ class Binder(Evaluator):
             name = dotted(alias.name)
             if alias.asname is not None:
                 bound = _as_name(alias)
-                self.bind(bound, QName(name) if is_mlflow(name) else self._repo_module(name))
+                self.bind(bound, QName(name) if is_mlflow(name) else self._other_module(name))
             else:
                 top = name.split(".", 1)[0]
-                self.bind(top, QName(top) if top == ROOT_MODULE else self._repo_module(top))
+                self.bind(top, QName(top) if top == ROOT_MODULE else self._other_module(top))
         return False
+
+    def _other_module(self, spec: str) -> RepoModule | QName | None:
+        """A module of the repository, else one of a library that logs to MLflow for the
+        user (the catalog's `[integrations]`), whose names are then followed like mlflow's."""
+        repo = self._repo_module(spec)
+        if repo is None and spec.split(".", 1)[0] in self.catalog.integration_roots:
+            self.integration_imported = True
+            return QName(spec)
+        return repo
 
     def _repo_module(self, spec: str) -> RepoModule | None:
         """The repository's own module an import names (`utils`, `.config`), if known."""
@@ -84,13 +104,24 @@ class Binder(Evaluator):
         module = dotted(node.module) if node.module is not None else ""
         from_mlflow = not node.relative and is_mlflow(module)
         repo = None if from_mlflow else self._repo_module("." * len(node.relative) + module)
+        integration = (
+            not node.relative
+            and repo is None
+            and module.split(".", 1)[0] in self.catalog.integration_roots
+        )
+        self.integration_imported |= integration
         if isinstance(node.names, cst.ImportStar):
             self._import_star(module if from_mlflow else None, repo)
+            if integration:  # `from pycaret.classification import *` gives its `setup`
+                for name in self.catalog.integrations:
+                    owner, _, last = name.rpartition(".")
+                    if owner == module:
+                        self.bind(last, QName(name))
             return False
         for alias in node.names:
             name = dotted(alias.name)
             bound = _as_name(alias) if alias.asname is not None else name
-            if from_mlflow:
+            if from_mlflow or integration:
                 self.bind(bound, QName(f"{module}.{name}"))
             elif repo is not None and self.context is not None:
                 self.bind(bound, self.context.member(repo.key, name))
@@ -151,8 +182,15 @@ class Binder(Evaluator):
                 for element, item in zip(target.target.elements, node.value.elements, strict=True):
                     self.bind_target(element.value, self.evaluate(item.value))
             else:
-                self.bind_target(target.target, value)
+                self.bind_target(target.target, value or self._reference_of(target.target, node))
         return False
+
+    def _reference_of(self, target: cst.BaseExpression, node: cst.Assign) -> Ref | None:
+        """`uri = cfg.mlflow.tracking_uri`: the name keeps what it was read from, for a fact's
+        value later (never in a class body, whose names are attributes)."""
+        if isinstance(target, cst.Name) and self.scope.kind != "class":
+            return self.reference(node.value)
+        return None
 
     def environment_fact(
         self, node: cst.CSTNode, key: cst.BaseExpression, value: cst.BaseExpression

@@ -8,9 +8,12 @@ what they pass, so the callee's body can be resolved with it.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.code.catalog import ROOT_MODULE, literal_string
+from analyzers.code.integrations import INDIRECT_USE
 from analyzers.code.resolver_evaluate import FoundCall, FoundFact
 from analyzers.code.resolver_scopes import ScopeWalker
 from analyzers.code.resolver_summaries import CallOut, PassedArgument, encode
@@ -19,6 +22,7 @@ from analyzers.code.resolver_values import (
     Instance,
     QName,
     RepoName,
+    StrConst,
     UserClass,
     UserFunction,
     Value,
@@ -26,6 +30,12 @@ from analyzers.code.resolver_values import (
     is_known_object,
 )
 from analyzers.code.uris import redact_uri
+
+# A string that may be a tracking or registry location: worth telling another module about.
+LOCATION_LIKE = re.compile(
+    r"(?:env:|databricks|[A-Za-z][A-Za-z0-9+.\-]*://|sqlite:|file:|\.{0,2}/|[^\s]*mlruns)",
+    re.IGNORECASE,
+)
 
 # Environment variables that set where runs are stored, and the fact each one gives.
 ENV_FACTS = {"MLFLOW_TRACKING_URI": "tracking-uri", "MLFLOW_REGISTRY_URI": "registry-uri"}
@@ -38,11 +48,16 @@ class Resolver(ScopeWalker):
     _concatenation_depth = 0
 
     def visit_Call(self, node: cst.Call) -> bool:
+        self._cli_default(node)
         value, method = self.callee(node.func)
         if self.context is not None:
             self._call_out(node, value, method)
+        if self.integration_imported:
+            self._integrations_passed(node)
         if isinstance(value, QName) and value.name.startswith(ROOT_MODULE + "."):
             self._record(node, value.name, node)
+        elif isinstance(value, QName):  # a name of a library that logs to MLflow for the user
+            self._integration(node, value.name, node)
         elif isinstance(value, UserFunction) and isinstance(node.func, cst.Name):
             value.info.bind_arguments(node.args, self.evaluate, self.is_module)
         elif isinstance(value, UserClass) and (init := value.info.method("__init__")):
@@ -52,6 +67,46 @@ class Resolver(ScopeWalker):
         elif isinstance(node.func, cst.Name | cst.Attribute):
             self._environment_call(node, dotted(node.func))
         return True
+
+    def _cli_default(self, node: cst.Call) -> None:
+        """`parser.add_argument("--tracking-uri", default="http://...")` or `@click.option(...)`:
+        a command-line option's literal default, for a fact read from `args.tracking_uri` (or
+        a parameter of that name) with no other value."""
+        called = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        called = called or (node.func.value if isinstance(node.func, cst.Name) else "")
+        if called not in ("add_argument", "option", "Option"):
+            return
+        names = [literal_string(arg.value) for arg in node.args if arg.keyword is None]
+        options = [name for name in names if name and name.startswith("-")]
+        keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        default = keywords.get("default")
+        text = self.literal_text(default) if default is not None else None
+        if not options or not text:
+            return
+        dest = literal_string(keywords["dest"]) if "dest" in keywords else None
+        plain = [n for n in names if n and n.isidentifier()]  # click's parameter name
+        name = dest or next(iter(plain), max(options, key=len).lstrip("-").replace("-", "_"))
+        self.cli_defaults.setdefault(name, text)
+
+    def _integration(self, node: cst.CSTNode, qualified: str, call: cst.Call | None) -> None:
+        row = self.catalog.integration(qualified)
+        if row is None or not row.used_by(call):
+            return
+        self._fact(node, INDIRECT_USE, row.integration, row.name)
+        if call is None:
+            return
+        for rule in row.facts:
+            argument = rule.argument(call)
+            if argument is not None:
+                self._value_fact(node, rule.fact, argument, row.name)
+
+    def _integrations_passed(self, call: cst.Call) -> None:
+        """`trainer.add_callback(MLflowCallback)`: an integration's class passed as a value."""
+        for arg in call.args:
+            if isinstance(arg.value, cst.Name | cst.Attribute):
+                passed = self.evaluate(arg.value)
+                if isinstance(passed, QName) and not passed.name.startswith(ROOT_MODULE + "."):
+                    self._integration(arg.value, passed.name, None)
 
     def _call_out(
         self, node: cst.Call, value: Value | None, method: tuple[FunctionInfo, int] | None
@@ -73,8 +128,12 @@ class Resolver(ScopeWalker):
             if arg.star:
                 break
             passed = self.evaluate(arg.value)
-            # What a callee's parameters keep: MLflow's modules, functions and objects.
-            encoded = encode(passed) if isinstance(passed, QName | Instance) else None
+            # What a callee's parameters keep: MLflow's modules, functions and objects, and
+            # strings that look like a tracking location (`train(uri="http://tracker:5000")`).
+            keep = isinstance(passed, QName | Instance) or (
+                isinstance(passed, StrConst) and LOCATION_LIKE.match(passed.value) is not None
+            )
+            encoded = encode(passed) if keep else None
             known_object = is_known_object(arg.value) or (passed is not None and encoded is None)
             if encoded is not None or known_object:
                 where: int | str = arg.keyword.value if arg.keyword is not None else index
@@ -103,12 +162,31 @@ class Resolver(ScopeWalker):
     ) -> None:
         fact = ENV_FACTS.get(literal_string(key) or "")
         if fact is not None:
-            self._fact(node, fact, self.literal_text(value), "os.environ")
+            self._value_fact(node, fact, value, "os.environ")
 
-    def _fact(self, node: cst.CSTNode, fact: str, value: str | None, source: str) -> None:
+    def _value_fact(
+        self, node: cst.CSTNode, fact: str, argument: cst.BaseExpression, source: str
+    ) -> None:
+        """A fact whose value is an argument: its literal text, else what it is read from
+        (the scan looks that up in the repository's configuration files) and its default."""
+        text = self.literal_text(argument)
+        reference = self.reference(argument) if text is None else None
+        if reference is not None:
+            text = reference.default
+        self._fact(node, fact, text, source, reference.path if reference is not None else "")
+
+    def _fact(
+        self, node: cst.CSTNode, fact: str, value: str | None, source: str, reference: str = ""
+    ) -> None:
         self.facts.append(
             FoundFact(
-                node, self.cell, tuple(self.statements), fact, redact_uri(value or ""), source
+                node,
+                self.cell,
+                tuple(self.statements),
+                fact,
+                redact_uri(value or ""),
+                source,
+                reference,
             )
         )
 
@@ -155,13 +233,12 @@ class Resolver(ScopeWalker):
             return
         for rule in entry.facts:
             argument = rule.argument(call)
-            if argument is not None:
-                self._fact(
-                    node,
-                    rule.fact,
-                    rule.keyword if rule.presence else self.literal_text(argument),
-                    api,
-                )
+            if argument is None:
+                continue
+            if rule.presence:
+                self._fact(node, rule.fact, rule.keyword, api)
+            else:
+                self._value_fact(node, rule.fact, argument, api)
 
 
 def _may_start_model_uri(node: cst.BaseExpression) -> bool:

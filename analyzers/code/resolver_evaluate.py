@@ -25,6 +25,7 @@ from analyzers.code.resolver_values import (
     FunctionInfo,
     Instance,
     QName,
+    Ref,
     RepoModule,
     Scope,
     SelfRef,
@@ -45,6 +46,7 @@ _ENV_READERS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get"
 # `lazy_module("mlflow")`, `lazy_import("mlflow")`).
 _DYNAMIC_IMPORTER = re.compile(r"(?i)import|lazy")
 _STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
+_PATH_METHODS = frozenset({"resolve", "absolute", "as_posix", "expanduser", "as_uri"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class FoundFact:
     fact: str
     value: str
     source: str
+    reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +118,9 @@ class Evaluator(Walker):
     def evaluate(self, node: cst.BaseExpression) -> Value | None:
         if isinstance(node, cst.Name):
             binding = self.lookup(identifier(node))
-            return None if binding is None or binding is UNKNOWN else binding  # type: ignore[return-value]
+            if binding is None or binding is UNKNOWN or isinstance(binding, Ref):
+                return None  # a Ref is only a fact's reference, never a meaning
+            return binding  # type: ignore[return-value]
         if isinstance(node, cst.Attribute):
             return self.attribute(self.evaluate(node.value), identifier(node.attr))
         if isinstance(node, cst.Call):
@@ -127,7 +132,12 @@ class Evaluator(Walker):
         if isinstance(node, cst.NamedExpr):
             return self.evaluate(node.value)
         if isinstance(
-            node, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString | cst.Subscript
+            node,
+            cst.SimpleString
+            | cst.ConcatenatedString
+            | cst.FormattedString
+            | cst.Subscript
+            | cst.BinaryOperation,
         ):
             text = self.literal_text(node)
             return StrConst(text) if text is not None else None
@@ -185,6 +195,9 @@ class Evaluator(Walker):
         of f-strings and concatenations become `{…}`, environment reads `env:NAME`."""
         if isinstance(node, cst.SimpleString):
             return simple_string_value(node)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            right = self._part(node.right)  # `project_root / "mlruns"`: a path
+            return None if right is None else (self._part(node.left) or NOT_LITERAL) + "/" + right
         if isinstance(node, cst.ConcatenatedString | cst.BinaryOperation):
             if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, cst.Add):
                 return None
@@ -192,13 +205,97 @@ class Evaluator(Walker):
             if left is None and right is None:
                 return None
             return (left or NOT_LITERAL) + (right or NOT_LITERAL)
-        if isinstance(node, cst.FormattedString):
-            return "".join(self._formatted_part(part) for part in node.parts)
-        if isinstance(node, cst.Name):
+        if isinstance(node, cst.Call):
+            # a path built by a call, an environment read, or a function of the repository
+            # returning a string (`def tracking_uri(db): return f"sqlite:///{db}"`)
             bound = self.evaluate(node)
             return bound.value if isinstance(bound, StrConst) else None
-        variable = environment_read(node)
+        if isinstance(node, cst.FormattedString):
+            return "".join(self._formatted_part(part) for part in node.parts)
+        if isinstance(node, cst.Name | cst.Attribute):
+            # a constant, or a class attribute's default (`settings.tracking_uri` of a
+            # pydantic/dataclass settings class whose field is `tracking_uri: str = "..."`)
+            bound = self.evaluate(node)
+            return bound.value if isinstance(bound, StrConst) else None
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
+            # `os.getenv("URI") or "./mlruns"`: the default when the first part is unset
+            left, right = self.literal_text(node.left), self.literal_text(node.right)
+            if left is None or left.startswith("env:"):
+                return right or left
+            return left
+        variable = environment_read(node)  # os.environ["NAME"]
         return f"env:{variable}" if variable else None
+
+    def reference(self, node: cst.BaseExpression) -> Ref | None:
+        """What a non-literal value is read from, when it is read by name or key from some
+        object (`self.cfg.mlflow.tracking_uri`, `cfg["mlflow"]["uri"]`, `cfg.get("uri",
+        "./mlruns")`, `getattr(cfg, "uri", "")`, a parameter `tracking_uri`), with the literal
+        default it falls back to, if any; None for anything else."""
+        if isinstance(node, cst.Name):
+            binding = self.lookup(identifier(node))
+            if isinstance(binding, Ref):
+                return binding
+            if isinstance(binding, SelfRef) and binding.path:
+                return Ref(f"self.{binding.path}")
+            if node.value in ("None", "True", "False"):
+                return None
+            return Ref(identifier(node)) if binding is None or binding is UNKNOWN else None
+        if isinstance(node, cst.Attribute):
+            owner = self.evaluate(node.value)
+            if isinstance(owner, SelfRef):
+                value = self.attribute(owner, identifier(node.attr))
+                if isinstance(value, SelfRef) and value.path:
+                    return Ref(f"self.{value.path}")
+                return None
+            base = self.reference(node.value)
+            return Ref(f"{base.path}.{identifier(node.attr)}") if base is not None else None
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            element = node.slice[0].slice
+            key = literal_string(element.value) if isinstance(element, cst.Index) else None
+            base = self.reference(node.value)
+            return Ref(f"{base.path}.{key}") if base is not None and key else None
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
+            base = self.reference(node.left)
+            default = self.literal_text(node.right)
+            return Ref(base.path, default or base.default) if base is not None else None
+        if isinstance(node, cst.Call):
+            return self._reference_call(node)
+        return None
+
+    def _reference_call(self, node: cst.Call) -> Ref | None:
+        """`x.get("key", default)` and `getattr(x, "key", default)`."""
+        args = [arg.value for arg in node.args if not arg.star and arg.keyword is None]
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and args:
+            base, key, rest = self.reference(node.func.value), literal_string(args[0]), args[1:]
+        elif isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(args) >= 2:
+            base, key, rest = self.reference(args[0]), literal_string(args[1]), args[2:]
+        else:
+            # `get_config().mlflow_tracking_uri`: what the call returns is read by key
+            called = dotted(node.func).rpartition(".")[2]
+            return Ref(f"{called}()") if called else None
+        if base is None or not key:
+            return None
+        default = self.literal_text(rest[0]) if rest else None
+        return Ref(f"{base.path}.{key}", default or None)
+
+    def _path_text(self, node: cst.Call) -> str | None:
+        """A path built by a call: `os.path.join(root, "mlruns")`, `Path("mlruns")`,
+        `str(p)`, `p.resolve()`, `p.absolute()`, `p.as_uri()` (a file: URI)."""
+        called = dotted(node.func)
+        args = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+        if called in ("os.path.join", "path.join", "join") and len(args) >= 2:
+            parts = [self._part(arg) for arg in args]
+            if all(part is None for part in parts):
+                return None
+            return "/".join(part or NOT_LITERAL for part in parts)
+        if called in ("Path", "pathlib.Path", "str", "os.path.abspath", "abspath") and args:
+            return self._part(args[0]) if len(args) == 1 else None
+        if isinstance(node.func, cst.Attribute) and not args:
+            method = node.func.attr.value
+            inner = self._part(node.func.value) if method in _PATH_METHODS else None
+            if inner is not None:
+                return f"file://{inner}" if method == "as_uri" else inner
+        return None
 
     def _formatted_part(self, part: cst.BaseFormattedStringContent) -> str:
         if isinstance(part, cst.FormattedStringText):
@@ -215,7 +312,12 @@ class Evaluator(Walker):
     def _evaluate_call(self, node: cst.Call) -> Value | None:
         variable = environment_read(node)
         if variable is not None:
-            return StrConst(f"env:{variable}")
+            default = environment_default(node)  # what runs when the variable is unset
+            text = self.literal_text(default) if default is not None else None
+            return StrConst(text or f"env:{variable}")
+        path = self._path_text(node)
+        if path is not None:  # `Path(ROOT) / "mlruns"`, `os.path.join(ROOT, "mlruns")`
+            return StrConst(path)
         func, method = self.callee(node.func)
         if isinstance(func, QName):
             returned = self.catalog.returned(self.catalog.canonical(func.name))
@@ -299,6 +401,18 @@ def environment_read(node: cst.BaseExpression) -> str | None:
         return literal_string(node.slice[0].slice.value)
     if isinstance(node, cst.Call) and dotted(node.func) in _ENV_READERS and node.args:
         return literal_string(node.args[0].value)
+    return None
+
+
+def environment_default(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The default of `os.getenv("NAME", default)` or `os.environ.get("NAME", default)`."""
+    if not (isinstance(node, cst.Call) and dotted(node.func) in _ENV_READERS):
+        return None
+    for index, arg in enumerate(node.args):
+        if (arg.keyword is not None and arg.keyword.value in ("default", "value")) or (
+            arg.keyword is None and index == 1
+        ):
+            return arg.value
     return None
 
 

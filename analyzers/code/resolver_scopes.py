@@ -26,6 +26,7 @@ from analyzers.code.resolver_values import (
     QName,
     Scope,
     SelfRef,
+    StrConst,
     UserClass,
     UserFunction,
     Value,
@@ -144,6 +145,10 @@ class ScopeWalker(Binder):
             if isinstance(value, QName | Instance):
                 function.returns = value
                 self.inferred_returns = True
+            elif isinstance(value, StrConst):
+                # `def tracking_uri(db): return f"sqlite:///{db}"`: a location built by the
+                # repository (no second pass: only callers resolved after it see the value)
+                function.returns = value
 
     def visit_Param(self, node: cst.Param) -> bool:
         # Only defaults and annotations belong to the defining scope; names are bound later.

@@ -40,6 +40,16 @@ class StrConst:
 
 
 @dataclass(frozen=True, slots=True)
+class Ref:
+    """A name bound to something read from a configuration object (`cfg.mlflow.tracking_uri`,
+    `config.get("uri", "./mlruns")`): not MLflow's, so it means nothing to evaluation, but the
+    reference (and the literal default, if any) is kept for the value of a fact."""
+
+    path: str
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RepoModule:
     """A module of the analysed repository (`import utils`, `from . import config`): its
     attributes are what the repository pass summarised for it."""
@@ -176,7 +186,7 @@ class FunctionInfo:
             return
         if value is not None or known_object:
             self.module_params[name] = CONFLICT  # matters only where another call passes one
-        if isinstance(value, QName | Instance):
+        if isinstance(value, QName | Instance | StrConst):  # a string: a location passed in
             self.params.setdefault(name, value)
 
     def passed(self, name: str) -> Value | None:
@@ -231,7 +241,9 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
-Value = QName | Instance | SelfRef | StrConst | UserClass | UserFunction | RepoModule | RepoName
+Value = (
+    QName | Instance | SelfRef | StrConst | UserClass | UserFunction | RepoModule | RepoName | Ref
+)
 Binding = Value | _Unknown
 
 
@@ -240,8 +252,10 @@ def join(states: Sequence[dict[str, Binding]]) -> dict[str, Binding]:
     joined: dict[str, Binding] = {}
     for name in {name for state in states for name in state}:
         values = [state.get(name) for state in states]
+        meaningful = [v for v in values if v is not None and v is not UNKNOWN]
+        # An MLflow meaning wins over a mere reference (`except ImportError: mlflow = None`).
         chosen: Binding | None = next(
-            (v for v in values if v is not None and v is not UNKNOWN), None
+            (v for v in meaningful if not isinstance(v, Ref)), next(iter(meaningful), None)
         )
         if chosen is None and all(v is UNKNOWN for v in values):
             chosen = UNKNOWN

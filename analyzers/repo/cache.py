@@ -25,8 +25,10 @@ from pathlib import Path
 from analyzers.records import CallSite, Fact, FileAnalysis, FileStatus
 from analyzers.repo.files import FileStamp
 
-# 10: the file index keeps every blob (for dirty) and paths escaped; 9: the repository pass.
-ANALYZER_VERSION = "10"
+# 9: the repository pass; 10: the file index keeps every blob (for dirty) and paths escaped;
+# 11: facts carry the reference of a non-literal value and where the value came from;
+# 12-14: string values through functions, parameters, paths and command-line defaults.
+ANALYZER_VERSION = "14"
 RACY_NS = 2_000_000_000  # files changed more recently than this are not remembered
 MIB = 1024 * 1024
 
@@ -67,7 +69,10 @@ def encode(analysis: FileAnalysis) -> str:
             analysis.status.value,
             analysis.detail,
             [[c.cell, c.line, c.column, c.api, c.dimension, list(c.keys)] for c in analysis.calls],
-            [[f.cell, f.line, f.column, f.fact, f.value, f.source] for f in analysis.facts],
+            [
+                [f.cell, f.line, f.column, f.fact, f.value, f.source, f.reference]
+                for f in analysis.facts
+            ],
         ],
         separators=(",", ":"),
     )
@@ -85,8 +90,16 @@ def decode(text: str) -> FileAnalysis:
             for cell, line, column, api, dimension, keys in calls
         ),
         tuple(
-            Fact(cell=cell, line=line, column=column, fact=fact, value=value, source=source)
-            for cell, line, column, fact, value, source in facts
+            Fact(
+                cell=cell,
+                line=line,
+                column=column,
+                fact=fact,
+                value=value,
+                source=source,
+                reference=reference,
+            )
+            for cell, line, column, fact, value, source, reference in facts
         ),
     )
 

@@ -1,4 +1,5 @@
-"""The scan's tidy tables, `calls.csv` and `files.csv`, and the summary of a scan.
+"""The scan's tidy tables, `calls.csv`, `files.csv`, `facts.csv` and `indirect.csv`, and the
+summary of a scan.
 
 Every column is declared, with its type and meaning, in `analyzers/schema.py`.
 """
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analyzers.code.catalog import load_catalog
+from analyzers.code.integrations import INDIRECT_USE
 from analyzers.records import FileKind, FileResult, FileStatus
 from analyzers.schema import PIPELINE, columns
 from analyzers.tables import csv_table
@@ -18,10 +21,11 @@ from analyzers.tables import csv_table
 CALL_COLUMNS = columns("calls")
 FILE_COLUMNS = columns("files")
 FACT_COLUMNS = columns("facts")
+INDIRECT_COLUMNS = columns("indirect")
 
 DATA_DICTIONARY: dict[str, dict[str, str]] = {
     PIPELINE[name].file: {column.name: column.description for column in PIPELINE[name].columns}
-    for name in ("calls", "files", "facts")
+    for name in ("calls", "files", "facts", "indirect")
 }
 
 
@@ -42,6 +46,8 @@ def call_rows(result: FileResult) -> Iterator[dict[str, Any]]:
 
 def fact_rows(result: FileResult) -> Iterator[dict[str, Any]]:
     for fact in result.facts:
+        if fact.fact == INDIRECT_USE:
+            continue  # indirect.csv
         yield {
             "repo": result.repo,
             "commit": result.commit,
@@ -52,6 +58,28 @@ def fact_rows(result: FileResult) -> Iterator[dict[str, Any]]:
             "fact": fact.fact,
             "value": fact.value,
             "source": fact.source,
+            "source_path": fact.source_path or result.path,
+            "source_line": fact.source_line if fact.source_path else fact.line,
+        }
+
+
+def indirect_rows(result: FileResult) -> Iterator[dict[str, Any]]:
+    """The file's indirect uses of MLflow: a library that logs to it for the user (the
+    analyzer carries them as facts whose value is the integration, source the catalogued name)."""
+    catalog = load_catalog()
+    for fact in result.facts:
+        if fact.fact != INDIRECT_USE:
+            continue
+        row = catalog.integration(fact.source)
+        yield {
+            "repo": result.repo,
+            "commit": result.commit,
+            "path": result.path,
+            "cell": fact.cell,
+            "line": fact.line,
+            "column": fact.column,
+            "integration": fact.value,
+            "records": ";".join(row.records) if row is not None else "",
         }
 
 
@@ -121,12 +149,14 @@ def write_scan(results: Iterable[FileResult], out_dir: str | Path) -> ScanSummar
         csv_table(out / "calls.csv", CALL_COLUMNS) as calls,
         csv_table(out / "files.csv", FILE_COLUMNS) as files,
         csv_table(out / "facts.csv", FACT_COLUMNS) as facts,
+        csv_table(out / "indirect.csv", INDIRECT_COLUMNS) as indirect,
     ):
         for result in results:
             summary.add(result)
             files.write(file_row(result))
             calls.write_all(call_rows(result))
             facts.write_all(fact_rows(result))
+            indirect.write_all(indirect_rows(result))
     return summary
 
 
@@ -135,10 +165,12 @@ __all__ = [
     "DATA_DICTIONARY",
     "FACT_COLUMNS",
     "FILE_COLUMNS",
+    "INDIRECT_COLUMNS",
     "FileStatus",
     "ScanSummary",
     "call_rows",
     "fact_rows",
     "file_row",
+    "indirect_rows",
     "write_scan",
 ]

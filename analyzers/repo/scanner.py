@@ -24,6 +24,7 @@ from analyzers.repo.cache import (
     file_blob_sha,
 )
 from analyzers.repo.checkout import Layout, describe_repo, layout_of
+from analyzers.repo.configvalues import ConfigIndex, resolve_facts
 from analyzers.repo.files import Entry, escape_path, read_file, walk
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ def scan_repos(
                     FileStatus.EMPTY,
                     "no .py or .ipynb files",
                 )
+            configs = ConfigIndex(repo.root if os.path.isdir(repo.root) else "")
             analyses = _analyses(repo, entries, settings, cache, workers)
             for done, (entry, analysis, blob) in enumerate(analyses, start=1):
                 yield FileResult(
@@ -121,7 +123,8 @@ def scan_repos(
                     analysis.status,
                     analysis.detail,
                     analysis.calls,
-                    analysis.facts,
+                    # a value read from a configuration file by key, and where each comes from
+                    resolve_facts(analysis.facts, configs, entry.path, layout.prefix),
                     _dirty(layout, entry, blob),
                 )
                 if progress is not None:

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analyzers.codebook import ANALYZED
+from analyzers.codebook import ANALYSED_STATUSES
 from analyzers.schema import study_table
 from analyzers.study.load import Study
 from analyzers.study.stats import records, table_frame
-
-
-def repos_table(study: Study) -> pd.DataFrame:
-    """One row per repository of the study, with its status and creation year."""
-    return table_frame("repos", records(study.repos))
 
 
 def repo_status(study: Study) -> pd.DataFrame:
     """How many repositories ended in each status: analysed first, then failures by count."""
     counts = study.repos["status"].value_counts()
     total = len(study.repos)
-    order = sorted(counts.items(), key=lambda item: (item[0] != ANALYZED, -item[1], item[0]))
+    first = {status: index for index, status in enumerate(ANALYSED_STATUSES)}
+    order = sorted(
+        counts.items(),
+        key=lambda item: (first.get(str(item[0]), len(first)), -item[1], str(item[0])),
+    )
     return table_frame(
         "repo_status",
         (

@@ -1,18 +1,18 @@
-"""Which analysed repositories use what: APIs and dimensions, the seed study's headline
-measures, six-aspect coverage, co-occurrence, logged keys, and adoption by creation year.
+"""Which analysed repositories use what: APIs and dimensions, co-occurrence, logged keys, and
+adoption by creation year.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from analyzers.code.catalog import load_catalog
-from analyzers.codebook import ASPECTS, HEADLINE, KINDS
+from analyzers.codebook import HEADLINE, KINDS, MIN_N_PER_YEAR
 from analyzers.study.load import Study
-from analyzers.study.stats import in_group, records, share_interval, table_frame, with_share
+from analyzers.study.stats import records, table_frame, with_share
 
 
 def dimensions(study: Study) -> list[str]:
@@ -99,92 +99,11 @@ def adoption(study: Study) -> pd.DataFrame:
     return table_frame("adoption", rows)
 
 
-def headline_users(calls: pd.DataFrame) -> dict[str, set[str]]:
-    users = {
-        measure: set(calls.loc[in_group(calls["api"], measure), "repo"])
-        for measure in ("log-params", "log-metrics", "autolog", "set-tracking-uri")
-    }
-    users["any-logging"] = users["log-params"] | users["log-metrics"] | users["autolog"]
-    return users
-
-
 def split_keys(calls: pd.DataFrame) -> pd.DataFrame:
     """One row per (call, key) for calls with literal keys."""
     with_keys = calls[calls["keys"] != ""]
     exploded = with_keys.assign(key=with_keys["keys"].str.split(";")).explode("key")
     return exploded[exploded["key"] != ""]
-
-
-def coverage(study: Study) -> pd.DataFrame:
-    """Per analysed repository: which of the six traceability aspects it records, and how many."""
-    calls, signals = study.calls, study.signals
-    by_dimension = calls.groupby("dimension")["repo"].agg(set).to_dict()
-
-    def using(*names: str) -> set[str]:
-        return set().union(*(by_dimension.get(name, set()) for name in names))
-
-    def signalled(signal: str, exclude: Iterable[str] = ()) -> set[str]:
-        rows = signals[(signals["signal"] == signal) & ~signals["value"].isin(list(exclude))]
-        return set(rows["repo"])
-
-    keys = split_keys(calls)
-    source_tags = set(keys.loc[in_group(keys["key"], "source-tags"), "repo"])
-    autolog = using("autolog")
-    evidence = {
-        "code_version": signalled("mlproject") | source_tags,
-        "parameters": using("parameters") | autolog,
-        "metrics": using("metrics") | autolog,
-        "artifacts_models": using("artifacts", "models") | autolog,
-        "environment": signalled("mlproject-env", exclude=("", "none")) | signalled("env-file"),
-        "data": using("datasets"),
-    }
-    rows = []
-    for repo in study.analysed:
-        row: dict[str, Any] = {"repo": repo}
-        row.update({aspect: repo in evidence[aspect] for aspect in ASPECTS})
-        row["coverage"] = sum(row[aspect] for aspect in ASPECTS)
-        rows.append(row)
-    return table_frame("coverage", rows)
-
-
-def coverage_distribution(coverage_table: pd.DataFrame) -> pd.DataFrame:
-    """How many analysed repositories record exactly 0, 1, ..., 6 aspects."""
-    n = len(coverage_table)
-    counts = coverage_table["coverage"].value_counts()
-    rows = []
-    for value in range(len(ASPECTS) + 1):
-        k = int(counts.get(value, 0))
-        share, low, high = share_interval(k, n)
-        rows.append(
-            {
-                "coverage": value,
-                "n_repos": k,
-                "n_analysed": n,
-                "share": share,
-                "ci_low": low,
-                "ci_high": high,
-            }
-        )
-    return table_frame("coverage_distribution", rows)
-
-
-def traceability(coverage_table: pd.DataFrame) -> pd.DataFrame:
-    """Share of analysed repositories recording each traceability aspect."""
-    n = len(coverage_table)
-    return table_frame(
-        "traceability",
-        (
-            with_share(
-                {
-                    "aspect": aspect,
-                    "evidence": evidence,
-                    "n_using": int(coverage_table[aspect].sum()),
-                    "n_analysed": n,
-                }
-            )
-            for aspect, evidence in ASPECTS.items()
-        ),
-    )
 
 
 def cooccurrence(study: Study, usage_table: pd.DataFrame) -> pd.DataFrame:
@@ -241,26 +160,29 @@ def top_keys(study: Study) -> pd.DataFrame:
     return table_frame("top_keys", rows)
 
 
-def adoption_by_year(study: Study) -> pd.DataFrame:
-    """Per creation year: shares of that year's analysed repositories using each headline
-    measure and each dimension. Repositories of unknown creation date are left out."""
+def adoption_by_year(
+    study: Study, users: dict[str, set[str]], min_n: int = MIN_N_PER_YEAR
+) -> pd.DataFrame:
+    """Per creation year: shares of that year's analysed repositories with each headline measure
+    (`users`, in codebook order) and each dimension; `min_n_met` says whether the year has the
+    `min_n` analysed repositories its share needs to be drawn. Repositories of unknown creation
+    date are left out."""
     repos = study.repos[study.repos["created_year"].notna()]
     years = sorted(int(year) for year in repos["created_year"].unique())
     year_of = dict(zip(repos["repo"], repos["created_year"].astype(int), strict=True))
     analysed = repos[repos["analysed"]]
     per_year_total = repos["created_year"].value_counts()
     per_year_analysed = analysed["created_year"].value_counts()
-    groups: list[tuple[str, str, set[str]]] = [
-        ("headline", measure, users) for measure, users in headline_users(study.calls).items()
-    ]
     by_dimension = study.calls.groupby("dimension")["repo"].agg(set).to_dict()
-    groups.sort(key=lambda group: list(HEADLINE).index(group[1]))
+    groups: list[tuple[str, str, set[str]]] = [
+        ("headline", measure, users[measure]) for measure in HEADLINE
+    ]
     groups += [("dimension", name, by_dimension.get(name, set())) for name in dimensions(study)]
     rows = []
     for year in years:
         n = int(per_year_analysed.get(year, 0))
-        for level, name, users in groups:
-            k = sum(1 for repo in users if year_of.get(repo) == year)
+        for level, name, using in groups:
+            k = sum(1 for repo in using if year_of.get(repo) == year)
             rows.append(
                 with_share(
                     {
@@ -272,5 +194,6 @@ def adoption_by_year(study: Study) -> pd.DataFrame:
                         "n_analysed": n,
                     }
                 )
+                | {"n_min": min_n, "min_n_met": n >= min_n}
             )
     return table_frame("adoption_by_year", rows)

@@ -17,9 +17,9 @@ import pandas as pd
 
 from analyzers.code.catalog import load_catalog
 from analyzers.codebook import ASPECTS, ECOSYSTEM_TOOLS, HISTORY_MLFLOW, PRACTICES
-from analyzers.study.adoption import headline_users
 from analyzers.study.load import EvolutionInputs, load_evolution_inputs
 from analyzers.study.stats import in_group, records, share_interval, table_frame, with_share
+from analyzers.study.survival import adoption_survival
 
 if TYPE_CHECKING:
     from analyzers.study.aggregate import Aggregates
@@ -63,17 +63,12 @@ def ecosystem_tools(inputs: EvolutionInputs, n_analysed: int) -> pd.DataFrame:
 
 def practice_users(aggregates: Aggregates) -> dict[str, set[str]]:
     """For each practice of `PRACTICES`, the analysed repositories that have it."""
-    coverage_table = aggregates.coverage
-    users = {
-        aspect: set(coverage_table.loc[coverage_table[aspect].astype(bool), "repo"])
-        for aspect in ASPECTS
-    }
+    matrix = aggregates.traceability["traceability_matrix"]
+    users = {aspect: set(matrix.loc[matrix[aspect].astype(bool), "repo"]) for aspect in ASPECTS}
     calls = aggregates.study.calls
-    headline = headline_users(calls)
     users["log-input"] = set(calls.loc[in_group(calls["api"], "log-input"), "repo"])
-    users["autolog"] = headline["autolog"]
-    users["set-tracking-uri"] = headline["set-tracking-uri"]
-    users["registry"] = set(calls.loc[calls["dimension"] == "registry", "repo"])
+    for measure in ("autolog", "set-tracking-uri", "uses-registry"):
+        users[measure] = aggregates.measure_users[measure]
     return users
 
 
@@ -138,8 +133,8 @@ def _history_dimensions(history: pd.DataFrame) -> list[str]:
 
 
 def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
-    """Month by month, the share of repositories with a walked history whose default branch
-    had each dimension at the month's end."""
+    """Month by month, among the repositories with a walked history that existed by the month's
+    end, the share whose default branch had each dimension then."""
     summary = inputs.summary[inputs.summary["status"] == "walked"]
     events = inputs.events
     if summary.empty or events.empty:
@@ -148,7 +143,16 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
     first = _month(min(events["event_date"]))
     last = max((_month(date) for date in summary["head_date"] if date), default=first)
     months = _months(first, max(first, last))
-    starts = [_month(date) for date in summary["oldest_date"] if date]
+    # A repository exists from its oldest walked commit, or from its first event if a commit
+    # date out of order puts one earlier: no month counts a user that does not exist yet.
+    starts = {
+        repo: _month(date)
+        for repo, date in zip(summary["repo"], summary["oldest_date"], strict=True)
+        if date
+    }
+    for repo, date in zip(events["repo"], events["event_date"], strict=True):
+        if date:
+            starts[repo] = min(starts.get(repo, _month(date)), _month(date))
     ordered = events.sort_values(["event_date"], kind="stable")
     rows = []
     for dimension in _history_dimensions(inputs.history):
@@ -173,10 +177,10 @@ def adoption_curve(inputs: EvolutionInputs) -> pd.DataFrame:
                         "month": month,
                         "dimension": dimension,
                         "n_using": using,
-                        "n_existing": sum(start <= month for start in starts),
+                        "n_existing": sum(start <= month for start in starts.values()),
                         "n_repos": n_repos,
                     },
-                    n="n_repos",
+                    n="n_existing",
                 )
             )
     return table_frame("adoption_curve", rows)
@@ -269,6 +273,7 @@ def evolution_tables(aggregates: Aggregates) -> Evolution:
             "ecosystem_coadoption": ecosystem_coadoption(inputs, aggregates),
             "adoption_curve": adoption_curve(inputs),
             "time_to_adoption": time_to_adoption(inputs),
+            "adoption_survival": adoption_survival(inputs, _history_dimensions(inputs.history)),
             "dimension_lifecycle": dimension_lifecycle(inputs),
         },
     )

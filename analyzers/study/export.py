@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from analyzers.schema import DICTIONARY, Table, study_table
-from analyzers.study.aggregate import Aggregates, aggregate_study
+from analyzers.study.aggregate import Aggregates, Options, aggregate_study
 from analyzers.study.latex import latex_escape
 from analyzers.study.stats import records
 from analyzers.tables import atomic_path, atomic_text, csv_table
@@ -115,54 +115,69 @@ def adoption_latex(aggregates: Aggregates) -> str:
         rows,
         "lrrrrr",
         f"MLflow usage by traceability dimension: share of the "
-        f"{aggregates.n_analysed} analysed repositories (of {aggregates.n_total}) with at least "
-        "one call, with 95% Wilson score intervals.",
+        f"{aggregates.n_analysed} analysed repositories (population analysed, of "
+        f"{aggregates.n_total} in the study) with at least one call, with 95% Wilson score "
+        "intervals.",
         "tab:mlflow-adoption",
-    )
-
-
-def coverage_latex(aggregates: Aggregates) -> str:
-    """How many of the six traceability aspects analysed repositories record."""
-    rows = [
-        (r["coverage"], r["n_repos"], _percent(r["share"]), _interval(r["ci_low"], r["ci_high"]))
-        for r in records(aggregates.coverage_distribution)
-    ]
-    return latex_table(
-        ("Aspects recorded (of 6)", "Repos", "Share (%)", "95% CI (%)"),
-        rows,
-        "rrrr",
-        "Traceability coverage: analysed repositories by the number of "
-        "aspects recorded (code version, parameters, metrics, artifacts & models, "
-        f"environment, data); n = {aggregates.n_analysed}.",
-        "tab:mlflow-coverage",
     )
 
 
 def headline_latex(aggregates: Aggregates) -> str:
     """The headline measures for every population, with their 95% CIs."""
-    rows = [
-        (
-            r["measure"],
-            r["population"],
-            f"{r['numerator']}/{r['denominator']}",
-            _percent(r["share"]),
-            _interval(r["ci_low"], r["ci_high"]),
-        )
-        for r in records(aggregates.headline)
-    ]
+    rows = records(aggregates.headline)
+    names = list(dict.fromkeys(r["population"] for r in rows))
+    cells = {(r["measure"], r["population"]): r for r in rows}
+    body = []
+    for measure in dict.fromkeys(r["measure"] for r in rows):
+        line: list[object] = [measure]
+        for name in names:
+            r = cells[measure, name]
+            line += [
+                f"{r['numerator']}/{r['denominator']}",
+                _percent(r["share"]),
+                _interval(r["ci_low"], r["ci_high"]),
+            ]
+        body.append(line)
+    headers = ["Measure"]
+    for name in names:
+        headers += [f"{name}: repos", "Share (%)", "95% CI (%)"]
     return latex_table(
-        ("Measure", "Population", "Repos", "Share (%)", "95% CI (%)"),
-        rows,
-        "llrrr",
-        "Repositories that log parameters or metrics, autolog, or set a tracking "
-        "URI, among all analysed repositories and the populations without near-duplicates or "
-        "teaching material, with 95% Wilson score intervals.",
+        headers,
+        body,
+        "l" + "rrr" * len(names),
+        "Repositories that log parameters or metrics, autolog, set a tracking URI, use the "
+        "model registry, or set a storage location the repository does not contain, in each "
+        "population (" + ", ".join(names) + "), with 95% Wilson score intervals.",
         "tab:mlflow-headline",
     )
 
 
+def traceability_latex(aggregates: Aggregates) -> str:
+    """The traceability codebook: repositories recording each aspect, and all of them."""
+    rows = [
+        (
+            r["aspect"].replace("_", " "),
+            r["n_using"],
+            r["n_missing"],
+            _percent(r["share"]),
+            _interval(r["ci_low"], r["ci_high"]),
+        )
+        for r in records(aggregates.traceability["traceability_shares"])
+    ]
+    return latex_table(
+        ("Aspect", "Repos", "Missing", "Share (%)", "95% CI (%)"),
+        rows,
+        "lrrrr",
+        "Traceability: analysed repositories recording their code version, parameters, "
+        "metrics, environment, dependencies and input data (the codebook's rules), and all "
+        f"of them (fully traceable); population analysed, n = {aggregates.n_analysed}, 95% "
+        "Wilson score intervals.",
+        "tab:mlflow-traceability",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
-# Findings beyond call counts: where runs are stored, traceability profiles
+# Findings beyond call counts: where runs are stored
 
 
 def locations_latex(aggregates: Aggregates) -> str:
@@ -191,42 +206,18 @@ def locations_latex(aggregates: Aggregates) -> str:
         rows,
         "lrrrrr",
         f"Where runs are stored: share of the {aggregates.n_analysed} analysed "
-        "repositories setting a tracking or registry location of each class (a repository can "
+        "repositories (population analysed) setting a tracking or registry location of each class (a repository can "
         "set several; default-local: calls MLflow, sets none), with 95% Wilson score "
         "intervals.",
         "tab:mlflow-locations",
     )
 
 
-def profile_latex(aggregates: Aggregates) -> str:
-    """The traceability profile: repositories recording each aspect, and all five."""
-    rows = [
-        (
-            r["aspect"].replace("_", " "),
-            r["n_using"],
-            r["n_missing"],
-            _percent(r["share"]),
-            _interval(r["ci_low"], r["ci_high"]),
-        )
-        for r in records(aggregates.profile_shares)
-    ]
-    return latex_table(
-        ("Aspect", "Repos", "Missing", "Share (%)", "95% CI (%)"),
-        rows,
-        "lrrrr",
-        "Traceability profile: analysed repositories recording their code "
-        "version, parameters and metrics, environment, pinned dependencies and "
-        f"data, and all five (fully traceable); n = {aggregates.n_analysed}, "
-        "95% Wilson score intervals.",
-        "tab:mlflow-profile",
-    )
-
-
 def findings_latex(aggregates: Aggregates) -> tuple[tuple[str, str], ...]:
     """(file stem, LaTeX) of the findings' tables."""
     return (
+        ("traceability_shares", traceability_latex(aggregates)),
         ("location_shares", locations_latex(aggregates)),
-        ("profile_shares", profile_latex(aggregates)),
     )
 
 
@@ -246,7 +237,6 @@ def export_aggregates(
         progress(f"wrote {len(tables)} tables as CSV and Parquet to {out}")
     for name, text in (
         ("adoption", adoption_latex(aggregates)),
-        ("coverage_distribution", coverage_latex(aggregates)),
         ("headline", headline_latex(aggregates)),
         *findings_latex(aggregates),
     ):
@@ -287,11 +277,14 @@ def write_paper_files(aggregates: Aggregates, out: Path) -> list[Path]:
 
 
 def export_study(
-    study_dir: str | Path, out_dir: str | Path | None = None, progress: Progress | None = None
+    study_dir: str | Path,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    options: Options | None = None,
 ) -> Path:
     """Aggregate a study and export its tables into `out_dir` (default `<study>/export/`);
     returns that directory."""
-    aggregates = aggregate_study(study_dir, progress=progress)
+    aggregates = aggregate_study(study_dir, progress=progress, options=options)
     out = Path(out_dir) if out_dir is not None else Path(study_dir) / "export"
     export_aggregates(aggregates, out, progress)
     return out

@@ -5,7 +5,9 @@ repository), `files.csv` and `calls.csv` (the scan), `signals.csv` (repository-l
 as MLproject), `facts.csv` (values found beside calls) and `study.json` (provenance), and,
 when the study has them, `ecosystem.csv` and the history tables.
 
-Denominators: a share is of the *analysed* repositories (repos.csv status `analyzed`).
+Denominators: a share is of a population (analyzers/study/populations.py), by default the
+*analysed* repositories (repos.csv status `analyzed`, or `partial` when some files could not be
+read).
 Repositories that failed, or that the dataset lists but repos.csv does not (status
 `not-attempted`), are counted in `repo_status` and `failures`, never silently dropped; calls and
 signals of repositories that were not analysed are ignored.
@@ -24,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from analyzers.code.uris import redact_uri
-from analyzers.codebook import ANALYZED, NOT_ATTEMPTED
+from analyzers.codebook import ANALYSED_STATUSES, NOT_ATTEMPTED
 from analyzers.tables import restore
 
 DATASET_COLUMNS = ("full_name", "commit", "created_at")
@@ -43,6 +45,9 @@ CALLS_COLUMNS = ("repo", "path", "api", "dimension", "keys")
 
 
 SIGNALS_COLUMNS = ("repo", "path", "signal", "value")
+
+
+INDIRECT_COLUMNS = ("repo", "path", "cell", "line", "integration", "records")
 
 
 STUDY_FILES = ("dataset.csv", "repos.csv", "files.csv", "calls.csv", "signals.csv", "study.json")
@@ -72,6 +77,10 @@ class Study:
     # a study that predates it.
     facts: pd.DataFrame = field(default_factory=lambda: empty_facts())
     has_facts: bool = False
+    # indirect.csv (analysed repositories only): integrations that log to MLflow on the
+    # repository's behalf; empty, and has_indirect False, for a study that predates it.
+    indirect: pd.DataFrame = field(default_factory=lambda: empty_table(INDIRECT_COLUMNS))
+    has_indirect: bool = False
     # Which of REPOS_STRATA repos.csv has; `repos` holds all of them, empty when missing.
     stratified: frozenset[str] = frozenset()
 
@@ -194,7 +203,7 @@ def _repo_table(dataset: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
             "created_year": merged["created_year"].astype("Int64"),
         }
     )
-    repos["analysed"] = repos["status"] == ANALYZED
+    repos["analysed"] = repos["status"].isin(ANALYSED_STATUSES)
     for column in REPOS_STRATA:
         values = merged[column].fillna("").astype(str) if column in merged else ""
         repos[column] = values
@@ -229,6 +238,7 @@ def load_study(study_dir: str | Path) -> Study:
     )
     signals = _redact_signals(signals[signals["repo"].isin(analysed)].reset_index(drop=True))
     facts, has_facts = _read_facts(root, analysed)
+    indirect, has_indirect = _optional_table(root / "indirect.csv", INDIRECT_COLUMNS, analysed)
     return Study(
         root=root,
         provenance=provenance,
@@ -240,6 +250,8 @@ def load_study(study_dir: str | Path) -> Study:
         signals=signals,
         facts=facts,
         has_facts=has_facts,
+        indirect=indirect,
+        has_indirect=has_indirect,
         stratified=stratified,
     )
 
@@ -255,8 +267,12 @@ def _header(path: Path) -> list[str]:
 FACTS_COLUMNS = ("repo", "path", "cell", "line", "fact", "value", "source")
 
 
+def empty_table(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=str) for column in columns})
+
+
 def empty_facts() -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype=str) for column in FACTS_COLUMNS})
+    return empty_table(FACTS_COLUMNS)
 
 
 def _read_facts(root: Path, analysed: set[str]) -> tuple[pd.DataFrame, bool]:
@@ -325,7 +341,7 @@ def _optional_table(
     path: Path, columns: Sequence[str], analysed: set[str]
 ) -> tuple[pd.DataFrame, bool]:
     if not path.is_file():
-        return pd.DataFrame({column: pd.Series(dtype=str) for column in columns}), False
+        return empty_table(columns), False
     frame = read_table(path, columns)
     return frame[frame["repo"].isin(analysed)].reset_index(drop=True), True
 

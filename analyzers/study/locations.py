@@ -52,8 +52,10 @@ LOCATION_CLASSES: dict[str, str] = {
     "databricks": "Databricks: databricks, databricks-uc, databricks://PROFILE",
     "environment": "read from an environment variable or a CI secret (env:NAME, ${NAME}, "
     "${{ secrets.NAME }})",
-    "unknown": "not a literal the analyzer can follow (empty), or a scheme MLflow does not "
-    "store runs in",
+    "unknown": "a value the repository does not hold (a run-time argument, a value computed "
+    "outside it: after constants, settings defaults, environment defaults and configuration "
+    "files are followed), or a scheme MLflow does not store runs in; a repository all of whose "
+    "locations are unknown is location-unresolved (headline)",
 }
 DEFAULT_LOCAL = "default-local"
 DEFAULT_LOCAL_DEFINITION = (
@@ -260,7 +262,8 @@ def repo_locations(study: Study, locations_table: pd.DataFrame) -> pd.DataFrame:
     ):
         found.setdefault(repo, {}).setdefault(setting, set()).add(location)
         counts[repo] = counts.get(repo, 0) + 1
-    users = set(study.calls["repo"])
+    # MLflow is used directly, or through an integration (whose default store is ./mlruns too).
+    users = set(study.calls["repo"]) | set(study.indirect["repo"])
     rows = []
     for repo in study.analysed:
         settings = found.get(repo, {})

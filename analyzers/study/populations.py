@@ -1,16 +1,20 @@
 """Populations: the sets of repositories a share is taken among, each named and defined once.
 
 Every headline figure is reported for every population the study can form, side by side, so a
-reader sees whether a finding holds without template copies or without teaching material:
+reader sees whether a finding holds among the repositories that use MLflow at all, without
+template copies, or without teaching material:
 
-* `analysed`: every repository cloned and scanned;
+* `analysed`: every repository cloned and scanned (status analyzed or partial);
+* `mlflow-evidence`: analysed, with MLflow evidence at the pinned commit (a resolved call, an
+  indirect use, or mlflow in a dependency file);
 * `deduplicated`: one repository per cluster of near-duplicates (`duplicate_of` empty);
 * `non-tutorial`: purpose neither tutorial, course nor example.
 
 A population is a definition and a predicate: a mask over the study's repository table (it may
 read the study's other tables too). Adding one is one entry in `POPULATIONS`; a population
 whose inputs a study lacks (an older study has no `purpose` column) is left out and said so.
-`headline.csv` has one row per measure and population.
+`repository_table` is the export's `repos.csv`: each repository with the evidence the
+predicates read and the populations it belongs to.
 """
 
 from __future__ import annotations
@@ -21,10 +25,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analyzers.codebook import HEADLINE
-from analyzers.study.adoption import headline_users
 from analyzers.study.load import Study
-from analyzers.study.stats import share_interval, table_frame
+from analyzers.study.stats import records, share_interval, table_frame
 
 TEACHING = ("tutorial", "course", "example")  # purposes the non-tutorial population leaves out
 
@@ -37,11 +39,48 @@ class Population:
     needs: tuple[str, ...] = ()  # repos columns it reads, beyond the always-present ones
 
 
+ANALYSED = "analysed"
+MLFLOW_EVIDENCE = "mlflow-evidence"
+
+
+def evidence(study: Study) -> pd.DataFrame:
+    """Per repository of `study.repos` (same order): its MLflow call sites, indirect uses, and
+    whether a dependency file requires mlflow, at the pinned commit."""
+    calls = study.calls["repo"].value_counts()
+    indirect = study.indirect["repo"].value_counts()
+    signals = study.signals
+    required = set(signals.loc[signals["signal"] == "mlflow-requirement", "repo"])
+    repos = study.repos["repo"]
+    return pd.DataFrame(
+        {
+            "mlflow_calls": [int(calls.get(repo, 0)) for repo in repos],
+            "indirect_uses": [int(indirect.get(repo, 0)) for repo in repos],
+            "mlflow_dependency": (repos.isin(required) & study.repos["analysed"]).to_numpy(),
+        },
+        index=study.repos.index,
+    )
+
+
+def _with_evidence(study: Study) -> pd.Series:
+    found = evidence(study)
+    return study.repos["analysed"] & (
+        (found["mlflow_calls"] > 0) | (found["indirect_uses"] > 0) | found["mlflow_dependency"]
+    )
+
+
 POPULATIONS: tuple[Population, ...] = (
     Population(
-        "analysed",
-        "every repository cloned and scanned (repos.csv status analyzed)",
+        ANALYSED,
+        "every repository cloned and scanned (repos.csv status analyzed or partial), whatever "
+        "it holds: one with no Python file, or that removed MLflow, counts",
         lambda study: study.repos["analysed"],
+    ),
+    Population(
+        MLFLOW_EVIDENCE,
+        "analysed repositories with MLflow evidence at the pinned commit: a resolved MLflow "
+        "call, an indirect use (an integration that logs to MLflow), or mlflow in a dependency "
+        "file",
+        _with_evidence,
     ),
     Population(
         "deduplicated",
@@ -59,18 +98,11 @@ POPULATIONS: tuple[Population, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Measure:
-    name: str
-    definition: str
-    users: Callable[[Study], set[str]]  # the repositories the measure counts
-
-
-def _headline_measure(name: str) -> Measure:
-    return Measure(name, HEADLINE[name], lambda study: headline_users(study.calls)[name])
-
-
-MEASURES: tuple[Measure, ...] = tuple(_headline_measure(name) for name in HEADLINE)
+def population(name: str) -> Population:
+    for entry in POPULATIONS:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"no population {name!r}: {', '.join(p.name for p in POPULATIONS)}")
 
 
 def available(study: Study) -> tuple[Population, ...]:
@@ -81,24 +113,36 @@ def available(study: Study) -> tuple[Population, ...]:
 def members(study: Study) -> dict[str, set[str]]:
     """Each available population's repositories."""
     return {
-        population.name: set(study.repos.loc[population.members(study), "repo"])
-        for population in available(study)
+        entry.name: set(study.repos.loc[entry.members(study).astype(bool), "repo"])
+        for entry in available(study)
     }
+
+
+def repository_table(study: Study) -> pd.DataFrame:
+    """One row per repository of the study: its status, creation year, purpose and cluster,
+    the MLflow evidence at its pinned commit, and the populations it belongs to."""
+    table = pd.concat([study.repos, evidence(study)], axis=1)
+    masks = {entry.name: entry.members(study).astype(bool) for entry in available(study)}
+    table["populations"] = [
+        ";".join(name for name, mask in masks.items() if mask.iloc[index])
+        for index in range(len(table))
+    ]
+    return table_frame("repos", records(table))
 
 
 def populations_table(study: Study) -> pd.DataFrame:
     """Every population of POPULATIONS: its definition and size, or why it is missing."""
     found = members(study)
     rows = []
-    for population in POPULATIONS:
-        size = len(found[population.name]) if population.name in found else None
+    for entry in POPULATIONS:
+        size = len(found[entry.name]) if entry.name in found else None
         share, low, high = (
             share_interval(size, study.n_analysed) if size is not None else (math.nan,) * 3
         )
         rows.append(
             {
-                "population": population.name,
-                "definition": population.definition,
+                "population": entry.name,
+                "definition": entry.definition,
                 "available": size is not None,
                 "n_repos": size or 0,
                 "n_analysed": study.n_analysed,
@@ -108,28 +152,3 @@ def populations_table(study: Study) -> pd.DataFrame:
             }
         )
     return table_frame("populations", rows)
-
-
-def headline(study: Study) -> pd.DataFrame:
-    """One row per headline measure and available population, measures in codebook order."""
-    found = members(study)
-    rows = []
-    for measure in MEASURES:
-        users = measure.users(study)
-        for population in available(study):
-            inside = found[population.name]
-            numerator, denominator = len(users & inside), len(inside)
-            share, low, high = share_interval(numerator, denominator)
-            rows.append(
-                {
-                    "measure": measure.name,
-                    "population": population.name,
-                    "definition": measure.definition,
-                    "numerator": numerator,
-                    "denominator": denominator,
-                    "share": share,
-                    "ci_low": low,
-                    "ci_high": high,
-                }
-            )
-    return table_frame("headline", rows)

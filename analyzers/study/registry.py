@@ -96,6 +96,8 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
     )
     logged = repos(names[in_group(names["source"], "log-model")])
     client = repos(calls[in_group(api, "model-registry") & in_group(api, "client")])
+    # The one registry measure (codebook USES_REGISTRY), used by the headline and everywhere.
+    registry = repos(calls[in_group(api, "model-registry")]) | register | logged
     transitions = calls[in_group(api, "stage-transition")]["repo"].value_counts().to_dict()
     assignments = calls[in_group(api, "set-alias")]["repo"].value_counts().to_dict()
     alias_calls = repos(calls[in_group(api, "alias")])
@@ -108,7 +110,7 @@ def registry_use(study: Study, uris: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "repo": repo,
-                "uses_registry": repo in register | logged | client,
+                "uses_registry": repo in registry,
                 "register_model": repo in register,
                 "log_model_registration": repo in logged,
                 "client_registry": repo in client,

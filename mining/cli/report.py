@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from analyzers.codebook import MIN_N_PER_YEAR
+from analyzers.study.aggregate import Options
 from analyzers.study.export import export_study
 from analyzers.study.load import STUDY_FILES, StudyError
 from analyzers.study.report import build_report
@@ -37,8 +39,19 @@ def _check_study(study_dir: Path) -> None:
     is_flag=True,
     help="Skip the PNG, SVG and PDF images (they need Chromium; the HTML does not).",
 )
+@click.option(
+    "--min-n",
+    "min_n",
+    type=click.IntRange(min=1),
+    default=MIN_N_PER_YEAR,
+    show_default=True,
+    help="Adoption by creation year: the fewest analysed repositories a year needs for its "
+    "share to be drawn and quoted.",
+)
 @click.option("--verbose", is_flag=True, help="Show what the browser prints while drawing charts.")
-def report(study_dir: Path, out_dir: Path | None, no_static: bool, verbose: bool) -> None:
+def report(
+    study_dir: Path, out_dir: Path | None, no_static: bool, min_n: int, verbose: bool
+) -> None:
     """Write an offline HTML report of a study: charts, tables and provenance.
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
@@ -56,7 +69,12 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool, verbose: bool
     claim_output(out_dir or study_dir / "report")
     try:
         built = build_report(
-            study_dir, out_dir, static=not no_static, progress=say, verbose=verbose
+            study_dir,
+            out_dir,
+            static=not no_static,
+            progress=say,
+            options=Options(min_n),
+            verbose=verbose,
         )
     except StudyError as error:  # a study directory with a table missing or unreadable
         raise click.ClickException(str(error)) from None
@@ -74,15 +92,26 @@ def report(study_dir: Path, out_dir: Path | None, no_static: bool, verbose: bool
     default=None,
     help="Directory for the exported files (default: STUDY_DIR/export).",
 )
-def export(study_dir: Path, out_dir: Path | None) -> None:
+@click.option(
+    "--min-n",
+    "min_n",
+    type=click.IntRange(min=1),
+    default=MIN_N_PER_YEAR,
+    show_default=True,
+    help="Adoption by creation year: the fewest analysed repositories a year needs for its "
+    "share to be drawn and quoted.",
+)
+def export(study_dir: Path, out_dir: Path | None, min_n: int) -> None:
     """Export a study's statistics as tidy tables for papers and further analysis.
 
     STUDY_DIR holds dataset.csv, repos.csv, files.csv, calls.csv, signals.csv and study.json
     (and facts.csv, if the scan recorded values found in code). Writes, into
     STUDY_DIR/export: NAME.csv (formula-like cells prefixed with ', safe in a spreadsheet),
-    unaltered/NAME.csv (every value as it is) and NAME.parquet for every table, booktabs
-    LaTeX tables, data-dictionary.csv (every column), macros.tex (every number as a
-    \\newcommand), methods.md and methods.tex (the method section). Prints the directory.
+    unaltered/NAME.csv (every value as it is) and NAME.parquet for every table (headline.csv:
+    every headline measure for every population), booktabs LaTeX tables (adoption.tex,
+    headline.tex, traceability_shares.tex, location_shares.tex), data-dictionary.csv (every
+    column), macros.tex (every number as a \\newcommand), methods.md and methods.tex (the
+    method section). Prints the directory.
     """
     started = time.monotonic()
 
@@ -92,7 +121,7 @@ def export(study_dir: Path, out_dir: Path | None) -> None:
     _check_study(study_dir)
     claim_output(out_dir or study_dir / "export")
     try:
-        out = export_study(study_dir, out_dir, progress=say)
+        out = export_study(study_dir, out_dir, progress=say, options=Options(min_n))
     except StudyError as error:  # a study directory with a table missing or unreadable
         raise click.ClickException(str(error)) from None
     say(f"export written in {time.monotonic() - started:.1f}s")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
 
 import click
 
@@ -15,42 +12,11 @@ from analyzers.repo.outputs import write_scan
 from analyzers.repo.scanner import (
     DEFAULT_FILE_TIMEOUT,
     MIB,
-    Progress,
     ScanSettings,
     describe_repo,
     scan_repos,
 )
-
-
-class ProgressLine:
-    """A one-line progress display on stderr: redrawn on a terminal, a line every 10 s else."""
-
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self.interactive = stream.isatty()
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def __call__(self, progress: Progress) -> None:
-        now = time.monotonic()
-        final = progress.files_done == progress.files_total
-        if not final and now - self._last < (0.2 if self.interactive else 10.0):
-            return
-        self._last = now
-        width = 24
-        filled = width * progress.files_done // max(1, progress.files_total)
-        text = (
-            f"[{progress.repo_index + 1}/{progress.repo_count}] {progress.repo} "
-            f"[{'#' * filled}{'.' * (width - filled)}] "
-            f"{progress.files_done}/{progress.files_total} files {now - self.started:.1f}s"
-        )
-        if self.interactive:
-            self.stream.write("\r\033[K" + text)
-            if final and progress.repo_index + 1 == progress.repo_count:
-                self.stream.write("\n")
-        elif final or now - self.started > 10:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+from mining.cli.progress import ScanProgress
 
 
 def _repo(path: str, name: str | None) -> RepoRef:
@@ -164,6 +130,7 @@ def scan(
     repos = [
         _repo(path, name) for path, name in zip(paths, names or [None] * len(paths), strict=True)
     ]
-    summary = write_scan(scan_repos(repos, settings, ProgressLine()), out_dir)
+    with ScanProgress() as progress:
+        summary = write_scan(scan_repos(repos, settings, progress), out_dir)
     click.echo(summary.render(), err=True)
     click.echo(f"wrote {out_dir / 'calls.csv'} and {out_dir / 'files.csv'}", err=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from analyzers.codebook import ANALYSED_STATUSES
 from analyzers.repo.cache import cache_root
 from mining.cli.guard import BadInput, EnvironmentProblem, ExitCode, claim_output
 from mining.cli.options import max_retry_seconds, min_slice
@@ -51,7 +52,8 @@ def run_study(
                 f"[{index}] {outcome.repo}: {outcome.status}"
                 + (
                     f", {outcome.files} files, {outcome.calls} calls"
-                    if outcome.status == "analyzed"
+                    + (f" ({outcome.detail})" if outcome.detail else "")
+                    if outcome.status in ANALYSED_STATUSES
                     else f" ({outcome.detail})"
                 )
             )

@@ -446,13 +446,19 @@ def _left(checkout: Path) -> tuple[LeftOut, ...]:
 
 
 def _left_out_detail(left_out: tuple[LeftOut, ...], cap: int | None) -> str:
-    """repos.csv's detail for a checkout that left files out (each is analysed as too-large)."""
-    if not left_out:
-        return ""
-    shown = ", ".join(item.describe() for item in left_out[:3])
-    more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
-    limit = f" over {cap / 1024 / 1024:g} MB" if cap is not None else ""
-    return f"left out {len(left_out)} file(s){limit}, the rest analysed: {shown}{more}"
+    """repos.csv's detail for a checkout that left files out: too large (analysed as
+    too-large) or unreadable (the server could not send them)."""
+    parts = []
+    for unreadable, reason in (
+        (False, f" over {cap / 1024 / 1024:g} MB" if cap is not None else ""),
+        (True, " the server could not send"),
+    ):
+        items = [item for item in left_out if item.unreadable is unreadable]
+        if items:
+            shown = ", ".join(item.describe() for item in items[:3])
+            more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+            parts.append(f"left out {len(items)} file(s){reason}, the rest analysed: {shown}{more}")
+    return "; ".join(parts)
 
 
 __all__ = [

@@ -100,8 +100,25 @@ def classify_failure(message: str) -> CloneStatus:
     return CloneStatus.ERROR
 
 
+# What git says when the server lacks an object it was asked for (a blob a snapshot or a
+# damaged repository cannot send): the file is unreadable, the rest of the repository is not.
+_CANNOT_SEND = (
+    "not our ref",
+    "unable to read",
+    "possible repository corruption",
+    "did not send all necessary objects",
+    "bad object",
+)
+
+
+def cannot_send(stderr: str) -> bool:
+    text = stderr.lower()
+    return any(phrase in text for phrase in _CANNOT_SEND)
+
+
 def one_line(message: str, limit: int = 240) -> str:
-    """The most telling line of git's output, without credentials, at most `limit` characters."""
+    """The most telling line of git's output, without credentials, at most `limit` characters
+    (a study replaces the paths of this machine it names: `mining.study.portable`)."""
     lines = [line.strip() for line in scrub(message).splitlines() if line.strip()]
     # git's first fatal/error line names the cause ("'x' does not appear to be a git
     # repository"); the ones after it are consequences ("Could not read from remote").

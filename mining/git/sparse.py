@@ -13,7 +13,11 @@ be written whole. So before the checkout (`plan_checkout`):
    and their sizes read locally (`cat-file --batch-all-objects`, which never asks the server);
 4. a file over the per-file cap is left out: a negative pattern (`!/path`) excludes it, and
    `LEFT_OUT` in the git directory records it with its size; if what remains is over the
-   repository cap, the repository is too large and nothing is written.
+   repository cap, the repository is too large and nothing is written;
+5. a file whose blob the server cannot send (a damaged repository, a snapshot missing its
+   large objects) is left out the same way, as unreadable: a batch that fails for that reason
+   is halved until the blobs it lacks are found, so one missing blob costs one file, not the
+   repository.
 
 The sparse-checkout file is the patterns, then a marker line naming the per-file cap, then the
 negative patterns: a cached checkout made with other patterns or another cap is re-sparsed.
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzers.repo.gitsafe import GitOutput
+from mining.git.fetch import CloneFailure, cannot_send, classify_failure, one_line
 
 # Non-cone sparse-checkout patterns (gitignore syntax: no slash = any depth).
 SPARSE_PATTERNS: tuple[str, ...] = (
@@ -68,10 +73,20 @@ SPARSE_PATTERNS: tuple[str, ...] = (
     "**/conf/**/*.yml",
     "**/configs/**/*.yaml",
     "**/configs/**/*.yml",
+    # Configuration a tracking URI may be read from by key (analyzers.repo.configvalues).
+    "*.yaml",
+    "*.yml",
+    "*.toml",
+    "*.cfg",
+    "*.ini",
+    "*.env",
+    "*config*.json",
+    "*settings*.json",
 )
 
 LEFT_OUT = "mlflow-miner-left-out.json"  # in the git directory
 _MARKER = "# mlflow-miner: files over {cap} bytes are left out\n"
+_NO_CAP = "# mlflow-miner: no file cap; files the server could not send are left out\n"
 _REGULAR = frozenset({b"100644", b"100755", b"120000"})  # 120000: a link, written as a file
 _BATCH = 2000  # blob ids per fetch request
 
@@ -82,30 +97,37 @@ class TooLarge(Exception):
 
 @dataclass(frozen=True, slots=True)
 class LeftOut:
-    """A file the checkout does not write because it is over the per-file cap."""
+    """A file the checkout does not write: over the per-file cap, or `unreadable` (the server
+    could not send its content; its size is then unknown, 0)."""
 
     path: str
     size: int
+    unreadable: bool = False
 
     def describe(self) -> str:
-        return f"{self.path} ({_mb(self.size)})"
+        return self.path if self.unreadable else f"{self.path} ({_mb(self.size)})"
 
 
 Git = Callable[..., GitOutput]  # run(args, network=..., stdin=...) -> GitOutput, must succeed
 
 
+def _marker(file_cap: int | None) -> str:
+    return _NO_CAP if file_cap is None else _MARKER.format(cap=file_cap)
+
+
 def sparse_text(patterns: str, file_cap: int | None, left_out: Sequence[LeftOut]) -> str:
-    """The sparse-checkout file: the patterns, the cap's marker, one exclusion per file."""
-    if file_cap is None:
+    """The sparse-checkout file: the patterns, the cap's marker, one exclusion per file (with
+    no cap and nothing left out, the patterns alone)."""
+    if file_cap is None and not left_out:
         return patterns
-    return patterns + _MARKER.format(cap=file_cap) + "".join(_exclude(f.path) for f in left_out)
+    return patterns + _marker(file_cap) + "".join(_exclude(f.path) for f in left_out)
 
 
 def matches(text: str, patterns: str, file_cap: int | None) -> bool:
     """Whether a sparse-checkout file was written for these patterns and this cap."""
-    if file_cap is None:
-        return text == patterns
-    marker = patterns + _MARKER.format(cap=file_cap)
+    if file_cap is None and text == patterns:
+        return True
+    marker = patterns + _marker(file_cap)
     rest = text[len(marker) :]
     return text.startswith(marker) and all(line.startswith("!/") for line in rest.splitlines())
 
@@ -114,7 +136,10 @@ def read_left_out(git_dir: Path) -> tuple[LeftOut, ...]:
     """The files a checkout left out (none if it records none)."""
     try:
         entries = json.loads((git_dir / LEFT_OUT).read_text(encoding="utf-8"))
-        return tuple(LeftOut(str(e["path"]), int(e["size"])) for e in entries)
+        return tuple(
+            LeftOut(str(e["path"]), int(e["size"]), bool(e.get("unreadable", False)))
+            for e in entries
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return ()
 
@@ -134,30 +159,27 @@ def plan_checkout(
     wanted = _wanted(git, git_dir, commit, patterns)
     sizes = _local_sizes(git)
     missing = sorted({blob for blob in wanted.values() if blob not in sizes})
+    unsent: set[str] = set()
     for start in range(0, len(missing), _BATCH):
-        git(
-            [
-                "-c",
-                "fetch.negotiationAlgorithm=noop",
-                "fetch",
-                "--no-tags",
-                "--no-write-fetch-head",
-                "--recurse-submodules=no",
-                "--no-auto-gc",
-                "--filter=blob:none",
-                "origin",
-                *missing[start : start + _BATCH],
-            ],
-            network=True,
-        )
+        unsent |= _fetch_blobs(git, missing[start : start + _BATCH])
     if missing:
         sizes = _local_sizes(git)
     by_path = {path: sizes.get(blob, 0) for path, blob in wanted.items()}
+    unreadable = sorted(path for path, blob in wanted.items() if blob in unsent)
     over = [] if file_cap is None else [p for p, size in by_path.items() if size > file_cap]
-    left_out = tuple(LeftOut(path, by_path[path]) for path in sorted(over))
+    left_out = tuple(
+        sorted(
+            [LeftOut(path, by_path[path]) for path in over]
+            + [LeftOut(path, 0, unreadable=True) for path in unreadable],
+            key=lambda item: item.path,
+        )
+    )
+    over = [*over, *unreadable]
     unwritable = [f.path for f in left_out if "\n" in f.path or "\r" in f.path]
     if unwritable:
-        raise TooLarge(f"{unwritable[0]!r} is over the per-file cap and cannot be left out")
+        raise TooLarge(
+            f"{unwritable[0]!r} is over the per-file cap or unreadable and cannot be left out"
+        )
     total = sum(size for path, size in by_path.items() if path not in set(over))
     if total_cap is not None and total > total_cap:
         raise TooLarge(f"the files to check out hold {_mb(total)}, over {_mb(total_cap)}")
@@ -168,11 +190,50 @@ def plan_checkout(
     if left_out:
         still = set(_wanted(git, git_dir, commit, text)) & set(over)
         if still:  # inside a directory the patterns match: gitignore cannot re-exclude it
-            raise TooLarge(f"{sorted(still)[0]} is over the per-file cap and cannot be left out")
+            first = sorted(still)[0]
+            why = "could not be fetched" if first in unreadable else "is over the per-file cap"
+            raise TooLarge(f"{first} {why} and cannot be left out")
     (git_dir / LEFT_OUT).write_text(
-        json.dumps([{"path": f.path, "size": f.size} for f in left_out]), encoding="utf-8"
+        json.dumps(
+            [
+                {"path": f.path, "size": f.size, **({"unreadable": True} if f.unreadable else {})}
+                for f in left_out
+            ]
+        ),
+        encoding="utf-8",
     )
     return left_out
+
+
+def _fetch_blobs(git: Git, blobs: Sequence[str]) -> set[str]:
+    """Fetch `blobs`; return those the server cannot send. A batch that fails for want of an
+    object is halved, so k missing blobs among n cost about k log n requests."""
+    if not blobs:
+        return set()
+    output = git(
+        [
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--recurse-submodules=no",
+            "--no-auto-gc",
+            "--filter=blob:none",
+            "origin",
+            *blobs,
+        ],
+        network=True,
+        accept=None,
+    )
+    if output.ok:
+        return set()
+    if not cannot_send(output.stderr):
+        raise CloneFailure(classify_failure(output.stderr), one_line(output.stderr))
+    if len(blobs) == 1:
+        return set(blobs)
+    half = len(blobs) // 2
+    return _fetch_blobs(git, blobs[:half]) | _fetch_blobs(git, blobs[half:])
 
 
 def _wanted(git: Git, git_dir: Path, commit: str, patterns: str) -> dict[str, str]:

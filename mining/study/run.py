@@ -31,12 +31,20 @@ from urllib.parse import unquote
 
 from analyzers import schema
 from analyzers.code.catalog import load_catalog
+from analyzers.codebook import ANALYSED_STATUSES, ANALYZED, PARTIAL
 from analyzers.records import FileKind, FileResult, FileStatus, RepoRef
 from analyzers.repo.cache import ANALYZER_VERSION, cache_root
 from analyzers.repo.content import BLOB_COLUMNS, LAYOUT_COLUMNS, blob_rows, layout_rows
 from analyzers.repo.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
+from analyzers.repo.indirect import configured_indirect_rows
 from analyzers.repo.lifetime import forkserver_context, pool_options
-from analyzers.repo.outputs import CALL_COLUMNS, FACT_COLUMNS, FILE_COLUMNS, write_scan
+from analyzers.repo.outputs import (
+    CALL_COLUMNS,
+    FACT_COLUMNS,
+    FILE_COLUMNS,
+    INDIRECT_COLUMNS,
+    write_scan,
+)
 from analyzers.repo.scanner import ScanSettings, scan_repos
 from analyzers.repo.signals import SIGNAL_COLUMNS, signal_rows
 from analyzers.repo.textsearch import TEXT_MATCH_COLUMNS, text_match_rows
@@ -81,6 +89,7 @@ TABLES = {
     "files.csv": FILE_COLUMNS,
     "calls.csv": CALL_COLUMNS,
     "facts.csv": FACT_COLUMNS,
+    "indirect.csv": INDIRECT_COLUMNS,
     **{table.name: table.columns for table in REPO_TABLES},
 }
 MARKER = "done.json"
@@ -149,21 +158,43 @@ def analyze_checkout(task: RepoTask, isolated: bool = False) -> RepoOutcome:
             cache_path=Path(task.analysis_cache) if task.analysis_cache else None,
         )
         portable = task.machine.with_root(task.checkout)
-        files = itertools.chain(scan_repos([ref], settings), _left_out_rows(task))
+        unreadable = _Unreadable()
+        files = unreadable(itertools.chain(scan_repos([ref], settings), _left_out_rows(task)))
         summary = write_scan((_portable_file(file, portable) for file in files), out)
         for table in REPO_TABLES:
             with csv_table(out / table.name, table.columns) as writer:
                 writer.write_all(table.rows(ref))
+        # indirect.csv: the scan's uses resolved in code, then those files declare.
+        resolved = list(read_csv_rows(out / "indirect.csv"))
+        with csv_table(out / "indirect.csv", INDIRECT_COLUMNS) as writer:
+            writer.write_all([*resolved, *configured_indirect_rows(ref)])
         if task.history is not None:
             costs = _walk_history(task, ref, out, isolated)
+        # A file that could not be fetched or read costs that file: the rest is analysed and
+        # the repository is partial (files.csv names the file, status unreadable).
+        unsent = sum(item.unreadable for item in task.left_out)
+        partial = unreadable.count > 0 or unsent > 0
+        detail = task.detail
+        if unreadable.count > unsent:
+            detail = "; ".join(
+                filter(None, [detail, f"{unreadable.count - unsent} file(s) could not be read"])
+            )
         outcome = RepoOutcome(
-            task.repo, task.commit, "analyzed", task.detail, summary.files, summary.calls
+            task.repo,
+            task.commit,
+            PARTIAL if partial else ANALYZED,
+            detail,
+            summary.files,
+            summary.calls,
         )
     costs["seconds"] = round(time.monotonic() - started, 3)
     outcome = replace(outcome, costs=tuple(sorted(costs.items())))
     with atomic_text(out / MARKER) as handle:
         json.dump({**outcome.as_row(), "analyzer": _analysis_version()}, handle, sort_keys=True)
     return outcome
+
+
+UNSENT = "the server could not send its content: left out of the checkout"
 
 
 def _portable_file(file: FileResult, paths: MachinePaths) -> FileResult:
@@ -174,13 +205,30 @@ def _portable_file(file: FileResult, paths: MachinePaths) -> FileResult:
 
 
 def _left_out_rows(task: RepoTask) -> Iterator[FileResult]:
-    """A files.csv row for each script or notebook the checkout left out for its size."""
+    """A files.csv row for each script or notebook the checkout left out: too large, or
+    unreadable because the server could not send it."""
     kinds = {".py": FileKind.SCRIPT, ".ipynb": FileKind.NOTEBOOK}
     for item in task.left_out:
         kind = kinds.get(os.path.splitext(item.path)[1])
-        if kind is not None:
+        if kind is None:
+            continue
+        if item.unreadable:
+            yield FileResult(task.repo, task.commit, item.path, kind, FileStatus.UNREADABLE, UNSENT)
+        else:
             detail = f"{item.size} bytes: left out of the checkout (over the clone's file cap)"
             yield FileResult(task.repo, task.commit, item.path, kind, FileStatus.TOO_LARGE, detail)
+
+
+class _Unreadable:
+    """Counts, on the way to files.csv, the files that could not be read."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, files: Iterable[FileResult]) -> Iterator[FileResult]:
+        for file in files:
+            self.count += file.status is FileStatus.UNREADABLE
+            yield file
 
 
 def _analysis_version() -> str:
@@ -244,7 +292,9 @@ def _finished(out_dir: Path, commit: str) -> RepoOutcome | None:
         return None
     if outcome.status in RETRIED or outcome.status == EXCLUDED:
         return None  # maybe transient, or filtered by settings that may have changed
-    if outcome.status == "analyzed" and not all((out_dir / t.name).exists() for t in REPO_TABLES):
+    if outcome.status in ANALYSED_STATUSES and not all(
+        (out_dir / t.name).exists() for t in REPO_TABLES
+    ):
         return None  # analysed before a repository table was added
     return outcome
 
@@ -311,7 +361,7 @@ class Study:
             if (
                 done is not None
                 and history is not None
-                and done.status == "analyzed"
+                and done.status in ANALYSED_STATUSES
                 and not _history_done(self.out_dir(row["full_name"]), done.commit, history)
             ):
                 done = None  # analysed, but its history not yet (or with other caps)
@@ -434,7 +484,7 @@ class Study:
                     "not analysed yet: rerun the study",
                 )
             )
-        analysed = {name for name, o in outcomes.items() if o.status == "analyzed"}
+        analysed = {name for name, o in outcomes.items() if o.status in ANALYSED_STATUSES}
         placed = strata(rows, analysed, self.out_dir, self.settings.duplicate_threshold)
         with csv_table(out / "repos.csv", REPO_COLUMNS) as repos:
             for row in rows:

@@ -68,8 +68,10 @@ def test_the_scan_writes_exactly_the_declared_columns(tmp_path: Path) -> None:
     )
     repo = RepoRef(str(tmp_path / "repo"), "acme/a", sha)
     signals, evidence = list(signal_rows(repo)), list(ecosystem_rows(repo))
-    assert signals and all(tuple(row) == columns("signals") for row in signals)
-    assert evidence and all(tuple(row) == columns("ecosystem") for row in evidence)
+    assert signals
+    assert all(tuple(row) == columns("signals") for row in signals)
+    assert evidence
+    assert all(tuple(row) == columns("ecosystem") for row in evidence)
 
 
 def test_the_mining_records_are_the_declared_rows() -> None:

@@ -45,9 +45,14 @@ def test_restore_inverts_neutralise(text: str) -> None:
 def test_table_appears_only_when_complete(tmp_path: Path) -> None:
     target = tmp_path / "t.csv"
     target.write_text("old\n")
-    with pytest.raises(RuntimeError), csv_table(target, ["a"]) as table:
-        table.write({"a": 1})
-        raise RuntimeError("killed")
+
+    def killed_while_writing() -> None:
+        with csv_table(target, ["a"]) as table:
+            table.write({"a": 1})
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        killed_while_writing()
     assert target.read_text() == "old\n"
     assert list(tmp_path.iterdir()) == [target], "no temporary file is left behind"
     with csv_table(target, ["a", "b"]) as table:

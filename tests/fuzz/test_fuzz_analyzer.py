@@ -41,11 +41,14 @@ _ORACLE_FAILS = (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeEr
 
 def _well_formed(analysis: FileAnalysis) -> None:
     assert isinstance(analysis.status, FileStatus)
-    assert "\n" not in analysis.detail and "\r" not in analysis.detail, analysis.detail
+    assert "\n" not in analysis.detail, analysis.detail
+    assert "\r" not in analysis.detail, analysis.detail
     if analysis.status not in (FileStatus.ANALYZED, FileStatus.PARTIAL):
-        assert analysis.calls == () and analysis.facts == ()
+        assert analysis.calls == ()
+        assert analysis.facts == ()
     for site in (*analysis.calls, *analysis.facts):
-        assert site.line >= 1 and site.column >= 0
+        assert site.line >= 1
+        assert site.column >= 0
 
 
 def _positions_hold(analysis: FileAnalysis, text: str, cell: int | None = None) -> None:

@@ -4,12 +4,13 @@ its environment, dependencies, tracking URIs and the MLOps tools beside MLflow.
 A detector (`base.Detector`) has an ID, the paths it reads, a function from (path, content) to
 findings, a description, and its own examples: `finds` (what it must find in a file) and
 `ignores` (files where it must find nothing more), from which tests are generated, as Fixit
-does with its rules. A finding is a row of `signals.csv` or of `ecosystem.csv`; one detector
-can write both (a `uv.lock` is an environment file and evidence of uv).
+does with its rules. A finding is a row of `signals.csv`, `ecosystem.csv` or `indirect.csv`;
+one detector can write several (a `uv.lock` is an environment file and evidence of uv).
 
 * `configuration`: MLproject, Dockerfiles, DVC, `.env`, Compose, GitHub workflows, Hydra trees.
 * `dependencies`: requirements, pyproject, setup.py/cfg, Pipfile, conda, python_env, lock files.
 * `code`: Python imports and calls of MLOps tools, in scripts and notebooks.
+* `integrations`: configuration that makes a library log to MLflow (indirect uses).
 * `walk`: the one walk (git tree names, file contents), `detect_repository`.
 
 Adding a detector: write its function in the family it belongs to, add a `Detector` with the

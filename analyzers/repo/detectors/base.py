@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
-SIGNALS, ECOSYSTEM = "signals", "ecosystem"
+SIGNALS, ECOSYSTEM, INDIRECT = "signals", "ecosystem", "indirect"
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class Finding:
     """One row of `signals.csv` (`name` is the signal) or of `ecosystem.csv` (`name` is the
     tool, `value` the kind of evidence)."""
 
-    table: str  #: `signals` or `ecosystem`
+    table: str  #: `signals`, `ecosystem` or `indirect` (name: the integration, value: records)
     path: str  #: the file (a Hydra config tree: its directory), relative to the repository
     name: str
     value: str = ""
@@ -27,6 +27,11 @@ def signal(path: str, name: str, value: str = "") -> Finding:
 
 def tool(path: str, name: str, evidence: str) -> Finding:
     return Finding(ECOSYSTEM, path, name, evidence)
+
+
+def indirect(path: str, integration: str, records: str) -> Finding:
+    """An indirect use of MLflow a configuration or dependency file declares (indirect.csv)."""
+    return Finding(INDIRECT, path, integration, records)
 
 
 class Content(Enum):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from analyzers.repo.detectors.base import (
     ECOSYSTEM,
+    INDIRECT,
     SIGNALS,
     Content,
     Detect,
@@ -23,6 +24,7 @@ from analyzers.repo.detectors.documents import load_yaml, strings
 from analyzers.repo.detectors.requirements import (
     conda_item,
     listed_items,
+    pinned_environment,
     requirements,
     table_requirements,
 )
@@ -34,6 +36,7 @@ def requirements_txt(path: str, text: str | None) -> Iterator[Finding]:
     yield signal(path, "env-file", "requirements")
     if text is not None:
         yield from requirements(path, text.splitlines())
+        yield from pinned_environment(path, "requirements", text.splitlines())
 
 
 def pyproject(path: str, text: str | None) -> Iterator[Finding]:
@@ -104,7 +107,9 @@ def conda(path: str, text: str | None) -> Iterator[Finding]:
     """A conda environment: its conda and pip dependencies; the tool, by the file's name."""
     yield signal(path, "env-file", "conda")
     if text is not None:
-        yield from requirements(path, (conda_item(item) for item in _conda_dependencies(text)))
+        items = [conda_item(item) for item in _conda_dependencies(text)]
+        yield from requirements(path, items)
+        yield from pinned_environment(path, "conda", items)
     name = path.rsplit("/", 1)[-1]
     if re.fullmatch(r"environment(?:[-_].*)?\.ya?ml", name):
         yield tool(path, "conda", "environment.yml")
@@ -123,18 +128,25 @@ def python_env(path: str, text: str | None) -> Iterator[Finding]:
         items += strings(document.get("dependencies"))
     else:
         items = listed_items(text)
-    yield from requirements(path, (item.strip("'\"") for item in items))
+    items = [item.strip("'\"") for item in items]
+    yield from requirements(path, items)
+    yield from pinned_environment(path, "python_env", items)
 
 
-def _lock(kind: str, name: str) -> Detect:
+def _lock(kind: str, name: str | None) -> Detect:
+    """A lock file pins every package it resolved: an env-file and a pinned environment, and
+    evidence of its tool (if the ecosystem table knows it)."""
+
     def detect(path: str, text: str | None) -> Iterator[Finding]:
         yield signal(path, "env-file", kind)
-        yield tool(path, name, path.rsplit("/", 1)[-1])
+        yield signal(path, "pinned-env", kind)
+        if name is not None:
+            yield tool(path, name, path.rsplit("/", 1)[-1])
 
     return detect
 
 
-S, E = SIGNALS, ECOSYSTEM
+S, E, IN = SIGNALS, ECOSYSTEM, INDIRECT
 
 DETECTORS: tuple[Detector, ...] = (
     Detector(
@@ -166,7 +178,21 @@ DETECTORS: tuple[Detector, ...] = (
             Example(
                 "requirements.txt",
                 "mlflow==2.1; python_version >= '3.8'\n",
-                ((S, "env-file", "requirements"), (S, "mlflow-requirement", "==2.1")),
+                (
+                    (S, "env-file", "requirements"),
+                    (S, "mlflow-requirement", "==2.1"),
+                    (S, "pinned-env", "requirements"),
+                ),
+            ),
+            Example(
+                "requirements.txt",
+                "# pip freeze\n-r base.txt\npandas==2.2.2\nnumpy===1.26.4\n",
+                ((S, "env-file", "requirements"), (S, "pinned-env", "requirements")),
+            ),
+            Example(
+                "requirements.txt",
+                "kedro>=0.19\nkedro-mlflow\n",
+                ((S, "env-file", "requirements"), (IN, "kedro-mlflow", "params")),
             ),
             Example(
                 "requirements.txt",
@@ -340,12 +366,13 @@ DETECTORS: tuple[Detector, ...] = (
                 (
                     (S, "env-file", "conda"),
                     (S, "mlflow-requirement", "==2.5.0"),
+                    (S, "pinned-env", "conda"),
                     (E, "conda", "conda.yaml"),
                 ),
             ),
             Example(
                 "environment.yml",
-                "dependencies:\n  - conda-forge::mlflow=2.6\n",
+                "dependencies:\n  - conda-forge::mlflow=2.6\n  - numpy\n",
                 (
                     (S, "env-file", "conda"),
                     (S, "mlflow-requirement", "==2.6"),
@@ -377,18 +404,22 @@ DETECTORS: tuple[Detector, ...] = (
                 (
                     (S, "env-file", "conda"),
                     (S, "mlflow-requirement", "==2.3"),
+                    (S, "pinned-env", "conda"),
                     (E, "conda", "conda.yaml"),
                 ),
             ),
-        ),
-        ignores=(
-            Example("environments.md", "conda\n"),
             Example(
                 "environment.yml",
                 "channels:\n  - mlflow\ndependencies:\n  - mlflow=2.3=py_0\n",
-                ((S, "env-file", "conda"), (E, "conda", "environment.yml")),
+                (
+                    (S, "env-file", "conda"),
+                    (S, "mlflow-requirement", "==2.3"),
+                    (S, "pinned-env", "conda"),
+                    (E, "conda", "environment.yml"),
+                ),
             ),
         ),
+        ignores=(Example("environments.md", "conda\n"),),
     ),
     Detector(
         "D08",
@@ -399,7 +430,11 @@ DETECTORS: tuple[Detector, ...] = (
             Example(
                 "python_env.yaml",
                 "python: 3.10\ndependencies:\n  - mlflow==2.7\n",
-                ((S, "env-file", "python_env"), (S, "mlflow-requirement", "==2.7")),
+                (
+                    (S, "env-file", "python_env"),
+                    (S, "mlflow-requirement", "==2.7"),
+                    (S, "pinned-env", "python_env"),
+                ),
             ),
         ),
         ignores=(
@@ -419,7 +454,11 @@ DETECTORS: tuple[Detector, ...] = (
             Example(
                 "poetry.lock",
                 "[[package]]\n",
-                ((S, "env-file", "poetry-lock"), (E, "poetry", "poetry.lock")),
+                (
+                    (S, "env-file", "poetry-lock"),
+                    (S, "pinned-env", "poetry-lock"),
+                    (E, "poetry", "poetry.lock"),
+                ),
             ),
         ),
         ignores=(Example("poetry.lock.bak", ""),),
@@ -431,9 +470,47 @@ DETECTORS: tuple[Detector, ...] = (
         _lock("uv-lock", "uv"),
         "uv lock files.",
         finds=(
-            Example("uv.lock", "version = 1\n", ((S, "env-file", "uv-lock"), (E, "uv", "uv.lock"))),
+            Example(
+                "uv.lock",
+                "version = 1\n",
+                ((S, "env-file", "uv-lock"), (S, "pinned-env", "uv-lock"), (E, "uv", "uv.lock")),
+            ),
         ),
         ignores=(Example("requirements-uv.lock.txt", "numpy\n"),),
+        content=Content.NAME,
+    ),
+    Detector(
+        "D24",
+        ("Pipfile.lock",),
+        _lock("pipfile-lock", None),
+        "Pipenv lock files.",
+        finds=(
+            Example(
+                "Pipfile.lock",
+                '{"default": {}}\n',
+                ((S, "env-file", "pipfile-lock"), (S, "pinned-env", "pipfile-lock")),
+            ),
+        ),
+        ignores=(Example("Pipfile", "[packages]\n"),),
+        content=Content.NAME,
+    ),
+    Detector(
+        "D25",
+        ("conda-lock.yml", "conda-lock.yaml", "*.conda-lock.yml", "*.conda-lock.yaml"),
+        _lock("conda-lock", "conda"),
+        "conda-lock lock files.",
+        finds=(
+            Example(
+                "conda-lock.yml",
+                "version: 1\n",
+                (
+                    (S, "env-file", "conda-lock"),
+                    (S, "pinned-env", "conda-lock"),
+                    (E, "conda", "conda-lock.yml"),
+                ),
+            ),
+        ),
+        ignores=(Example("conda-lock.md", ""),),
         content=Content.NAME,
     ),
 )

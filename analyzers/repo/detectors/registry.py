@@ -1,13 +1,18 @@
-"""The registry: every detector, in ID order, from the three families."""
+"""The registry: every detector, in ID order, from the four families."""
 
 from __future__ import annotations
 
-from analyzers.repo.detectors import code, configuration, dependencies
+from analyzers.repo.detectors import code, configuration, dependencies, integrations
 from analyzers.repo.detectors.base import Detector
 
 DETECTORS: tuple[Detector, ...] = tuple(
     sorted(
-        (*configuration.DETECTORS, *dependencies.DETECTORS, *code.DETECTORS),
+        (
+            *configuration.DETECTORS,
+            *dependencies.DETECTORS,
+            *code.DETECTORS,
+            *integrations.DETECTORS,
+        ),
         key=lambda detector: detector.id,
     )
 )

@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, Specifier
 from packaging.utils import canonicalize_name
 
-from analyzers.repo.detectors.base import Finding, signal
+from analyzers.repo.detectors.base import Finding, indirect, signal
 
 MLFLOW_DISTRIBUTIONS = frozenset({"mlflow", "mlflow-skinny"})
 # The ML frameworks whose pins say whether an experiment's dependencies are recorded.
@@ -43,9 +43,11 @@ FRAMEWORKS = frozenset(
     }
 )
 _POETRY_RANGE = re.compile(r"[\^~]\s*[\w.*+!-]+")  # ^1.2, ~1.2: Poetry's, not PEP 440
-# conda: a `channel::` prefix, and `name=1.2`, conda's "this version", which pip writes `==`
+# conda: a `channel::` prefix, and `name=1.2`, conda's "this version", which pip writes `==`;
+# `conda env export` writes `name=1.2=build`, whose build string pip has no word for.
 _CONDA_CHANNEL = re.compile(r"^[\w-]+::")
 _CONDA_EQUALS = re.compile(r"^([\w.-]+)\s*=(?!=)\s*")
+_CONDA_BUILD = re.compile(r"^([\w.-]+==[^=\s]+)=[^=\s]+$")
 _LIST_ITEM = re.compile(r"^\s*-\s*(?P<item>[^#\n]+)")
 
 
@@ -74,10 +76,17 @@ def parse_requirement(text: str) -> tuple[str, str] | None:
         return None
 
 
+# Plugins that log to MLflow as soon as they are installed: the requirement is the use.
+# kedro-mlflow's hooks log every pipeline parameter (and the datasets the catalog declares).
+LOGGING_PLUGINS = {"kedro-mlflow": ("kedro-mlflow", "params")}
+
+
 def requirement_findings(path: str, requirement: tuple[str, str] | None) -> Iterator[Finding]:
     if requirement is None:
         return
     name, specifier = requirement
+    if name in LOGGING_PLUGINS:
+        yield indirect(path, *LOGGING_PLUGINS[name])
     if name in MLFLOW_DISTRIBUTIONS:
         yield signal(path, "mlflow-requirement", specifier)
     elif name in FRAMEWORKS:
@@ -110,7 +119,24 @@ def table_requirements(path: str, section: Mapping[str, Any] | None) -> Iterator
 
 def conda_item(item: str) -> str:
     item = _CONDA_CHANNEL.sub("", item.strip().strip("'\""))
-    return _CONDA_EQUALS.sub(r"\1==", item)
+    return _CONDA_BUILD.sub(r"\1", _CONDA_EQUALS.sub(r"\1==", item))
+
+
+def exact(specifier: str) -> bool:
+    """Whether a specifier pins one version: an `==` clause without a wildcard, or `===`."""
+    for clause in specifier.split(","):
+        clause = clause.strip()
+        if clause.startswith("===") or (clause.startswith("==") and not clause.endswith(".*")):
+            return True
+    return False
+
+
+def pinned_environment(path: str, kind: str, texts: Iterable[str]) -> Iterator[Finding]:
+    """`pinned-env` when every requirement `texts` lists (any package, not only mlflow and the
+    frameworks) pins one version: an environment that can be rebuilt as it was."""
+    found = [parsed for parsed in map(parse_requirement, texts) if parsed is not None]
+    if found and all(exact(specifier) for _, specifier in found):
+        yield signal(path, "pinned-env", kind)
 
 
 def listed_items(text: str) -> list[str]:

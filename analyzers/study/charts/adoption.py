@@ -1,9 +1,8 @@
-"""Charts of the seed study's measures: adoption by dimension and by kind of file, coverage,
+"""Charts of the seed study's measures: adoption by dimension and by kind of file,
 co-occurrence, logged names, adoption by creation year."""
 
 from __future__ import annotations
 
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -17,7 +16,6 @@ from analyzers.study.charts.theme import (
     LABEL_CHARS,
     MIN_N,
     ORANGE,
-    PALETTE,
     ROW,
     SEQUENTIAL,
     Chart,
@@ -67,8 +65,8 @@ def adoption_chart(aggregates: Aggregates) -> Chart:
     return Chart(
         "adoption",
         "Adoption by dimension",
-        "Share of analysed repositories with at least one call of each dimension; "
-        "error bars: 95% Wilson score intervals; k/n beside each bar.",
+        "Share of the analysed repositories (population analysed) with at least one call of "
+        "each dimension; error bars: 95% Wilson score intervals; k/n beside each bar.",
         figure,
         height,
         f"{n} analysed repositories",
@@ -101,51 +99,10 @@ def adoption_by_kind_chart(aggregates: Aggregates) -> Chart:
     return Chart(
         "adoption-by-kind",
         "Scripts vs notebooks",
-        "Share of analysed repositories with a call of each used dimension in .py "
+        "Share of the analysed repositories (population analysed) with a call of each used "
+        "dimension in .py "
         "files and in notebooks (a repository can count in both); 95% Wilson "
         "intervals; k/n beside each bar.",
-        figure,
-        height,
-    )
-
-
-def coverage_chart(aggregates: Aggregates) -> Chart:
-    """How many of the six traceability aspects each analysed repository records."""
-    rows = aggregates.coverage_distribution
-    figure = go.Figure(
-        go.Bar(
-            x=[str(value) for value in rows["coverage"]],
-            y=list(rows["n_repos"]),
-            marker_color=BLUE,
-            text=[
-                f"{k} ({100 * s:.0f}%)" if pd.notna(s) else str(k)
-                for k, s in zip(rows["n_repos"], rows["share"], strict=True)
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=[
-                f"{k} repositories record {c} of 6 aspects"
-                for c, k in zip(rows["coverage"], rows["n_repos"], strict=True)
-            ],
-            hoverinfo="text",
-        )
-    )
-    height = 440
-    layout(
-        figure,
-        "Traceability coverage: aspects recorded per repository",
-        height,
-        xaxis={"title": "aspects recorded (of 6)", "type": "category"},
-        yaxis={"title": "repositories", **count_axis(int(rows["n_repos"].max() or 1))},
-        margin={"t": 40},
-        showlegend=False,
-    )
-    return Chart(
-        "coverage",
-        "Traceability coverage",
-        "Analysed repositories by the number of traceability aspects they record "
-        "(code version, parameters, metrics, artifacts and models, environment, "
-        "data); above each bar, the repositories and their share.",
         figure,
         height,
     )
@@ -193,9 +150,9 @@ def cooccurrence_chart(aggregates: Aggregates, minimum: int = MIN_N) -> Chart:
     return Chart(
         "cooccurrence",
         "Which dimensions go together",
-        "Of the analysed repositories using the row's dimension (n beside it), the share "
-        f"also using the column's; rows of fewer than {minimum} repositories are left out "
-        "(cooccurrence.csv has every count).",
+        "Of the analysed repositories (population analysed) using the row's dimension (n "
+        f"beside it), the share also using the column's; rows of fewer than {minimum} "
+        "repositories are left out (cooccurrence.csv has every count).",
         figure,
         height,
     )
@@ -251,21 +208,35 @@ def top_keys_chart(aggregates: Aggregates, limit: int = TOP_KEYS) -> Chart:
 
 
 def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
-    """Headline measures by repository creation year, with 95% Wilson intervals."""
+    """Headline measures by repository creation year: one panel per measure, a point (with its
+    95% Wilson interval and n) for each year with enough analysed repositories."""
     rows = aggregates.adoption_by_year
-    rows = rows[(rows["level"] == "headline") & (rows["n_analysed"] > 0)]
-    figure = go.Figure()
-    sizes = dict(zip(rows["year"], rows["n_analysed"], strict=False))
-    for colour, measure in zip(PALETTE, HEADLINE, strict=False):
+    rows = rows[(rows["level"] == "headline") & rows["min_n_met"]]
+    minimum = aggregates.options.min_n_per_year
+    measures = list(HEADLINE)
+    columns = 4
+    figure = make_subplots(
+        rows=-(-len(measures) // columns),
+        cols=columns,
+        subplot_titles=[name_label(measure, 30) for measure in measures],
+        shared_yaxes=True,
+        horizontal_spacing=0.03,
+        vertical_spacing=0.2,
+    )
+    years = [str(year) for year in sorted(set(rows["year"]))]
+    for index, measure in enumerate(measures):
         part = rows[rows["name"] == measure]
         figure.add_trace(
             go.Scatter(
-                x=[f"{year}<br>n={sizes[year]}" for year in part["year"]],
+                x=[str(year) for year in part["year"]],
                 y=percent(part["share"]),
-                mode="lines+markers",
-                name=name_label(measure),
-                line={"color": colour},
-                error_y={**error_bars(part), "color": colour, "thickness": 1},
+                mode="markers+text",
+                marker={"color": BLUE, "size": 8},
+                error_y={**error_bars(part), "color": BLUE, "thickness": 1},
+                text=[f"n={n}" for n in part["n_analysed"]],
+                textposition="middle right",
+                textfont={"size": FONT_SIZE - 5},
+                showlegend=False,
                 hovertext=[
                     f"{measure}, {year}: {k}/{n}"
                     for year, k, n in zip(
@@ -273,23 +244,24 @@ def adoption_by_year_chart(aggregates: Aggregates) -> Chart:
                     )
                 ],
                 hoverinfo="text",
-            )
+            ),
+            row=index // columns + 1,
+            col=index % columns + 1,
         )
-    height = 500
-    layout(
-        figure,
-        "Adoption by repository creation year",
-        height,
-        xaxis={"title": "year created (n: analysed repositories)", "type": "category"},
-        yaxis={"title": "analysed repositories", "range": [0, 105], "ticksuffix": "%"},
-        showlegend=True,
-        margin={"t": 80},
-    )
+    if not years:
+        empty_note(figure, f"no creation year has {minimum} or more analysed repositories")
+    figure.update_annotations(font={"size": FONT_SIZE - 3})  # the panels' titles
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=years)
+    figure.update_yaxes(range=[0, 105], ticksuffix="%")
+    figure.update_yaxes(title_text="analysed", col=1)
+    height = 300 * -(-len(measures) // columns) + 60
+    layout(figure, "Adoption by repository creation year", height, showlegend=False)
     return Chart(
         "adoption-by-year",
         "Adoption by creation year",
-        "Headline measures among the analysed repositories created each year (n under "
-        "each year); years with no analysed repository are left out; 95% Wilson "
+        "Each headline measure among the analysed repositories created each year (population "
+        f"analysed by creation year), one panel per measure; only years with at least "
+        f"{minimum} analysed repositories are drawn (--min-n), n beside each point; 95% Wilson "
         "intervals.",
         figure,
         height,
@@ -301,7 +273,6 @@ def adoption_charts(aggregates: Aggregates) -> tuple[Chart, ...]:
     return (
         adoption_chart(aggregates),
         adoption_by_kind_chart(aggregates),
-        coverage_chart(aggregates),
         cooccurrence_chart(aggregates),
         top_keys_chart(aggregates),
         adoption_by_year_chart(aggregates),

@@ -1,14 +1,19 @@
 """Charts of evolution and the ecosystem, for a study that has their inputs: the MLOps tools
-beside MLflow, co-adoption with MLflow practices, adoption over time, time to adoption."""
+beside MLflow, co-adoption with MLflow practices, adoption over time among the repositories
+that existed, time to adoption as a Kaplan-Meier curve."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.charts.labels import human
 from analyzers.study.charts.theme import (
     BLUE,
+    GREY,
     MIN_N,
     ORANGE,
     PALETTE,
@@ -16,7 +21,6 @@ from analyzers.study.charts.theme import (
     Chart,
     empty_note,
     grouped_layout,
-    label,
     layout,
     name_label,
     percent,
@@ -52,9 +56,9 @@ def ecosystem_chart(aggregates: Aggregates) -> Chart:
     return Chart(
         "ecosystem",
         "MLOps tools beside MLflow",
-        "Share of analysed repositories with evidence of each tool (files, imports, "
-        "workflow steps; nothing run); error bars: 95% Wilson score intervals; k/n beside "
-        "each bar.",
+        "Share of the analysed repositories (population analysed) with evidence of each tool "
+        "(files, imports, workflow steps; nothing run); error bars: 95% Wilson score "
+        "intervals; k/n beside each bar.",
         figure,
         height,
     )
@@ -114,98 +118,157 @@ def ecosystem_coadoption_chart(
     )
 
 
+def _band(
+    x: Sequence[object], low: list[float | None], high: list[float | None], colour: str
+) -> go.Scatter:
+    """A shaded interval between `low` and `high` (one closed polygon, no legend entry)."""
+    return go.Scatter(
+        x=[*x, *x[::-1]],
+        y=high + low[::-1],
+        fill="toself",
+        fillcolor=colour,
+        opacity=0.18,
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
 def adoption_curve_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) -> Chart:
-    """Month by month, the share of repositories whose default branch had each dimension."""
+    """Month by month, among the repositories that existed, the share whose default branch had
+    each dimension; MLflow with its 95% Wilson band; below, how many existed."""
     rows = aggregates.evolution.tables["adoption_curve"]
     last = rows[rows["month"] == rows["month"].max()] if len(rows) else rows
     ranked = last.sort_values(["n_using", "dimension"], ascending=[False, True], kind="stable")
     names = ["mlflow", *[name for name in ranked["dimension"] if name != "mlflow"]][: limit + 1]
     n = int(rows["n_repos"].iloc[0]) if len(rows) else 0
-    figure = go.Figure()
-    for colour, name in zip(
-        PALETTE, [name for name in names if name in set(rows["dimension"])], strict=False
-    ):
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.05
+    )
+    present = [name for name in names if name in set(rows["dimension"])]
+    for colour, name in zip(PALETTE, present, strict=False):
         part = rows[rows["dimension"] == name]
+        months = list(part["month"])
+        if name == "mlflow":
+            figure.add_trace(
+                _band(months, percent(part["ci_low"]), percent(part["ci_high"]), colour),
+                row=1,
+                col=1,
+            )
         figure.add_trace(
             go.Scatter(
-                x=list(part["month"]),
+                x=months,
                 y=percent(part["share"]),
                 mode="lines",
                 name=name_label(name),
                 line={"color": colour, "width": 3.5 if name == "mlflow" else 2, "shape": "hv"},
                 hovertext=[
-                    f"{name_label(name)}, {month}: {k}/{n}"
-                    for month, k in zip(part["month"], part["n_using"], strict=True)
+                    f"{name_label(name)}, {month}: {k}/{e} existing repositories"
+                    for month, k, e in zip(
+                        part["month"], part["n_using"], part["n_existing"], strict=True
+                    )
                 ],
                 hoverinfo="text",
-            )
+            ),
+            row=1,
+            col=1,
         )
-    height = 540
+    existing = rows[rows["dimension"] == present[0]] if present else rows
+    figure.add_trace(
+        go.Scatter(
+            x=list(existing["month"]),
+            y=list(existing["n_existing"]),
+            mode="lines",
+            name="repositories existing",
+            line={"color": GREY, "shape": "hv"},
+            fill="tozeroy",
+            showlegend=False,
+            hovertext=[
+                f"{month}: {e} existing"
+                for month, e in zip(existing["month"], existing["n_existing"], strict=True)
+            ],
+            hoverinfo="text",
+        ),
+        row=2,
+        col=1,
+    )
+    figure.update_xaxes(type="date")
+    figure.update_xaxes(title_text="month", row=2, col=1)
+    figure.update_yaxes(
+        title_text="of those existing", range=[0, 105], ticksuffix="%", row=1, col=1
+    )
+    figure.update_yaxes(title_text="existing", rangemode="tozero", row=2, col=1)
+    height = 620
     layout(
         figure,
-        f"Adoption over time ({n} repositories with a walked history)",
+        f"Adoption over time, among the repositories that existed ({n} walked histories)",
         height,
-        xaxis={"title": "month", "type": "date"},
-        yaxis={"title": f"repositories with it (of {n})", "range": [0, 105], "ticksuffix": "%"},
         showlegend=True,
         margin={"t": 110},
     )
     return Chart(
         "adoption-curve",
         "Adoption over time",
-        "Share of the analysed repositories whose history was walked whose default "
-        "branch had MLflow (a call or a requirement) and each dimension at the end of "
-        f"each month: mlflow and the {limit} dimensions most present at the end.",
+        "Each month, among the repositories with a walked history that existed by then "
+        "(their first commit at or before the month; below, how many), the share whose "
+        "default branch had MLflow (a call or a requirement) and each dimension: "
+        f"share = n_using / n_existing. MLflow with its 95% Wilson band; the {limit} "
+        "dimensions most present at the end.",
         figure,
         height,
         f"{n} repositories with a walked history",
     )
 
 
-def time_to_adoption_chart(aggregates: Aggregates) -> Chart:
-    """Days from repository creation, and from the first commit, to the first MLflow commit."""
-    rows = aggregates.evolution.tables["time_to_adoption"]
+def survival_chart(aggregates: Aggregates, limit: int = CURVE_DIMENSIONS) -> Chart:
+    """Kaplan-Meier: the share of repositories using each dimension by each day since their
+    first commit; MLflow with its 95% band."""
+    rows = aggregates.evolution.tables["adoption_survival"]
+    final = rows.groupby("dimension", sort=False)["adopted"].last()
+    ranked = sorted(final.index, key=lambda name: (name != "mlflow", -final[name], name))
     figure = go.Figure()
-    for column, since, colour in (
-        ("days_from_creation", "from repository creation", BLUE),
-        ("days_from_first_commit", "from the first commit", ORANGE),
-    ):
-        part = rows[rows[column].notna()]
+    for colour, name in zip(PALETTE, ranked[: limit + 1], strict=False):
+        part = rows[rows["dimension"] == name]
+        days = [float(day) for day in part["days"]]
+        if name == "mlflow":
+            figure.add_trace(_band(days, percent(part["ci_low"]), percent(part["ci_high"]), colour))
         figure.add_trace(
-            go.Box(
-                x=list(part[column]),
-                name=f"{since}<br>(n={len(part)})",
-                orientation="h",
-                boxpoints="all",
-                jitter=0.4,
-                pointpos=0,
-                marker_color=colour,
-                boxmean=False,
+            go.Scatter(
+                x=days,
+                y=percent(part["adopted"]),
+                mode="lines",
+                name=name_label(name),
+                line={"color": colour, "width": 3.5 if name == "mlflow" else 2, "shape": "hv"},
                 hovertext=[
-                    f"{label(repo)}: {days:.0f} days"
-                    for repo, days in zip(part["repo"], part[column], strict=True)
+                    f"{name_label(name)}, day {day:.0f}: {100 * a:.1f}% ({r} at risk)"
+                    for day, a, r in zip(days, part["adopted"], part["n_at_risk"], strict=True)
                 ],
                 hoverinfo="text",
             )
         )
-    height = 380
+    n = int(rows["n_repos"].max()) if len(rows) else 0
+    if not len(rows):
+        empty_note(figure, "no walked history reaches its first commit")
+    height = 540
     layout(
         figure,
-        "Time to MLflow adoption",
+        f"Time to adoption since the first commit (Kaplan-Meier, {n} repositories)",
         height,
-        xaxis={"title": "days until the first commit with MLflow", "zeroline": True},
-        yaxis={"automargin": True},
-        showlegend=False,
+        xaxis={"title": "days since the repository's first commit", "rangemode": "tozero"},
+        yaxis={"title": "using it", "range": [0, 105], "ticksuffix": "%"},
+        showlegend=True,
+        margin={"t": 110},
     )
     return Chart(
-        "time-to-adoption",
+        "adoption-survival",
         "Time to adoption",
-        "Per repository with a walked history and MLflow in it: days from the GitHub "
-        "repository's creation (negative: an imported older history) and from its "
-        "first commit to its first commit with MLflow (n beside each).",
+        "Kaplan-Meier estimate of the share of repositories using MLflow and each dimension "
+        "by each day since their first commit; repositories that never adopt it are censored "
+        "at their head commit, walks capped short of the first commit are left out; MLflow "
+        "with its 95% interval (Greenwood, log-log).",
         figure,
         height,
-        f"{len(rows)} repositories with a walked history and MLflow",
+        f"{n} repositories with a walked history from their first commit",
     )
 
 
@@ -216,5 +279,7 @@ def evolution_charts(aggregates: Aggregates) -> tuple[Chart, ...]:
     if inputs.has_ecosystem:
         charts += [ecosystem_chart(aggregates), ecosystem_coadoption_chart(aggregates)]
     if inputs.has_history and len(aggregates.evolution.tables["adoption_curve"]):
-        charts += [adoption_curve_chart(aggregates), time_to_adoption_chart(aggregates)]
+        charts.append(adoption_curve_chart(aggregates))
+        if len(aggregates.evolution.tables["adoption_survival"]):
+            charts.append(survival_chart(aggregates))
     return tuple(charts)

@@ -1,4 +1,4 @@
-"""Charts of the three findings: where runs are stored, traceability profiles, model
+"""Charts of the findings: traceability (the codebook's aspects), where runs are stored, model
 versioning in the registry."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analyzers.codebook import ANY_LOCATION, FULLY_TRACEABLE, PROFILE_ASPECTS
+from analyzers.codebook import ANY_LOCATION, ASPECTS, FULLY_TRACEABLE
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.charts.labels import human
 from analyzers.study.charts.theme import (
@@ -69,17 +69,18 @@ def locations_chart(aggregates: Aggregates) -> Chart:
     return Chart(
         "locations",
         "Where runs are stored",
-        "Share of analysed repositories setting a tracking or registry location of "
-        "each class (a repository can set several); default-local: calls MLflow but "
-        "sets no location; 95% Wilson score intervals.",
+        "Share of the analysed repositories (population analysed) setting a tracking or "
+        "registry location of each class (a repository can set several); default-local: "
+        "calls MLflow but sets no location; 95% Wilson score intervals.",
         figure,
         height,
     )
 
 
-def profile_chart(aggregates: Aggregates) -> Chart:
-    """Share of analysed repositories recording each profile aspect, and all five."""
-    rows = aggregates.profile_shares
+def traceability_chart(aggregates: Aggregates) -> Chart:
+    """Share of analysed repositories recording each aspect of the codebook, and all six."""
+    rows = aggregates.traceability["traceability_shares"]
+    n = len(ASPECTS)
     labels = [
         human(aspect) + (" (most often missing)" if missing else "")
         for aspect, missing in zip(rows["aspect"], rows["most_missing"], strict=True)
@@ -89,26 +90,68 @@ def profile_chart(aggregates: Aggregates) -> Chart:
         rows,
         labels,
         colours,
-        "Traceability profile: what repositories record",
+        "Traceability: what repositories record",
         "analysed repositories",
-        legend={BLUE: "records the aspect", ORANGE: "records all five"},
+        legend={BLUE: "records the aspect", ORANGE: f"records all {n}"},
     )
     return Chart(
-        "profile",
-        "Traceability profile",
-        "Share of analysed repositories recording their code version, parameters and "
-        "metrics, environment, pinned dependencies and data, and all five; 95% Wilson "
-        "score intervals.",
+        "traceability",
+        "Traceability",
+        "Share of the analysed repositories (population analysed) recording each aspect of "
+        "the traceability codebook (code version, parameters, metrics, environment, "
+        f"dependencies, input data), and all {n}; 95% Wilson score intervals.",
         figure,
         height,
     )
 
 
-def profile_combinations_chart(aggregates: Aggregates, limit: int = MAX_COMBINATIONS) -> Chart:
+def traceability_distribution_chart(aggregates: Aggregates) -> Chart:
+    """How many of the aspects each analysed repository records."""
+    rows = aggregates.traceability["traceability_distribution"]
+    n = len(ASPECTS)
+    figure = go.Figure(
+        go.Bar(
+            x=[str(value) for value in rows["n_aspects"]],
+            y=list(rows["n_repos"]),
+            marker_color=BLUE,
+            text=[
+                f"{k} ({100 * s:.0f}%)" if pd.notna(s) else str(k)
+                for k, s in zip(rows["n_repos"], rows["share"], strict=True)
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[
+                f"{k} repositories record {c} of {n} aspects"
+                for c, k in zip(rows["n_aspects"], rows["n_repos"], strict=True)
+            ],
+            hoverinfo="text",
+        )
+    )
+    height = 420
+    layout(
+        figure,
+        "Traceability: aspects recorded per repository",
+        height,
+        xaxis={"title": f"aspects recorded (of {n})", "type": "category"},
+        yaxis={"title": "repositories", **count_axis(int(rows["n_repos"].max() or 1))},
+        margin={"t": 40},
+        showlegend=False,
+    )
+    return Chart(
+        "traceability-distribution",
+        "Aspects recorded per repository",
+        f"Analysed repositories (population analysed) by the number of the {n} traceability "
+        "aspects they record; above each bar, the repositories and their share.",
+        figure,
+        height,
+    )
+
+
+def traceability_combinations_chart(aggregates: Aggregates, limit: int = MAX_COMBINATIONS) -> Chart:
     """Upset-style: bars of how many repositories record each combination of aspects, above a
     dot matrix of which aspects the combination holds."""
-    combos = aggregates.profile_combinations.head(limit)
-    aspects = list(PROFILE_ASPECTS)
+    combos = aggregates.traceability["traceability_combinations"].head(limit)
+    aspects = list(ASPECTS)
     positions = list(range(len(combos)))
     figure = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.03
@@ -194,7 +237,7 @@ def profile_combinations_chart(aggregates: Aggregates, limit: int = MAX_COMBINAT
         margin={"t": 40},
     )
     return Chart(
-        "profile-combinations",
+        "traceability-combinations",
         "Combinations of aspects",
         f"Upset-style chart: analysed repositories by the exact combination of aspects "
         f"they record (top {limit} combinations), the dots below marking the aspects "
@@ -220,9 +263,10 @@ def registry_lifecycle_chart(aggregates: Aggregates) -> Chart:
     return Chart(
         "registry-lifecycle",
         "Registry use and lifecycle",
-        "Share of analysed repositories using the model registry, and following the "
-        "deprecated stage lifecycle or aliases (the legend names the colours); 95% Wilson "
-        "score intervals; k/n beside each bar.",
+        "Share of the analysed repositories (population analysed) using the model registry "
+        "(uses-registry, as in the headline), and following the deprecated stage lifecycle "
+        "or aliases (the legend names the colours); 95% Wilson score intervals; k/n beside "
+        "each bar.",
         figure,
         height,
     )
@@ -390,9 +434,10 @@ def model_naming_chart(aggregates: Aggregates) -> Chart:
 def findings_charts(aggregates: Aggregates) -> tuple[Chart, ...]:
     """The charts of the three findings, in report order."""
     return (
+        traceability_chart(aggregates),
+        traceability_distribution_chart(aggregates),
+        traceability_combinations_chart(aggregates),
         locations_chart(aggregates),
-        profile_chart(aggregates),
-        profile_combinations_chart(aggregates),
         registry_lifecycle_chart(aggregates),
         model_uris_chart(aggregates),
         model_naming_chart(aggregates),

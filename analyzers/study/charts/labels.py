@@ -42,13 +42,12 @@ LABELS: dict[str, str] = {
     "databricks": "Databricks",
     "unknown": "unknown",
     "default-local": "none set (default ./mlruns)",
-    # traceability profile
+    # traceability: the codebook's aspects (analyzers/codebook.py TRACEABILITY)
     "code_version": "code version",
-    "parameters_metrics": "parameters and metrics",
     "environment": "environment",
-    "dependencies": "pinned dependencies",
-    "data": "data",
-    "fully-traceable": "all five (fully traceable)",
+    "dependencies": "dependencies",
+    "input_data": "input data",
+    "fully-traceable": "all six (fully traceable)",
     # registry measures
     "uses-registry": "uses the registry",
     "register-model": "register_model",
@@ -94,7 +93,9 @@ LABELS: dict[str, str] = {
     "log-params": "logs parameters",
     "log-metrics": "logs metrics",
     "any-logging": "logs parameters or metrics, or autologs",
+    "any-logging-incl-indirect": "logs, directly or through an integration",
     "set-tracking-uri": "sets a tracking URI",
+    "location-unresolved": "storage location unresolved",
     "log-input": "logs datasets (log_input)",
     "artifacts_models": "artifacts and models",
     # kinds of files

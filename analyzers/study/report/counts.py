@@ -1,5 +1,5 @@
-"""Report sections of the seed study: provenance, repositories, headline measures, adoption,
-coverage, logged names, signals, adoption by year, APIs, files."""
+"""Report sections of the seed study: provenance, repositories and populations, the headline,
+adoption, logged names, signals, adoption by year, APIs, files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from analyzers.codebook import ASPECT_LABELS, ASPECTS, HEADLINE
+from analyzers.codebook import HEADLINE
 from analyzers.study.aggregate import Aggregates
-from analyzers.study.report.html import DASH, ci, pct, repo_link, share_cells, table
+from analyzers.study.populations import ANALYSED
+from analyzers.study.report.html import DASH, ci, of_population, pct, repo_link, share_cells, table
 from analyzers.study.stats import records
 
 MAX_FAILURES_SHOWN = 50
@@ -74,9 +75,26 @@ def repositories(aggregates: Aggregates) -> str:
     failed = aggregates.failures
     parts = [
         f"<p>The study holds <strong>{n_total}</strong> repositories: <strong>{n_analysed}</strong>"
-        f" were cloned and analysed, <strong>{n_failed}</strong> were not. Every share in this "
-        f"report is of the {n_analysed} analysed repositories; the others are counted here, "
-        "never dropped silently.</p>",
+        f" were cloned and analysed, <strong>{n_failed}</strong> were not (they are counted "
+        "here, never dropped silently). Every share in this report names its population: a "
+        "named set of repositories, the denominator. The headline is computed for each; the "
+        f"other sections are of the population {ANALYSED} unless they say otherwise.</p>",
+        table(
+            ("population", "repositories", "of the analysed", "definition"),
+            (
+                (
+                    r["population"],
+                    r["n_repos"] if r["available"] else DASH,
+                    pct(r["share"]),
+                    r["definition"]
+                    if r["available"]
+                    else "not available: the study's repos.csv predates it",
+                )
+                for r in records(aggregates.populations)
+            ),
+            numeric=(1, 2),
+            caption="Populations",
+        ),
         table(
             ("status", "repositories", "share of all"),
             ((r["status"], r["n_repos"], pct(r["share"])) for r in records(aggregates.repo_status)),
@@ -136,6 +154,29 @@ def headline(aggregates: Aggregates) -> str:
     )
 
 
+def indirect(aggregates: Aggregates) -> str:
+    """Indirect use: the libraries that log to MLflow for the repositories."""
+    rows = records(aggregates.indirect_uses)
+    if not rows:
+        return "<p>No indirect use of MLflow was found (indirect.csv is empty or missing).</p>"
+    only = len(aggregates.measure_users["any-logging-incl-indirect"]) - len(
+        aggregates.measure_users["any-logging"]
+    )
+    return (
+        f"<p><strong>{only}</strong> analysed repositories log to MLflow only through an "
+        "integration (no direct logging call): any-logging-incl-indirect counts them, "
+        "any-logging does not.</p>"
+        + table(
+            ("integration", "records", "repositories", "share", "95% CI", "through it only"),
+            ((r["integration"], r["records"], *share_cells(r), r["n_only"]) for r in rows),
+            numeric=(2, 3, 4, 5),
+            caption="Integrations that log to MLflow for the repository ("
+            + of_population(ANALYSED, aggregates.n_analysed)
+            + "; indirect.csv)",
+        )
+    )
+
+
 def _points(share: float, base: float) -> str:
     """The change from `base` to `share` in percentage points, signed."""
     if math.isnan(share) or math.isnan(base):
@@ -153,7 +194,12 @@ def _populations_note(aggregates: Aggregates) -> str:
                 f"<strong>{r['population']}</strong>: not available, the study's repos.csv "
                 "predates it"
             )
-    return "<p>Each share is given among several populations: " + "; ".join(parts) + ".</p>"
+    return (
+        "<p>Each share is given among several populations: "
+        + "; ".join(parts)
+        + ". headline.csv holds these rows (measure, population, definition, numerator, "
+        "denominator, share, 95% Wilson interval).</p>"
+    )
 
 
 def _change_note(rows: list[dict[str, Any]], population: str, base: str) -> str:
@@ -211,6 +257,10 @@ def adoption(aggregates: Aggregates) -> str:
         ("dimension", *_ADOPTION_HEADERS),
         _adoption_rows(aggregates, "dimension"),
         numeric=range(1, 7),
+        caption="Repositories with at least one call of each dimension ("
+        + of_population(ANALYSED, aggregates.n_analysed)
+        + "). The registry dimension counts any registry API (webhooks, MCP servers and "
+        "skills too); the study's registry measure is uses-registry (headline).",
     )
 
 
@@ -223,38 +273,12 @@ def apis(aggregates: Aggregates) -> str:
         if len(rows) > len(shown)
         else ""
     )
-    return note + table(("API", *_ADOPTION_HEADERS), shown, numeric=range(1, 7))
-
-
-def coverage(aggregates: Aggregates) -> str:
-    aspects = table(
-        ("aspect", "evidence", "repositories", "share", "95% CI"),
-        (
-            (
-                ASPECT_LABELS[r["aspect"]],
-                r["evidence"],
-                *share_cells(r),
-            )
-            for r in records(aggregates.traceability)
-        ),
-        numeric=(2, 3, 4),
-        caption="Repositories recording each aspect",
+    return note + table(
+        ("API", *_ADOPTION_HEADERS),
+        shown,
+        numeric=range(1, 7),
+        caption=of_population(ANALYSED, aggregates.n_analysed),
     )
-    distribution = table(
-        ("aspects recorded", "repositories", "share", "95% CI"),
-        (
-            (
-                f"{r['coverage']} of {len(ASPECTS)}",
-                r["n_repos"],
-                pct(r["share"]),
-                ci(r["ci_low"], r["ci_high"]),
-            )
-            for r in records(aggregates.coverage_distribution)
-        ),
-        numeric=(1, 2, 3),
-        caption="Coverage distribution",
-    )
-    return aspects + "\n" + distribution
 
 
 def keys(aggregates: Aggregates) -> str:
@@ -285,7 +309,9 @@ def signals(aggregates: Aggregates) -> str:
             for r in records(aggregates.signals)
         ),
         numeric=(2, 3, 4),
-        caption="Repository-level signals (files read, nothing run)",
+        caption="Repository-level signals (files read, nothing run; "
+        + of_population(ANALYSED, aggregates.n_analysed)
+        + ")",
     )
     versions = table(
         ("mlflow version", "repositories", "share of pinning"),
@@ -302,6 +328,7 @@ def signals(aggregates: Aggregates) -> str:
 def by_year(aggregates: Aggregates) -> str:
     frame = aggregates.adoption_by_year
     frame = frame[frame["level"] == "headline"]
+    minimum = aggregates.options.min_n_per_year
     rows = []
     for year, part in frame.groupby("year", sort=True):
         cells = {r["name"]: r for r in records(part)}
@@ -311,11 +338,24 @@ def by_year(aggregates: Aggregates) -> str:
                 year,
                 first["n_repos"],
                 first["n_analysed"],
-                *(f"{cells[m]['n_using']} ({pct(cells[m]['share'])})" for m in HEADLINE),
+                *(
+                    f"{cells[m]['n_using']} ({pct(cells[m]['share'])})"
+                    if first["min_n_met"]
+                    else f"{cells[m]['n_using']} (n < {minimum})"
+                    for m in HEADLINE
+                ),
             )
         )
-    return table(
-        ("year", "repositories", "analysed", *HEADLINE), rows, numeric=range(1, 3 + len(HEADLINE))
+    return (
+        f"<p>Shares among the analysed repositories created each year (population {ANALYSED} "
+        f"by creation year). A year with fewer than {minimum} analysed repositories has no "
+        "share quoted here and no point in the chart (mlflow-miner report --min-n N changes "
+        "the minimum).</p>"
+        + table(
+            ("year", "repositories", "analysed", *HEADLINE),
+            rows,
+            numeric=range(1, 3 + len(HEADLINE)),
+        )
     )
 
 

@@ -8,18 +8,21 @@ from collections.abc import Callable
 import pandas as pd
 
 from analyzers.study.aggregate import Aggregates
-from analyzers.study.report.html import DASH, ci, pct, share_cells, table
+from analyzers.study.populations import ANALYSED
+from analyzers.study.report.html import DASH, ci, of_population, pct, share_cells, table
 from analyzers.study.stats import records
+from analyzers.study.survival import adopted_by, median_days
 
 COADOPTION_PRACTICES = (
-    "data",
+    "input_data",
     "log-input",
     "parameters",
     "metrics",
     "environment",
     "autolog",
-    "registry",
+    "uses-registry",
 )
+SURVIVAL_DAYS = (30, 365)
 
 
 def _days_text(value: float) -> str:
@@ -45,7 +48,9 @@ def _ecosystem(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
             for r in records(tools[tools["evidence"] == "any"])
         ),
         numeric=(1, 2, 3),
-        caption="Evidence read from files, imports and workflow steps; nothing run",
+        caption="Evidence read from files, imports and workflow steps; nothing run ("
+        + of_population(ANALYSED, aggregates.n_analysed)
+        + ")",
     )
     coadoption = aggregates.evolution.tables["ecosystem_coadoption"]
     practices = [p for p in COADOPTION_PRACTICES if p in set(coadoption["practice"])]
@@ -91,26 +96,33 @@ def _history(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
         + (f"; {failed} could not be walked (history_summary.csv says why)" if failed else "")
         + ".</p>"
     )
-    adoption = aggregates.evolution.tables["time_to_adoption"]
-    delays = table(
-        ("from", "repositories", "median days", "quartiles"),
-        [
+    survival = aggregates.evolution.tables["adoption_survival"]
+    rows = []
+    for dimension, curve in survival.groupby("dimension", sort=False):
+        rows.append(
             (
-                label,
-                int(adoption[column].notna().sum()),
-                _days_text(float(adoption[column].median())),
-                DASH
-                if adoption[column].notna().sum() == 0
-                else f"{_days_text(float(adoption[column].quantile(0.25)))}{DASH}"
-                f"{_days_text(float(adoption[column].quantile(0.75)))}",
+                dimension,
+                int(curve["n_repos"].iloc[0]),
+                int(curve["n_events"].sum()),
+                int(curve["n_censored"].sum()),
+                *(pct(adopted_by(curve, days)) for days in SURVIVAL_DAYS),
+                _days_text(median_days(curve)),
             )
-            for column, label in (
-                ("days_from_creation", "repository creation"),
-                ("days_from_first_commit", "first commit"),
-            )
-        ],
-        numeric=(1, 2, 3),
-        caption="Days until the first commit with MLflow",
+        )
+    delays = table(
+        (
+            "dimension",
+            "repositories",
+            "adopted",
+            "never (censored)",
+            *(f"by day {days}" for days in SURVIVAL_DAYS),
+            "median days",
+        ),
+        rows,
+        numeric=range(1, 5 + len(SURVIVAL_DAYS)),
+        caption="Time from the first commit to the first commit with each dimension "
+        "(Kaplan-Meier; repositories that never adopt it count as censored at their head; "
+        "walks capped short of the first commit are left out)",
     )
     lifecycle = table(
         (
@@ -137,7 +149,7 @@ def _history(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
         numeric=range(1, 7),
         caption="Did practices stay?",
     )
-    return intro + figure("adoption-curve") + figure("time-to-adoption") + delays + lifecycle
+    return intro + figure("adoption-curve") + figure("adoption-survival") + delays + lifecycle
 
 
 def evolution_sections(

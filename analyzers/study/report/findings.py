@@ -1,19 +1,21 @@
-"""Report sections of the three findings: where runs are stored, traceability profiles, model
-versioning in the registry."""
+"""Report sections of the findings: traceability (the codebook's six aspects), where runs are
+stored, model versioning in the registry."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 
-from analyzers.codebook import FULLY_TRACEABLE, PROFILE_ASPECTS, PROFILE_LABELS
+from analyzers.codebook import ASPECT_LABELS, ASPECTS, FULLY_TRACEABLE, TRACEABILITY
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.locations import DEFAULT_LOCAL
+from analyzers.study.populations import ANALYSED
 from analyzers.study.report.html import (
     CHECK,
     DASH,
     ci,
     esc,
+    of_population,
     pct,
     repo_link,
     share_cells,
@@ -88,7 +90,9 @@ def _locations(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
             for r in overall
         ),
         numeric=range(2, 7),
-        caption="Repositories setting a location of each class (a repository can set several)",
+        caption="Repositories setting a location of each class (a repository can set several; "
+        + of_population(ANALYSED, aggregates.n_analysed)
+        + ")",
     )
     per_repo = aggregates.repo_locations
     per_repo = per_repo[per_repo["classes"] != ""]
@@ -112,21 +116,29 @@ def _locations(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
     )
 
 
-def _profile(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
-    shares = records(aggregates.profile_shares)
+def traceability_section(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
+    """The traceability codebook's six aspects: shares, the rules behind them, combinations."""
+    tables = aggregates.traceability
+    shares = records(tables["traceability_shares"])
     by_aspect = {r["aspect"]: r for r in shares}
     full = by_aspect.get(FULLY_TRACEABLE)
     missing = [r for r in shares if r["most_missing"]]
-    intro = ""
+    n = len(TRACEABILITY)
+    intro = (
+        "<p>One definition of traceability, the seed study's hypothesis: a run is traceable "
+        "when its code version, parameters, environment and dependencies are recorded, plus "
+        "its metrics and input data. Each aspect is met by its inclusion rules and by nothing "
+        "else (the codebook in README.md lists the rules, what they exclude, and examples).</p>"
+    )
     if full is not None:
-        intro = (
+        intro += (
             f"<p><strong>{full['n_using']}</strong> of {full['n_analysed']} analysed "
             f"repositories ({pct(full['share'])}, 95% CI "
-            f"{ci(full['ci_low'], full['ci_high'])}) are fully traceable: they record all "
-            f"{len(PROFILE_ASPECTS)} aspects."
+            f"{ci(full['ci_low'], full['ci_high'])}; {of_population(ANALYSED, full['n_analysed'])})"
+            f" are fully traceable: they record all {n} aspects."
         )
         if missing:
-            labels = [PROFILE_LABELS[r["aspect"]] for r in missing]
+            labels = [ASPECT_LABELS[r["aspect"]] for r in missing]
             names = " and ".join(
                 [", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels
             )
@@ -136,50 +148,64 @@ def _profile(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
             )
         intro += "</p>"
     aspects = table(
-        ("aspect", "evidence", "repositories", "share", "95% CI", "missing in"),
+        ("aspect", "recorded when", "not counted", "repositories", "share", "95% CI", "missing in"),
         (
             (
-                PROFILE_LABELS.get(r["aspect"], "fully traceable (all five)"),
-                r["definition"],
+                ASPECT_LABELS.get(r["aspect"], f"fully traceable (all {n})"),
+                *(
+                    (
+                        "; ".join(rule.text for rule in ASPECTS[r["aspect"]].includes),
+                        "; ".join(rule.text for rule in ASPECTS[r["aspect"]].excludes),
+                    )
+                    if r["aspect"] in ASPECTS
+                    else (r["definition"], "")
+                ),
                 *share_cells(r),
                 r["n_missing"],
             )
             for r in shares
         ),
-        numeric=range(2, 6),
-        caption="Repositories recording each aspect",
+        numeric=range(3, 7),
+        caption="Repositories recording each aspect ("
+        + of_population(ANALYSED, aggregates.n_analysed)
+        + ")",
     )
-    matrix = aggregates.profile_matrix
+    rules = table(
+        ("aspect", "rule", "counts", "repositories", "share", "95% CI"),
+        (
+            (ASPECT_LABELS[r["aspect"]], r["rule"], r["definition"], *share_cells(r))
+            for r in records(tables["traceability_rules"])
+        ),
+        numeric=(3, 4, 5),
+        caption="Which rule records each aspect (a repository can meet an aspect by several)",
+    )
+    matrix = tables["traceability_matrix"]
     shown = matrix.head(MAX_REPOS_SHOWN)
     repos = table(
-        (
-            "repository",
-            *(PROFILE_LABELS[aspect] for aspect in PROFILE_ASPECTS),
-            "aspects",
-            "mlflow pinned",
-            "frameworks",
-        ),
+        ("repository", *ASPECT_LABELS.values(), "aspects", "mlflow pinned", "frameworks"),
         (
             (
                 repo_link(r["repo"]),
-                *(CHECK if r[aspect] else "" for aspect in PROFILE_ASPECTS),
+                *(CHECK if r[aspect] else "" for aspect in ASPECTS),
                 r["n_aspects"],
                 r["mlflow_pins"],
                 r["framework_requirements"],
             )
             for r in records(shown)
         ),
-        numeric=(len(PROFILE_ASPECTS) + 1,),
-        caption="Profile per repository (profile.csv holds the evidence for each cell)",
+        numeric=(n + 1,),
+        caption="Per repository (traceability_evidence.csv holds the evidence for each cell)",
     )
     return (
         _no_facts(aggregates)
         + intro
-        + figure("profile")
+        + figure("traceability")
         + aspects
-        + figure("profile-combinations")
+        + rules
+        + figure("traceability-distribution")
+        + figure("traceability-combinations")
         + repos
-        + _more(len(shown), len(matrix), "profile_matrix")
+        + _more(len(shown), len(matrix), "traceability_matrix")
     )
 
 
@@ -195,7 +221,9 @@ def _registry(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
             for r in records(aggregates.registry_summary)
         ),
         numeric=(2, 3, 4),
-        caption="Registry use and lifecycle",
+        caption="Registry use and lifecycle ("
+        + of_population(ANALYSED, aggregates.n_analysed)
+        + "); uses-registry is the study's one registry measure, as in the headline",
     )
     kinds = table(
         ("model URI kind", "what it is", "literals", "of all", "repositories"),
@@ -265,9 +293,8 @@ def _registry(aggregates: Aggregates, figure: Callable[[str], str]) -> str:
 def findings_sections(
     aggregates: Aggregates, figure: Callable[[str], str]
 ) -> list[tuple[str, str, str]]:
-    """The report sections of the three findings: (id, title, HTML)."""
+    """The report sections of the findings beyond traceability: (id, title, HTML)."""
     return [
         ("locations", "Where runs are stored", _locations(aggregates, figure)),
-        ("profile", "Traceability profile per repository", _profile(aggregates, figure)),
         ("registry", "Model versioning in the registry", _registry(aggregates, figure)),
     ]

@@ -74,6 +74,11 @@ def ci(low: float, high: float) -> str:
     return f"{100 * low:.1f}{DASH}{100 * high:.1f}%"
 
 
+def of_population(name: str, n: int) -> str:
+    """How a share's population is named in captions: `population analysed, n = 59`."""
+    return f"population {name}, n = {n}"
+
+
 def share_cells(row: Mapping[str, Any]) -> tuple[str, str, str]:
     """The cells of a share: `k/n`, the percentage, the 95% interval."""
     return (

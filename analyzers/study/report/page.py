@@ -13,7 +13,7 @@ from pathlib import Path
 
 from plotly.offline import get_plotlyjs
 
-from analyzers.study.aggregate import Aggregates, aggregate_study
+from analyzers.study.aggregate import Aggregates, Options, aggregate_study
 from analyzers.study.charts import (
     STATIC_FORMATS,
     Chart,
@@ -25,7 +25,7 @@ from analyzers.study.charts import (
 from analyzers.study.report import counts
 from analyzers.study.report.comparison import comparison_section, validation_section
 from analyzers.study.report.evolution import evolution_sections
-from analyzers.study.report.findings import findings_sections
+from analyzers.study.report.findings import findings_sections, traceability_section
 from analyzers.study.report.html import STYLE, esc, figure_html, page_name
 from analyzers.study.report.repos import INDEX, REPOS_DIR, write_repo_pages
 from analyzers.tables import atomic_path
@@ -47,9 +47,9 @@ class Report:
 
 def _all_repositories() -> str:
     return (
-        f"<p>Every repository has a page of its own (status, profile, calls, facts, signals, "
-        f'each linked at the pinned commit): <a href="{INDEX}">all repositories</a>, with a '
-        "filter.</p>"
+        "<p>Every repository has a page of its own (status, traceability, calls, indirect "
+        "uses, facts, signals, each linked at the pinned commit): "
+        f'<a href="{INDEX}">all repositories</a>, with a filter.</p>'
     )
 
 
@@ -73,12 +73,13 @@ def render_index(
         ("provenance", "Provenance", counts.provenance(aggregates)),
         ("repositories", "Repositories", _all_repositories() + counts.repositories(aggregates)),
         ("headline", "Headline: logging and tracking", counts.headline(aggregates)),
+        ("indirect", "Indirect use: integrations that log to MLflow", counts.indirect(aggregates)),
         (
             "adoption",
             "Adoption by traceability dimension",
             figure("adoption") + counts.adoption(aggregates) + figure("adoption-by-kind"),
         ),
-        ("coverage", "Traceability coverage", figure("coverage") + counts.coverage(aggregates)),
+        ("traceability", "Traceability", traceability_section(aggregates, figure)),
         ("cooccurrence", "Which dimensions go together", figure("cooccurrence")),
         ("keys", "Logged parameter and metric names", figure("top-keys") + counts.keys(aggregates)),
         ("signals", "Projects, environments and pinned versions", counts.signals(aggregates)),
@@ -123,7 +124,8 @@ def render_index(
 <body>
 <h1>MLflow traceability study: {esc(name)}</h1>
 <p>How {aggregates.n_analysed} analysed repositories (of {aggregates.n_total}) use MLflow to
-make their experiments traceable. Shares come with 95% Wilson score intervals.</p>
+make their experiments traceable. Every share names its population (the repositories it is of)
+and comes with a 95% Wilson score interval.</p>
 <nav>{nav}</nav>
 {body}
 </body>
@@ -136,6 +138,7 @@ def build_report(
     out_dir: str | Path | None = None,
     static: bool = True,
     progress: Progress | None = None,
+    options: Options | None = None,
     verbose: bool = False,
 ) -> Report:
     """Aggregate a study and write `<out_dir>/index.html` (default `<study>/report/`) with
@@ -144,7 +147,7 @@ def build_report(
     are shown only when `verbose`."""
     started = time.monotonic()
     say = progress or (lambda _message: None)
-    aggregates = aggregate_study(study_dir, progress=say)
+    aggregates = aggregate_study(study_dir, progress=say, options=options)
     out = Path(out_dir) if out_dir is not None else Path(study_dir) / "report"
     charts = build_charts(aggregates)
     drawn = draw_charts(charts, out / "charts", static=static)

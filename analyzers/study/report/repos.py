@@ -1,8 +1,8 @@
 """Drill-down: a page per repository, and one plain searchable table of all of them.
 
-`report/repos/OWNER__NAME.html` shows a repository's status, its traceability profile, its
-calls by dimension and by file, the values found beside them (facts), its signals and its
-files, each line linked by permalink at the pinned commit. `report/repositories.html` lists
+`report/repos/OWNER__NAME.html` shows a repository's status, its traceability (each aspect of
+the codebook, recorded or not, with the evidence), its calls by dimension and by file, its
+indirect uses, the values found beside them (facts), its signals and its files, each line linked by permalink at the pinned commit. `report/repositories.html` lists
 every repository with a filter box (a few lines of inline script; no network). The report's
 tables link a repository's name to its page (`html.repo_link`).
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from analyzers.codebook import PROFILE_ASPECTS
+from analyzers.codebook import ASPECTS
 from analyzers.study.aggregate import Aggregates
 from analyzers.study.charts.labels import human
 from analyzers.study.load import read_table
@@ -46,7 +46,8 @@ class RepoTables:
     facts: Mapping[str, pd.DataFrame]
     signals: Mapping[str, pd.DataFrame]
     files: Mapping[str, pd.DataFrame]
-    profile: Mapping[str, pd.DataFrame]
+    traceability: Mapping[str, pd.DataFrame]
+    indirect: Mapping[str, pd.DataFrame]
     locations: Mapping[str, Mapping[str, Any]]
 
 
@@ -66,7 +67,8 @@ def repo_tables(aggregates: Aggregates) -> RepoTables:
         facts=_grouped(study.facts),
         signals=_grouped(study.signals),
         files=_grouped(files),
-        profile=_grouped(aggregates.profile),
+        traceability=_grouped(aggregates.traceability["traceability_evidence"]),
+        indirect=_grouped(study.indirect),
         locations=locations,
     )
 
@@ -132,14 +134,31 @@ def _calls(repo: str, commit: str, calls: pd.DataFrame | None) -> str:
     )
 
 
-def _profile(profile: pd.DataFrame | None) -> str:
-    if profile is None or profile.empty:
-        return "<p>Not analysed: no profile.</p>"
-    order = {aspect: index for index, aspect in enumerate(PROFILE_ASPECTS)}
-    rows = sorted(records(profile), key=lambda r: order.get(r["aspect"], len(order)))
+def _traceability(evidence: pd.DataFrame | None) -> str:
+    if evidence is None or evidence.empty:
+        return "<p>Not analysed: no traceability.</p>"
+    order = {aspect: index for index, aspect in enumerate(ASPECTS)}
+    rows = sorted(records(evidence), key=lambda r: order.get(r["aspect"], len(order)))
     return table(
-        ("aspect", "recorded", "evidence"),
-        ((human(r["aspect"]), CHECK if r["recorded"] else "", r["evidence"]) for r in rows),
+        ("aspect", "recorded", "rules", "evidence"),
+        (
+            (human(r["aspect"]), CHECK if r["recorded"] else "", r["rules"], r["evidence"])
+            for r in rows
+        ),
+        caption="The codebook's aspects (README, How to read the findings)",
+    )
+
+
+def _indirect(repo: str, commit: str, uses: pd.DataFrame | None) -> str:
+    if uses is None or uses.empty:
+        return "<p>No integration logs to MLflow on its behalf.</p>"
+    return table(
+        ("integration", "records", "where"),
+        (
+            (r["integration"], r["records"], _where(repo, commit, r))
+            for r in records(uses.head(MAX_ROWS))
+        ),
+        caption="Integrations that log to MLflow on the repository's behalf (indirect.csv)",
     )
 
 
@@ -204,8 +223,9 @@ def repo_page(repo: str, summary: Mapping[str, Any], tables: RepoTables) -> str:
     commit = str(summary["commit"])
     sections = [
         ("Status", _head(repo, summary)),
-        ("Traceability profile", _profile(tables.profile.get(repo))),
+        ("Traceability", _traceability(tables.traceability.get(repo))),
         ("Calls", _calls(repo, commit, tables.calls.get(repo))),
+        ("Indirect uses", _indirect(repo, commit, tables.indirect.get(repo))),
         ("Where runs are stored", _locations(tables.locations.get(repo))),
         ("Facts", _facts(repo, commit, tables.facts.get(repo))),
         ("Signals", _signals(repo, commit, tables.signals.get(repo))),

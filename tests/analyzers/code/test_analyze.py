@@ -181,7 +181,10 @@ def test_unusual_but_valid_files_are_analysed(data: bytes, line: int) -> None:
         (b'm = importlib.import_module("mlflow")\n', True),
         (b"os.environ['MLFLOW_TRACKING_URI'] = x\n", True),
         (b"# MAGIC %run ./setup\nmlflow.autolog()\n", True),
-        (b"from pytorch_lightning.loggers import MLFlowLogger\n", False),
+        # An integration that logs to MLflow for the user: its indirect use is resolved too.
+        (b"from pytorch_lightning.loggers import MLFlowLogger\n", True),
+        (b"args = TrainingArguments(report_to='wandb')\n", True),
+        (b"from pytorch_lightning.loggers import TensorBoardLogger\n", False),
         (b"", False),
         (f"import {FULLWIDTH}".encode(), True),
         ("# ünïcode but no tracker".encode(), False),
@@ -289,7 +292,8 @@ def test_a_cookie_naming_a_codec_that_is_not_a_source_encoding_is_a_decode_error
 ) -> None:
     analysis = analyze_bytes(_with_cookie(encoding), FileKind.SCRIPT)
     assert (analysis.status, analysis.calls) == (FileStatus.DECODE_ERROR, ())
-    assert encoding in analysis.detail and detail in analysis.detail
+    assert encoding in analysis.detail
+    assert detail in analysis.detail
     assert "\n" not in analysis.detail
 
 
@@ -318,4 +322,5 @@ def test_a_quadratic_codec_is_refused_before_it_runs() -> None:
     """punycode decodes 200 kB in 1.6 s and 5 MB (the size cap) in about 20 minutes."""
     data = _with_cookie("punycode") + b"x-" + b"abcdefghij" * 20_000
     analysis = analyze_bytes(data, FileKind.SCRIPT)
-    assert analysis.status is FileStatus.DECODE_ERROR and "quadratic" in analysis.detail
+    assert analysis.status is FileStatus.DECODE_ERROR
+    assert "quadratic" in analysis.detail

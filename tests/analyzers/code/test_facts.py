@@ -65,7 +65,8 @@ CASES: list[tuple[str, str, set[tuple[int, str, str, str]]]] = [
         """,
         {
             (2, "tracking-uri", "env:MLFLOW_URI", SET_URI),
-            (3, "registry-uri", "env:REGISTRY", "mlflow.set_registry_uri"),
+            # the default is what runs when the variable is unset: the repository holds it
+            (3, "registry-uri", "sqlite:///r.db", "mlflow.set_registry_uri"),
         },
     ),
     (

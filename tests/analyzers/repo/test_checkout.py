@@ -196,4 +196,5 @@ def test_the_commit_compared_with_is_the_one_credited(checkout: tuple[Path, str]
     layout = layout_of(RepoRef(str(repo), "r", first))
     assert layout.committed is not None
     results = {r.path: r.dirty for r in scan_repos([RepoRef(str(repo), "r", first)], INLINE)}
-    assert results["top.py"] is True and results["src/same.py"] is False
+    assert results["top.py"] is True
+    assert results["src/same.py"] is False

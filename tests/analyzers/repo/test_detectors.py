@@ -46,8 +46,10 @@ def test_the_detector_finds_nothing_more_in_its_counter_example(
 
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.id)
 def test_every_detector_is_described_with_examples_of_both_kinds(detector: Detector) -> None:
-    assert detector.description.strip() and detector.patterns
-    assert detector.finds and detector.ignores
+    assert detector.description.strip()
+    assert detector.patterns
+    assert detector.finds
+    assert detector.ignores
     assert all(example.finds for example in detector.finds)
 
 

@@ -78,7 +78,8 @@ def test_a_non_regular_file_is_a_row_and_never_opened(
     assert entries["train.py"].kind is FileKind.SCRIPT
     assert entries["nb.ipynb"].kind is FileKind.NOTEBOOK
     for entry in entries.values():
-        assert entry.status is FileStatus.NOT_REGULAR and entry.detail.startswith(what)
+        assert entry.status is FileStatus.NOT_REGULAR
+        assert entry.detail.startswith(what)
 
 
 def test_a_device_named_py_is_not_regular(tmp_path: Path) -> None:

@@ -130,8 +130,10 @@ def test_layout_counts() -> None:
     assert not layout_of(["app.py"]).app  # no Dockerfile: a script named app
     assert layout_of(["MLproject", "train.py"]).ml_project
     assert not layout_of(["examples/MLproject", "examples/train.py"]).ml_project  # not the root
-    assert layout_of(["CHANGELOG.md"]).published and layout_of(["docs/conf.py"]).published
-    assert layout_of(["infra/main.tf"]).deploys and layout_of(["deploy.sh"]).deploys
+    assert layout_of(["CHANGELOG.md"]).published
+    assert layout_of(["docs/conf.py"]).published
+    assert layout_of(["infra/main.tf"]).deploys
+    assert layout_of(["deploy.sh"]).deploys
     assert not layout_of(["scripts/deploy.sh"]).deploys
 
 
@@ -177,10 +179,12 @@ def test_evidence_from_a_git_checkout_and_back(tmp_path: Path) -> None:
     (root / "untracked.py").write_text("x = 1\n")
     row = evidence_row("someone/tut", "abc", str(root), tree_paths(str(root)))
     assert row["readme"] == "README.md"
-    assert row["lesson_parts"] == 3 and row["scripts"] == 3  # git's tree, not the disk
+    assert row["lesson_parts"] == 3
+    assert row["scripts"] == 3
     evidence = evidence_from_row({k: str(v) for k, v in row.items()}, "notes", ["mlflow"])
     assert evidence.headings == ("MLflow Tutorial", "Lesson 1")
-    assert evidence.layout.lesson_parts == 3 and evidence.topics == ("mlflow",)
+    assert evidence.layout.lesson_parts == 3
+    assert evidence.topics == ("mlflow",)
     assert classify(evidence).purpose == "tutorial"
     walked = evidence_row("someone/tut", "", str(root), None)
     assert walked["scripts"] == 4  # without git's tree, the files on disk

@@ -82,7 +82,8 @@ def test_plain_directory_has_empty_commit_and_starts_no_git(tmp_path: Path) -> N
     spawned = _audited_during(
         lambda: refs.append(describe_repo(tmp_path / "plain")), "subprocess.Popen"
     )
-    assert refs[0].commit == "" and refs[0].name == "plain"
+    assert refs[0].commit == ""
+    assert refs[0].name == "plain"
     assert spawned == [], "no repository above: git is not asked"
 
 
@@ -102,7 +103,8 @@ def test_size_caps_are_configurable(tmp_path: Path) -> None:
     (tmp_path / "r" / "big.py").write_text("import mlflow\n" + "x = 1\n" * 1000)
     settings = ScanSettings(jobs=0, use_cache=False, max_script_bytes=1000)
     (result,) = scan(tmp_path / "r", settings=settings)
-    assert result.status is FileStatus.TOO_LARGE and "1000-byte cap" in result.detail
+    assert result.status is FileStatus.TOO_LARGE
+    assert "1000-byte cap" in result.detail
 
 
 def test_vendored_trees_are_skipped_and_said_so(tmp_path: Path) -> None:
@@ -167,7 +169,8 @@ def test_cache_is_written_and_read(tmp_path: Path) -> None:
     with sqlite3.connect(cache_path) as db:
         db.execute("UPDATE analysis SET value = ?", (encode(planted),))
     (second,) = scan(repo, settings=settings)
-    assert first[0].detail == "" and second.detail == "planted"
+    assert first[0].detail == ""
+    assert second.detail == "planted"
 
 
 _AUDITED: list[tuple[str, object]] | None = None

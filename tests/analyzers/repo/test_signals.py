@@ -50,11 +50,14 @@ def test_signals_and_ecosystem_agree_on_the_files_they_share(tmp_path: Path) -> 
         ("dvc.lock", "dvc", ""),
         ("environment-dev.yml", "env-file", "conda"),
         ("environment-dev.yml", "mlflow-requirement", "==2.3"),
+        ("environment-dev.yml", "pinned-env", "conda"),
         ("mlproject", "mlproject", ""),
         ("mlproject", "mlproject-env", "none"),
         ("poetry.lock", "env-file", "poetry-lock"),
+        ("poetry.lock", "pinned-env", "poetry-lock"),
         ("serve.Dockerfile", "env-file", "dockerfile"),
         ("uv.lock", "env-file", "uv-lock"),
+        ("uv.lock", "pinned-env", "uv-lock"),
     ]
     assert tools == {
         (".dvc/config", "dvc"),
@@ -71,5 +74,9 @@ def test_rows_are_tidy(tmp_path: Path) -> None:
     rows = list(signal_rows(RepoRef(str(tmp_path / "r"), "o/r", sha)))
     assert rows == [
         {"repo": "o/r", "commit": sha, "path": "requirements.txt", "signal": s, "value": v}
-        for s, v in (("env-file", "requirements"), ("mlflow-requirement", "==2.3"))
+        for s, v in (
+            ("env-file", "requirements"),
+            ("mlflow-requirement", "==2.3"),
+            ("pinned-env", "requirements"),
+        )
     ]

@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analyzers.codebook import HEADLINE
 from analyzers.schema import study_tables
 from analyzers.study.adoption import cooccurrence_matrix, usage_matrix
-from analyzers.study.aggregate import Aggregates, aggregate
+from analyzers.study.aggregate import Aggregates, Options, aggregate
 from analyzers.study.load import StudyError, load_study
 from analyzers.study.requirements import classify_requirement, exact_versions, version_key
 from analyzers.study.stats import wilson_interval
@@ -64,13 +65,14 @@ def test_wilson_interval_known_values(k: int, n: int, low: float, high: float) -
 
 
 def test_wilson_interval_is_exact_at_the_bounds_and_empty_without_trials() -> None:
-    assert wilson_interval(0, 7)[0] == 0.0 and wilson_interval(7, 7)[1] == 1.0
+    assert wilson_interval(0, 7)[0] == 0.0
+    assert wilson_interval(7, 7)[1] == 1.0
     assert all(math.isnan(x) for x in wilson_interval(0, 0))
 
 
 @pytest.mark.parametrize(("k", "n"), [(-1, 3), (4, 3), (0, -1)])
 def test_wilson_interval_rejects_impossible_counts(k: int, n: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need 0 <= successes <= trials"):
         wilson_interval(k, n)
 
 
@@ -115,8 +117,10 @@ def test_the_dataset_study_json_names_is_found_beside_the_study(tmp_path: Path) 
 
 def test_calls_and_signals_of_repositories_not_analysed_are_ignored() -> None:
     study = load_study(STUDY)
-    assert study.analysed == ANALYSED and study.n_analysed == 8
-    assert "eps/slow" not in set(study.calls["repo"]) and len(study.calls) == 42
+    assert study.analysed == ANALYSED
+    assert study.n_analysed == 8
+    assert "eps/slow" not in set(study.calls["repo"])
+    assert len(study.calls) == 42
     assert set(study.signals["repo"]) <= set(ANALYSED)
 
 
@@ -153,7 +157,12 @@ def test_failures_are_counted_never_dropped(agg: Aggregates) -> None:
         "eps/slow",
         "zeta/not-cloned",
     ]
-    assert set(agg.adoption["n_analysed"]) == {8} and set(agg.headline["denominator"]) == {8}
+    assert set(agg.adoption["n_analysed"]) == {8}
+    denominators = agg.headline.groupby("population")["denominator"].unique()
+    assert {name: list(values) for name, values in denominators.items()} == {
+        "analysed": [8],
+        "mlflow-evidence": [7],
+    }
 
 
 def test_a_repository_only_in_repos_csv_is_kept(tmp_path: Path) -> None:
@@ -174,16 +183,25 @@ def test_a_study_without_any_call(tmp_path: Path) -> None:
         "repo,commit,path,cell,line,column,api,dimension,keys\n", encoding="utf-8"
     )
     result = aggregate(load_study(study))
-    assert result.usage.empty and result.top_keys.empty and result.cooccurrence.empty
+    assert result.usage.empty
+    assert result.top_keys.empty
+    assert result.cooccurrence.empty
     dims = result.adoption[result.adoption["level"] == "dimension"]
-    assert set(dims["n_using"]) == {0} and set(dims["n_analysed"]) == {8}
-    assert list(result.headline["numerator"]) == [0] * 5
-    # files still count: environment files for five, MLproject (code and environment) for two
-    assert result.coverage_distribution.set_index("coverage")["n_repos"].to_dict() == {
-        0: 1,
-        1: 5,
-        2: 2,
-        3: 0,
+    assert set(dims["n_using"]) == {0}
+    assert set(dims["n_analysed"]) == {8}
+    headline = result.headline.set_index(["measure", "population"])
+    assert headline.loc[("any-logging", "analysed"), "numerator"] == 0
+    # Without calls, MLflow evidence is the mlflow requirement in a dependency file alone;
+    # delta/broken-files had only calls, gamma/lightning-only never had any.
+    assert headline.loc[("any-logging", "mlflow-evidence"), "denominator"] == 6
+    # files and facts still count: MLproject, pinned environments, logged files, DVC
+    distribution = result.traceability["traceability_distribution"]
+    # (beta/genai-agent keeps two: its uv.lock is a pinned environment, and it locks mlflow)
+    assert distribution.set_index("n_aspects")["n_repos"].to_dict() == {
+        0: 3,
+        1: 1,
+        2: 1,
+        3: 3,
         4: 0,
         5: 0,
         6: 0,
@@ -233,67 +251,92 @@ def test_adoption_lists_every_catalog_dimension_for_every_kind(agg: Aggregates) 
 
 
 @pytest.mark.parametrize(
-    ("measure", "n_using", "low", "high"),
+    ("measure", "analysed", "evidence"),
     [
-        ("log-params", 5, 0.3057, 0.8632),
-        ("log-metrics", 5, 0.3057, 0.8632),
-        ("autolog", 2, 0.0715, 0.5907),
-        ("any-logging", 6, 0.4093, 0.9285),
-        ("set-tracking-uri", 3, 0.1368, 0.6943),
+        ("log-params", 5, 5),
+        ("log-metrics", 5, 5),
+        ("autolog", 2, 2),
+        ("any-logging", 6, 6),
+        ("any-logging-incl-indirect", 6, 6),  # no indirect.csv: as any-logging
+        ("set-tracking-uri", 3, 3),
+        ("uses-registry", 2, 2),  # churn-sklearn (registered_model_name=), registry-client
+        # gamma/mixed sets one location the repository does not hold, but others it does
+        ("location-unresolved", 0, 0),
     ],
 )
-def test_headline(agg: Aggregates, measure: str, n_using: int, low: float, high: float) -> None:
-    row = agg.headline.set_index(["measure", "population"]).loc[measure, "analysed"]
-    assert (row["numerator"], row["denominator"]) == (n_using, 8)
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=5e-5)
+def test_headline(agg: Aggregates, measure: str, analysed: int, evidence: int) -> None:
+    headline = agg.headline.set_index(["measure", "population"])
+    for population, k, n in (("analysed", analysed, 8), ("mlflow-evidence", evidence, 7)):
+        row = headline.loc[(measure, population)]
+        assert (row["numerator"], row["denominator"]) == (k, n)
+        assert row["share"] == k / n
+        assert (row["ci_low"], row["ci_high"]) == wilson_interval(k, n)
 
 
-# --- Traceability coverage -------------------------------------------------------------------
+def test_headline_has_exactly_its_columns_and_every_measure_for_every_population(
+    agg: Aggregates,
+) -> None:
+    assert list(agg.headline.columns) == [
+        "measure",
+        "population",
+        "definition",
+        "numerator",
+        "denominator",
+        "share",
+        "ci_low",
+        "ci_high",
+    ]
+    assert len(agg.headline) == len(HEADLINE) * 2
+    assert list(dict.fromkeys(agg.headline["measure"])) == list(HEADLINE)
+    wide = agg.headline.pivot(index="measure", columns="population", values="numerator")
+    assert (wide["mlflow-evidence"] <= wide["analysed"]).all()
+    logging = wide.loc[["log-params", "log-metrics", "autolog"]]
+    assert (wide.loc["any-logging"] >= logging.max()).all()
+    assert (wide.loc["any-logging-incl-indirect"] >= wide.loc["any-logging"]).all()
 
 
-@pytest.mark.parametrize(
-    ("repo", "aspects"),
-    [
-        ("acme/churn-sklearn", "code_version parameters metrics artifacts_models environment"),
-        ("acme/keras-notebooks", "parameters metrics artifacts_models environment"),  # autolog
-        ("beta/registry-client", "parameters metrics environment"),
-        ("beta/genai-agent", "parameters metrics artifacts_models environment"),
-        ("gamma/mixed", "code_version parameters metrics artifacts_models environment data"),
-        ("gamma/lightning-only", "environment"),
-        ("delta/broken-files", ""),
-        ("eta/projects-demo", "code_version parameters metrics environment"),
-    ],
-)
-def test_coverage_per_repository(agg: Aggregates, repo: str, aspects: str) -> None:
-    row = agg.coverage.set_index("repo").loc[repo]
-    recorded = {
-        aspect
-        for aspect in (
-            "code_version",
-            "parameters",
-            "metrics",
-            "artifacts_models",
-            "environment",
-            "data",
-        )
-        if row[aspect]
-    }
-    assert recorded == set(aspects.split())
-    assert row["coverage"] == len(recorded)
+def test_populations(agg: Aggregates) -> None:
+    table = agg.populations.set_index("population")
+    sizes = table.loc[table["available"], "n_repos"].to_dict()
+    assert sizes == {"analysed": 8, "mlflow-evidence": 7}  # no purpose or duplicate_of here
+    repos = agg.repos.set_index("repo")
+    # Analysed, with neither a call nor an mlflow requirement: not in mlflow-evidence.
+    assert repos.loc["gamma/lightning-only", "populations"] == "analysed"
+    # A call alone (no dependency file) is evidence.
+    assert repos.loc["delta/broken-files", "populations"] == "analysed;mlflow-evidence"
+    assert not repos.loc["delta/broken-files", "mlflow_dependency"]
+    assert repos.loc["delta/gone", "populations"] == ""
 
 
-def test_coverage_distribution_and_aspects(agg: Aggregates) -> None:
-    distribution = agg.coverage_distribution.set_index("coverage")
-    assert distribution["n_repos"].to_dict() == {0: 1, 1: 1, 2: 0, 3: 1, 4: 3, 5: 1, 6: 1}
-    assert set(distribution["n_analysed"]) == {8}
-    assert agg.traceability.set_index("aspect")["n_using"].to_dict() == {
-        "code_version": 3,
-        "parameters": 6,
-        "metrics": 6,
-        "artifacts_models": 4,
-        "environment": 7,
-        "data": 1,
-    }
+def _with_status(tmp_path: Path, repo: str, status: str, detail: str = "") -> Path:
+    study = copy_study(tmp_path)
+    lines = (study / "repos.csv").read_text(encoding="utf-8").splitlines()
+    lines = [
+        ",".join([*line.split(",")[:2], status, detail]) if line.startswith(repo + ",") else line
+        for line in lines
+    ]
+    (study / "repos.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return study
+
+
+def test_a_repository_with_no_python_file_is_analysed_without_mlflow_evidence(
+    tmp_path: Path,
+) -> None:
+    """The pipeline writes `analyzed` for a repository with no .py/.ipynb file (files.csv
+    holds its `empty` row): it counts in analysed, and in no population that needs MLflow."""
+    result = aggregate(load_study(_with_status(tmp_path, "eps/empty", "analyzed")))
+    sizes = result.populations.set_index("population")["n_repos"].to_dict()
+    assert (sizes["analysed"], sizes["mlflow-evidence"]) == (9, 7)
+    assert result.repos.set_index("repo").loc["eps/empty", "populations"] == "analysed"
+
+
+def test_a_partial_repository_is_analysed(tmp_path: Path) -> None:
+    study = _with_status(tmp_path, "gamma/mixed", "partial", "1 file unreadable")
+    result = aggregate(load_study(study))
+    assert result.n_analysed == 8
+    assert "gamma/mixed" in result.study.analysed
+    assert list(result.repo_status["status"][:2]) == ["analyzed", "partial"]
+    assert "gamma/mixed" in result.measure_users["any-logging"]
 
 
 # --- Co-occurrence, keys ---------------------------------------------------------------------
@@ -319,7 +362,8 @@ def test_cooccurrence(agg: Aggregates, a: str, b: str, n: int) -> None:
 def test_cooccurrence_covers_used_dimensions_only(agg: Aggregates) -> None:
     matrix = cooccurrence_matrix(agg.cooccurrence)
     assert list(matrix.index) == list(matrix.columns)
-    assert "prompts" not in matrix.index and len(matrix) == 15
+    assert "prompts" not in matrix.index
+    assert len(matrix) == 15
 
 
 @pytest.mark.parametrize(
@@ -341,7 +385,8 @@ def test_top_keys(
 
 def test_usage_matrix(agg: Aggregates) -> None:
     uses = usage_matrix(agg.usage, "dimension", ANALYSED)
-    assert list(uses.index) == ANALYSED and uses.dtypes.unique().tolist() == [bool]
+    assert list(uses.index) == ANALYSED
+    assert uses.dtypes.unique().tolist() == [bool]
     assert uses.sum().to_dict()["parameters"] == 5
     assert not uses.loc["gamma/lightning-only"].any()
     calls = usage_matrix(agg.usage, "api", ANALYSED, values="calls")
@@ -422,7 +467,8 @@ def test_strictest_requirement_wins_and_versions_are_counted(agg: Aggregates) ->
     assert requirements.loc["gamma/lightning-only", "requirement"] == "none"
     versions = agg.mlflow_versions
     assert list(versions["version"]) == ["2.9", "2.16", "3.1"]  # numeric order
-    assert list(versions["n_repos"]) == [1, 2, 1] and set(versions["n_pinning"]) == {4}
+    assert list(versions["n_repos"]) == [1, 2, 1]
+    assert set(versions["n_pinning"]) == {4}
 
 
 # --- Over time -------------------------------------------------------------------------------
@@ -445,6 +491,18 @@ def test_adoption_by_year(
     row = agg.adoption_by_year.set_index(["year", "level", "name"]).loc[(year, "headline", name)]
     assert (row["n_repos"], row["n_using"], row["n_analysed"]) == (n_repos, n_using, n_analysed)
     assert math.isnan(row["share"]) == (n_analysed == 0)
+    assert row["n_min"] == 10
+    assert not row["min_n_met"]
+
+
+def test_adoption_by_year_minimum_is_configurable() -> None:
+    result = aggregate(load_study(STUDY), Options(min_n_per_year=2))
+    rows = result.adoption_by_year
+    met = rows.loc[rows["min_n_met"], "year"].unique()
+    assert sorted(met) == [2019, 2021]  # two analysed repositories each
+    assert set(rows["n_min"]) == {2}
+    with pytest.raises(ValueError, match="at least 1"):
+        Options(min_n_per_year=0)
 
 
 def test_every_table_has_exactly_its_documented_columns(agg: Aggregates) -> None:
@@ -452,3 +510,45 @@ def test_every_table_has_exactly_its_documented_columns(agg: Aggregates) -> None
     assert list(tables) == list(study_tables())
     for name, frame in tables.items():
         assert list(frame.columns) == list(study_tables()[name].names), name
+
+
+def test_a_repository_logging_only_through_an_integration_moves_to_logging(
+    tmp_path: Path,
+) -> None:
+    """gamma/lightning-only logs through Lightning's MLFlowLogger and calls no MLflow API: with
+    its indirect use it has MLflow evidence, logs in any-logging-incl-indirect (not in
+    any-logging), records parameters and metrics, and stores its runs in ./mlruns."""
+    study = copy_study(tmp_path)
+    (study / "indirect.csv").write_text(
+        "repo,commit,path,cell,line,column,integration,records\n"
+        "gamma/lightning-only,6666666666666666666666666666666666666666,train.py,,12,9,"
+        "lightning,params;metrics\n"
+        # a repository that was not analysed counts nowhere
+        "eps/slow,bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,x.py,,1,0,optuna,params;metrics\n",
+        encoding="utf-8",
+    )
+    result = aggregate(load_study(study))
+    headline = result.headline.set_index(["measure", "population"])
+    assert headline.loc[("any-logging", "analysed"), "numerator"] == 6
+    assert headline.loc[("any-logging-incl-indirect", "analysed"), "numerator"] == 7
+    assert headline.loc[("any-logging-incl-indirect", "mlflow-evidence"), "denominator"] == 8
+    repos = result.repos.set_index("repo")
+    assert repos.loc["gamma/lightning-only", "indirect_uses"] == 1
+    assert repos.loc["gamma/lightning-only", "populations"] == "analysed;mlflow-evidence"
+    matrix = result.traceability["traceability_matrix"].set_index("repo")
+    assert matrix.loc["gamma/lightning-only", ["parameters", "metrics"]].tolist() == [True, True]
+    where = result.repo_locations.set_index("repo").loc["gamma/lightning-only", "classes"]
+    assert where == "default-local"
+
+
+def test_a_repository_whose_every_location_is_unknown_is_unresolved(tmp_path: Path) -> None:
+    study = copy_study(tmp_path)
+    with open(study / "facts.csv", "a", encoding="utf-8") as handle:
+        handle.write(
+            "delta/broken-files,7777777777777777777777777777777777777777,main.py,,2,0,"
+            "tracking-uri,,mlflow.set_tracking_uri\n"
+        )
+    result = aggregate(load_study(study))
+    headline = result.headline.set_index(["measure", "population"])
+    assert headline.loc[("location-unresolved", "analysed"), "numerator"] == 1
+    assert result.measure_users["location-unresolved"] == {"delta/broken-files"}

@@ -21,7 +21,7 @@ needs_browser = pytest.mark.skipif(
     find_browser() is None and not os.environ.get("CI"),
     reason="no Chromium or Chrome on PATH (apt-get install chromium, or set BROWSER_PATH)",
 )
-SOME = ("adoption", "cooccurrence", "profile-combinations")  # bars, a heatmap, subplots
+SOME = ("adoption", "cooccurrence", "traceability-combinations")  # bars, a heatmap, subplots
 
 
 def some_charts() -> list:  # type: ignore[type-arg]
@@ -35,7 +35,8 @@ def two_drawings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     first, second = (tmp_path_factory.mktemp(name) for name in ("first", "second"))
     for folder in (first, second):
         drawn = draw_charts(some_charts(), folder)
-        assert drawn.drawn == len(SOME) and not drawn.warnings, drawn.warnings
+        assert drawn.drawn == len(SOME), drawn.warnings
+        assert not drawn.warnings, drawn.warnings
     return first, second
 
 
@@ -60,7 +61,8 @@ def test_a_png_is_300_dpi_across_a_full_width_figure(
 ) -> None:
     data = (two_drawings[0] / f"{name}.png").read_bytes()
     width, _height = png_size(data)
-    assert width >= 2000 and png_dpi(data) == (300, 300)
+    assert width >= 2000
+    assert png_dpi(data) == (300, 300)
     assert width / 300 == pytest.approx(7.0, abs=0.01), "seven inches: a full-width figure"
 
 
@@ -74,9 +76,11 @@ def test_a_pdf_is_vector_with_its_fonts_embedded(
     assert b"/FontFile" in data, "the fonts travel inside the PDF"
     if name != "cooccurrence":  # plotly paints a heatmap's cells as one image
         assert b"/Subtype /Image" not in data, "drawn as vectors, not as a picture"
-    assert b"/CreationDate" not in data and b"/ModDate" not in data
+    assert b"/CreationDate" not in data
+    assert b"/ModDate" not in data
     box = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)
-    assert box is not None and float(box.group(1)) == pytest.approx(7 * 72, abs=1)
+    assert box is not None
+    assert float(box.group(1)) == pytest.approx(7 * 72, abs=1)
 
 
 @needs_browser
@@ -85,7 +89,8 @@ def test_unchanged_charts_are_not_drawn_again(two_drawings: tuple[Path, Path]) -
     before = {path.name: path.stat().st_mtime_ns for path in folder.iterdir()}
     again = draw_charts(some_charts(), folder)
     assert (again.drawn, again.reused) == (0, len(SOME))
-    assert again.static is not None and again.static.files == ()
+    assert again.static is not None
+    assert again.static.files == ()
     assert {path.name: path.stat().st_mtime_ns for path in folder.iterdir()} == before
     assert again.formats == {name: STATIC_FORMATS for name in SOME}
 
@@ -105,7 +110,8 @@ def test_without_static_export_only_html_is_drawn_and_old_images_go(tmp_path: Pa
     charts = some_charts()
     (tmp_path / "adoption.png").write_bytes(b"an image of an older figure")
     drawn = draw_charts(charts, tmp_path, static=False)
-    assert drawn.drawn == len(SOME) and drawn.static is None
+    assert drawn.drawn == len(SOME)
+    assert drawn.static is None
     assert not (tmp_path / "adoption.png").exists()
     assert drawn.formats == {name: () for name in SOME}
     assert draw_charts(charts, tmp_path, static=False).drawn == 0
@@ -116,8 +122,10 @@ def test_a_rerun_of_the_report_reuses_every_chart(tmp_path: Path) -> None:
     first = build_report(study, static=False)
     page = first.index.read_bytes()
     again = build_report(study, static=False)
-    assert first.drawn is not None and again.drawn is not None
-    assert again.drawn.drawn == 0 and again.drawn.reused == first.drawn.drawn
+    assert first.drawn is not None
+    assert again.drawn is not None
+    assert again.drawn.drawn == 0
+    assert again.drawn.reused == first.drawn.drawn
     assert again.index.read_bytes() == page
     shutil.rmtree(study / "report" / "charts")
     assert build_report(study, static=False).index.read_bytes() == page

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from analyzers.code.catalog import load_catalog
-from analyzers.codebook import HEADLINE, PROFILE_ASPECTS, REGISTRY_MEASURES
+from analyzers.codebook import ASPECTS, HEADLINE, REGISTRY_MEASURES
 from analyzers.schema import ECOSYSTEM_TOOLS
 from analyzers.study.aggregate import aggregate
 from analyzers.study.charts import build_charts
@@ -40,7 +40,9 @@ ALLOWED = {colour.lower() for colour in (*PALETTE, GREY, LIGHT, DARK)}
 def test_no_title_is_drawn_inside_a_figure(name: str) -> None:
     chart = CHARTS[name]
     assert not chart.figure.layout.title.text
-    assert chart.title and chart.caption and chart.n, "the caption, title and n go beside it"
+    assert chart.title, "the title goes beside the figure"
+    assert chart.caption, "the caption goes beside the figure"
+    assert chart.n, "n goes beside the figure"
 
 
 def colours_of(trace: object) -> list[str]:
@@ -83,7 +85,7 @@ def test_every_share_bar_has_its_k_of_n_where_nothing_covers_it(name: str) -> No
     ("name", "meanings"),
     [
         ("locations", {"a location the repository sets", "none set, or not a literal"}),
-        ("profile", {"records the aspect", "records all five"}),
+        ("traceability", {"records the aspect", "records all 6"}),
         ("adoption-by-kind", {"in .py scripts", "in .ipynb notebooks"}),
     ],
 )
@@ -97,7 +99,8 @@ def test_colours_that_code_something_have_a_legend_in_the_image(
 
 def test_registry_colours_are_named() -> None:
     names = {t.name for t in CHARTS["registry-lifecycle"].figure.data if t.type == "bar"}
-    assert "stage lifecycle (deprecated)" in names and "alias lifecycle" in names
+    assert "stage lifecycle (deprecated)" in names
+    assert "alias lifecycle" in names
 
 
 @pytest.mark.parametrize(
@@ -105,7 +108,7 @@ def test_registry_colours_are_named() -> None:
     [
         list(load_catalog().dimensions),
         [*LOCATION_CLASSES, DEFAULT_LOCAL, "any-location"],
-        [*PROFILE_ASPECTS, "fully-traceable"],
+        [*ASPECTS, "fully-traceable"],
         list(REGISTRY_MEASURES),
         list(MODEL_URI_KINDS),
         list(TOKEN_KINDS),
@@ -115,7 +118,7 @@ def test_registry_colours_are_named() -> None:
     ids=[
         "dimensions",
         "locations",
-        "profile",
+        "traceability",
         "registry",
         "uri-kinds",
         "tokens",
@@ -134,7 +137,8 @@ def test_identifiers_are_shown_as_words() -> None:
     assert human("environment", "location") == "environment variable"
     assert human("not-in-the-table") == "not in the table"
     labels = set(CHARTS["adoption"].figure.data[0].y)
-    assert "run lifecycle" in labels and "run-lifecycle" not in labels
+    assert "run lifecycle" in labels
+    assert "run-lifecycle" not in labels
 
 
 def test_cooccurrence_shows_conditional_shares_with_a_minimum_n() -> None:

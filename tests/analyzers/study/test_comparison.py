@@ -98,7 +98,9 @@ def test_a_study_without_text_matches_says_so(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     (study / "text_matches.csv").unlink()
     compared = aggregate(load_study(study)).comparison
-    assert not compared.has_text and compared.table.empty and compared.examples == ()
+    assert not compared.has_text
+    assert compared.table.empty
+    assert compared.examples == ()
     page = build_report(study, static=False).index.read_text(encoding="utf-8")
     assert "has no text_matches.csv" in page
 

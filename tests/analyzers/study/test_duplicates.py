@@ -95,6 +95,8 @@ def test_many_clusters_stay_apart() -> None:
 
 def test_near_duplicates_is_symmetric_and_exact() -> None:
     a, b, c = blobs(*"abcdefghij"), blobs(*"abcdefghiK"), blobs(*"abcdefgKLM")
-    assert near_duplicates(a, b, 0.8) and near_duplicates(b, a, 0.8)
-    assert near_duplicates(b, c, 0.8) and not near_duplicates(a, c, 0.8)
+    assert near_duplicates(a, b, 0.8)
+    assert near_duplicates(b, a, 0.8)
+    assert near_duplicates(b, c, 0.8)
+    assert not near_duplicates(a, c, 0.8)
     assert not near_duplicates(frozenset(), frozenset(), 0.8)

@@ -24,6 +24,7 @@ from analyzers.study.export import export_study
 from analyzers.study.load import load_study
 from analyzers.study.report import build_report, render_index
 from analyzers.study.stats import wilson_interval
+from analyzers.study.survival import kaplan_meier
 from tests.paths import FIXTURES
 
 INPUTS = ("ecosystem.csv", "history.csv", "history_events.csv", "history_summary.csv")
@@ -90,6 +91,69 @@ def test_adoption_curve(agg: Aggregates) -> None:
     assert set(curve.index.get_level_values(1)) == {"mlflow", "parameters", "datasets", "autolog"}
 
 
+def test_the_curve_divides_by_the_repositories_that_existed(agg: Aggregates) -> None:
+    """2020-05: churn-sklearn and keras-notebooks exist (mixed starts in 2022) and both have
+    MLflow: 2/2, not 2/3. Every month's share is n_using / n_existing with its Wilson band."""
+    curve = table(agg, "adoption_curve")
+    row = curve.set_index(["month", "dimension"]).loc[("2020-05", "mlflow")]
+    assert (row["n_using"], row["n_existing"], row["share"]) == (2, 2, 1.0)
+    assert (curve["n_using"] <= curve["n_existing"]).all()
+    defined = curve[curve["n_existing"] > 0]
+    assert (defined["share"] == defined["n_using"] / defined["n_existing"]).all()
+    for k, n, low, high in zip(
+        defined["n_using"],
+        defined["n_existing"],
+        defined["ci_low"],
+        defined["ci_high"],
+        strict=True,
+    ):
+        assert (low, high) == wilson_interval(k, n)
+
+
+def test_adoption_survival(agg: Aggregates) -> None:
+    """Kaplan-Meier from the first commit, over the walks that reached it (churn-sklearn and
+    mixed; keras-notebooks' walk was capped): MLflow after 17.583 and 25.875 days."""
+    survival = table(agg, "adoption_survival")
+    assert list(dict.fromkeys(survival["dimension"])) == ["mlflow", "parameters", "datasets"]
+    mlflow = survival[survival["dimension"] == "mlflow"]
+    assert list(mlflow["days"]) == [0.0, 17.583, 25.875]
+    assert list(mlflow["n_at_risk"]) == [2, 2, 1]
+    assert list(mlflow["adopted"]) == pytest.approx([0.0, 0.5, 1.0])
+    assert set(mlflow["n_repos"]) == {2}
+    half = mlflow.iloc[1]
+    assert (half["ci_low"], half["ci_high"]) == pytest.approx((0.0895, 0.9940), abs=5e-4)
+    # mixed never logs parameters: censored at its head, 70.375 days after its first commit
+    parameters = survival[survival["dimension"] == "parameters"]
+    assert list(parameters["n_censored"]) == [0, 0, 1]
+    assert list(parameters["adopted"]) == pytest.approx([0.0, 0.5, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("durations", "observed", "survival"),
+    [
+        # Kaplan & Meier's textbook case: 6 subjects, censored at 3 and 5
+        (
+            [1, 2, 3, 4, 5, 6],
+            [True, True, False, True, False, True],
+            [1, 5 / 6, 4 / 6, 4 / 6, 0.4444, 0.4444, 0],
+        ),
+        ([2, 2, 2], [False, False, False], [1, 1]),
+        ([0, 3], [True, True], [0.5, 0]),
+    ],
+)
+def test_kaplan_meier(durations: list[float], observed: list[bool], survival: list[float]) -> None:
+    steps = kaplan_meier(durations, observed)
+    assert [step.survival for step in steps] == pytest.approx(survival, abs=1e-4)
+    assert all(0 <= step.low <= step.survival <= step.high <= 1 for step in steps)
+
+
+def test_kaplan_meier_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        kaplan_meier([1, 2], [True])
+    with pytest.raises(ValueError, match="must not be negative"):
+        kaplan_meier([-1.0], [True])
+
+
 def test_time_to_adoption(agg: Aggregates) -> None:
     rows = table(agg, "time_to_adoption").set_index("repo")
     assert list(rows.index) == ["acme/churn-sklearn", "acme/keras-notebooks", "gamma/mixed"]
@@ -129,10 +193,12 @@ def test_every_new_table_has_its_documented_columns_and_types(agg: Aggregates) -
 
 def test_without_inputs_the_tables_are_empty_but_typed(tmp_path: Path, agg: Aggregates) -> None:
     bare = aggregate(load_study(study_with(tmp_path, ())))
-    assert not bare.evolution.inputs.has_ecosystem and not bare.evolution.inputs.has_history
+    assert not bare.evolution.inputs.has_ecosystem
+    assert not bare.evolution.inputs.has_history
     for name in study_tables("evolution"):
         empty, full = bare.tables()[name], agg.tables()[name]
-        assert empty.empty and list(empty.columns) == list(full.columns)
+        assert empty.empty
+        assert list(empty.columns) == list(full.columns)
         assert list(empty.dtypes) == list(full.dtypes), name
 
 
@@ -146,7 +212,7 @@ def test_report_has_the_sections_and_charts_only_with_inputs(
         'id="chart-ecosystem"',
         'id="chart-ecosystem-coadoption"',
         'id="chart-adoption-curve"',
-        'id="chart-time-to-adoption"',
+        'id="chart-adoption-survival"',
         "Did practices stay?",
         "1 could not be walked",
         "1 walks were capped",
@@ -154,18 +220,20 @@ def test_report_has_the_sections_and_charts_only_with_inputs(
         assert marker in page, marker
     only_ecosystem = aggregate(load_study(study_with(tmp_path / "a", ("ecosystem.csv",))))
     page = render_index(only_ecosystem, build_charts(only_ecosystem))
-    assert 'id="ecosystem"' in page and 'id="history"' not in page
+    assert 'id="ecosystem"' in page
+    assert 'id="history"' not in page
     assert "chart-adoption-curve" not in page
     bare = aggregate(load_study(study_with(tmp_path / "b", ())))
     page = render_index(bare, build_charts(bare))
-    assert 'id="ecosystem"' not in page and 'id="history"' not in page
+    assert 'id="ecosystem"' not in page
+    assert 'id="history"' not in page
 
 
 def test_built_report_and_export(tmp_path: Path) -> None:
     study = study_with(tmp_path)
     report = build_report(study, static=False)
     charts = {path.name for path in report.charts}
-    assert {"ecosystem.html", "adoption-curve.html", "time-to-adoption.html"} <= charts
+    assert {"ecosystem.html", "adoption-curve.html", "adoption-survival.html"} <= charts
     out = export_study(study)
     with open(out / "data-dictionary.csv", encoding="utf-8", newline="") as handle:
         documented = {(row["table"], row["column"]) for row in csv.DictReader(handle)}
@@ -174,4 +242,5 @@ def test_built_report_and_export(tmp_path: Path) -> None:
         assert list(frame.columns) == list(table.names)
         assert {(name, column) for column in table.names} <= documented
     curve = pd.read_csv(out / "adoption_curve.csv")
-    assert len(curve) == 46 * 4 and not math.isnan(curve["share"].iloc[0])
+    assert len(curve) == 46 * 4
+    assert not math.isnan(curve["share"].iloc[0])

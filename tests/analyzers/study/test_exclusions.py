@@ -27,9 +27,11 @@ def test_each_filter_counts_what_it_removed(tmp_path: Path) -> None:
     assert table["n_repos"].to_dict() == {"exclude_forks": 2, "exclude_archived": 2, "min_stars": 2}
     assert table["n_only"].to_dict() == {"exclude_forks": 1, "exclude_archived": 0, "min_stars": 1}
     statuses = agg.repo_status.set_index("status")["n_repos"]
-    assert statuses["excluded"] == 4 and agg.n_analysed == 8  # not analysed, never dropped
+    assert statuses["excluded"] == 4
+    assert agg.n_analysed == 8
     html = repositories(agg)
-    assert "Excluded before analysis" in html and "<td>exclude_forks</td>" in html
+    assert "Excluded before analysis" in html
+    assert "<td>exclude_forks</td>" in html
 
 
 def test_no_exclusion_no_table(tmp_path: Path) -> None:

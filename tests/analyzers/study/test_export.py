@@ -20,9 +20,9 @@ from tests.paths import STUDY
 
 GOLDEN = Path(__file__).parent / "golden"
 TABLES = list(study_tables())
-LATEX = ["adoption.tex", "coverage_distribution.tex", "headline.tex"]
-# Findings beyond call counts
-LATEX += ["location_shares.tex", "profile_shares.tex"]
+LATEX = ["adoption.tex", "headline.tex"]
+# Traceability and the findings beyond call counts
+LATEX += ["traceability_shares.tex", "location_shares.tex"]
 PAPER = [
     "macros.tex",
     "methods.md",
@@ -52,7 +52,8 @@ def test_export_matches_golden_file(exported: Path, name: str, golden: Golden) -
 
 
 def test_export_goes_into_the_study_directory(exported: Path) -> None:
-    assert exported.name == "export" and (exported.parent / "study.json").is_file()
+    assert exported.name == "export"
+    assert (exported.parent / "study.json").is_file()
     assert {path.name for path in exported.iterdir()} == (
         {f"{t}.csv" for t in TABLES}
         | {f"{t}.parquet" for t in TABLES}
@@ -68,7 +69,8 @@ def test_export_goes_into_the_study_directory(exported: Path) -> None:
 def test_formula_cells_are_neutralised_in_csv_but_kept_in_parquet(exported: Path) -> None:
     key = '=HYPERLINK("http://x.invalid","win")'
     csv_keys = [row["key"] for row in read_csv(exported / "top_keys.csv")]
-    assert "'" + key in csv_keys and key not in csv_keys
+    assert "'" + key in csv_keys
+    assert key not in csv_keys
     assert not [
         cell
         for row in read_csv(exported / "top_keys.csv")
@@ -108,7 +110,9 @@ def test_dictionary_types_follow_the_data() -> None:
     }
     assert types[("adoption", "share")] == "number"
     assert types[("adoption", "n_using")] == "integer"
-    assert types[("coverage", "data")] == "boolean"
+    assert types[("traceability_matrix", "input_data")] == "boolean"
+    assert types[("headline", "numerator")] == "integer"
+    assert types[("adoption_by_year", "min_n_met")] == "boolean"
     assert types[("repos", "created_year")] == "integer"
     assert types[("top_keys", "key")] == "text"
 
@@ -137,7 +141,8 @@ def test_latex_table_uses_booktabs_and_escapes_cells() -> None:
         r"\midrule",
         r"\bottomrule",
     ]
-    assert r"name\_x & share \% \\" in lines and r"a\_b & 50\% \\" in lines
+    assert r"name\_x & share \% \\" in lines
+    assert r"a\_b & 50\% \\" in lines
     assert r"\caption{Caption \& more}" in lines
 
 
@@ -153,7 +158,50 @@ def test_cli_exports_and_prints_the_directory(tmp_path: Path) -> None:
     done = run("export", str(study), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(tmp_path / "out")
-    assert (tmp_path / "out" / "adoption.tex").is_file() and "8 analysed" in done.stderr
+    assert (tmp_path / "out" / "adoption.tex").is_file()
+    assert "8 analysed" in done.stderr
+
+
+def test_cli_min_n_reaches_the_tables(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    done = run("export", str(study), "--out", str(tmp_path / "out"), "--min-n", "2")
+    assert done.returncode == 0, done.stderr
+    by_year = pd.read_csv(tmp_path / "out" / "adoption_by_year.csv")
+    assert set(by_year["n_min"]) == {2}
+    assert by_year["min_n_met"].any()
+    assert run("export", str(study), "--min-n", "0").returncode == 2  # a usage error
+
+
+def test_headline_csv_has_exactly_the_issue_columns(exported: Path) -> None:
+    with open(exported / "headline.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [
+        "measure",
+        "population",
+        "definition",
+        "numerator",
+        "denominator",
+        "share",
+        "ci_low",
+        "ci_high",
+    ]
+    measures = {row["measure"] for row in rows}
+    assert {
+        "log-params",
+        "log-metrics",
+        "autolog",
+        "any-logging",
+        "any-logging-incl-indirect",
+        "set-tracking-uri",
+        "uses-registry",
+        "location-unresolved",
+    } <= measures
+    assert {(row["measure"], row["population"]) for row in rows} == {
+        (measure, population)
+        for measure in measures
+        for population in ("analysed", "mlflow-evidence")
+    }
 
 
 def test_cli_fails_clearly_on_a_missing_table(tmp_path: Path) -> None:
@@ -162,11 +210,14 @@ def test_cli_fails_clearly_on_a_missing_table(tmp_path: Path) -> None:
     (study / "calls.csv").unlink()
     done = run("export", str(study))
     assert done.returncode == 1
-    assert "calls.csv: file not found" in done.stderr and done.stdout == ""
+    assert "calls.csv: file not found" in done.stderr
+    assert done.stdout == ""
     assert not (study / "export").exists()
 
 
 def test_cli_help() -> None:
     done = run("export", "--help")
-    assert done.returncode == 0 and "booktabs" in done.stdout and "--out" in done.stdout
+    assert done.returncode == 0
+    assert "booktabs" in done.stdout
+    assert "--out" in done.stdout
     assert "export" in run("--help").stdout

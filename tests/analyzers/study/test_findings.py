@@ -3,15 +3,17 @@
 The fixture's facts.csv and signals.csv make every location class, model URI kind and name
 token kind occur at least once:
 
-    repository            locations (tracking | registry)                      profile
-    acme/churn-sklearn    sqlite (.env)                                        code params env deps
-    acme/keras-notebooks  none: default-local                                  params env data
-    beta/genai-agent      http://{…}:5000, env: (workflow)                    params env
-    beta/registry-client  https://mlflow.acme-corp.example | databricks-uc    params env
-    delta/broken-files    none: default-local                                  -
-    eta/projects-demo     localhost, 127.0.0.1, env: | sqlite (.env)           code params env deps
-    gamma/lightning-only  none, and no MLflow call                             env
-    gamma/mixed           file:./mlruns, postgresql (compose), not a literal   all five
+    repository            locations (tracking | registry)
+    acme/churn-sklearn    sqlite (.env)
+    acme/keras-notebooks  none: default-local
+    beta/genai-agent      http://{…}:5000, env: (workflow)
+    beta/registry-client  https://mlflow.acme-corp.example | databricks-uc
+    delta/broken-files    none: default-local
+    eta/projects-demo     localhost, 127.0.0.1, env: | sqlite (.env)
+    gamma/lightning-only  none, and no MLflow call
+    gamma/mixed           file:./mlruns, postgresql (compose), not a literal
+
+Traceability has its own tests (test_traceability.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzers.codebook import PROFILE_ASPECTS
 from analyzers.schema import study_tables
 from analyzers.study.aggregate import Aggregates, aggregate
 from analyzers.study.charts import findings_charts
@@ -52,7 +53,8 @@ def append(path: Path, *lines: str) -> None:
 
 def test_facts_of_repositories_not_analysed_are_ignored() -> None:
     study = load_study(STUDY)
-    assert study.has_facts and len(study.facts) == 27
+    assert study.has_facts
+    assert len(study.facts) == 27
     assert "eps/slow" not in set(study.facts["repo"])
 
 
@@ -60,7 +62,8 @@ def test_a_study_without_facts_csv_still_aggregates(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     (study / "facts.csv").unlink()
     loaded = load_study(study)
-    assert not loaded.has_facts and loaded.facts.empty
+    assert not loaded.has_facts
+    assert loaded.facts.empty
     result = aggregate(loaded)
     # set_tracking_uri calls without a value still count, as unknown locations
     locations = result.locations
@@ -70,7 +73,8 @@ def test_a_study_without_facts_csv_still_aggregates(tmp_path: Path) -> None:
         "beta/registry-client",
         "eta/projects-demo",
     }
-    assert result.model_uris.empty and result.model_names.empty
+    assert result.model_uris.empty
+    assert result.model_names.empty
     assert set(result.model_naming["n_total"]) == {0}
     assert result.model_naming["share"].isna().all()
     page = build_report(study, static=False).index.read_text(encoding="utf-8")
@@ -254,146 +258,6 @@ def test_no_credential_reaches_any_output(tmp_path: Path) -> None:
     assert classes["https://***:***@mlflow.example.com"] == "server-remote"
 
 
-# --- Traceability profile --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("repo", "aspects"),
-    [
-        ("acme/churn-sklearn", "code_version parameters_metrics environment dependencies"),
-        ("acme/keras-notebooks", "parameters_metrics environment data"),
-        ("beta/genai-agent", "parameters_metrics environment"),  # openai unpinned
-        ("beta/registry-client", "parameters_metrics environment"),
-        ("delta/broken-files", ""),
-        ("eta/projects-demo", "code_version parameters_metrics environment dependencies"),
-        ("gamma/lightning-only", "environment"),
-        ("gamma/mixed", "code_version parameters_metrics environment dependencies data"),
-    ],
-)
-def test_profile_matrix(agg: Aggregates, repo: str, aspects: str) -> None:
-    row = agg.profile_matrix.set_index("repo").loc[repo]
-    recorded = {aspect for aspect in PROFILE_ASPECTS if row[aspect]}
-    assert recorded == set(aspects.split())
-    assert row["n_aspects"] == len(recorded)
-    assert row["fully_traceable"] == (len(recorded) == 5)
-    assert row["missing"] == ";".join(a for a in PROFILE_ASPECTS if a not in recorded)
-
-
-@pytest.mark.parametrize(
-    ("repo", "aspect", "evidence"),
-    [
-        ("acme/churn-sklearn", "code_version", "MLproject [MLproject]"),
-        (
-            "gamma/mixed",
-            "code_version",
-            "tag mlflow.source.git.commit [train.py]; source artifact train.py [analysis.ipynb]",
-        ),
-        (
-            "acme/keras-notebooks",
-            "parameters_metrics",
-            "mlflow.log_metrics; mlflow.log_params; mlflow.tensorflow.autolog",
-        ),
-        ("beta/genai-agent", "parameters_metrics", "mlflow.openai.autolog"),
-        (
-            "acme/churn-sklearn",
-            "environment",
-            "MLproject conda [MLproject]; mlflow.sklearn.log_model pip_requirements [src/train.py]; "
-            "env file conda [conda.yaml]; env file requirements [requirements.txt]",
-        ),
-        (
-            "acme/churn-sklearn",
-            "dependencies",
-            "mlflow==2.16.2 [requirements.txt]; scikit-learn==1.4.2 [requirements.txt]",
-        ),
-        (
-            "acme/keras-notebooks",
-            "dependencies",
-            "mlflow (unpinned) [requirements.txt]; tensorflow==2.15.0 [requirements.txt]",
-        ),
-        (
-            "beta/genai-agent",
-            "dependencies",
-            "mlflow==3.1.0 [pyproject.toml]; openai (unpinned) [pyproject.toml]",
-        ),
-        (
-            "gamma/lightning-only",
-            "dependencies",
-            "no mlflow requirement; pytorch-lightning (unpinned) [requirements.txt]",
-        ),
-        ("acme/keras-notebooks", "data", "data artifact data/fashion_sample.csv [fashion.ipynb]"),
-        ("gamma/mixed", "data", "mlflow.log_input; DVC [data/raw.dvc]; DVC [dvc.yaml]"),
-        ("delta/broken-files", "data", ""),
-    ],
-)
-def test_profile_evidence(agg: Aggregates, repo: str, aspect: str, evidence: str) -> None:
-    row = agg.profile.set_index(["repo", "aspect"]).loc[(repo, aspect)]
-    assert row["evidence"] == evidence
-
-
-def test_profile_is_tidy_and_matches_the_matrix(agg: Aggregates) -> None:
-    assert len(agg.profile) == 8 * len(PROFILE_ASPECTS)
-    wide = agg.profile.pivot(index="repo", columns="aspect", values="recorded")
-    matrix = agg.profile_matrix.set_index("repo")[list(PROFILE_ASPECTS)]
-    pd.testing.assert_frame_equal(
-        wide[list(PROFILE_ASPECTS)].astype(bool), matrix, check_names=False
-    )
-
-
-def test_pinned_versions_are_reported(agg: Aggregates) -> None:
-    matrix = agg.profile_matrix.set_index("repo")
-    assert matrix.loc["acme/churn-sklearn", "mlflow_pins"] == "2.16.2"
-    assert matrix.loc["eta/projects-demo", "mlflow_pins"] == "2.16.0"
-    assert matrix.loc["gamma/mixed", "framework_requirements"] == (
-        "pytorch-lightning==2.2.1;torch==2.2.0"
-    )
-    assert matrix.loc["beta/registry-client", "framework_requirements"] == "xgboost>=2.0"
-
-
-def test_the_strictest_framework_requirement_wins(tmp_path: Path) -> None:
-    study = copy_study(tmp_path)
-    append(
-        study / "signals.csv",
-        # setup.py constrains, requirements.txt pins: pinned
-        "gamma/mixed,5555555555555555555555555555555555555555,setup.py,"
-        "framework-requirement,torch>=2",
-        # a framework pinned nowhere: the repository's dependencies are not pinned
-        "acme/churn-sklearn,1111111111111111111111111111111111111111,setup.py,"
-        "framework-requirement,xgboost",
-    )
-    matrix = aggregate(load_study(study)).profile_matrix.set_index("repo")
-    assert matrix.loc["gamma/mixed", "dependencies"]
-    assert not matrix.loc["acme/churn-sklearn", "dependencies"]
-
-
-def test_profile_shares(agg: Aggregates) -> None:
-    shares = agg.profile_shares.set_index("aspect")
-    assert shares["n_using"].to_dict() == {
-        "code_version": 3,
-        "parameters_metrics": 6,
-        "environment": 7,
-        "dependencies": 3,
-        "data": 2,
-        "fully-traceable": 1,
-    }
-    assert set(shares["n_analysed"]) == {8}
-    assert (shares["n_using"] + shares["n_missing"] == 8).all()
-    assert shares.index[shares["most_missing"]].tolist() == ["data"]
-
-
-def test_profile_combinations(agg: Aggregates) -> None:
-    combos = agg.profile_combinations
-    assert combos["n_repos"].sum() == 8 and combos["share"].sum() == pytest.approx(1)
-    assert combos["combination"].is_unique
-    first = combos.iloc[0]
-    assert first["combination"] == "code_version+parameters_metrics+environment+dependencies"
-    assert first["n_repos"] == 2
-    assert set(combos["combination"]) >= {"none", "environment", "+".join(PROFILE_ASPECTS)}
-    for row in combos.to_dict("records"):
-        held = [aspect for aspect in PROFILE_ASPECTS if row[aspect]]
-        assert row["combination"] == ("+".join(held) or "none")
-        assert row["n_aspects"] == len(held)
-
-
 # --- Model versioning in the registry --------------------------------------------------------
 
 
@@ -484,7 +348,8 @@ def test_registry_summary(agg: Aggregates) -> None:
 def test_every_model_uri_kind_occurs_once(agg: Aggregates) -> None:
     kinds = agg.model_uri_kinds.set_index("kind")
     assert list(kinds.index) == list(MODEL_URI_KINDS)
-    assert set(kinds["n_uris"]) == {1} and set(kinds["n_using"]) == {1}
+    assert set(kinds["n_uris"]) == {1}
+    assert set(kinds["n_using"]) == {1}
     assert kinds["uri_share"].sum() == pytest.approx(1)
     assert len(agg.model_uris) == 7
 
@@ -562,9 +427,10 @@ def test_charts_of_an_empty_study_build(tmp_path: Path) -> None:
     (study / "signals.csv").write_text("repo,commit,path,signal,value\n", encoding="utf-8")
     charts = findings_charts(aggregate(load_study(study)))
     assert [chart.name for chart in charts] == [
+        "traceability",
+        "traceability-distribution",
+        "traceability-combinations",
         "locations",
-        "profile",
-        "profile-combinations",
         "registry-lifecycle",
         "model-uris",
         "model-naming",
@@ -574,12 +440,15 @@ def test_charts_of_an_empty_study_build(tmp_path: Path) -> None:
 def test_report_states_the_findings(tmp_path: Path) -> None:
     page = build_report(copy_study(tmp_path), static=False).index.read_text(encoding="utf-8")
     text = re.sub(r"<[^>]+>", "", page)
-    for section in ("locations", "profile", "registry"):
+    for section in ("traceability", "locations", "registry"):
         assert f'<section id="{section}">' in page
     assert "5 of 8 analysed repositories (62.5%) set a tracking or registry location" in text
     assert "2 (25.0%) call MLflow but set none" in text
-    assert f"1 of 8 analysed repositories (12.5%, 95% CI 2.2{EN}47.1%) are fully traceable" in text
-    assert "Missing most often: data (in 6 of 8)" in text
+    assert (
+        f"0 of 8 analysed repositories (0.0%, 95% CI 0.0{EN}32.4%; population analysed, n = 8) "
+        "are fully traceable"
+    ) in text
+    assert "Missing most often: input data (in 6 of 8)" in text
     assert (
         f"Of the 4 literal registered model names, 2 (50.0%, 95% CI 15.0{EN}85.0%) follow no "
         "semantic versioning, against 79.0% of the models in the Hugging Face naming "

@@ -99,14 +99,17 @@ def test_methods_state_the_frame_counts_and_tool(exported: Path) -> None:
     meta = study.provenance
     for name in ("methods.md", "methods.tex"):
         text = (exported / name).read_text(encoding="utf-8")
-        assert "Sampling frame" in text and "Accuracy" in text and "Headline figures" in text
+        assert "Sampling frame" in text
+        assert "Accuracy" in text
+        assert "Headline figures" in text
         assert f"{len(study.repos)} repositories" in text
         assert f"{study.n_analysed} analysed repositories" in text
         assert f"{len(study.calls)} MLflow call sites" in text
         assert str(meta["tool_version"]) in text
         assert "has not been measured yet" in text
     tex = (exported / "methods.tex").read_text(encoding="utf-8")
-    assert r"\subsection*{Sampling frame}" in tex and "_" not in tex.replace(r"\_", "")
+    assert r"\subsection*{Sampling frame}" in tex
+    assert "_" not in tex.replace(r"\_", "")
 
 
 def test_a_validated_study_cites_its_precision_and_miss_rate(tmp_path: Path) -> None:
@@ -122,7 +125,8 @@ def test_a_validated_study_cites_its_precision_and_miss_rate(tmp_path: Path) -> 
     out = export_study(study)
     methods = (out / "methods.md").read_text(encoding="utf-8")
     assert "96.0% (48 of 50; 95% CI 86.5-98.9%)" in methods
-    assert "5.0% (2 of 40; 95% CI 1.4-16.5%)" in methods and "kappa 0.83" in methods
+    assert "5.0% (2 of 40; 95% CI 1.4-16.5%)" in methods
+    assert "kappa 0.83" in methods
     macros = read_macros((out / "macros.tex").read_text(encoding="utf-8"))
     assert (macros["mmPrecisionShare"], macros["mmMissRateCount"], macros["mmKappa"]) == (
         "96.0",
@@ -136,7 +140,8 @@ def test_the_unaltered_csv_holds_the_values_as_they_are(exported: Path) -> None:
     guarded, unaltered = (
         read_csv(folder / "top_keys.csv") for folder in (exported, exported / "unaltered")
     )
-    assert key in [row["key"] for row in unaltered] and key not in [row["key"] for row in guarded]
+    assert key in [row["key"] for row in unaltered]
+    assert key not in [row["key"] for row in guarded]
     assert [{k: restore(v) for k, v in row.items()} for row in guarded] == unaltered
 
 

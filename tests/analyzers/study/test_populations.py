@@ -1,5 +1,6 @@
-"""Populations: every headline measure among analysed, deduplicated and non-tutorial
-repositories, read from repos.csv's purpose and duplicate_of columns."""
+"""Populations: every headline measure among analysed, mlflow-evidence, deduplicated and
+non-tutorial repositories; the last two read from repos.csv's purpose and duplicate_of
+columns."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyzers.study.adoption import headline_users
+from analyzers.codebook import HEADLINE
 from analyzers.study.aggregate import aggregate
+from analyzers.study.headline import headline
 from analyzers.study.load import load_study
-from analyzers.study.populations import POPULATIONS, Population, available, headline
+from analyzers.study.populations import POPULATIONS, Population, available
 from analyzers.study.report.counts import headline as headline_html
 from tests.analyzers.study.study_fixture import copy_study
 from tests.paths import STUDY
@@ -57,6 +59,7 @@ def stratified(tmp_path: Path) -> pd.DataFrame:
     ("population", "members"),
     [
         ("analysed", set(STRATA)),
+        ("mlflow-evidence", set(STRATA) - {"gamma/lightning-only"}),
         ("deduplicated", set(STRATA) - {"gamma/mixed"}),
         (
             "non-tutorial",
@@ -68,15 +71,9 @@ def test_every_measure_is_reported_for_every_population(
     stratified: pd.DataFrame, population: str, members: set[str]
 ) -> None:
     rows = stratified[stratified["population"] == population].set_index("measure")
-    assert list(rows.index) == [
-        "log-params",
-        "log-metrics",
-        "autolog",
-        "any-logging",
-        "set-tracking-uri",
-    ]
+    assert list(rows.index) == list(HEADLINE)
     assert set(rows["denominator"]) == {len(members)}
-    for measure, users in headline_users(load_study(STUDY).calls).items():
+    for measure, users in aggregate(load_study(STUDY)).measure_users.items():
         row = rows.loc[measure]
         assert row["numerator"] == len(users & members), measure
         assert row["share"] == pytest.approx(len(users & members) / len(members))
@@ -85,9 +82,9 @@ def test_every_measure_is_reported_for_every_population(
 
 def test_an_older_study_has_only_the_analysed_population(tmp_path: Path) -> None:
     study = load_study(copy_study(tmp_path))
-    assert [p.name for p in available(study)] == ["analysed"]
+    assert [p.name for p in available(study)] == ["analysed", "mlflow-evidence"]
     table = aggregate(study).populations.set_index("population")
-    assert list(table["available"]) == [True, False, False]
+    assert list(table["available"]) == [True, True, False, False]
     assert math.isnan(table["share"].to_dict()["deduplicated"])
 
 
@@ -108,12 +105,14 @@ def test_a_population_is_one_entry(tmp_path: Path) -> None:
     finally:
         populations.POPULATIONS = original
     only = rows[rows["population"] == "applications"]
-    assert set(only["denominator"]) == {2} and len(only) == 5
+    assert set(only["denominator"]) == {2}
+    assert len(only) == len(HEADLINE)
 
 
 def test_the_report_shows_populations_side_by_side_and_what_changes(tmp_path: Path) -> None:
     html = headline_html(aggregate(load_study(stratified_study(tmp_path))))
-    assert "deduplicated: repositories" in html and "non-tutorial: repositories" in html
+    assert "deduplicated: repositories" in html
+    assert "non-tutorial: repositories" in html
     assert "Among deduplicated repositories the shares move by at most" in html
     assert "Among non-tutorial repositories the shares move by at most" in html
     assert " pp)" in html

@@ -1,5 +1,5 @@
-"""Drill-down: one page per repository (status, profile, calls, facts, signals, files, each
-linked at the pinned commit), links to them from the report's tables, and a searchable table
+"""Drill-down: one page per repository (status, traceability, calls, indirect uses, facts,
+signals, files, each linked at the pinned commit), links to them from the report's tables, and a searchable table
 of every repository (fixture: tests/fixtures/study)."""
 
 from __future__ import annotations
@@ -35,9 +35,18 @@ def test_a_page_links_each_call_fact_and_signal_at_the_pinned_commit(report: Pat
     page = (report / "repos" / "acme__churn-sklearn.html").read_text(encoding="utf-8")
     base = f"https://github.com/acme/churn-sklearn/blob/{CHURN}"
     assert f'<a href="{base}/src/train.py#L9">src/train.py:9</a>' in page
-    assert "<td>mlflow.log_params</td>" in page and "max_depth;n_estimators" in page
+    assert "<td>mlflow.log_params</td>" in page
+    assert "max_depth;n_estimators" in page
     assert f'href="https://github.com/acme/churn-sklearn/tree/{CHURN}"' in page
-    for section in ("Status", "Traceability profile", "Calls", "Facts", "Signals", "Files"):
+    for section in (
+        "Status",
+        "Traceability",
+        "Calls",
+        "Indirect uses",
+        "Facts",
+        "Signals",
+        "Files",
+    ):
         assert f"<h2>{section}</h2>" in page
     assert re.search(rf'<a href="{base}/requirements[^"]*\.txt">', page), "signals link the file"
 
@@ -50,7 +59,8 @@ def test_a_notebook_call_names_its_cell(report: Path) -> None:
 
 def test_a_repository_that_failed_says_why(report: Path) -> None:
     page = (report / "repos" / "delta__gone.html").read_text(encoding="utf-8")
-    assert "not-found" in page and "repository not found (HTTP 404)" in page
+    assert "not-found" in page
+    assert "repository not found (HTTP 404)" in page
     assert "No MLflow call was found." in page
 
 
@@ -64,7 +74,8 @@ def test_the_report_s_tables_link_to_the_pages(report: Path) -> None:
 def test_the_searchable_table_lists_every_repository_offline(report: Path) -> None:
     page = (report / "repositories.html").read_text(encoding="utf-8")
     assert page.count('<a href="repos/') == 13
-    assert '<input id="filter"' in page and "<script>" in page
+    assert '<input id="filter"' in page
+    assert "<script>" in page
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"?(https?:)?//", page)
     assert '<table id="repositories">' in page
 

@@ -23,16 +23,16 @@ GOLDEN = Path(__file__).parent / "golden"
 CHARTS = [
     "adoption",
     "adoption-by-kind",
-    "coverage",
     "cooccurrence",
     "top-keys",
     "adoption-by-year",
 ]
-# Findings beyond call counts
+# Traceability and the findings beyond call counts
 CHARTS += [
+    "traceability",
+    "traceability-distribution",
+    "traceability-combinations",
     "locations",
-    "profile",
-    "profile-combinations",
     "registry-lifecycle",
     "model-uris",
     "model-naming",
@@ -98,7 +98,8 @@ def test_a_dataset_that_differs_from_study_json_is_flagged(tmp_path: Path) -> No
     with open(study / "dataset.csv", "a", encoding="utf-8") as handle:
         handle.write("\n")
     page = build_report(study, static=False).index.read_text(encoding="utf-8")
-    assert "DIFFERS from study.json" in page and 'class="warning"' in page
+    assert "DIFFERS from study.json" in page
+    assert 'class="warning"' in page
 
 
 def test_names_from_repositories_are_escaped(tmp_path: Path) -> None:
@@ -119,19 +120,22 @@ def test_chart_html_files_are_self_contained(built: Report, name: str) -> None:
     path = built.index.parent / "charts" / f"{name}.html"
     page = path.read_text(encoding="utf-8")
     assert path in built.charts
-    assert page.count("* plotly.js v") == 1 and f'id="chart-{name}"' in page
+    assert page.count("* plotly.js v") == 1
+    assert f'id="chart-{name}"' in page
     assert not re.search(r"<script[^>]+src=", page)
 
 
 @needs_browser
 @pytest.mark.parametrize("name", CHARTS)
 def test_static_images_are_written(built: Report, name: str) -> None:
-    assert built.static is not None and not built.warnings, built.warnings
+    assert built.static is not None, built.warnings
+    assert not built.warnings, built.warnings
     charts = built.index.parent / "charts"
     assert (charts / f"{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "<svg" in (charts / f"{name}.svg").read_text(encoding="utf-8")[:500]
     page = built.index.read_text(encoding="utf-8")
-    assert f'href="charts/{name}.png"' in page and f'href="charts/{name}.svg"' in page
+    assert f'href="charts/{name}.png"' in page
+    assert f'href="charts/{name}.svg"' in page
     assert not list(charts.glob(".*tmp*")), "no temporary image is left behind"
 
 
@@ -144,11 +148,14 @@ def test_without_a_browser_the_report_is_written_with_a_warning(
     charts.mkdir(parents=True)
     (charts / "adoption.png").write_bytes(b"stale")
     report = build_report(study, static=True)
-    assert report.static is not None and report.static.files == ()
-    assert len(report.warnings) == 1 and "no Chromium" in report.warnings[0]
+    assert report.static is not None
+    assert report.static.files == ()
+    assert len(report.warnings) == 1
+    assert "no Chromium" in report.warnings[0]
     assert not (charts / "adoption.png").exists(), "a stale image is removed, not linked"
     page = report.index.read_text(encoding="utf-8")
-    assert "no Chromium" in page and 'href="charts/adoption.png"' not in page
+    assert "no Chromium" in page
+    assert 'href="charts/adoption.png"' not in page
     assert all((charts / f"{name}.html").is_file() for name in CHARTS)
 
 
@@ -157,8 +164,10 @@ def test_without_kaleido_the_report_has_html_charts_and_says_so(
 ) -> None:
     monkeypatch.setitem(sys.modules, "kaleido", None)  # `import kaleido` raises ImportError
     report = build_report(copy_study(tmp_path), static=True)
-    assert report.static is not None and report.static.files == ()
-    assert len(report.warnings) == 1 and "kaleido is not installed" in report.warnings[0]
+    assert report.static is not None
+    assert report.static.files == ()
+    assert len(report.warnings) == 1
+    assert "kaleido is not installed" in report.warnings[0]
     assert "mlflow-miner[static]" in report.index.read_text(encoding="utf-8")
     charts = report.index.parent / "charts"
     assert all((charts / f"{name}.html").is_file() for name in CHARTS)
@@ -249,7 +258,8 @@ def test_every_chart_renders_in_headless_chromium(built: Report, tmp_path: Path)
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
     root = re.search(r"<html[^>]*>", dom)
-    assert root is not None and "data-errors" not in root.group(0), root and root.group(0)
+    assert root is not None
+    assert "data-errors" not in root.group(0), root.group(0)
     console_errors = [
         line
         for line in done.stderr.splitlines()
@@ -272,7 +282,8 @@ def test_cli_writes_the_report_and_prints_its_path(tmp_path: Path) -> None:
     done = run("report", str(study), "--no-static")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(study / "report" / "index.html")
-    assert "8 analysed" in done.stderr and "report written" in done.stderr
+    assert "8 analysed" in done.stderr
+    assert "report written" in done.stderr
     assert not list((study / "report" / "charts").glob("*.png"))
 
 
@@ -280,12 +291,16 @@ def test_cli_fails_clearly_on_a_missing_table(tmp_path: Path) -> None:
     study = copy_study(tmp_path)
     (study / "calls.csv").unlink()
     done = run("report", str(study), "--no-static")
-    assert done.returncode == 1 and done.stdout == ""
+    assert done.returncode == 1
+    assert done.stdout == ""
     assert "calls.csv: file not found" in done.stderr
     done = run("report", str(tmp_path / "nowhere"))
-    assert done.returncode == 2 and "does not exist" in done.stderr
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr
 
 
 def test_cli_help() -> None:
     done = run("report", "--help")
-    assert done.returncode == 0 and "--no-static" in done.stdout and "index.html" in done.stdout
+    assert done.returncode == 0
+    assert "--no-static" in done.stdout
+    assert "index.html" in done.stdout

@@ -84,7 +84,8 @@ def test_rows_link_the_line_and_carry_what_the_reader_said() -> None:
     notebook = next(row for row in rows if row["cell"] is not None)
     script = next(row for row in rows if row["path"] == "src/train.py")
     assert script["permalink"].endswith("/blob/" + "1" * 40 + "/src/train.py#L3")
-    assert "#L" not in notebook["permalink"] and notebook["cell"] == 0
+    assert "#L" not in notebook["permalink"]
+    assert notebook["cell"] == 0
     assert all(row["note"] == "checkout gone" and row["study"] == "../s" for row in rows)
 
 
@@ -117,7 +118,8 @@ def test_precision_and_miss_rate_with_wilson_intervals() -> None:
         4,
         0.25,
     )
-    assert found["seed"] == 3 and found["rows"] == 15
+    assert found["seed"] == 3
+    assert found["rows"] == 15
     strata = {(s["kind"], s["stratum"]): (s["k"], s["n"]) for s in found["strata"]}
     assert strata[CALL, "metrics/script"] == (9, 10)
 
@@ -150,7 +152,8 @@ def test_cohen_s_kappa() -> None:
     found = agreement(a, b)
     observed = 8 / 10
     expected = (7 * 7 + 3 * 3) / 100
-    assert found["n"] == 10 and found["observed"] == pytest.approx(observed)
+    assert found["n"] == 10
+    assert found["observed"] == pytest.approx(observed)
     assert found["kappa"] == pytest.approx((observed - expected) / (1 - expected))
 
 

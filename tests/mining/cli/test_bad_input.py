@@ -251,7 +251,8 @@ def test_a_mistake_is_one_line_and_its_exit_code(
     assert isinstance(result.exception, SystemExit), result.exception  # nothing escaped
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ") and "Traceback" not in result.output
+    assert lines[0].startswith("Error: ")
+    assert "Traceback" not in result.output
     assert fill(case.message) in lines[0]
     assert result.exit_code == case.code, lines[0]
     assert sorted(work.rglob("*")) == before  # nothing written

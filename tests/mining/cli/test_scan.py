@@ -29,7 +29,9 @@ def test_help_lists_commands() -> None:
 
 def test_scan_help() -> None:
     done = run("scan", "--help")
-    assert done.returncode == 0 and "--out" in done.stdout and "calls.csv" in done.stdout
+    assert done.returncode == 0
+    assert "--out" in done.stdout
+    assert "calls.csv" in done.stdout
 
 
 def test_scan_writes_both_tables_and_a_summary(tmp_path: Path) -> None:
@@ -45,7 +47,8 @@ def test_scan_writes_both_tables_and_a_summary(tmp_path: Path) -> None:
         calls = list(csv.DictReader(handle))
     with open(tmp_path / "out" / "files.csv", newline="") as handle:
         files = list(csv.DictReader(handle))
-    assert tuple(calls[0]) == CALL_COLUMNS and tuple(files[0]) == FILE_COLUMNS
+    assert tuple(calls[0]) == CALL_COLUMNS
+    assert tuple(files[0]) == FILE_COLUMNS
     assert [(c["line"], c["api"], c["keys"]) for c in calls] == [
         ("2", "mlflow.log_params", "depth;lr"),
         ("3", "mlflow.log_metric", "'=1+1"),
@@ -54,13 +57,15 @@ def test_scan_writes_both_tables_and_a_summary(tmp_path: Path) -> None:
         "broken.py": "syntax-error",
         "train.py": "analyzed",
     }
-    assert "2 MLflow calls" in done.stderr and "syntax-error" in done.stderr
+    assert "2 MLflow calls" in done.stderr
+    assert "syntax-error" in done.stderr
     assert done.stdout == ""  # data goes to files, progress and summary to stderr
 
 
 def test_missing_path_fails_with_a_clear_error(tmp_path: Path) -> None:
     done = run("scan", str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
-    assert done.returncode == 2 and "does not exist" in done.stderr
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -68,7 +73,8 @@ def test_name_count_must_match_paths(tmp_path: Path) -> None:
     done = run(
         "scan", str(tmp_path), "--name", "a/b", "--name", "c/d", "--out", str(tmp_path / "o")
     )
-    assert done.returncode == 2 and "--name" in done.stderr
+    assert done.returncode == 2
+    assert "--name" in done.stderr
 
 
 def test_every_column_is_in_the_data_dictionary() -> None:

@@ -145,7 +145,8 @@ def test_a_stopped_scan_leaves_nothing_and_a_rerun_completes(
     assert wait_for(lambda: not run.processes(), timeout=10), run.processes()
     if signum == signal.SIGTERM:
         assert code == 143, stderr
-        assert "stopped by SIGTERM" in stderr and "Traceback" not in stderr
+        assert "stopped by SIGTERM" in stderr
+        assert "Traceback" not in stderr
         assert not temporary_files(out)
     else:
         assert code == -signal.SIGKILL
@@ -280,7 +281,8 @@ def test_a_terminated_crawl_exits_143_and_resumes(tmp_path: Path) -> None:
         assert hang.served.wait(60)
         code, stderr, _ = run.stop(signal.SIGTERM)
         assert code == 143, stderr
-        assert not temporary_files(tmp_path) and not out.exists()
+        assert not temporary_files(tmp_path)
+        assert not out.exists()
         done = subprocess.run(
             [sys.executable, "-m", "mining", "crawl", "--out", str(out)],
             cwd=tmp_path,

@@ -109,15 +109,13 @@ def test_sample_then_score_round_trips_into_the_study(
     )
     assert by_line["acme/churn-sklearn", "src/train.py", "3"]["kind"] == "candidate"
     gone = [row for row in rows if row["repo"] != "acme/churn-sklearn"]
-    assert gone and all(
-        row["source"] == "" and "not in the clone cache" in row["note"] for row in gone
-    )
+    assert gone
+    assert all(row["source"] == "" and "not in the clone cache" in row["note"] for row in gone)
 
     unfinished = run("score", str(out))
     assert unfinished.exit_code == 2
-    assert (
-        "rows have no verdict yet" in unfinished.stderr and len(unfinished.stderr.splitlines()) == 1
-    )
+    assert "rows have no verdict yet" in unfinished.stderr
+    assert len(unfinished.stderr.splitlines()) == 1
 
     write(out, judge(rows, wrong=2))
     scored = run("score", str(out))
@@ -126,7 +124,8 @@ def test_sample_then_score_round_trips_into_the_study(
     assert f"precision {100 * (calls - 2) / calls:.1f}% ({calls - 2} of {calls};" in scored.stdout
     validation = json.loads((folder / "validation.json").read_text(encoding="utf-8"))
     assert (validation["precision"]["k"], validation["precision"]["n"]) == (calls - 2, calls)
-    assert validation["miss_rate"]["n"] == 3 and validation["sample"] == "sample.csv"
+    assert validation["miss_rate"]["n"] == 3
+    assert validation["sample"] == "sample.csv"
     methods = (folder / "export" / "methods.md").read_text(encoding="utf-8")
     assert f"Precision: {100 * (calls - 2) / calls:.1f}% ({calls - 2} of {calls}" in methods
 
@@ -159,7 +158,8 @@ def test_two_raters_agree_and_the_study_keeps_both_records(
     assert agreed.exit_code == 0, agreed.output
     assert f"on {len(rows)} rows both judged" in agreed.stdout
     validation = json.loads((folder / "validation.json").read_text(encoding="utf-8"))
-    assert "precision" in validation and validation["agreement"]["n"] == len(rows)
+    assert "precision" in validation
+    assert validation["agreement"]["n"] == len(rows)
     assert "Cohen's kappa" in (folder / "export" / "methods.md").read_text(encoding="utf-8")
 
 
@@ -176,5 +176,6 @@ def test_mistakes_are_one_line_and_exit_2(
 ) -> None:
     (tmp_path / "foreign.csv").write_text("a,b\n1,2\n")
     result = run(*(arg.format(tmp=tmp_path) for arg in args))
-    assert result.exit_code == 2 and message in result.stderr
+    assert result.exit_code == 2
+    assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

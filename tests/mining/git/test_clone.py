@@ -291,7 +291,8 @@ def test_nothing_from_the_repository_or_environment_runs(
         ("secret_link.py", str(world["secret"])),
     ):
         link = checkout / name
-        assert not link.is_symlink() and link.is_file()
+        assert not link.is_symlink()
+        assert link.is_file()
         assert link.read_text() == target
     assert "TOP-SECRET" not in "".join(
         p.read_text(errors="replace") for p in checkout.rglob("*") if p.is_file()
@@ -320,7 +321,8 @@ def test_credentials_never_reach_the_detail(world: dict[str, object], tmp_path: 
     request = request_for(world, clone_url=f"https://user:hunter2@127.0.0.1:{port}/x/y.git")
     result = clone_one(request, settings_for(tmp_path))
     assert result.status is CloneStatus.ERROR
-    assert "hunter2" not in result.detail and "\n" not in result.detail
+    assert "hunter2" not in result.detail
+    assert "\n" not in result.detail
 
 
 @pytest.mark.parametrize(
@@ -355,7 +357,8 @@ def test_file_protocol_needs_to_be_allowed(world: dict[str, object], tmp_path: P
 def test_too_large_by_dataset_size(world: dict[str, object], tmp_path: Path) -> None:
     result = clone_one(request_for(world, size_kb=5 * 1024), settings_for(tmp_path, max_size_mb=1))
     assert result.status is CloneStatus.TOO_LARGE
-    assert result.strategy == "" and not (tmp_path / "cache" / "acme__demo").exists()
+    assert result.strategy == ""
+    assert not (tmp_path / "cache" / "acme__demo").exists()
 
 
 def test_too_large_by_fetched_bytes(tmp_path: Path) -> None:
@@ -406,6 +409,45 @@ def test_a_file_over_the_per_file_cap_is_never_written(tmp_path: Path) -> None:
         (),
     )
     assert {(checkout / name).stat().st_size for name in (spaced, "bomb.py", odd)} == {len(BOMB)}
+
+
+def test_blobs_the_server_cannot_send_are_left_out_as_unreadable(tmp_path: Path) -> None:
+    """A served repository with objects removed: the fetch of the checkout's blobs fails, is
+    halved until the missing blobs are found, and only their files are left out."""
+    repo = new_repo(tmp_path / "damaged")
+    files = {f"m{i}.py": f"x = {i}\n" for i in range(9)}
+    files.update({"notebooks/lost.ipynb": NOTEBOOK, "requirements.txt": "mlflow\n"})
+    sha = commit_files(repo, files, "damaged")
+    for path in ("m4.py", "notebooks/lost.ipynb"):
+        blob = git("rev-parse", f"HEAD:{path}", cwd=repo)
+        (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    request = CloneRequest("acme/damaged", url(repo), sha, size_kb=1)
+    result = clone_one(request, settings_for(tmp_path))
+    assert result.status is CloneStatus.CLONED, result
+    assert [(f.path, f.unreadable) for f in result.left_out] == [
+        ("m4.py", True),
+        ("notebooks/lost.ipynb", True),
+    ]
+    assert result.detail == (
+        "left out 2 file(s) the server could not send, the rest analysed: m4.py, "
+        "notebooks/lost.ipynb"
+    )
+    checkout = Path(result.path)
+    written = sorted(p.relative_to(checkout).as_posix() for p in checkout.rglob("*") if p.is_file())
+    written = [name for name in written if not name.startswith(".git/")]
+    assert written == sorted({*files} - {"m4.py", "notebooks/lost.ipynb"})
+    cached = clone_one(request, settings_for(tmp_path))
+    assert (cached.status, cached.left_out) == (CloneStatus.CACHED, result.left_out)
+
+
+def test_a_failure_that_is_not_a_missing_object_still_fails_the_clone(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "gone-later")
+    sha = commit_files(repo, {"train.py": "import mlflow\n"}, "one")
+    request = CloneRequest("acme/gone", url(repo), sha, size_kb=1)
+    shutil.rmtree(repo)
+    result = clone_one(request, settings_for(tmp_path))
+    assert result.status is CloneStatus.NOT_FOUND
+    assert result.detail.startswith("fatal:")
 
 
 @pytest.mark.parametrize(
@@ -714,7 +756,8 @@ def test_hostile_names_stay_inside_the_cache(
     path = Path(result.path).resolve()
     assert path.parent.parent == cache.resolve()
     assert len(path.parent.name) <= 100
-    assert path.parent.name not in (".", "..") and not path.parent.name.startswith(("-", "."))
+    assert path.parent.name not in (".", "..")
+    assert not path.parent.name.startswith(("-", "."))
 
 
 def test_planted_symlink_in_the_cache_is_not_followed(

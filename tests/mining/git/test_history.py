@@ -170,7 +170,8 @@ def test_first_commits_removals_and_the_head(story: dict[str, str]) -> None:
         ("tags", "added", "c9"),
         ("datasets", "added", "c10"),
     ]
-    assert summary["commits_analysed"] == 9 and summary["walk"] == "first-parent"
+    assert summary["commits_analysed"] == 9
+    assert summary["walk"] == "first-parent"
     assert (
         summary["first_mlflow_commit"],
         summary["first_mlflow_date"],
@@ -198,7 +199,8 @@ def test_all_parents_finds_the_branch_commit(story: dict[str, str]) -> None:
     rows, events, summary, _stats = walk(story, first_parent=False)
     assert rows["tags"]["first_commit"] == "c7"
     assert rows["mlflow"]["first_commit"] == "c2"
-    assert summary["commits_analysed"] == 10 and summary["walk"] == "all-parents"
+    assert summary["commits_analysed"] == 10
+    assert summary["walk"] == "all-parents"
     assert ("tags", "added", "c7") in events
 
 
@@ -209,7 +211,8 @@ def test_a_second_walk_parses_nothing(story: dict[str, str], tmp_path: Path) -> 
         second = walk(story, cache)
     finally:
         cache.close()
-    assert first[0] == second[0] and first[1] == second[1]
+    assert first[0] == second[0]
+    assert first[1] == second[1]
     stats = first[3]
     # Parsed: the requirements with mlflow, train.py with and without log_input (c3 = c6,
     # c4 = c10, and the rename moves a blob), tags.py. Skipped by the pre-filter: the first
@@ -241,7 +244,8 @@ def test_the_content_cache_is_shared_with_the_scan(story: dict[str, str], tmp_pa
 
 def test_max_commits_starts_inside_the_history(story: dict[str, str]) -> None:
     rows, _events, summary, _stats = walk(story, max_commits=3)
-    assert summary["commits_analysed"] == 3 and summary["truncated"] is True
+    assert summary["commits_analysed"] == 3
+    assert summary["truncated"] is True
     assert summary["oldest_commit"] == story["c8"]
     # What c6 (the parent of the oldest walked commit) had is attributed to c8, flagged.
     assert {name: (row["first_commit"], row["present_at_start"]) for name, row in rows.items()} == {
@@ -256,7 +260,8 @@ def test_max_commits_starts_inside_the_history(story: dict[str, str]) -> None:
 
 def test_since_keeps_later_commits(story: dict[str, str]) -> None:
     _rows, _events, summary, _stats = walk(story, since="2020-06-01T00:00:00Z")
-    assert summary["commits_analysed"] == 4 and summary["truncated"] is True
+    assert summary["commits_analysed"] == 4
+    assert summary["truncated"] is True
     assert summary["oldest_commit"] == story["c6"]
 
 
@@ -266,8 +271,10 @@ def test_a_repository_without_mlflow(tmp_path: Path) -> None:
     git(repo, "init", "-q", "-b", "main")
     sha = commit(repo, "2021-01-01T00:00:00Z", {"a.py": "print(1)\n", "nb.ipynb": '{"cells": []}'})
     result = walk_history(RepoRef(str(repo), "o/plain", sha))
-    assert result.dimensions == () and result.events == ()
-    assert result.summary["first_mlflow_commit"] == "" and result.summary["commits_analysed"] == 1
+    assert result.dimensions == ()
+    assert result.events == ()
+    assert result.summary["first_mlflow_commit"] == ""
+    assert result.summary["commits_analysed"] == 1
 
 
 def test_notebooks_and_dependency_files_count(tmp_path: Path) -> None:
@@ -294,8 +301,10 @@ def test_notebooks_and_dependency_files_count(tmp_path: Path) -> None:
 def test_candidates_and_dependency_analysis() -> None:
     assert candidate_kinds("src/train.py") == ("script",)
     assert candidate_kinds("a/b.ipynb") == ("notebook",)
-    assert candidate_kinds("venv/lib/x.py") == () and candidate_kinds("README.md") == ()
-    assert candidate_kinds("setup.py")[0] == "script" and len(candidate_kinds("setup.py")) == 2
+    assert candidate_kinds("venv/lib/x.py") == ()
+    assert candidate_kinds("README.md") == ()
+    assert candidate_kinds("setup.py")[0] == "script"
+    assert len(candidate_kinds("setup.py")) == 2
     assert candidate_kinds("requirements-dev.txt")[0].startswith("requirements")
     assert (
         analyse_dependency("pyproject.toml", b'[project]\ndependencies = ["mlflow>=2"]\n').detail
@@ -316,9 +325,11 @@ def test_parse_log_reads_odd_paths() -> None:
         b"\n\x01" + b"b" * 40 + b"\x001500000000\x00"
     )
     commits = parse_log(raw)
-    assert [c.sha[0] for c in commits] == ["a", "b"] and commits[0].parents == ("b" * 40,)
+    assert [c.sha[0] for c in commits] == ["a", "b"]
+    assert commits[0].parents == ("b" * 40,)
     assert commits[0].changes == [("dir/a b\n\u00e9.py", "2" * 40), ("link.py", "")]
-    assert commits[1].changes == [] and commits[1].time == 1_500_000_000
+    assert commits[1].changes == []
+    assert commits[1].time == 1_500_000_000
 
 
 def test_what_cannot_be_walked_is_a_clear_error(tmp_path: Path) -> None:
@@ -342,13 +353,16 @@ def test_partial_clone_fetches_blobs_in_one_batch(story: dict[str, str], tmp_pat
     url = serve(origin)
     settings = CloneSettings(cache=tmp_path / "clones", jobs=1, protocols=FILE)
     (shallow,) = clone_all([CloneRequest("o/story", url, story["c10"])], settings)
-    assert shallow.ok and (Path(shallow.path) / ".git" / "shallow").exists()
+    assert shallow.ok
+    assert (Path(shallow.path) / ".git" / "shallow").exists()
     with pytest.raises(HistoryError, match="shallow"):
         walk_history(RepoRef(shallow.path, "o/story", story["c10"]))
     # History mode deepens the cached checkout in place.
     history = CloneSettings(cache=tmp_path / "clones", jobs=1, protocols=FILE, history=True)
     (deep,) = clone_all([CloneRequest("o/story", url, story["c10"])], history)
-    assert deep.ok and deep.strategy == "unshallow" and deep.path == shallow.path
+    assert deep.ok
+    assert deep.strategy == "unshallow"
+    assert deep.path == shallow.path
     assert not (Path(deep.path) / ".git" / "shallow").exists()
     (cached,) = clone_all([CloneRequest("o/story", url, story["c10"])], history)
     assert cached.strategy == "cache"
@@ -375,7 +389,8 @@ def test_a_fresh_history_clone_is_blobless_and_complete(
     url = serve(Path(story["path"]))
     settings = CloneSettings(cache=tmp_path / "clones", jobs=1, protocols=FILE, history=True)
     (result,) = clone_all([CloneRequest("o/story", url, story["c10"])], settings)
-    assert result.ok and result.strategy == "pinned-sha+blobless+history"
+    assert result.ok
+    assert result.strategy == "pinned-sha+blobless+history"
     checkout = Path(result.path)
     assert (checkout / "src" / "train.py").is_file()
     count = subprocess.run(
@@ -400,7 +415,8 @@ def test_a_refused_fetch_is_reported_in_the_summary(story: dict[str, str], tmp_p
         HistoryOptions(protocols=("https",)),
         tmp_path / "cache.sqlite",
     )
-    assert summary["status"] == "error" and "fetching blobs failed" in summary["detail"]
+    assert summary["status"] == "error"
+    assert "fetching blobs failed" in summary["detail"]
     assert [row["status"] for row in read(tmp_path / "out" / "history_summary.csv")] == ["error"]
     assert (tmp_path / "out" / "history.csv").read_text().strip() == ",".join(HISTORY_COLUMNS)
     assert (tmp_path / "out" / "history_events.csv").read_text().strip() == ",".join(EVENT_COLUMNS)
@@ -468,10 +484,12 @@ def test_the_study_walks_histories_and_resumes(story: dict[str, str], tmp_path: 
     capped.merge()
     assert "1 repositories: 0 already analysed, 1 to clone and analyse" in logged
     summary = read(tmp_path / "out" / "history_summary.csv")
-    assert summary[0]["commits_analysed"] == "2" and summary[0]["truncated"] == "true"
+    assert summary[0]["commits_analysed"] == "2"
+    assert summary[0]["truncated"] == "true"
     assert int(summary[0]["file_versions"]) > 0
     costs = dict(outcome.costs)  # the run's costs go to the run log, not to the tables
-    assert costs["history_blobs_parsed"] == 0 and costs["history_cache_hits"] > 0
+    assert costs["history_blobs_parsed"] == 0
+    assert costs["history_cache_hits"] > 0
 
 
 def test_study_file_and_cli_options(tmp_path: Path) -> None:
@@ -480,7 +498,8 @@ def test_study_file_and_cli_options(tmp_path: Path) -> None:
     study_file.write_text('name = "x"\nhistory = true\nmax_commits = 50\nsince = "2021-01-01"\n')
     loaded = StudySettings.from_toml(study_file)
     options = loaded.history_options()
-    assert options is not None and (options.max_commits, options.since, options.first_parent) == (
+    assert options is not None
+    assert (options.max_commits, options.since, options.first_parent) == (
         50,
         "2021-01-01",
         True,

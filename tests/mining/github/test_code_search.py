@@ -118,7 +118,8 @@ def test_slices_tile_the_sizes_and_stay_under_the_cap(sliced: Run) -> None:
         (SizeRange(low, None if high == OPEN else high) for _, low, high in sliced.journal.slices),
         key=lambda size: size.low,
     )
-    assert leaves[0].low == 0 and leaves[-1] == SizeRange(INDEXED_BELOW + 1)
+    assert leaves[0].low == 0
+    assert leaves[-1] == SizeRange(INDEXED_BELOW + 1)
     assert all(a.high is not None and a.high + 1 == b.low for a, b in itertools.pairwise(leaves))
     for key, repos in sliced.journal.slices.items():
         assert len(repos) <= SEARCH_CAP, key
@@ -224,7 +225,8 @@ def test_forks_only_when_the_query_asks() -> None:
     with FakeGitHub(world) as server:
         without = run(server, "mlflow").listing.repositories
         with_forks = run(server, "mlflow fork:true").listing.repositories
-    assert forked and not forked & set(without)
+    assert forked
+    assert not forked & set(without)
     assert forked <= set(with_forks)
 
 
@@ -286,8 +288,10 @@ def test_frame_names_collapse_whitespace() -> None:
 def test_halves(size: SizeRange, halves: tuple[SizeRange, SizeRange] | None) -> None:
     assert size.halves() == halves
     if halves:
-        assert halves[0].low == size.low and halves[1].high == size.high
-        assert halves[0].high is not None and halves[0].high + 1 == halves[1].low
+        assert halves[0].low == size.low
+        assert halves[1].high == size.high
+        assert halves[0].high is not None
+        assert halves[0].high + 1 == halves[1].low
 
 
 @pytest.mark.parametrize(
@@ -320,7 +324,9 @@ def test_metadata_comes_from_the_repository_endpoint(
         archived,
         repo.stars,
     )
-    assert data["created_at"] and data["pushed_at"] and data["default_branch"] == "main"
+    assert data["created_at"]
+    assert data["pushed_at"]
+    assert data["default_branch"] == "main"
 
 
 def test_a_failing_repository_endpoint_is_an_error_not_a_note() -> None:

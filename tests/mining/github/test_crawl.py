@@ -194,7 +194,8 @@ def test_slice_and_request_counts_are_reported(big_run: BigRun) -> None:
     slices = sum(entry["kind"] == "slice" for entry in big_run.checkpoint)
     splits = sum(entry["kind"] == "split" for entry in big_run.checkpoint)
     assert pins == len(big_run.rows)  # one request per repository for its pin
-    assert slices > 2 and splits >= 2
+    assert slices > 2
+    assert splits >= 2
     assert (
         f"{slices} slices ({splits} splits); {len(big_run.requests)} requests: "
         f"{searches} search, {pins} pin, 0 retries" in stderr
@@ -220,7 +221,8 @@ def test_rows_are_deduplicated_sorted_and_complete(big_run: BigRun) -> None:
         repo = by_name[row["full_name"]]
         assert row["topics"] == ";".join(sorted(repo.topics))
         assert row["crawled_at"] == "2025-06-15T12:00:00Z"
-        assert row["stars"] == str(repo.stars) and row["default_branch"] == repo.default_branch
+        assert row["stars"] == str(repo.stars)
+        assert row["default_branch"] == repo.default_branch
         assert row["frames"] == ";".join(f"topic:{t}" for t in row["matched_topics"].split(";"))
         if repo.state == "ok":
             assert (row["commit"], row["note"]) == (repo.head, "")
@@ -248,7 +250,8 @@ def test_formula_cells_are_neutralised(big_run: BigRun) -> None:
     row = next(row for row in big_run.rows if row["full_name"] == "acme/formula")
     assert row["description"] == '=HYPERLINK("http://evil.invalid","click")'
     raw = big_run.out.read_text(encoding="utf-8")
-    assert "'=HYPERLINK(" in raw and ",=HYPERLINK(" not in raw
+    assert "'=HYPERLINK(" in raw
+    assert ",=HYPERLINK(" not in raw
 
 
 def test_token_reaches_the_server_and_nothing_else(big_run: BigRun, tmp_path: Path) -> None:
@@ -295,7 +298,8 @@ def test_qualifiers_pass_through(
     assert {row["full_name"] for row in read_csv_rows(tmp_path / "q.csv")} == set(truth)
     joined = " ".join(queries)
     searched = [r.query["q"] for r in server.requests if r.path == "/search/repositories"]
-    assert searched and all(q.endswith(" " + joined) for q in searched)
+    assert searched
+    assert all(q.endswith(" " + joined) for q in searched)
 
 
 def test_topics_are_chosen_and_deduplicated(tmp_path: Path) -> None:
@@ -408,7 +412,8 @@ def test_rate_limits_are_waited_out(case: str, small_baseline: list[RepoRecord])
     assert clock.events[at + 1 : at + 1 + len(sleeps)] == [("sleep", s) for s in sleeps]
     assert clock.events[at + 1 + len(sleeps)] == ("request", number + 1)
     assert server.requests[number].path == server.requests[number - 1].path
-    assert stats.rate_limit_waits == 1 and stats.retries == 0
+    assert stats.rate_limit_waits == 1
+    assert stats.retries == 0
     assert any(
         f"waiting {sum(sleeps) // 60}m{sum(sleeps) % 60:02d}s" in line
         or f"waiting {sum(sleeps)}s" in line
@@ -685,7 +690,8 @@ def test_halves_tile_their_range(start: int, end: int) -> None:
     assert halves is not None
     low, high = halves
     assert (low.start, low.end + 1, high.end) == (start, high.start, end)
-    assert low.start <= low.end and high.start <= high.end
+    assert low.start <= low.end
+    assert high.start <= high.end
 
 
 def test_the_python_api_yields_sorted_records(small_baseline: list[RepoRecord]) -> None:
@@ -718,7 +724,8 @@ def test_a_crawl_against_an_always_incomplete_api_ends_by_itself(tmp_path: Path)
     assert searches <= 20, searches
     provenance = json.loads(provenance_path(out).read_text(encoding="utf-8"))
     truncated = provenance["truncated_slices"]
-    assert truncated and {entry["reason"] for entry in truncated} == {"incomplete"}
+    assert truncated
+    assert {entry["reason"] for entry in truncated} == {"incomplete"}
     assert sum(entry["listed"] for entry in truncated) == sum(
         len(expected(world, (topic,))) for topic in DEFAULT_TOPICS
     )
@@ -737,7 +744,8 @@ def test_the_split_floor_bounds_over_cap_slices(tmp_path: Path) -> None:
         result = run_cli(server, out, "--topic", "mlflow-project", "--min-slice", "1h")
     assert result.exit_code == 0, result.output
     rows = list(read_csv_rows(out))
-    assert len(rows) == 1001 and "calm/alone" in {row["full_name"] for row in rows}
+    assert len(rows) == 1001
+    assert "calm/alone" in {row["full_name"] for row in rows}
     (truncated,) = json.loads(provenance_path(out).read_text())["truncated_slices"]
     assert (truncated["reason"], truncated["reported"], truncated["listed"]) == (
         "over-cap",

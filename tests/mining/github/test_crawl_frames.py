@@ -104,7 +104,9 @@ def test_code_only_repositories_are_described_by_the_repository_endpoint(both: R
             str(repo.fork).lower(),
             str(repo.archived).lower(),
         ), name
-        assert row["created_at"] and row["pushed_at"] and row["default_branch"] == "main"
+        assert row["created_at"]
+        assert row["pushed_at"]
+        assert row["default_branch"] == "main"
     assert any(both.rows[n]["archived"] == "true" for n in code_only)
     assert both.rows["new/renamed"]["stars"] == "77"
 
@@ -217,5 +219,6 @@ def test_bad_code_searches_fail_with_one_line(
     with FakeGitHub(make_code_world(repos=5)) as server:
         result = run_cli(server, tmp_path / "d.csv", *args, token=token)
     assert result.exit_code == code, result.output
-    assert message in result.output and "Traceback" not in result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
     assert not checkpoint_path(tmp_path / "d.csv").exists() or code == ExitCode.ENVIRONMENT

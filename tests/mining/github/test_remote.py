@@ -57,7 +57,9 @@ def test_cli_reports_missing_repository(served, tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert done.returncode == 1 and "acme/nope" in done.stderr and "404" in done.stderr
+    assert done.returncode == 1
+    assert "acme/nope" in done.stderr
+    assert "404" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -47,8 +47,10 @@ def test_metadata_reasons(filters: StudyFilters, row: dict[str, str], reasons: l
 
 def test_commit_reasons_and_detail() -> None:
     filters = StudyFilters(min_commits=5)
-    assert filters.needs_history and not StudyFilters().needs_history
-    assert filters.commit_reasons(5) == [] and filters.commit_reasons(9) == []
+    assert filters.needs_history
+    assert not StudyFilters().needs_history
+    assert filters.commit_reasons(5) == []
+    assert filters.commit_reasons(9) == []
     assert filters.commit_reasons(4) == ["min_commits: 4 commits < 5"]
     assert filters.commit_reasons(None) == ["min_commits: uncountable commits < 5"]
     assert StudyFilters().commit_reasons(0) == []

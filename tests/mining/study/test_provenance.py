@@ -90,7 +90,8 @@ def test_settings_describe_the_study_not_the_machine(tmp_path: Path) -> None:
         clone_cache=tmp_path / "clones",
     )
     found = study_settings(settings)
-    assert found["topics"] == ["mlflow-project"] and found["qualifiers"] == ["language:python"]
+    assert found["topics"] == ["mlflow-project"]
+    assert found["qualifiers"] == ["language:python"]
     assert (found["history"], found["max_commits"], found["first_parent"]) == (True, 50, True)
     assert not {"jobs", "clone_cache", "output", "dataset"} & set(found)
     assert str(tmp_path) not in json.dumps(found)
@@ -115,7 +116,8 @@ def test_study_json_holds_every_documented_key(tmp_path: Path) -> None:
     assert meta["counts"] == {"repositories": 1, "analyzed": 1}
     assert meta["totals"] == {"files": 1, "calls": 1}
     assert meta["analyzer"].endswith(":" + meta["catalog_version"])
-    assert meta["crawled_at"] == "2026-01-01T00:00:00Z" and meta["dataset"] == "dataset.csv"
+    assert meta["crawled_at"] == "2026-01-01T00:00:00Z"
+    assert meta["dataset"] == "dataset.csv"
     assert meta["settings"]["protocols"] == ["file"]
 
 

@@ -92,12 +92,15 @@ def test_the_dataset_holds_exactly_what_the_server_holds(default: Run, server: S
             str(repo.archived).lower(),
             str(repo.stars),
         ), name
-        assert row["created_at"] and row["pushed_at"] and row["commit"] == repo.head
+        assert row["created_at"]
+        assert row["pushed_at"]
+        assert row["commit"] == repo.head
     crawl = json.loads((default.output / "study.json").read_text())["crawl"]
     assert crawl["code_search"][CODE]["repositories"] == sum(
         CODE in e.frames for e in EXPECTED.values()
     )
-    assert crawl["truncated_code_slices"] == [] and crawl["topics"] == [TOPIC]
+    assert crawl["truncated_code_slices"] == []
+    assert crawl["topics"] == [TOPIC]
 
 
 def test_statuses_purposes_and_clusters(default: Run) -> None:
@@ -128,10 +131,16 @@ def test_headline_figures_per_population(default: Run) -> None:
     rows = default.export("headline.csv")
     denominators = {r["population"]: r["denominator"] for r in rows}
     # 10 analysed; 3 template copies fold into their representative; tutorial, course and
-    # the archived demo (an example) leave the non-tutorial population.
-    assert denominators == {"analysed": "10", "deduplicated": "7", "non-tutorial": "7"}
+    # the archived demo (an example) leave the non-tutorial population; the two repositories
+    # with no MLflow call, integration or requirement leave mlflow-evidence.
+    assert denominators == {
+        "analysed": "10",
+        "mlflow-evidence": "8",
+        "deduplicated": "7",
+        "non-tutorial": "7",
+    }
     assert {r["measure"] for r in rows} >= {"log-params", "log-metrics", "any-logging"}
-    assert len(rows) == 3 * len({r["measure"] for r in rows})
+    assert len(rows) == 4 * len({r["measure"] for r in rows})
     html = (default.output / "report" / "index.html").read_text(encoding="utf-8")
     assert "Among deduplicated repositories the shares move by at most" in html
     assert "Excluded before analysis" in html
@@ -186,5 +195,6 @@ def test_the_study_file_takes_the_code_search_alone(server: Server, tmp_path: Pa
     )
     assert result.exit_code == 0, result.output[-3000:]
     rows = {r["full_name"]: r["frames"] for r in read_csv_rows(folder / "code.csv")}
-    assert set(rows.values()) == {CODE} and "topic/only-topic" not in rows
+    assert set(rows.values()) == {CODE}
+    assert "topic/only-topic" not in rows
     assert QUERY in (folder / "code.toml").read_text()

@@ -258,6 +258,65 @@ def test_a_file_left_out_of_the_checkout_is_a_too_large_row(tmp_path: Path) -> N
     assert "left out of the checkout" in next(f["detail"] for f in files if f["path"] == "bomb.py")
 
 
+def remove_blobs(origin: Path, *paths: str) -> None:
+    """Delete the loose objects of `paths` from a served repository: a blob the server can no
+    longer send, as in a damaged repository or a snapshot missing its large objects."""
+    for path in paths:
+        blob = subprocess.run(
+            ["git", "-C", str(origin), "rev-parse", f"HEAD:{path}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        (origin / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+
+
+def test_a_file_the_server_cannot_send_makes_the_repository_partial(tmp_path: Path) -> None:
+    """One missing blob costs its file, not the repository: the file is an unreadable row,
+    the rest is analysed and the repository is `partial`; no detail names a local path."""
+    origin = tmp_path / "origin"
+    sha = make_git_repo(
+        origin,
+        {
+            "train.py": "import mlflow\nmlflow.log_param('lr', 0.1)\n",
+            "lost.py": "import mlflow\nmlflow.log_metric('rmse', 0.3)\n",
+            "requirements.txt": "mlflow==2.16.2\n",
+        },
+    )
+    for key in ("uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant"):
+        subprocess.run(["git", "-C", str(origin), "config", key, "true"], check=True)
+    remove_blobs(origin, "lost.py")
+    dataset = tmp_path / "dataset.csv"
+    dataset.write_text(
+        f"full_name,clone_url,commit,created_at\nacme/damaged,{origin.as_uri()},{sha},2024-01-01\n"
+    )
+    study = Study(settings(dataset, tmp_path / "out"))
+    (outcome,) = list(study.traverse_repos())
+    assert (outcome.status, outcome.calls) == ("partial", 1), outcome
+    assert outcome.detail == (
+        "left out 1 file(s) the server could not send, the rest analysed: lost.py"
+    )
+    files = rows(tmp_path / "out" / "repos" / "acme__damaged" / "files.csv")
+    assert {(f["path"], f["status"]) for f in files} == {
+        ("train.py", "analyzed"),
+        ("lost.py", "unreadable"),
+    }
+    lost = next(f for f in files if f["path"] == "lost.py")
+    assert lost["detail"] == "the server could not send its content: left out of the checkout"
+    study.merge()
+    (repo,) = rows(tmp_path / "out" / "repos.csv")
+    assert repo["status"] == "partial"
+    assert str(tmp_path) not in repo["detail"]
+    # The study counts it among the analysed repositories.
+    from analyzers.study.aggregate import aggregate_study
+
+    study_dir = tmp_path / "out"
+    aggregates = aggregate_study(study_dir)
+    assert aggregates.n_analysed == 1
+    headline = aggregates.headline.set_index(["measure", "population"])
+    assert headline.loc[("log-params", "analysed"), ["numerator", "denominator"]].tolist() == [1, 1]
+
+
 def test_two_demo_builds_at_once_both_succeed(tmp_path: Path) -> None:
     """Two `mlflow-miner demo` runs at once used to build the same repositories in the same
     folders and crash; each now builds in a folder of its own and renames it into place."""
@@ -275,7 +334,8 @@ def test_two_demo_builds_at_once_both_succeed(tmp_path: Path) -> None:
         _, stderr = run.communicate(timeout=300)
         assert run.returncode == 0, stderr
     first, second = (rows(tmp_path / f"{n}.csv") for n in range(2))
-    assert first == second and len(first) == 14
+    assert first == second
+    assert len(first) == 14
     origins = tmp_path / "demo" / "origins"
     for row in first:
         if row["commit"] and row["full_name"] != "demo/deleted-repo":

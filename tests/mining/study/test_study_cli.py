@@ -75,9 +75,11 @@ def test_a_failed_crawl_inside_a_study_resumes_on_the_next_run(
         failed = run_study(server, tmp_path)
         assert failed.exit_code == 1
         (line,) = failed.stderr.strip().splitlines()[-1:]
-        assert line.startswith("Error: crawl failed: ") and "Traceback" not in failed.output
+        assert line.startswith("Error: crawl failed: ")
+        assert "Traceback" not in failed.output
         assert "rerun to resume, or pass --restart to start over" in line
-        assert checkpoint_path(dataset).exists() and not dataset.exists()
+        assert checkpoint_path(dataset).exists()
+        assert not dataset.exists()
         server._rules.clear()
         resumed = run_study(server, tmp_path)
     assert resumed.exit_code == 0, resumed.output
@@ -120,5 +122,6 @@ def test_an_unreachable_api_stops_the_study_before_any_clone(tmp_path: Path) -> 
     assert result.exit_code == 3
     assert result.stderr.startswith("Error: cannot reach the GitHub API (GITHUB_API_URL=")
     assert len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "data").exists() and not (tmp_path / "out").exists()
+    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "out").exists()
     assert not (tmp_path / "xdg").exists()  # no clone, no cache
