@@ -48,7 +48,6 @@ class RepoFile:
     path: str
     blob: str | None = None
     outline: Outline = field(default_factory=lambda: Outline(False, Imports((), ())))
-    data: bytes | None = None  # kept while the file may still be analysed
     analysis: FileAnalysis | None = None
     summary: ModuleSummary = field(default_factory=ModuleSummary)
     digest: str | None = None  # of the context the analysis used; None: not analysed yet
