@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +110,9 @@ class RepoContext:
     children: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     fixtures: Mapping[str, Encoded] = field(default_factory=dict)
     incoming: Mapping[str, list[list[Any]]] = field(default_factory=dict)
+    # What the analysis asked of the context (see `view`); the resolver reads the context
+    # only through the methods below, which note each question here.
+    demand: set[tuple[str, ...]] = field(default_factory=set, compare=False)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -141,13 +144,64 @@ class RepoContext:
         """Part of the cache key of the file resolved with this context."""
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()[:20]
 
+    def view(self, demand: Iterable[tuple[str, ...]]) -> str:
+        """The answers this context gives to the questions `demand` lists, as text. An
+        analysis that asked only these questions is the same under any context whose view of
+        them is the same: it runs identically up to its first differing answer, and there is
+        none. The repository pass uses this to skip analyses a changed context cannot change."""
+        answers = [[list(question), self._answer(question)] for question in sorted(demand)]
+        return json.dumps(answers, sort_keys=True, separators=(",", ":"))
+
+    def _answer(self, question: tuple[str, ...]) -> Any:
+        kind, *names = question
+        if kind == "w":  # mentions_context
+            meaningful = any(e.get("names") or e.get("star") for e in self.modules.values())
+            return [sorted(self.fixtures), sorted(self.incoming), meaningful]
+        if kind == "h":
+            return bool(self.incoming)
+        name = names[0]
+        exports = self.modules.get(name, {})
+        answers: dict[str, Any] = {
+            "i": lambda: self.imports.get(name),
+            "s": lambda: exports.get("names", {}),
+            "t": lambda: exports.get("star", []),
+            "c": lambda: self.incoming.get(name, []),
+            "f": lambda: [name in self.fixtures, self.fixtures.get(name)],
+            "m": lambda: [
+                exports.get("names", {}).get(names[1]),
+                self.children.get(name, {}).get(names[1]),
+                (exports.get("star") or [None])[:1],
+            ],
+        }
+        return answers[kind]()
+
     def module(self, spec: str) -> str | None:
+        self.demand.add(("i", spec))
         return self.imports.get(spec)
+
+    def star_modules(self, key: str) -> list[str]:
+        """The mlflow modules a repository module star-imported."""
+        self.demand.add(("t", key))
+        return list(self.modules.get(key, {}).get("star", []))
+
+    def has_incoming(self) -> bool:
+        self.demand.add(("h",))
+        return bool(self.incoming)
+
+    def incoming_calls(self, qualname: str) -> list[list[Any]]:
+        self.demand.add(("c", qualname))
+        return self.incoming.get(qualname, [])
+
+    def fixture(self, name: str) -> Encoded | None:
+        """A conftest fixture's summarised value (None: no such fixture)."""
+        self.demand.add(("f", name))
+        return self.fixtures.get(name)
 
     def member(self, key: str, name: str) -> Value | None:
         """`<module>.<name>` for a repository module: its summarised meaning, a submodule, an
         MLflow name it star-imported, or a name whose meaning is unknown (still callable, so
         what is passed to it can be told to it)."""
+        self.demand.add(("m", key, name))
         exports = self.modules.get(key, {})
         encoded = exports.get("names", {}).get(name)
         if encoded is not None:
@@ -161,6 +215,7 @@ class RepoContext:
         return RepoName(key, name)
 
     def star_names(self, key: str) -> dict[str, Value]:
+        self.demand.add(("s", key))
         exports = self.modules.get(key, {})
         return {
             name: value
@@ -203,6 +258,7 @@ def mentions_context(data: bytes, context: RepoContext) -> bool:
     """Whether a file the pre-filter rules out may still use what the repository tells it: it
     imports a module that means something, uses a fixture by name, or defines a function
     other modules call with MLflow arguments."""
+    context.demand.add(("w",))
     words = [*context.fixtures, *(name.rpartition(".")[2] for name in context.incoming)]
     meaningful = any(
         exports.get("names") or exports.get("star") for exports in context.modules.values()

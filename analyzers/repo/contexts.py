@@ -51,6 +51,10 @@ class RepoFile:
     analysis: FileAnalysis | None = None
     summary: ModuleSummary = field(default_factory=ModuleSummary)
     digest: str | None = None  # of the context the analysis used; None: not analysed yet
+    # What the worker's analysis asked of its context, and the answers (RepoContext.view);
+    # None when the analysis was not a worker's.
+    demand: tuple[tuple[str, ...], ...] | None = None
+    view: str | None = None
     imports: dict[str, str] | None = None  # import spec -> module key, once resolved
     children: dict[str, dict[str, str]] = field(default_factory=dict)
 

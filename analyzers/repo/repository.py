@@ -54,10 +54,12 @@ if TYPE_CHECKING:
 MAX_ROUNDS = 4
 OUTLINE_BATCH = 32  # files per outline task: a few milliseconds of work each
 _IRRELEVANT = "-"  # the digest of a ruled-out file whose context names nothing it could use
-_Analysed = tuple[FileAnalysis, str, str | None]  # analysis, summary, blob SHA of the bytes read
+# An analysis, the file's summary, the blob SHA of the bytes read, what it asked of its context.
+_Analysed = tuple[FileAnalysis, str, str | None, list[list[str]] | None]
 _CRASHED: _Analysed = (
     FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file"),
     ModuleSummary().to_json(),
+    None,
     None,
 )
 
@@ -183,6 +185,7 @@ class _InFlight:
     context: str
     key: str | None
     before: ModuleSummary
+    repo_context: RepoContext
 
 
 class _Rounds:
@@ -278,8 +281,14 @@ class _Rounds:
             if not mentions(data, words):
                 result = (FileAnalysis(FileStatus.NO_MLFLOW), None)
                 return self._settle(file, before, key, result)
+        reused = _reusable(file, context)
+        if reused is not None:  # nothing the last analysis asked of its context has changed
+            demand, view = file.demand, file.view
+            changed = self._settle(file, before, key, reused)
+            file.demand, file.view = demand, view
+            return changed
         future = self.workers.submit_task(analyze_file_task, *self._arguments(file, text))
-        return future, _InFlight(file, text, key, before)
+        return future, _InFlight(file, text, key, before, context)
 
     def _arguments(self, file: RepoFile, context: str) -> tuple[str, int, FileKind, str]:
         return file.path, self.settings.max_bytes(file.entry.kind), file.entry.kind, context
@@ -292,6 +301,7 @@ class _Rounds:
         result: tuple[FileAnalysis, ModuleSummary | None],
     ) -> bool:
         file.analysis, file.summary = result[0], result[1] or ModuleSummary()
+        file.demand = file.view = None
         if self.cache is not None and key is not None:  # a rerun need not read it
             self.cache.put(key, file.analysis)
             self.cache.put_summary(key, file.summary.to_json())
@@ -305,14 +315,16 @@ class _Rounds:
     ) -> bool:
         file = flight.file
         arguments = self._arguments(file, flight.context)
-        timed_out = (self.workers.over_budget(), ModuleSummary().to_json(), None)
-        analysis, summary, blob = self.workers.task_result(
+        timed_out = (self.workers.over_budget(), ModuleSummary().to_json(), None, None)
+        analysis, summary, blob, demand = self.workers.task_result(
             future, analyze_file_task, arguments, _CRASHED, timed_out, budget
         )
         file.analysis, file.summary = analysis, ModuleSummary.from_json(summary)
         # A crash or a timeout may be the machine's fault, and a file that changed since its
         # outline was read does not have the analysis its cache key names: neither is kept.
         kept = analysis.status not in (FileStatus.CRASH, FileStatus.TIMEOUT) and blob == file.blob
+        file.demand = tuple(map(tuple, demand)) if kept and demand is not None else None
+        file.view = flight.repo_context.view(file.demand) if file.demand is not None else None
         if self.cache is not None and flight.key is not None and kept:
             self.cache.put(flight.key, analysis)
             self.cache.put_summary(flight.key, summary)
@@ -326,6 +338,14 @@ class _Rounds:
         if analysis is None or summary is None:
             return None
         return analysis, ModuleSummary.from_json(summary)
+
+
+def _reusable(file: RepoFile, context: RepoContext) -> tuple[FileAnalysis, ModuleSummary] | None:
+    """The file's last analysis and summary, if they are what it would be analysed to under
+    `context`: every question that analysis asked of its context gets the same answer."""
+    if file.demand is None or file.analysis is None or context.view(file.demand) != file.view:
+        return None
+    return file.analysis, file.summary
 
 
 def _first_done(
@@ -365,13 +385,18 @@ def analyze_file_task(path: str, cap: int, kind: FileKind, context: str) -> _Ana
     summary and the blob SHA of the bytes read (None: not read, the analysis says why)."""
     data = read_file(path, cap)
     if isinstance(data, FileAnalysis):
-        return data, ModuleSummary().to_json(), None
-    return (*analyze_task(data, kind, context), blob_sha(data))
+        return data, ModuleSummary().to_json(), None, None
+    analysis, summary, demand = analyze_task(data, kind, context)
+    return analysis, summary, blob_sha(data), demand
 
 
-def analyze_task(data: bytes, kind: FileKind, context: str) -> tuple[FileAnalysis, str]:
-    """One file of a repository, in a worker process: its analysis and its summary."""
+def analyze_task(
+    data: bytes, kind: FileKind, context: str
+) -> tuple[FileAnalysis, str, list[list[str]]]:
+    """One file of a repository, in a worker process: its analysis, its summary and the
+    questions it asked of its context (`RepoContext.view`)."""
     from analyzers.code.in_repository import analyze_in_repository  # the parser loads here only
 
-    analysis, summary = analyze_in_repository(data, kind, RepoContext.from_json(context))
-    return analysis, summary.to_json()
+    repo_context = RepoContext.from_json(context)
+    analysis, summary = analyze_in_repository(data, kind, repo_context)
+    return analysis, summary.to_json(), sorted(map(list, repo_context.demand))
