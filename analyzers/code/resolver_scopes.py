@@ -104,7 +104,9 @@ class ScopeWalker(Binder):
     def _replay_incoming(self, name: str, info: FunctionInfo) -> None:
         """What other modules of the repository pass to this function (a top-level function,
         or a method of a top-level class; `__init__` also gets the class's calls)."""
-        if self.context is None or not self.context.has_incoming():
+        # Asked per function, not "any calls at all?" first: a later round then analyses the
+        # file again only when a function it has gets calls (RepoContext.view).
+        if self.context is None:
             return
         if self.scope.kind not in ("module", "class") or len(self.class_path) > 1:
             return

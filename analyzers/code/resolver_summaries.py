@@ -157,8 +157,6 @@ class RepoContext:
         if kind == "w":  # mentions_context
             meaningful = any(e.get("names") or e.get("star") for e in self.modules.values())
             return [sorted(self.fixtures), sorted(self.incoming), meaningful]
-        if kind == "h":
-            return bool(self.incoming)
         name = names[0]
         exports = self.modules.get(name, {})
         answers: dict[str, Any] = {
@@ -183,10 +181,6 @@ class RepoContext:
         """The mlflow modules a repository module star-imported."""
         self.demand.add(("t", key))
         return list(self.modules.get(key, {}).get("star", []))
-
-    def has_incoming(self) -> bool:
-        self.demand.add(("h",))
-        return bool(self.incoming)
 
     def incoming_calls(self, qualname: str) -> list[list[Any]]:
         self.demand.add(("c", qualname))
