@@ -265,7 +265,8 @@ def test_nodes_without_handlers_or_children_are_not_entered() -> None:
             pass
 
     Plain().walk(module.body[0])
-    assert "Name" not in entered and "Integer" not in entered
+    assert "Name" not in entered
+    assert "Integer" not in entered
     assert entered == ["SimpleStatementLine", "Expr", "Call", "Arg", "Arg", "Arg", "Attribute"]
     entered.clear()
     Names().walk(module.body[0])
