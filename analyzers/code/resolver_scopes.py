@@ -111,19 +111,16 @@ class ScopeWalker(Binder):
         if self.scope.kind not in ("module", "class") or len(self.class_path) > 1:
             return
         qualname = ".".join([*self.class_path, name])
-        calls = [(0, call) for call in self.context.incoming_calls(qualname)]
+        asked = [(qualname, 0)]
         if name == "__init__" and self.class_path:  # Trainer(mlflow): `self` comes first
-            calls += [(1, call) for call in self.context.incoming_calls(self.class_path[0])]
-        for offset, (implicit, arguments) in calls:
-            for where, encoded, known_object in arguments:
-                if isinstance(where, int):
-                    index = where + implicit + offset
-                    target = info.positional[index] if index < len(info.positional) else None
-                else:
-                    target = where if where in info.keywords else None
-                if target is not None:
-                    value = decode(encoded, self.context.key, "") if encoded else None
-                    info.note_argument(target, value, known_object, self.is_module)
+            asked.append((self.class_path[0], 1))
+        for callee, offset in asked:
+            arguments = self.context.incoming_arguments(
+                callee, offset, info.positional, info.keywords
+            )
+            for target, encoded, known_object in arguments:
+                value = decode(encoded, self.context.key, "") if encoded else None
+                info.note_argument(target, value, known_object, self.is_module)
 
     def visit_Return(self, node: cst.Return) -> bool:
         if node.value is not None:

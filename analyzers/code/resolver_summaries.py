@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +42,9 @@ _MAX_DEPTH = 4
 # What a call site passed for one argument: (position or keyword, value, a literal/display
 # that is certainly not a module).
 PassedArgument = tuple[int | str, Encoded | None, bool]
+# One argument as the callee's parameter gets it: (parameter, value, certainly not a module).
+TargetedArgument = tuple[str, Encoded | None, bool]
+_DECODABLE = frozenset("qismnfco")  # the kinds `decode` turns into a value
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +166,14 @@ class RepoContext:
             "i": lambda: self.imports.get(name),
             "s": lambda: exports.get("names", {}),
             "t": lambda: exports.get("star", []),
-            "c": lambda: self.incoming.get(name, []),
+            "c": lambda: _incoming_effect(
+                _targeted(
+                    self.incoming.get(name, []),
+                    int(names[1]),
+                    json.loads(names[2]),
+                    set(json.loads(names[3])),
+                )
+            ),
             "f": lambda: [name in self.fixtures, self.fixtures.get(name)],
             "m": lambda: [
                 exports.get("names", {}).get(names[1]),
@@ -182,9 +192,16 @@ class RepoContext:
         self.demand.add(("t", key))
         return list(self.modules.get(key, {}).get("star", []))
 
-    def incoming_calls(self, qualname: str) -> list[list[Any]]:
-        self.demand.add(("c", qualname))
-        return self.incoming.get(qualname, [])
+    def incoming_arguments(
+        self, qualname: str, offset: int, positional: Sequence[str], keywords: Iterable[str]
+    ) -> list[TargetedArgument]:
+        """What other modules pass to the parameters of function `qualname` (`positional`
+        take positional arguments, `keywords` keyword ones; `offset` more leading parameters
+        than the call sites count, as `self` for a class's calls of its `__init__`), one
+        (parameter, value, certainly not a module) per argument, in call-site order."""
+        signature = (json.dumps(list(positional)), json.dumps(sorted(keywords)))
+        self.demand.add(("c", qualname, str(offset), *signature))
+        return _targeted(self.incoming.get(qualname, []), offset, positional, set(keywords))
 
     def fixture(self, name: str) -> Encoded | None:
         """A conftest fixture's summarised value (None: no such fixture)."""
@@ -216,6 +233,53 @@ class RepoContext:
             for name, encoded in exports.get("names", {}).items()
             if not name.startswith("_") and (value := decode(encoded, key, name)) is not None
         }
+
+
+def _targeted(
+    sites: list[list[Any]], offset: int, positional: Sequence[str], keywords: set[str]
+) -> list[TargetedArgument]:
+    found: list[TargetedArgument] = []
+    for implicit, arguments in sites:
+        for where, encoded, known_object in arguments:
+            if isinstance(where, int):
+                index = where + implicit + offset
+                target = positional[index] if index < len(positional) else None
+            else:
+                target = where if where in keywords else None
+            if target is not None:
+                found.append((target, encoded, known_object))
+    return found
+
+
+_CONFLICT: Encoded = ["x"]  # call sites pass different modules, or a module and something else
+
+
+def _incoming_effect(arguments: list[TargetedArgument]) -> list[Any]:
+    """What `FunctionInfo.note_argument` makes of `arguments`, as JSON: per parameter, the
+    module every call site passes (or a conflict) and the first object or string passed. Two
+    lists with the same effect leave a function's parameters alike after any earlier calls
+    too, so a view that holds the effect instead of the call sites is as sound and changes
+    less often (a second call site passing the same value, a literal beside a client)."""
+    from analyzers.code.catalog import load_catalog  # the repository pass's own catalog
+
+    catalog = load_catalog()
+    modules: dict[str, Encoded] = {}
+    first: dict[str, Encoded] = {}
+    for target, encoded, known_object in arguments:
+        if not encoded:
+            if known_object:
+                modules[target] = _CONFLICT
+            continue
+        kind = encoded[0]
+        if kind == "q" and catalog.is_module(catalog.canonical(encoded[1])):
+            known = modules.get(target)
+            modules[target] = encoded if known is None or known == encoded else _CONFLICT
+            continue
+        if kind in _DECODABLE or known_object:
+            modules[target] = _CONFLICT
+        if kind in ("q", "i", "s"):
+            first.setdefault(target, encoded)
+    return [sorted(modules.items()), sorted(first.items())]
 
 
 @dataclass(slots=True)
