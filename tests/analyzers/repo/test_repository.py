@@ -467,3 +467,31 @@ def test_an_analysis_is_the_same_under_any_context_that_answers_its_questions_al
     assert [c.api for c in analysis.calls] == ["mlflow.MlflowClient.log_metric"]
     assert analyze_task(data, FileKind.SCRIPT, unrelated)[0] == analysis
     assert analyze_task(data, FileKind.SCRIPT, related)[0].calls == ()
+
+
+def test_a_view_of_incoming_calls_holds_what_they_do_to_the_parameters() -> None:
+    """A second call site that passes what the first did changes no parameter: the view (and
+    the analysis) stays; a site that no longer passes the client changes both."""
+    from analyzers.code.resolver_summaries import RepoContext
+    from analyzers.records import FileKind
+    from analyzers.repo.repository import analyze_task
+
+    data = b"def log(client, step):\n    client.log_metric('m', 1, step=step)\n"
+    site: list[object] = [0, [[0, ["i", "mlflow.MlflowClient"], False], [1, None, True]]]
+
+    def context(sites: list[object]) -> str:
+        return RepoContext("train.py", incoming={"log": sites}).to_json()
+
+    first, repeated, other = (
+        context([site]),
+        context([site, site]),
+        context([[0, [[0, None, True]]]]),
+    )
+    analysis, _, asked = analyze_task(data, FileKind.SCRIPT, first)
+    demand = [tuple(question) for question in asked]
+    views = [RepoContext.from_json(text).view(demand) for text in (first, repeated, other)]
+    assert views[0] == views[1]
+    assert views[0] != views[2]
+    assert [c.api for c in analysis.calls] == ["mlflow.MlflowClient.log_metric"]
+    assert analyze_task(data, FileKind.SCRIPT, repeated)[0] == analysis
+    assert analyze_task(data, FileKind.SCRIPT, other)[0].calls == ()
