@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -477,9 +478,9 @@ def test_a_view_of_incoming_calls_holds_what_they_do_to_the_parameters() -> None
     from analyzers.repo.repository import analyze_task
 
     data = b"def log(client, step):\n    client.log_metric('m', 1, step=step)\n"
-    site: list[object] = [0, [[0, ["i", "mlflow.MlflowClient"], False], [1, None, True]]]
+    site: list[Any] = [0, [[0, ["i", "mlflow.MlflowClient"], False], [1, None, True]]]
 
-    def context(sites: list[object]) -> str:
+    def context(sites: list[list[Any]]) -> str:
         return RepoContext("train.py", incoming={"log": sites}).to_json()
 
     first, repeated, other = (
