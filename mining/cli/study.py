@@ -152,7 +152,15 @@ def _report_and_export(output: Path, static: bool, verbose: bool, run_log: RunLo
         _log("report and export stages are not available in this version")
         return
     from analyzers.study.load import StudyError
+    from mining.study import uptodate
 
+    digest = uptodate.inputs_digest(output, f"static={static}")
+    if uptodate.is_current(output, digest):
+        _log(
+            f"report and export: unchanged since the last run ({output / 'report' / 'index.html'})"
+        )
+        return
+    uptodate.forget(output)
     try:
         with run_log.stage("report"):
             report = build_report(output, static=static, progress=_log, verbose=verbose)
@@ -169,6 +177,8 @@ def _report_and_export(output: Path, static: bool, verbose: bool, run_log: RunLo
             _log(f"export: {export_study(output)}")
     except StudyError as error:
         raise click.ClickException(f"report: {error}") from None
+    if not report.warnings:
+        uptodate.record(output, digest)
 
 
 @click.command()
