@@ -22,8 +22,10 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,3 +287,58 @@ class SafeGit:
         for proc in live:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+# --- The tree of a checkout's HEAD, listed once per commit -----------------------------------
+
+TREE_SECONDS = 120  # listing a tree reads no blob: minutes would mean a broken repository
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_TREES: OrderedDict[str, bytes] = OrderedDict()  # commit -> listing, the few latest
+_TREES_KEPT = 4
+_TREES_LOCK = threading.Lock()
+
+
+def _detached_head(root: str) -> str | None:
+    """The commit a checkout's HEAD names directly (a pinned checkout), else None."""
+    try:
+        with open(os.path.join(root, ".git", "HEAD"), encoding="ascii") as handle:
+            head = handle.read(100).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return head if _SHA.fullmatch(head) else None
+
+
+def head_tree(root: str) -> bytes | None:
+    """`git ls-tree -r -z --full-tree HEAD` of the checkout at `root` (names as git prints
+    them), or None when `root` is not the top of a git checkout or the listing fails. Reads
+    trees only, never a blob, through `SafeGit`, so the checkout's own config runs nothing.
+
+    A repository's analyses all read its tree: a detached HEAD's listing is kept by commit
+    (a commit's tree never changes), so the tree is listed by one git process, not one per
+    analysis."""
+    if not os.path.isdir(os.path.join(root, ".git")):
+        return None
+    head = _detached_head(root)
+    with _TREES_LOCK:
+        if head is not None and head in _TREES:
+            _TREES.move_to_end(head)
+            return _TREES[head]
+    with tempfile.TemporaryDirectory(prefix="mlflow-miner-git-") as scratch:
+        # safe.directory: a study's checkouts may belong to another user (a shared cache).
+        git = SafeGit(Path(scratch), extra_config=(("safe.directory", "*"),))
+        try:
+            done = git.run(
+                ["ls-tree", "-r", "-z", "--full-tree", head or "HEAD"],
+                repo=Path(root),
+                deadline=time.monotonic() + TREE_SECONDS,
+            )
+        except (OSError, GitTimeout):
+            return None
+    if not done.ok:
+        return None
+    if head is not None:
+        with _TREES_LOCK:
+            _TREES[head] = done.raw
+            while len(_TREES) > _TREES_KEPT:
+                _TREES.popitem(last=False)
+    return done.raw
