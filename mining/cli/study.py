@@ -63,6 +63,7 @@ def run_study(
     _report_and_export(settings.output, static, verbose, run_log)
     run_log.record(
         repositories={"done_in_this_run": len(study.costs), "already_done": reused},
+        in_flight={"max": study.in_flight},
         costs=history_costs(study.costs),
     )
     run_log.write(settings.output)
