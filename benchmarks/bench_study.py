@@ -284,8 +284,10 @@ def run(arguments: dict[str, Any], cache: Path) -> dict[str, Any]:
     return result
 
 
-def measure(dataset: Path, scratch: Path, jobs: int, history: bool) -> dict[str, Any]:
-    """Cold local, warm local, cold Dask: one size's numbers."""
+def measure(
+    dataset: Path, scratch: Path, jobs: int, history: bool, dask: bool = True
+) -> dict[str, Any]:
+    """Cold local, warm local, cold Dask (unless not `dask`): one size's numbers."""
     from distributed import LocalCluster
 
     def arguments(name: str, executor: str, scheduler: str | None = None) -> dict[str, Any]:
@@ -301,6 +303,8 @@ def measure(dataset: Path, scratch: Path, jobs: int, history: bool) -> dict[str,
 
     local = run(arguments("local", "local"), scratch / "local" / "xdg")
     warm = run(arguments("local", "local"), scratch / "local" / "xdg")
+    if not dask:
+        return {"local": local, "warm": warm}
     with LocalCluster(
         n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
@@ -309,7 +313,9 @@ def measure(dataset: Path, scratch: Path, jobs: int, history: bool) -> dict[str,
 
 
 def _line(repos: int, result: dict[str, Any]) -> str:
-    local, warm, dask = result["local"], result["warm"], result["dask"]
+    local, warm = result["local"], result["warm"]
+    none = {"seconds": float("nan"), "peak_mb": float("nan"), "in_flight": {}}
+    dask = result.get("dask", none)
     ratio = dask["seconds"] / local["seconds"]
     return (
         f"| {repos:,} | {local['seconds']:.1f} | {1000 * local['seconds'] / repos:.0f} "
@@ -324,6 +330,7 @@ def main() -> None:
     parser.add_argument("--repos", type=int, nargs="+", default=[100])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--history", action="store_true", help="run the studies with --history")
+    parser.add_argument("--no-dask", action="store_true", help="the local executor only")
     parser.add_argument("--work", type=Path, default=None, help="generated corpora (kept)")
     parser.add_argument("--json-out", type=Path, default=None)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -343,7 +350,9 @@ def main() -> None:
     for repos in options.repos:
         dataset = generate(work, repos)
         with tempfile.TemporaryDirectory(prefix="bench-study-") as scratch:
-            results[repos] = measure(dataset, Path(scratch), options.jobs, options.history)
+            results[repos] = measure(
+                dataset, Path(scratch), options.jobs, options.history, not options.no_dask
+            )
         print(_line(repos, results[repos]), flush=True)
         for name, result in results[repos].items():
             stages = ", ".join(f"{k} {v:.1f}" for k, v in result["stages"].items())

@@ -226,6 +226,7 @@ class HistoryStats:
     blobs_fetched: int = 0
     bytes_fetched: int = 0
     fetch_requests: int = 0
+    fetch_seconds: float = 0.0  # of `seconds`, waiting for blob fetches
     seconds: float = 0.0
 
 

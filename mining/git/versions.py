@@ -193,6 +193,7 @@ class BlobFeatures:
 
     def _fetch(self, blobs: Sequence[str]) -> None:
         objects = self.checkout / ".git" / "objects"
+        started = time.monotonic()
         before = tree_size(objects)
         limit = (
             None
@@ -238,6 +239,7 @@ class BlobFeatures:
             self.stats.fetch_requests += 1
             self.stats.blobs_fetched += len(chunk)
         self.stats.bytes_fetched += max(0, tree_size(objects) - before)
+        self.stats.fetch_seconds += round(time.monotonic() - started, 3)
 
     def _contents(
         self, missing: dict[tuple[str, str], str]
