@@ -262,6 +262,8 @@ def child(arguments: dict[str, Any]) -> None:
         "exit": code,
         "seconds": seconds,
         "peak_mb": peak_kb / 1024,
+        # the largest process it waited for: an analysis worker or the report's process
+        "child_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "stages": log["seconds"],
         "in_flight": log.get("in_flight", {}),
         "peak_mb_after": peaks,
@@ -319,7 +321,8 @@ def _line(repos: int, result: dict[str, Any]) -> str:
     ratio = dask["seconds"] / local["seconds"]
     return (
         f"| {repos:,} | {local['seconds']:.1f} | {1000 * local['seconds'] / repos:.0f} "
-        f"| {local['peak_mb']:.0f} | {local['in_flight'].get('max', '?')} "
+        f"| {local['peak_mb']:.0f} | {local['child_peak_mb']:.0f} "
+        f"| {local['in_flight'].get('max', '?')} "
         f"| {dask['seconds']:.1f} | {dask['peak_mb']:.0f} | {dask['in_flight'].get('max', '?')} "
         f"| {ratio:.2f} | {warm['seconds']:.2f} |"
     )
@@ -343,9 +346,9 @@ def main() -> None:
     work = options.work or cache_root() / "bench-study"
     results: dict[int, dict[str, Any]] = {}
     print(
-        "| repositories | local s | ms/repo | local peak MB | in flight | Dask s | Dask peak MB "
-        "| in flight | Dask/local | warm rerun s |\n| ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: |"
+        "| repositories | local s | ms/repo | local peak MB | largest child MB | in flight "
+        "| Dask s | Dask peak MB | in flight | Dask/local | warm rerun s |\n"
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     )
     for repos in options.repos:
         dataset = generate(work, repos)
