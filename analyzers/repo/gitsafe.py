@@ -17,11 +17,13 @@ Every command goes through GitPython's `Git.execute` with:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -75,6 +77,25 @@ PROTOCOLS = ("https", "http", "git", "file")
 
 _CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 _TOKENS = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,})\b")
+
+
+@functools.cache
+def _death_prefix() -> tuple[str, ...]:
+    """What makes a git command die with this process without a `preexec_fn`: util-linux's
+    `setpriv --pdeathsig KILL`, which sets the death signal and execs git (same process, the
+    signal survives exec). A `preexec_fn` forces Python to fork the whole process instead of
+    spawning (4.5 ms against 2.1 ms a git command, measured beside pandas and libcst); where
+    setpriv is missing or older, `lifetime.popen_options` does it the slow way."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return ()
+    try:
+        done = subprocess.run(
+            [setpriv, "--pdeathsig", "KILL", "--", "true"], capture_output=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return (setpriv, "--pdeathsig", "KILL", "--") if done.returncode == 0 else ()
 
 
 def scrub(text: str) -> str:
@@ -219,7 +240,7 @@ class SafeGit:
             }
         )
         assert all(var in env for var in _LOCATION_VARS)
-        command = [self._executable, *self._config_args, *args]
+        command = [*_death_prefix(), self._executable, *self._config_args, *args]
         cwd = repo if repo.is_dir() else repo.parent
         process = Git(str(cwd)).execute(
             command,
@@ -227,7 +248,7 @@ class SafeGit:
             env=env,
             start_new_session=True,
             istream=subprocess.PIPE if stdin is not None else None,
-            **popen_options(),
+            **({} if command[0] != self._executable else popen_options()),
         )
         proc: subprocess.Popen[bytes] = process.proc
         with self._lock:
