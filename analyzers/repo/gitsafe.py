@@ -10,8 +10,9 @@ Every command goes through GitPython's `Git.execute` with:
   included), credential helpers and prompts, and allow only the protocols asked for;
 * its own process group, killed as a whole when the deadline passes or the object store grows
   past the size limit (git fetch spawns index-pack, upload-pack and lazy-fetch children);
-* a parent-death signal (`analyzers.repo.lifetime`): a killed run leaves no git behind to keep
-  writing into a checkout (its children end when their pipes close).
+* a parent-death signal (`setpriv --pdeathsig`, else `analyzers.repo.lifetime`): a killed run
+  leaves no git behind to keep writing into a checkout (its children end when their pipes
+  close).
 """
 
 from __future__ import annotations
