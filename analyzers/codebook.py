@@ -7,7 +7,8 @@ stays the one place that names MLflow APIs. The traceability codebook (`TRACEABI
 each aspect's inclusion and exclusion rules carry example repositories, from which
 tests/analyzers/study/test_traceability.py makes one test each (the files are scanned by the
 real analyzer and detectors, then judged). Shared by the schema and the study; importing it
-loads the catalog.
+loads the catalog. Long by design: most of its lines are the codebook's text and examples,
+which a researcher reads in one place.
 """
 
 from __future__ import annotations

@@ -297,6 +297,10 @@ def _title(rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------- non-MLflow code (filler)
+# lines a statement maker wrote and what they cost of the file's budget
+Made = tuple[list[str], int]
+
+
 class Filler:
     """Realistic, syntactically valid Python that never mentions MLflow.
 
@@ -359,88 +363,121 @@ class Filler:
         while budget > 0:
             kind = rng.random()
             new = f"{rng.choice(ADJS)}_{rng.choice(NOUNS)}"
-            if kind < 0.34 or depth >= 2:
-                lines.append(f"{indent}{new} = {self._expr(names)}")
-                names.append(new)
-                budget -= 1
-            elif kind < 0.46:
-                item = rng.choice(("item", "entry", "row", "element", "record"))
-                v = rng.choice(names)
-                lines.append(f"{indent}for {item} in {v}:")
-                inner = [*names, item]
-                body = self._statements(inner, indent + "    ", rng.randint(1, 3), depth + 1)
-                if rng.random() < 0.4:
-                    body.insert(0, f"{indent}    if not {item}:")
-                    body.insert(1, f"{indent}        continue")
-                lines.extend(body)
-                budget -= 2 + len(body) // 2
-            elif kind < 0.56:
-                v = rng.choice(names)
-                lines.append(f"{indent}if {v} is None:")
-                lines.append(
-                    f"{indent}    {v} = {rng.choice(('[]', '{}', '0', repr(rng.choice(WORDS))))}"
-                )
-                if rng.random() < 0.5:
-                    lines.append(f"{indent}elif isinstance({v}, (list, tuple)):")
-                    lines.extend(self._statements([*names], indent + "    ", 1, depth + 1))
-                lines.append(f"{indent}else:")
-                lines.extend(
-                    self._statements([*names], indent + "    ", rng.randint(1, 2), depth + 1)
-                )
-                budget -= 3
-            elif kind < 0.63:
-                v = rng.choice(names)
-                lines.append(f"{indent}try:")
-                lines.append(f"{indent}    {new} = json.loads({v})")
-                lines.append(f"{indent}except (ValueError, TypeError) as error:")
-                lines.append(
-                    f"{indent}    logging.getLogger(__name__).debug("
-                    f'"{rng.choice(WORDS)} %s: %s", {v}, error)'
-                )
-                lines.append(f"{indent}    {new} = None")
-                names.append(new)
-                budget -= 3
-            elif kind < 0.69:
-                v = rng.choice(names)
-                lines.append(f'{indent}with open({v}, encoding="utf-8") as handle:')
-                lines.append(
-                    f"{indent}    {new} = [line.strip() for line in handle if line.strip()]"
-                )
-                names.append(new)
-                budget -= 2
-            elif kind < 0.75:
-                lines.append(f"{indent}# {self._text()}")
-                budget -= 1
-            elif kind < 0.80:
-                v = rng.choice(names)
-                lines.append(f"{indent}if not {v}:")
-                lines.append(
-                    f'{indent}    raise ValueError(f"empty {rng.choice(WORDS)}: {{{v}!r}}")'
-                )
-                budget -= 2
-            elif kind < 0.85:
-                v = rng.choice(names)
-                lines.append(f'{indent}assert {v} is not None, "{rng.choice(WORDS)} missing"')
-                budget -= 1
-            elif kind < 0.90:
-                v = rng.choice(names)
-                lines.append(f"{indent}while {v} and len({v}) > {rng.randint(1, 50)}:")
-                lines.append(f"{indent}    {v} = {v}[{rng.randint(1, 4)}:]")
-                budget -= 2
-            else:
-                v = rng.choice(names)
-                lines.append(f"{indent}{new} = {{")
-                for _ in range(rng.randint(2, 6)):
-                    lines.append(
-                        f'{indent}    "{rng.choice(WORDS)}_{rng.choice(NOUNS)}": '
-                        f"{self._expr(names)},"
-                    )
-                lines.append(f"{indent}}}")
-                names.append(new)
-                budget -= 3
+            make: Callable[[list[str], str, str, int], Made] = self._assignment
+            if depth < 2:
+                make = next(m for limit, m in self._statement_kinds() if kind < limit)
+            made, cost = make(names, indent, new, depth)
+            lines.extend(made)
+            budget -= cost
         if all(line.lstrip().startswith("#") for line in lines):
             lines.append(f"{indent}pass")
         return lines
+
+    # A statement maker takes (names in scope, indent, a fresh name, depth) and returns its
+    # lines and what they cost of the budget; the random draws stay in the order they always
+    # had, so a seed still makes the same tree.
+    def _statement_kinds(self) -> list[tuple[float, Callable[[list[str], str, str, int], Made]]]:
+        return [
+            (0.34, self._assignment),
+            (0.46, self._for_loop),
+            (0.56, self._if_none),
+            (0.63, self._try_json),
+            (0.69, self._with_open),
+            (0.75, self._comment),
+            (0.80, self._raise_if_empty),
+            (0.85, self._assert),
+            (0.90, self._while_loop),
+            (1.01, self._dict_literal),
+        ]
+
+    def _assignment(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        line = f"{indent}{new} = {self._expr(names)}"
+        names.append(new)
+        return [line], 1
+
+    def _for_loop(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        rng = self.rng
+        item = rng.choice(("item", "entry", "row", "element", "record"))
+        v = rng.choice(names)
+        lines = [f"{indent}for {item} in {v}:"]
+        inner = [*names, item]
+        body = self._statements(inner, indent + "    ", rng.randint(1, 3), depth + 1)
+        if rng.random() < 0.4:
+            body.insert(0, f"{indent}    if not {item}:")
+            body.insert(1, f"{indent}        continue")
+        lines.extend(body)
+        return lines, 2 + len(body) // 2
+
+    def _if_none(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        rng = self.rng
+        v = rng.choice(names)
+        lines = [f"{indent}if {v} is None:"]
+        lines.append(f"{indent}    {v} = {rng.choice(('[]', '{}', '0', repr(rng.choice(WORDS))))}")
+        if rng.random() < 0.5:
+            lines.append(f"{indent}elif isinstance({v}, (list, tuple)):")
+            lines.extend(self._statements([*names], indent + "    ", 1, depth + 1))
+        lines.append(f"{indent}else:")
+        lines.extend(self._statements([*names], indent + "    ", rng.randint(1, 2), depth + 1))
+        return lines, 3
+
+    def _try_json(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        rng = self.rng
+        v = rng.choice(names)
+        lines = [
+            f"{indent}try:",
+            f"{indent}    {new} = json.loads({v})",
+            f"{indent}except (ValueError, TypeError) as error:",
+            f"{indent}    logging.getLogger(__name__).debug("
+            f'"{rng.choice(WORDS)} %s: %s", {v}, error)',
+            f"{indent}    {new} = None",
+        ]
+        names.append(new)
+        return lines, 3
+
+    def _with_open(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        v = self.rng.choice(names)
+        lines = [
+            f'{indent}with open({v}, encoding="utf-8") as handle:',
+            f"{indent}    {new} = [line.strip() for line in handle if line.strip()]",
+        ]
+        names.append(new)
+        return lines, 2
+
+    def _comment(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        return [f"{indent}# {self._text()}"], 1
+
+    def _raise_if_empty(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        rng = self.rng
+        v = rng.choice(names)
+        lines = [
+            f"{indent}if not {v}:",
+            f'{indent}    raise ValueError(f"empty {rng.choice(WORDS)}: {{{v}!r}}")',
+        ]
+        return lines, 2
+
+    def _assert(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        rng = self.rng
+        v = rng.choice(names)
+        return [f'{indent}assert {v} is not None, "{rng.choice(WORDS)} missing"'], 1
+
+    def _while_loop(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        rng = self.rng
+        v = rng.choice(names)
+        lines = [f"{indent}while {v} and len({v}) > {rng.randint(1, 50)}:"]
+        lines.append(f"{indent}    {v} = {v}[{rng.randint(1, 4)}:]")
+        return lines, 2
+
+    def _dict_literal(self, names: list[str], indent: str, new: str, depth: int) -> Made:
+        rng = self.rng
+        rng.choice(names)  # drawn and unused, as it always was: the seed's trees stay the same
+        lines = [f"{indent}{new} = {{"]
+        for _ in range(rng.randint(2, 6)):
+            lines.append(
+                f'{indent}    "{rng.choice(WORDS)}_{rng.choice(NOUNS)}": {self._expr(names)},'
+            )
+        lines.append(f"{indent}}}")
+        names.append(new)
+        return lines, 3
 
     def function(self, indent: str = "", method: bool = False) -> list[str]:
         rng = self.rng

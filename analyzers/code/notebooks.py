@@ -36,6 +36,16 @@ class CodeCell:
 
 def code_cells(data: bytes) -> tuple[list[CodeCell], str]:
     """The notebook's code cells in order, and its kernel language ("" when not stated)."""
+    notebook = _load(data)
+    cells, source_key = _cells(notebook)
+    result = []
+    for index, cell in enumerate(cells):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            result.append(CodeCell(index, _source(cell, source_key, index)))
+    return result, _language(notebook)
+
+
+def _load(data: bytes) -> dict[str, object]:
     try:
         notebook = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -44,6 +54,11 @@ def code_cells(data: bytes) -> tuple[list[CodeCell], str]:
         raise NotebookError("not JSON: nested too deeply") from None
     if not isinstance(notebook, dict):
         raise NotebookError("not a notebook: top level is not an object")
+    return notebook
+
+
+def _cells(notebook: dict[str, object]) -> tuple[list[object], str]:
+    """Every cell, markdown included, and the key that holds a cell's source."""
     if "cells" in notebook:
         cells, source_key = notebook["cells"], "source"
     elif "worksheets" in notebook:  # nbformat 3
@@ -61,19 +76,18 @@ def code_cells(data: bytes) -> tuple[list[CodeCell], str]:
         raise NotebookError("not a notebook: no cells")
     if not isinstance(cells, list):
         raise NotebookError("not a notebook: cells is not a list")
-    result = []
-    for index, cell in enumerate(cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get(source_key, cell.get("source", ""))
-        if isinstance(source, list):
-            if not all(isinstance(part, str) for part in source):
-                raise NotebookError(f"cell {index}: source is not text")
-            source = "".join(source)
-        if not isinstance(source, str):
+    return cells, source_key
+
+
+def _source(cell: dict[str, object], source_key: str, index: int) -> str:
+    source = cell.get(source_key, cell.get("source", ""))
+    if isinstance(source, list):
+        if not all(isinstance(part, str) for part in source):
             raise NotebookError(f"cell {index}: source is not text")
-        result.append(CodeCell(index, source))
-    return result, _language(notebook)
+        source = "".join(source)
+    if not isinstance(source, str):
+        raise NotebookError(f"cell {index}: source is not text")
+    return source
 
 
 def _language(notebook: dict[str, object]) -> str:

@@ -369,6 +369,10 @@ class FakeGitHub:
         moved = self.renamed.get(f"{match[1]}/{match[2]}".lower())
         if moved is not None:
             return self._moved(path, f"{match[1]}/{match[2]}", moved)
+        return self._repo_answer(match)
+
+    def _repo_answer(self, match: re.Match[str]) -> tuple[int, dict[str, str], Any]:
+        """/repos/OWNER/NAME, and its /branches/REF and /commits/REF."""
         repo = self._by_name.get(f"{match[1]}/{match[2]}".lower())
         if repo is None or repo.state == "gone":
             return 404, {}, {"message": "Not Found"}
@@ -634,41 +638,71 @@ def fake_github() -> Iterator[FakeGitHub]:
 # --- the search query language ---------------------------------------------------------------
 
 
-def _parse_query(q: str) -> Callable[[FakeRepo], bool]:
-    tests: list[Callable[[FakeRepo], bool]] = []
+RepoTest = Callable[[FakeRepo], bool]
+FileTest = Callable[[FakeRepo, FakeFile], bool]
+
+
+def _numbers(text: str, _upper: bool) -> int:
+    return int(text)
+
+
+def _between(attr: str, value: str, parse: Callable[[str, bool], int]) -> RepoTest:
+    low, high = _range(value, parse)
+    return lambda r: low <= getattr(r, attr) <= high
+
+
+# One entry per repository search qualifier: the test it adds, or None for a value it rejects.
+REPO_QUALIFIERS: dict[str, Callable[[str], RepoTest | None]] = {
+    "topic": lambda v: lambda r: v.lower() in r.topics,
+    "language": lambda v: lambda r: (r.language or "").lower() == v.lower(),
+    "created": lambda v: _between("created", v, _time),
+    "pushed": lambda v: _between("pushed", v, _time),
+    "stars": lambda v: _between("stars", v, _numbers),
+    "forks": lambda v: _between("forks", v, _numbers),
+    "size": lambda v: _between("size", v, _numbers),
+    "archived": lambda v: (
+        (lambda r: r.archived == (v == "true")) if v in ("true", "false") else None
+    ),
+    "is": lambda v: _any_repo if v == "public" else None,
+}
+
+
+def _any_repo(repo: FakeRepo) -> bool:
+    return True
+
+
+def _any_file(repo: FakeRepo, file: FakeFile) -> bool:
+    return True
+
+
+def _fork_test(forks: str) -> RepoTest:
+    """Like GitHub, forks are left out unless the query asks for them."""
+    if forks == "only":
+        return lambda r: r.fork
+    if forks == "true":
+        return _any_repo
+    return lambda r: not r.fork
+
+
+def _parse_query(q: str) -> RepoTest:
+    tests: list[RepoTest] = []
     forks = "false"
     for token in q.split():
         key, sep, value = token.partition(":")
-        lowered = value.lower()
         if not sep:
             word = token.lower()
             tests.append(
                 lambda r, w=word: w in r.full_name.lower() or w in (r.description or "").lower()
             )
-        elif key == "topic":
-            tests.append(lambda r, v=lowered: v in r.topics)
-        elif key == "language":
-            tests.append(lambda r, v=lowered: (r.language or "").lower() == v)
-        elif key in ("created", "pushed"):
-            low, high = _range(value, _time)
-            attr = "created" if key == "created" else "pushed"
-            tests.append(lambda r, a=attr, lo=low, hi=high: lo <= getattr(r, a) <= hi)
-        elif key in ("stars", "forks", "size"):
-            low, high = _range(value, lambda text, _upper: int(text))
-            tests.append(lambda r, a=key, lo=low, hi=high: lo <= getattr(r, a) <= hi)
-        elif key == "archived" and value in ("true", "false"):
-            tests.append(lambda r, v=value == "true": r.archived == v)
-        elif key == "fork" and value in ("true", "only"):
+            continue
+        if key == "fork" and value in ("true", "only"):
             forks = value
-        elif key == "is" and value == "public":
-            pass
-        else:
+            continue
+        test = REPO_QUALIFIERS[key](value) if key in REPO_QUALIFIERS else None
+        if test is None:
             raise ValueError(f"the fake does not know the qualifier {token!r}")
-    # Like GitHub, forks are left out unless the query asks for them.
-    if forks == "false":
-        tests.append(lambda r: not r.fork)
-    elif forks == "only":
-        tests.append(lambda r: r.fork)
+        tests.append(test)
+    tests.append(_fork_test(forks))
     return lambda repo: all(test(repo) for test in tests)
 
 
@@ -710,42 +744,45 @@ def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_code_query(q: str) -> Callable[[FakeRepo, FakeFile], bool]:
+def _file_size(value: str) -> FileTest:
+    low, high = _range(value, _numbers)
+    return lambda r, f: low <= f.bytes <= high
+
+
+def _owner(value: str) -> FileTest:
+    return lambda r, f: r.full_name.lower().split("/")[0] == value.lower()
+
+
+# One entry per code search qualifier: the test it adds, or None for a value it rejects.
+CODE_QUALIFIERS: dict[str, Callable[[str], FileTest | None]] = {
+    "size": _file_size,
+    "language": lambda v: lambda r, f: f.language == v.lower(),
+    "filename": lambda v: lambda r, f: f.path.rpartition("/")[2].lower() == v.lower(),
+    "extension": lambda v: lambda r, f: f.path.lower().endswith("." + v.lower().lstrip(".")),
+    "path": lambda v: lambda r, f: f.path.lower().startswith(v.lower().strip("/")),
+    "repo": lambda v: lambda r, f: r.full_name.lower() == v.lower(),
+    "user": _owner,
+    "org": _owner,
+    "in": lambda v: _any_file if v in ("file", "path", "file,path") else None,
+}
+
+
+def _parse_code_query(q: str) -> FileTest:
     """Code search: words and "quoted phrases" in the content or path, and qualifiers."""
-    tests: list[Callable[[FakeRepo, FakeFile], bool]] = []
+    tests: list[FileTest] = []
     forks = "false"
     for token in shlex.split(q):
         key, sep, value = token.partition(":")
-        lowered = value.lower()
         if not sep or " " in key:
             word = token.lower()
             tests.append(lambda r, f, w=word: w in f.content.lower() or w in f.path.lower())
-        elif key == "size":
-            low, high = _range(value, lambda text, _upper: int(text))
-            tests.append(lambda r, f, lo=low, hi=high: lo <= f.bytes <= hi)
-        elif key == "language":
-            tests.append(lambda r, f, v=lowered: f.language == v)
-        elif key == "filename":
-            tests.append(lambda r, f, v=lowered: f.path.rpartition("/")[2].lower() == v)
-        elif key == "extension":
-            suffix = "." + lowered.lstrip(".")
-            tests.append(lambda r, f, v=suffix: f.path.lower().endswith(v))
-        elif key == "path":
-            prefix = lowered.strip("/")
-            tests.append(lambda r, f, v=prefix: f.path.lower().startswith(v))
-        elif key == "repo":
-            tests.append(lambda r, f, v=lowered: r.full_name.lower() == v)
-        elif key in ("user", "org"):
-            tests.append(lambda r, f, v=lowered: r.full_name.lower().split("/")[0] == v)
-        elif key == "fork" and value in ("true", "only"):
+            continue
+        if key == "fork" and value in ("true", "only"):
             forks = value
-        elif key == "in" and value in ("file", "path", "file,path"):
-            pass
-        else:
+            continue
+        test = CODE_QUALIFIERS[key](value) if key in CODE_QUALIFIERS else None
+        if test is None:
             raise ValueError(f"the fake does not know the code search qualifier {token!r}")
-    # Like GitHub, forks are left out unless the query asks for them.
-    if forks == "false":
-        tests.append(lambda r, f: not r.fork)
-    elif forks == "only":
-        tests.append(lambda r, f: r.fork)
-    return lambda repo, file: all(test(repo, file) for test in tests)
+        tests.append(test)
+    repo_test = _fork_test(forks)
+    return lambda repo, file: repo_test(repo) and all(test(repo, file) for test in tests)
