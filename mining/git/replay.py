@@ -79,10 +79,7 @@ def _starting_state(
     parent = commit.parents[0] if commit.parents else ""
     if parent in states:
         children[parent] -= 1
-        if children[parent] == 0:
-            state = states.pop(parent)
-        else:
-            state = states[parent].copy()
+        state = states.pop(parent) if children[parent] == 0 else states[parent].copy()
         return state, state.present()
     if parent in base_states:
         state = base_states[parent].copy()

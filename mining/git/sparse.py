@@ -151,13 +151,15 @@ def plan_checkout(
     patterns: str,
     file_cap: int | None,
     total_cap: int | None,
+    blobless: bool = False,
 ) -> tuple[LeftOut, ...]:
     """Fetch the blobs the checkout of `commit` would write, leave out the files over
     `file_cap`, and write the sparse-checkout file; `TooLarge` if the rest is over
-    `total_cap`. Returns the files left out."""
+    `total_cap`. Returns the files left out. `blobless`: the object store is known to hold no
+    blob yet (a fresh blobless fetch), so it is not listed before the fetch."""
     git_dir = repo / ".git"
     wanted = _wanted(git, git_dir, commit, patterns)
-    sizes = _local_sizes(git)
+    sizes = {} if blobless else _local_sizes(git)
     missing = sorted({blob for blob in wanted.values() if blob not in sizes})
     unsent: set[str] = set()
     for start in range(0, len(missing), _BATCH):
