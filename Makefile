@@ -61,7 +61,7 @@ bench-history: $(STAMP) ## make bench-history [REPO=PATH]: seconds and bytes per
 bench-study: $(STAMP) ## make bench-study [N="100 500 2000"]: a generated study's seconds, peak MB, Dask/local.
 	$(BIN)/python benchmarks/bench_study.py --repos $(N)
 
-bench-big-file: $(STAMP) ## Seconds to analyse one file of 1,000 and 8,000 calls and of 100,000 lines.
+bench-big-file: $(STAMP) ## Seconds to analyze one file of 1,000 and 8,000 calls and of 100,000 lines.
 	$(BIN)/python benchmarks/bench_big_file.py
 
 demo: $(STAMP) ## The whole study, offline, on the shipped demo corpus: results/demo/report/index.html

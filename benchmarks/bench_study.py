@@ -14,7 +14,7 @@ with what GitHub allows (`uploadpack.allowFilter`, `uploadpack.allowAnySHA1InWan
 * 15% medium: 6-25 modules, a notebook, a config file, 10-40 commits;
 * 4% without MLflow; 1% deleted (their clone URL names nothing: status not-found).
 
-For each size the study runs in a child process (`run_study`: clone, analyse, merge, report
+For each size the study runs in a child process (`run_study`: clone, analyze, merge, report
 without static images, export) with a cold clone cache and a cold analysis cache, once with the
 local executor and once on a Dask `LocalCluster` of 2 worker processes started by this script,
 then once more locally with nothing changed (the warm rerun). The child reports its own peak

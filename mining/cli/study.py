@@ -50,7 +50,7 @@ def run_study(
             _crawl(settings, crawl_options or {}, restart)
     study = Study(settings, log=_log)
     reused = 0
-    with run_log.stage("clone-and-analyse"):
+    with run_log.stage("clone-and-analyze"):
         for index, outcome in enumerate(study.traverse_repos(), start=1):
             reused += not outcome.costs
             _log(

@@ -80,7 +80,7 @@ from mining.git.versions import (
     MLFLOW,
     BlobFeatures,
     HistoryError,
-    analyse_dependency,
+    analyze_dependency,
     candidate_kinds,
     features_of,
 )
@@ -463,7 +463,7 @@ __all__ = [
     "HistoryOptions",
     "HistoryResult",
     "HistoryStats",
-    "analyse_dependency",
+    "analyze_dependency",
     "candidate_kinds",
     "failed_summary",
     "features_of",

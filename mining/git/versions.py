@@ -102,7 +102,7 @@ def features_of(kind: str, analysis: FileAnalysis) -> frozenset[str]:
     return frozenset({CALL, *(call.dimension for call in analysis.calls)})
 
 
-def analyse_dependency(path: str, data: bytes) -> FileAnalysis:
+def analyze_dependency(path: str, data: bytes) -> FileAnalysis:
     """An mlflow requirement in a dependency file, with the `analyzers.repo.detectors` detectors:
     ANALYZED (detail: the specifiers) or NO_MLFLOW."""
     text = data.decode("utf-8", errors="replace")
@@ -179,7 +179,7 @@ class BlobFeatures:
         self._fetch(sorted(set(order) - local, key=order.__getitem__))
         parsers = AnalysisWorkers(self.options.jobs)
         try:
-            self._analyse(missing, parsers)
+            self._analyze(missing, parsers)
         finally:
             parsers.close()
             if self.cache is not None:
@@ -272,7 +272,7 @@ class BlobFeatures:
             for key, path in group
         ]
 
-    def _analyse(self, missing: dict[tuple[str, str], str], parsers: AnalysisWorkers) -> None:
+    def _analyze(self, missing: dict[tuple[str, str], str], parsers: AnalysisWorkers) -> None:
         window: list[tuple[tuple[str, str], str, bytes, Future[FileAnalysis]]] = []
         limit = max(1, parsers.jobs) * 4
         for group in self._contents(missing):
@@ -282,7 +282,7 @@ class BlobFeatures:
                     if data is None or b"mlflow" not in data.lower():
                         self._done((blob, kind), FileAnalysis(FileStatus.NO_MLFLOW), False)
                     else:
-                        self._done((blob, kind), analyse_dependency(path, data), True)
+                        self._done((blob, kind), analyze_dependency(path, data), True)
                     continue
                 if data is None:
                     # Not cached: a scan with a larger cap must not find "too large" there.

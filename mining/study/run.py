@@ -1,4 +1,4 @@
-"""A whole study as one generator: dataset → clone → analyse, one repository at a time.
+"""A whole study as one generator: dataset → clone → analyze, one repository at a time.
 
     study = Study(StudySettings.from_toml("datasets/demo.toml"))
     for outcome in study.traverse_repos():
@@ -100,7 +100,7 @@ UNPINNED = "unpinned"
 
 @dataclass(frozen=True, slots=True)
 class RepoTask:
-    """One repository to analyse: a checkout on disk, or the reason there is none."""
+    """One repository to analyze: a checkout on disk, or the reason there is none."""
 
     repo: str
     commit: str
@@ -129,7 +129,7 @@ class RepoOutcome:
     purpose_rule: str = ""
     duplicate_of: str = ""
     cluster_size: int | None = None
-    # What analysing it cost in this run (seconds, history blobs parsed, fetched, ...): for the
+    # What analyzing it cost in this run (seconds, history blobs parsed, fetched, ...): for the
     # run log only, never in a table, so that reruns write the same bytes.
     costs: tuple[tuple[str, float], ...] = ()
 
@@ -377,8 +377,8 @@ class Study:
                 pending_rows.append(row)
         left_out = f"{excluded} excluded by the study's filters, " if excluded else ""
         self.log(
-            f"{len(rows)} repositories: {len(finished) - excluded} already analysed, "
-            f"{left_out}{len(pending_rows)} to clone and analyse"
+            f"{len(rows)} repositories: {len(finished) - excluded} already analyzed, "
+            f"{left_out}{len(pending_rows)} to clone and analyze"
         )
         outcomes = self._run(self._tasks(pending_rows))
         for row in rows:
@@ -572,7 +572,7 @@ def _collect(
     except BrokenProcessPool:
         # A parser crash took the worker down. Redo this repository with every file in its
         # own worker process, where a crash costs one file; later tasks get a fresh pool.
-        log(f"{task.repo}: a worker died; re-analysing file by file")
+        log(f"{task.repo}: a worker died; re-analyzing file by file")
         pool.shutdown(wait=False, cancel_futures=True)
         return analyze_checkout(task, isolated=True), _pool(jobs)
 

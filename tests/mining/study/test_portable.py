@@ -108,7 +108,7 @@ def test_the_run_log_says_what_the_run_cost(two_runs: tuple[Path, Path, Path]) -
     warm = json.loads((second / RUN_LOG).read_text(encoding="utf-8"))
     assert cold["command"] == "mlflow-miner demo"
     assert cold["machine"]["cores"] == os.cpu_count()
-    assert {"clone-and-analyse", "merge", "report", "export", "total"} <= set(cold["seconds"])
+    assert {"clone-and-analyze", "merge", "report", "export", "total"} <= set(cold["seconds"])
     assert cold["costs"]["totals"]["history_blobs_parsed"] > 0
     assert warm["costs"]["totals"]["history_blobs_parsed"] == 0
     assert warm["costs"]["totals"]["history_cache_hits"] > 0
