@@ -207,24 +207,28 @@ def plan_checkout(
     return left_out
 
 
+# Fetch named blobs into a blobless clone: no negotiation (the server need not know what we
+# have), no tags, no FETCH_HEAD, no submodules, no gc; blob SHAs follow.
+FETCH_BLOBS = (
+    "-c",
+    "fetch.negotiationAlgorithm=noop",
+    "fetch",
+    "--no-tags",
+    "--no-write-fetch-head",
+    "--recurse-submodules=no",
+    "--no-auto-gc",
+    "--filter=blob:none",
+    "origin",
+)
+
+
 def _fetch_blobs(git: Git, blobs: Sequence[str]) -> set[str]:
     """Fetch `blobs`; return those the server cannot send. A batch that fails for want of an
     object is halved, so k missing blobs among n cost about k log n requests."""
     if not blobs:
         return set()
     output = git(
-        [
-            "-c",
-            "fetch.negotiationAlgorithm=noop",
-            "fetch",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--recurse-submodules=no",
-            "--no-auto-gc",
-            "--filter=blob:none",
-            "origin",
-            *blobs,
-        ],
+        [*FETCH_BLOBS, *blobs],
         network=True,
         accept=None,
     )

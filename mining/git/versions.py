@@ -23,6 +23,7 @@ from analyzers.repo.detectors import DETECTORS as SIGNAL_DETECTORS
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS
 from analyzers.repo.gitsafe import GitAborted, GitTimeout, GitTooLarge, SafeGit, tree_size
 from analyzers.repo.scanner import AnalysisWorkers
+from mining.git.sparse import FETCH_BLOBS
 
 if TYPE_CHECKING:
     from mining.git.history import HistoryOptions, HistoryStats
@@ -204,18 +205,7 @@ class BlobFeatures:
             chunk = blobs[start : start + max(1, self.options.batch)]
             try:
                 output = self.git.run(
-                    [
-                        "-c",
-                        "fetch.negotiationAlgorithm=noop",
-                        "fetch",
-                        "--no-tags",
-                        "--no-write-fetch-head",
-                        "--recurse-submodules=no",
-                        "--no-auto-gc",
-                        "--filter=blob:none",
-                        "origin",
-                        *chunk,
-                    ],
+                    [*FETCH_BLOBS, *chunk],
                     repo=self.checkout,
                     deadline=self.deadline,
                     watch=objects,
