@@ -10,8 +10,9 @@ TREE ?=
 STUDY ?= datasets/mlflow-topics.toml
 STUDY_DIR ?= results/mlflow-topics
 EXAMPLES ?= 2000
+N ?= 100
 
-.PHONY: help install test fuzz lint typecheck golden docs scan bench bench-history bench-big-file demo study export clean
+.PHONY: help install test fuzz lint typecheck golden docs scan bench bench-history bench-study bench-big-file demo study export clean
 .DEFAULT_GOAL := help
 
 help: ## List every target with what it does.
@@ -57,7 +58,10 @@ bench: $(STAMP) ## make bench [TREE=PATH]: time the scan beside grep and Semgrep
 bench-history: $(STAMP) ## make bench-history [REPO=PATH]: seconds and bytes per 100 commits of --history.
 	$(BIN)/python benchmarks/bench_history.py $(if $(REPO),"$(REPO)")
 
-bench-big-file: $(STAMP) ## Seconds to analyse one file of 1,000 and 8,000 calls and of 100,000 lines.
+bench-study: $(STAMP) ## make bench-study [N="100 500 2000"]: a generated study's seconds, peak MB, Dask/local.
+	$(BIN)/python benchmarks/bench_study.py --repos $(N)
+
+bench-big-file: $(STAMP) ## Seconds to analyze one file of 1,000 and 8,000 calls and of 100,000 lines.
 	$(BIN)/python benchmarks/bench_big_file.py
 
 demo: $(STAMP) ## The whole study, offline, on the shipped demo corpus: results/demo/report/index.html

@@ -507,6 +507,9 @@ _PIPELINE = (
     ),
 )
 PIPELINE: dict[str, Table] = {table.name: table for table in _PIPELINE}
+# The dataset's columns the report reads (`analyzers.study.load`); a study checks them before
+# it starts, without importing the report's libraries.
+REPORTED_DATASET_COLUMNS = ("full_name", "commit", "created_at")
 
 
 def columns(table: str) -> tuple[str, ...]:

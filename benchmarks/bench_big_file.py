@@ -1,4 +1,4 @@
-"""Seconds to analyse one file as its number of MLflow calls grows: the analysis must be linear.
+"""Seconds to analyze one file as its number of MLflow calls grows: the analysis must be linear.
 
     .venv/bin/python benchmarks/bench_big_file.py                 # 1,000 and 8,000 calls, 100k lines
     .venv/bin/python benchmarks/bench_big_file.py --calls 1000 2000 4000 --lines 0

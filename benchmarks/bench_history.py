@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analyzers.code.analyze import analyze_bytes
 from analyzers.code.catalog import load_catalog
 from analyzers.records import RepoRef
 from analyzers.repo.cache import AnalysisCache
@@ -153,6 +154,38 @@ def walk(
     return time.perf_counter() - started, result
 
 
+def small_repositories(count: int, work: Path) -> None:
+    """`--small N`: what `--history` costs per small repository (under 50 commits), beyond its
+    blob fetches, as a study's worker pays it (imports warm, parsing in-process, one cache)."""
+    rng = random.Random(5)
+    requests = []
+    for i in range(count):
+        source = work / f"source-{i}.git"
+        build(source, rng.randint(5, 45), rng.randint(3, 15), mlflow_share=0.3, seed=i)
+        served = serve(source, work / f"served-{i}", want="allowAnySHA1InWant")
+        sha = git("rev-parse", "HEAD", cwd=served)
+        requests.append(CloneRequest(f"bench/small-{i}", served.as_uri(), sha))
+    settings = CloneSettings(
+        cache=work / "clones", jobs=2, protocols=("https", "file"), max_size_mb=None, history=True
+    )
+    clones = list(clone_all(requests, settings))
+    options = HistoryOptions(protocols=("https", "file"), jobs=0, max_fetch_mb=None)
+    analyze_bytes(b"import mlflow\nmlflow.log_param('a', 1)\n", "warm.py")  # a worker's imports
+    cache = AnalysisCache(work / "small.sqlite", load_catalog().version)
+    beyond, walked = [], []
+    for clone in clones:
+        seconds, result = walk(Path(clone.path), clone.commit, options, cache)
+        beyond.append(seconds - result.stats.fetch_seconds)
+        walked.append(result.stats.commits_analysed)
+    cache.close()
+    beyond.sort()
+    print(
+        f"{count} small repositories ({min(walked)}-{max(walked)} commits): --history walk beyond "
+        f"its blob fetches, per repository: median {beyond[len(beyond) // 2]:.3f} s, "
+        f"mean {sum(beyond) / len(beyond):.3f} s, max {beyond[-1]:.3f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repo", nargs="?", type=Path, help="existing repository to measure")
@@ -170,10 +203,16 @@ def main() -> None:
     parser.add_argument(
         "--batch", type=int, default=HistoryOptions().batch, help="blob ids per fetch request"
     )
+    parser.add_argument(
+        "--small", type=int, default=0, help="instead: N small repositories, seconds per walk"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
         work = Path(tmp)
+        if args.small:
+            small_repositories(args.small, work)
+            return
         if args.repo is None:
             started = time.perf_counter()
             source = work / "source.git"

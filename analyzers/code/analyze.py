@@ -1,4 +1,4 @@
-"""Analyse one file's bytes: decode, pre-filter, parse safely, resolve MLflow calls.
+"""Analyze one file's bytes: decode, pre-filter, parse safely, resolve MLflow calls.
 
 Everything here is a pure function of (bytes, kind, settings, catalog), which is what makes the
 content cache sound. Repository code is parsed, never imported or run.

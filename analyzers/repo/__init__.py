@@ -1,4 +1,4 @@
-"""One checkout: walk it without leaving it, analyse its files in parallel through a content
+"""One checkout: walk it without leaving it, analyze its files in parallel through a content
 cache, and read its repository-level signals.
 
 `scanner.scan` streams `FileResult` records; `files` walks the tree (symlinks reported, never

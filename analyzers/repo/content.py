@@ -16,22 +16,18 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from analyzers.records import RepoRef
 from analyzers.repo.cache import blob_sha
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS, escape_path
-from analyzers.repo.gitsafe import GitTimeout, SafeGit
+from analyzers.repo.gitsafe import head_tree
 from analyzers.repo.purpose import evidence_row
 from analyzers.schema import columns
 
 BLOB_COLUMNS = columns("blobs")  # declared in analyzers/schema.py
 LAYOUT_COLUMNS = columns("layout")
-TREE_SECONDS = 120  # listing a tree reads no blob: minutes would mean a broken repository
 MAX_HASHED_BYTES = 50 * 1024 * 1024  # outside git, larger files are not hashed
 CODE_SUFFIXES = (".py", ".ipynb")
 
@@ -39,23 +35,11 @@ CODE_SUFFIXES = (".py", ".ipynb")
 def tree_files(root: str) -> list[tuple[str, str]] | None:
     """(path, blob SHA) of every regular file of the checkout's HEAD tree, or None when `root`
     is not the top of a git checkout."""
-    if not os.path.isdir(os.path.join(root, ".git")):
-        return None
-    with tempfile.TemporaryDirectory(prefix="mlflow-miner-git-") as scratch:
-        # safe.directory: a study's checkouts may belong to another user (a shared cache).
-        git = SafeGit(Path(scratch), extra_config=(("safe.directory", "*"),))
-        try:
-            done = git.run(
-                ["ls-tree", "-r", "-z", "--full-tree", "HEAD"],
-                repo=Path(root),
-                deadline=time.monotonic() + TREE_SECONDS,
-            )
-        except (OSError, GitTimeout):
-            return None
-    if not done.ok:
+    listing = head_tree(root)
+    if listing is None:
         return None
     files = []
-    for entry in os.fsdecode(done.raw).split("\0"):  # names as the walk decodes them
+    for entry in os.fsdecode(listing).split("\0"):  # names as the walk decodes them
         meta, tab, path = entry.partition("\t")
         fields = meta.split(" ")
         # Regular files only: no symlink (120000), no submodule (160000).

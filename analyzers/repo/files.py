@@ -95,13 +95,13 @@ class FileStamp:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A file to analyse (status None) or something seen and not analysed (status set)."""
+    """A file to analyze (status None) or something seen and not analysed (status set)."""
 
     path: str  # relative to the root, "/"-separated, escaped by `escape_path`
     kind: FileKind
     status: FileStatus | None = None
     detail: str = ""
-    stamp: FileStamp | None = None  # for a file to analyse
+    stamp: FileStamp | None = None  # for a file to analyze
     source: str = ""  # where it is on disk, as the OS names it (not escaped)
 
     @property

@@ -10,20 +10,25 @@ Every command goes through GitPython's `Git.execute` with:
   included), credential helpers and prompts, and allow only the protocols asked for;
 * its own process group, killed as a whole when the deadline passes or the object store grows
   past the size limit (git fetch spawns index-pack, upload-pack and lazy-fetch children);
-* a parent-death signal (`analyzers.repo.lifetime`): a killed run leaves no git behind to keep
-  writing into a checkout (its children end when their pipes close).
+* a parent-death signal (`setpriv --pdeathsig`, else `analyzers.repo.lifetime`): a killed run
+  leaves no git behind to keep writing into a checkout (its children end when their pipes
+  close).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +78,25 @@ PROTOCOLS = ("https", "http", "git", "file")
 
 _CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 _TOKENS = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,})\b")
+
+
+@functools.cache
+def _death_prefix() -> tuple[str, ...]:
+    """What makes a git command die with this process without a `preexec_fn`: util-linux's
+    `setpriv --pdeathsig KILL`, which sets the death signal and execs git (same process, the
+    signal survives exec). A `preexec_fn` forces Python to fork the whole process instead of
+    spawning (4.5 ms against 2.1 ms a git command, measured beside pandas and libcst); where
+    setpriv is missing or older, `lifetime.popen_options` does it the slow way."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return ()
+    try:
+        done = subprocess.run(
+            [setpriv, "--pdeathsig", "KILL", "--", "true"], capture_output=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return (setpriv, "--pdeathsig", "KILL", "--") if done.returncode == 0 else ()
 
 
 def scrub(text: str) -> str:
@@ -217,7 +241,7 @@ class SafeGit:
             }
         )
         assert all(var in env for var in _LOCATION_VARS)
-        command = [self._executable, *self._config_args, *args]
+        command = [*_death_prefix(), self._executable, *self._config_args, *args]
         cwd = repo if repo.is_dir() else repo.parent
         process = Git(str(cwd)).execute(
             command,
@@ -225,7 +249,7 @@ class SafeGit:
             env=env,
             start_new_session=True,
             istream=subprocess.PIPE if stdin is not None else None,
-            **popen_options(),
+            **({} if command[0] != self._executable else popen_options()),
         )
         proc: subprocess.Popen[bytes] = process.proc
         with self._lock:
@@ -285,3 +309,58 @@ class SafeGit:
         for proc in live:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+# --- The tree of a checkout's HEAD, listed once per commit -----------------------------------
+
+TREE_SECONDS = 120  # listing a tree reads no blob: minutes would mean a broken repository
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_TREES: OrderedDict[str, bytes] = OrderedDict()  # commit -> listing, the few latest
+_TREES_KEPT = 4
+_TREES_LOCK = threading.Lock()
+
+
+def _detached_head(root: str) -> str | None:
+    """The commit a checkout's HEAD names directly (a pinned checkout), else None."""
+    try:
+        with open(os.path.join(root, ".git", "HEAD"), encoding="ascii") as handle:
+            head = handle.read(100).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return head if _SHA.fullmatch(head) else None
+
+
+def head_tree(root: str) -> bytes | None:
+    """`git ls-tree -r -z --full-tree HEAD` of the checkout at `root` (names as git prints
+    them), or None when `root` is not the top of a git checkout or the listing fails. Reads
+    trees only, never a blob, through `SafeGit`, so the checkout's own config runs nothing.
+
+    A repository's analyses all read its tree: a detached HEAD's listing is kept by commit
+    (a commit's tree never changes), so the tree is listed by one git process, not one per
+    analysis."""
+    if not os.path.isdir(os.path.join(root, ".git")):
+        return None
+    head = _detached_head(root)
+    with _TREES_LOCK:
+        if head is not None and head in _TREES:
+            _TREES.move_to_end(head)
+            return _TREES[head]
+    with tempfile.TemporaryDirectory(prefix="mlflow-miner-git-") as scratch:
+        # safe.directory: a study's checkouts may belong to another user (a shared cache).
+        git = SafeGit(Path(scratch), extra_config=(("safe.directory", "*"),))
+        try:
+            done = git.run(
+                ["ls-tree", "-r", "-z", "--full-tree", head or "HEAD"],
+                repo=Path(root),
+                deadline=time.monotonic() + TREE_SECONDS,
+            )
+        except (OSError, GitTimeout):
+            return None
+    if not done.ok:
+        return None
+    if head is not None:
+        with _TREES_LOCK:
+            _TREES[head] = done.raw
+            while len(_TREES) > _TREES_KEPT:
+                _TREES.popitem(last=False)
+    return done.raw

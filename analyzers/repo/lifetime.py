@@ -5,9 +5,10 @@ A `kill -9` gives a process no chance to clean up, so its children must notice b
 * Linux: the child asks the kernel for SIGKILL when its parent exits
   (`prctl(PR_SET_PDEATHSIG)`, through ctypes; see `die_with_parent`). Pool workers do it in
   their initializer, a forkserver through its preload list (`lifetime_preload`), git commands
-  in `preexec_fn` (`popen_options`). The signal fires when the *thread* that started the child
-  exits, so pools and git commands are started from threads that outlive them (the main
-  thread, or the thread that waits for the command).
+  through `setpriv --pdeathsig` (`gitsafe`; a `preexec_fn`, `popen_options`, where setpriv is
+  missing). The signal fires when the *thread* that started the child exits, so pools and git
+  commands are started from threads that outlive them (the main thread, or the thread that
+  waits for the command).
 * Elsewhere, or where prctl is refused: a daemon thread in the child polls the owner's pid and
   exits when it is gone (not possible for an exec'd program: a git command then ends when its
   pipes close, or at its deadline).

@@ -27,9 +27,10 @@ import pandas as pd
 
 from analyzers.code.uris import redact_uri
 from analyzers.codebook import ANALYSED_STATUSES, NOT_ATTEMPTED
+from analyzers.schema import REPORTED_DATASET_COLUMNS
 from analyzers.tables import restore
 
-DATASET_COLUMNS = ("full_name", "commit", "created_at")
+DATASET_COLUMNS = REPORTED_DATASET_COLUMNS
 
 
 REPOS_COLUMNS = ("repo", "commit", "status", "detail")

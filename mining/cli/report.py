@@ -25,8 +25,23 @@ def _check_study(study_dir: Path) -> None:
         )
 
 
+# Shared by report and export.
+study_dir_argument = click.argument(
+    "study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+min_n_option = click.option(
+    "--min-n",
+    "min_n",
+    type=click.IntRange(min=1),
+    default=MIN_N_PER_YEAR,
+    show_default=True,
+    help="Adoption by creation year: the fewest analysed repositories a year needs for its "
+    "share to be drawn and quoted.",
+)
+
+
 @click.command()
-@click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@study_dir_argument
 @click.option(
     "--out",
     "out_dir",
@@ -39,15 +54,7 @@ def _check_study(study_dir: Path) -> None:
     is_flag=True,
     help="Skip the PNG, SVG and PDF images (they need Chromium; the HTML does not).",
 )
-@click.option(
-    "--min-n",
-    "min_n",
-    type=click.IntRange(min=1),
-    default=MIN_N_PER_YEAR,
-    show_default=True,
-    help="Adoption by creation year: the fewest analysed repositories a year needs for its "
-    "share to be drawn and quoted.",
-)
+@min_n_option
 @click.option("--verbose", is_flag=True, help="Show what the browser prints while drawing charts.")
 def report(
     study_dir: Path, out_dir: Path | None, no_static: bool, min_n: int, verbose: bool
@@ -84,7 +91,7 @@ def report(
 
 
 @click.command()
-@click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@study_dir_argument
 @click.option(
     "--out",
     "out_dir",
@@ -92,15 +99,7 @@ def report(
     default=None,
     help="Directory for the exported files (default: STUDY_DIR/export).",
 )
-@click.option(
-    "--min-n",
-    "min_n",
-    type=click.IntRange(min=1),
-    default=MIN_N_PER_YEAR,
-    show_default=True,
-    help="Adoption by creation year: the fewest analysed repositories a year needs for its "
-    "share to be drawn and quoted.",
-)
+@min_n_option
 def export(study_dir: Path, out_dir: Path | None, min_n: int) -> None:
     """Export a study's statistics as tidy tables for papers and further analysis.
 

@@ -1,4 +1,4 @@
-"""`mlflow-miner scan`: analyse local directories or checkouts into calls.csv and files.csv."""
+"""`mlflow-miner scan`: analyze local directories or checkouts into calls.csv and files.csv."""
 
 from __future__ import annotations
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
 from analyzers.codebook import ANALYSED_STATUSES
 from analyzers.repo.cache import cache_root
+from analyzers.repo.lifetime import pool_options
 from mining.cli.guard import BadInput, EnvironmentProblem, ExitCode, claim_output
 from mining.cli.options import max_retry_seconds, min_slice
 from mining.study.run import RETRIED, Study
@@ -45,7 +50,7 @@ def run_study(
             _crawl(settings, crawl_options or {}, restart)
     study = Study(settings, log=_log)
     reused = 0
-    with run_log.stage("clone-and-analyse"):
+    with run_log.stage("clone-and-analyze"):
         for index, outcome in enumerate(study.traverse_repos(), start=1):
             reused += not outcome.costs
             _log(
@@ -63,6 +68,7 @@ def run_study(
     _report_and_export(settings.output, static, verbose, run_log)
     run_log.record(
         repositories={"done_in_this_run": len(study.costs), "already_done": reused},
+        in_flight={"max": study.in_flight},
         costs=history_costs(study.costs),
     )
     run_log.write(settings.output)
@@ -95,7 +101,7 @@ def _claim(settings: StudySettings, crawling: bool) -> None:
 
 def _check_dataset(dataset: Path) -> None:
     """The columns cloning and the report read must be there before anything starts."""
-    from analyzers.study.load import DATASET_COLUMNS
+    from analyzers.schema import REPORTED_DATASET_COLUMNS as DATASET_COLUMNS
     from mining.git.clone import REQUIRED_COLUMNS
 
     try:
@@ -145,30 +151,68 @@ def _crawl(settings: StudySettings, options: dict[str, float], restart: bool) ->
 
 
 def _report_and_export(output: Path, static: bool, verbose: bool, run_log: RunLog) -> None:
+    """Build the report and the export in a process of their own, unless nothing they read
+    changed since they were last built (`mining.study.uptodate`). Their libraries and tables
+    (pandas, plotly, every call of the study) then never weigh on this process, which stays
+    as small as the study is long."""
+    from mining.study import uptodate
+
+    digest = uptodate.inputs_digest(output, f"static={static}")
+    if uptodate.is_current(output, digest):
+        _log(
+            f"report and export: unchanged since the last run ({output / 'report' / 'index.html'})"
+        )
+        return
+    uptodate.forget(output)
+    context = multiprocessing.get_context("spawn")  # this environment, none of this process
+    try:
+        with ProcessPoolExecutor(1, mp_context=context, **pool_options()) as pool:
+            built = pool.submit(build_outputs, output, static, verbose).result()
+    except BrokenProcessPool:
+        raise click.ClickException("report: the process building it died") from None
+    if built is None:
+        return
+    for stage in ("report", "export"):
+        run_log.seconds[stage] = built["seconds"][stage]
+    if built["charts"] is not None:
+        run_log.record(charts=built["charts"])
+    if built["error"]:
+        raise click.ClickException(f"report: {built['error']}")
+    if not built["warnings"]:
+        uptodate.record(output, digest)
+
+
+def build_outputs(output: Path, static: bool, verbose: bool) -> dict[str, Any] | None:
+    """The report and the export of the study at `output` (in the report's process): what
+    they took and drew, for the run log; None when this version has no report stage."""
     try:
         from analyzers.study.export import export_study
         from analyzers.study.report import build_report
     except ImportError:  # the report stage is optional while it is being built
         _log("report and export stages are not available in this version")
-        return
+        return None
     from analyzers.study.load import StudyError
 
+    built: dict[str, Any] = {"seconds": {}, "charts": None, "warnings": [], "error": ""}
+    started = time.monotonic()
     try:
-        with run_log.stage("report"):
-            report = build_report(output, static=static, progress=_log, verbose=verbose)
+        report = build_report(output, static=static, progress=_log, verbose=verbose)
+        built["seconds"]["report"] = round(time.monotonic() - started, 3)
+        built["warnings"] = list(report.warnings)
         _log(f"report: {report.index}")
         if report.drawn is not None:
-            run_log.record(
-                charts={
-                    "drawn": report.drawn.drawn,
-                    "unchanged": report.drawn.reused,
-                    "seconds": round(report.drawn.seconds, 3),
-                }
-            )
-        with run_log.stage("export"):
-            _log(f"export: {export_study(output)}")
+            built["charts"] = {
+                "drawn": report.drawn.drawn,
+                "unchanged": report.drawn.reused,
+                "seconds": round(report.drawn.seconds, 3),
+            }
+        started = time.monotonic()
+        _log(f"export: {export_study(output)}")
     except StudyError as error:
-        raise click.ClickException(f"report: {error}") from None
+        built["error"] = str(error)
+    built["seconds"].setdefault("report", round(time.monotonic() - started, 3))
+    built["seconds"]["export"] = round(time.monotonic() - started, 3)
+    return built
 
 
 @click.command()

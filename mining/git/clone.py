@@ -402,23 +402,17 @@ class _Cloner:
         git = self._repo_git(repo, start)
         repo.mkdir(parents=True)
         git(["init", "--quiet", f"--template={self.git.template}"])
-        for key, value in (
-            ("remote.origin.url", request.clone_url),
-            ("core.sparseCheckout", "true"),
-            ("core.sparseCheckoutCone", "false"),
-            ("core.symlinks", "false"),
-            ("core.hooksPath", os.devnull),
-            ("submodule.recurse", "false"),
-            *((f"url.{to}.insteadOf", prefix) for prefix, to in self.settings.url_rewrites),
-        ):
-            git(["config", key, value])
+        # One write instead of a `git config` process per key: a clone's configuration costs
+        # one git process (`init`), the runner's `-c` overrides still win over all of it.
+        with (repo / ".git" / "config").open("a", encoding="utf-8") as config:
+            config.write(checkout_config(request.clone_url, self.settings.url_rewrites))
         info = repo / ".git" / "info"
         info.mkdir(exist_ok=True)
         (info / "attributes").write_text(_ATTRIBUTES, encoding="utf-8")
         # What the checkout may write is decided by `_plan`, once the trees are here.
         (info / "sparse-checkout").write_text("", encoding="utf-8")
         git.fetch_pinned(request.commit, request.default_branch, self.settings.history, strategy)
-        self._plan(request.commit, git)
+        self._plan(request.commit, git, blobless="+blobless" in strategy[0])
         git(
             ["checkout", "--quiet", "--no-recurse-submodules", "--detach", request.commit],
             network=True,
@@ -429,7 +423,7 @@ class _Cloner:
         self._plan(commit, git)
         git(["sparse-checkout", "reapply"], network=True)
 
-    def _plan(self, commit: str, git: RepoGit) -> tuple[LeftOut, ...]:
+    def _plan(self, commit: str, git: RepoGit, blobless: bool = False) -> tuple[LeftOut, ...]:
         """Before anything is written: what the checkout writes, within the size caps."""
         return plan_checkout(
             git,
@@ -438,7 +432,34 @@ class _Cloner:
             self.patterns_text,
             self.settings.max_file_bytes,
             self.settings.max_bytes,
+            blobless,
         )
+
+
+def _quoted(text: str) -> str:
+    """`text` as a double-quoted git config value or subsection name."""
+    if any(c in text for c in "\n\r\0"):
+        raise CloneFailure(CloneStatus.ERROR, "a URL in the clone settings spans lines")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def checkout_config(clone_url: str, url_rewrites: Iterable[tuple[str, str]] = ()) -> str:
+    """What a checkout's `.git/config` gets beside `git init`'s own: the origin, the sparse
+    checkout's mode and the safety settings it keeps for every later git command on it."""
+    lines = [
+        "[core]",
+        "\tsparseCheckout = true",
+        "\tsparseCheckoutCone = false",
+        "\tsymlinks = false",
+        f"\thooksPath = {_quoted(os.devnull)}",
+        "[submodule]",
+        "\trecurse = false",
+        '[remote "origin"]',
+        f"\turl = {_quoted(clone_url)}",
+    ]
+    for prefix, to in url_rewrites:
+        lines += [f"[url {_quoted(to)}]", f"\tinsteadOf = {_quoted(prefix)}"]
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _left(checkout: Path) -> tuple[LeftOut, ...]:

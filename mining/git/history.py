@@ -59,7 +59,7 @@ a deadline and a size limit on the fetched bytes. Nothing from the repository is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -71,7 +71,7 @@ from git.exc import GitCommandError
 from analyzers.code.catalog import load_catalog
 from analyzers.records import RepoRef
 from analyzers.repo.cache import AnalysisCache, default_cache_path
-from analyzers.repo.gitsafe import SafeGit
+from analyzers.repo.gitsafe import GitAborted, GitTimeout, SafeGit
 from analyzers.schema import columns
 from analyzers.tables import csv_table
 from mining.git.replay import Commit, replay
@@ -80,7 +80,7 @@ from mining.git.versions import (
     MLFLOW,
     BlobFeatures,
     HistoryError,
-    analyse_dependency,
+    analyze_dependency,
     candidate_kinds,
     features_of,
 )
@@ -121,10 +121,11 @@ class HistoryGit(SafeGit):
 
 
 class GitObjects:
-    """The checkout's object database through GitPython: what is local, never the promisor's."""
+    """The checkout's object database: what is local, never the promisor's. Sizes and contents
+    are read in bulk, one `git cat-file` process for many blobs (not a round trip each)."""
 
-    def __init__(self, repo: Repo) -> None:
-        self.repo = repo
+    def __init__(self, repo: Repo, git: SafeGit, checkout: Path) -> None:
+        self.repo, self.git, self.checkout = repo, git, checkout
 
     def local_blobs(self, timeout: float) -> set[str]:
         """Blob ids in the local object store. `--batch-all-objects` lists what is there and
@@ -137,18 +138,51 @@ class GitObjects:
         )
         return {line[5:] for line in raw.splitlines() if line.startswith("blob ")}
 
-    def size(self, blob: str) -> int:
+    def _cat(self, batch: str, blobs: Sequence[str], timeout: float) -> bytes:
         try:
-            return int(self.repo.odb.info(bytes.fromhex(blob)).size)
-        except (ValueError, OSError, GitCommandError) as error:
-            raise HistoryError(f"cannot read blob {blob}: {error}") from None
+            output = self.git.run(
+                ["cat-file", batch],
+                repo=self.checkout,
+                deadline=time.monotonic() + timeout,
+                stdin="".join(f"{blob}\n" for blob in blobs).encode("ascii"),
+            )
+        except (GitTimeout, GitAborted) as error:
+            raise HistoryError(f"cannot read blobs: {error}") from None
+        if not output.ok:
+            raise HistoryError(f"cannot read blobs: {output.stderr.strip()[-200:]}")
+        return output.raw
 
-    def read(self, blob: str) -> bytes:
-        try:
-            data: bytes = self.repo.odb.stream(bytes.fromhex(blob)).read()
-        except (ValueError, OSError, GitCommandError) as error:
-            raise HistoryError(f"cannot read blob {blob}: {error}") from None
-        return data
+    def sizes(self, blobs: Sequence[str], timeout: float) -> dict[str, int]:
+        """Blob id -> size, for every blob of `blobs` (all must be local)."""
+        sizes: dict[str, int] = {}
+        if not blobs:
+            return sizes
+        raw = self._cat("--batch-check=%(objectname) %(objecttype) %(objectsize)", blobs, timeout)
+        for line in raw.decode("ascii", "replace").splitlines():
+            name, _, rest = line.partition(" ")
+            kind, _, size = rest.partition(" ")
+            if kind != "blob":
+                raise HistoryError(f"cannot read blob {name}: {rest or 'missing'}")
+            sizes[name] = int(size)
+        return sizes
+
+    def read(self, blobs: Sequence[str], timeout: float) -> dict[str, bytes]:
+        """Blob id -> content, for every blob of `blobs` (all must be local)."""
+        contents: dict[str, bytes] = {}
+        if not blobs:
+            return contents
+        raw = self._cat("--batch", blobs, timeout)
+        at = 0
+        while at < len(raw):
+            end = raw.index(b"\n", at)
+            name, _, rest = raw[at:end].decode("ascii", "replace").partition(" ")
+            kind, _, size = rest.partition(" ")
+            if kind != "blob":
+                raise HistoryError(f"cannot read blob {name}: {rest or 'missing'}")
+            start = end + 1
+            contents[name] = raw[start : start + int(size)]
+            at = start + int(size) + 1
+        return contents
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +226,7 @@ class HistoryStats:
     blobs_fetched: int = 0
     bytes_fetched: int = 0
     fetch_requests: int = 0
+    fetch_seconds: float = 0.0  # of `seconds`, waiting for blob fetches
     seconds: float = 0.0
 
 
@@ -351,7 +386,9 @@ def _walk(
                 for kind in candidate_kinds(path):
                     wanted.setdefault((blob, kind), path)
     log(f"{repo_ref.name}: {len(commits)} commits, {len(wanted)} file versions to know")
-    resolver = BlobFeatures(GitObjects(repo), git, checkout, cache, options, stats, deadline)
+    resolver = BlobFeatures(
+        GitObjects(repo, git, checkout), git, checkout, cache, options, stats, deadline
+    )
     resolver.resolve(wanted)
     dimensions, events, summary = replay(
         commits, bases, resolver.features, repo_ref, head, options.first_parent
@@ -426,7 +463,7 @@ __all__ = [
     "HistoryOptions",
     "HistoryResult",
     "HistoryStats",
-    "analyse_dependency",
+    "analyze_dependency",
     "candidate_kinds",
     "failed_summary",
     "features_of",

@@ -67,6 +67,27 @@ def _path_features(
     )
 
 
+def _starting_state(
+    commit: Commit,
+    states: dict[str, _State],
+    children: Counter[str],
+    base_states: dict[str, _State],
+    at_start: set[str],
+) -> tuple[_State, frozenset[str]]:
+    """The tree a commit starts from (its first parent's, taken over by its last child) and
+    what that tree has; a parent outside the walk counts as the start of the window."""
+    parent = commit.parents[0] if commit.parents else ""
+    if parent in states:
+        children[parent] -= 1
+        state = states.pop(parent) if children[parent] == 0 else states[parent].copy()
+        return state, state.present()
+    if parent in base_states:
+        state = base_states[parent].copy()
+        at_start |= state.present()
+        return state, frozenset()
+    return _State(), frozenset()
+
+
 def _evidence(present: frozenset[str]) -> str:
     return "+".join(
         name for name, feature in (("call", CALL), ("dependency", DEPENDENCY)) if feature in present
@@ -93,19 +114,7 @@ def replay(
     head_present: frozenset[str] = frozenset()
     evidence_at: dict[str, str] = {}
     for order, commit in enumerate(commits):
-        parent = commit.parents[0] if commit.parents else ""
-        if parent in states:
-            children[parent] -= 1
-            state = states[parent] if children[parent] == 0 else states[parent].copy()
-            if children[parent] == 0:
-                del states[parent]
-            before = state.present()
-        elif parent in base_states:
-            state = base_states[parent].copy()
-            before = frozenset()
-            at_start |= state.present()
-        else:
-            state, before = _State(), frozenset()
+        state, before = _starting_state(commit, states, children, base_states, at_start)
         for path, blob in commit.changes:
             state.set(path, _path_features(features, path, blob) if blob else None)
         after = state.present()

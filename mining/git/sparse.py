@@ -151,13 +151,15 @@ def plan_checkout(
     patterns: str,
     file_cap: int | None,
     total_cap: int | None,
+    blobless: bool = False,
 ) -> tuple[LeftOut, ...]:
     """Fetch the blobs the checkout of `commit` would write, leave out the files over
     `file_cap`, and write the sparse-checkout file; `TooLarge` if the rest is over
-    `total_cap`. Returns the files left out."""
+    `total_cap`. Returns the files left out. `blobless`: the object store is known to hold no
+    blob yet (a fresh blobless fetch), so it is not listed before the fetch."""
     git_dir = repo / ".git"
     wanted = _wanted(git, git_dir, commit, patterns)
-    sizes = _local_sizes(git)
+    sizes = {} if blobless else _local_sizes(git)
     missing = sorted({blob for blob in wanted.values() if blob not in sizes})
     unsent: set[str] = set()
     for start in range(0, len(missing), _BATCH):
@@ -205,24 +207,28 @@ def plan_checkout(
     return left_out
 
 
+# Fetch named blobs into a blobless clone: no negotiation (the server need not know what we
+# have), no tags, no FETCH_HEAD, no submodules, no gc; blob SHAs follow.
+FETCH_BLOBS = (
+    "-c",
+    "fetch.negotiationAlgorithm=noop",
+    "fetch",
+    "--no-tags",
+    "--no-write-fetch-head",
+    "--recurse-submodules=no",
+    "--no-auto-gc",
+    "--filter=blob:none",
+    "origin",
+)
+
+
 def _fetch_blobs(git: Git, blobs: Sequence[str]) -> set[str]:
     """Fetch `blobs`; return those the server cannot send. A batch that fails for want of an
     object is halved, so k missing blobs among n cost about k log n requests."""
     if not blobs:
         return set()
     output = git(
-        [
-            "-c",
-            "fetch.negotiationAlgorithm=noop",
-            "fetch",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--recurse-submodules=no",
-            "--no-auto-gc",
-            "--filter=blob:none",
-            "origin",
-            *blobs,
-        ],
+        [*FETCH_BLOBS, *blobs],
         network=True,
         accept=None,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -23,6 +23,7 @@ from analyzers.repo.detectors import DETECTORS as SIGNAL_DETECTORS
 from analyzers.repo.files import ALWAYS_SKIPPED, VENDORED_DIRS
 from analyzers.repo.gitsafe import GitAborted, GitTimeout, GitTooLarge, SafeGit, tree_size
 from analyzers.repo.scanner import AnalysisWorkers
+from mining.git.sparse import FETCH_BLOBS
 
 if TYPE_CHECKING:
     from mining.git.history import HistoryOptions, HistoryStats
@@ -50,6 +51,17 @@ DEPENDENCY_PATTERNS = (
     "python_env.yml",
     "python_env.yaml",
 )
+
+
+# Content read by one `git cat-file --batch` (a group of versions): bounds the walk's memory.
+READ_BYTES = 64 * 1024 * 1024
+
+
+def _cap(kind: str) -> int:
+    """The largest version of this kind that is read."""
+    if kind.startswith("requirements"):
+        return MAX_DEPENDENCY_BYTES
+    return MAX_NOTEBOOK_BYTES if kind == FileKind.NOTEBOOK.value else MAX_SCRIPT_BYTES
 
 
 class HistoryError(Exception):
@@ -91,7 +103,7 @@ def features_of(kind: str, analysis: FileAnalysis) -> frozenset[str]:
     return frozenset({CALL, *(call.dimension for call in analysis.calls)})
 
 
-def analyse_dependency(path: str, data: bytes) -> FileAnalysis:
+def analyze_dependency(path: str, data: bytes) -> FileAnalysis:
     """An mlflow requirement in a dependency file, with the `analyzers.repo.detectors` detectors:
     ANALYZED (detail: the specifiers) or NO_MLFLOW."""
     text = data.decode("utf-8", errors="replace")
@@ -118,9 +130,9 @@ class ObjectStore(Protocol):
 
     def local_blobs(self, timeout: float) -> set[str]: ...
 
-    def size(self, blob: str) -> int: ...
+    def sizes(self, blobs: Sequence[str], timeout: float) -> dict[str, int]: ...
 
-    def read(self, blob: str) -> bytes: ...
+    def read(self, blobs: Sequence[str], timeout: float) -> dict[str, bytes]: ...
 
 
 # --------------------------------------------------------------------------- analysis
@@ -168,7 +180,7 @@ class BlobFeatures:
         self._fetch(sorted(set(order) - local, key=order.__getitem__))
         parsers = AnalysisWorkers(self.options.jobs)
         try:
-            self._analyse(missing, parsers)
+            self._analyze(missing, parsers)
         finally:
             parsers.close()
             if self.cache is not None:
@@ -182,6 +194,7 @@ class BlobFeatures:
 
     def _fetch(self, blobs: Sequence[str]) -> None:
         objects = self.checkout / ".git" / "objects"
+        started = time.monotonic()
         before = tree_size(objects)
         limit = (
             None
@@ -192,18 +205,7 @@ class BlobFeatures:
             chunk = blobs[start : start + max(1, self.options.batch)]
             try:
                 output = self.git.run(
-                    [
-                        "-c",
-                        "fetch.negotiationAlgorithm=noop",
-                        "fetch",
-                        "--no-tags",
-                        "--no-write-fetch-head",
-                        "--recurse-submodules=no",
-                        "--no-auto-gc",
-                        "--filter=blob:none",
-                        "origin",
-                        *chunk,
-                    ],
+                    [*FETCH_BLOBS, *chunk],
                     repo=self.checkout,
                     deadline=self.deadline,
                     watch=objects,
@@ -227,38 +229,63 @@ class BlobFeatures:
             self.stats.fetch_requests += 1
             self.stats.blobs_fetched += len(chunk)
         self.stats.bytes_fetched += max(0, tree_size(objects) - before)
+        self.stats.fetch_seconds += round(time.monotonic() - started, 3)
 
-    def _read(self, blob: str, cap: int) -> bytes | None:
-        """The blob's bytes, or None when it is over `cap` (its size is read first: a 200 MB
-        version is never loaded)."""
-        return None if self.objects.size(blob) > cap else self.objects.read(blob)
+    def _contents(
+        self, missing: dict[tuple[str, str], str]
+    ) -> Iterator[list[tuple[tuple[str, str], str, bytes | None]]]:
+        """The versions of `missing` in order, in groups of at most `READ_BYTES` of content:
+        each with its bytes, or None when the blob is over its kind's cap (sizes are read
+        first: a 200 MB version is never loaded). Two git processes read a small history."""
+        sizes = self.objects.sizes(list(dict.fromkeys(b for b, _ in missing)), self._remaining())
+        group: list[tuple[tuple[str, str], str]] = []
+        wanted: dict[str, int] = {}
+        for (blob, kind), path in missing.items():
+            if sizes[blob] <= _cap(kind) and blob not in wanted:
+                if wanted and sum(wanted.values()) + sizes[blob] > READ_BYTES:
+                    yield self._read_group(group, wanted, sizes)
+                    group, wanted = [], {}
+                wanted[blob] = sizes[blob]
+            group.append(((blob, kind), path))
+        if group:
+            yield self._read_group(group, wanted, sizes)
 
-    def _analyse(self, missing: dict[tuple[str, str], str], parsers: AnalysisWorkers) -> None:
+    def _read_group(
+        self,
+        group: list[tuple[tuple[str, str], str]],
+        wanted: dict[str, int],
+        sizes: dict[str, int],
+    ) -> list[tuple[tuple[str, str], str, bytes | None]]:
+        data = self.objects.read(list(wanted), self._remaining())
+        return [
+            (key, path, data.get(key[0]) if sizes[key[0]] <= _cap(key[1]) else None)
+            for key, path in group
+        ]
+
+    def _analyze(self, missing: dict[tuple[str, str], str], parsers: AnalysisWorkers) -> None:
         window: list[tuple[tuple[str, str], str, bytes, Future[FileAnalysis]]] = []
         limit = max(1, parsers.jobs) * 4
-        for (blob, kind), path in missing.items():
-            self._remaining()
-            if kind.startswith("requirements"):
-                data = self._read(blob, MAX_DEPENDENCY_BYTES)
-                if data is None or b"mlflow" not in data.lower():
+        for group in self._contents(missing):
+            for (blob, kind), path, data in group:
+                self._remaining()
+                if kind.startswith("requirements"):
+                    if data is None or b"mlflow" not in data.lower():
+                        self._done((blob, kind), FileAnalysis(FileStatus.NO_MLFLOW), False)
+                    else:
+                        self._done((blob, kind), analyze_dependency(path, data), True)
+                    continue
+                if data is None:
+                    # Not cached: a scan with a larger cap must not find "too large" there.
+                    self.stats.blobs_skipped += 1
+                    self.features[(blob, kind)] = frozenset()
+                    continue
+                if not may_use_mlflow(data):
                     self._done((blob, kind), FileAnalysis(FileStatus.NO_MLFLOW), counted=False)
-                else:
-                    self._done((blob, kind), analyse_dependency(path, data), counted=True)
-                continue
-            cap = MAX_NOTEBOOK_BYTES if kind == FileKind.NOTEBOOK.value else MAX_SCRIPT_BYTES
-            data = self._read(blob, cap)
-            if data is None:
-                # Not cached: a scan with a larger cap must not find "too large" there.
-                self.stats.blobs_skipped += 1
-                self.features[(blob, kind)] = frozenset()
-                continue
-            if not may_use_mlflow(data):
-                self._done((blob, kind), FileAnalysis(FileStatus.NO_MLFLOW), counted=False)
-                continue
-            window.append(((blob, kind), kind, data, parsers.submit(data, FileKind(kind))))
-            while len(window) > limit:
-                key, kind_, data_, future = window.pop(0)
-                self._done(key, parsers.result(future, data_, FileKind(kind_)), counted=True)
+                    continue
+                window.append(((blob, kind), kind, data, parsers.submit(data, FileKind(kind))))
+                while len(window) > limit:
+                    key, kind_, data_, future = window.pop(0)
+                    self._done(key, parsers.result(future, data_, FileKind(kind_)), True)
         for key, kind_, data_, future in window:
             self._done(key, parsers.result(future, data_, FileKind(kind_)), counted=True)
 

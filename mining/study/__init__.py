@@ -1,2 +1,2 @@
-"""A whole study: settings from a TOML file, dataset -> clone -> analyse as one generator
+"""A whole study: settings from a TOML file, dataset -> clone -> analyze as one generator
 (`run`), and the offline demo corpus (`demo`)."""

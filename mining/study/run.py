@@ -1,4 +1,4 @@
-"""A whole study as one generator: dataset → clone → analyse, one repository at a time.
+"""A whole study as one generator: dataset → clone → analyze, one repository at a time.
 
     study = Study(StudySettings.from_toml("datasets/demo.toml"))
     for outcome in study.traverse_repos():
@@ -14,6 +14,7 @@ so memory does not grow with the number of repositories.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import itertools
 import json
@@ -99,7 +100,7 @@ UNPINNED = "unpinned"
 
 @dataclass(frozen=True, slots=True)
 class RepoTask:
-    """One repository to analyse: a checkout on disk, or the reason there is none."""
+    """One repository to analyze: a checkout on disk, or the reason there is none."""
 
     repo: str
     commit: str
@@ -128,7 +129,7 @@ class RepoOutcome:
     purpose_rule: str = ""
     duplicate_of: str = ""
     cluster_size: int | None = None
-    # What analysing it cost in this run (seconds, history blobs parsed, fetched, ...): for the
+    # What analyzing it cost in this run (seconds, history blobs parsed, fetched, ...): for the
     # run log only, never in a table, so that reruns write the same bytes.
     costs: tuple[tuple[str, float], ...] = ()
 
@@ -332,6 +333,11 @@ class Study:
         )
         # What the repositories analysed in this run cost, by repository: the run log's.
         self.costs: dict[str, dict[str, float]] = {}
+        # The most repositories submitted to workers and not yet collected (the run log's).
+        self.in_flight = 0
+
+    def _saw_in_flight(self, count: int) -> None:
+        self.in_flight = max(self.in_flight, count)
 
     def dataset_rows(self) -> list[dict[str, str]]:
         if not self.settings.dataset.exists():
@@ -371,8 +377,8 @@ class Study:
                 pending_rows.append(row)
         left_out = f"{excluded} excluded by the study's filters, " if excluded else ""
         self.log(
-            f"{len(rows)} repositories: {len(finished) - excluded} already analysed, "
-            f"{left_out}{len(pending_rows)} to clone and analyse"
+            f"{len(rows)} repositories: {len(finished) - excluded} already analyzed, "
+            f"{left_out}{len(pending_rows)} to clone and analyze"
         )
         outcomes = self._run(self._tasks(pending_rows))
         for row in rows:
@@ -457,11 +463,11 @@ class Study:
 
     def _run(self, tasks: Iterable[RepoTask]) -> Iterator[RepoOutcome]:
         if self.settings.executor == "dask":
-            yield from _run_dask(tasks, self.settings.scheduler, self.log)
+            yield from _run_dask(tasks, self.settings.scheduler, self.log, self._saw_in_flight)
         elif self.settings.jobs <= 1:
             yield from map(analyze_checkout, tasks)
         else:
-            yield from _run_local(tasks, self.settings.jobs, self.log)
+            yield from _run_local(tasks, self.settings.jobs, self.log, self._saw_in_flight)
 
     def merge(self) -> dict[str, int]:
         """Study-level tables from the per-repository files, in dataset order."""
@@ -525,14 +531,19 @@ class Study:
 
 
 def _run_local(
-    tasks: Iterable[RepoTask], jobs: int, log: Callable[[str], None]
+    tasks: Iterable[RepoTask],
+    jobs: int,
+    log: Callable[[str], None],
+    saw: Callable[[int], None] = lambda count: None,
 ) -> Iterator[RepoOutcome]:
-    """Repositories in parallel worker processes, results in task order, a bounded window."""
+    """Repositories in parallel worker processes, results in task order, a bounded window
+    (`saw` is told how many are in flight)."""
     window: list[tuple[RepoTask, Future[RepoOutcome]]] = []
     pool = _pool(jobs)
     try:
         for task in tasks:
             window.append((task, pool.submit(analyze_checkout, task)))
+            saw(len(window))
             while len(window) > 2 * jobs:
                 outcome, pool = _collect(window.pop(0), pool, jobs, log)
                 yield outcome
@@ -561,15 +572,19 @@ def _collect(
     except BrokenProcessPool:
         # A parser crash took the worker down. Redo this repository with every file in its
         # own worker process, where a crash costs one file; later tasks get a fresh pool.
-        log(f"{task.repo}: a worker died; re-analysing file by file")
+        log(f"{task.repo}: a worker died; re-analyzing file by file")
         pool.shutdown(wait=False, cancel_futures=True)
         return analyze_checkout(task, isolated=True), _pool(jobs)
 
 
 def _run_dask(
-    tasks: Iterable[RepoTask], scheduler: str | None, log: Callable[[str], None]
+    tasks: Iterable[RepoTask],
+    scheduler: str | None,
+    log: Callable[[str], None],
+    saw: Callable[[int], None] = lambda count: None,
 ) -> Iterator[RepoOutcome]:
-    """The same unit of work on a Dask distributed cluster (checkouts on a shared disk)."""
+    """The same unit of work on a Dask distributed cluster (checkouts on a shared disk), in a
+    window of twice the cluster's threads, results in task order."""
     try:
         from distributed import Client
     except ImportError:
@@ -579,10 +594,17 @@ def _run_dask(
     if not scheduler:
         raise StudySetupError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
     with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-        log(f"dask: {len(client.scheduler_info().get('workers', {}))} workers at {scheduler}")
-        futures = [client.submit(analyze_checkout, task, pure=False) for task in tasks]
-        for future in futures:
-            yield future.result()
+        workers = client.scheduler_info().get("workers", {})
+        log(f"dask: {len(workers)} workers at {scheduler}")
+        bound = 2 * max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+        window: collections.deque[Any] = collections.deque()
+        for task in tasks:
+            window.append(client.submit(analyze_checkout, task, pure=False))
+            saw(len(window))
+            while len(window) > bound:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
 
 
 def _relative(path: Path) -> str:

@@ -5,7 +5,8 @@ again; the run log (`run-log.json` in the study folder) is the one file that is 
 the dates, the seconds each stage took, the machine (operating system, processor, Python, cores:
 never its name or a path), how many repositories were analysed in this run and how many were
 already done, what walking their histories cost (blobs parsed, skipped, found in the cache,
-fetched), and how many charts were drawn or reused.
+fetched), how many repositories were in flight at most (submitted to workers, not yet
+collected), and how many charts were drawn or reused.
 """
 
 from __future__ import annotations

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
-import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from analyzers.records import RepoRef
 from analyzers.repo.detectors.base import Content, Detector, Finding
@@ -27,35 +24,22 @@ from analyzers.repo.files import (
     regular_files,
     unescape_path,
 )
-from analyzers.repo.gitsafe import GitTimeout, SafeGit
+from analyzers.repo.gitsafe import head_tree
 
 MAX_TEXT_BYTES = 1024 * 1024  # configuration and dependency files
 MAX_SCRIPT_BYTES = 5 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
-TREE_SECONDS = 120  # listing a tree reads no blob: minutes would mean a broken repository
 
 
 def tree_paths(root: str) -> list[str] | None:
     """Every file path of the checkout's HEAD tree (including files a sparse checkout left out),
     or None when `root` is not the top of a git checkout. Reads trees only, never a blob, and
     through `gitsafe`, so the checkout's own config cannot run anything."""
-    if not os.path.isdir(os.path.join(root, ".git")):
-        return None
-    with tempfile.TemporaryDirectory(prefix="mlflow-miner-git-") as scratch:
-        # safe.directory: a study's checkouts may belong to another user (a shared cache).
-        git = SafeGit(Path(scratch), extra_config=(("safe.directory", "*"),))
-        try:
-            done = git.run(
-                ["ls-tree", "-r", "-z", "--full-tree", "HEAD"],
-                repo=Path(root),
-                deadline=time.monotonic() + TREE_SECONDS,
-            )
-        except (OSError, GitTimeout):
-            return None
-    if not done.ok:
+    listing = head_tree(root)
+    if listing is None:
         return None
     paths = []
-    for entry in os.fsdecode(done.raw).split("\0"):  # names as the walk decodes them
+    for entry in os.fsdecode(listing).split("\0"):  # names as the walk decodes them
         meta, tab, path = entry.partition("\t")
         # Regular files only: no symlink (120000), no submodule (160000).
         if tab and meta.split(" ")[0] in ("100644", "100755"):

@@ -151,7 +151,7 @@ PYTHON2_LOOKALIKES = [
     [case[1:] for case in PYTHON2_LOOKALIKES],
     ids=[case[0] for case in PYTHON2_LOOKALIKES],
 )
-def test_python2_lookalikes_are_analysed(data: bytes, line: int) -> None:
+def test_python2_lookalikes_are_analyzed(data: bytes, line: int) -> None:
     analysis = analyze_bytes(data, FileKind.SCRIPT)
     assert analysis.status is FileStatus.ANALYZED, analysis.detail
     assert (line, "mlflow.log_param") in [(c.line, c.api) for c in analysis.calls]
@@ -162,7 +162,7 @@ def test_python2_lookalikes_are_analysed(data: bytes, line: int) -> None:
     [case[1:] for case in GOOD_ENCODINGS],
     ids=[case[0] for case in GOOD_ENCODINGS],
 )
-def test_unusual_but_valid_files_are_analysed(data: bytes, line: int) -> None:
+def test_unusual_but_valid_files_are_analyzed(data: bytes, line: int) -> None:
     analysis = analyze_bytes(data, FileKind.SCRIPT)
     assert analysis.status is FileStatus.ANALYZED, analysis.detail
     assert [(c.line, c.api) for c in analysis.calls] == [(line, "mlflow.log_param")]
@@ -251,7 +251,7 @@ DATABRICKS_WRITTEN = (
 )
 
 
-def test_databricks_written_scripts_are_analysed_as_the_scripts_they_write() -> None:
+def test_databricks_written_scripts_are_analyzed_as_the_scripts_they_write() -> None:
     """A `# MAGIC %%writefile train.py` cell is a script of its own (appending cells continue
     it), at the notebook's lines, its columns past the `# MAGIC ` prefix. Not the YAML one, not
     markdown, and a written script does not see the notebook's `import mlflow`."""

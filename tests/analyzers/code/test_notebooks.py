@@ -93,7 +93,7 @@ def test_magics_are_neutralised_and_lines_stay_true(cell: str, line: int) -> Non
     assert found(notebook_v4(("code", cell))) == {(0, line, "mlflow.autolog")}
 
 
-def test_non_python_cell_magic_body_is_not_analysed() -> None:
+def test_non_python_cell_magic_body_is_not_analyzed() -> None:
     data = notebook_v4(
         ("code", "import mlflow"),
         ("code", "%%bash\nmlflow.log_param x\n"),

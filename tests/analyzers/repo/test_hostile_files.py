@@ -113,7 +113,7 @@ def test_a_file_over_its_budget_gets_a_timeout_row_and_the_run_goes_on(tmp_path:
     assert all(r.status is FileStatus.ANALYZED and len(r.calls) == 1 for r in others)
 
 
-def test_the_budget_holds_for_a_file_analysed_alone_after_a_crash() -> None:
+def test_the_budget_holds_for_a_file_analyzed_alone_after_a_crash() -> None:
     workers = AnalysisWorkers(jobs=1, file_timeout=BUDGET)
     try:
         assert workers.run_isolated(SLOW, FileKind.SCRIPT).status is FileStatus.TIMEOUT

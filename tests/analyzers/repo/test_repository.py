@@ -368,7 +368,7 @@ def test_parallel_and_cached_scans_agree(tmp_path: Path) -> None:
     assert _found(tmp_path / "repo", settings) == inline
 
 
-def test_an_edit_reanalyses_the_file_and_its_importers_only(
+def test_an_edit_reanalyzes_the_file_and_its_importers_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cache_module, "RACY_NS", 0)

@@ -165,7 +165,7 @@ def test_cache_is_written_and_read(tmp_path: Path) -> None:
     first = list(scan(repo, settings=settings))
     rows = sqlite3.connect(cache_path).execute("SELECT key FROM analysis").fetchall()
     assert [row[0].split(":")[0] for row in rows] == [blob_sha(source)]
-    # Replace the cached analysis: a second scan must return it without re-analysing.
+    # Replace the cached analysis: a second scan must return it without re-analyzing.
     planted = FileAnalysis(FileStatus.ANALYZED, "planted", (CallSite(9, 9, "mlflow.x", "other"),))
     with sqlite3.connect(cache_path) as db:
         db.execute("UPDATE analysis SET value = ?", (encode(planted),))

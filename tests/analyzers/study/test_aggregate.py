@@ -115,7 +115,7 @@ def test_the_dataset_study_json_names_is_found_beside_the_study(tmp_path: Path) 
     assert len(loaded.repos) == 13
 
 
-def test_calls_and_signals_of_repositories_not_analysed_are_ignored() -> None:
+def test_calls_and_signals_of_repositories_not_analyzed_are_ignored() -> None:
     study = load_study(STUDY)
     assert study.analysed == ANALYSED
     assert study.n_analysed == 8
@@ -319,7 +319,7 @@ def _with_status(tmp_path: Path, repo: str, status: str, detail: str = "") -> Pa
     return study
 
 
-def test_a_repository_with_no_python_file_is_analysed_without_mlflow_evidence(
+def test_a_repository_with_no_python_file_is_analyzed_without_mlflow_evidence(
     tmp_path: Path,
 ) -> None:
     """The pipeline writes `analyzed` for a repository with no .py/.ipynb file (files.csv
@@ -330,7 +330,7 @@ def test_a_repository_with_no_python_file_is_analysed_without_mlflow_evidence(
     assert result.repos.set_index("repo").loc["eps/empty", "populations"] == "analysed"
 
 
-def test_a_partial_repository_is_analysed(tmp_path: Path) -> None:
+def test_a_partial_repository_is_analyzed(tmp_path: Path) -> None:
     study = _with_status(tmp_path, "gamma/mixed", "partial", "1 file unreadable")
     result = aggregate(load_study(study))
     assert result.n_analysed == 8

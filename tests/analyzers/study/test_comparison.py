@@ -51,7 +51,7 @@ def test_counts_per_api_name(rows: dict, term: str, expected: tuple[int, ...]) -
     assert tuple(rows[term][column] for column in COUNTS) == expected
 
 
-def test_the_any_row_adds_up_and_leaves_unanalysed_repositories_out(rows: dict) -> None:  # type: ignore[type-arg]
+def test_the_any_row_adds_up_and_leaves_unanalyzed_repositories_out(rows: dict) -> None:  # type: ignore[type-arg]
     overall = rows[ANY]
     assert overall["lines_text"] == 12, "delta/gone was not analysed: its line is left out"
     assert overall["lines_both"] + overall["lines_text_only"] == overall["lines_text"]

@@ -51,7 +51,7 @@ def append(path: Path, *lines: str) -> None:
 # --- Reading facts.csv -----------------------------------------------------------------------
 
 
-def test_facts_of_repositories_not_analysed_are_ignored() -> None:
+def test_facts_of_repositories_not_analyzed_are_ignored() -> None:
     study = load_study(STUDY)
     assert study.has_facts
     assert len(study.facts) == 27

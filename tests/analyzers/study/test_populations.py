@@ -80,7 +80,7 @@ def test_every_measure_is_reported_for_every_population(
         assert row["ci_low"] <= row["share"] <= row["ci_high"]
 
 
-def test_an_older_study_has_only_the_analysed_population(tmp_path: Path) -> None:
+def test_an_older_study_has_only_the_analyzed_population(tmp_path: Path) -> None:
     study = load_study(copy_study(tmp_path))
     assert [p.name for p in available(study)] == ["analysed", "mlflow-evidence"]
     table = aggregate(study).populations.set_index("population")

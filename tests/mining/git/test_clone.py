@@ -11,9 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -478,33 +476,6 @@ def test_what_a_checkout_would_write_is_bounded(
     assert not (tmp_path / "cache" / "acme__many").exists()  # nothing written, nothing kept
 
 
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that accepts connections and never says a word."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except (TimeoutError, OSError):
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
-
-
 def test_timeout_kills_a_hanging_fetch(
     world: dict[str, object], tmp_path: Path, silent_server: int
 ) -> None:
@@ -781,6 +752,83 @@ def test_cache_keys_are_plain_for_github_names_and_distinct_otherwise() -> None:
     assert cache_key("octo-org/.github") == "octo-org__.github"
     names = ["a/b", "a_/b", "a/_b", "../a/b", "a/b/..", "A/B", "ünï/cødé", "uni/code"]
     assert len({cache_key(n) for n in names}) == len(names)
+
+
+# --- git processes per clone ----------------------------------------------------------------
+
+
+def git_commands(log: Path) -> list[str]:
+    """The git subcommands a wrapper on PATH logged, one per process the code under test
+    started (the `-c key=value` overrides before them dropped)."""
+    commands = []
+    for line in log.read_text().splitlines():
+        words = line.split("\0")
+        while words and words[0] == "-c":
+            words = words[2:]
+        commands.append(words[0] if words else "")
+    return commands
+
+
+@pytest.fixture
+def git_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every git the code under test starts goes through a wrapper that logs its arguments
+    (git's own children run from its exec path, not from PATH, and are not counted)."""
+    real = shutil.which("git")
+    assert real is not None
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    log = tmp_path / "git.log"
+    wrapper.write_text(
+        f"#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done >> '{log}'\n"
+        f"echo >> '{log}'\nexec '{real}' \"$@\"\n"
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def test_a_clone_configures_itself_with_one_git_process(
+    world: dict[str, object], tmp_path: Path, git_log: Path
+) -> None:
+    rewrites = (("https://example.invalid/", url(world["root"]) + "/"),)  # type: ignore[arg-type]
+    request = request_for(world, clone_url="https://example.invalid/served")
+    result = clone_one(request, settings_for(tmp_path, url_rewrites=rewrites))
+    assert result.status is CloneStatus.CLONED, result
+    commands = git_commands(git_log)
+    configuring = [c for c in commands if c in ("init", "config")]
+    assert configuring == ["init"], commands
+    # init, fetch the commit, list its tree, match the patterns, fetch the blobs, read their
+    # sizes, check out: nothing else.
+    assert len(commands) == 7, commands
+    checkout = Path(result.path)
+    settings = git("config", "--list", "--local", cwd=checkout).splitlines()
+    for setting in (
+        "core.sparsecheckout=true",
+        "core.sparsecheckoutcone=false",
+        "core.symlinks=false",
+        f"core.hookspath={os.devnull}",
+        "submodule.recurse=false",
+        "remote.origin.url=https://example.invalid/served",
+        f"url.{url(world['root'])}/.insteadof=https://example.invalid/",  # type: ignore[arg-type]
+    ):
+        assert setting in settings, settings
+
+    git_log.write_text("")
+    assert clone_one(request, settings_for(tmp_path, url_rewrites=rewrites)).status is (
+        CloneStatus.CACHED
+    )
+    assert git_commands(git_log) == []
+
+
+def test_a_url_spanning_lines_never_reaches_the_config(
+    world: dict[str, object], tmp_path: Path
+) -> None:
+    rewrites = (("https://example.invalid/", "file:///x\n[core]\n\thooksPath=/tmp/evil"),)
+    result = clone_one(request_for(world), settings_for(tmp_path, url_rewrites=rewrites))
+    assert (result.status, result.detail) == (
+        CloneStatus.ERROR,
+        "a URL in the clone settings spans lines",
+    )
 
 
 # --- the run --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from mining.git.history import (
     SUMMARY_COLUMNS,
     HistoryError,
     HistoryOptions,
-    analyse_dependency,
+    analyze_dependency,
     candidate_kinds,
     parse_log,
     walk_history,
@@ -307,11 +307,11 @@ def test_candidates_and_dependency_analysis() -> None:
     assert len(candidate_kinds("setup.py")) == 2
     assert candidate_kinds("requirements-dev.txt")[0].startswith("requirements")
     assert (
-        analyse_dependency("pyproject.toml", b'[project]\ndependencies = ["mlflow>=2"]\n').detail
+        analyze_dependency("pyproject.toml", b'[project]\ndependencies = ["mlflow>=2"]\n').detail
         == ">=2"
     )
     assert (
-        analyse_dependency("requirements.txt", b"mlflow-export-import\n").status.value
+        analyze_dependency("requirements.txt", b"mlflow-export-import\n").status.value
         == "no-mlflow"
     )
 
@@ -470,7 +470,7 @@ def test_the_study_walks_histories_and_resumes(story: dict[str, str], tmp_path: 
     logged: list[str] = []
     study = Study(settings(history=True), log=logged.append)
     assert [o.status for o in study.traverse_repos()] == ["analyzed"]
-    assert "1 repositories: 0 already analysed, 1 to clone and analyse" in logged
+    assert "1 repositories: 0 already analyzed, 1 to clone and analyze" in logged
     study.merge()
     rows = read(tmp_path / "out" / "history.csv")
     assert {row["dimension"]: row["first_commit"] for row in rows}["datasets"] == story["c4"]
@@ -478,11 +478,11 @@ def test_the_study_walks_histories_and_resumes(story: dict[str, str], tmp_path: 
     logged.clear()
     again = Study(settings(history=True), log=logged.append)
     list(again.traverse_repos())
-    assert "1 repositories: 1 already analysed, 0 to clone and analyse" in logged
+    assert "1 repositories: 1 already analyzed, 0 to clone and analyze" in logged
     capped = Study(settings(history=True, max_commits=2), log=logged.append)
     (outcome,) = list(capped.traverse_repos())
     capped.merge()
-    assert "1 repositories: 0 already analysed, 1 to clone and analyse" in logged
+    assert "1 repositories: 0 already analyzed, 1 to clone and analyze" in logged
     summary = read(tmp_path / "out" / "history_summary.csv")
     assert summary[0]["commits_analysed"] == "2"
     assert summary[0]["truncated"] == "true"

@@ -127,7 +127,7 @@ def test_killed_study_resumes_to_identical_outputs(
     study.log = logged.append
     list(study.traverse_repos())
     study.merge()
-    assert "14 repositories: 12 already analysed, 2 to clone and analyse" in logged
+    assert "14 repositories: 12 already analyzed, 2 to clone and analyze" in logged
     assert snapshot(output) == snapshot(local_run)
 
 
