@@ -30,6 +30,7 @@ from analyzers.code.notebooks import (
     without_leading_indent,
     written_script,
 )
+from analyzers.code.parsing import collection_paused, parse_module
 from analyzers.code.positions import ParsedModule
 from analyzers.code.prefilter import may_use_mlflow
 from analyzers.code.recovery import Recovered, Unparsable, recover
@@ -133,7 +134,7 @@ def _parse(text: str, cell: int | None = None) -> tuple[ParsedModule, str | None
     except ValueError as error:  # null bytes
         raise _Unparsable(str(error)) from None
     try:
-        return ParsedModule(cell, cst.parse_module(text), tree, text=text), ast_error
+        return ParsedModule(cell, parse_module(text), tree, text=text), ast_error
     except cst.ParserSyntaxError as error:
         # ast runs on this interpreter's grammar; libcst may know a newer one. Both failed.
         message = ast_error or f"line {error.raw_line}: {error.message}"
@@ -150,9 +151,10 @@ def analyze_bytes(
     catalog = catalog or load_catalog()
     if prefilter and not may_use_mlflow(data):
         return FileAnalysis(FileStatus.NO_MLFLOW)
-    if kind is FileKind.NOTEBOOK:
-        return _analyze_notebook(data, catalog)
-    return _with_written_scripts(_analyze_script(data, catalog), data, catalog)
+    with collection_paused():
+        if kind is FileKind.NOTEBOOK:
+            return _analyze_notebook(data, catalog)
+        return _with_written_scripts(_analyze_script(data, catalog), data, catalog)
 
 
 def _resolve(
@@ -190,21 +192,10 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
     except _TooDeep as error:
         return FileAnalysis(FileStatus.TOO_DEEP, str(error))
     except _Unparsable as error:
-        # Notebooks exported as scripts (Databricks, Colab) keep `!pip` and `%magic` lines.
-        neutral = neutralise_magics(text)
-        neutralised: ParsedModule | None = None
-        try:
-            if neutral != text:
-                neutralised, ast_error = _parse(neutral)
-        except (_TooDeep, _Unparsable):
-            neutralised = None
-        if neutralised is None:
-            if _DATABRICKS_CELL.search(text):
-                cells = _analyze_databricks_cells(text, catalog, str(error))
-                if cells.status is not FileStatus.SYNTAX_ERROR:
-                    return cells
-            return _unparsable(neutral, str(error), catalog)
-        module = neutralised
+        parsed = _parse_neutralised(text, str(error), catalog)
+        if isinstance(parsed, FileAnalysis):
+            return parsed
+        module, ast_error = parsed
         detail = "IPython magics and shell lines neutralised before parsing"
     if ast_error is not None:
         # libcst accepted what this interpreter's grammar did not: newer Python 3, or Python 2.
@@ -216,6 +207,25 @@ def _analyze_script(data: bytes, catalog: Catalog) -> FileAnalysis:
         return FileAnalysis(FileStatus.ANALYZED, detail, calls, facts)
     except RecursionError:
         return FileAnalysis(FileStatus.TOO_DEEP, "nested too deeply to resolve")
+
+
+def _parse_neutralised(
+    text: str, error: str, catalog: Catalog
+) -> tuple[ParsedModule, str | None] | FileAnalysis:
+    """A script that does not parse: parsed again with its magics neutralised (notebooks
+    exported as scripts, from Databricks or Colab, keep `!pip` and `%magic` lines), else its
+    analysis as Databricks cells or as an unparsable script."""
+    neutral = neutralise_magics(text)
+    try:
+        if neutral != text:
+            return _parse(neutral)
+    except (_TooDeep, _Unparsable):
+        pass
+    if _DATABRICKS_CELL.search(text):
+        cells = _analyze_databricks_cells(text, catalog, error)
+        if cells.status is not FileStatus.SYNTAX_ERROR:
+            return cells
+    return _unparsable(neutral, error, catalog)
 
 
 _MAGIC_WRITEFILE = re.compile(rb"^# MAGIC[ \t]+%%(?:writefile|file)\b", re.MULTILINE)
@@ -300,59 +310,75 @@ def python2_syntax(text: str) -> str | None:
             kind, string = token.type, token.string
             if kind in (tokenize.COMMENT, tokenize.NL):
                 continue
-            adjacent = previous is not None and previous.end == token.start
-            before = previous.string if previous is not None else ""
-            before_kind = previous.type if previous is not None else None
-            found = None
-            if (
-                kind == tokenize.NUMBER
-                and adjacent
-                and before_kind == tokenize.NUMBER
-                and (before.strip("0") == "")
-            ):
-                found = "octal literal without 0o"
-            elif (
-                kind == tokenize.NAME
-                and string in ("l", "L")
-                and adjacent
-                and (before_kind == tokenize.NUMBER)
-            ):
-                found = "long integer literal"
-            elif (
-                kind == tokenize.STRING
-                and adjacent
-                and before_kind == tokenize.NAME
-                and (before.lower() == "ur")
-            ):
-                found = "ur string prefix"
-            elif kind == tokenize.ERRORTOKEN and string == "`":
-                found = "backtick repr"
-            elif kind == tokenize.OP and string == ">" and adjacent and before == "<":
-                found = "<> operator"
-            elif (
-                head in ("print", "exec")
-                and previous is not None
-                and (previous.string == head)
-                and kind in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
-                and not (keyword.iskeyword(string))
-            ):
-                found = f"{head} statement"
-            elif head in ("except", "raise") and string == "," and depth == 0:
-                found = f"{head} with a comma"
+            found = _python2_token(token, previous, head, depth)
             if found is not None:
                 return f"{found} at line {token.start[0]}"
             if statement_start:
                 head = string if kind == tokenize.NAME else ""
-            if string in "([{" and kind == tokenize.OP:
-                depth += 1
-            elif string in ")]}" and kind == tokenize.OP:
-                depth = max(0, depth - 1)
+            if kind == tokenize.OP:
+                depth = _depth_after(string, depth)
             statement_start = kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) or (
                 kind == tokenize.OP and string in (";", ":") and depth == 0
             )
             previous = token
     except (tokenize.TokenError, SyntaxError):
         pass
+    return None
+
+
+def _depth_after(operator: str, depth: int) -> int:
+    if operator in "([{":
+        return depth + 1
+    if operator in ")]}":
+        return max(0, depth - 1)
+    return depth
+
+
+def _python2_token(
+    token: tokenize.TokenInfo, previous: tokenize.TokenInfo | None, head: str, depth: int
+) -> str | None:
+    """The Python 2 syntax `token` shows after `previous` in a statement started by `head`
+    at bracket depth `depth`, or None."""
+    kind, string = token.type, token.string
+    adjacent = previous is not None and previous.end == token.start
+    before = previous.string if previous is not None else ""
+    before_kind = previous.type if previous is not None else None
+    if (
+        kind == tokenize.NUMBER
+        and adjacent
+        and before_kind == tokenize.NUMBER
+        and not before.strip("0")
+    ):
+        return "octal literal without 0o"
+    if (
+        kind == tokenize.NAME
+        and string in ("l", "L")
+        and adjacent
+        and before_kind == tokenize.NUMBER
+    ):
+        return "long integer literal"
+    if (
+        kind == tokenize.STRING
+        and adjacent
+        and before_kind == tokenize.NAME
+        and before.lower() == "ur"
+    ):
+        return "ur string prefix"
+    if kind == tokenize.ERRORTOKEN and string == "`":
+        return "backtick repr"
+    if kind == tokenize.OP and string == ">" and adjacent and before == "<":
+        return "<> operator"
+    words = (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
+    if (
+        head in ("print", "exec")
+        and previous is not None
+        and before == head
+        and kind in words
+        and not keyword.iskeyword(string)
+    ):
+        return f"{head} statement"
+    if head in ("except", "raise") and string == "," and depth == 0:
+        return f"{head} with a comma"
     return None
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 OTHER = "other"
 ROOT_MODULE = "mlflow"
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+_MEMO_LIMIT = 1 << 16  # names kept by `Catalog.canonical`
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +73,25 @@ def literal_string(node: cst.BaseExpression) -> str | None:
     import libcst as cst  # the catalog itself loads without the parser
 
     if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
+        return simple_string_value(node)
     if isinstance(node, cst.ConcatenatedString):
         left, right = literal_string(node.left), literal_string(node.right)
         return None if left is None or right is None else left + right
     return None
+
+
+def simple_string_value(node: cst.SimpleString) -> str | None:
+    """A string literal's value (None for bytes). Without a backslash or a carriage return
+    between its quotes, the value is the text between them; only other literals go through
+    libcst's `evaluated_value` (`ast.literal_eval`, a compilation per string)."""
+    raw = node.value
+    prefix = len(node.prefix)
+    quote = 3 if raw[prefix : prefix + 3] in ('"""', "'''") else 1
+    body = raw[prefix + quote : len(raw) - quote]
+    if "b" not in raw[:prefix].lower() and "\\" not in body and "\r" not in body:
+        return body
+    value = node.evaluated_value
+    return value if isinstance(value, str) else None
 
 
 def literal_dict_keys(node: cst.BaseExpression) -> Iterator[str]:
@@ -212,11 +226,35 @@ class Catalog:
         return canonical_name in self.modules
 
     def canonical(self, qualified_name: str) -> str:
-        """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`)."""
-        for prefix, replacement in self.normalise:
-            if qualified_name == prefix or qualified_name.startswith(prefix + "."):
-                return replacement + qualified_name[len(prefix) :]
-        return qualified_name
+        """Rewrite internal paths (`mlflow.tracking.fluent.X`) to the public name (`mlflow.X`):
+        the longest dotted prefix that has a `[normalise]` rule, found by dict lookups from the
+        whole name down (a name has a few prefixes; the table has dozens of rules)."""
+        known = self._canonical.get(qualified_name)
+        if known is not None:
+            return known
+        rewritten, prefix = qualified_name, qualified_name
+        while True:
+            replacement = self._rewrites.get(prefix)
+            if replacement is not None:
+                rewritten = replacement + qualified_name[len(prefix) :]
+                break
+            cut = prefix.rfind(".")
+            if cut < 0:
+                break
+            prefix = prefix[:cut]
+        if len(self._canonical) >= _MEMO_LIMIT:
+            self._canonical.clear()
+        self._canonical[qualified_name] = rewritten
+        return rewritten
+
+    @cached_property
+    def _rewrites(self) -> dict[str, str]:
+        return dict(self.normalise)
+
+    @cached_property
+    def _canonical(self) -> dict[str, str]:
+        """Names already rewritten: a file asks for the same few names again and again."""
+        return {}
 
     def lookup(self, canonical_name: str) -> ApiEntry | None:
         entry = self.entries.get(canonical_name)

@@ -18,7 +18,7 @@ from analyzers.code.resolver_summaries import (
     mentions_context,
     merge_summaries,
 )
-from analyzers.records import FileAnalysis, FileKind
+from analyzers.records import FileAnalysis, FileKind, FileStatus
 
 
 def analyze_in_repository(
@@ -31,8 +31,11 @@ def analyze_in_repository(
     session = RepositorySession(context)
     token = REPOSITORY_SESSION.set(session)
     try:
-        unfiltered = not may_use_mlflow(data) and mentions_context(data, context)
-        analysis = analyze_bytes(data, kind, catalog, prefilter=not unfiltered)
+        # The pre-filter once: analyze_bytes need not run it again.
+        if may_use_mlflow(data) or mentions_context(data, context):
+            analysis = analyze_bytes(data, kind, catalog, prefilter=False)
+        else:
+            analysis = FileAnalysis(FileStatus.NO_MLFLOW)
     finally:
         REPOSITORY_SESSION.reset(token)
     return analysis, merge_summaries(session.summaries)

@@ -31,6 +31,8 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
+from analyzers.code.walk import Walker
+
 Chain = tuple[cst.BaseStatement, ...]
 # Ranges, what to add to their lines, the statement's first line, what to add to its columns.
 _Generated = tuple[Mapping[cst.CSTNode, CodeRange], int, int, int]
@@ -67,6 +69,7 @@ class Positions:
         self.statements_aligned = 0  # work done aligning, for tests of the complexity
         self._text = parsed.text
         self._line_starts: list[int] | None = None
+        self._calls: dict[int, dict[int, ast.Call]] = {}  # statement -> its calls' pairs
 
     def start(self, chain: Chain, node: cst.CSTNode) -> tuple[int, int]:
         """Where `node` starts; `chain` holds the statements around it, outermost first."""
@@ -78,6 +81,10 @@ class Positions:
         if located is not None:
             statement, ast_node, indents = located
             if statement is chain[-1]:
+                if isinstance(node, cst.Call):
+                    found = self._call_from_ast(statement, ast_node, node)
+                    if found is not None:
+                        return found
                 # No statement nested in this one holds the node: its blocks are not needed.
                 statement = _without_body(statement)
             if id(statement) not in self._generated:
@@ -94,6 +101,23 @@ class Positions:
             )
         line, column = self._in_text(node, self._whole[node].start)
         return line, column + self._column_offset
+
+    def _call_from_ast(
+        self, statement: cst.BaseStatement, ast_node: ast.stmt, node: cst.Call
+    ) -> tuple[int, int] | None:
+        """Where ast says the call starts: the calls of a one-statement line or a header, in
+        source order in both trees, paired (None where they might not pair up: f-strings, whose inner
+        positions ast 3.11 gets wrong, or counts that differ)."""
+        pairs = self._calls.get(id(statement))
+        if pairs is None:
+            pairs = self._calls[id(statement)] = _paired_calls(statement, ast_node)
+        call = pairs.get(id(node))
+        if call is None or not self._text:
+            return None
+        line = self._line(call.lineno).encode("utf-8", "surrogatepass")
+        column = len(line[: call.col_offset].decode("utf-8", "surrogatepass"))
+        line_number, column = self._in_text(node, CodePosition(call.lineno, column))
+        return line_number, column + self._column_offset
 
     def _generate(
         self, statement: cst.BaseStatement, ast_node: ast.stmt, indents: list[str]
@@ -295,3 +319,74 @@ def _generate(
     ranges = cast(Mapping[cst.CSTNode, CodeRange], provider._computed)  # CodeRange values only
     anchor = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else statement
     return ranges, line - ranges[anchor].start.line, anchor
+
+
+class _Calls(Walker):
+    """The calls of a statement in source order (of a compound statement, its header's), and
+    whether it holds an f-string."""
+
+    def __init__(self, statement: cst.BaseStatement) -> None:
+        super().__init__()
+        self.statement = statement
+        self.calls: list[cst.Call] = []
+        self.formatted = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+        self.formatted = True
+        return False
+
+    def visit_If(self, node: cst.If) -> bool:
+        return node is self.statement  # not an `elif`
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
+        return False
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> bool:
+        return False
+
+    def visit_Else(self, node: cst.Else) -> bool:
+        return False
+
+
+# ast's fields that hold a compound statement's blocks rather than its header.
+_BLOCK_FIELDS = frozenset(("body", "orelse", "handlers", "finalbody", "cases"))
+
+
+def _header_calls(node: ast.AST) -> list[ast.Call]:
+    """The calls of an ast statement outside its blocks."""
+    calls: list[ast.Call] = []
+    for name, value in ast.iter_fields(node):
+        if name in _BLOCK_FIELDS and isinstance(node, ast.stmt):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, ast.AST):
+                calls.extend(n for n in ast.walk(item) if isinstance(n, ast.Call))
+    return calls
+
+
+def _paired_calls(statement: cst.BaseStatement, ast_node: ast.stmt) -> dict[int, ast.Call]:
+    """id of each call of a one-statement line or a compound statement's header -> ast's
+    node for it; empty where the two might not pair up. Sorted by start, the outer of two
+    calls that start together first (`f(x)(y)`), ast's calls are in the order libcst's
+    pre-order walk meets them."""
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) != 1:
+        return {}
+    found = _Calls(statement)
+    found.walk(statement)
+    if found.formatted:
+        return {}
+    ast_calls = sorted(
+        _header_calls(ast_node),
+        key=lambda call: (
+            call.lineno,
+            call.col_offset,
+            -(call.end_lineno or 0),
+            -(call.end_col_offset or 0),
+        ),
+    )
+    if len(ast_calls) != len(found.calls):
+        return {}
+    return {id(call): ast_call for call, ast_call in zip(found.calls, ast_calls, strict=True)}

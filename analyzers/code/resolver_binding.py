@@ -136,7 +136,7 @@ class Binder(Evaluator):
         if repo is not None and self.context is not None:
             for name, value in self.context.star_names(repo.key).items():
                 self.bind(name, value)
-            modules += self.context.modules.get(repo.key, {}).get("star", [])
+            modules += self.context.star_modules(repo.key)
         for module in modules:
             for name in self._star_exports(module):
                 self.bind(name, QName(f"{module}.{name}"))

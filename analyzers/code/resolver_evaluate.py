@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from analyzers.code.catalog import ROOT_MODULE, Catalog, literal_string
+from analyzers.code.catalog import ROOT_MODULE, Catalog, literal_string, simple_string_value
 from analyzers.code.positions import Chain
 from analyzers.code.resolver_summaries import CallOut, RepoContext
 from analyzers.code.resolver_values import (
@@ -194,8 +194,7 @@ class Evaluator(Walker):
         """The text of a string expression, following names bound to literals; computed parts
         of f-strings and concatenations become `{…}`, environment reads `env:NAME`."""
         if isinstance(node, cst.SimpleString):
-            value = node.evaluated_value
-            return value if isinstance(value, str) else None
+            return simple_string_value(node)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
             right = self._part(node.right)  # `project_root / "mlruns"`: a path
             return None if right is None else (self._part(node.left) or NOT_LITERAL) + "/" + right

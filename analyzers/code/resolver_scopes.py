@@ -104,24 +104,23 @@ class ScopeWalker(Binder):
     def _replay_incoming(self, name: str, info: FunctionInfo) -> None:
         """What other modules of the repository pass to this function (a top-level function,
         or a method of a top-level class; `__init__` also gets the class's calls)."""
-        if self.context is None or not self.context.incoming:
+        # Asked per function, not "any calls at all?" first: a later round then analyses the
+        # file again only when a function it has gets calls (RepoContext.view).
+        if self.context is None:
             return
         if self.scope.kind not in ("module", "class") or len(self.class_path) > 1:
             return
         qualname = ".".join([*self.class_path, name])
-        calls = [(0, call) for call in self.context.incoming.get(qualname, [])]
+        asked = [(qualname, 0)]
         if name == "__init__" and self.class_path:  # Trainer(mlflow): `self` comes first
-            calls += [(1, call) for call in self.context.incoming.get(self.class_path[0], [])]
-        for offset, (implicit, arguments) in calls:
-            for where, encoded, known_object in arguments:
-                if isinstance(where, int):
-                    index = where + implicit + offset
-                    target = info.positional[index] if index < len(info.positional) else None
-                else:
-                    target = where if where in info.keywords else None
-                if target is not None:
-                    value = decode(encoded, self.context.key, "") if encoded else None
-                    info.note_argument(target, value, known_object, self.is_module)
+            asked.append((self.class_path[0], 1))
+        for callee, offset in asked:
+            arguments = self.context.incoming_arguments(
+                callee, offset, info.positional, info.keywords
+            )
+            for target, encoded, known_object in arguments:
+                value = decode(encoded, self.context.key, "") if encoded else None
+                info.note_argument(target, value, known_object, self.is_module)
 
     def visit_Return(self, node: cst.Return) -> bool:
         if node.value is not None:
@@ -189,8 +188,9 @@ class ScopeWalker(Binder):
             fixture = self.module_scope.names.get(name)
             if isinstance(fixture, UserFunction) and fixture.info.fixture:
                 value = fixture.info.returns
-        if value is None and self.context is not None and name in self.context.fixtures:
-            value = decode(self.context.fixtures[name], self.context.key, "")  # a conftest's
+        if value is None and self.context is not None:
+            encoded = self.context.fixture(name)  # a conftest's
+            value = None if encoded is None else decode(encoded, self.context.key, "")
         return value
 
     def _module_kept(self, param: cst.Param, name: str) -> Value | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +42,9 @@ _MAX_DEPTH = 4
 # What a call site passed for one argument: (position or keyword, value, a literal/display
 # that is certainly not a module).
 PassedArgument = tuple[int | str, Encoded | None, bool]
+# One argument as the callee's parameter gets it: (parameter, value, certainly not a module).
+TargetedArgument = tuple[str, Encoded | None, bool]
+_DECODABLE = frozenset("qismnfco")  # the kinds `decode` turns into a value
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,9 @@ class RepoContext:
     children: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     fixtures: Mapping[str, Encoded] = field(default_factory=dict)
     incoming: Mapping[str, list[list[Any]]] = field(default_factory=dict)
+    # What the analysis asked of the context (see `view`); the resolver reads the context
+    # only through the methods below, which note each question here.
+    demand: set[tuple[str, ...]] = field(default_factory=set, compare=False)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -141,13 +147,72 @@ class RepoContext:
         """Part of the cache key of the file resolved with this context."""
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()[:20]
 
+    def view(self, demand: Iterable[tuple[str, ...]]) -> str:
+        """The answers this context gives to the questions `demand` lists, as text. An
+        analysis that asked only these questions is the same under any context whose view of
+        them is the same: it runs identically up to its first differing answer, and there is
+        none. The repository pass uses this to skip analyses a changed context cannot change."""
+        answers = [[list(question), self._answer(question)] for question in sorted(demand)]
+        return json.dumps(answers, sort_keys=True, separators=(",", ":"))
+
+    def _answer(self, question: tuple[str, ...]) -> Any:
+        kind, *names = question
+        if kind == "w":  # mentions_context
+            meaningful = any(e.get("names") or e.get("star") for e in self.modules.values())
+            return [sorted(self.fixtures), sorted(self.incoming), meaningful]
+        name = names[0]
+        exports = self.modules.get(name, {})
+        answers: dict[str, Any] = {
+            "i": lambda: self.imports.get(name),
+            "s": lambda: exports.get("names", {}),
+            "t": lambda: exports.get("star", []),
+            "c": lambda: _incoming_effect(
+                _targeted(
+                    self.incoming.get(name, []),
+                    int(names[1]),
+                    json.loads(names[2]),
+                    set(json.loads(names[3])),
+                )
+            ),
+            "f": lambda: [name in self.fixtures, self.fixtures.get(name)],
+            "m": lambda: [
+                exports.get("names", {}).get(names[1]),
+                self.children.get(name, {}).get(names[1]),
+                (exports.get("star") or [None])[:1],
+            ],
+        }
+        return answers[kind]()
+
     def module(self, spec: str) -> str | None:
+        self.demand.add(("i", spec))
         return self.imports.get(spec)
+
+    def star_modules(self, key: str) -> list[str]:
+        """The mlflow modules a repository module star-imported."""
+        self.demand.add(("t", key))
+        return list(self.modules.get(key, {}).get("star", []))
+
+    def incoming_arguments(
+        self, qualname: str, offset: int, positional: Sequence[str], keywords: Iterable[str]
+    ) -> list[TargetedArgument]:
+        """What other modules pass to the parameters of function `qualname` (`positional`
+        take positional arguments, `keywords` keyword ones; `offset` more leading parameters
+        than the call sites count, as `self` for a class's calls of its `__init__`), one
+        (parameter, value, certainly not a module) per argument, in call-site order."""
+        signature = (json.dumps(list(positional)), json.dumps(sorted(keywords)))
+        self.demand.add(("c", qualname, str(offset), *signature))
+        return _targeted(self.incoming.get(qualname, []), offset, positional, set(keywords))
+
+    def fixture(self, name: str) -> Encoded | None:
+        """A conftest fixture's summarised value (None: no such fixture)."""
+        self.demand.add(("f", name))
+        return self.fixtures.get(name)
 
     def member(self, key: str, name: str) -> Value | None:
         """`<module>.<name>` for a repository module: its summarised meaning, a submodule, an
         MLflow name it star-imported, or a name whose meaning is unknown (still callable, so
         what is passed to it can be told to it)."""
+        self.demand.add(("m", key, name))
         exports = self.modules.get(key, {})
         encoded = exports.get("names", {}).get(name)
         if encoded is not None:
@@ -161,12 +226,60 @@ class RepoContext:
         return RepoName(key, name)
 
     def star_names(self, key: str) -> dict[str, Value]:
+        self.demand.add(("s", key))
         exports = self.modules.get(key, {})
         return {
             name: value
             for name, encoded in exports.get("names", {}).items()
             if not name.startswith("_") and (value := decode(encoded, key, name)) is not None
         }
+
+
+def _targeted(
+    sites: list[list[Any]], offset: int, positional: Sequence[str], keywords: set[str]
+) -> list[TargetedArgument]:
+    found: list[TargetedArgument] = []
+    for implicit, arguments in sites:
+        for where, encoded, known_object in arguments:
+            if isinstance(where, int):
+                index = where + implicit + offset
+                target = positional[index] if index < len(positional) else None
+            else:
+                target = where if where in keywords else None
+            if target is not None:
+                found.append((target, encoded, known_object))
+    return found
+
+
+_CONFLICT: Encoded = ["x"]  # call sites pass different modules, or a module and something else
+
+
+def _incoming_effect(arguments: list[TargetedArgument]) -> list[Any]:
+    """What `FunctionInfo.note_argument` makes of `arguments`, as JSON: per parameter, the
+    module every call site passes (or a conflict) and the first object or string passed. Two
+    lists with the same effect leave a function's parameters alike after any earlier calls
+    too, so a view that holds the effect instead of the call sites is as sound and changes
+    less often (a second call site passing the same value, a literal beside a client)."""
+    from analyzers.code.catalog import load_catalog  # the repository pass's own catalog
+
+    catalog = load_catalog()
+    modules: dict[str, Encoded] = {}
+    first: dict[str, Encoded] = {}
+    for target, encoded, known_object in arguments:
+        if not encoded:
+            if known_object:
+                modules[target] = _CONFLICT
+            continue
+        kind = encoded[0]
+        if kind == "q" and catalog.is_module(catalog.canonical(encoded[1])):
+            known = modules.get(target)
+            modules[target] = encoded if known is None or known == encoded else _CONFLICT
+            continue
+        if kind in _DECODABLE or known_object:
+            modules[target] = _CONFLICT
+        if kind in ("q", "i", "s"):
+            first.setdefault(target, encoded)
+    return [sorted(modules.items()), sorted(first.items())]
 
 
 @dataclass(slots=True)
@@ -203,6 +316,7 @@ def mentions_context(data: bytes, context: RepoContext) -> bool:
     """Whether a file the pre-filter rules out may still use what the repository tells it: it
     imports a module that means something, uses a fixture by name, or defines a function
     other modules call with MLflow arguments."""
+    context.demand.add(("w",))
     words = [*context.fixtures, *(name.rpartition(".")[2] for name in context.incoming)]
     meaningful = any(
         exports.get("names") or exports.get("star") for exports in context.modules.values()

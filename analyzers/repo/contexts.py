@@ -48,10 +48,13 @@ class RepoFile:
     path: str
     blob: str | None = None
     outline: Outline = field(default_factory=lambda: Outline(False, Imports((), ())))
-    data: bytes | None = None  # kept while the file may still be analysed
     analysis: FileAnalysis | None = None
     summary: ModuleSummary = field(default_factory=ModuleSummary)
     digest: str | None = None  # of the context the analysis used; None: not analysed yet
+    # What the worker's analysis asked of its context, and the answers (RepoContext.view);
+    # None when the analysis was not a worker's.
+    demand: tuple[tuple[str, ...], ...] | None = None
+    view: str | None = None
     imports: dict[str, str] | None = None  # import spec -> module key, once resolved
     children: dict[str, dict[str, str]] = field(default_factory=dict)
 

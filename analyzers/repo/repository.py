@@ -12,8 +12,9 @@
 
 The cache key of a file includes the digest of the context it used: after an edit to
 `utils.py`, only `utils.py` and the files whose context its new summary changes are analysed
-again. What is held per repository is an outline and a summary per file, and the bytes of
-the files in flight.
+again. What is held per repository is an outline and a summary per file, and no file's
+bytes: the worker processes read the files themselves, for their outlines (in batches) and
+again for their analyses, so the parent sends paths and the pool's queue stays small.
 """
 
 from __future__ import annotations
@@ -51,10 +52,15 @@ if TYPE_CHECKING:
     from analyzers.repo.scanner import AnalysisWorkers, ScanSettings
 
 MAX_ROUNDS = 4
+OUTLINE_BATCH = 32  # files per outline task: a few milliseconds of work each
 _IRRELEVANT = "-"  # the digest of a ruled-out file whose context names nothing it could use
-_CRASHED = (
+# An analysis, the file's summary, the blob SHA of the bytes read, what it asked of its context.
+_Analysed = tuple[FileAnalysis, str, str | None, list[list[str]] | None]
+_CRASHED: _Analysed = (
     FileAnalysis(FileStatus.CRASH, "the analyzer's worker process died on this file"),
     ModuleSummary().to_json(),
+    None,
+    None,
 )
 
 
@@ -72,9 +78,10 @@ def analyze_repository(
     known = cache.known_files(root) if cache is not None else {}
     outlines = cache.outlines_under(root) if cache is not None else {}
     files = [
-        _outlined(f"{root}/{entry.path}", entry, settings, cache, known, outlines)
-        for entry in entries
+        _remembered(f"{root}/{entry.path}", entry, settings, known, outlines) for entry in entries
     ]
+    unread = [file for file in files if file.analysis is None and file.blob is None]
+    _outline(unread, root, settings, cache, workers)
     pending = [file for file in files if file.analysis is None]
     index = ModuleIndex(f.key for f in pending if f.entry.kind is FileKind.SCRIPT)
     rounds = _Rounds(pending, index, settings, cache, workers)
@@ -85,15 +92,15 @@ def analyze_repository(
         yield file.entry, file.analysis or FileAnalysis(FileStatus.NO_MLFLOW), file.blob
 
 
-def _outlined(
+def _remembered(
     index_key: str,
     entry: Entry,
     settings: ScanSettings,
-    cache: AnalysisCache | None,
     known: dict[str, KnownFile],
     outlines: dict[str, str],
 ) -> RepoFile:
-    """The file's outline, from the cache when its stat signature is unchanged, else read."""
+    """The file with its status if it is not to be read, or its outline from the cache when
+    its stat signature is unchanged; else with neither (it is to be read)."""
     file = RepoFile(entry, entry.source)
     if entry.status is not None:
         file.analysis = FileAnalysis(entry.status, entry.detail)
@@ -108,19 +115,59 @@ def _outlined(
     unchanged = stamp is not None and remembered and remembered.stamp_key == stamp.key
     if unchanged and remembered and remembered.blob in outlines:
         file.blob, file.outline = remembered.blob, Outline.from_json(outlines[remembered.blob])
-        return file
-    data = _read(file, cap)
-    if data is None:
-        return file
-    file.blob = blob_sha(data)
-    notebook = entry.kind is FileKind.NOTEBOOK
-    file.outline = Outline(may_use_mlflow(data), import_specs(data, notebook))
-    file.data = data if file.outline.mlflow else None
-    if cache is not None:
-        if stamp is not None:
-            cache.remember_file(index_key, stamp, file.blob, not file.outline.mlflow)
-        cache.remember_outline(file.blob, file.outline.to_json())
     return file
+
+
+_Outlined = tuple[str, Outline] | FileAnalysis  # the blob SHA and outline, or why not read
+
+
+def _outline(
+    files: list[RepoFile],
+    root: str,
+    settings: ScanSettings,
+    cache: AnalysisCache | None,
+    workers: AnalysisWorkers,
+) -> None:
+    """Outline the files in the worker processes, a batch of paths per task (reading and
+    pre-filtering every file of a checkout is a fifth of a cold scan's work); a batch whose
+    worker dies or runs over the budget is outlined here."""
+    batches = [
+        files[start : start + OUTLINE_BATCH] for start in range(0, len(files), OUTLINE_BATCH)
+    ]
+    tasks = [
+        [(f.path, settings.max_bytes(f.entry.kind), f.entry.kind) for f in batch]
+        for batch in batches
+    ]
+    futures = [workers.submit_task(outline_task, task) for task in tasks]
+    for batch, task, future in zip(batches, tasks, futures, strict=True):
+        unanswered: list[_Outlined] = []
+        outlined = workers.task_result(future, outline_task, (task,), unanswered, unanswered)
+        for file, result in zip(batch, outlined or outline_task(task), strict=True):
+            if isinstance(result, FileAnalysis):
+                file.analysis = result
+                continue
+            file.blob, file.outline = result
+            if cache is not None:
+                if file.entry.stamp is not None:
+                    index_key = f"{root}/{file.entry.path}"
+                    cache.remember_file(
+                        index_key, file.entry.stamp, file.blob, not result[1].mlflow
+                    )
+                cache.remember_outline(file.blob, file.outline.to_json())
+
+
+def outline_task(files: list[tuple[str, int, FileKind]]) -> list[_Outlined]:
+    """In a worker process: each file (path, byte cap, kind) read, its blob SHA and outline."""
+    outlined: list[_Outlined] = []
+    for path, cap, kind in files:
+        data = read_file(path, cap)
+        if isinstance(data, FileAnalysis):
+            outlined.append(data)
+            continue
+        notebook = kind is FileKind.NOTEBOOK
+        outline = Outline(may_use_mlflow(data), import_specs(data, notebook))
+        outlined.append((blob_sha(data), outline))
+    return outlined
 
 
 def _read(file: RepoFile, cap: int) -> bytes | None:
@@ -138,6 +185,7 @@ class _InFlight:
     context: str
     key: str | None
     before: ModuleSummary
+    repo_context: RepoContext
 
 
 class _Rounds:
@@ -169,7 +217,7 @@ class _Rounds:
         """One round; whether any summary changed."""
         waiting = {key: len(needs) for key, needs in self.depends.items()}
         ready = deque(file for file in self.files if not waiting[file.key])
-        in_flight: dict[Future[tuple[FileAnalysis, str]], _InFlight] = {}
+        in_flight: dict[Future[_Analysed], _InFlight] = {}
         changed = False
         while ready or in_flight:
             while ready and len(in_flight) < self.in_flight_limit:
@@ -203,7 +251,7 @@ class _Rounds:
 
     def _start(
         self, file: RepoFile, incoming: Incoming
-    ) -> bool | tuple[Future[tuple[FileAnalysis, str]], _InFlight]:
+    ) -> bool | tuple[Future[_Analysed], _InFlight]:
         """Settle the file from its context without parsing if possible (whether its summary
         changed), else submit its analysis."""
         context = context_of(file, self.index, self.by_key, incoming)
@@ -226,14 +274,24 @@ class _Rounds:
         cached = self._cached(key)
         if cached is not None:
             return self._settle(file, before, None, cached)
-        data = file.data or _read(file, self.settings.max_bytes(file.entry.kind))
-        if data is None:
-            return False
-        if not file.outline.mlflow and not mentions(data, words):
-            return self._settle(file, before, key, (FileAnalysis(FileStatus.NO_MLFLOW), None))
-        file.data = data
-        future = self.workers.submit_task(analyze_task, data, file.entry.kind, text)
-        return future, _InFlight(file, text, key, before)
+        if not file.outline.mlflow:  # read here: most such files are settled without a worker
+            data = _read(file, self.settings.max_bytes(file.entry.kind))
+            if data is None:
+                return False
+            if not mentions(data, words):
+                result = (FileAnalysis(FileStatus.NO_MLFLOW), None)
+                return self._settle(file, before, key, result)
+        reused = _reusable(file, context)
+        if reused is not None:  # nothing the last analysis asked of its context has changed
+            demand, view = file.demand, file.view
+            changed = self._settle(file, before, key, reused)
+            file.demand, file.view = demand, view
+            return changed
+        future = self.workers.submit_task(analyze_file_task, *self._arguments(file, text))
+        return future, _InFlight(file, text, key, before, context)
+
+    def _arguments(self, file: RepoFile, context: str) -> tuple[str, int, FileKind, str]:
+        return file.path, self.settings.max_bytes(file.entry.kind), file.entry.kind, context
 
     def _settle(
         self,
@@ -243,6 +301,7 @@ class _Rounds:
         result: tuple[FileAnalysis, ModuleSummary | None],
     ) -> bool:
         file.analysis, file.summary = result[0], result[1] or ModuleSummary()
+        file.demand = file.view = None
         if self.cache is not None and key is not None:  # a rerun need not read it
             self.cache.put(key, file.analysis)
             self.cache.put_summary(key, file.summary.to_json())
@@ -250,21 +309,23 @@ class _Rounds:
 
     def _finish(
         self,
-        future: Future[tuple[FileAnalysis, str]],
+        future: Future[_Analysed],
         flight: _InFlight,
         budget: float | None = None,
     ) -> bool:
         file = flight.file
-        assert file.data is not None
-        arguments = (file.data, file.entry.kind, flight.context)
-        timed_out = (self.workers.over_budget(), ModuleSummary().to_json())
-        analysis, summary = self.workers.task_result(
-            future, analyze_task, arguments, _CRASHED, timed_out, budget
+        arguments = self._arguments(file, flight.context)
+        timed_out = (self.workers.over_budget(), ModuleSummary().to_json(), None, None)
+        analysis, summary, blob, demand = self.workers.task_result(
+            future, analyze_file_task, arguments, _CRASHED, timed_out, budget
         )
-        file.analysis, file.summary, file.data = analysis, ModuleSummary.from_json(summary), None
-        # A crash or a timeout may be the machine's fault: not kept.
-        crashed = analysis.status in (FileStatus.CRASH, FileStatus.TIMEOUT)
-        if self.cache is not None and flight.key is not None and not crashed:
+        file.analysis, file.summary = analysis, ModuleSummary.from_json(summary)
+        # A crash or a timeout may be the machine's fault, and a file that changed since its
+        # outline was read does not have the analysis its cache key names: neither is kept.
+        kept = analysis.status not in (FileStatus.CRASH, FileStatus.TIMEOUT) and blob == file.blob
+        file.demand = tuple(map(tuple, demand)) if kept and demand is not None else None
+        file.view = flight.repo_context.view(file.demand) if file.demand is not None else None
+        if self.cache is not None and flight.key is not None and kept:
             self.cache.put(flight.key, analysis)
             self.cache.put_summary(flight.key, summary)
         return file.summary != flight.before
@@ -279,9 +340,17 @@ class _Rounds:
         return analysis, ModuleSummary.from_json(summary)
 
 
+def _reusable(file: RepoFile, context: RepoContext) -> tuple[FileAnalysis, ModuleSummary] | None:
+    """The file's last analysis and summary, if they are what it would be analysed to under
+    `context`: every question that analysis asked of its context gets the same answer."""
+    if file.demand is None or file.analysis is None or context.view(file.demand) != file.view:
+        return None
+    return file.analysis, file.summary
+
+
 def _first_done(
-    in_flight: dict[Future[tuple[FileAnalysis, str]], _InFlight], budget: float | None
-) -> set[Future[tuple[FileAnalysis, str]]]:
+    in_flight: dict[Future[_Analysed], _InFlight], budget: float | None
+) -> set[Future[_Analysed]]:
     """The tasks done first; none when none finished within `budget` seconds."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -311,9 +380,23 @@ def _break_cycles(depends: dict[str, set[str]]) -> None:
                 stack.append((child, iter(sorted(depends[child]))))
 
 
-def analyze_task(data: bytes, kind: FileKind, context: str) -> tuple[FileAnalysis, str]:
-    """One file of a repository, in a worker process: its analysis and its summary."""
+def analyze_file_task(path: str, cap: int, kind: FileKind, context: str) -> _Analysed:
+    """One file of a repository read and analysed in a worker process: its analysis, its
+    summary and the blob SHA of the bytes read (None: not read, the analysis says why)."""
+    data = read_file(path, cap)
+    if isinstance(data, FileAnalysis):
+        return data, ModuleSummary().to_json(), None, None
+    analysis, summary, demand = analyze_task(data, kind, context)
+    return analysis, summary, blob_sha(data), demand
+
+
+def analyze_task(
+    data: bytes, kind: FileKind, context: str
+) -> tuple[FileAnalysis, str, list[list[str]]]:
+    """One file of a repository, in a worker process: its analysis, its summary and the
+    questions it asked of its context (`RepoContext.view`)."""
     from analyzers.code.in_repository import analyze_in_repository  # the parser loads here only
 
-    analysis, summary = analyze_in_repository(data, kind, RepoContext.from_json(context))
-    return analysis, summary.to_json()
+    repo_context = RepoContext.from_json(context)
+    analysis, summary = analyze_in_repository(data, kind, repo_context)
+    return analysis, summary.to_json(), sorted(map(list, repo_context.demand))

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 MIB = 1024 * 1024
 DEFAULT_FILE_TIMEOUT = 60.0
+# The bytes of files sent to workers and not yet answered, whatever the number of jobs (with 64
+# jobs, 32 files each could hold gigabytes of notebooks).
+WINDOW_BYTES = 64 * MIB
 _T = TypeVar("_T")
 
 __all__ = [
@@ -188,9 +191,11 @@ def _analyze_entries(
     cache: AnalysisCache | None,
     workers: AnalysisWorkers,
 ) -> Iterator[tuple[Entry, FileAnalysis, str | None]]:
-    """Analyses (and blob SHAs) in entry order, with up to a few files per worker in flight."""
+    """Analyses (and blob SHAs) in entry order, with up to a few files per worker in flight,
+    and their bytes held up to WINDOW_BYTES (beyond one file)."""
     window: deque[_Pending] = deque()
     limit = max(1, settings.jobs) * 32
+    held = 0  # bytes of the files in the window
     # The file index is keyed by absolute paths escaped as the entries' are: escaping works
     # character by character, so the root's escape and the entry's path join up.
     root = escape_path(os.path.abspath(repo.root))
@@ -199,7 +204,9 @@ def _analyze_entries(
     for entry in entries:
         index_key = f"{root}/{entry.path}" if directory else root
         window.append(_prepare(index_key, entry, settings, cache, workers, known))
-        while len(window) > limit or (window and window[0].future is None):
+        held += len(window[-1].data)
+        while len(window) > limit or held > WINDOW_BYTES or (window and window[0].future is None):
+            held -= len(window[0].data)
             yield _finish(window.popleft(), cache, workers)
     while window:
         yield _finish(window.popleft(), cache, workers)

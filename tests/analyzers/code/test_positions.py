@@ -10,7 +10,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from analyzers.code.positions import ParsedModule, Positions
 from analyzers.code.walk import Walker
-from tests.analyzers.code.test_walk import EVERY_SYNTAX, fixture_scripts
+from tests.analyzers.code.test_walk import EVERY_SYNTAX, fixture_scripts, visit_every_node
 
 LAYOUTS = {
     "tabs-and-crlf": "if x:\r\n\tdef f():\r\n\t\treturn g(1)\r\n\r\n\tclass C:\r\n\t  y = h()\r\n",
@@ -38,6 +38,11 @@ LAYOUTS = {
         "            async def n():\n                async with d() as e:\n"
         "                    await f()\n            return n\n    return Inner\n"
     ),
+    "call-chains": (
+        "a.b(c)(d).e(f(g))\n(h)(i)\nx = [j(k) for k in l(m) if n(k)]\np = lambda: q(r)\n"
+        "s = {t(): u() for v in w()}; y(*aa(), k=bb(), **z())\n"
+    ),
+    "f-strings": "f'{a(b)}' + c(d)\nwith e(f'{g()}'):\n    h()\n",
     "every-syntax": EVERY_SYNTAX,
 }
 
@@ -60,10 +65,13 @@ class _Chains(Walker):
         super().__init__()
         self.found: list[tuple[cst.CSTNode, tuple[cst.BaseStatement, ...]]] = []
 
-    def walk(self, node: cst.CSTNode) -> None:
+    def _record(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.BaseExpression | cst.BaseSmallStatement | cst.Decorator):
             self.found.append((node, tuple(self.statements)))
-        super().walk(node)
+        return True
+
+
+visit_every_node(_Chains, _Chains._record)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +91,38 @@ def test_every_node_starts_where_libcst_says(source: str) -> None:
             []
         ).code_for_node(node)[:60]
     assert positions._whole is None, "answered by the slow whole-module fallback"
+
+
+class _CallChains(Walker):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[cst.Call, tuple[cst.BaseStatement, ...]]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append((node, tuple(self.statements)))
+
+
+@pytest.mark.parametrize(
+    "source", [*LAYOUTS.values(), *_fixture_sources().values()], ids=[*LAYOUTS, *_fixture_sources()]
+)
+def test_calls_read_from_ast_start_where_libcst_says(source: str) -> None:
+    """With the text known, a call in a one-statement line or a compound statement's
+    header is placed by ast's node for it, paired in source order, without code generation;
+    elsewhere (f-strings, two statements on a line) by the generated statement."""
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = Positions(ParsedModule(None, module, ast.parse(source), text=source))
+    chains = _CallChains()
+    for statement in module.body:
+        chains.walk(statement)
+    for node, chain in chains.found:
+        start = expected[node].start
+        assert positions.start(chain, node) == (start.line, start.column), cst.Module(
+            []
+        ).code_for_node(node)[:60]
+    assert positions._whole is None, "answered by the slow whole-module fallback"
+    if "a.b(c)" in source:
+        assert len(positions._generated) == 1  # only the line of two statements
 
 
 def test_without_ast_the_whole_module_answers() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 import pytest
 
@@ -118,14 +120,28 @@ class _LibcstOrder(cst.CSTVisitor):
 
 
 class _WalkerOrder(Walker):
+    """Records every node it is handed, through a `visit_<Class>` for every node class (the
+    Walker does not enter nodes that no handler of the walker's class can see)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.seen: list[cst.CSTNode] = []
-        self.chains: dict[int, tuple[cst.CSTNode, ...]] = {}
 
-    def walk(self, node: cst.CSTNode) -> None:
+    def _record(self, node: cst.CSTNode) -> bool:
         self.seen.append(node)
-        super().walk(node)
+        return True
+
+
+def visit_every_node(walker: type[Walker], handler: Callable[..., object]) -> None:
+    """Give `walker` a `visit_<Class>` for every libcst node class, so that it is handed
+    every node (the Walker passes over nodes no handler of the walker can see)."""
+    for name in dir(cst):
+        node_class = getattr(cst, name)
+        if isinstance(node_class, type) and issubclass(node_class, cst.CSTNode):
+            setattr(walker, f"visit_{name}", handler)
+
+
+visit_every_node(_WalkerOrder, _WalkerOrder._record)
 
 
 def fixture_scripts() -> dict[str, str]:
@@ -231,3 +247,27 @@ def test_returning_false_skips_children_but_still_leaves() -> None:
 
     Skipper().walk(module.body[0])
     assert events == ["visit f", "visit g", "leave g", "leave f"]
+
+
+def test_nodes_without_handlers_or_children_are_not_entered() -> None:
+    """A `Name` or an `Integer` is passed over unless the walker handles it: a third of a
+    typical tree, and the bulk of the walk's calls before the dispatch table."""
+    module = cst.parse_module("f(a, 1, b.c)\n")
+    entered: list[str] = []
+
+    class Plain(Walker):
+        def _walk(self, node: cst.CSTNode, plan: object) -> None:
+            entered.append(type(node).__name__)
+            super()._walk(node, plan)  # type: ignore[arg-type]
+
+    class Names(Plain):
+        def visit_Name(self, node: cst.Name) -> None:
+            pass
+
+    Plain().walk(module.body[0])
+    assert "Name" not in entered
+    assert "Integer" not in entered
+    assert entered == ["SimpleStatementLine", "Expr", "Call", "Arg", "Arg", "Arg", "Attribute"]
+    entered.clear()
+    Names().walk(module.body[0])
+    assert entered.count("Name") == 4  # f, a, b, c

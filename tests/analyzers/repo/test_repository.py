@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -436,3 +437,62 @@ def test_a_notebook_uses_what_the_repository_modules_mean(tmp_path: Path) -> Non
 def test_outline_reads_imports_without_parsing(source: str, plain: tuple, from_: tuple) -> None:
     imports = import_specs(source.encode())
     assert (imports.plain, imports.from_) == (plain, from_)
+
+
+def _utils_context(names: dict[str, list[object]]) -> str:
+    from analyzers.code.resolver_summaries import RepoContext
+
+    exports = {"names": names, "fixtures": {}, "star": []}
+    return RepoContext("train.py", {"utils": "utils.py"}, {"utils.py": exports}).to_json()
+
+
+def test_an_analysis_is_the_same_under_any_context_that_answers_its_questions_alike() -> None:
+    """What the repository pass relies on to skip an analysis in a later round: the view of
+    what the analysis asked; a change to a name it never looked up leaves the view alone, a
+    change to one it did changes both the view and the result."""
+    from analyzers.code.resolver_summaries import RepoContext
+    from analyzers.records import FileKind
+    from analyzers.repo.repository import analyze_task
+
+    data = b"from utils import get_client\nget_client().log_metric('r', 'm', 1)\n"
+    client: list[object] = ["f", ["i", "mlflow.MlflowClient"]]
+    first = _utils_context({"get_client": client})
+    unrelated = _utils_context({"get_client": client, "URI": ["s", "sqlite:///a.db"]})
+    related = _utils_context({"get_client": ["f", ["s", "sqlite:///a.db"]]})
+    analysis, _, asked = analyze_task(data, FileKind.SCRIPT, first)
+    demand = [tuple(question) for question in asked]
+    assert ("m", "utils.py", "get_client") in demand
+    views = [RepoContext.from_json(text).view(demand) for text in (first, unrelated, related)]
+    assert views[0] == views[1]
+    assert views[0] != views[2]
+    assert [c.api for c in analysis.calls] == ["mlflow.MlflowClient.log_metric"]
+    assert analyze_task(data, FileKind.SCRIPT, unrelated)[0] == analysis
+    assert analyze_task(data, FileKind.SCRIPT, related)[0].calls == ()
+
+
+def test_a_view_of_incoming_calls_holds_what_they_do_to_the_parameters() -> None:
+    """A second call site that passes what the first did changes no parameter: the view (and
+    the analysis) stays; a site that no longer passes the client changes both."""
+    from analyzers.code.resolver_summaries import RepoContext
+    from analyzers.records import FileKind
+    from analyzers.repo.repository import analyze_task
+
+    data = b"def log(client, step):\n    client.log_metric('m', 1, step=step)\n"
+    site: list[Any] = [0, [[0, ["i", "mlflow.MlflowClient"], False], [1, None, True]]]
+
+    def context(sites: list[list[Any]]) -> str:
+        return RepoContext("train.py", incoming={"log": sites}).to_json()
+
+    first, repeated, other = (
+        context([site]),
+        context([site, site]),
+        context([[0, [[0, None, True]]]]),
+    )
+    analysis, _, asked = analyze_task(data, FileKind.SCRIPT, first)
+    demand = [tuple(question) for question in asked]
+    views = [RepoContext.from_json(text).view(demand) for text in (first, repeated, other)]
+    assert views[0] == views[1]
+    assert views[0] != views[2]
+    assert [c.api for c in analysis.calls] == ["mlflow.MlflowClient.log_metric"]
+    assert analyze_task(data, FileKind.SCRIPT, repeated)[0] == analysis
+    assert analyze_task(data, FileKind.SCRIPT, other)[0].calls == ()

@@ -7,6 +7,7 @@ import shutil
 import signal
 import sqlite3
 import sys
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -280,3 +281,42 @@ def test_a_dying_worker_costs_no_file() -> None:
         workers.close()
     assert any(isinstance(f.exception(), BrokenProcessPool) for f in futures)
     assert all(a.status is FileStatus.ANALYZED and len(a.calls) == 3000 for a in analyses)
+
+
+def test_the_window_holds_at_most_its_bytes_beyond_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are sent to the workers only while the bytes not yet answered stay within
+    WINDOW_BYTES (one file alone may exceed it), whatever the count limit allows."""
+    from analyzers.repo import scanner
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    for number in range(12):
+        body = f"import mlflow\nmlflow.log_param('p{number}', 1)\n" + "#" * 100 * number
+        (root / f"m{number:02}.py").write_text(body, encoding="utf-8")
+    monkeypatch.setattr(scanner, "WINDOW_BYTES", 400)
+    outstanding: list[int] = []
+    held: list[int] = []
+    submit, finish = AnalysisWorkers.submit, scanner._finish
+
+    def counting_submit(self: AnalysisWorkers, data: bytes, kind: FileKind) -> Future[FileAnalysis]:
+        held.append(len(data))
+        outstanding.append(sum(held))
+        return submit(self, data, kind)
+
+    def counting_finish(
+        pending: _Pending, cache: AnalysisCache | None, workers: AnalysisWorkers
+    ) -> tuple[Entry, FileAnalysis, str | None]:
+        if pending.future is not None:
+            held.remove(len(pending.data))
+        return finish(pending, cache, workers)
+
+    monkeypatch.setattr(AnalysisWorkers, "submit", counting_submit)
+    monkeypatch.setattr(scanner, "_finish", counting_finish)
+    settings = ScanSettings(jobs=1, use_cache=False, repository_pass=False)
+    results = list(scan(root, settings=settings))
+    assert [r.calls[0].keys for r in results] == [(f"p{n}",) for n in range(12)]
+    largest = max(len(path.read_bytes()) for path in root.iterdir())
+    assert len(outstanding) == 12
+    assert max(outstanding) <= 400 + largest
