@@ -10,6 +10,10 @@ last; a rerun finds the markers and does only what is missing, so a killed study
 rerun with nothing new yields identical outputs. Analyses run in parallel, in local worker
 processes or on a Dask cluster; the study-level tables are merged from the per-repository files,
 so memory does not grow with the number of repositories.
+
+About 600 lines, on purpose: the generator, one repository's task and the merge share one
+lifecycle (markers written last, resume, atomic outputs, machine paths scrubbed), which reads
+best in one place; settings, provenance, filters, strata and the run log live beside it.
 """
 
 from __future__ import annotations
