@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -53,3 +54,9 @@ def min_slice(function: F) -> F:
         "still holds over 1000 results, or that GitHub keeps answering as incomplete, is "
         "listed as it is and reported as truncated.",
     )(function)
+
+
+# A study directory as report, export and validate take it: one that exists.
+study_dir_argument = click.argument(
+    "study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)

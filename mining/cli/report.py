@@ -14,6 +14,7 @@ from analyzers.study.export import export_study
 from analyzers.study.load import STUDY_FILES, StudyError
 from analyzers.study.report import build_report
 from mining.cli.guard import BadInput, claim_output
+from mining.cli.options import study_dir_argument
 
 
 def _check_study(study_dir: Path) -> None:
@@ -26,9 +27,6 @@ def _check_study(study_dir: Path) -> None:
 
 
 # Shared by report and export.
-study_dir_argument = click.argument(
-    "study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
 min_n_option = click.option(
     "--min-n",
     "min_n",

@@ -28,6 +28,7 @@ from analyzers.study.validation import (
 )
 from analyzers.tables import csv_table, read_csv_rows
 from mining.cli.guard import BadInput, claim_output
+from mining.cli.options import study_dir_argument
 from mining.git.checkouts import checkout_path
 
 
@@ -81,7 +82,7 @@ def validate() -> None:
 
 
 @validate.command()
-@click.argument("study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@study_dir_argument
 @click.option(
     "--calls",
     "n_calls",
