@@ -24,27 +24,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from analyzers.schema import columns
+
 HERE = Path(__file__).resolve().parent
-COLUMNS = (
-    "full_name",
-    "html_url",
-    "clone_url",
-    "default_branch",
-    "commit",
-    "stars",
-    "forks",
-    "size_kb",
-    "language",
-    "topics",
-    "license",
-    "created_at",
-    "pushed_at",
-    "archived",
-    "fork",
-    "description",
-    "crawled_at",
-    "matched_topics",
-)
+COLUMNS = columns("dataset")  # the crawl's dataset, as analyzers/schema.py declares it
 
 
 def git(git_dir: Path, *args: str) -> str:
