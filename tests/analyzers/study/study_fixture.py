@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -13,3 +14,9 @@ def copy_study(tmp_path: Path) -> Path:
     target = tmp_path / "study"
     shutil.copytree(STUDY, target)
     return target
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A CSV's rows as written (no cell restored): what a spreadsheet or pandas would see."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))

@@ -15,6 +15,7 @@ from analyzers.schema import study_tables
 from analyzers.study.aggregate import aggregate
 from analyzers.study.export import data_dictionary, export_study, latex_escape, latex_table
 from analyzers.study.load import load_study
+from tests.analyzers.study.study_fixture import copy_study, read_csv
 from tests.conftest import Golden
 from tests.paths import STUDY
 
@@ -33,14 +34,7 @@ PAPER = [
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    study = tmp_path_factory.mktemp("export") / "study"
-    shutil.copytree(STUDY, study)
-    return export_study(study)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return export_study(copy_study(tmp_path_factory.mktemp("export")))
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ methods.tex (the method section), and the unaltered CSVs beside the spreadsheet-
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -15,19 +14,13 @@ from analyzers.study.export import export_study
 from analyzers.study.load import load_study
 from analyzers.study.macros import Macro, all_macros, macro_name, read_macros
 from analyzers.tables import restore
+from tests.analyzers.study.study_fixture import copy_study, read_csv
 from tests.paths import STUDY
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    study = tmp_path_factory.mktemp("paper") / "study"
-    shutil.copytree(STUDY, study)
-    return export_study(study)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return export_study(copy_study(tmp_path_factory.mktemp("paper")))
 
 
 @pytest.mark.parametrize(
