@@ -14,7 +14,7 @@ from typing import Any
 
 from analyzers.code.catalog import load_catalog
 from analyzers.code.integrations import INDIRECT_USE
-from analyzers.records import FileKind, FileResult, FileStatus
+from analyzers.records import CallSite, Fact, FileKind, FileResult, FileStatus
 from analyzers.schema import PIPELINE, columns
 from analyzers.tables import csv_table
 
@@ -29,15 +29,22 @@ DATA_DICTIONARY: dict[str, dict[str, str]] = {
 }
 
 
+def _where(result: FileResult, site: CallSite | Fact) -> dict[str, Any]:
+    """The columns every row of a call or a fact starts with: which file, and where in it."""
+    return {
+        "repo": result.repo,
+        "commit": result.commit,
+        "path": result.path,
+        "cell": site.cell,
+        "line": site.line,
+        "column": site.column,
+    }
+
+
 def call_rows(result: FileResult) -> Iterator[dict[str, Any]]:
     for call in result.calls:
         yield {
-            "repo": result.repo,
-            "commit": result.commit,
-            "path": result.path,
-            "cell": call.cell,
-            "line": call.line,
-            "column": call.column,
+            **_where(result, call),
             "api": call.api,
             "dimension": call.dimension,
             "keys": ";".join(call.keys),
@@ -49,12 +56,7 @@ def fact_rows(result: FileResult) -> Iterator[dict[str, Any]]:
         if fact.fact == INDIRECT_USE:
             continue  # indirect.csv
         yield {
-            "repo": result.repo,
-            "commit": result.commit,
-            "path": result.path,
-            "cell": fact.cell,
-            "line": fact.line,
-            "column": fact.column,
+            **_where(result, fact),
             "fact": fact.fact,
             "value": fact.value,
             "source": fact.source,
@@ -72,12 +74,7 @@ def indirect_rows(result: FileResult) -> Iterator[dict[str, Any]]:
             continue
         row = catalog.integration(fact.source)
         yield {
-            "repo": result.repo,
-            "commit": result.commit,
-            "path": result.path,
-            "cell": fact.cell,
-            "line": fact.line,
-            "column": fact.column,
+            **_where(result, fact),
             "integration": fact.value,
             "records": ";".join(row.records) if row is not None else "",
         }
