@@ -11,14 +11,14 @@ rerun with nothing new yields identical outputs. Analyses run in parallel, in lo
 processes or on a Dask cluster; the study-level tables are merged from the per-repository files,
 so memory does not grow with the number of repositories.
 
-About 600 lines, on purpose: the generator, one repository's task and the merge share one
+Over 500 lines, on purpose: the generator, one repository's task and the merge share one
 lifecycle (markers written last, resume, atomic outputs, machine paths scrubbed), which reads
-best in one place; settings, provenance, filters, strata and the run log live beside it.
+best in one place; the executors, settings, provenance, filters, strata and the run log live
+beside it.
 """
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import itertools
 import json
@@ -27,8 +27,6 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,7 +40,6 @@ from analyzers.repo.cache import ANALYZER_VERSION, cache_root
 from analyzers.repo.content import BLOB_COLUMNS, LAYOUT_COLUMNS, blob_rows, layout_rows
 from analyzers.repo.ecosystem import ECOSYSTEM_COLUMNS, ecosystem_rows
 from analyzers.repo.indirect import configured_indirect_rows
-from analyzers.repo.lifetime import forkserver_context, pool_options
 from analyzers.repo.outputs import (
     CALL_COLUMNS,
     FACT_COLUMNS,
@@ -59,10 +56,11 @@ from mining.git.clone import CloneSettings, CloneStatus, clone_all
 from mining.git.history import HISTORY_TABLES, HistoryOptions, write_history
 from mining.git.sparse import LeftOut
 from mining.github.crawl import read_provenance
+from mining.study.executors import LocalPool, run_dask
 from mining.study.filters import EXCLUDED, count_commits, detail
 from mining.study.portable import MachinePaths
 from mining.study.provenance import study_provenance
-from mining.study.settings import MissingDependency, StudySettings, StudySetupError
+from mining.study.settings import StudySettings
 from mining.study.strata import strata
 
 REPO_COLUMNS = schema.columns("repos")  # declared in analyzers/schema.py
@@ -467,11 +465,13 @@ class Study:
 
     def _run(self, tasks: Iterable[RepoTask]) -> Iterator[RepoOutcome]:
         if self.settings.executor == "dask":
-            yield from _run_dask(tasks, self.settings.scheduler, self.log, self._saw_in_flight)
+            scheduler = self.settings.scheduler
+            yield from run_dask(tasks, scheduler, analyze_checkout, self.log, self._saw_in_flight)
         elif self.settings.jobs <= 1:
             yield from map(analyze_checkout, tasks)
         else:
-            yield from _run_local(tasks, self.settings.jobs, self.log, self._saw_in_flight)
+            pool = LocalPool(self.settings.jobs, analyze_checkout, self.log)
+            yield from pool.run(tasks, self._saw_in_flight)
 
     def merge(self) -> dict[str, int]:
         """Study-level tables from the per-repository files, in dataset order."""
@@ -532,83 +532,6 @@ class Study:
             json.dump(provenance, handle, indent=2, sort_keys=True)
             handle.write("\n")
         return dict(counts)
-
-
-def _run_local(
-    tasks: Iterable[RepoTask],
-    jobs: int,
-    log: Callable[[str], None],
-    saw: Callable[[int], None] = lambda count: None,
-) -> Iterator[RepoOutcome]:
-    """Repositories in parallel worker processes, results in task order, a bounded window
-    (`saw` is told how many are in flight)."""
-    window: list[tuple[RepoTask, Future[RepoOutcome]]] = []
-    pool = _pool(jobs)
-    try:
-        for task in tasks:
-            window.append((task, pool.submit(analyze_checkout, task)))
-            saw(len(window))
-            while len(window) > 2 * jobs:
-                outcome, pool = _collect(window.pop(0), pool, jobs, log)
-                yield outcome
-        while window:
-            outcome, pool = _collect(window.pop(0), pool, jobs, log)
-            yield outcome
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    # Not fork: the cloner's threads are running, and a forked child can inherit their locks.
-    # Workers (and the forkserver) die with this process, even when it is killed.
-    return ProcessPoolExecutor(jobs, mp_context=forkserver_context(), **pool_options())
-
-
-def _collect(
-    item: tuple[RepoTask, Future[RepoOutcome]],
-    pool: ProcessPoolExecutor,
-    jobs: int,
-    log: Callable[[str], None],
-) -> tuple[RepoOutcome, ProcessPoolExecutor]:
-    task, future = item
-    try:
-        return future.result(), pool
-    except BrokenProcessPool:
-        # A parser crash took the worker down. Redo this repository with every file in its
-        # own worker process, where a crash costs one file; later tasks get a fresh pool.
-        log(f"{task.repo}: a worker died; re-analyzing file by file")
-        pool.shutdown(wait=False, cancel_futures=True)
-        return analyze_checkout(task, isolated=True), _pool(jobs)
-
-
-def _run_dask(
-    tasks: Iterable[RepoTask],
-    scheduler: str | None,
-    log: Callable[[str], None],
-    saw: Callable[[int], None] = lambda count: None,
-) -> Iterator[RepoOutcome]:
-    """The same unit of work on a Dask distributed cluster (checkouts on a shared disk), in a
-    window of twice the cluster's threads, results in task order."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise MissingDependency(
-            "--executor dask needs the 'distributed' package: pip install 'mlflow-miner[dask]'"
-        ) from None
-    if not scheduler:
-        raise StudySetupError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
-    with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-        workers = client.scheduler_info().get("workers", {})
-        log(f"dask: {len(workers)} workers at {scheduler}")
-        bound = 2 * max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
-        window: collections.deque[Any] = collections.deque()
-        for task in tasks:
-            window.append(client.submit(analyze_checkout, task, pure=False))
-            saw(len(window))
-            while len(window) > bound:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
 
 
 def _relative(path: Path) -> str:
