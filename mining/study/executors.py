@@ -2,16 +2,17 @@
 
 Both executors run the same picklable unit of work (`analyze(task) -> RepoOutcome`) and yield
 outcomes in task order, with at most `2 x workers` tasks unfinished (`in_order`). A task that
-finishes before an older one waits as a small record instead of keeping a worker idle: a
-window collected strictly in order stalls behind its slowest task (2,000 generated
-repositories, local executor: clone and analyze 67-74 s → 64 s).
+finishes before an older one waits as a small record while the next is submitted: a window
+collected strictly in order stalls behind its slowest task, and one large repository among
+small ones kept a worker idle until it was done.
 
 On Dask, a task is a batch of repositories sized to about `BATCH_SECONDS` of work from the
-durations seen so far (`BatchSize`): a task costs the scheduler and the workers a few
-milliseconds of messages and state transitions, in processes that share the cores with the
-analysis. With one repository per task, 2,000 small repositories took 1.07-1.10 times as long
-as on the local executor; with batches of 8, 0.94-0.98 times. A large repository still goes
-alone.
+durations seen so far (`BatchSize`), and the workers' statistical profiler is paused while the
+study runs (`pause_profiler`). Each Dask task costs the scheduler and the workers messages and
+state transitions in processes that share the cores with the analysis: 2,000 small generated
+repositories on 2 cores took 1.07-1.10 times as long as on the local executor with one
+repository per task, and 0.95-1.07 (three interleaved pairs, 1.01 on average) with both
+changes. A large repository still goes alone.
 """
 
 from __future__ import annotations
@@ -157,7 +158,6 @@ def run_dask(
     batches, at most twice the cluster's threads of them unfinished, outcomes in task order."""
     try:
         from distributed import Client
-        from distributed import wait as dask_wait
     except ImportError:
         raise MissingDependency(
             "--executor dask needs the 'distributed' package: pip install 'mlflow-miner[dask]'"
@@ -168,15 +168,51 @@ def run_dask(
         workers = client.scheduler_info().get("workers", {})
         log(f"dask: {len(workers)} workers at {scheduler}")
         threads = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
-        size = BatchSize()
+        paused = client.run(pause_profiler)
+        try:
+            yield from _batched_outcomes(client, tasks, analyze, 2 * threads, saw)
+        finally:
+            again = [worker for worker, was_running in paused.items() if was_running]
+            if again and client.status == "running":
+                client.run(resume_profiler, workers=again)
 
-        def submit(batch: list[RepoTask]) -> Any:
-            return client.submit(analyze_batch, analyze, batch, pure=False)
 
-        def wait_any(futures: list[Any]) -> None:
-            dask_wait(futures, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+def _batched_outcomes(
+    client: Any, tasks: Iterable[RepoTask], analyze: Analyze, limit: int, saw: Saw
+) -> Iterator[RepoOutcome]:
+    from distributed import wait as dask_wait
 
-        for _, future in in_order(batches(tasks, size), submit, wait_any, 2 * threads, saw, len):
-            for outcome in future.result():
-                size.saw(outcome)
-                yield outcome
+    size = BatchSize()
+
+    def submit(batch: list[RepoTask]) -> Any:
+        return client.submit(analyze_batch, analyze, batch, pure=False)
+
+    def wait_any(futures: list[Any]) -> None:
+        dask_wait(futures, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+
+    for _, future in in_order(batches(tasks, size), submit, wait_any, limit, saw, len):
+        for outcome in future.result():
+            size.saw(outcome)
+            yield outcome
+
+
+_PROFILER = ("profile", "profile-cycle")  # the Worker's periodic callbacks
+
+
+def pause_profiler(dask_worker: Any) -> bool:
+    """On a worker: stop its statistical profiler, which samples the stack of every thread
+    running a task every 10 ms and walks up to 100 frames of it; the resolver's stacks are
+    deep, and at 2,000 repositories the samples cost about 4% of the study's time. Whether it
+    was running (the study starts it again when it ends)."""
+    callbacks = [dask_worker.periodic_callbacks.get(name) for name in _PROFILER]
+    running = [callback for callback in callbacks if callback and callback.is_running()]
+    for callback in running:
+        callback.stop()
+    return bool(running)
+
+
+def resume_profiler(dask_worker: Any) -> None:
+    for name in _PROFILER:
+        callback = dask_worker.periodic_callbacks.get(name)
+        if callback is not None:
+            callback.start()

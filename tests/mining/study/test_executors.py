@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,9 @@ from mining.study.executors import (
     LocalPool,
     batches,
     in_order,
+    pause_profiler,
+    resume_profiler,
+    run_dask,
 )
 from mining.study.run import RepoOutcome, RepoTask
 
@@ -133,3 +137,41 @@ def test_a_dying_worker_costs_no_repository() -> None:
     assert crashed.detail == "isolated"
     assert "o/crash: a worker died; re-analyzing file by file" in logged
     assert outcomes[-1].detail == ""  # the last ones ran on a fresh pool
+
+
+def test_a_study_pauses_the_dask_profiler_and_starts_it_again() -> None:
+    """The workers' statistical profiler is stopped while a study runs on them, and runs
+    again afterwards (a worker where it was off stays off)."""
+    distributed = pytest.importorskip("distributed")
+
+    def profiling(dask_worker: Any) -> bool:
+        return bool(dask_worker.periodic_callbacks["profile"].is_running())
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        assert set(client.run(profiling).values()) == {True}
+        assert set(client.run(pause_profiler).values()) == {True}
+        assert set(client.run(profiling).values()) == {False}
+        assert set(client.run(pause_profiler).values()) == {False}  # already off
+        client.run(resume_profiler)
+        assert set(client.run(profiling).values()) == {True}
+        seen: list[bool] = []
+
+        def analyze(task: RepoTask, isolated: bool = False) -> RepoOutcome:
+            return RepoOutcome(task.repo, task.commit, "analyzed")
+
+        def saw(count: int) -> None:
+            seen.extend(client.run(profiling).values())
+
+        names = [f"o/r{index}" for index in range(6)]
+        outcomes = list(
+            run_dask([_task(n) for n in names], cluster.scheduler_address, analyze, print, saw)
+        )
+        assert [outcome.repo for outcome in outcomes] == names
+        assert seen
+        assert not any(seen)  # off while the study ran
+        assert set(client.run(profiling).values()) == {True}
