@@ -124,7 +124,11 @@ class LocalPool:
         return ProcessPoolExecutor(self.jobs, mp_context=forkserver_context(), **pool_options())
 
     def submit(self, task: RepoTask) -> Future[RepoOutcome]:
-        future = self.pool.submit(self.analyze, task)
+        try:
+            future = self.pool.submit(self.analyze, task)
+        except BrokenProcessPool:  # broken before any of its failed tasks was collected
+            self._replace(self.pool)
+            future = self.pool.submit(self.analyze, task)
         self.pools[future] = self.pool
         return future
 
@@ -134,10 +138,14 @@ class LocalPool:
             return future.result()
         except BrokenProcessPool:
             self.log(f"{task.repo}: a worker died; re-analyzing file by file")
-            if pool is self.pool:  # the first of its tasks to be collected
-                pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = self._new_pool()
+            self._replace(pool)
             return self.analyze(task, isolated=True)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """A fresh pool, once per broken one (each of its tasks fails alike)."""
+        if broken is self.pool:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
 
     def run(self, tasks: Iterable[RepoTask], saw: Saw) -> Iterator[RepoOutcome]:
         try:
