@@ -4,6 +4,9 @@ split by what it owns:
 
 * `resolver_values`: what a name can mean (MLflow names, objects MLflow returned, classes and
   functions of the analysed code) and the scopes that hold the bindings;
+* `resolver_nodes`: the questions to libcst's node classes those values need (a dotted name,
+  a function's parameters, the arguments a call binds), apart so that summaries and contexts
+  do not load the parser;
 * `resolver_evaluate`: the resolver's state and what an expression means in it;
 * `resolver_binding`: imports, assignments and control flow;
 * `resolver_scopes`: functions, classes and comprehensions, and when their bodies run;

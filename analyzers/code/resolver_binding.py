@@ -14,6 +14,7 @@ import libcst as cst
 
 from analyzers.code.catalog import ROOT_MODULE
 from analyzers.code.resolver_evaluate import ENVIRON, Evaluator, is_mlflow
+from analyzers.code.resolver_nodes import dotted
 from analyzers.code.resolver_values import (
     UNKNOWN,
     Instance,
@@ -23,7 +24,6 @@ from analyzers.code.resolver_values import (
     Scope,
     SelfRef,
     Value,
-    dotted,
     identifier,
     join,
 )

@@ -15,6 +15,7 @@ import libcst as cst
 from analyzers.code.catalog import ROOT_MODULE, literal_string
 from analyzers.code.integrations import INDIRECT_USE
 from analyzers.code.resolver_evaluate import FoundCall, FoundFact
+from analyzers.code.resolver_nodes import bind_arguments, dotted, is_known_object
 from analyzers.code.resolver_scopes import ScopeWalker
 from analyzers.code.resolver_summaries import CallOut, PassedArgument, encode
 from analyzers.code.resolver_values import (
@@ -26,8 +27,6 @@ from analyzers.code.resolver_values import (
     UserClass,
     UserFunction,
     Value,
-    dotted,
-    is_known_object,
 )
 from analyzers.code.uris import redact_uri
 
@@ -59,11 +58,11 @@ class Resolver(ScopeWalker):
         elif isinstance(value, QName):  # a name of a library that logs to MLflow for the user
             self._integration(node, value.name, node)
         elif isinstance(value, UserFunction) and isinstance(node.func, cst.Name):
-            value.info.bind_arguments(node.args, self.evaluate, self.is_module)
+            bind_arguments(value.info, node.args, self.evaluate, self.is_module)
         elif isinstance(value, UserClass) and (init := value.info.method("__init__")):
-            init.bind_arguments(node.args, self.evaluate, self.is_module, implicit=1)
+            bind_arguments(init, node.args, self.evaluate, self.is_module, implicit=1)
         elif method is not None:
-            method[0].bind_arguments(node.args, self.evaluate, self.is_module, method[1])
+            bind_arguments(method[0], node.args, self.evaluate, self.is_module, method[1])
         elif isinstance(node.func, cst.Name | cst.Attribute):
             self._environment_call(node, dotted(node.func))
         return True

@@ -17,6 +17,7 @@ import libcst as cst
 
 from analyzers.code.catalog import ROOT_MODULE, Catalog, literal_string, simple_string_value
 from analyzers.code.positions import Chain
+from analyzers.code.resolver_nodes import dotted
 from analyzers.code.resolver_summaries import CallOut, RepoContext
 from analyzers.code.resolver_values import (
     UNKNOWN,
@@ -33,7 +34,6 @@ from analyzers.code.resolver_values import (
     UserClass,
     UserFunction,
     Value,
-    dotted,
     identifier,
 )
 from analyzers.code.walk import Walker

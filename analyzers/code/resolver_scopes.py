@@ -18,6 +18,7 @@ import libcst as cst
 from analyzers.code.catalog import Catalog, literal_string
 from analyzers.code.positions import Chain
 from analyzers.code.resolver_binding import Binder
+from analyzers.code.resolver_nodes import all_params, dotted
 from analyzers.code.resolver_summaries import RepoContext, decode
 from analyzers.code.resolver_values import (
     ClassInfo,
@@ -30,8 +31,6 @@ from analyzers.code.resolver_values import (
     UserClass,
     UserFunction,
     Value,
-    all_params,
-    dotted,
     identifier,
 )
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:  # the parser loads only where files are parsed
+    import libcst as cst
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,28 +155,6 @@ class FunctionInfo:
     fixture: bool = False  # a pytest fixture: a parameter of its name gets what it gives
     origin: tuple[str, str] | None = None  # (module key, qualified name) in another module
 
-    def bind_arguments(
-        self,
-        args: Sequence[cst.Arg],
-        evaluate: Callable[[cst.BaseExpression], Value | None],
-        is_module: Callable[[QName], bool],
-        implicit: int = 0,
-    ) -> None:
-        """Note what a call passes for each parameter, when it is something of MLflow's.
-        `implicit` leading parameters are passed by Python (`self` of `obj.method(...)`)."""
-        for index, arg in enumerate(args, start=implicit):
-            if arg.star:
-                break
-            name: str | None
-            if arg.keyword is not None:
-                name = identifier(arg.keyword)
-                name = name if name in self.keywords else None
-            else:
-                name = self.positional[index] if index < len(self.positional) else None
-            if name is not None:
-                value = evaluate(arg.value)
-                self.note_argument(name, value, is_known_object(arg.value), is_module)
-
     def note_argument(
         self, name: str, value: Value | None, known_object: bool, is_module: Callable[[QName], bool]
     ) -> None:
@@ -200,30 +180,6 @@ class FunctionInfo:
             tuple(sorted(self.params.items(), key=lambda kv: kv[0])),
             tuple(sorted(self.module_params.items(), key=lambda kv: kv[0])),
         )
-
-
-_LITERALS = (
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.SimpleString,
-    cst.ConcatenatedString,
-    cst.FormattedString,
-    cst.List,
-    cst.Tuple,
-    cst.Dict,
-    cst.Set,
-    cst.Lambda,
-    cst.ListComp,
-    cst.DictComp,
-    cst.SetComp,
-    cst.GeneratorExp,
-)
-
-
-def is_known_object(node: cst.BaseExpression) -> bool:
-    """A literal, a display or a lambda: certainly not a module."""
-    return isinstance(node, _LITERALS) or (isinstance(node, cst.Name) and node.value == "None")
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,19 +234,3 @@ def identifier(name: cst.Name) -> str:
     """An identifier as Python sees it: NFKC-normalised, so fullwidth `mlflow` is `mlflow`."""
     value = name.value
     return value if value.isascii() else unicodedata.normalize("NFKC", value)
-
-
-def dotted(node: cst.BaseExpression) -> str:
-    """`a.b.c` for a chain of names, "" for anything else."""
-    if isinstance(node, cst.Name):
-        return identifier(node)
-    if isinstance(node, cst.Attribute):
-        return f"{dotted(node.value)}.{identifier(node.attr)}"
-    return ""
-
-
-def all_params(params: cst.Parameters) -> list[cst.Param]:
-    """Every parameter, in order: positional-only, positional, *args, keyword-only, **kwargs."""
-    star = [params.star_arg] if isinstance(params.star_arg, cst.Param) else []
-    kwargs = [params.star_kwarg] if params.star_kwarg is not None else []
-    return [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kwargs]

@@ -100,19 +100,29 @@ def context_of(
     index: ModuleIndex,
     by_key: dict[str, RepoFile],
     incoming: Incoming,
+    read: set[str] | None = None,
 ) -> RepoContext:
+    """The file's context from the summaries it reaches now. `read` gets the key of every
+    module whose summary (or incoming calls, for the modules it imports) that took: with its
+    own incoming calls, all its context can change with."""
     imports, children = imports_of(file, index)
     modules: dict[str, dict[str, Any]] = {}
     pending = [*imports.values(), *(k for sub in children.values() for k in sub.values())]
+    conftests = index.conftests(file.key)
+    if read is not None:
+        read.update(pending, conftests)
     while pending:
         key = pending.pop()
         source = by_key.get(key)
         if key in modules or source is None or not source.summary.meaningful:
             continue
         modules[key] = source.summary.exports()
-        pending.extend(v[1] for v in source.summary.names.values() if v[0] == "m")
+        reexported = [v[1] for v in source.summary.names.values() if v[0] == "m"]
+        pending.extend(reexported)
+        if read is not None:
+            read.update(reexported)
     fixtures: dict[str, list[Any]] = {}
-    for conftest in index.conftests(file.key):
+    for conftest in conftests:
         source = by_key.get(conftest)
         if source is not None:
             fixtures.update(source.summary.fixtures)

@@ -212,9 +212,18 @@ class _Rounds:
             for need in needs:
                 self.dependents.setdefault(need, []).append(key)
         self.in_flight_limit = max(1, workers.jobs) * 8
+        # When each file's summary and incoming calls last changed, on one clock; what each
+        # file's context was built from, and when. A file none of whose sources changed since
+        # would get the same context, digest and outcome: it is not started again.
+        self.clock = 0
+        self.summary_changed: dict[str, int] = {}
+        self.incoming_changed: dict[str, int] = {}
+        self.incoming: Incoming = {}
+        self.sources: dict[str, tuple[int, set[str]]] = {}
 
     def run(self, incoming: Incoming) -> bool:
         """One round; whether any summary changed."""
+        self._note_incoming(incoming)
         waiting = {key: len(needs) for key, needs in self.depends.items()}
         ready = deque(file for file in self.files if not waiting[file.key])
         in_flight: dict[Future[_Analysed], _InFlight] = {}
@@ -222,9 +231,9 @@ class _Rounds:
         while ready or in_flight:
             while ready and len(in_flight) < self.in_flight_limit:
                 file = ready.popleft()
-                started = self._start(file, incoming)
+                started = self._start(file, incoming) if self._stale(file) else False
                 if isinstance(started, bool):
-                    changed |= started
+                    changed |= self._note_summary(file, started)
                     ready.extend(self._release(file, waiting))
                 else:
                     in_flight[started[0]] = started[1]
@@ -233,13 +242,38 @@ class _Rounds:
                 if not done:  # none finished within a budget: the oldest task is stuck
                     stuck = next(iter(in_flight))
                     flight = in_flight.pop(stuck)
-                    changed |= self._finish(stuck, flight, budget=0)
+                    changed |= self._note_summary(flight.file, self._finish(stuck, flight, 0))
                     ready.extend(self._release(flight.file, waiting))
                 for future in done:
                     flight = in_flight.pop(future)
-                    changed |= self._finish(future, flight)
+                    changed |= self._note_summary(flight.file, self._finish(future, flight))
                     ready.extend(self._release(flight.file, waiting))
         return changed
+
+    def _note_incoming(self, incoming: Incoming) -> None:
+        self.clock += 1
+        for key in {*self.incoming, *incoming}:
+            if self.incoming.get(key) != incoming.get(key):
+                self.incoming_changed[key] = self.clock
+        self.incoming = incoming
+
+    def _note_summary(self, file: RepoFile, changed: bool) -> bool:
+        if changed:
+            self.clock += 1
+            self.summary_changed[file.key] = self.clock
+        return changed
+
+    def _stale(self, file: RepoFile) -> bool:
+        """Whether the file must be started: never was, or a summary or the incoming calls
+        its last context was built from changed since."""
+        if file.key not in self.sources:
+            return True
+        started, read = self.sources[file.key]
+        return self.incoming_changed.get(file.key, 0) > started or any(
+            self.summary_changed.get(key, 0) > started
+            or self.incoming_changed.get(key, 0) > started
+            for key in read
+        )
 
     def _release(self, file: RepoFile, waiting: dict[str, int]) -> list[RepoFile]:
         freed = []
@@ -254,7 +288,9 @@ class _Rounds:
     ) -> bool | tuple[Future[_Analysed], _InFlight]:
         """Settle the file from its context without parsing if possible (whether its summary
         changed), else submit its analysis."""
-        context = context_of(file, self.index, self.by_key, incoming)
+        read: set[str] = set()
+        self.sources[file.key] = (self.clock, read)
+        context = context_of(file, self.index, self.by_key, incoming, read)
         # Callees matter only to a file the pre-filter ruled out (whether to read it at all).
         callees = callees_of(file, incoming) if not file.outline.mlflow else set()
         words = relevant_words(context, callees) if not file.outline.mlflow else None

@@ -496,3 +496,60 @@ def test_a_view_of_incoming_calls_holds_what_they_do_to_the_parameters() -> None
     assert [c.api for c in analysis.calls] == ["mlflow.MlflowClient.log_metric"]
     assert analyze_task(data, FileKind.SCRIPT, repeated)[0] == analysis
     assert analyze_task(data, FileKind.SCRIPT, other)[0].calls == ()
+
+
+def test_a_later_round_starts_only_the_files_whose_sources_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Round 2 exists because train.py passes a client to utils.log: utils.py is started
+    again, the unrelated files (their context cannot have changed) are not."""
+    import analyzers.repo.repository as repository
+
+    root = tmp_path / "repo"
+    unrelated = {f"m{index}.py": f"VALUE = {index}\n" for index in range(20)}
+    _write(
+        root,
+        {
+            **unrelated,
+            "utils.py": "def log(client):\n    client.log_metric('run', 'm', 1)\n",
+            "train.py": "import mlflow\nfrom utils import log\nlog(mlflow.MlflowClient())\n",
+        },
+    )
+    started: list[str] = []
+    original = repository._Rounds._start
+
+    def counting(self: Any, file: Any, incoming: Any) -> Any:
+        started.append(file.key)
+        return original(self, file, incoming)
+
+    monkeypatch.setattr(repository._Rounds, "_start", counting)
+    results = {r.path: r for r in scan(root, settings=ScanSettings(jobs=0, use_cache=False))}
+    assert [c.api for c in results["utils.py"].calls] == ["mlflow.MlflowClient.log_metric"]
+    assert started.count("utils.py") == 2
+    assert all(started.count(name) == 1 for name in unrelated)
+
+
+def test_a_warm_rerun_never_loads_the_parser(tmp_path: Path) -> None:
+    """Every analysis from the cache: the process that reruns the scan never imports libcst
+    (its import alone is a tenth of a second)."""
+    import subprocess
+    import sys
+
+    files = {name: source for _, repo, _ in REPOS[:8] for name, source in repo.items()}
+    _write(tmp_path / "repo", files)
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from analyzers.repo.scanner import ScanSettings, scan\n"
+        f"settings = ScanSettings(jobs=2, cache_path=Path({str(tmp_path / 'c.sqlite')!r}))\n"
+        f"found = sum(len(r.calls) for r in scan({str(tmp_path / 'repo')!r}, settings=settings))\n"
+        "print(found, 'libcst' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", program], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs[0][0] == runs[1][0] != "0"
+    assert runs[1][1] == "False"
