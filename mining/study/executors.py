@@ -176,13 +176,22 @@ def run_dask(
         workers = client.scheduler_info().get("workers", {})
         log(f"dask: {len(workers)} workers at {scheduler}")
         threads = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
-        paused = client.run(pause_profiler)
+        paused = _best_effort(lambda: client.run(pause_profiler)) or {}
         try:
             yield from _batched_outcomes(client, tasks, analyze, 2 * threads, saw)
         finally:
             again = [worker for worker, was_running in paused.items() if was_running]
             if again and client.status == "running":
-                client.run(resume_profiler, workers=again)
+                _best_effort(lambda: client.run(resume_profiler, workers=again))
+
+
+def _best_effort(call: Callable[[], Any]) -> Any:
+    """The profiler is a courtesy: a cluster that refuses `run` (or has just died) must not
+    fail the study, nor hide the error that ends it."""
+    try:
+        return call()
+    except Exception:
+        return None
 
 
 def _batched_outcomes(
