@@ -446,36 +446,42 @@ def _utils_context(names: dict[str, list[object]]) -> str:
     return RepoContext("train.py", {"utils": "utils.py"}, {"utils.py": exports}).to_json()
 
 
-def test_an_analysis_is_the_same_under_any_context_that_answers_its_questions_alike() -> None:
-    """What the repository pass relies on to skip an analysis in a later round: the view of
-    what the analysis asked; a change to a name it never looked up leaves the view alone, a
-    change to one it did changes both the view and the result."""
+def _view_decides(data: bytes, first: str, alike: str, different: str) -> list[tuple[str, ...]]:
+    """Analysed under context `first`, the file calls `log_metric` of a client; `alike` gives
+    the same view of what that analysis asked (and the same analysis), `different` another
+    view and no call. The questions asked."""
     from analyzers.code.resolver_summaries import RepoContext
     from analyzers.records import FileKind
     from analyzers.repo.repository import analyze_task
 
+    analysis, _, asked = analyze_task(data, FileKind.SCRIPT, first)
+    demand = [tuple(question) for question in asked]
+    views = [RepoContext.from_json(text).view(demand) for text in (first, alike, different)]
+    assert views[0] == views[1]
+    assert views[0] != views[2]
+    assert [c.api for c in analysis.calls] == ["mlflow.MlflowClient.log_metric"]
+    assert analyze_task(data, FileKind.SCRIPT, alike)[0] == analysis
+    assert analyze_task(data, FileKind.SCRIPT, different)[0].calls == ()
+    return demand
+
+
+def test_an_analysis_is_the_same_under_any_context_that_answers_its_questions_alike() -> None:
+    """What the repository pass relies on to skip an analysis in a later round: the view of
+    what the analysis asked; a change to a name it never looked up leaves the view alone, a
+    change to one it did changes both the view and the result."""
     data = b"from utils import get_client\nget_client().log_metric('r', 'm', 1)\n"
     client: list[object] = ["f", ["i", "mlflow.MlflowClient"]]
     first = _utils_context({"get_client": client})
     unrelated = _utils_context({"get_client": client, "URI": ["s", "sqlite:///a.db"]})
     related = _utils_context({"get_client": ["f", ["s", "sqlite:///a.db"]]})
-    analysis, _, asked = analyze_task(data, FileKind.SCRIPT, first)
-    demand = [tuple(question) for question in asked]
+    demand = _view_decides(data, first, unrelated, related)
     assert ("m", "utils.py", "get_client") in demand
-    views = [RepoContext.from_json(text).view(demand) for text in (first, unrelated, related)]
-    assert views[0] == views[1]
-    assert views[0] != views[2]
-    assert [c.api for c in analysis.calls] == ["mlflow.MlflowClient.log_metric"]
-    assert analyze_task(data, FileKind.SCRIPT, unrelated)[0] == analysis
-    assert analyze_task(data, FileKind.SCRIPT, related)[0].calls == ()
 
 
 def test_a_view_of_incoming_calls_holds_what_they_do_to_the_parameters() -> None:
     """A second call site that passes what the first did changes no parameter: the view (and
     the analysis) stays; a site that no longer passes the client changes both."""
     from analyzers.code.resolver_summaries import RepoContext
-    from analyzers.records import FileKind
-    from analyzers.repo.repository import analyze_task
 
     data = b"def log(client, step):\n    client.log_metric('m', 1, step=step)\n"
     site: list[Any] = [0, [[0, ["i", "mlflow.MlflowClient"], False], [1, None, True]]]
@@ -488,14 +494,7 @@ def test_a_view_of_incoming_calls_holds_what_they_do_to_the_parameters() -> None
         context([site, site]),
         context([[0, [[0, None, True]]]]),
     )
-    analysis, _, asked = analyze_task(data, FileKind.SCRIPT, first)
-    demand = [tuple(question) for question in asked]
-    views = [RepoContext.from_json(text).view(demand) for text in (first, repeated, other)]
-    assert views[0] == views[1]
-    assert views[0] != views[2]
-    assert [c.api for c in analysis.calls] == ["mlflow.MlflowClient.log_metric"]
-    assert analyze_task(data, FileKind.SCRIPT, repeated)[0] == analysis
-    assert analyze_task(data, FileKind.SCRIPT, other)[0].calls == ()
+    _view_decides(data, first, repeated, other)
 
 
 def test_a_later_round_starts_only_the_files_whose_sources_changed(
