@@ -1,5 +1,6 @@
 """The resolver's questions to libcst's nodes that need the node classes at run time: which
-expressions are certainly not a module, a dotted name's text, a function's parameters.
+expressions are certainly not a module, a dotted name's text, a function's parameters, and
+what a call's arguments bind to a function's parameters.
 
 Apart from `resolver_values` so that what the repository pass holds (summaries, contexts) does
 not load the parser: a warm rerun that finds every analysis in the cache never imports libcst.

@@ -84,7 +84,7 @@ class BatchSize:
     def __init__(self) -> None:
         self.seconds: deque[float] = deque(maxlen=_RECENT)
 
-    def saw(self, outcome: RepoOutcome) -> None:
+    def note(self, outcome: RepoOutcome) -> None:
         seconds = dict(outcome.costs).get("seconds")
         if seconds is not None:
             self.seconds.append(seconds)
@@ -209,7 +209,7 @@ def _batched_outcomes(
 
     for _, future in in_order(batches(tasks, size), submit, wait_any, limit, saw, len):
         for outcome in future.result():
-            size.saw(outcome)
+            size.note(outcome)
             yield outcome
 
 

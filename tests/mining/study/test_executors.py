@@ -106,7 +106,7 @@ def _outcome(seconds: float) -> RepoOutcome:
 def test_batch_size_aims_at_batch_seconds(durations: list[float], expected: int) -> None:
     size = BatchSize()
     for seconds in durations:
-        size.saw(_outcome(seconds))
+        size.note(_outcome(seconds))
     assert size() == expected
 
 
